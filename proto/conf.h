@@ -1,0 +1,88 @@
+/*
+ * The config file and the paths of one network. The format is tinc's:
+ * one "key = value" per line, '#' starts a comment. Unknown keys,
+ * duplicates of single keys and bad values are errors that name the file,
+ * line, value and what would be right; nothing is guessed.
+ *
+ * Paths: with -d DIR everything lives under DIR (DIR/onionmesh.conf,
+ * DIR/keys, DIR/hosts, DIR/run), so tests and unprivileged trials need
+ * no system paths; without it the system layout from DESIGN.md is used:
+ * /etc/onionmesh/NET, /var/lib/onionmesh/NET/{keys,hosts},
+ * /run/onionmesh/NET.
+ */
+#ifndef OM_CONF_H
+#define OM_CONF_H
+
+#include <limits.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "proto/addr.h"
+#include "proto/msg.h"
+
+#define CONF_FILE        "onionmesh.conf"
+#define CONF_MAX_SUBNETS 16
+#define CONF_MAX_PEERS   64   /* connect / noconnect entries */
+#define CONF_ADDR_LEN    256  /* HOST:PORT or unix:PATH */
+#define DEFAULT_NET      "default"
+#define DEFAULT_PORT     6550
+#define DEFAULT_MTU      1400
+#define DEFAULT_IPV4_NET "10.77.0.0/16"
+
+struct conf_paths {
+	char net[NAME_MAX_LEN + 1];
+	char conf_dir[PATH_MAX];
+	char conf_file[PATH_MAX];
+	char keys_dir[PATH_MAX];
+	char hosts_dir[PATH_MAX];
+	char run_dir[PATH_MAX];
+};
+
+struct conf {
+	struct conf_paths paths;
+	char name[NAME_MAX_LEN + 1];     /* name = */
+	char ifname[16];                 /* interface = (default om-NET) */
+	struct prefix ipv4;              /* ipv4 = A.B.C.D/LEN (addr+range) */
+	struct prefix ipv6;              /* ipv6 = ADDR/LEN (addr+range) */
+	uint32_t mtu;                    /* mtu = 1280..65535 */
+	char listen[CONF_ADDR_LEN];      /* listen = HOST:PORT ("" none) */
+	char tcp[CONF_ADDR_LEN];         /* tcp = HOST:PORT advertised */
+	char connect[CONF_MAX_PEERS][NAME_MAX_LEN + 1]; /* connect = NAME */
+	int nconnect;                    /* 0: every member (full mesh) */
+	char noconnect[CONF_MAX_PEERS][NAME_MAX_LEN + 1];
+	int nnoconnect;
+	struct prefix subnets[CONF_MAX_SUBNETS]; /* subnet = PREFIX */
+	int nsubnets;
+	char netns[64];                  /* netns = NAME for the tun device */
+	int privsep;                     /* privsep = yes|no (default yes
+	                                  * when root and users exist) */
+	int sandbox;                     /* sandbox = yes|no (seccomp) */
+	int anonymous;                   /* anonymous = yes|no */
+	char tor_control[CONF_ADDR_LEN]; /* tor_control = HOST:PORT|unix:P */
+	char tor_socks[CONF_ADDR_LEN];   /* tor_socks = HOST:PORT|unix:P */
+	uint32_t circuits;               /* circuits = 1..16 links per peer */
+	int loglevel;                    /* loglevel = warn|info|debug */
+};
+
+/* Fill paths from network name and optional base dir (NULL: system).
+ * -1 with a message in err if net is not a valid name or a path is too
+ * long. */
+int conf_paths(struct conf_paths *p, const char *net, const char *dir,
+    char *err, size_t errlen) __attribute__((warn_unused_result));
+/* Defaults for every key (not paths). */
+void conf_defaults(struct conf *c);
+/* Parse text (name is used in messages, e.g. the file path). */
+int conf_parse(struct conf *c, const char *name, const char *text,
+    size_t len, char *err, size_t errlen)
+    __attribute__((warn_unused_result));
+/* conf_defaults + read c->paths.conf_file + conf_parse + cross checks
+ * (e.g. anonymous with listen/tcp set). */
+int conf_load(struct conf *c, char *err, size_t errlen)
+    __attribute__((warn_unused_result));
+/* Canonical text of a config (what init writes). */
+int conf_format(const struct conf *c, char *out, size_t cap)
+    __attribute__((warn_unused_result));
+/* Member and network names: [a-z0-9][a-z0-9_-]{0,31}. */
+int name_valid(const char *s);
+
+#endif

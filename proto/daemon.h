@@ -1,0 +1,54 @@
+/*
+ * What every daemon's main does the same way: flags, log, config, ids,
+ * the runtime dir, signals, and at the end privdrop + sandbox. A daemon's
+ * main reads:
+ *
+ *   daemon_setup(&d, D_LINKD, argc, argv);   flags, log, conf, ids
+ *   ... take privileged resources, IPC up ...
+ *   daemon_drop(&d);                         privdrop + sandbox
+ *   ev_run(d.loop, 0);
+ *   ... orderly shutdown ...
+ *
+ * Flags common to all daemons:
+ *   -n NET   network name (default "default")
+ *   -d DIR   base directory for config, state and sockets
+ *   -f       foreground: log to stderr (default when not started by up
+ *            is also stderr; syslog only with -s)
+ *   -s       log to syslog
+ *   -v       more verbose (repeat for debug)
+ */
+#ifndef OM_DAEMON_H
+#define OM_DAEMON_H
+
+#include <limits.h>
+
+#include <ev.h>
+
+#include "proto/conf.h"
+#include "proto/msg.h"
+#include "proto/privdrop.h"
+
+struct daemon_ctx {
+	enum daemon self;
+	struct conf conf;
+	struct daemon_ids ids;
+	struct ev_loop *loop;
+	ev_signal sig_term;
+	ev_signal sig_int;
+	ev_signal sig_hup;
+	ev_signal sig_pipe;
+	int hup;              /* set by SIGHUP; daemon may poll or hook */
+	void (*on_hup)(struct daemon_ctx *);
+};
+
+/* Exits 2 on a usage error, 1 on a config error (after a message
+ * naming the value). SIGTERM/SIGINT stop the loop (ev_break). The run
+ * dir exists afterwards (0770, group onionmesh under privsep). */
+void daemon_setup(struct daemon_ctx *d, enum daemon self, int argc,
+    char **argv);
+/* Runtime socket path for a name from ipc.h ("keyd.linkd"). */
+const char *daemon_sock(const struct daemon_ctx *d, const char *name);
+/* Drop to this daemon's uid and enter its sandbox (when conf.sandbox). */
+void daemon_drop(struct daemon_ctx *d);
+
+#endif

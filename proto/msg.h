@@ -1,0 +1,203 @@
+/*
+ * The IPC message catalogue: every message one onionmesh daemon sends
+ * another. Numbers are explicit, grouped by channel, and never reused
+ * (retire a number by leaving a comment). Each message has an explicit
+ * encode and decode — never a memcpy of a struct — because the daemons
+ * are built and restarted separately.
+ *
+ * A message on the wire: a fixed 16-byte header, then `length` bytes of
+ * payload:
+ *
+ *   u8 version (MSG_VERSION) | u8 reserved (0) | u16 type |
+ *   u32 length | u32 object id | u32 request id
+ *
+ * msg_table (msg.c) names, for each type, its payload length bounds and
+ * which daemons may send it; msg_check() applies it, and the common
+ * dispatcher (ipc.c) drops anything it refuses before a handler runs.
+ */
+#ifndef OM_MSG_H
+#define OM_MSG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "proto/addr.h"
+#include "proto/buf.h"
+
+#define MSG_VERSION  1
+#define MSG_HDR_LEN  16
+#define MSG_MAX_LEN  (64 * 1024) /* payload bound for every message */
+#define MEMBER_ID_BYTES 32       /* Ed25519 public key */
+#define NETID_BYTES  32
+#define NAME_MAX_LEN 32          /* member and network names */
+#define RECORD_MAX_LEN 8192      /* a host record's text */
+
+enum daemon {
+	D_NONE = 0,
+	D_TUND = 1,
+	D_LINKD = 2,
+	D_KEYD = 3,
+	D_ROUTED = 4,
+	D_CTL = 5,
+	D_COUNT
+};
+#define D_BIT(d) (1u << (d))
+const char *daemon_name(enum daemon d);
+
+enum msg_type {
+	/* keyd -> linkd, routed (pair1 channels keyd.linkd, keyd.routed) */
+	MSG_SELF = 0x0101,        /* this member's identity */
+	MSG_RECORD = 0x0102,      /* a verified host record */
+	MSG_RECORD_DEL = 0x0103,  /* a member is gone (removed/revoked) */
+	MSG_SYNC_DONE = 0x0104,   /* end of a full resend of records */
+	/* linkd -> keyd (rpc channel keyd.crypto, req/rep) */
+	MSG_DH_REQ = 0x0110,
+	MSG_DH_RESP = 0x0111,
+	MSG_SIGN_REQ = 0x0112,
+	MSG_SIGN_RESP = 0x0113,
+
+	/* linkd <-> routed (pair1 channel routed.linkd) */
+	MSG_PEER_STATE = 0x0201,  /* linkd: links up to a member, rtt */
+	MSG_FIB_BEGIN = 0x0210,   /* routed: a new forwarding table */
+	MSG_FIB_ENTRY = 0x0211,
+	MSG_FIB_COMMIT = 0x0212,
+
+	/* tund <-> routed (pair1 channel routed.tund) */
+	MSG_TUN_STATE = 0x0301,   /* tund: device name, mtu, up */
+	MSG_ROUTE_BEGIN = 0x0310, /* routed: prefixes to route to the tun */
+	MSG_ROUTE_ENTRY = 0x0311,
+	MSG_ROUTE_COMMIT = 0x0312,
+};
+
+struct msg_hdr {
+	uint8_t version;
+	uint16_t type;
+	uint32_t length;
+	uint32_t obj;
+	uint32_t req;
+};
+
+struct msg_spec {
+	uint16_t type;
+	const char *name;
+	uint32_t min_len;
+	uint32_t max_len;
+	uint32_t senders; /* D_BIT() mask */
+};
+
+/* Header. msg_hdr_decode checks version and that length equals avail. */
+void msg_hdr_encode(uint8_t out[MSG_HDR_LEN], const struct msg_hdr *h);
+int msg_hdr_decode(struct msg_hdr *h, const uint8_t *p, size_t avail)
+    __attribute__((warn_unused_result));
+const struct msg_spec *msg_spec(uint16_t type);
+const char *msg_name(uint16_t type);
+/* 0 if a message of this type and payload length may come from `from`;
+ * otherwise -1 and a short reason in *why (static string). */
+int msg_check(uint16_t type, size_t len, enum daemon from, const char **why)
+    __attribute__((warn_unused_result));
+
+/*
+ * Payloads. Each has _encode(struct buf_w *, const T *) (check w->err)
+ * and _decode(T *, const uint8_t *, size_t) returning 0 or -1 (any
+ * trailing byte, short field or out-of-range value is -1).
+ */
+struct msg_self {
+	uint8_t id[MEMBER_ID_BYTES];   /* Ed25519 identity public key */
+	uint8_t dh_pub[32];            /* X25519 derived from it */
+	uint8_t netid[NETID_BYTES];    /* binds handshakes to the network */
+	char name[NAME_MAX_LEN + 1];
+};
+
+struct msg_record {
+	uint8_t flags;                 /* reserved, 0 */
+	uint16_t len;
+	char text[RECORD_MAX_LEN + 1]; /* canonical signed record */
+};
+
+struct msg_member {                    /* MSG_RECORD_DEL */
+	uint8_t id[MEMBER_ID_BYTES];
+};
+
+struct msg_sync_done {
+	uint32_t count;
+};
+
+struct msg_dh_req {
+	uint8_t pub[32];
+};
+
+struct msg_dh_resp {
+	uint8_t status;                /* 0 ok; else refused */
+	uint8_t shared[32];
+};
+
+#define MSG_SIGN_MAX 4096
+struct msg_sign_req {
+	uint16_t len;
+	uint8_t data[MSG_SIGN_MAX];
+};
+
+struct msg_sign_resp {
+	uint8_t status;
+	uint8_t sig[64];
+};
+
+struct msg_peer_state {
+	uint8_t id[MEMBER_ID_BYTES];
+	uint16_t links_up;
+	uint32_t rtt_us;               /* 0 unknown */
+};
+
+struct msg_fib_begin {
+	uint32_t generation;
+};
+
+struct msg_fib_entry {
+	uint32_t generation;
+	struct prefix dst;             /* destination prefix */
+	uint8_t dest[MEMBER_ID_BYTES]; /* member that owns dst */
+	uint8_t next_hop[MEMBER_ID_BYTES]; /* direct peer to send to */
+	uint32_t cost;
+};
+
+struct msg_fib_commit {
+	uint32_t generation;
+	uint32_t count;
+};
+
+struct msg_tun_state {
+	char ifname[16];
+	uint32_t mtu;
+	uint8_t up;
+};
+
+struct msg_route_entry {               /* also BEGIN/COMMIT use generation */
+	uint32_t generation;
+	struct prefix dst;
+};
+
+#define MSG_CODEC(T)                                                       \
+	void msg_##T##_encode(struct buf_w *w, const struct msg_##T *m);   \
+	int msg_##T##_decode(struct msg_##T *m, const uint8_t *p, size_t n) \
+	    __attribute__((warn_unused_result));
+MSG_CODEC(self)
+MSG_CODEC(record)
+MSG_CODEC(member)
+MSG_CODEC(sync_done)
+MSG_CODEC(dh_req)
+MSG_CODEC(dh_resp)
+MSG_CODEC(sign_req)
+MSG_CODEC(sign_resp)
+MSG_CODEC(peer_state)
+MSG_CODEC(fib_begin)
+MSG_CODEC(fib_entry)
+MSG_CODEC(fib_commit)
+MSG_CODEC(tun_state)
+MSG_CODEC(route_entry)
+#undef MSG_CODEC
+
+/* Prefix on the wire: u8 family (4/6), u8 len, 16 bytes address. */
+void msg_prefix_encode(struct buf_w *w, const struct prefix *p);
+void msg_prefix_decode(struct buf_r *r, struct prefix *p);
+
+#endif

@@ -1,0 +1,91 @@
+/*
+ * Peer frames: what two linkds write to one link (a TCP connection or a
+ * Tor stream). A link is a byte stream, so every frame starts with its
+ * length:
+ *
+ *   u32 len (bytes after this field; 1..WIRE_MAX_BODY) | u8 type | body
+ *
+ *   WIRE_HS_INIT  Noise msg1 || mac1(16)
+ *   WIRE_HS_RESP  Noise msg2 || mac1(16)
+ *   WIRE_DATA     u8 epoch | u64 counter | AEAD(inner) with the header
+ *                 (len, type, epoch, counter) as associated data
+ *
+ * mac1 = BLAKE2b-128 keyed with BLAKE2b-256("mac1----" || receiver's
+ * static public key) over the message before it (WireGuard's): a
+ * responder drops random bytes and handshakes not meant for it before
+ * spending a DH, and sends nothing back.
+ *
+ * The inner plaintext of a DATA frame: u8 kind | payload
+ *   INNER_PACKET    virtio_net_hdr (10) || IP packet (one superpacket)
+ *   INNER_KEEPALIVE empty
+ *   INNER_CLOSE     empty: the peer is going away
+ *
+ * No frame type carries plaintext user data; there is no "none" cipher.
+ */
+#ifndef OM_WIRE_H
+#define OM_WIRE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "proto/noise.h"
+
+#define WIRE_LEN_BYTES   4
+#define WIRE_MAC_BYTES   16
+#define WIRE_DATA_HDR    (WIRE_LEN_BYTES + 1 + 1 + 8)
+#define WIRE_MAX_INNER   (65536 + 64) /* superpacket + vnet hdr + kind */
+#define WIRE_MAX_BODY    (1 + 1 + 8 + WIRE_MAX_INNER + NOISE_TAGLEN)
+#define WIRE_MAX_FRAME   (WIRE_LEN_BYTES + WIRE_MAX_BODY)
+#define WIRE_HS_PAYLOAD  12 /* TAI64N timestamp in msg1; empty in msg2 */
+
+enum wire_type {
+	WIRE_HS_INIT = 1,
+	WIRE_HS_RESP = 2,
+	WIRE_DATA = 3,
+};
+
+enum wire_inner {
+	INNER_PACKET = 1,
+	INNER_KEEPALIVE = 2,
+	INNER_CLOSE = 3,
+};
+
+struct wire_frame {
+	uint8_t type;
+	const uint8_t *body;  /* after the type byte */
+	size_t body_len;
+	size_t frame_len;     /* whole frame including the length field */
+};
+
+/* Look at the start of a stream buffer. Returns 1 and fills f when a
+ * whole frame is there, 0 when more bytes are needed, -1 when the
+ * stream is bad (length 0 or over WIRE_MAX_BODY, unknown type): the
+ * caller closes the link. */
+int wire_frame_peek(struct wire_frame *f, const uint8_t *buf, size_t len)
+    __attribute__((warn_unused_result));
+
+/* Handshake frames: write header + msg + mac1 into out. Returns frame
+ * length or -1. peer_static is the receiver's X25519 public key. */
+int wire_hs_frame(uint8_t *out, size_t cap, uint8_t type,
+    const uint8_t *msg, size_t msglen,
+    const uint8_t peer_static[NOISE_DHLEN]) __attribute__((warn_unused_result));
+/* Check mac1 of a received handshake frame body against our own static
+ * public key (constant time). 0 ok, -1 drop. Sets *msglen. */
+int wire_hs_check(const struct wire_frame *f,
+    const uint8_t my_static[NOISE_DHLEN], size_t *msglen)
+    __attribute__((warn_unused_result));
+
+/* Seal inner (kind + payload) into a DATA frame at out (cap must be
+ * >= WIRE_DATA_HDR + 1 + plen + NOISE_TAGLEN). Returns frame length. */
+int wire_data_seal(uint8_t *out, size_t cap, const uint8_t k[NOISE_KEYLEN],
+    uint8_t epoch, uint64_t counter, uint8_t kind, const uint8_t *payload,
+    size_t plen) __attribute__((warn_unused_result));
+/* Peek a DATA frame's epoch and counter (before choosing a key). */
+int wire_data_header(const struct wire_frame *f, uint8_t *epoch,
+    uint64_t *counter) __attribute__((warn_unused_result));
+/* Open a DATA frame; out gets kind + payload. Returns inner length or -1
+ * (bad tag). Replay checking is the session's job. */
+int wire_data_open(const struct wire_frame *f, const uint8_t k[NOISE_KEYLEN],
+    uint8_t *out, size_t cap) __attribute__((warn_unused_result));
+
+#endif

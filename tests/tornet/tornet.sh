@@ -1,0 +1,215 @@
+#!/usr/bin/env bash
+# A private Tor network on loopback, for onionmesh's tests, demo and
+# benchmark: 3 directory authorities, 2 relays and one tor client per
+# member. Built from tor's TestingTorNetwork mode with the fast-voting
+# settings chutney uses, so it is usable about 20 s after start.
+#
+#   tornet.sh start DIR [CLIENTS]   make DIR/{auth0..2,relay0..1,client0..N-1}
+#   tornet.sh wait DIR [SECONDS]    until every client is bootstrapped 100 %
+#   tornet.sh stop DIR              stop every tor of DIR and delete DIR
+#   tornet.sh client DIR I          print "control=PATH socks=PATH" of client I
+#
+# Each client's ControlPort and SocksPort are Unix sockets in its own
+# folder (DIR/clientI/control, DIR/clientI/socks), so members in any
+# network namespace reach them by path. Ports for the relays are chosen at
+# random from free ones, so two networks on one machine do not collide.
+set -euo pipefail
+
+cmd=${1:-}
+dir=${2:-}
+[ -n "$cmd" ] && [ -n "$dir" ] || {
+	echo "usage: tornet.sh start|wait|stop|client DIR [ARG]" >&2
+	exit 2
+}
+
+NAUTH=3
+NRELAY=2
+
+port_free() {
+	! ss -Hltn "sport = :$1" 2>/dev/null | grep -q .
+}
+
+pick_base() {
+	local b i ok
+	for _ in $(seq 1 50); do
+		b=$((20000 + (RANDOM * 7) % 40000))
+		ok=1
+		for i in $(seq 0 $((NAUTH + NRELAY))); do
+			port_free $((b + i)) && port_free $((b + 100 + i)) || ok=0
+		done
+		[ $ok -eq 1 ] && { echo "$b"; return 0; }
+	done
+	echo "tornet: no free port range found" >&2
+	return 1
+}
+
+common_torrc() { # node-dir nick
+	cat <<EOC
+TestingTorNetwork 1
+AssumeReachable 1
+PathsNeededToBuildCircuits 0.25
+TestingDirAuthVoteExit *
+TestingDirAuthVoteGuard *
+TestingDirAuthVoteHSDir *
+TestingMinExitFlagThreshold 0
+V3AuthNIntervalsValid 2
+DataDirectory $1
+Nickname $2
+RunAsDaemon 1
+PidFile $1/pid
+Log notice file $1/notice.log
+ShutdownWaitLength 0
+SafeLogging 1
+# tor's default lets one process grow to gigabytes; 256 MB is its floor.
+MaxMemInQueues 256 MB
+ConnLimit 256
+EOC
+	cat "$dir/dirauths"
+}
+
+start() {
+	local clients=${1:-2} base i d fp v3 or dp
+	command -v tor >/dev/null || { echo "tornet: tor is not installed" >&2; exit 1; }
+	[ ! -e "$dir/dirauths" ] || { echo "tornet: $dir already has a network" >&2; exit 1; }
+	mkdir -p "$dir"
+	chmod 0755 "$dir"
+	base=$(pick_base)
+	echo "$base" >"$dir/base"
+	: >"$dir/dirauths"
+	for i in $(seq 0 $((NAUTH - 1))); do
+		d=$dir/auth$i
+		or=$((base + i))
+		dp=$((base + 100 + i))
+		mkdir -p "$d/keys"
+		chmod 0700 "$d"
+		echo "" | tor-gencert --create-identity-key -m 12 \
+			-a "127.0.0.1:$dp" -i "$d/keys/authority_identity_key" \
+			-s "$d/keys/authority_signing_key" \
+			-c "$d/keys/authority_certificate" --passphrase-fd 0 \
+			>/dev/null 2>&1
+		tor --list-fingerprint --DataDirectory "$d" --ORPort "$or" \
+			--Nickname "auth$i" \
+			--DirAuthority "x 127.0.0.1:1 ffffffffffffffffffffffffffffffffffffffff" \
+			>/dev/null 2>&1 || true
+		fp=$(awk '{print $2}' "$d/fingerprint")
+		v3=$(awk '/^fingerprint/ {print $2}' "$d/keys/authority_certificate")
+		[ -n "$fp" ] && [ -n "$v3" ] || { echo "tornet: key generation failed in $d" >&2; exit 1; }
+		echo "DirAuthority auth$i orport=$or no-v2 v3ident=$v3 127.0.0.1:$dp $fp" \
+			>>"$dir/dirauths"
+	done
+	for i in $(seq 0 $((NAUTH - 1))); do
+		d=$dir/auth$i
+		{
+			common_torrc "$d" "auth$i"
+			cat <<EOC
+AuthoritativeDirectory 1
+V3AuthoritativeDirectory 1
+ContactInfo auth$i@test.invalid
+TestingV3AuthInitialVotingInterval 5
+V3AuthVotingInterval 10
+TestingV3AuthInitialVoteDelay 2
+V3AuthVoteDelay 2
+TestingV3AuthInitialDistDelay 2
+V3AuthDistDelay 2
+Address 127.0.0.1
+ORPort $((base + i))
+DirPort $((base + 100 + i))
+SocksPort 0
+ExitPolicy reject *:*
+EOC
+		} >"$d/torrc"
+	done
+	for i in $(seq 0 $((NRELAY - 1))); do
+		d=$dir/relay$i
+		mkdir -p "$d"
+		chmod 0700 "$d"
+		{
+			common_torrc "$d" "relay$i"
+			cat <<EOC
+Address 127.0.0.1
+ORPort $((base + NAUTH + i))
+DirPort $((base + 100 + NAUTH + i))
+SocksPort 0
+ExitPolicy reject *:*
+EOC
+		} >"$d/torrc"
+	done
+	for i in $(seq 0 $((clients - 1))); do
+		d=$dir/client$i
+		mkdir -p "$d/sock"
+		chmod 0700 "$d"
+		# The socket folder is where members' linkd and keyd connect;
+		# tor wants it private to its owner unless told otherwise.
+		chmod 0755 "$d/sock"
+		{
+			common_torrc "$d" "client$i"
+			cat <<EOC
+SocksPort unix:$d/sock/socks WorldWritable RelaxDirModeCheck
+ControlPort unix:$d/sock/control WorldWritable RelaxDirModeCheck
+CookieAuthentication 1
+CookieAuthFile $d/sock/control.authcookie
+CookieAuthFileGroupReadable 1
+EOC
+		} >"$d/torrc"
+	done
+	for d in "$dir"/auth* "$dir"/relay* "$dir"/client*; do
+		tor -f "$d/torrc" --quiet || {
+			echo "tornet: tor failed to start in $d:" >&2
+			tail -n 5 "$d/notice.log" >&2 || true
+			exit 1
+		}
+	done
+	echo "tornet: started $NAUTH authorities, $NRELAY relays, $clients clients in $dir (ports $base..)"
+}
+
+wait_ready() {
+	local limit=${1:-90} t=0 ok d
+	while [ $t -lt "$limit" ]; do
+		ok=1
+		for d in "$dir"/client*; do
+			grep -q 'Bootstrapped 100%' "$d/notice.log" 2>/dev/null || ok=0
+		done
+		[ $ok -eq 1 ] && { echo "tornet: ready after ${t}s"; return 0; }
+		sleep 1
+		t=$((t + 1))
+	done
+	echo "tornet: not bootstrapped after ${limit}s" >&2
+	for d in "$dir"/client*; do
+		echo "--- $d" >&2
+		tail -n 3 "$d/notice.log" >&2 || true
+	done
+	return 1
+}
+
+stop() {
+	local d pid
+	[ -d "$dir" ] || return 0
+	for d in "$dir"/auth* "$dir"/relay* "$dir"/client*; do
+		[ -f "$d/pid" ] || continue
+		pid=$(cat "$d/pid")
+		kill "$pid" 2>/dev/null || true
+	done
+	for _ in $(seq 1 50); do
+		local alive=0
+		for d in "$dir"/auth* "$dir"/relay* "$dir"/client*; do
+			[ -f "$d/pid" ] && kill -0 "$(cat "$d/pid")" 2>/dev/null && alive=1
+		done
+		[ $alive -eq 0 ] && break
+		sleep 0.1
+	done
+	for d in "$dir"/auth* "$dir"/relay* "$dir"/client*; do
+		[ -f "$d/pid" ] && kill -9 "$(cat "$d/pid")" 2>/dev/null || true
+	done
+	rm -rf "$dir"
+}
+
+case $cmd in
+start) start "${3:-2}" ;;
+wait) wait_ready "${3:-90}" ;;
+stop) stop ;;
+client)
+	i=${3:?client index}
+	echo "control=$dir/client$i/sock/control socks=$dir/client$i/sock/socks"
+	;;
+*) echo "usage: tornet.sh start|wait|stop|client DIR [ARG]" >&2; exit 2 ;;
+esac
