@@ -15,8 +15,8 @@ PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null) \
               $(shell pkg-config --libs libev 2>/dev/null || echo -lev) \
               -lpthread
 CFLAGS  ?= -O2 -g
-CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow \
-           -Wno-unused-parameter -fno-strict-aliasing -I. $(PKG_CFLAGS)
+override CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wshadow \
+                   -Wno-unused-parameter -fno-strict-aliasing -I. $(PKG_CFLAGS)
 LDFLAGS ?=
 B       ?= build
 

@@ -35,7 +35,8 @@ int prefix_covers(const struct prefix *p, const struct prefix *q);
 int prefix_equal(const struct prefix *a, const struct prefix *b);
 
 /* HOST:PORT where HOST is an IPv4 address, [IPv6] or a DNS name;
- * port 1..65535. Splits into host (no brackets) and port. */
+ * port 1..65535. Splits into host (no brackets) and port; host and
+ * port may be NULL to only check the form. */
 int endpoint_parse(const char *s, char *host, size_t hostcap,
     uint16_t *port) __attribute__((warn_unused_result));
 

@@ -79,7 +79,14 @@ int conf_parse(struct conf *c, const char *name, const char *text,
  * (e.g. anonymous with listen/tcp set). */
 int conf_load(struct conf *c, char *err, size_t errlen)
     __attribute__((warn_unused_result));
-/* Canonical text of a config (what init writes). */
+/* The cross checks conf_load runs after parsing: name present;
+ * anonymous = yes with no tcp and no listen but unix:PATH (the message
+ * names the key that would reveal the address); connect and noconnect
+ * not naming the same member. For init to check before it writes. */
+int conf_check(const struct conf *c, char *err, size_t errlen)
+    __attribute__((warn_unused_result));
+/* Canonical text of a config (what init writes). Returns its length,
+ * or -1 if cap is too small or a value cannot be written. */
 int conf_format(const struct conf *c, char *out, size_t cap)
     __attribute__((warn_unused_result));
 /* Member and network names: [a-z0-9][a-z0-9_-]{0,31}. */

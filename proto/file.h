@@ -12,6 +12,10 @@
 
 int file_write_atomic(const char *path, const void *data, size_t len,
     mode_t mode) __attribute__((warn_unused_result));
+/* The same, but never replaces: -1 with EEXIST when path exists (the
+ * temporary is link()ed into place instead of renamed). */
+int file_create_excl(const char *path, const void *data, size_t len,
+    mode_t mode) __attribute__((warn_unused_result));
 /* Read a whole file up to max bytes into a malloc'd NUL-terminated
  * buffer. NULL with errno set (EFBIG when larger than max). */
 char *file_read(const char *path, size_t max, size_t *len);

@@ -10,7 +10,7 @@
  *   id = <64 hex: Ed25519 public key>
  *   onion = <56 base32>.onion            (optional)
  *   tcp = HOST:PORT                      (0..4)
- *   ipv4 = A.B.C.D
+ *   ipv4 = A.B.C.D                       (optional)
  *   ipv6 = ADDR
  *   subnet = PREFIX                      (0..16)
  *   serial = N

@@ -1,0 +1,319 @@
+#!/usr/bin/env bash
+# The onionmesh benchmark: onionmesh over TCP against the VPNs it should be
+# measured by, in one run on one machine, under the same conditions.
+#
+# Two network namespaces joined by a veth pair (192.0.2.1 <-> 192.0.2.2)
+# stand for two hosts. Side by side on that one link run
+#   onionmesh     10.77.0.1 <-> 10.77.0.2   (its own TCP transport)
+#   tinc 1.0      10.78.0.1 <-> 10.78.0.2   (TCPOnly = yes, router mode)
+#   wireguard-go  10.79.0.1 <-> 10.79.0.2   (userspace, UDP)
+#   veth          192.0.2.1 <-> 192.0.2.2   (no VPN: the ceiling)
+# and each is measured the same way: iperf3 for SECS seconds with one and
+# with four streams, the median of 20 pings, and the CPU time (user +
+# system) all of that VPN's processes on both ends spent per GB carried.
+# tinc is the fair peer for a VPN over TCP in user space; wireguard-go is
+# the userspace VPN to beat.
+#
+#   bench/run.sh [--only onionmesh,tinc,wg,veth] [--time SECS]
+#                [--pings N] [--markdown FILE]
+#
+# Needs root (namespaces, TUN). Installs its tools when missing and builds
+# onionmesh first. Everything it starts is ended, and the namespaces and
+# temporary files removed, when it exits for any reason. Environment:
+# OM_BUILD (build dir, default build), OM_INIT_ARGS (extra `init` flags).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. bench/lib.sh
+
+ALL=(onionmesh tinc wg veth)
+ONLY="onionmesh,tinc,wg,veth"
+SECS=5
+PINGS=20
+MARKDOWN=""
+
+usage() {
+	echo "usage: bench/run.sh [--only onionmesh,tinc,wg,veth] [--time SECS]" >&2
+	echo "                    [--pings N] [--markdown FILE]" >&2
+	exit 2
+}
+
+while [ $# -gt 0 ]; do
+	case $1 in
+	--only) [ $# -ge 2 ] || usage; ONLY=$2; shift 2 ;;
+	--time) [ $# -ge 2 ] || usage; SECS=$2; shift 2 ;;
+	--pings) [ $# -ge 2 ] || usage; PINGS=$2; shift 2 ;;
+	--markdown) [ $# -ge 2 ] || usage; MARKDOWN=$2; shift 2 ;;
+	-h|--help) usage ;;
+	*) echo "bench: unknown argument '$1'" >&2; usage ;;
+	esac
+done
+case $SECS in ''|*[!0-9]*) die "--time '$SECS': want whole seconds, 1..600" ;; esac
+case $PINGS in ''|*[!0-9]*) die "--pings '$PINGS': want a count, 3..1000" ;; esac
+if [ "$SECS" -lt 1 ] || [ "$SECS" -gt 600 ]; then
+	die "--time '$SECS': want whole seconds, 1..600"
+fi
+if [ "$PINGS" -lt 3 ] || [ "$PINGS" -gt 1000 ]; then
+	die "--pings '$PINGS': want a count, 3..1000"
+fi
+
+declare -A WANT=()
+IFS=, read -r -a only_list <<<"$ONLY"
+for v in "${only_list[@]}"; do
+	case $v in
+	onionmesh|tinc|wg|veth) WANT[$v]=1 ;;
+	wireguard|wireguard-go) WANT[wg]=1 ;;
+	*) die "--only: unknown VPN '$v' (want onionmesh, tinc, wg, veth)" ;;
+	esac
+done
+want() { [ -n "${WANT[$1]:-}" ]; }
+
+[ "$(id -u)" -eq 0 ] || die "needs root (network namespaces, TUN devices)"
+
+# --- tools -----------------------------------------------------------------
+declare -A PKG_OF=([ip]=iproute2 [ping]=iputils-ping [iperf3]=iperf3
+    [jq]=jq [pgrep]=procps [tincd]=tinc [wireguard-go]=wireguard-go
+    [wg]=wireguard-tools)
+missing=()
+for c in ip ping iperf3 jq pgrep; do
+	command -v "$c" >/dev/null || missing+=("${PKG_OF[$c]}")
+done
+if want tinc; then command -v tincd >/dev/null || missing+=(tinc); fi
+if want wg; then
+	for c in wireguard-go wg; do
+		command -v "$c" >/dev/null || missing+=("${PKG_OF[$c]}")
+	done
+fi
+if [ ${#missing[@]} -gt 0 ]; then
+	log "installing ${missing[*]}"
+	apt-get -o DPkg::Lock::Timeout=300 update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 \
+	    install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# OM_BUILD: the build dir to use (make's B=), "build" by default.
+OM_BUILD=${OM_BUILD:-build}
+OM=$PWD/$OM_BUILD/onionmesh
+if want onionmesh; then
+	log "building onionmesh (make B=$OM_BUILD)"
+	make B="$OM_BUILD" -j2 all >/dev/null || die "make failed"
+fi
+
+# --- the two hosts ---------------------------------------------------------
+T=$(mktemp -d /tmp/onionmesh-bench.XXXXXX)
+bl_track_dir "$T"
+# Daemons under privilege separation run as their own users: they must be
+# able to reach their dirs below this one.
+chmod 755 "$T"
+trap bl_cleanup EXIT
+trap 'exit 130' INT TERM
+
+NA=omb$$a
+NB=omb$$b
+UA=192.0.2.1
+UB=192.0.2.2
+bl_netns "$NA"
+bl_netns "$NB"
+ip -n "$NA" link add veth0 type veth peer name veth0 netns "$NB"
+ip -n "$NA" addr add $UA/24 dev veth0
+ip -n "$NB" addr add $UB/24 dev veth0
+ip -n "$NA" link set veth0 up
+ip -n "$NB" link set veth0 up
+wait_for 10 nsx "$NA" ping -c 1 -W 1 $UB || die "veth $UA -> $UB is not up"
+
+# One iperf3 server in B serves every VPN's address in turn.
+ip netns exec "$NB" iperf3 -s >"$T/iperf3-server.log" 2>&1 &
+bl_track_pid $!
+wait_for 10 nsx "$NB" bash -c 'exec 3<>/dev/tcp/127.0.0.1/5201' ||
+	die "iperf3 server in $NB did not start"
+
+# --- starting each VPN; each sets ADDR_B (B's inner address) and VPN_PIDS ---
+# A process put in the background is started with `ip netns exec`, which
+# execs it, so $! is its own pid (a shell function would fork a subshell).
+start_veth() {
+	ADDR_B=$UB
+	VPN_PIDS=()
+}
+
+start_tinc() {
+	local s i ns d
+	for s in a b; do
+		d=$T/tinc-$s
+		mkdir -p "$d/hosts"
+		i=1; ns=$NA; [ $s = b ] && { i=2; ns=$NB; }
+		{
+			echo "Name = $s"
+			echo "Mode = router"
+			echo "TCPOnly = yes"
+			echo "Interface = tinc0"
+			echo "AddressFamily = ipv4"
+			[ $s = a ] && echo "ConnectTo = b"
+		} >"$d/tinc.conf"
+		{
+			echo "Address = 192.0.2.$i"
+			echo "Port = 655"
+			echo "Subnet = 10.78.0.$i/32"
+		} >"$d/hosts/$s"
+		# shellcheck disable=SC2016 # $INTERFACE is tinc's, at run time
+		printf '#!/bin/sh\nip addr add 10.78.0.%s/24 dev "$INTERFACE"\nip link set "$INTERFACE" up\n' \
+		    $i >"$d/tinc-up"
+		chmod 755 "$d/tinc-up"
+		tincd -c "$d" -K </dev/null >"$d/keygen.log" 2>&1 ||
+			die "tincd -K failed: $(cat "$d/keygen.log")"
+	done
+	cp "$T/tinc-a/hosts/a" "$T/tinc-b/hosts/a"
+	cp "$T/tinc-b/hosts/b" "$T/tinc-a/hosts/b"
+	VPN_PIDS=()
+	for s in b a; do
+		d=$T/tinc-$s
+		ns=$NA; [ $s = b ] && ns=$NB
+		ip netns exec "$ns" tincd -c "$d" -D --pidfile="$d/tincd.pid" \
+		    >"$d/tincd.log" 2>&1 &
+		bl_track_pid $!
+		VPN_PIDS+=($!)
+	done
+	ADDR_B=10.78.0.2
+}
+
+start_wg() {
+	local s i ns d ifn peer j
+	d=$T/wg
+	mkdir -p "$d"
+	for s in a b; do
+		(umask 077; wg genkey >"$d/$s.key")
+		wg pubkey <"$d/$s.key" >"$d/$s.pub"
+	done
+	VPN_PIDS=()
+	for s in a b; do
+		i=1; j=2; ns=$NA; peer=b
+		[ $s = b ] && { i=2; j=1; ns=$NB; peer=a; }
+		# The UAPI socket (/var/run/wireguard/IF.sock) is not per
+		# namespace: the interface names must differ machine-wide.
+		ifn=wgb$$$s
+		WG_PROCESS_FOREGROUND=1 LOG_LEVEL=error \
+		    ip netns exec "$ns" wireguard-go -f "$ifn" >"$d/$s.log" 2>&1 &
+		bl_track_pid $!
+		VPN_PIDS+=($!)
+		wait_for 10 test -S "/var/run/wireguard/$ifn.sock" ||
+			die "wireguard-go did not create $ifn: $(cat "$d/$s.log")"
+		nsx "$ns" wg set "$ifn" listen-port 51820 \
+		    private-key "$d/$s.key" \
+		    peer "$(cat "$d/$peer.pub")" allowed-ips 10.79.0.$j/32 \
+		    endpoint 192.0.2.$j:51820
+		nsx "$ns" ip addr add 10.79.0.$i/24 dev "$ifn"
+		nsx "$ns" ip link set "$ifn" up
+	done
+	ADDR_B=10.79.0.2
+}
+
+start_onionmesh() {
+	local s i ns d
+	for s in a b; do
+		d=$T/om-$s
+		i=1; ns=$NA; [ $s = b ] && { i=2; ns=$NB; }
+		# shellcheck disable=SC2086 # extra flags, split on purpose
+		nsx "$ns" "$OM" -d "$d" init "bench$s" --ipv4 10.77.0.$i/16 \
+		    --tcp 192.0.2.$i:6550 ${OM_INIT_ARGS:-} ||
+			die "onionmesh init failed"
+		chmod 755 "$d"
+		"$OM" -d "$d" export "$T/om-$s.record" ||
+			die "onionmesh export failed"
+	done
+	"$OM" -d "$T/om-a" import "$T/om-b.record" || die "import into a failed"
+	"$OM" -d "$T/om-b" import "$T/om-a.record" || die "import into b failed"
+	for s in a b; do
+		d=$T/om-$s
+		ns=$NA; [ $s = b ] && ns=$NB
+		BL_ONIONMESH+=("$ns $d")
+		timeout 60 ip netns exec "$ns" "$OM" -d "$d" up ||
+			die "onionmesh up ($s) failed; logs in $d/run"
+	done
+	VPN_PIDS=()
+	for s in a b; do
+		# Every process whose command line names the member's dir:
+		# the supervisor and its four daemons.
+		mapfile -t -O ${#VPN_PIDS[@]} VPN_PIDS \
+		    < <(pgrep -f -- "$T/om-$s" || true)
+	done
+	[ ${#VPN_PIDS[@]} -gt 0 ] || die "no onionmesh process found"
+	ADDR_B=10.77.0.2
+}
+
+# --- measuring ---------------------------------------------------------------
+HZ=$(getconf CLK_TCK)
+declare -A R=()
+
+measure() {
+	local v=$1 p t0 t1 out bps bytes
+	wait_for 30 nsx "$NA" ping -c 1 -W 1 "$ADDR_B" ||
+		die "$v: $ADDR_B does not answer ping from $NA within 30 s"
+	R[$v.rtt]=$(ping_median "$NA" "$ADDR_B" "$PINGS")
+	for p in 1 4; do
+		out=$T/iperf-$v-P$p.json
+		t0=$(cpu_ticks "${VPN_PIDS[@]}")
+		read -r bps bytes < <(iperf_run "$NA" "$ADDR_B" "$SECS" $p "$out" ||
+		    echo "- -")
+		t1=$(cpu_ticks "${VPN_PIDS[@]}")
+		if [ "$bps" = - ]; then
+			R[$v.mbps$p]=-
+			R[$v.cpu$p]=-
+			continue
+		fi
+		R[$v.mbps$p]=$(awk -v b="$bps" 'BEGIN { printf "%.0f", b / 1e6 }')
+		if [ ${#VPN_PIDS[@]} -eq 0 ]; then
+			R[$v.cpu$p]=n/a
+		else
+			R[$v.cpu$p]=$(awk -v t=$((t1 - t0)) -v hz="$HZ" \
+			    -v by="$bytes" \
+			    'BEGIN { printf "%.2f", (t / hz) / (by / 1e9) }')
+		fi
+	done
+	log "$v: ${R[$v.mbps1]} / ${R[$v.mbps4]} Mbit/s, rtt ${R[$v.rtt]} ms," \
+	    "cpu ${R[$v.cpu1]} / ${R[$v.cpu4]} s/GB"
+}
+
+declare -A LABEL=([onionmesh]=onionmesh [tinc]="tinc 1.0 (TCPOnly)"
+    [wg]=wireguard-go [veth]="veth (no VPN)")
+ran=()
+for v in "${ALL[@]}"; do
+	want "$v" || continue
+	log "starting $v"
+	"start_$v"
+	measure "$v"
+	ran+=("$v")
+done
+
+# --- report ------------------------------------------------------------------
+ratio() { # a b: a/b with two decimals, or - when either is not a number
+	awk -v a="$1" -v b="$2" 'BEGIN {
+		if (a !~ /^[0-9.]+$/ || b !~ /^[0-9.]+$/ || b + 0 == 0) print "-"
+		else printf "%.2f\n", a / b }'
+}
+
+report() {
+	local v o
+	echo "Benchmark: iperf3 -t $SECS, ping -c $PINGS -i 0.2;" \
+	    "$(nproc) CPUs, $(uname -r)"
+	echo
+	echo "| VPN | Mbit/s -P1 | Mbit/s -P4 | RTT ms (median) | CPU-s/GB -P1 | CPU-s/GB -P4 |"
+	echo "|---|---:|---:|---:|---:|---:|"
+	for v in "${ran[@]}"; do
+		echo "| ${LABEL[$v]} | ${R[$v.mbps1]} | ${R[$v.mbps4]} |" \
+		    "${R[$v.rtt]} | ${R[$v.cpu1]} | ${R[$v.cpu4]} |"
+	done
+	if want onionmesh; then
+		for o in tinc wg; do
+			want "$o" || continue
+			echo
+			echo "onionmesh / ${LABEL[$o]}:" \
+			    "throughput -P1 $(ratio "${R[onionmesh.mbps1]}" "${R[$o.mbps1]}")," \
+			    "-P4 $(ratio "${R[onionmesh.mbps4]}" "${R[$o.mbps4]}");" \
+			    "CPU-s/GB -P1 $(ratio "${R[onionmesh.cpu1]}" "${R[$o.cpu1]}")," \
+			    "-P4 $(ratio "${R[onionmesh.cpu4]}" "${R[$o.cpu4]}");" \
+			    "RTT $(ratio "${R[onionmesh.rtt]}" "${R[$o.rtt]}")"
+		done
+	fi
+}
+
+echo
+report
+[ -z "$MARKDOWN" ] || report >"$MARKDOWN"

@@ -1,0 +1,561 @@
+/*
+ * init: found a network (or set up a member that exchanges records by
+ * hand). The order is what makes it safe to retry:
+ *
+ *   1. every value of the command line is checked, and the config that
+ *      would be written is formatted and parsed back, before anything
+ *      touches the disk; an existing config is refused;
+ *   2. the directories are made and keyd (onionmesh-keyd --genkey) makes
+ *      the identity and prints its public key — the CLI never holds a
+ *      secret, so it cannot leak one;
+ *   3. the addresses are derived from the public key, the config is
+ *      written atomically, and keyd runs again to sign our own record.
+ *
+ * Whatever step 2 or 3 created is removed again when a later step fails
+ * (only what was not there before: an existing identity is kept).
+ *
+ * --tcp HOST:PORT is both what our record advertises (tcp =) and where
+ * linkd listens (listen =); --listen sets the latter on its own, for a
+ * member behind NAT or port forwarding. The IPv4 address is --ipv4's, or
+ * one derived from the key in 10.77.0.0/16; the IPv6 one is always
+ * derived (the network's /48 from its netid).
+ */
+#include "ctl/ctl.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "proto/addr.h"
+#include "proto/file.h"
+#include "proto/record.h"
+
+#define GENKEY_OUT_MAX 4096
+#define MAX_NEWDIRS    32
+
+/*
+ * What init created, so a failure can take it back: directories that did
+ * not exist (deepest last) and the entries each of hosts/ and keys/ held
+ * before keyd ran.
+ */
+struct undo {
+	char dirs[MAX_NEWDIRS][PATH_MAX];
+	int ndirs;
+	char **before[2];        /* hosts_dir, keys_dir listings */
+	const char *watch[2];
+	const char *conf_file;
+	int conf_written;
+};
+
+static int
+ipv4_range_parse(struct prefix *p, const char *s, char *why, size_t cap)
+{
+	uint32_t a, mask, host;
+
+	if (strchr(s, '/') == NULL || prefix_parse(p, s) == -1 ||
+	    p->family != 4 || p->len < 8 || p->len > 30) {
+		snprintf(why, cap, "--ipv4 `%s' is not an IPv4 address with "
+		    "the network's prefix length (A.B.C.D/LEN, LEN 8..30, "
+		    "e.g. 10.77.0.1/16)", s);
+		return -1;
+	}
+	a = (uint32_t)p->addr[0] << 24 | (uint32_t)p->addr[1] << 16 |
+	    (uint32_t)p->addr[2] << 8 | p->addr[3];
+	mask = p->len ? 0xffffffffu << (32 - p->len) : 0;
+	host = a & ~mask;
+	if (host == 0 || host == ~mask) {
+		snprintf(why, cap, "--ipv4 `%s' is the %s address of its "
+		    "range, not one a member can have", s,
+		    host == 0 ? "network" : "broadcast");
+		return -1;
+	}
+	return 0;
+}
+
+static int
+tor_addr_valid(const char *s)
+{
+	char host[CONF_ADDR_LEN];
+	uint16_t port;
+	size_t n = strlen(s);
+
+	if (n >= CONF_ADDR_LEN)
+		return 0;
+	if (strncmp(s, "unix:", 5) == 0)
+		return s[5] == '/' && n - 5 < 108;
+	return endpoint_parse(s, host, sizeof(host), &port) == 0;
+}
+
+static int
+netns_valid(const char *s)
+{
+	size_t i, n = strlen(s);
+
+	if (n == 0 || n > 63 || strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') ||
+		    (s[i] >= 'A' && s[i] <= 'Z') ||
+		    (s[i] >= '0' && s[i] <= '9') || s[i] == '_' ||
+		    s[i] == '-' || s[i] == '.'))
+			return 0;
+	return 1;
+}
+
+static int
+strcmp_p(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Sorted, NULL-terminated listing of a dir; an absent dir is empty. */
+static char **
+listing(const char *dir)
+{
+	DIR *d;
+	struct dirent *de;
+	char **v, **nv;
+	int n = 0, cap = 8;
+
+	if ((v = calloc(cap, sizeof(char *))) == NULL)
+		return NULL;
+	if ((d = opendir(dir)) == NULL)
+		return v;
+	while ((de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0)
+			continue;
+		if (n + 1 >= cap) {
+			if ((nv = realloc(v, 2 * cap * sizeof(char *))) ==
+			    NULL)
+				break;
+			v = nv;
+			cap *= 2;
+		}
+		if ((v[n] = strdup(de->d_name)) == NULL)
+			break;
+		v[++n] = NULL;
+	}
+	closedir(d);
+	qsort(v, n, sizeof(char *), strcmp_p);
+	return v;
+}
+
+static void
+listing_free(char **v)
+{
+	char **p;
+
+	for (p = v; p && *p; p++)
+		free(*p);
+	free(v);
+}
+
+static int
+listed(char **v, const char *name)
+{
+	for (; v && *v; v++)
+		if (strcmp(*v, name) == 0)
+			return 1;
+	return 0;
+}
+
+/* Remember each missing component of path (shallowest first). */
+static void
+undo_note_dir(struct undo *u, const char *path)
+{
+	char p[PATH_MAX], *slash;
+	char missing[MAX_NEWDIRS][PATH_MAX];
+	struct stat st;
+	int n = 0, i, j, dup;
+
+	snprintf(p, sizeof(p), "%s", path);
+	while (p[0] && stat(p, &st) == -1 && errno == ENOENT &&
+	    n < MAX_NEWDIRS) {
+		snprintf(missing[n++], PATH_MAX, "%s", p);
+		if ((slash = strrchr(p, '/')) == NULL || slash == p)
+			break;
+		*slash = '\0';
+	}
+	for (i = n - 1; i >= 0 && u->ndirs < MAX_NEWDIRS; i--) {
+		for (dup = 0, j = 0; j < u->ndirs; j++)
+			if (strcmp(u->dirs[j], missing[i]) == 0)
+				dup = 1;
+		if (!dup)
+			snprintf(u->dirs[u->ndirs++], PATH_MAX, "%s",
+			    missing[i]);
+	}
+}
+
+static void
+undo_run(struct undo *u)
+{
+	char **now, **p, path[PATH_MAX];
+	int i;
+
+	if (u->conf_written)
+		unlink(u->conf_file);
+	for (i = 0; i < 2; i++) {
+		if ((now = listing(u->watch[i])) == NULL)
+			continue;
+		for (p = now; *p; p++) {
+			if (listed(u->before[i], *p))
+				continue;
+			if ((size_t)snprintf(path, sizeof(path), "%s/%s",
+			    u->watch[i], *p) < sizeof(path))
+				unlink(path);
+		}
+		listing_free(now);
+	}
+	/* Deepest first; a dir that still holds something stays. */
+	for (i = u->ndirs - 1; i >= 0; i--)
+		rmdir(u->dirs[i]);
+}
+
+/*
+ * onionmesh-keyd -n NET [-d DIR] --genkey: makes the identity if there
+ * is none (and, once the config exists, signs our own record); prints
+ * the public key in hex. Its stderr is ours, so its reasons reach the
+ * user unchanged.
+ */
+static int
+run_genkey(struct ctl *c, const char *keyd, uint8_t pk[MEMBER_ID_BYTES])
+{
+	char out[GENKEY_OUT_MAX + 1], *line, *end;
+	const char *argv[8];
+	int p[2], st, fd, i = 0;
+	size_t len = 0;
+	ssize_t r;
+	pid_t pid;
+
+	argv[i++] = keyd;
+	argv[i++] = "-n";
+	argv[i++] = c->paths.net;
+	if (c->dir) {
+		argv[i++] = "-d";
+		argv[i++] = c->dir;
+	}
+	argv[i++] = "--genkey";
+	argv[i] = NULL;
+
+	if (pipe2(p, O_CLOEXEC) == -1) {
+		ctl_warn("pipe");
+		return -1;
+	}
+	fflush(NULL);
+	if ((pid = fork()) == -1) {
+		ctl_warn("fork");
+		close(p[0]);
+		close(p[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		if ((fd = open("/dev/null", O_RDONLY)) != -1)
+			dup2(fd, 0);
+		dup2(p[1], 1);
+		execv(keyd, (char *const *)argv);
+		fprintf(stderr, "onionmesh: cannot run %s: %s\n", keyd,
+		    strerror(errno));
+		_exit(127);
+	}
+	close(p[1]);
+	for (;;) {
+		r = read(p[0], out + len, GENKEY_OUT_MAX - len);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		len += r;
+		if (len == GENKEY_OUT_MAX)
+			break;
+	}
+	close(p[0]);
+	out[len] = '\0';
+	while (waitpid(pid, &st, 0) == -1)
+		if (errno != EINTR) {
+			ctl_warn("waiting for %s", keyd);
+			return -1;
+		}
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+		if (WIFEXITED(st))
+			ctl_warnx("%s --genkey failed (exit status %d)", keyd,
+			    WEXITSTATUS(st));
+		else
+			ctl_warnx("%s --genkey was killed by signal %d", keyd,
+			    WTERMSIG(st));
+		return -1;
+	}
+	/* The key is the last non-empty line. */
+	end = out + len;
+	while (end > out && (end[-1] == '\n' || end[-1] == '\r' ||
+	    end[-1] == ' ' || end[-1] == '\t'))
+		*--end = '\0';
+	line = strrchr(out, '\n');
+	line = line ? line + 1 : out;
+	while (*line == ' ' || *line == '\t')
+		line++;
+	if (strlen(line) != MEMBER_ID_BYTES * 2 ||
+	    hex_decode(pk, MEMBER_ID_BYTES, line) == -1) {
+		ctl_warnx("%s --genkey printed `%.80s', not a public key "
+		    "(%d hex digits)", keyd, line, MEMBER_ID_BYTES * 2);
+		return -1;
+	}
+	return 0;
+}
+
+int
+cmd_init(struct ctl *c, int argc, char **argv)
+{
+	enum { O_IPV4, O_TCP, O_LISTEN, O_ANON, O_TORC, O_TORS, O_NETNS,
+	    O_NOPRIVSEP, O_END };
+	struct ctl_opt opts[] = {
+		[O_IPV4] = { "ipv4", "A.B.C.D/LEN", NULL },
+		[O_TCP] = { "tcp", "HOST:PORT", NULL },
+		[O_LISTEN] = { "listen", "HOST:PORT", NULL },
+		[O_ANON] = { "anonymous", NULL, NULL },
+		[O_TORC] = { "tor-control", "ADDR", NULL },
+		[O_TORS] = { "tor-socks", "ADDR", NULL },
+		[O_NETNS] = { "netns", "NAME", NULL },
+		[O_NOPRIVSEP] = { "no-privsep", NULL, NULL },
+		[O_END] = { NULL, NULL, NULL },
+	};
+	static struct conf conf, check;
+	static char text[16384];
+	static struct undo u;
+	struct record rec;
+	struct prefix range;
+	uint8_t pk[MEMBER_ID_BYTES], pk2[MEMBER_ID_BYTES];
+	uint8_t netid[NETID_BYTES];
+	char why[PATH_MAX + 256], keyd[PATH_MAX], path[PATH_MAX];
+	char hex[MEMBER_ID_BYTES * 2 + 1], a4[PREFIX_STRLEN];
+	char a6[PREFIX_STRLEN], host[CONF_ADDR_LEN], flags[PATH_MAX + 64];
+	char *pos[1];
+	const char *name;
+	struct stat st;
+	uint16_t port;
+	int n, rc, len, ret = CTL_FAIL;
+
+	if ((rc = ctl_getopt(c, argc, argv, opts, pos, 1, 1, &n)) != CTL_OK)
+		return rc;
+	name = pos[0];
+
+	/* 1. Values, all of them, before anything else. */
+	if (!name_valid(name))
+		return ctl_usage(c, "member name `%s' is not valid (1 to %d "
+		    "of a-z 0-9 _ -, starting with a letter or digit)", name,
+		    NAME_MAX_LEN);
+	conf_defaults(&conf);
+	conf.paths = c->paths;
+	snprintf(conf.name, sizeof(conf.name), "%s", name);
+	if (opts[O_IPV4].val) {
+		if (ipv4_range_parse(&conf.ipv4, opts[O_IPV4].val, why,
+		    sizeof(why)) == -1)
+			return ctl_usage(c, "%s", why);
+	} else if (prefix_parse(&range, DEFAULT_IPV4_NET) == -1) {
+		ctl_warnx("default range %s does not parse",
+		    DEFAULT_IPV4_NET);
+		return CTL_FAIL;
+	}
+	if (opts[O_TCP].val) {
+		if (strlen(opts[O_TCP].val) >= CONF_ADDR_LEN ||
+		    endpoint_parse(opts[O_TCP].val, host, sizeof(host),
+		    &port) == -1)
+			return ctl_usage(c, "--tcp `%s' is not HOST:PORT (an "
+			    "IPv4 address, [IPv6] or DNS name, and a port "
+			    "1..65535), e.g. 192.0.2.1:%d", opts[O_TCP].val,
+			    DEFAULT_PORT);
+		snprintf(conf.tcp, sizeof(conf.tcp), "%s", opts[O_TCP].val);
+		snprintf(conf.listen, sizeof(conf.listen), "%s",
+		    opts[O_TCP].val);
+	}
+	if (opts[O_LISTEN].val) {
+		if (strlen(opts[O_LISTEN].val) >= CONF_ADDR_LEN ||
+		    endpoint_parse(opts[O_LISTEN].val, host, sizeof(host),
+		    &port) == -1)
+			return ctl_usage(c, "--listen `%s' is not HOST:PORT "
+			    "(a local address and a port 1..65535, e.g. "
+			    "0.0.0.0:%d)", opts[O_LISTEN].val, DEFAULT_PORT);
+		snprintf(conf.listen, sizeof(conf.listen), "%s",
+		    opts[O_LISTEN].val);
+	}
+	if (opts[O_ANON].val) {
+		if (opts[O_TCP].val || opts[O_LISTEN].val)
+			return ctl_usage(c, "--anonymous cannot go with "
+			    "--%s `%s': an anonymous member publishes no "
+			    "address and takes no TCP links",
+			    opts[O_TCP].val ? "tcp" : "listen",
+			    opts[O_TCP].val ? opts[O_TCP].val :
+			    opts[O_LISTEN].val);
+		conf.anonymous = 1;
+	}
+	if (opts[O_TORC].val) {
+		if (!tor_addr_valid(opts[O_TORC].val))
+			return ctl_usage(c, "--tor-control `%s' is not tor's "
+			    "ControlPort (HOST:PORT or unix:/PATH)",
+			    opts[O_TORC].val);
+		snprintf(conf.tor_control, sizeof(conf.tor_control), "%s",
+		    opts[O_TORC].val);
+	}
+	if (opts[O_TORS].val) {
+		if (!tor_addr_valid(opts[O_TORS].val))
+			return ctl_usage(c, "--tor-socks `%s' is not tor's "
+			    "SocksPort (HOST:PORT or unix:/PATH)",
+			    opts[O_TORS].val);
+		snprintf(conf.tor_socks, sizeof(conf.tor_socks), "%s",
+		    opts[O_TORS].val);
+	}
+	if (opts[O_NETNS].val) {
+		if (!netns_valid(opts[O_NETNS].val))
+			return ctl_usage(c, "--netns `%s' is not a network "
+			    "namespace name (1 to 63 of A-Z a-z 0-9 . _ -, "
+			    "as ip netns names them)", opts[O_NETNS].val);
+		snprintf(conf.netns, sizeof(conf.netns), "%s",
+		    opts[O_NETNS].val);
+	}
+	if (opts[O_NOPRIVSEP].val)
+		conf.privsep = 0;
+
+	/* The config as it will be written, with stand-in addresses, must
+	 * read back: what conf_load refuses later, init refuses now. */
+	if (!opts[O_IPV4].val) {
+		conf.ipv4 = range;
+		conf.ipv4.addr[3] |= 1;
+	}
+	if (prefix_parse(&conf.ipv6, "fd00::1/48") == -1) {
+		ctl_warnx("cannot parse an IPv6 stand-in address");
+		return CTL_FAIL;
+	}
+	why[0] = '\0';
+	if ((len = conf_format(&conf, text, sizeof(text))) < 0)
+		return ctl_usage(c, "these options make a config longer than "
+		    "%zu bytes", sizeof(text));
+	conf_defaults(&check);
+	check.paths = c->paths;
+	if (conf_parse(&check, c->paths.conf_file, text, len, why,
+	    sizeof(why)) == -1)
+		return ctl_usage(c, "these options make a config that does "
+		    "not read back: %s", why[0] ? why : "no reason given");
+
+	if (stat(c->paths.conf_file, &st) == 0) {
+		ctl_warnx("%s already exists: network \"%s\" is already set "
+		    "up here (remove it, and %s, to start over)",
+		    c->paths.conf_file, c->paths.net, c->paths.keys_dir);
+		return CTL_FAIL;
+	}
+	if (errno != ENOENT) {
+		ctl_warn("cannot check %s", c->paths.conf_file);
+		return CTL_FAIL;
+	}
+	if (ctl_daemon_path("keyd", keyd, sizeof(keyd)) == -1)
+		return CTL_FAIL;
+
+	/* 2. Directories and the identity. */
+	memset(&u, 0, sizeof(u));
+	u.conf_file = c->paths.conf_file;
+	u.watch[0] = c->paths.hosts_dir;
+	u.watch[1] = c->paths.keys_dir;
+	undo_note_dir(&u, c->paths.conf_dir);
+	undo_note_dir(&u, c->paths.hosts_dir);
+	undo_note_dir(&u, c->paths.keys_dir);
+	u.before[0] = listing(c->paths.hosts_dir);
+	u.before[1] = listing(c->paths.keys_dir);
+	if (u.before[0] == NULL || u.before[1] == NULL) {
+		ctl_warnx("out of memory");
+		goto out;
+	}
+	if (mkdir_p(c->paths.conf_dir, 0755) == -1) {
+		ctl_warn("cannot create %s", c->paths.conf_dir);
+		goto out;
+	}
+	if (mkdir_p(c->paths.hosts_dir, 0755) == -1) {
+		ctl_warn("cannot create %s", c->paths.hosts_dir);
+		goto out;
+	}
+	if (mkdir_p(c->paths.keys_dir, 0700) == -1) {
+		ctl_warn("cannot create %s", c->paths.keys_dir);
+		goto out;
+	}
+	if (run_genkey(c, keyd, pk) == -1)
+		goto out;
+
+	/* 3. Addresses, config, our signed record. */
+	netid_derive(netid, c->paths.net);
+	ipv6_member_addr(&conf.ipv6, netid, pk);
+	conf.ipv6.len = 48;
+	if (!opts[O_IPV4].val) {
+		ipv4_member_addr(&conf.ipv4, &range, pk);
+		conf.ipv4.len = range.len;
+	}
+	if ((len = conf_format(&conf, text, sizeof(text))) < 0) {
+		ctl_warnx("the config does not fit %zu bytes", sizeof(text));
+		goto out;
+	}
+	u.conf_written = 1;
+	if (file_write_atomic(c->paths.conf_file, text, len, 0644) == -1) {
+		ctl_warn("cannot write %s", c->paths.conf_file);
+		goto out;
+	}
+	if (run_genkey(c, keyd, pk2) == -1)
+		goto out;
+	if (sodium_memcmp(pk, pk2, MEMBER_ID_BYTES) != 0) {
+		ctl_warnx("%s --genkey printed a different key the second "
+		    "time: is another init running on %s?", keyd,
+		    c->paths.keys_dir);
+		goto out;
+	}
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", c->paths.hosts_dir,
+	    name) >= sizeof(path)) {
+		ctl_warnx("path %s/%s is too long", c->paths.hosts_dir, name);
+		goto out;
+	}
+	if (ctl_record_read(path, netid, &rec, why, sizeof(why)) == -1) {
+		ctl_warnx("keyd did not leave our signed record: %s", why);
+		goto out;
+	}
+	if (sodium_memcmp(rec.id, pk, MEMBER_ID_BYTES) != 0 ||
+	    strcmp(rec.name, name) != 0) {
+		ctl_warnx("%s holds another member's record, not %s's", path,
+		    name);
+		goto out;
+	}
+
+	hex_encode(hex, pk, MEMBER_ID_BYTES);
+	prefix_fmt(&conf.ipv4, a4, sizeof(a4), 1);
+	prefix_fmt(&conf.ipv6, a6, sizeof(a6), 1);
+	flags[0] = '\0';
+	if (strcmp(c->paths.net, DEFAULT_NET) != 0 || c->dir)
+		snprintf(flags, sizeof(flags), "%s%s%s%s",
+		    strcmp(c->paths.net, DEFAULT_NET) ? " -n " : "",
+		    strcmp(c->paths.net, DEFAULT_NET) ? c->paths.net : "",
+		    c->dir ? " -d " : "", c->dir ? c->dir : "");
+	printf("network   %s\n", c->paths.net);
+	printf("member    %s\n", name);
+	printf("id        %s\n", hex);
+	printf("ipv4      %s\n", a4);
+	printf("ipv6      %s\n", a6);
+	if (conf.tcp[0])
+		printf("tcp       %s\n", conf.tcp);
+	printf("config    %s\n", c->paths.conf_file);
+	printf("\nnext: swap host records with the other members (give them "
+	    "yours, add theirs):\n"
+	    "  onionmesh%s export %s.host\n"
+	    "  onionmesh%s import THEIR.host\n"
+	    "then start the daemons:\n"
+	    "  onionmesh%s up\n", flags, name, flags, flags);
+	ret = CTL_OK;
+out:
+	if (ret != CTL_OK)
+		undo_run(&u);
+	listing_free(u.before[0]);
+	listing_free(u.before[1]);
+	return ret;
+}

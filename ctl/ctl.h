@@ -1,0 +1,131 @@
+/*
+ * The onionmesh command: what its files share. onionmesh.c holds the
+ * subcommand table and the global flags; each cmd_*.c implements one
+ * group of subcommands with the signature of ctl_cmd_fn; output.c and
+ * output_json.c render what the read commands gathered.
+ *
+ * The read commands first build one JSON object (the "model") out of the
+ * config, the host records on disk and the daemons' ctl replies, then
+ * hand it to an output: a human table or the JSON itself. So --json and
+ * the table never disagree, and the table code does no I/O but printing.
+ *
+ * Exit status, everywhere: 0 success; 1 the command was well formed but
+ * failed (a bad config, a tampered record, a daemon down), explained on
+ * stderr; 2 the command line itself is wrong (unknown command or option,
+ * missing or extra argument, a value that does not parse), also
+ * explained, naming the value and what would be right.
+ *
+ * The CLI holds no secret: keys are made and used only by keyd.
+ */
+#ifndef OM_CTL_H
+#define OM_CTL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#include <jansson.h>
+
+#include "proto/conf.h"
+#include "proto/msg.h"
+#include "proto/record.h"
+
+#define CTL_OK    0
+#define CTL_FAIL  1
+#define CTL_USAGE 2
+#define CTL_HELP  (-1) /* ctl_getopt: help was printed, exit 0 */
+
+#define CTL_NDAEMONS 4
+/* Start order; also the order status lists them in. */
+extern const char *const ctl_daemons[CTL_NDAEMONS];
+
+struct ctl {
+	const char *prog;        /* "onionmesh" for messages */
+	const char *net;         /* -n NET */
+	const char *dir;         /* -d DIR made absolute, or NULL */
+	const char *cmd;         /* the subcommand being run */
+	struct conf_paths paths;
+};
+
+typedef int (*ctl_cmd_fn)(struct ctl *c, int argc, char **argv);
+
+/*
+ * Options of a subcommand: long options only ("--ipv4 X", "--ipv4=X",
+ * flags without a value), anywhere among the positional arguments, "--"
+ * ends them, -h/--help prints the command's usage. ctl_getopt fills
+ * each option's val (the value, "" for a flag given, NULL when absent)
+ * and pos[] with the positional arguments.
+ */
+struct ctl_opt {
+	const char *name;        /* without the leading "--" */
+	const char *metavar;     /* NULL: a flag without a value */
+	const char *val;         /* out */
+};
+
+int ctl_getopt(struct ctl *c, int argc, char **argv, struct ctl_opt *opts,
+    char **pos, int minpos, int maxpos, int *npos);
+/* The usage line of the running subcommand, and ctl_usage: print
+ * "onionmesh CMD: <message>" and the usage line; returns CTL_USAGE. */
+int ctl_usage(struct ctl *c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void ctl_print_usage(struct ctl *c, FILE *f);
+/* "onionmesh: <message>" on stderr. */
+void ctl_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void ctl_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* conf_load with the error printed; 0 or -1. */
+int ctl_conf_load(struct ctl *c, struct conf *conf);
+/* Path of a daemon binary (onionmesh-<name>): $ONIONMESH_LIBEXEC, else
+ * the directory of the running onionmesh. -1 with a message printed if
+ * it is not an executable file. */
+int ctl_daemon_path(const char *daemon, char *out, size_t cap);
+/* One ctl request {"cmd": cmd} to a daemon. Returns the reply (a new
+ * reference, "ok" true) or NULL with a message in err; *down (may be
+ * NULL) tells a daemon that did not answer (1) from one that answered
+ * an error (0). */
+json_t *ctl_call(struct ctl *c, const char *daemon, const char *cmd,
+    int timeout_ms, char *err, size_t errlen, int *down);
+
+/* Host records (cmd_records.c). */
+int ctl_record_read(const char *path, const uint8_t netid[NETID_BYTES],
+    struct record *r, char *err, size_t errlen);
+json_t *ctl_record_json(const struct record *r);
+/* Every valid record in hosts/ as a JSON array (sorted by name); an
+ * unreadable or invalid file is reported on stderr and skipped. */
+json_t *ctl_hosts_json(struct ctl *c, const uint8_t netid[NETID_BYTES]);
+
+/* The supervisor's pid file (cmd_up.c): 1 and *pid when a supervisor
+ * holds it, 0 when none does, -1 on an error (printed). */
+int ctl_supervisor_running(struct ctl *c, pid_t *pid);
+
+/* Subcommands. */
+int cmd_init(struct ctl *c, int argc, char **argv);
+int cmd_up(struct ctl *c, int argc, char **argv);
+int cmd_down(struct ctl *c, int argc, char **argv);
+int cmd_status(struct ctl *c, int argc, char **argv);
+int cmd_peers(struct ctl *c, int argc, char **argv);
+int cmd_links(struct ctl *c, int argc, char **argv);
+int cmd_routes(struct ctl *c, int argc, char **argv);
+int cmd_export(struct ctl *c, int argc, char **argv);
+int cmd_import(struct ctl *c, int argc, char **argv);
+
+/*
+ * Outputs (bgpctl's shape): one renderer per read command, each given
+ * the model the command built.
+ */
+struct output {
+	void (*status)(FILE *f, json_t *m);
+	void (*peers)(FILE *f, json_t *m);
+	void (*links)(FILE *f, json_t *m);
+	void (*routes)(FILE *f, json_t *m);
+};
+extern const struct output output_human;
+extern const struct output output_json;
+
+/* Helpers the outputs share (output.c). */
+const char *ctl_json_str(json_t *o, const char *key, const char *dflt);
+void ctl_fmt_duration(char *out, size_t cap, double secs);
+void ctl_fmt_bytes(char *out, size_t cap, double n);
+
+#endif

@@ -1,0 +1,184 @@
+/*
+ * keyd's ctl socket: JSON requests from the onionmesh command.
+ *
+ *   status   {daemon, pid, name, id, netid, records, linkd, routed}
+ *   records  {records: [{name, id, ipv4, ipv6, tcp, onion, subnets,
+ *            serial}]}
+ *   export   {record: our signed record's text} (or "name": another's)
+ *   reload   re-read config and hosts/, re-sign ours, push again
+ *            (changing: root or the admin group only)
+ *
+ * Public keys and records only: nothing secret is ever put in a reply.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "keyd/keyd.h"
+#include "proto/log.h"
+
+static json_t *
+ctl_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static json_t *
+ctl_error(const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return json_pack("{s:b, s:s}", "ok", 0, "error", msg);
+}
+
+static json_t *
+ctl_hex(const uint8_t *p, size_t n)
+{
+	char hex[2 * 64 + 1];
+
+	if (n > 64)
+		return json_null();
+	hex_encode(hex, p, n);
+	return json_string(hex);
+}
+
+static json_t *
+ctl_prefix(const struct prefix *p, int with_len)
+{
+	char s[PREFIX_STRLEN];
+
+	if (p->family == 0)
+		return json_null();
+	prefix_fmt(p, s, sizeof(s), with_len);
+	return json_string(s);
+}
+
+static json_t *
+ctl_record(const struct record *r)
+{
+	json_t *o, *tcp, *subnets;
+	int i;
+
+	tcp = json_array();
+	for (i = 0; i < r->ntcp; i++)
+		json_array_append_new(tcp, json_string(r->tcp[i]));
+	subnets = json_array();
+	for (i = 0; i < r->nsubnets; i++)
+		json_array_append_new(subnets, ctl_prefix(&r->subnets[i], 1));
+	o = json_object();
+	json_object_set_new(o, "name", json_string(r->name));
+	json_object_set_new(o, "id", ctl_hex(r->id, MEMBER_ID_BYTES));
+	json_object_set_new(o, "ipv4", ctl_prefix(&r->ipv4, 0));
+	json_object_set_new(o, "ipv6", ctl_prefix(&r->ipv6, 0));
+	json_object_set_new(o, "tcp", tcp);
+	json_object_set_new(o, "onion",
+	    r->onion[0] ? json_string(r->onion) : json_null());
+	json_object_set_new(o, "subnets", subnets);
+	json_object_set_new(o, "serial", json_integer((json_int_t)r->serial));
+	return o;
+}
+
+static json_t *
+ctl_status(struct keyd *k)
+{
+	json_t *o;
+
+	o = json_object();
+	json_object_set_new(o, "ok", json_true());
+	json_object_set_new(o, "daemon", json_string("keyd"));
+	json_object_set_new(o, "pid", json_integer(getpid()));
+	json_object_set_new(o, "name", json_string(k->d.conf.name));
+	json_object_set_new(o, "id", ctl_hex(keys_id(), MEMBER_ID_BYTES));
+	json_object_set_new(o, "netid", ctl_hex(k->netid, NETID_BYTES));
+	json_object_set_new(o, "records", json_integer((json_int_t)k->recs.n));
+	json_object_set_new(o, "linkd", json_boolean(k->linkd != NULL &&
+	    ipc_chan_connected(k->linkd)));
+	json_object_set_new(o, "routed", json_boolean(k->routed != NULL &&
+	    ipc_chan_connected(k->routed)));
+	json_object_set_new(o, "dh_ok", json_integer((json_int_t)k->dh_ok));
+	json_object_set_new(o, "dh_refused",
+	    json_integer((json_int_t)k->dh_refused));
+	json_object_set_new(o, "signatures",
+	    json_integer((json_int_t)k->signs));
+	return o;
+}
+
+static json_t *
+ctl_records(struct keyd *k)
+{
+	json_t *a;
+	size_t i;
+
+	a = json_array();
+	for (i = 0; i < k->recs.n; i++)
+		json_array_append_new(a, ctl_record(&k->recs.v[i].rec));
+	return json_pack("{s:b, s:o}", "ok", 1, "records", a);
+}
+
+static json_t *
+ctl_export(struct keyd *k, json_t *req)
+{
+	const struct keyd_rec *e = NULL;
+	const char *name;
+	json_t *jn;
+	size_t i;
+
+	jn = json_object_get(req, "name");
+	if (jn != NULL && !json_is_null(jn)) {
+		name = json_string_value(jn);
+		if (name == NULL)
+			return ctl_error("export: \"name\" must be a string");
+		for (i = 0; i < k->recs.n; i++)
+			if (strcmp(k->recs.v[i].rec.name, name) == 0)
+				e = &k->recs.v[i];
+		if (e == NULL)
+			return ctl_error("export: no record of a member named "
+			    "\"%s\"", name);
+	} else {
+		e = records_find(&k->recs, keys_id());
+		if (e == NULL)
+			return ctl_error("export: our own record is missing");
+	}
+	return json_pack("{s:b, s:s, s:s%}", "ok", 1, "name", e->rec.name,
+	    "record", e->text, e->len);
+}
+
+static json_t *
+ctl_reload(struct keyd *k, int may_change)
+{
+	char err[KEYD_ERRLEN];
+
+	if (!may_change)
+		return ctl_error("reload changes keyd's state: run it as root "
+		    "or as a member of the %s admin group", "onionmesh");
+	if (keyd_reload(k, err, sizeof(err)) == -1)
+		return ctl_error("reload failed, previous state kept: %s",
+		    err);
+	return json_pack("{s:b, s:I}", "ok", 1, "records",
+	    (json_int_t)k->recs.n);
+}
+
+json_t *
+keyd_ctl(json_t *req, int may_change, void *arg)
+{
+	struct keyd *k = arg;
+	const char *cmd;
+
+	cmd = json_string_value(json_object_get(req, "cmd"));
+	if (cmd == NULL)
+		return ctl_error("request has no \"cmd\" string");
+	if (strcmp(cmd, "status") == 0)
+		return ctl_status(k);
+	if (strcmp(cmd, "records") == 0)
+		return ctl_records(k);
+	if (strcmp(cmd, "export") == 0)
+		return ctl_export(k, req);
+	if (strcmp(cmd, "reload") == 0)
+		return ctl_reload(k, may_change);
+	return ctl_error("unknown command \"%.64s\" (keyd answers status, "
+	    "records, export, reload)", cmd);
+}

@@ -1,0 +1,296 @@
+/*
+ * onionmesh-keyd: the keeper of a member's secrets and host records.
+ *
+ * It is the only process that reads the key store. The identity key is
+ * loaded once, before privileges are dropped; from then on linkd gets
+ * X25519 and signatures from it over an rpc, and never the key. keyd
+ * also verifies, stores and hands out the host records in hosts/, and
+ * keeps our own record in step with the config.
+ *
+ * Two modes:
+ *   onionmesh-keyd [-n NET] [-d DIR] [-f] [-s] [-v]       the daemon
+ *   onionmesh-keyd [-n NET] [-d DIR] [-v] --genkey        make sure the
+ *       identity exists (and, when the config exists, our signed record),
+ *       print the public key in hex and exit. `onionmesh init` runs this,
+ *       so the command never holds the key itself.
+ */
+#include <sys/stat.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "keyd/keyd.h"
+#include "proto/file.h"
+#include "proto/keystore.h"
+#include "proto/log.h"
+#include "proto/privdrop.h"
+
+#define KEYS_DIR_MODE 0700
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: onionmesh-keyd [-fsv] [-n NET] [-d DIR]\n"
+	    "       onionmesh-keyd [-v] [-n NET] [-d DIR] --genkey\n");
+	exit(2);
+}
+
+/* Remove every "--genkey" from argv (before getopt sees it); 1 if one
+ * was there. */
+static int
+take_genkey(int *argc, char **argv)
+{
+	int i, j, found = 0;
+
+	for (i = 1, j = 1; i < *argc; i++) {
+		if (strcmp(argv[i], "--") == 0) {
+			/* Options end here; copy the rest untouched. */
+			for (; i < *argc; i++)
+				argv[j++] = argv[i];
+			break;
+		}
+		if (strcmp(argv[i], "--genkey") == 0)
+			found = 1;
+		else
+			argv[j++] = argv[i];
+	}
+	argv[j] = NULL;
+	*argc = j;
+	return found;
+}
+
+/* Give a directory and the files directly in it to keyd's user. */
+static int
+chown_tree(const char *dir, uid_t uid, gid_t gid, char *err, size_t errlen)
+{
+	char path[PATH_MAX];
+	struct dirent *de;
+	DIR *d;
+	int rc = 0;
+
+	if (chown_for(dir, uid, gid) == -1) {
+		snprintf(err, errlen, "cannot give %s to uid %u: %s", dir,
+		    (unsigned)uid, strerror(errno));
+		return -1;
+	}
+	if ((d = opendir(dir)) == NULL) {
+		snprintf(err, errlen, "cannot read %s: %s", dir,
+		    strerror(errno));
+		return -1;
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0)
+			continue;
+		if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir,
+		    de->d_name) >= sizeof(path))
+			continue;
+		if (chown_for(path, uid, gid) == -1) {
+			snprintf(err, errlen, "cannot give %s to uid %u: %s",
+			    path, (unsigned)uid, strerror(errno));
+			rc = -1;
+			break;
+		}
+	}
+	closedir(d);
+	return rc;
+}
+
+/* Create the keys dir with 0700; refuse one that others can enter. */
+static int
+keys_dir_ensure(const char *dir, char *err, size_t errlen)
+{
+	struct stat st;
+
+	if (mkdir_p(dir, KEYS_DIR_MODE) == -1) {
+		snprintf(err, errlen, "cannot create key store %s: %s", dir,
+		    strerror(errno));
+		return -1;
+	}
+	if (stat(dir, &st) == -1) {
+		snprintf(err, errlen, "cannot stat key store %s: %s", dir,
+		    strerror(errno));
+		return -1;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		snprintf(err, errlen, "key store %s is not a directory", dir);
+		return -1;
+	}
+	if ((st.st_mode & 077) != 0) {
+		snprintf(err, errlen, "key store %s has mode %04o; it must be "
+		    "0700 (chmod 700 %s)", dir, (unsigned)(st.st_mode & 07777),
+		    dir);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * --genkey: no daemon_setup, because the config may not exist yet
+ * (init writes it after it knows the key) and no run dir is needed.
+ */
+static int
+keyd_genkey(int argc, char **argv)
+{
+	uint8_t pk[crypto_sign_PUBLICKEYBYTES], netid[NETID_BYTES];
+	char hex[2 * crypto_sign_PUBLICKEYBYTES + 1], err[KEYD_ERRLEN];
+	const char *net = DEFAULT_NET, *dir = NULL;
+	struct keyd_records recs;
+	struct daemon_ids ids;
+	static struct conf c;
+	int ch, verbose = 0, have_conf, bad, rc;
+
+	while ((ch = getopt(argc, argv, "n:d:fsv")) != -1) {
+		switch (ch) {
+		case 'n':
+			net = optarg;
+			break;
+		case 'd':
+			dir = optarg;
+			break;
+		case 'f':
+		case 's':
+			break;
+		case 'v':
+			verbose++;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+	log_init("keyd", verbose > 1 ? LOG_LVL_DEBUG : verbose ?
+	    LOG_LVL_INFO : LOG_LVL_WARN, 0);
+	if (sodium_init() < 0) {
+		log_warnx("libsodium failed to initialise");
+		return 1;
+	}
+
+	memset(&c, 0, sizeof(c));
+	if (conf_paths(&c.paths, net, dir, err, sizeof(err)) == -1) {
+		log_warnx("%s", err);
+		return 1;
+	}
+	have_conf = access(c.paths.conf_file, F_OK) == 0;
+	if (have_conf && conf_load(&c, err, sizeof(err)) == -1) {
+		log_warnx("%s", err);
+		return 1;
+	}
+	if (daemon_ids_resolve(&ids, have_conf ? c.privsep : -1, err,
+	    sizeof(err)) == -1) {
+		log_warnx("%s", err);
+		return 1;
+	}
+	if (keys_dir_ensure(c.paths.keys_dir, err, sizeof(err)) == -1) {
+		log_warnx("%s", err);
+		return 1;
+	}
+	if (keystore_identity_ensure(c.paths.keys_dir, pk) == -1)
+		return 1; /* keystore logged why */
+	if (ids.privsep && chown_tree(c.paths.keys_dir, ids.uid[D_KEYD],
+	    ids.gid[D_KEYD], err, sizeof(err)) == -1) {
+		log_warnx("%s", err);
+		return 1;
+	}
+
+	if (have_conf) {
+		if (keys_load(c.paths.keys_dir, err, sizeof(err)) == -1) {
+			log_warnx("%s", err);
+			return 1;
+		}
+		netid_derive(netid, c.paths.net);
+		records_init(&recs);
+		bad = records_load_dir(&recs, c.paths.hosts_dir, netid);
+		if (bad == -1 && errno != ENOENT) {
+			log_warn("cannot read %s", c.paths.hosts_dir);
+			return 1;
+		}
+		rc = records_own_refresh(&recs, &c, netid, ids.privsep,
+		    ids.uid[D_KEYD], ids.gid[D_KEYD], err, sizeof(err));
+		records_free(&recs);
+		keys_wipe();
+		if (rc == -1) {
+			log_warnx("%s", err);
+			return 1;
+		}
+		if (ids.privsep && chown_for(c.paths.hosts_dir,
+		    ids.uid[D_KEYD], ids.gid[D_KEYD]) == -1) {
+			log_warn("cannot give %s to uid %u", c.paths.hosts_dir,
+			    (unsigned)ids.uid[D_KEYD]);
+			return 1;
+		}
+	}
+
+	hex_encode(hex, pk, sizeof(pk));
+	printf("%s\n", hex);
+	if (fflush(stdout) == EOF || ferror(stdout)) {
+		log_warn("stdout");
+		return 1;
+	}
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	static struct keyd k;
+	char err[KEYD_ERRLEN];
+	int bad, rc;
+
+	if (take_genkey(&argc, argv))
+		return keyd_genkey(argc, argv);
+
+	daemon_setup(&k.d, D_KEYD, argc, argv);
+	if (sodium_init() < 0)
+		fatalx("libsodium failed to initialise");
+	k.started = ev_now(k.d.loop);
+	netid_derive(k.netid, k.d.conf.paths.net);
+
+	if (keys_load(k.d.conf.paths.keys_dir, err, sizeof(err)) == -1)
+		fatalx("%s (onionmesh init, or onionmesh-keyd --genkey, "
+		    "creates the identity)", err);
+	if (mkdir_p(k.d.conf.paths.hosts_dir, 0755) == -1)
+		fatal("cannot create %s", k.d.conf.paths.hosts_dir);
+	/* After the drop keyd must still write hosts/ and own its keys. */
+	if (k.d.ids.privsep) {
+		if (chown_tree(k.d.conf.paths.keys_dir, k.d.ids.uid[D_KEYD],
+		    k.d.ids.gid[D_KEYD], err, sizeof(err)) == -1 ||
+		    chown_tree(k.d.conf.paths.hosts_dir, k.d.ids.uid[D_KEYD],
+		    k.d.ids.gid[D_KEYD], err, sizeof(err)) == -1)
+			fatalx("%s", err);
+	}
+
+	records_init(&k.recs);
+	bad = records_load_dir(&k.recs, k.d.conf.paths.hosts_dir, k.netid);
+	if (bad == -1)
+		fatal("cannot read %s", k.d.conf.paths.hosts_dir);
+	rc = records_own_refresh(&k.recs, &k.d.conf, k.netid,
+	    k.d.ids.privsep, k.d.ids.uid[D_KEYD], k.d.ids.gid[D_KEYD], err,
+	    sizeof(err));
+	if (rc == -1)
+		fatalx("%s", err);
+	log_info("%s: %zu records%s", k.d.conf.paths.hosts_dir, k.recs.n,
+	    bad > 0 ? " (some files skipped, see above)" : "");
+
+	/* IPC after the drop: SO_PEERCRED reports the uid a socket had
+	 * when it listened or connected, and the peers expect keyd's. */
+	daemon_drop(&k.d);
+	keyd_dispatch_start(&k);
+	log_info("ready (member %s)", k.d.conf.name);
+	ev_run(k.d.loop, 0);
+
+	log_info("shutting down");
+	keyd_dispatch_stop(&k);
+	records_free(&k.recs);
+	keys_wipe();
+	return 0;
+}

@@ -1,0 +1,138 @@
+/*
+ * keyd's identity key: the one place in onionmesh that holds a member's
+ * long-term secret in memory. It is loaded once, before keyd drops its
+ * privileges, into memory from sodium_malloc (guard pages, locked, never
+ * in a core dump), and only three operations reach it: X25519 with the
+ * key's Curve25519 form (linkd's Noise static DH), Ed25519 signatures,
+ * and signing host records. Nothing here returns or logs the secret.
+ *
+ * The X25519 secret is derived from the Ed25519 one with libsodium's
+ * crypto_sign_ed25519_sk_to_curve25519, so a member has one key and its
+ * Noise static key is the Montgomery form of its id
+ * (crypto_sign_ed25519_pk_to_curve25519), as the record promises.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "keyd/keyd.h"
+#include "proto/keystore.h"
+#include "proto/log.h"
+
+struct keys_secret {
+	uint8_t sk[crypto_sign_SECRETKEYBYTES];
+	uint8_t dh_sk[crypto_scalarmult_curve25519_SCALARBYTES];
+};
+
+static struct keys_secret *secret;
+static uint8_t id_pk[crypto_sign_PUBLICKEYBYTES];
+static uint8_t dh_pk[crypto_scalarmult_curve25519_BYTES];
+
+int
+keys_load(const char *keys_dir, char *err, size_t errlen)
+{
+	uint8_t check[crypto_scalarmult_curve25519_BYTES];
+
+	if (sodium_init() < 0) {
+		snprintf(err, errlen, "libsodium failed to initialise");
+		return -1;
+	}
+	keys_wipe();
+	secret = sodium_malloc(sizeof(*secret));
+	if (secret == NULL) {
+		snprintf(err, errlen, "cannot allocate locked memory for the "
+		    "identity key");
+		return -1;
+	}
+	if (keystore_identity_load(keys_dir, secret->sk, err, errlen) == -1)
+		goto fail;
+	crypto_sign_ed25519_sk_to_pk(id_pk, secret->sk);
+	if (crypto_sign_ed25519_sk_to_curve25519(secret->dh_sk,
+	    secret->sk) != 0 ||
+	    crypto_scalarmult_curve25519_base(dh_pk, secret->dh_sk) != 0) {
+		snprintf(err, errlen, "identity key in %s cannot be converted "
+		    "to X25519", keys_dir);
+		goto fail;
+	}
+	/* The peers compute our Noise static key from our id; make sure
+	 * both ways agree before anyone relies on it. */
+	if (crypto_sign_ed25519_pk_to_curve25519(check, id_pk) != 0 ||
+	    sodium_memcmp(check, dh_pk, sizeof(check)) != 0) {
+		snprintf(err, errlen, "identity key in %s: X25519 forms of "
+		    "the secret and public key differ", keys_dir);
+		goto fail;
+	}
+	return 0;
+fail:
+	keys_wipe();
+	return -1;
+}
+
+int
+keys_loaded(void)
+{
+	return secret != NULL;
+}
+
+const uint8_t *
+keys_id(void)
+{
+	return id_pk;
+}
+
+const uint8_t *
+keys_dh_pub(void)
+{
+	return dh_pk;
+}
+
+int
+keys_dh(uint8_t out[32], const uint8_t pub[32])
+{
+	if (secret == NULL) {
+		sodium_memzero(out, 32);
+		return -1;
+	}
+	/* crypto_scalarmult already fails on an all-zero result; the
+	 * explicit check keeps the rule visible and independent of the
+	 * library's build options. */
+	if (crypto_scalarmult_curve25519(out, secret->dh_sk, pub) != 0 ||
+	    sodium_is_zero(out, 32)) {
+		sodium_memzero(out, 32);
+		return -1;
+	}
+	return 0;
+}
+
+int
+keys_sign(uint8_t sig[64], const uint8_t *m, size_t n)
+{
+	if (secret == NULL)
+		return -1;
+	if (crypto_sign_detached(sig, NULL, m, n, secret->sk) != 0)
+		return -1;
+	return 0;
+}
+
+int
+keys_sign_record(struct record *r, const uint8_t netid[NETID_BYTES])
+{
+	if (secret == NULL)
+		return -1;
+	if (sodium_memcmp(r->id, id_pk, sizeof(id_pk)) != 0)
+		return -1;
+	return record_sign(r, secret->sk, netid);
+}
+
+void
+keys_wipe(void)
+{
+	if (secret != NULL) {
+		/* sodium_free wipes before it unmaps; the explicit zero
+		 * does not depend on that. */
+		sodium_memzero(secret, sizeof(*secret));
+		sodium_free(secret);
+		secret = NULL;
+	}
+}

@@ -1,0 +1,424 @@
+/*
+ * The host records keyd knows: every file in hosts/ that parses in the
+ * one canonical form, carries a valid self-signature for this network
+ * and is named after the member it describes. A bad file never stops
+ * keyd: it is logged with its path and the reason and left out, the way
+ * tinc skips a broken host file, because one member's mistake must not
+ * take the others off the network.
+ *
+ * Records are keyed by member id, not name, and the highest serial wins:
+ * a member that re-signs its record bumps the serial, so an old copy
+ * that is still lying around (or gossiped late) cannot roll it back.
+ *
+ * Our own record is rebuilt from the config at every start and reload.
+ * Its serial only moves when the content moves, so restarting keyd does
+ * not make every member rewrite its copy.
+ *
+ * Everything here but records_own_refresh is free of the key and of the
+ * daemon loop, so tests/unit/test_keyd_records.c calls it directly.
+ */
+#include <sys/stat.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "keyd/keyd.h"
+#include "proto/file.h"
+#include "proto/log.h"
+#include "proto/privdrop.h"
+
+#define HOSTS_DIR_MODE  0755
+#define RECORD_MODE     0644
+
+/* Bounded copy (glibc 2.36 has no strlcpy); callers check lengths. */
+static void
+str_copy(char *dst, const char *src, size_t cap)
+{
+	size_t n;
+
+	n = strnlen(src, cap - 1);
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
+void
+records_init(struct keyd_records *s)
+{
+	memset(s, 0, sizeof(*s));
+}
+
+void
+records_free(struct keyd_records *s)
+{
+	free(s->v);
+	memset(s, 0, sizeof(*s));
+}
+
+static ssize_t
+records_index(const struct keyd_records *s, const uint8_t id[MEMBER_ID_BYTES])
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++)
+		if (memcmp(s->v[i].rec.id, id, MEMBER_ID_BYTES) == 0)
+			return (ssize_t)i;
+	return -1;
+}
+
+const struct keyd_rec *
+records_find(const struct keyd_records *s, const uint8_t id[MEMBER_ID_BYTES])
+{
+	ssize_t i;
+
+	i = records_index(s, id);
+	return i < 0 ? NULL : &s->v[i];
+}
+
+static void
+records_remove_at(struct keyd_records *s, size_t i)
+{
+	memmove(&s->v[i], &s->v[i + 1], (s->n - i - 1) * sizeof(s->v[0]));
+	s->n--;
+}
+
+int
+records_put(struct keyd_records *s, const struct record *r, const char *text,
+    size_t len)
+{
+	struct keyd_rec *e, *nv;
+	ssize_t i;
+	size_t ncap;
+
+	if (len > RECORD_MAX_LEN)
+		return -1;
+	i = records_index(s, r->id);
+	if (i >= 0) {
+		if (r->serial <= s->v[i].rec.serial)
+			return 0;
+		e = &s->v[i];
+	} else {
+		if (s->n == s->cap) {
+			ncap = s->cap ? s->cap * 2 : 16;
+			nv = reallocarray(s->v, ncap, sizeof(*nv));
+			if (nv == NULL)
+				return -1;
+			s->v = nv;
+			s->cap = ncap;
+		}
+		e = &s->v[s->n++];
+	}
+	e->rec = *r;
+	memcpy(e->text, text, len);
+	e->text[len] = '\0';
+	e->len = len;
+	return 1;
+}
+
+int
+records_check(struct record *r, const char *fname, const char *text,
+    size_t len, const uint8_t netid[NETID_BYTES], char *err, size_t errlen)
+{
+	char perr[KEYD_ERRLEN];
+
+	if (len > RECORD_MAX_LEN) {
+		snprintf(err, errlen, "%zu bytes, more than the %d a record "
+		    "may have", len, RECORD_MAX_LEN);
+		return -1;
+	}
+	if (record_parse(r, text, len, perr, sizeof(perr)) == -1) {
+		snprintf(err, errlen, "%s", perr);
+		return -1;
+	}
+	if (strcmp(fname, r->name) != 0) {
+		snprintf(err, errlen, "file name does not match \"name = %s\" "
+		    "(a record lives in hosts/<its name>)", r->name);
+		return -1;
+	}
+	if (record_verify(r, netid) != 0) {
+		snprintf(err, errlen, "signature does not verify with its id "
+		    "for this network (wrong network, or altered)");
+		return -1;
+	}
+	return 0;
+}
+
+static int
+records_load_file(struct keyd_records *s, const char *dir, const char *fname,
+    const uint8_t netid[NETID_BYTES])
+{
+	char path[PATH_MAX], err[KEYD_ERRLEN];
+	struct record r;
+	struct stat st;
+	char *text;
+	size_t len;
+	int rc;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, fname) >=
+	    sizeof(path)) {
+		log_warnx("%s/%s: path too long; skipped", dir, fname);
+		return -1;
+	}
+	if (stat(path, &st) == -1) {
+		log_warn("%s: skipped", path);
+		return -1;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		log_warnx("%s: not a regular file; skipped", path);
+		return -1;
+	}
+	if (!name_valid(fname)) {
+		log_warnx("%s: \"%s\" is not a member name ([a-z0-9]"
+		    "[a-z0-9_-]{0,31}); skipped", path, fname);
+		return -1;
+	}
+	text = file_read(path, RECORD_MAX_LEN, &len);
+	if (text == NULL) {
+		if (errno == EFBIG)
+			log_warnx("%s: larger than %d bytes; skipped", path,
+			    RECORD_MAX_LEN);
+		else
+			log_warn("%s: skipped", path);
+		return -1;
+	}
+	rc = records_check(&r, fname, text, len, netid, err, sizeof(err));
+	if (rc == -1) {
+		log_warnx("%s: %s; skipped", path, err);
+		free(text);
+		return -1;
+	}
+	rc = records_put(s, &r, text, len);
+	free(text);
+	if (rc == -1) {
+		log_warnx("%s: out of memory; skipped", path);
+		return -1;
+	}
+	if (rc == 0)
+		log_info("%s: serial %llu is not above the %llu already held "
+		    "for this id; ignored", path, (unsigned long long)r.serial,
+		    (unsigned long long)records_find(s, r.id)->rec.serial);
+	return 0;
+}
+
+static int
+records_skip_name(const struct dirent *de)
+{
+	/* Dot files are ours (file_write_atomic's temporaries) or hidden
+	 * on purpose; neither is a record. */
+	return de->d_name[0] != '.';
+}
+
+int
+records_load_dir(struct keyd_records *s, const char *dir,
+    const uint8_t netid[NETID_BYTES])
+{
+	struct dirent **names;
+	int i, n, bad = 0;
+
+	/* Sorted, so a tie between two files with the same id and serial
+	 * is settled the same way on every start. */
+	n = scandir(dir, &names, records_skip_name, alphasort);
+	if (n == -1)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (records_load_file(s, dir, names[i]->d_name, netid) == -1)
+			bad++;
+		free(names[i]);
+	}
+	free(names);
+	return bad;
+}
+
+int
+records_own_build(struct record *out, const struct conf *c,
+    const uint8_t netid[NETID_BYTES], const uint8_t id[MEMBER_ID_BYTES],
+    const char *onion,
+    const struct record *prev, char *err, size_t errlen)
+{
+	char a[RECORD_MAX_LEN + 1], b[RECORD_MAX_LEN + 1];
+	struct record cmp;
+	int i, la, lb;
+
+	memset(out, 0, sizeof(*out));
+	if (!name_valid(c->name)) {
+		snprintf(err, errlen, "name \"%s\" in the config is not a "
+		    "member name ([a-z0-9][a-z0-9_-]{0,31})", c->name);
+		return -1;
+	}
+	str_copy(out->name, c->name, sizeof(out->name));
+	memcpy(out->id, id, MEMBER_ID_BYTES);
+	if (onion != NULL && onion[0] != '\0') {
+		if (strlen(onion) >= sizeof(out->onion)) {
+			snprintf(err, errlen, "onion address \"%s\" is too "
+			    "long", onion);
+			return -1;
+		}
+		str_copy(out->onion, onion, sizeof(out->onion));
+	}
+	if (c->tcp[0] != '\0') {
+		str_copy(out->tcp[0], c->tcp, sizeof(out->tcp[0]));
+		out->ntcp = 1;
+	}
+	/* The config holds address and range (10.77.0.5/16); the record
+	 * holds the member's host address. */
+	if (c->ipv4.family == 4) {
+		out->ipv4 = c->ipv4;
+		out->ipv4.len = 32;
+	}
+	if (c->ipv6.family == 6) {
+		out->ipv6 = c->ipv6;
+		out->ipv6.len = 128;
+	} else
+		ipv6_member_addr(&out->ipv6, netid, id);
+	if (c->nsubnets < 0 || c->nsubnets > RECORD_MAX_SUBNETS) {
+		snprintf(err, errlen, "%d subnets in the config; a record "
+		    "holds at most %d", c->nsubnets, RECORD_MAX_SUBNETS);
+		return -1;
+	}
+	for (i = 0; i < c->nsubnets; i++) {
+		struct prefix p = c->subnets[i];
+		int k, dup = 0;
+
+		/* A record lists each subnet once, host bits clear. */
+		prefix_mask(&p);
+		for (k = 0; k < out->nsubnets; k++)
+			if (prefix_equal(&out->subnets[k], &p))
+				dup = 1;
+		if (!dup)
+			out->subnets[out->nsubnets++] = p;
+	}
+	out->serial = 1;
+
+	if (prev == NULL ||
+	    memcmp(prev->id, id, MEMBER_ID_BYTES) != 0)
+		return 0;
+
+	/* An admission (issue 4) belongs to the member, not to one
+	 * version of its record: keep it. */
+	out->admitted = prev->admitted;
+	memcpy(out->admitted_by, prev->admitted_by, sizeof(out->admitted_by));
+	memcpy(out->admission, prev->admission, sizeof(out->admission));
+
+	cmp = *out;
+	cmp.serial = prev->serial;
+	la = record_format(&cmp, a, sizeof(a), 0);
+	lb = record_format(prev, b, sizeof(b), 0);
+	if (la < 0 || lb < 0) {
+		snprintf(err, errlen, "record of %s does not fit %d bytes",
+		    c->name, RECORD_MAX_LEN);
+		return -1;
+	}
+	if (la == lb && memcmp(a, b, (size_t)la) == 0) {
+		out->serial = prev->serial;
+		return 0;
+	}
+	if (prev->serial == UINT64_MAX) {
+		snprintf(err, errlen, "record of %s: serial %llu cannot be "
+		    "raised any more", c->name,
+		    (unsigned long long)prev->serial);
+		return -1;
+	}
+	out->serial = prev->serial + 1;
+	return 0;
+}
+
+int
+records_own_refresh(struct keyd_records *s, const struct conf *c,
+    const uint8_t netid[NETID_BYTES], int do_chown, uid_t uid, gid_t gid,
+    char *err, size_t errlen)
+{
+	char path[PATH_MAX], text[RECORD_MAX_LEN + 1], idhex[65];
+	const struct keyd_rec *held;
+	struct record own, prev;
+	size_t i, olen = 0;
+	ssize_t idx;
+	char *old;
+	int len, have_prev = 0, written = 0;
+
+	if (!keys_loaded()) {
+		snprintf(err, errlen, "identity key not loaded");
+		return -1;
+	}
+	held = records_find(s, keys_id());
+	if (held != NULL) {
+		prev = held->rec;
+		have_prev = 1;
+	}
+	if (records_own_build(&own, c, netid, keys_id(), NULL,
+	    have_prev ? &prev : NULL, err, errlen) == -1)
+		return -1;
+	if (keys_sign_record(&own, netid) == -1) {
+		snprintf(err, errlen, "cannot sign the record of %s", c->name);
+		return -1;
+	}
+	len = record_format(&own, text, sizeof(text), 1);
+	if (len < 0) {
+		snprintf(err, errlen, "record of %s does not fit %d bytes",
+		    c->name, RECORD_MAX_LEN);
+		return -1;
+	}
+
+	if (mkdir_p(c->paths.hosts_dir, HOSTS_DIR_MODE) == -1) {
+		snprintf(err, errlen, "cannot create %s: %s",
+		    c->paths.hosts_dir, strerror(errno));
+		return -1;
+	}
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", c->paths.hosts_dir,
+	    own.name) >= sizeof(path)) {
+		snprintf(err, errlen, "%s/%s: path too long",
+		    c->paths.hosts_dir, own.name);
+		return -1;
+	}
+	old = file_read(path, RECORD_MAX_LEN, &olen);
+	if (old == NULL || olen != (size_t)len ||
+	    memcmp(old, text, olen) != 0) {
+		if (file_write_atomic(path, text, (size_t)len,
+		    RECORD_MODE) == -1) {
+			snprintf(err, errlen, "cannot write %s: %s", path,
+			    strerror(errno));
+			free(old);
+			return -1;
+		}
+		written = 1;
+	}
+	free(old);
+	if (do_chown && chown_for(path, uid, gid) == -1) {
+		snprintf(err, errlen, "cannot give %s to uid %u: %s", path,
+		    (unsigned)uid, strerror(errno));
+		return -1;
+	}
+
+	/* hosts/<our name> is ours now: a record of another member held
+	 * under the same name came from that file and is gone with it. */
+	for (i = 0; i < s->n; ) {
+		if (strcmp(s->v[i].rec.name, own.name) == 0 &&
+		    memcmp(s->v[i].rec.id, own.id, MEMBER_ID_BYTES) != 0) {
+			hex_encode(idhex, s->v[i].rec.id, MEMBER_ID_BYTES);
+			log_warnx("%s held the record of another member "
+			    "(id %.16s...) under our name; replaced by ours",
+			    path, idhex);
+			records_remove_at(s, i);
+		} else
+			i++;
+	}
+	idx = records_index(s, own.id);
+	if (idx >= 0) {
+		/* Same serial (unchanged) or a higher one: replace in place
+		 * so the text is exactly what we signed now. */
+		s->v[idx].rec = own;
+		memcpy(s->v[idx].text, text, (size_t)len + 1);
+		s->v[idx].len = (size_t)len;
+	} else if (records_put(s, &own, text, (size_t)len) == -1) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (written)
+		log_info("%s: our record, serial %llu", path,
+		    (unsigned long long)own.serial);
+	return written;
+}

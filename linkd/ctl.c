@@ -1,0 +1,213 @@
+/*
+ * linkd's ctl socket (ctl.linkd, nng rep0, JSON): what the onionmesh
+ * command shows for "status", "links" and "peers". Read-only, so every
+ * caller allowed on the socket may ask. Times are given as Unix time
+ * (from the monotonic clock, so a clock step does not make a link look
+ * days old) and durations in milliseconds.
+ */
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "linkd/linkd.h"
+#include "proto/ipc.h"
+#include "proto/log.h"
+
+static json_t *
+err_reply(const char *fmt, const char *arg)
+{
+	char msg[256];
+
+	snprintf(msg, sizeof(msg), fmt, arg);
+	return json_pack("{s:b, s:s}", "ok", 0, "error", msg);
+}
+
+/* Monotonic time -> Unix time. */
+static json_t *
+wall(double mono, double now)
+{
+	return json_integer((json_int_t)(time(NULL) - (time_t)(now - mono)));
+}
+
+static json_t *
+prefix_json(const struct prefix *p, int with_len)
+{
+	char s[PREFIX_STRLEN];
+
+	if (p->family == 0)
+		return json_null();
+	prefix_fmt(p, s, sizeof(s), with_len);
+	return json_string(s);
+}
+
+static json_t *
+link_json(const struct link *l, double now)
+{
+	const struct peer *p = l->peer;
+	uint64_t replays = l->replays + (l->sess_live ? l->sess.replays : 0);
+	uint64_t errors = l->errors + (l->sess_live ? l->sess.bad_frames : 0);
+
+	return json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:f, "
+	    "s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:s}",
+	    "id", (json_int_t)l->serial,
+	    "peer", p != NULL ? p->rec.name : "",
+	    "peer_id", p != NULL ? p->id_hex : "",
+	    "dir", l->dir == LINK_OUT ? "out" : "in",
+	    "transport", l->transport,
+	    "remote", l->remote,
+	    "state", link_state_name(l->state),
+	    "since", wall(l->t_state, now),
+	    "rtt_ms", l->rtt_us / 1000.0,
+	    "tx_bytes", (json_int_t)l->tx_bytes,
+	    "rx_bytes", (json_int_t)l->rx_bytes,
+	    "tx_packets", (json_int_t)l->tx_packets,
+	    "rx_packets", (json_int_t)l->rx_packets,
+	    "errors", (json_int_t)errors,
+	    "replays", (json_int_t)replays,
+	    "queued", (json_int_t)l->tx.len,
+	    "last_error", l->last_error);
+}
+
+static json_t *
+cmd_links(struct linkd *ld)
+{
+	json_t *a = json_array();
+	struct link *l;
+	double now = linkd_now();
+
+	TAILQ_FOREACH(l, &ld->links, entry)
+		if (l->state != LINK_CLOSED)
+			json_array_append_new(a, link_json(l, now));
+	return json_pack("{s:b, s:o}", "ok", 1, "links", a);
+}
+
+static json_t *
+peer_json(struct linkd *ld, const struct peer *p, double now)
+{
+	json_t *subnets = json_array(), *tcp = json_array();
+	int i;
+
+	for (i = 0; i < p->rec.nsubnets; i++)
+		json_array_append_new(subnets,
+		    prefix_json(&p->rec.subnets[i], 1));
+	for (i = 0; i < p->rec.ntcp; i++)
+		json_array_append_new(tcp, json_string(p->rec.tcp[i]));
+	return json_pack("{s:s, s:s, s:o, s:o, s:o, s:o, s:b, s:i, s:i, "
+	    "s:f, s:o, s:I}",
+	    "name", p->rec.name,
+	    "id", p->id_hex,
+	    "ipv4", prefix_json(&p->rec.ipv4, 0),
+	    "ipv6", prefix_json(&p->rec.ipv6, 0),
+	    "subnets", subnets,
+	    "tcp", tcp,
+	    "dial", peers_dial_wanted(ld->conf, ld->self_id, &p->rec),
+	    "links", p->nlinks,
+	    "links_up", p->links_up,
+	    "rtt_ms", peer_rtt_us(p) / 1000.0,
+	    "last_handshake", p->t_last_hs > 0 ? wall(p->t_last_hs, now) :
+	    json_null(),
+	    "src_drops", (json_int_t)p->src_drops);
+}
+
+static json_t *
+cmd_peers(struct linkd *ld)
+{
+	json_t *a = json_array();
+	struct peer *p;
+	double now = linkd_now();
+
+	TAILQ_FOREACH(p, &ld->peers, entry)
+		json_array_append_new(a, peer_json(ld, p, now));
+	return json_pack("{s:b, s:o}", "ok", 1, "peers", a);
+}
+
+static json_t *
+cmd_status(struct linkd *ld)
+{
+	const struct datapath *dp = &ld->dp;
+	const struct link *l;
+	int nlinks = 0, up = 0;
+
+	TAILQ_FOREACH(l, &ld->links, entry) {
+		if (l->state == LINK_CLOSED)
+			continue;
+		nlinks++;
+		if (l->state == LINK_UP)
+			up++;
+	}
+	return json_pack("{s:b, s:s, s:i, s:s, s:s, s:s, s:I, s:i, s:i, "
+	    "s:i, s:b, s:b, s:b, s:b, s:I, s:I, s:{s:I, s:I, s:I, s:I, "
+	    "s:I, s:I, s:I, s:I}}",
+	    "ok", 1,
+	    "daemon", "linkd",
+	    "pid", (int)getpid(),
+	    "name", ld->self_name,
+	    "id", ld->self_hex,
+	    "listen", ld->lfd != -1 ? ld->listen_addr : "",
+	    "members", (json_int_t)ld->npeers,
+	    "links", nlinks,
+	    "links_up", up,
+	    "pending_in", ld->pending_in,
+	    "keyd", ld->keyd != NULL && ipc_chan_connected(ld->keyd),
+	    "routed", ld->routed != NULL && ipc_chan_connected(ld->routed),
+	    "tund", dp->fd != -1,
+	    "paused", ld->links_paused || dp->tund_paused,
+	    "fib_generation", (json_int_t)fib_generation(ld->fib),
+	    "fib_entries", (json_int_t)fib_count(ld->fib),
+	    "counters",
+	    "from_tund", (json_int_t)dp->tx_packets,
+	    "to_tund", (json_int_t)dp->rx_packets,
+	    "no_route", (json_int_t)dp->no_route,
+	    "no_link", (json_int_t)dp->no_link,
+	    "src_drops", (json_int_t)dp->src_drops,
+	    "tund_drops", (json_int_t)dp->tund_drops,
+	    "bad_packets", (json_int_t)dp->bad_packets,
+	    "refused_in", (json_int_t)ld->refused_in);
+}
+
+json_t *
+ctl_handle(struct linkd *ld, json_t *req)
+{
+	const char *cmd = json_string_value(json_object_get(req, "cmd"));
+	json_t *r;
+
+	if (cmd == NULL)
+		return err_reply("request has no \"cmd\" string%s", "");
+	if (strcmp(cmd, "status") == 0)
+		r = cmd_status(ld);
+	else if (strcmp(cmd, "links") == 0)
+		r = cmd_links(ld);
+	else if (strcmp(cmd, "peers") == 0)
+		r = cmd_peers(ld);
+	else
+		return err_reply("unknown command '%s': linkd answers "
+		    "status, links, peers", cmd);
+	if (r == NULL)
+		return err_reply("cannot build the reply to '%s'", cmd);
+	return r;
+}
+
+static json_t *
+ctl_cb(json_t *req, int may_change, void *arg)
+{
+	return ctl_handle(arg, req);
+}
+
+void
+ctl_init(struct linkd *ld)
+{
+	char path[PATH_MAX], name[32];
+
+	snprintf(name, sizeof(name), IPC_CTL_FMT, "linkd");
+	snprintf(path, sizeof(path), "%s", daemon_sock(ld->d, name));
+	if ((ld->ctl = ipc_ctl_listen(ld->loop, path, ctl_cb, ld)) == NULL)
+		fatalx("cannot listen on the ctl socket %s", path);
+}
+
+void
+ctl_close(struct linkd *ld)
+{
+	if (ld->ctl != NULL)
+		ipc_ctl_close(ld->ctl);
+	ld->ctl = NULL;
+}

@@ -1,0 +1,924 @@
+/*
+ * One link: a byte stream to another member and the sealed session on
+ * it (link.h has the states).
+ *
+ * Shaped for throughput, because every superpacket of the tunnel passes
+ * through here:
+ *  - reading: one recv() into a 256 KiB buffer, then every whole frame
+ *    in it goes to the session straight from that buffer (the session
+ *    decrypts into its own buffer: no copy of ours); only a trailing
+ *    partial frame is ever moved, and only when the room behind it could
+ *    not hold a whole frame. At most LINK_READS_PER_WAKEUP reads per
+ *    wakeup, so one busy link cannot starve the others.
+ *  - writing: a frame the session seals is sent straight from the
+ *    session's buffer when nothing is queued; only what the socket does
+ *    not take is copied, into a ring that is flushed with writev when
+ *    the socket is writable. Above LINK_OBUF_HIGH queued bytes the link
+ *    counts as congested and the datapath stops reading tund until it is
+ *    back under LINK_OBUF_LOW: backpressure, not drops.
+ *  - timers: no per-packet timer; link_tick() runs once a second for
+ *    every link (session keepalive/rekey/dead peer, handshake and
+ *    connect timeouts, a peer that stopped reading).
+ *
+ * Session callbacks run inside session_input / session_send_packet /
+ * session_tick, so they never close their own link: the send callback
+ * only records why it failed and returns -1, and the caller closes the
+ * link once the session has returned. Closed links are freed from the
+ * loop's prepare watcher, so no pointer held during a callback dangles.
+ *
+ * A stranger gets nothing: an incoming link writes only what its
+ * session sends, and the session sends nothing until it has checked the
+ * mac, the member's key and the timestamp.
+ */
+#include "linkd/link.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/socket.h>
+
+#include <sodium.h>
+
+#include "linkd/linkd.h"
+#include "proto/log.h"
+
+/* ---- pure stream buffers ------------------------------------------- */
+
+int
+framer_init(struct framer *fr, size_t cap)
+{
+	memset(fr, 0, sizeof(*fr));
+	if ((fr->buf = malloc(cap)) == NULL)
+		return -1;
+	fr->cap = cap;
+	return 0;
+}
+
+void
+framer_free(struct framer *fr)
+{
+	free(fr->buf);
+	memset(fr, 0, sizeof(*fr));
+}
+
+uint8_t *
+framer_space(struct framer *fr, size_t *room)
+{
+	if (fr->head == fr->tail) {
+		fr->head = fr->tail = 0;
+	} else if (fr->head > 0 && fr->cap - fr->tail < WIRE_MAX_FRAME) {
+		/* Only the partial frame at the end moves (< one frame). */
+		memmove(fr->buf, fr->buf + fr->head, fr->tail - fr->head);
+		fr->tail -= fr->head;
+		fr->head = 0;
+	}
+	*room = fr->cap - fr->tail;
+	return fr->buf + fr->tail;
+}
+
+void
+framer_commit(struct framer *fr, size_t n)
+{
+	if (n > fr->cap - fr->tail)     /* caller bug; never past cap */
+		n = fr->cap - fr->tail;
+	fr->tail += n;
+}
+
+int
+framer_next(struct framer *fr, struct wire_frame *f)
+{
+	int r;
+
+	if (fr->tail == fr->head)
+		return 0;
+	r = wire_frame_peek(f, fr->buf + fr->head, fr->tail - fr->head);
+	if (r == 1)
+		fr->head += f->frame_len;
+	return r;
+}
+
+size_t
+framer_pending(const struct framer *fr)
+{
+	return fr->tail - fr->head;
+}
+
+void
+obuf_init(struct obuf *o, size_t cap)
+{
+	memset(o, 0, sizeof(*o));
+	o->cap = cap;
+}
+
+void
+obuf_free(struct obuf *o)
+{
+	free(o->buf);
+	o->buf = NULL;
+	o->head = o->len = 0;
+}
+
+int
+obuf_append(struct obuf *o, const uint8_t *p, size_t n)
+{
+	size_t t, first;
+
+	if (n > o->cap - o->len)
+		return -1;
+	if (n == 0)
+		return 0;
+	if (o->buf == NULL && (o->buf = malloc(o->cap)) == NULL)
+		return -1;
+	t = (o->head + o->len) % o->cap;
+	first = o->cap - t < n ? o->cap - t : n;
+	memcpy(o->buf + t, p, first);
+	if (n > first)
+		memcpy(o->buf, p + first, n - first);
+	o->len += n;
+	return 0;
+}
+
+int
+obuf_iov(const struct obuf *o, struct iovec iov[2])
+{
+	size_t first;
+
+	if (o->len == 0)
+		return 0;
+	first = o->cap - o->head < o->len ? o->cap - o->head : o->len;
+	iov[0].iov_base = o->buf + o->head;
+	iov[0].iov_len = first;
+	if (first == o->len)
+		return 1;
+	iov[1].iov_base = o->buf;
+	iov[1].iov_len = o->len - first;
+	return 2;
+}
+
+void
+obuf_consume(struct obuf *o, size_t n)
+{
+	if (n >= o->len) {
+		o->head = o->len = 0;
+		return;
+	}
+	o->head = (o->head + n) % o->cap;
+	o->len -= n;
+}
+
+/* ---- the link ------------------------------------------------------ */
+
+double
+linkd_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+const char *
+link_state_name(enum link_state s)
+{
+	switch (s) {
+	case LINK_CONNECTING:
+		return "connecting";
+	case LINK_HANDSHAKE:
+		return "handshake";
+	case LINK_UP:
+		return "up";
+	case LINK_BACKOFF:
+		return "backoff";
+	case LINK_CLOSED:
+		return "closed";
+	}
+	return "?";
+}
+
+static const char *
+link_peer_name(const struct link *l)
+{
+	return l->peer != NULL ? l->peer->rec.name : "(unknown)";
+}
+
+size_t
+link_backlog(const struct link *l)
+{
+	return l->tx.len;
+}
+
+static void link_rio_cb(struct ev_loop *, ev_io *, int);
+static void link_wio_cb(struct ev_loop *, ev_io *, int);
+static void link_retry_cb(struct ev_loop *, ev_timer *, int);
+static void link_connect(struct link *l);
+
+static void
+link_set_state(struct link *l, enum link_state s)
+{
+	l->state = s;
+	l->t_state = linkd_now();
+	l->mp.up = s == LINK_UP;
+}
+
+/* Queue accounting after the ring grew or shrank. */
+static void
+link_backlog_changed(struct link *l)
+{
+	struct linkd *ld = l->ld;
+
+	l->mp.backlog = l->tx.len;
+	if (!l->over_high && l->tx.len > LINK_OBUF_HIGH) {
+		l->over_high = 1;
+		ld->links_over_high++;
+	} else if (l->over_high && l->tx.len < LINK_OBUF_LOW) {
+		l->over_high = 0;
+		if (--ld->links_over_high == 0)
+			datapath_links_drained(ld);
+	}
+}
+
+/*
+ * Write one frame: straight from the caller's buffer when nothing is
+ * queued, else (or for what the socket did not take) into the ring.
+ * Never closes the link; -1 with l->send_err set.
+ */
+static int
+link_write(struct link *l, const uint8_t *frame, size_t len)
+{
+	ssize_t n = 0;
+
+	if (l->fd == -1) {
+		l->send_err = "the link is not open";
+		return -1;
+	}
+	if (l->tx.len == 0) {
+		n = send(l->fd, frame, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n == -1) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK &&
+			    errno != EINTR) {
+				snprintf(l->errbuf, sizeof(l->errbuf),
+				    "send: %s", strerror(errno));
+				l->send_err = l->errbuf;
+				return -1;
+			}
+			n = 0;
+		}
+		l->tx_bytes += (uint64_t)n;
+		if ((size_t)n == len)
+			return 0;
+		l->t_wrote = linkd_now();
+	}
+	if (obuf_append(&l->tx, frame + n, len - (size_t)n) == -1) {
+		l->send_err = "output buffer full (the peer reads too slowly)";
+		return -1;
+	}
+	ev_io_start(l->ld->loop, &l->wio);
+	link_backlog_changed(l);
+	return 0;
+}
+
+/* ---- session callbacks ---- */
+
+static int
+cb_send(void *arg, const uint8_t *frame, size_t len)
+{
+	return link_write(arg, frame, len);
+}
+
+static void
+cb_deliver(void *arg, const uint8_t *pkt, size_t len)
+{
+	struct link *l = arg;
+
+	l->rx_packets++;
+	if (l->peer == NULL)        /* cannot happen: established => known */
+		return;
+	datapath_deliver(l->ld, l, pkt, len);
+}
+
+/*
+ * For TCP every member dials each other member at most once, so a new
+ * incoming TCP link from a member replaces older incoming ones: they
+ * belong to a connection the member has given up on (it restarted, or
+ * its network changed) and would otherwise carry traffic into the void
+ * until SESSION_DEAD_AFTER.
+ */
+static void
+link_replace_older(struct link *l)
+{
+	struct link *old[PEER_MAX_LINKS];
+	struct peer *p = l->peer;
+	int i, n = 0;
+
+	if (l->dir != LINK_IN || strcmp(l->transport, "tcp") != 0)
+		return;
+	for (i = 0; i < p->nlinks; i++) {
+		struct link *o = p->links[i];
+
+		if (o != l && o->dir == LINK_IN &&
+		    strcmp(o->transport, "tcp") == 0 &&
+		    (o->state == LINK_HANDSHAKE || o->state == LINK_UP))
+			old[n++] = o;
+	}
+	for (i = 0; i < n; i++)
+		link_close(old[i], "replaced by a newer link from the member");
+}
+
+static void
+cb_established(void *arg, int rekey)
+{
+	struct link *l = arg;
+	struct linkd *ld = l->ld;
+	double now;
+
+	if (rekey) {
+		log_debug("link #%u %s %s: rekeyed", l->serial,
+		    l->dir == LINK_OUT ? "to" : "from", link_peer_name(l));
+		return;
+	}
+	if (l->peer == NULL)
+		return;
+	now = linkd_now();
+	link_set_state(l, LINK_UP);
+	l->mp.t_up = now;
+	l->backoff = LINK_BACKOFF_MIN;
+	l->last_error[0] = '\0';
+	if (l->pending_in) {
+		l->pending_in = 0;
+		ld->pending_in--;
+	}
+	log_info("link #%u %s %s (%s %s): up", l->serial,
+	    l->dir == LINK_OUT ? "to" : "from", l->peer->rec.name,
+	    l->transport, l->remote);
+	link_replace_older(l);
+	peer_links_changed(ld, l->peer);
+}
+
+static int
+cb_lookup_peer(void *arg, const uint8_t rs[NOISE_DHLEN])
+{
+	struct link *l = arg;
+	struct peer *p = peers_find_dh(l->ld, rs);
+
+	if (p == NULL) {
+		l->send_err = "handshake from a key that is no member's";
+		return -1;
+	}
+	if (l->peer == p)           /* a rekey, or our own dial */
+		return 0;
+	if (l->peer != NULL) {
+		l->send_err = "rekey handshake from a different member";
+		return -1;
+	}
+	if (peer_link_attach(p, l) == -1) {
+		l->send_err = "the member has too many links";
+		return -1;
+	}
+	l->peer = p;
+	return 0;
+}
+
+static int
+cb_check_ts(void *arg, const uint8_t rs[NOISE_DHLEN],
+    const uint8_t ts[WIRE_HS_PAYLOAD])
+{
+	struct link *l = arg;
+	struct peer *p = peers_find_dh(l->ld, rs);
+
+	if (p == NULL || peer_check_ts(p, ts) == -1) {
+		l->send_err = "replayed handshake (timestamp not newer)";
+		return -1;
+	}
+	return 0;
+}
+
+static int
+link_session_init(struct link *l, int initiator)
+{
+	struct linkd *ld = l->ld;
+	struct session_cb cb = {
+		.send = cb_send,
+		.deliver = cb_deliver,
+		.established = cb_established,
+		.dh = keyd_dh,
+		.lookup_peer = cb_lookup_peer,
+		.check_ts = cb_check_ts,
+		.arg = l,
+	};
+
+	if (session_init(&l->sess, initiator, ld->prologue, ld->prologue_len,
+	    ld->self_dh, initiator ? l->peer->dh : NULL, &cb) == -1)
+		return -1;
+	l->sess_live = 1;
+	return 0;
+}
+
+/* ---- lifecycle ---- */
+
+static struct link *
+link_new(struct linkd *ld, enum link_dir dir)
+{
+	struct link *l;
+
+	if ((l = calloc(1, sizeof(*l))) == NULL)
+		return NULL;
+	if (framer_init(&l->rx, LINK_RXBUF) == -1) {
+		free(l);
+		return NULL;
+	}
+	obuf_init(&l->tx, LINK_OBUF_CAP);
+	l->ld = ld;
+	l->dir = dir;
+	l->fd = -1;
+	l->serial = ++ld->link_serial;
+	l->transport = "tcp";
+	l->backoff = LINK_BACKOFF_MIN;
+	l->t_state = l->t_wrote = linkd_now();
+	ev_io_init(&l->rio, link_rio_cb, 0, EV_READ);
+	ev_io_init(&l->wio, link_wio_cb, 0, EV_WRITE);
+	ev_timer_init(&l->retry, link_retry_cb, 0., 0.);
+	l->rio.data = l->wio.data = l->retry.data = l;
+	TAILQ_INSERT_TAIL(&ld->links, l, entry);
+	return l;
+}
+
+/* Both watchers onto a (new) socket; neither started. */
+static void
+link_set_fd(struct link *l, int fd)
+{
+	l->fd = fd;
+	ev_io_set(&l->rio, fd, EV_READ);
+	ev_io_set(&l->wio, fd, EV_WRITE);
+}
+
+/* Tear down the socket and session; the state is the caller's. */
+static void
+link_shutdown(struct link *l, const char *why, int failed)
+{
+	struct linkd *ld = l->ld;
+
+	if (why != NULL && why != l->last_error)
+		snprintf(l->last_error, sizeof(l->last_error), "%s", why);
+	if (failed)
+		l->errors++;
+	if (l->sess_live) {
+		/* INNER_CLOSE when established; nothing otherwise. */
+		session_close(&l->sess, why);
+		l->replays += l->sess.replays;
+		l->errors += l->sess.bad_frames;
+		session_wipe(&l->sess);
+		l->sess_live = 0;
+	}
+	ev_io_stop(ld->loop, &l->rio);
+	ev_io_stop(ld->loop, &l->wio);
+	ev_timer_stop(ld->loop, &l->retry);
+	if (l->fd != -1) {
+		close(l->fd);
+		l->fd = -1;
+	}
+	if (l->pending_in) {
+		l->pending_in = 0;
+		ld->pending_in--;
+	}
+	l->rx.head = l->rx.tail = 0;
+	obuf_consume(&l->tx, l->tx.len);
+	l->mp.up = 0;
+	l->send_err = NULL;
+	l->rtt_us = 0;
+	link_backlog_changed(l);
+}
+
+static void
+link_log_down(const struct link *l, enum link_state was, const char *why)
+{
+	if (was == LINK_UP)
+		log_info("link #%u %s %s (%s %s): down: %s", l->serial,
+		    l->dir == LINK_OUT ? "to" : "from", link_peer_name(l),
+		    l->transport, l->remote, why);
+	else if (l->dir == LINK_IN && l->peer == NULL)
+		log_warnx_rl(l->ld, "incoming %s link from %s closed "
+		    "before a session: %s", l->transport, l->remote, why);
+	else
+		log_debug("link #%u %s %s (%s): %s: %s", l->serial,
+		    l->dir == LINK_OUT ? "to" : "from", link_peer_name(l),
+		    l->remote, link_state_name(was), why);
+}
+
+static void
+link_to_closed(struct link *l)
+{
+	struct peer *p = l->peer;
+
+	link_set_state(l, LINK_CLOSED);
+	if (p != NULL) {
+		if (p->out == l)
+			p->out = NULL;
+		peer_link_detach(p, l);
+	}
+	TAILQ_INSERT_TAIL(&l->ld->reap, l, reap_entry);
+}
+
+static void
+link_backoff(struct link *l)
+{
+	double delay;
+
+	link_set_state(l, LINK_BACKOFF);
+	/* 75%..125% of the nominal delay, so members that lost each
+	 * other at the same moment do not redial in lockstep. */
+	delay = l->backoff * (0.75 + randombytes_uniform(501) / 1000.0);
+	l->backoff = l->backoff * 2 > LINK_BACKOFF_MAX ? LINK_BACKOFF_MAX :
+	    l->backoff * 2;
+	ev_timer_set(&l->retry, delay, 0.);
+	ev_timer_start(l->ld->loop, &l->retry);
+}
+
+void
+link_fail(struct link *l, const char *why)
+{
+	enum link_state was = l->state;
+	struct peer *p = l->peer;
+	struct linkd *ld = l->ld;
+
+	if (was == LINK_CLOSED)
+		return;
+	if (why == NULL)
+		why = "closed";
+	link_log_down(l, was, why);
+	link_shutdown(l, why, 1);
+	if (l->dir == LINK_OUT && p != NULL && p->out == l && !ld->stopping &&
+	    peers_dial_wanted(ld->conf, ld->self_id, &p->rec))
+		link_backoff(l);
+	else
+		link_to_closed(l);
+	if (was == LINK_UP && p != NULL)
+		peer_links_changed(ld, p);
+}
+
+void
+link_close(struct link *l, const char *why)
+{
+	enum link_state was = l->state;
+	struct peer *p = l->peer;
+
+	if (was == LINK_CLOSED)
+		return;
+	if (was == LINK_UP)
+		log_info("link #%u %s %s (%s %s): closed: %s", l->serial,
+		    l->dir == LINK_OUT ? "to" : "from", link_peer_name(l),
+		    l->transport, l->remote, why);
+	link_shutdown(l, why, 0);
+	link_to_closed(l);
+	if (was == LINK_UP && p != NULL)
+		peer_links_changed(l->ld, p);
+}
+
+/* The session refused something or could not send: close with the
+ * most specific reason we have. */
+static void
+link_fail_session(struct link *l)
+{
+	const char *why = l->send_err;
+
+	if (why == NULL)
+		why = l->sess.why != NULL ? l->sess.why : "session closed";
+	link_fail(l, why);
+}
+
+struct link *
+link_accept(struct linkd *ld, int fd, const char *transport,
+    const char *remote)
+{
+	struct link *l;
+
+	if (!ld->self_known || ld->stopping ||
+	    ld->pending_in >= MAX_PENDING_IN) {
+		/* Nothing written: a stranger learns nothing. */
+		log_warnx_rl(&ld->pending_in, "incoming %s link from %s "
+		    "refused: %s", transport, remote, !ld->self_known ?
+		    "identity not known yet (keyd)" :
+		    "too many handshakes pending");
+		close(fd);
+		ld->refused_in++;
+		return NULL;
+	}
+	if ((l = link_new(ld, LINK_IN)) == NULL) {
+		log_warnx("incoming link from %s: out of memory", remote);
+		close(fd);
+		return NULL;
+	}
+	l->transport = transport;
+	snprintf(l->remote, sizeof(l->remote), "%s", remote);
+	link_set_fd(l, fd);
+	link_set_state(l, LINK_HANDSHAKE);
+	l->pending_in = 1;
+	ld->pending_in++;
+	if (link_session_init(l, 0) == -1) {
+		link_fail(l, "session set-up failed");
+		return NULL;
+	}
+	ev_io_start(ld->loop, &l->rio);
+	log_debug("link #%u: incoming %s connection from %s", l->serial,
+	    transport, remote);
+	return l;
+}
+
+struct link *
+link_dial(struct linkd *ld, struct peer *p)
+{
+	struct link *l;
+
+	if ((l = link_new(ld, LINK_OUT)) == NULL) {
+		log_warnx("link to %s: out of memory", p->rec.name);
+		return NULL;
+	}
+	if (peer_link_attach(p, l) == -1) {
+		log_warnx("link to %s: the member has %d links already",
+		    p->rec.name, PEER_MAX_LINKS);
+		link_to_closed(l);
+		return NULL;
+	}
+	l->peer = p;
+	p->out = l;
+	link_connect(l);
+	return l;
+}
+
+static void
+link_connect(struct link *l)
+{
+	struct peer *p = l->peer;
+	char err[256];
+	const char *ep;
+	int fd;
+
+	if (p->rec.ntcp == 0) {
+		link_fail(l, "the member has no tcp endpoint");
+		return;
+	}
+	ep = p->rec.tcp[l->ep_next++ % p->rec.ntcp];
+	link_set_state(l, LINK_CONNECTING);
+	snprintf(l->remote, sizeof(l->remote), "%s", ep);
+	if ((fd = tcp_connect(ep, l->remote, sizeof(l->remote), err,
+	    sizeof(err))) == -1) {
+		link_fail(l, err);
+		return;
+	}
+	link_set_fd(l, fd);
+	ev_io_start(l->ld->loop, &l->wio);
+	log_debug("link #%u to %s: connecting to %s", l->serial,
+	    p->rec.name, l->remote);
+}
+
+static void
+link_retry_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct link *l = w->data;
+
+	if (l->state == LINK_BACKOFF)
+		link_connect(l);
+}
+
+/* The non-blocking connect finished: start the handshake. */
+static void
+link_connected(struct link *l)
+{
+	char why[LINK_ERR_LEN];
+	int err;
+
+	ev_io_stop(l->ld->loop, &l->wio);
+	if ((err = tcp_connect_result(l->fd)) != 0) {
+		snprintf(why, sizeof(why), "connect to %s: %s", l->remote,
+		    strerror(err));
+		link_fail(l, why);
+		return;
+	}
+	tcp_tune(l->fd);
+	if (!l->ld->self_known) {
+		link_fail(l, "identity not known yet (keyd)");
+		return;
+	}
+	if (link_session_init(l, 1) == -1) {
+		link_fail(l, "session set-up failed");
+		return;
+	}
+	link_set_state(l, LINK_HANDSHAKE);
+	if (!l->ld->links_paused)
+		ev_io_start(l->ld->loop, &l->rio);
+	if (session_start(&l->sess, linkd_now()) == -1)
+		link_fail_session(l);
+}
+
+/* ---- I/O ---- */
+
+/* Every whole frame in the read buffer, unless tund is full. -1 when
+ * the link failed. */
+static int
+link_parse(struct link *l, double now)
+{
+	struct wire_frame f;
+	int r;
+
+	while (!l->ld->links_paused) {
+		if ((r = framer_next(&l->rx, &f)) == 0)
+			return 0;
+		if (r == -1) {
+			link_fail(l, "bad frame (length or type out of range)");
+			return -1;
+		}
+		if (session_input(&l->sess, &f, now) == -1) {
+			link_fail_session(l);
+			return -1;
+		}
+		if (l->state != LINK_HANDSHAKE && l->state != LINK_UP)
+			return -1;
+	}
+	return 0;
+}
+
+static void
+link_rio_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct link *l = w->data;
+	char why[LINK_ERR_LEN];
+	double now = linkd_now();
+	uint8_t *p;
+	size_t room;
+	ssize_t n;
+	int i;
+
+	for (i = 0; i < LINK_READS_PER_WAKEUP; i++) {
+		if (l->ld->links_paused)
+			return;
+		p = framer_space(&l->rx, &room);
+		n = recv(l->fd, p, room, MSG_DONTWAIT);
+		if (n == 0) {
+			link_fail(l, "connection closed by the other end");
+			return;
+		}
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return;
+			snprintf(why, sizeof(why), "recv: %s",
+			    strerror(errno));
+			link_fail(l, why);
+			return;
+		}
+		framer_commit(&l->rx, (size_t)n);
+		l->rx_bytes += (uint64_t)n;
+		if (link_parse(l, now) == -1)
+			return;
+		if ((size_t)n < room)   /* socket drained */
+			return;
+	}
+}
+
+/* Flush the ring. -1 when the link failed. */
+static int
+link_flush(struct link *l)
+{
+	char why[LINK_ERR_LEN];
+	struct iovec iov[2];
+	struct msghdr mh;
+	ssize_t n;
+	int i;
+
+	for (i = 0; i < LINK_WRITES_PER_WAKEUP && l->tx.len > 0; i++) {
+		memset(&mh, 0, sizeof(mh));
+		mh.msg_iov = iov;
+		mh.msg_iovlen = (size_t)obuf_iov(&l->tx, iov);
+		n = sendmsg(l->fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				break;
+			snprintf(why, sizeof(why), "send: %s",
+			    strerror(errno));
+			link_fail(l, why);
+			return -1;
+		}
+		obuf_consume(&l->tx, (size_t)n);
+		l->tx_bytes += (uint64_t)n;
+		l->t_wrote = linkd_now();
+	}
+	if (l->tx.len == 0)
+		ev_io_stop(l->ld->loop, &l->wio);
+	link_backlog_changed(l);
+	return 0;
+}
+
+static void
+link_wio_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct link *l = w->data;
+
+	if (l->state == LINK_CONNECTING)
+		link_connected(l);
+	else
+		(void)link_flush(l);
+}
+
+int
+link_send_packet(struct link *l, const uint8_t *pkt, size_t len, double now)
+{
+	if (l->state != LINK_UP)
+		return -1;
+	if (session_send_packet(&l->sess, pkt, len, now) == -1) {
+		/* A packet the session refuses (too long) costs only the
+		 * packet; a session that closed costs the link. */
+		if (l->sess.state == SESSION_CLOSED)
+			link_fail_session(l);
+		else
+			l->errors++;
+		return -1;
+	}
+	l->tx_packets++;
+	return 0;
+}
+
+void
+link_tick(struct link *l, double now)
+{
+	char why[LINK_ERR_LEN];
+
+	switch (l->state) {
+	case LINK_CONNECTING:
+		if (now - l->t_state > LINK_CONNECT_TIMEOUT) {
+			snprintf(why, sizeof(why), "connect to %s timed out",
+			    l->remote);
+			link_fail(l, why);
+		}
+		return;
+	case LINK_HANDSHAKE:
+		if (now - l->t_state > SESSION_HS_TIMEOUT) {
+			link_fail(l, "handshake timed out");
+			return;
+		}
+		break;
+	case LINK_UP:
+		if (l->tx.len > 0 && now - l->t_wrote > LINK_STALL_TIMEOUT) {
+			link_fail(l, "the other end stopped reading");
+			return;
+		}
+		l->rtt_us = tcp_rtt_us(l->fd);
+		break;
+	case LINK_BACKOFF:
+	case LINK_CLOSED:
+		return;
+	}
+	/* Only while reading: a paused link has unread frames, so its
+	 * session would take the silence for a dead peer. */
+	if (l->ld->links_paused)
+		return;
+	if (session_tick(&l->sess, now) == -1)
+		link_fail_session(l);
+}
+
+void
+links_pause(struct linkd *ld)
+{
+	struct link *l;
+
+	ld->links_paused = 1;
+	TAILQ_FOREACH(l, &ld->links, entry)
+		ev_io_stop(ld->loop, &l->rio);
+}
+
+void
+links_resume(struct linkd *ld)
+{
+	struct link *l;
+	double now = linkd_now();
+
+	ld->links_paused = 0;
+	TAILQ_FOREACH(l, &ld->links, entry) {
+		if (l->state != LINK_HANDSHAKE && l->state != LINK_UP)
+			continue;
+		if (framer_pending(&l->rx) > 0 && link_parse(l, now) == -1)
+			continue;
+		if (ld->links_paused)   /* tund filled up again */
+			return;
+		ev_io_start(ld->loop, &l->rio);
+	}
+}
+
+void
+links_reap(struct linkd *ld)
+{
+	struct link *l;
+
+	while ((l = TAILQ_FIRST(&ld->reap)) != NULL) {
+		TAILQ_REMOVE(&ld->reap, l, reap_entry);
+		TAILQ_REMOVE(&ld->links, l, entry);
+		framer_free(&l->rx);
+		obuf_free(&l->tx);
+		sodium_memzero(&l->sess, sizeof(l->sess));
+		free(l);
+	}
+}

@@ -1,0 +1,160 @@
+/*
+ * One link: one byte stream (a TCP connection now, a Tor stream later)
+ * carrying one sealed session to one member.
+ *
+ * The stream handling is split in two so a unit test can drive it:
+ *  - pure buffers: the framer (a large read buffer in which every whole
+ *    frame is found with wire_frame_peek, however the stream was split)
+ *    and the output ring (what the socket did not take yet);
+ *  - the link proper: socket, libev watchers, session, state machine,
+ *    counters.
+ *
+ * States:
+ *   CONNECTING  outgoing TCP connect in progress
+ *   HANDSHAKE   socket open, Noise handshake not finished
+ *   UP          session established; carries packets
+ *   BACKOFF     outgoing link waiting to reconnect (no socket)
+ *   CLOSED      finished; freed at the next loop iteration
+ */
+#ifndef OM_LINKD_LINK_H
+#define OM_LINKD_LINK_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/queue.h>
+#include <sys/uio.h>
+
+#include <ev.h>
+
+#include "linkd/multipath.h"
+#include "linkd/session.h"
+#include "proto/wire.h"
+
+#define LINK_RXBUF        (256 * 1024)
+#define LINK_OBUF_CAP     (2 * 1024 * 1024)
+#define LINK_OBUF_HIGH    (1024 * 1024)  /* stop reading tund above */
+#define LINK_OBUF_LOW     (256 * 1024)   /* resume below */
+#define LINK_READS_PER_WAKEUP  8
+#define LINK_WRITES_PER_WAKEUP 8
+#define LINK_CONNECT_TIMEOUT   10.0
+#define LINK_STALL_TIMEOUT     20.0  /* output stuck: peer stopped reading */
+#define LINK_BACKOFF_MIN       1.0
+#define LINK_BACKOFF_MAX       30.0
+#define LINK_ERR_LEN           128
+
+/* ---- pure stream buffers ------------------------------------------- */
+
+struct framer {
+	uint8_t *buf;
+	size_t cap;
+	size_t head;          /* first unparsed byte */
+	size_t tail;          /* end of data */
+};
+
+int framer_init(struct framer *fr, size_t cap)
+    __attribute__((warn_unused_result));
+void framer_free(struct framer *fr);
+/* Where the next read goes and how much fits. Moves a partial frame to
+ * the front first when the room left could not hold a whole frame, so
+ * room is never 0 while cap >= WIRE_MAX_FRAME. */
+uint8_t *framer_space(struct framer *fr, size_t *room);
+void framer_commit(struct framer *fr, size_t n);
+/* 1: a whole frame in f (valid until the next framer_space), 0: need
+ * more bytes, -1: the stream is bad (close the link). */
+int framer_next(struct framer *fr, struct wire_frame *f)
+    __attribute__((warn_unused_result));
+size_t framer_pending(const struct framer *fr);
+
+struct obuf {
+	uint8_t *buf;         /* allocated on first use */
+	size_t cap;
+	size_t head;
+	size_t len;
+};
+
+void obuf_init(struct obuf *o, size_t cap);
+void obuf_free(struct obuf *o);
+/* Copy n bytes in. -1 (nothing copied) when they do not fit. */
+int obuf_append(struct obuf *o, const uint8_t *p, size_t n)
+    __attribute__((warn_unused_result));
+/* The queued bytes as up to two pieces; returns the count (0..2). */
+int obuf_iov(const struct obuf *o, struct iovec iov[2]);
+void obuf_consume(struct obuf *o, size_t n);
+
+/* ---- the link ------------------------------------------------------ */
+
+enum link_state {
+	LINK_CONNECTING = 0,
+	LINK_HANDSHAKE,
+	LINK_UP,
+	LINK_BACKOFF,
+	LINK_CLOSED,
+};
+
+enum link_dir { LINK_IN = 0, LINK_OUT = 1 };
+
+struct linkd;
+struct peer;
+
+struct link {
+	TAILQ_ENTRY(link) entry;       /* ld->links */
+	TAILQ_ENTRY(link) reap_entry;  /* ld->reap */
+	struct linkd *ld;
+	struct peer *peer;             /* NULL: incoming, key not known yet */
+	enum link_dir dir;
+	enum link_state state;
+	int fd;
+	uint32_t serial;               /* for logs and ctl */
+	const char *transport;         /* "tcp" */
+	char remote[64];               /* "203.0.113.7:6550" */
+	struct session sess;
+	int sess_live;                 /* sess was initialised */
+	struct framer rx;
+	struct obuf tx;
+	struct mp_path mp;             /* what multipath sees */
+	int over_high;                 /* counted in ld->links_over_high */
+	int pending_in;                /* counted in ld->pending_in */
+	ev_io rio;
+	ev_io wio;
+	ev_timer retry;                /* BACKOFF -> CONNECTING */
+	double backoff;                /* next delay */
+	int ep_next;                   /* endpoint to try next */
+	double t_state;                /* monotonic time of last change */
+	double t_wrote;                /* last write progress */
+	uint32_t rtt_us;
+	uint64_t tx_bytes, rx_bytes;
+	uint64_t tx_packets, rx_packets;
+	uint64_t errors;
+	uint64_t replays;              /* of sessions already closed */
+	char last_error[LINK_ERR_LEN];
+	const char *send_err;          /* why the send callback failed */
+	char errbuf[LINK_ERR_LEN];     /* send_err with an errno in it */
+};
+
+const char *link_state_name(enum link_state s);
+/* A connection accepted on a listener. Closes fd on failure. */
+struct link *link_accept(struct linkd *ld, int fd, const char *transport,
+    const char *remote);
+/* The outgoing link to p (starts connecting at once). */
+struct link *link_dial(struct linkd *ld, struct peer *p);
+/* Close: INNER_CLOSE if established, socket closed. An outgoing link
+ * whose peer is still to be dialled goes to BACKOFF, anything else to
+ * CLOSED and is freed at the next loop iteration. Never call it from
+ * inside a session callback of the same link. */
+void link_fail(struct link *l, const char *why);
+/* Close for good (peer removed, no longer dialled, shutdown). */
+void link_close(struct link *l, const char *why);
+/* Seal and send one packet (vnet hdr + IP); -1 if the link failed. */
+int link_send_packet(struct link *l, const uint8_t *pkt, size_t len,
+    double now);
+/* The 1 s timer for every link: session timers, timeouts, rtt. */
+void link_tick(struct link *l, double now);
+/* tund's socket is full / writable again: stop / restart reading all
+ * links (frames already buffered are parsed on resume). */
+void links_pause(struct linkd *ld);
+void links_resume(struct linkd *ld);
+/* Free CLOSED links (called from the loop's prepare watcher). */
+void links_reap(struct linkd *ld);
+size_t link_backlog(const struct link *l);
+
+#endif

@@ -1,0 +1,850 @@
+/*
+ * The config file: tinc's "key = value" lines, read into struct conf.
+ *
+ * One table lists every key with its setter, so the parser, the
+ * "unknown key (known: ...)" message and the duplicate check all come
+ * from the same place. A setter validates its value completely and, when
+ * it refuses, says what would be right; the caller adds file, line, key
+ * and value, so every message reads like
+ *
+ *   onionmesh.conf:7: mtu = 70000: out of range (want 1280..65535)
+ *
+ * Nothing is guessed: an unknown key, a single key given twice or a
+ * value with trailing junk is an error, never a warning, because a VPN
+ * that silently ignores "anonymous = yess" is worse than one that does
+ * not start.
+ *
+ * conf_format writes the canonical text (what init writes); parsing it
+ * again gives the same struct, which the unit test checks.
+ */
+#include "proto/conf.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "proto/file.h"
+#include "proto/log.h"
+
+#define CONF_LINE_MAX  1024
+#define CONF_FILE_MAX  (1024 * 1024)
+#define SUN_PATH_MAX   108 /* sizeof(sockaddr_un.sun_path) */
+#define WHY_MAX        256
+
+/* Copy a checked string into a fixed field, clearing the rest so two
+ * structs with the same settings compare equal byte for byte. */
+static void
+set_field(char *dst, size_t cap, const char *src)
+{
+	size_t n = strlen(src);
+
+	memset(dst, 0, cap);
+	if (n >= cap)
+		n = cap - 1;
+	memcpy(dst, src, n);
+}
+
+static void
+why_set(char *why, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+why_set(char *why, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, WHY_MAX, fmt, ap);
+	va_end(ap);
+}
+
+int
+name_valid(const char *s)
+{
+	size_t i;
+
+	if (s == NULL)
+		return 0;
+	for (i = 0; s[i] != '\0'; i++) {
+		char c = s[i];
+
+		if (i >= NAME_MAX_LEN)
+			return 0;
+		if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'))
+			continue;
+		if (i > 0 && (c == '_' || c == '-'))
+			continue;
+		return 0;
+	}
+	return i > 0;
+}
+
+/* Paths */
+
+static int
+join(char *out, const char *a, const char *b, const char *c)
+{
+	int n = snprintf(out, PATH_MAX, "%s%s%s", a, b, c);
+
+	return (n < 0 || n >= PATH_MAX) ? -1 : 0;
+}
+
+int
+conf_paths(struct conf_paths *p, const char *net, const char *dir,
+    char *err, size_t errlen)
+{
+	char base[PATH_MAX];
+	size_t n;
+	int bad = 0;
+
+	memset(p, 0, sizeof(*p));
+	if (net == NULL)
+		net = DEFAULT_NET;
+	if (!name_valid(net)) {
+		snprintf(err, errlen,
+		    "network name '%s' is not valid (want 1..%d of a-z, 0-9,"
+		    " '_', '-', starting with a letter or digit)",
+		    net, NAME_MAX_LEN);
+		return -1;
+	}
+	set_field(p->net, sizeof(p->net), net);
+	if (dir == NULL) {
+		bad |= join(p->conf_dir, "/etc/onionmesh/", net, "");
+		bad |= join(p->conf_file, p->conf_dir, "/", CONF_FILE);
+		bad |= join(p->keys_dir, "/var/lib/onionmesh/", net,
+		    "/keys");
+		bad |= join(p->hosts_dir, "/var/lib/onionmesh/", net,
+		    "/hosts");
+		bad |= join(p->run_dir, "/run/onionmesh/", net, "");
+		return bad ? -1 : 0;
+	}
+	n = strlen(dir);
+	if (n == 0) {
+		snprintf(err, errlen, "-d '': the directory is empty");
+		return -1;
+	}
+	if (n >= sizeof(base)) {
+		snprintf(err, errlen, "-d %.64s...: path too long (max %d)",
+		    dir, PATH_MAX - 1);
+		return -1;
+	}
+	memcpy(base, dir, n + 1);
+	/* "dir/" and "dir" are the same place; keep "/" itself. */
+	while (n > 1 && base[n - 1] == '/')
+		base[--n] = '\0';
+	bad |= join(p->conf_dir, base, "", "");
+	bad |= join(p->conf_file, base, "/", CONF_FILE);
+	bad |= join(p->keys_dir, base, "/", "keys");
+	bad |= join(p->hosts_dir, base, "/", "hosts");
+	bad |= join(p->run_dir, base, "/", "run");
+	if (bad) {
+		snprintf(err, errlen, "-d %.64s...: path too long (max %d)",
+		    dir, PATH_MAX - 1);
+		return -1;
+	}
+	return 0;
+}
+
+void
+conf_defaults(struct conf *c)
+{
+	struct conf_paths saved = c->paths;
+	const char *net = saved.net[0] ? saved.net : DEFAULT_NET;
+	char ifname[sizeof(c->ifname)];
+	size_t n;
+
+	memset(c, 0, sizeof(*c));
+	c->paths = saved;
+	/* "om-" + net, cut to what the kernel takes (IFNAMSIZ - 1). */
+	memcpy(ifname, "om-", 3);
+	n = strnlen(net, sizeof(ifname) - 4);
+	memcpy(ifname + 3, net, n);
+	ifname[3 + n] = '\0';
+	set_field(c->ifname, sizeof(c->ifname), ifname);
+	c->mtu = DEFAULT_MTU;
+	c->circuits = 4;
+	c->sandbox = 1;
+	c->privsep = -1;
+	c->loglevel = LOG_LVL_INFO;
+}
+
+/* Value checkers shared by the setters */
+
+static int
+parse_u32(const char *v, uint32_t lo, uint32_t hi, uint32_t *out, char *why)
+{
+	uint64_t x = 0;
+	const char *s;
+
+	if (*v == '\0') {
+		why_set(why, "not a number (want %u..%u)", lo, hi);
+		return -1;
+	}
+	for (s = v; *s; s++) {
+		if (*s < '0' || *s > '9') {
+			why_set(why, "not a number (want %u..%u)", lo, hi);
+			return -1;
+		}
+		x = x * 10 + (uint64_t)(*s - '0');
+		if (x > UINT32_MAX)
+			break;
+	}
+	if (x < lo || x > hi) {
+		why_set(why, "out of range (want %u..%u)", lo, hi);
+		return -1;
+	}
+	*out = (uint32_t)x;
+	return 0;
+}
+
+static int
+parse_bool(const char *v, int *out, char *why)
+{
+	if (strcasecmp(v, "yes") == 0)
+		*out = 1;
+	else if (strcasecmp(v, "no") == 0)
+		*out = 0;
+	else {
+		why_set(why, "want yes or no");
+		return -1;
+	}
+	return 0;
+}
+
+/* Linux's dev_valid_name: 1..15 bytes, no '/', ':' or white space, not
+ * "." or "..". We also keep to printable ASCII. */
+static int
+ifname_valid(const char *s)
+{
+	size_t i, n = strlen(s);
+
+	if (n == 0 || n > 15 || strcmp(s, ".") == 0 || strcmp(s, "..") == 0)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!isgraph((unsigned char)s[i]) || s[i] == '/' ||
+		    s[i] == ':')
+			return 0;
+	return 1;
+}
+
+/* unix:/absolute/path that fits a socket address. */
+static int
+unix_addr_valid(const char *v)
+{
+	const char *path = v + 5;
+	size_t i, n;
+
+	if (strncmp(v, "unix:", 5) != 0 || path[0] != '/')
+		return 0;
+	n = strlen(path);
+	if (n >= SUN_PATH_MAX)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!isgraph((unsigned char)path[i]))
+			return 0;
+	return 1;
+}
+
+static int
+endpoint_valid(const char *v)
+{
+	return strlen(v) < CONF_ADDR_LEN &&
+	    endpoint_parse(v, NULL, 0, NULL) == 0;
+}
+
+#define WANT_ENDPOINT "HOST:PORT, e.g. 192.0.2.1:6550, [2001:db8::1]:6550" \
+	" or host.example:6550"
+#define WANT_TOR      WANT_ENDPOINT " or unix:/ABSOLUTE/PATH"
+
+/* Address with range: "A.B.C.D/LEN", a host inside its range. */
+static int
+parse_member_prefix(const char *v, int family, struct prefix *out,
+    char *why)
+{
+	const char *want = family == 4 ?
+	    "want A.B.C.D/LEN, e.g. 10.77.0.1/16" :
+	    "want ADDR/LEN, e.g. fd00:1:2::1/48";
+	struct prefix p, net;
+	int bits = family == 4 ? 32 : 128;
+
+	if (prefix_parse(&p, v) == -1 || p.family != family) {
+		why_set(why, "not an IPv%d address with length (%s)", family,
+		    want);
+		return -1;
+	}
+	if (strchr(v, '/') == NULL) {
+		why_set(why, "no /LEN: the length gives the network's range"
+		    " (%s)", want);
+		return -1;
+	}
+	if (p.len == 0) {
+		why_set(why, "length 0 covers every address (%s)", want);
+		return -1;
+	}
+	if (p.len < bits - 1) {
+		net = p;
+		prefix_mask(&net);
+		if (memcmp(net.addr, p.addr, sizeof(p.addr)) == 0) {
+			why_set(why, "is the network address of its range;"
+			    " want a host address in it (%s)", want);
+			return -1;
+		}
+	}
+	*out = p;
+	return 0;
+}
+
+/* Setters: one per key. Each returns 0, or -1 with *why filled. */
+
+typedef int (*conf_set_fn)(struct conf *, const char *, char *);
+
+static int
+set_name(struct conf *c, const char *v, char *why)
+{
+	if (!name_valid(v)) {
+		why_set(why, "not a valid name (want 1..%d of a-z, 0-9, '_',"
+		    " '-', starting with a letter or digit)", NAME_MAX_LEN);
+		return -1;
+	}
+	set_field(c->name, sizeof(c->name), v);
+	return 0;
+}
+
+static int
+set_interface(struct conf *c, const char *v, char *why)
+{
+	if (!ifname_valid(v)) {
+		why_set(why, "not a valid interface name (want 1..15"
+		    " printable characters without '/', ':' or spaces)");
+		return -1;
+	}
+	set_field(c->ifname, sizeof(c->ifname), v);
+	return 0;
+}
+
+static int
+set_ipv4(struct conf *c, const char *v, char *why)
+{
+	return parse_member_prefix(v, 4, &c->ipv4, why);
+}
+
+static int
+set_ipv6(struct conf *c, const char *v, char *why)
+{
+	return parse_member_prefix(v, 6, &c->ipv6, why);
+}
+
+static int
+set_mtu(struct conf *c, const char *v, char *why)
+{
+	return parse_u32(v, 1280, 65535, &c->mtu, why);
+}
+
+static int
+set_listen(struct conf *c, const char *v, char *why)
+{
+	if (!endpoint_valid(v) && !unix_addr_valid(v)) {
+		why_set(why, "not an address to listen on (want %s)",
+		    WANT_TOR);
+		return -1;
+	}
+	set_field(c->listen, sizeof(c->listen), v);
+	return 0;
+}
+
+static int
+set_tcp(struct conf *c, const char *v, char *why)
+{
+	if (!endpoint_valid(v)) {
+		why_set(why, "not an address peers can reach (want %s)",
+		    WANT_ENDPOINT);
+		return -1;
+	}
+	set_field(c->tcp, sizeof(c->tcp), v);
+	return 0;
+}
+
+static int
+add_name(char list[][NAME_MAX_LEN + 1], int *n, const char *key,
+    const char *v, char *why)
+{
+	int i;
+
+	if (!name_valid(v)) {
+		why_set(why, "not a valid member name (want 1..%d of a-z,"
+		    " 0-9, '_', '-', starting with a letter or digit)",
+		    NAME_MAX_LEN);
+		return -1;
+	}
+	for (i = 0; i < *n; i++) {
+		if (strcmp(list[i], v) == 0) {
+			why_set(why, "listed twice");
+			return -1;
+		}
+	}
+	if (*n >= CONF_MAX_PEERS) {
+		why_set(why, "too many %s lines (max %d)", key,
+		    CONF_MAX_PEERS);
+		return -1;
+	}
+	set_field(list[*n], NAME_MAX_LEN + 1, v);
+	(*n)++;
+	return 0;
+}
+
+static int
+set_connect(struct conf *c, const char *v, char *why)
+{
+	return add_name(c->connect, &c->nconnect, "connect", v, why);
+}
+
+static int
+set_noconnect(struct conf *c, const char *v, char *why)
+{
+	return add_name(c->noconnect, &c->nnoconnect, "noconnect", v, why);
+}
+
+static int
+set_subnet(struct conf *c, const char *v, char *why)
+{
+	struct prefix p, m;
+	char want[PREFIX_STRLEN];
+	int i;
+
+	if (prefix_parse(&p, v) == -1 || strchr(v, '/') == NULL) {
+		why_set(why, "not a prefix (want ADDR/LEN, e.g. 192.168.5.0/24"
+		    " or fd00:5::/64)");
+		return -1;
+	}
+	m = p;
+	prefix_mask(&m);
+	if (!prefix_equal(&m, &p)) {
+		prefix_fmt(&m, want, sizeof(want), 1);
+		why_set(why, "host bits set (did you mean %s?)", want);
+		return -1;
+	}
+	for (i = 0; i < c->nsubnets; i++) {
+		if (prefix_equal(&c->subnets[i], &p)) {
+			why_set(why, "listed twice");
+			return -1;
+		}
+	}
+	if (c->nsubnets >= CONF_MAX_SUBNETS) {
+		why_set(why, "too many subnet lines (max %d)",
+		    CONF_MAX_SUBNETS);
+		return -1;
+	}
+	c->subnets[c->nsubnets++] = p;
+	return 0;
+}
+
+static int
+set_netns(struct conf *c, const char *v, char *why)
+{
+	size_t i, n = strlen(v);
+
+	/* A file name under /run/netns. */
+	for (i = 0; i < n; i++)
+		if (!isalnum((unsigned char)v[i]) && v[i] != '_' &&
+		    v[i] != '-' && v[i] != '.')
+			break;
+	if (n == 0 || n >= sizeof(c->netns) || i < n || strcmp(v, ".") == 0 ||
+	    strcmp(v, "..") == 0) {
+		why_set(why, "not a network namespace name (want 1..%zu of"
+		    " A-Z, a-z, 0-9, '_', '-', '.')", sizeof(c->netns) - 1);
+		return -1;
+	}
+	set_field(c->netns, sizeof(c->netns), v);
+	return 0;
+}
+
+static int
+set_privsep(struct conf *c, const char *v, char *why)
+{
+	if (strcasecmp(v, "auto") == 0) {
+		c->privsep = -1;
+		return 0;
+	}
+	if (parse_bool(v, &c->privsep, why) == -1) {
+		why_set(why, "want yes, no or auto");
+		return -1;
+	}
+	return 0;
+}
+
+static int
+set_sandbox(struct conf *c, const char *v, char *why)
+{
+	return parse_bool(v, &c->sandbox, why);
+}
+
+static int
+set_anonymous(struct conf *c, const char *v, char *why)
+{
+	return parse_bool(v, &c->anonymous, why);
+}
+
+static int
+set_tor_addr(char *dst, const char *v, char *why)
+{
+	if (!endpoint_valid(v) && !unix_addr_valid(v)) {
+		why_set(why, "not an address of tor (want %s)", WANT_TOR);
+		return -1;
+	}
+	set_field(dst, CONF_ADDR_LEN, v);
+	return 0;
+}
+
+static int
+set_tor_control(struct conf *c, const char *v, char *why)
+{
+	return set_tor_addr(c->tor_control, v, why);
+}
+
+static int
+set_tor_socks(struct conf *c, const char *v, char *why)
+{
+	return set_tor_addr(c->tor_socks, v, why);
+}
+
+static int
+set_circuits(struct conf *c, const char *v, char *why)
+{
+	return parse_u32(v, 1, 16, &c->circuits, why);
+}
+
+static const char *const loglevels[] = {
+	[LOG_LVL_WARN] = "warn",
+	[LOG_LVL_INFO] = "info",
+	[LOG_LVL_DEBUG] = "debug",
+};
+
+static int
+set_loglevel(struct conf *c, const char *v, char *why)
+{
+	int i;
+
+	for (i = 0; i < (int)(sizeof(loglevels) / sizeof(loglevels[0])); i++) {
+		if (strcasecmp(v, loglevels[i]) == 0) {
+			c->loglevel = i;
+			return 0;
+		}
+	}
+	why_set(why, "want warn, info or debug");
+	return -1;
+}
+
+static const struct conf_key {
+	const char *key;
+	conf_set_fn set;
+	int repeat;
+} conf_keys[] = {
+	{"name", set_name, 0},
+	{"interface", set_interface, 0},
+	{"ipv4", set_ipv4, 0},
+	{"ipv6", set_ipv6, 0},
+	{"mtu", set_mtu, 0},
+	{"listen", set_listen, 0},
+	{"tcp", set_tcp, 0},
+	{"connect", set_connect, 1},
+	{"noconnect", set_noconnect, 1},
+	{"subnet", set_subnet, 1},
+	{"netns", set_netns, 0},
+	{"privsep", set_privsep, 0},
+	{"sandbox", set_sandbox, 0},
+	{"anonymous", set_anonymous, 0},
+	{"tor_control", set_tor_control, 0},
+	{"tor_socks", set_tor_socks, 0},
+	{"circuits", set_circuits, 0},
+	{"loglevel", set_loglevel, 0},
+};
+#define NKEYS (sizeof(conf_keys) / sizeof(conf_keys[0]))
+
+static void
+known_keys(char *out, size_t cap)
+{
+	size_t i, n = 0;
+
+	out[0] = '\0';
+	for (i = 0; i < NKEYS && n < cap; i++) {
+		int k = snprintf(out + n, cap - n, "%s%s", i ? ", " : "",
+		    conf_keys[i].key);
+
+		if (k < 0)
+			break;
+		n += (size_t)k;
+	}
+}
+
+static int
+is_blank(char ch)
+{
+	return ch == ' ' || ch == '\t' || ch == '\r';
+}
+
+/* Trim blanks at both ends of s[0..n), in place; returns the start. */
+static char *
+trim(char *s)
+{
+	size_t n = strlen(s);
+
+	while (n > 0 && is_blank(s[n - 1]))
+		s[--n] = '\0';
+	while (is_blank(*s))
+		s++;
+	return s;
+}
+
+int
+conf_parse(struct conf *c, const char *name, const char *text, size_t len,
+    char *err, size_t errlen)
+{
+	int first[NKEYS] = {0};
+	char line[CONF_LINE_MAX], why[WHY_MAX], known[512];
+	const char *p = text, *end = text + len, *nl;
+	char *key, *val, *eq, *hash;
+	size_t i, n;
+	int lineno = 0;
+
+	if (name == NULL)
+		name = CONF_FILE;
+	while (p < end) {
+		lineno++;
+		nl = memchr(p, '\n', (size_t)(end - p));
+		n = (nl ? nl : end) - p;
+		if (memchr(p, '\0', n) != NULL) {
+			snprintf(err, errlen, "%s:%d: NUL byte in line", name,
+			    lineno);
+			return -1;
+		}
+		if (n >= sizeof(line)) {
+			snprintf(err, errlen, "%s:%d: line too long (max %zu"
+			    " bytes)", name, lineno, sizeof(line) - 1);
+			return -1;
+		}
+		memcpy(line, p, n);
+		line[n] = '\0';
+		p = nl ? nl + 1 : end;
+
+		if ((hash = strchr(line, '#')) != NULL)
+			*hash = '\0';
+		key = trim(line);
+		if (*key == '\0')
+			continue;
+		if ((eq = strchr(key, '=')) == NULL) {
+			snprintf(err, errlen, "%s:%d: '%s': not a 'key ="
+			    " value' line", name, lineno, key);
+			return -1;
+		}
+		*eq = '\0';
+		val = trim(eq + 1);
+		key = trim(key);
+		for (i = 0; i < NKEYS; i++)
+			if (strcasecmp(key, conf_keys[i].key) == 0)
+				break;
+		if (i == NKEYS) {
+			known_keys(known, sizeof(known));
+			snprintf(err, errlen, "%s:%d: unknown key '%s' (known:"
+			    " %s)", name, lineno, key, known);
+			return -1;
+		}
+		if (first[i] && !conf_keys[i].repeat) {
+			snprintf(err, errlen, "%s:%d: %s = %s: %s given twice"
+			    " (first on line %d)", name, lineno,
+			    conf_keys[i].key, val, conf_keys[i].key,
+			    first[i]);
+			return -1;
+		}
+		if (*val == '\0') {
+			snprintf(err, errlen, "%s:%d: %s = : empty value",
+			    name, lineno, conf_keys[i].key);
+			return -1;
+		}
+		why[0] = '\0';
+		if (conf_keys[i].set(c, val, why) == -1) {
+			snprintf(err, errlen, "%s:%d: %s = %s: %s", name,
+			    lineno, conf_keys[i].key, val, why);
+			return -1;
+		}
+		if (!first[i])
+			first[i] = lineno;
+	}
+	return 0;
+}
+
+/* Is this listen/tcp value something that would expose the host's IP
+ * address? Only a Unix socket (what tor's onion service maps to) is
+ * safe for anonymous mode. */
+static int
+reveals_address(const char *v)
+{
+	return v[0] != '\0' && strncmp(v, "unix:", 5) != 0;
+}
+
+int
+conf_check(const struct conf *c, char *err, size_t errlen)
+{
+	int i, j;
+
+	if (c->name[0] == '\0') {
+		snprintf(err, errlen, "%s: no 'name = NAME' line (every"
+		    " member needs its name)", c->paths.conf_file);
+		return -1;
+	}
+	if (c->anonymous && c->tcp[0] != '\0') {
+		snprintf(err, errlen, "%s: anonymous = yes, but tcp = %s would"
+		    " publish this host's address in its record; remove the"
+		    " tcp line or set anonymous = no", c->paths.conf_file,
+		    c->tcp);
+		return -1;
+	}
+	if (c->anonymous && reveals_address(c->listen)) {
+		snprintf(err, errlen, "%s: anonymous = yes, but listen = %s"
+		    " would accept peers on this host's address; remove the"
+		    " listen line (or use unix:PATH) or set anonymous = no",
+		    c->paths.conf_file, c->listen);
+		return -1;
+	}
+	for (i = 0; i < c->nconnect; i++) {
+		for (j = 0; j < c->nnoconnect; j++) {
+			if (strcmp(c->connect[i], c->noconnect[j]) != 0)
+				continue;
+			snprintf(err, errlen, "%s: connect = %s and noconnect"
+			    " = %s contradict each other", c->paths.conf_file,
+			    c->connect[i], c->noconnect[j]);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int
+conf_load(struct conf *c, char *err, size_t errlen)
+{
+	char *text;
+	size_t len;
+	int rc;
+
+	conf_defaults(c);
+	text = file_read(c->paths.conf_file, CONF_FILE_MAX, &len);
+	if (text == NULL) {
+		if (errno == ENOENT)
+			snprintf(err, errlen, "%s: no such file (create it"
+			    " with 'onionmesh -n %s init NAME')",
+			    c->paths.conf_file, c->paths.net);
+		else if (errno == EFBIG)
+			snprintf(err, errlen, "%s: larger than %d bytes",
+			    c->paths.conf_file, CONF_FILE_MAX);
+		else
+			snprintf(err, errlen, "%s: %s", c->paths.conf_file,
+			    strerror(errno));
+		return -1;
+	}
+	rc = conf_parse(c, c->paths.conf_file, text, len, err, errlen);
+	free(text);
+	if (rc == -1)
+		return -1;
+	return conf_check(c, err, errlen);
+}
+
+/* Output */
+
+struct out {
+	char *p;
+	size_t len;
+	size_t cap;
+	int err;
+};
+
+static void
+out_kv(struct out *o, const char *key, const char *val)
+    __attribute__((nonnull));
+
+/* One "key = value" line; a value the parser would read differently
+ * (empty, with '#', a line break or surrounding blanks) cannot be
+ * written. */
+static void
+out_kv(struct out *o, const char *key, const char *val)
+{
+	size_t n = strlen(val);
+	int k;
+
+	if (o->err)
+		return;
+	if (n == 0 || strpbrk(val, "#\n\r") != NULL || is_blank(val[0]) ||
+	    is_blank(val[n - 1])) {
+		o->err = 1;
+		return;
+	}
+	k = snprintf(o->p + o->len, o->cap - o->len, "%s = %s\n", key, val);
+	if (k < 0 || (size_t)k >= o->cap - o->len) {
+		o->err = 1;
+		return;
+	}
+	o->len += (size_t)k;
+}
+
+static void
+out_prefix(struct out *o, const char *key, const struct prefix *p)
+{
+	char s[PREFIX_STRLEN];
+
+	if (p->family == 0)
+		return;
+	prefix_fmt(p, s, sizeof(s), 1);
+	out_kv(o, key, s);
+}
+
+static void
+out_opt(struct out *o, const char *key, const char *val)
+{
+	if (val[0] != '\0')
+		out_kv(o, key, val);
+}
+
+int
+conf_format(const struct conf *c, char *out, size_t cap)
+{
+	struct out o = {out, 0, cap, 0};
+	char num[16];
+	int i;
+
+	if (cap == 0)
+		return -1;
+	out[0] = '\0';
+	out_opt(&o, "name", c->name);
+	out_kv(&o, "interface", c->ifname);
+	out_prefix(&o, "ipv4", &c->ipv4);
+	out_prefix(&o, "ipv6", &c->ipv6);
+	snprintf(num, sizeof(num), "%u", c->mtu);
+	out_kv(&o, "mtu", num);
+	out_opt(&o, "listen", c->listen);
+	out_opt(&o, "tcp", c->tcp);
+	for (i = 0; i < c->nconnect && i < CONF_MAX_PEERS; i++)
+		out_kv(&o, "connect", c->connect[i]);
+	for (i = 0; i < c->nnoconnect && i < CONF_MAX_PEERS; i++)
+		out_kv(&o, "noconnect", c->noconnect[i]);
+	for (i = 0; i < c->nsubnets && i < CONF_MAX_SUBNETS; i++)
+		out_prefix(&o, "subnet", &c->subnets[i]);
+	out_opt(&o, "netns", c->netns);
+	out_kv(&o, "privsep", c->privsep < 0 ? "auto" :
+	    c->privsep ? "yes" : "no");
+	out_kv(&o, "sandbox", c->sandbox ? "yes" : "no");
+	out_kv(&o, "anonymous", c->anonymous ? "yes" : "no");
+	out_opt(&o, "tor_control", c->tor_control);
+	out_opt(&o, "tor_socks", c->tor_socks);
+	snprintf(num, sizeof(num), "%u", c->circuits);
+	out_kv(&o, "circuits", num);
+	if (c->loglevel < LOG_LVL_WARN || c->loglevel > LOG_LVL_DEBUG)
+		return -1;
+	out_kv(&o, "loglevel", loglevels[c->loglevel]);
+	if (o.err) {
+		out[0] = '\0';
+		return -1;
+	}
+	return (int)o.len;
+}

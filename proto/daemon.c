@@ -1,0 +1,244 @@
+/*
+ * The part of every daemon's main that is the same for all four: flags,
+ * logging, config, uids, the runtime directory, signals, and at the end
+ * the drop into an unprivileged, sandboxed process.
+ *
+ * Kept here so the order of set-up steps (which matters for security:
+ * privileged resources first, then privdrop, then seccomp as the very
+ * last step) is written once. daemon_setup must run before any nng
+ * socket is opened: libev installs its signal handling then, before nng
+ * starts threads that would inherit a different signal mask.
+ *
+ * Daemon-specific arguments. daemon_setup() parses only the common short
+ * flags and stops at the first argument that is not one of them: an
+ * operand, a long option ("--genkey") or "--". It leaves optind there,
+ * so a daemon's main reads its own arguments from argv[optind..argc-1]:
+ *
+ *   onionmesh-keyd -d /tmp/m1 --genkey
+ *                            ^ optind
+ *
+ * An unknown short option is a usage error (exit 2).
+ */
+#include "proto/daemon.h"
+
+#include <errno.h>
+#include <grp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "proto/file.h"
+#include "proto/ipc.h"
+#include "proto/log.h"
+#include "proto/sandbox.h"
+
+/* The longest socket name in ipc.h, to check the run dir once. */
+#define LONGEST_SOCK "routed.linkd"
+
+static void __attribute__((noreturn))
+daemon_usage(enum daemon self, int status)
+{
+	fprintf(status ? stderr : stdout,
+	    "usage: onionmesh-%s [-fsv] [-n NET] [-d DIR] [%s options]\n"
+	    "  -n NET  network name (default \"%s\")\n"
+	    "  -d DIR  config, keys, hosts and sockets under DIR\n"
+	    "  -f      stay in the foreground, log to stderr\n"
+	    "  -s      log to syslog\n"
+	    "  -v      more verbose (-vv: debug)\n",
+	    daemon_name(self), daemon_name(self), DEFAULT_NET);
+	exit(status);
+}
+
+static void
+daemon_sig_stop(struct ev_loop *loop, ev_signal *w, int revents)
+{
+	(void)revents;
+	log_info("got signal %d, stopping", w->signum);
+	ev_break(loop, EVBREAK_ALL);
+}
+
+static void
+daemon_sig_hup(struct ev_loop *loop, ev_signal *w, int revents)
+{
+	struct daemon_ctx *d = w->data;
+
+	(void)loop;
+	(void)revents;
+	d->hup = 1;
+	if (d->on_hup != NULL)
+		d->on_hup(d);
+}
+
+/*
+ * The runtime directory holds the sockets. Under privsep it is
+ * root:onionmesh 02770: every daemon user (all in the group) can
+ * connect, nobody else can, and the setgid bit gives each socket file
+ * the group onionmesh whoever creates it. Its parents are made 0755
+ * (they hold nothing but this directory).
+ */
+static void
+daemon_rundir(struct daemon_ctx *d)
+{
+	const char *run = d->conf.paths.run_dir;
+	char parent[PATH_MAX], *slash;
+	mode_t mode = d->ids.privsep ? 02770 : 0770;
+	struct stat st;
+
+	if (strlen(run) + 1 + strlen(LONGEST_SOCK) >=
+	    sizeof(((struct sockaddr_un *)0)->sun_path))
+		fatalx("runtime directory %s is too long for Unix socket "
+		    "paths (at most %zu bytes); use a shorter -d DIR", run,
+		    sizeof(((struct sockaddr_un *)0)->sun_path) - 2 -
+		    strlen(LONGEST_SOCK));
+	snprintf(parent, sizeof(parent), "%s", run);
+	if ((slash = strrchr(parent, '/')) != NULL && slash != parent) {
+		*slash = '\0';
+		if (mkdir_p(parent, 0755) == -1)
+			fatal("cannot create %s", parent);
+	}
+	if (mkdir(run, mode & 0777) == -1 && errno != EEXIST)
+		fatal("cannot create runtime directory %s", run);
+	if (stat(run, &st) == -1)
+		fatal("%s", run);
+	if (!S_ISDIR(st.st_mode))
+		fatalx("runtime directory %s is not a directory", run);
+	if (d->ids.privsep && (st.st_uid != 0 || st.st_gid != d->ids.group) &&
+	    chown(run, 0, d->ids.group) == -1)
+		fatal("cannot give %s to group %s", run, PRIVSEP_GROUP);
+	if ((st.st_mode & 07777) != mode && chmod(run, mode) == -1)
+		fatal("cannot set mode %04o on %s", (unsigned)mode, run);
+}
+
+void
+daemon_setup(struct daemon_ctx *d, enum daemon self, int argc, char **argv)
+{
+	char err[1024];
+	const char *net = NULL, *dir = NULL;
+	int ch, verbose = 0, to_syslog = 0, level;
+
+	memset(d, 0, sizeof(*d));
+	d->self = self;
+	log_init(daemon_name(self), LOG_LVL_INFO, 0);
+
+	/* '+': stop at the first operand; ':' reports a missing argument
+	 * apart from an unknown flag. Stop before a long option too, so
+	 * it is left to the daemon (see the comment at the top). */
+	opterr = 0;
+	optind = 1;
+	for (;;) {
+		if (optind < argc && strncmp(argv[optind], "--", 2) == 0 &&
+		    argv[optind][2] != '\0')
+			break;
+		if ((ch = getopt(argc, argv, "+:n:d:fsvh")) == -1)
+			break;
+		switch (ch) {
+		case 'n':
+			net = optarg;
+			break;
+		case 'd':
+			dir = optarg;
+			break;
+		case 'f':
+			to_syslog = 0;
+			break;
+		case 's':
+			to_syslog = 1;
+			break;
+		case 'v':
+			verbose++;
+			break;
+		case 'h':
+			daemon_usage(self, 0);
+		case ':':
+			fprintf(stderr, "onionmesh-%s: option -%c needs a "
+			    "value\n", daemon_name(self), optopt);
+			daemon_usage(self, 2);
+		default:
+			fprintf(stderr, "onionmesh-%s: unknown option -%c\n",
+			    daemon_name(self), optopt);
+			daemon_usage(self, 2);
+		}
+	}
+	if (optind < argc && strcmp(argv[optind], "--") == 0)
+		optind++;
+
+	if (conf_paths(&d->conf.paths, net, dir, err, sizeof(err)) == -1) {
+		fprintf(stderr, "onionmesh-%s: %s\n", daemon_name(self), err);
+		exit(2);
+	}
+	if (conf_load(&d->conf, err, sizeof(err)) == -1) {
+		fprintf(stderr, "onionmesh-%s: %s\n", daemon_name(self), err);
+		exit(1);
+	}
+	/* -v raises the configured level; -vv from the default reaches
+	 * debug. */
+	level = d->conf.loglevel + verbose;
+	if (level > LOG_LVL_DEBUG)
+		level = LOG_LVL_DEBUG;
+	log_init(daemon_name(self), level, to_syslog);
+
+	if (daemon_ids_resolve(&d->ids, d->conf.privsep, err,
+	    sizeof(err)) == -1) {
+		log_warnx("%s", err);
+		exit(1);
+	}
+	daemon_rundir(d);
+
+	d->loop = ev_default_loop(EVFLAG_AUTO);
+	if (d->loop == NULL)
+		fatalx("cannot start the event loop (libev)");
+	/* SIGPIPE: a peer that went away is an error return, not death.
+	 * Ignored process-wide, so nng's threads are covered too. */
+	signal(SIGPIPE, SIG_IGN);
+	ev_signal_init(&d->sig_term, daemon_sig_stop, SIGTERM);
+	ev_signal_init(&d->sig_int, daemon_sig_stop, SIGINT);
+	ev_signal_init(&d->sig_hup, daemon_sig_hup, SIGHUP);
+	d->sig_hup.data = d;
+	ev_signal_start(d->loop, &d->sig_term);
+	ev_signal_start(d->loop, &d->sig_int);
+	ev_signal_start(d->loop, &d->sig_hup);
+	/* sig_pipe stays unused: SIG_IGN above is the whole answer. */
+	ev_signal_init(&d->sig_pipe, daemon_sig_stop, SIGPIPE);
+
+	log_debug("network %s, config %s, runtime %s, privsep %s",
+	    d->conf.paths.net, d->conf.paths.conf_file,
+	    d->conf.paths.run_dir, d->ids.privsep ? "yes" : "no");
+}
+
+const char *
+daemon_sock(const struct daemon_ctx *d, const char *name)
+{
+	/* A few rotating buffers, so one call's result survives the next
+	 * few (a daemon's main passes two or three to one function). */
+	static char bufs[8][sizeof(((struct sockaddr_un *)0)->sun_path)];
+	static unsigned int next;
+	char *out = bufs[next++ % 8];
+
+	if (ipc_path(out, sizeof(bufs[0]), d->conf.paths.run_dir,
+	    name) == -1)
+		fatalx("socket path %s/%s is too long; use a shorter -d DIR",
+		    d->conf.paths.run_dir, name);
+	return out;
+}
+
+void
+daemon_drop(struct daemon_ctx *d)
+{
+	uid_t uid = d->ids.uid[d->self];
+	gid_t gid = d->ids.gid[d->self];
+
+	if (privdrop(uid, gid) == -1)
+		fatal("cannot drop privileges to uid %u gid %u",
+		    (unsigned)uid, (unsigned)gid);
+	if (d->conf.sandbox) {
+		if (sandbox_enter(d->self) == -1)
+			fatal("cannot enter the seccomp sandbox (set "
+			    "sandbox = no to run without it)");
+	}
+	log_info("running as uid %u gid %u%s", (unsigned)uid,
+	    (unsigned)gid, d->conf.sandbox ? ", sandboxed" : "");
+}

@@ -1,0 +1,554 @@
+/*
+ * The IPC message catalogue: the table of every message type (its name,
+ * payload length bounds and the daemons allowed to send it), the header
+ * codec, and one explicit encoder and decoder per payload.
+ *
+ * The table is what the common dispatcher checks before any handler
+ * runs (OpenSSH's mon_table), so the bounds here are the exact wire
+ * sizes of the payloads below: fixed-size messages have min == max, and
+ * messages with a string or blob range from the shortest valid content
+ * to the longest the struct can hold. A decoder still checks every field
+ * (a length within bounds can hide a string that does not fit or an
+ * unknown prefix family), and refuses any byte left over, so a daemon
+ * built from a different catalogue fails loudly instead of reading
+ * shifted fields.
+ *
+ * Encoders take the struct as the caller filled it; when a field cannot
+ * be represented (a string too long for its field, a prefix of no
+ * family) they set w->err rather than write something the peer would
+ * misread.
+ */
+#include "proto/msg.h"
+
+#include <string.h>
+
+#include "proto/conf.h" /* name_valid */
+
+#define PREFIX_WIRE_LEN (1 + 1 + 16)
+#define STR_LEN(max)    (2 + (max))
+#define ID              MEMBER_ID_BYTES
+
+#define FROM_KEYD   D_BIT(D_KEYD)
+#define FROM_LINKD  D_BIT(D_LINKD)
+#define FROM_ROUTED D_BIT(D_ROUTED)
+#define FROM_TUND   D_BIT(D_TUND)
+
+static const struct msg_spec msg_table[] = {
+	/* keyd -> linkd, routed */
+	{MSG_SELF, "SELF", ID + 32 + NETID_BYTES + STR_LEN(1),
+	    ID + 32 + NETID_BYTES + STR_LEN(NAME_MAX_LEN), FROM_KEYD},
+	{MSG_RECORD, "RECORD", 1 + STR_LEN(1), 1 + STR_LEN(RECORD_MAX_LEN),
+	    FROM_KEYD},
+	{MSG_RECORD_DEL, "RECORD_DEL", ID, ID, FROM_KEYD},
+	{MSG_SYNC_DONE, "SYNC_DONE", 4, 4, FROM_KEYD},
+	/* linkd <-> keyd rpc */
+	{MSG_DH_REQ, "DH_REQ", 32, 32, FROM_LINKD},
+	{MSG_DH_RESP, "DH_RESP", 1 + 32, 1 + 32, FROM_KEYD},
+	{MSG_SIGN_REQ, "SIGN_REQ", STR_LEN(0), STR_LEN(MSG_SIGN_MAX),
+	    FROM_LINKD},
+	{MSG_SIGN_RESP, "SIGN_RESP", 1 + 64, 1 + 64, FROM_KEYD},
+	/* linkd <-> routed */
+	{MSG_PEER_STATE, "PEER_STATE", ID + 2 + 4, ID + 2 + 4, FROM_LINKD},
+	{MSG_FIB_BEGIN, "FIB_BEGIN", 4, 4, FROM_ROUTED},
+	{MSG_FIB_ENTRY, "FIB_ENTRY", 4 + PREFIX_WIRE_LEN + ID + ID + 4,
+	    4 + PREFIX_WIRE_LEN + ID + ID + 4, FROM_ROUTED},
+	{MSG_FIB_COMMIT, "FIB_COMMIT", 8, 8, FROM_ROUTED},
+	/* tund <-> routed */
+	{MSG_TUN_STATE, "TUN_STATE", STR_LEN(1) + 4 + 1, STR_LEN(15) + 4 + 1,
+	    FROM_TUND},
+	{MSG_ROUTE_BEGIN, "ROUTE_BEGIN", 4, 4, FROM_ROUTED},
+	{MSG_ROUTE_ENTRY, "ROUTE_ENTRY", 4 + PREFIX_WIRE_LEN,
+	    4 + PREFIX_WIRE_LEN, FROM_ROUTED},
+	{MSG_ROUTE_COMMIT, "ROUTE_COMMIT", 8, 8, FROM_ROUTED},
+};
+
+static const char *const daemon_names[D_COUNT] = {
+	[D_NONE] = "none",
+	[D_TUND] = "tund",
+	[D_LINKD] = "linkd",
+	[D_KEYD] = "keyd",
+	[D_ROUTED] = "routed",
+	[D_CTL] = "ctl",
+};
+
+const char *
+daemon_name(enum daemon d)
+{
+	if ((unsigned)d >= D_COUNT)
+		return "unknown";
+	return daemon_names[d];
+}
+
+const struct msg_spec *
+msg_spec(uint16_t type)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(msg_table) / sizeof(msg_table[0]); i++)
+		if (msg_table[i].type == type)
+			return &msg_table[i];
+	return NULL;
+}
+
+const char *
+msg_name(uint16_t type)
+{
+	const struct msg_spec *s = msg_spec(type);
+
+	return s ? s->name : "unknown";
+}
+
+int
+msg_check(uint16_t type, size_t len, enum daemon from, const char **why)
+{
+	const struct msg_spec *s = msg_spec(type);
+	const char *dummy;
+
+	if (why == NULL)
+		why = &dummy;
+	if (s == NULL) {
+		*why = "unknown message type";
+		return -1;
+	}
+	if ((unsigned)from >= D_COUNT || (s->senders & D_BIT(from)) == 0) {
+		*why = "sender may not send this type";
+		return -1;
+	}
+	if (len < s->min_len) {
+		*why = "payload too short";
+		return -1;
+	}
+	if (len > s->max_len || len > MSG_MAX_LEN) {
+		*why = "payload too long";
+		return -1;
+	}
+	*why = NULL;
+	return 0;
+}
+
+/*
+ * The version written is always MSG_VERSION (h->version is ignored):
+ * this build speaks one version, and a caller that forgot to set the
+ * field must not produce headers its peer refuses.
+ */
+void
+msg_hdr_encode(uint8_t out[MSG_HDR_LEN], const struct msg_hdr *h)
+{
+	out[0] = MSG_VERSION;
+	out[1] = 0;
+	out[2] = h->type >> 8;
+	out[3] = h->type & 0xff;
+	be32_put(out + 4, h->length);
+	be32_put(out + 8, h->obj);
+	be32_put(out + 12, h->req);
+}
+
+int
+msg_hdr_decode(struct msg_hdr *h, const uint8_t *p, size_t avail)
+{
+	memset(h, 0, sizeof(*h));
+	if (avail < MSG_HDR_LEN)
+		return -1;
+	if (p[0] != MSG_VERSION || p[1] != 0)
+		return -1;
+	h->version = p[0];
+	h->type = (uint16_t)(p[2] << 8 | p[3]);
+	h->length = be32_get(p + 4);
+	h->obj = be32_get(p + 8);
+	h->req = be32_get(p + 12);
+	if (h->length > MSG_MAX_LEN || h->length != avail - MSG_HDR_LEN)
+		return -1;
+	return 0;
+}
+
+/* Prefixes */
+
+void
+msg_prefix_encode(struct buf_w *w, const struct prefix *p)
+{
+	static const uint8_t zero[12];
+
+	if ((p->family == 4 && p->len > 32) ||
+	    (p->family == 6 && p->len > 128) ||
+	    (p->family != 4 && p->family != 6)) {
+		w->err = 1;
+		return;
+	}
+	bw_u8(w, p->family);
+	bw_u8(w, p->len);
+	/* One encoding per prefix: an IPv4 address's unused bytes are 0. */
+	if (p->family == 4) {
+		bw_bytes(w, p->addr, 4);
+		bw_bytes(w, zero, sizeof(zero));
+	} else
+		bw_bytes(w, p->addr, 16);
+}
+
+void
+msg_prefix_decode(struct buf_r *r, struct prefix *p)
+{
+	static const uint8_t zero[12];
+
+	memset(p, 0, sizeof(*p));
+	p->family = br_u8(r);
+	p->len = br_u8(r);
+	br_bytes(r, p->addr, sizeof(p->addr));
+	if (r->err)
+		return;
+	if ((p->family == 4 && p->len <= 32 &&
+	    memcmp(p->addr + 4, zero, sizeof(zero)) == 0) ||
+	    (p->family == 6 && p->len <= 128))
+		return;
+	r->err = 1;
+	memset(p, 0, sizeof(*p));
+}
+
+/* Strings: u16 length + bytes, checked against the field's size. */
+static void
+put_str(struct buf_w *w, const char *s, size_t cap)
+{
+	size_t n = strnlen(s, cap);
+
+	if (n == cap) {
+		w->err = 1;
+		return;
+	}
+	bw_blob16(w, s, n);
+}
+
+/* Finish a decode: on failure leave no half-filled struct behind. */
+static int
+finish(struct buf_r *r, void *m, size_t size)
+{
+	if (br_done(r) == 0)
+		return 0;
+	memset(m, 0, size);
+	return -1;
+}
+
+/* MSG_SELF */
+
+void
+msg_self_encode(struct buf_w *w, const struct msg_self *m)
+{
+	if (!name_valid(m->name)) {
+		w->err = 1;
+		return;
+	}
+	bw_bytes(w, m->id, sizeof(m->id));
+	bw_bytes(w, m->dh_pub, sizeof(m->dh_pub));
+	bw_bytes(w, m->netid, sizeof(m->netid));
+	put_str(w, m->name, sizeof(m->name));
+}
+
+int
+msg_self_decode(struct msg_self *m, const uint8_t *p, size_t n)
+{
+	struct buf_r r;
+
+	memset(m, 0, sizeof(*m));
+	br_init(&r, p, n);
+	br_bytes(&r, m->id, sizeof(m->id));
+	br_bytes(&r, m->dh_pub, sizeof(m->dh_pub));
+	br_bytes(&r, m->netid, sizeof(m->netid));
+	br_str(&r, m->name, sizeof(m->name));
+	if (!r.err && !name_valid(m->name))
+		r.err = 1;
+	return finish(&r, m, sizeof(*m));
+}
+
+/* MSG_RECORD: u8 flags (0) | u16 len | text (no NUL) */
+
+void
+msg_record_encode(struct buf_w *w, const struct msg_record *m)
+{
+	if (m->flags != 0 || m->len == 0 || m->len > RECORD_MAX_LEN ||
+	    memchr(m->text, '\0', m->len) != NULL) {
+		w->err = 1;
+		return;
+	}
+	bw_u8(w, m->flags);
+	bw_blob16(w, m->text, m->len);
+}
+
+int
+msg_record_decode(struct msg_record *m, const uint8_t *p, size_t n)
+{
+	struct buf_r r;
+
+	m->flags = 0;
+	m->len = 0;
+	m->text[0] = '\0';
+	br_init(&r, p, n);
+	m->flags = br_u8(&r);
+	br_str(&r, m->text, sizeof(m->text));
+	m->len = (uint16_t)strlen(m->text);
+	if (!r.err && (m->flags != 0 || m->len == 0))
+		r.err = 1;
+	if (br_done(&r) == 0)
+		return 0;
+	/* The text buffer is 8 KiB: clear only what matters. */
+	m->flags = 0;
+	m->len = 0;
+	m->text[0] = '\0';
+	return -1;
+}
+
+/* MSG_RECORD_DEL */
+
+void
+msg_member_encode(struct buf_w *w, const struct msg_member *m)
+{
+	bw_bytes(w, m->id, sizeof(m->id));
+}
+
+int
+msg_member_decode(struct msg_member *m, const uint8_t *p, size_t n)
+{
+	struct buf_r r;
+
+	br_init(&r, p, n);
+	br_bytes(&r, m->id, sizeof(m->id));
+	return finish(&r, m, sizeof(*m));
+}
+
+/* MSG_SYNC_DONE */
+
+void
+msg_sync_done_encode(struct buf_w *w, const struct msg_sync_done *m)
+{
+	bw_u32(w, m->count);
+}
+
+int
+msg_sync_done_decode(struct msg_sync_done *m, const uint8_t *p, size_t n)
+{
+	struct buf_r r;
+
+	br_init(&r, p, n);
+	m->count = br_u32(&r);
+	return finish(&r, m, sizeof(*m));
+}
+
+/* MSG_DH_REQ */
+
+void
+msg_dh_req_encode(struct buf_w *w, const struct msg_dh_req *m)
+{
+	bw_bytes(w, m->pub, sizeof(m->pub));
+}
+
+int
+msg_dh_req_decode(struct msg_dh_req *m, const uint8_t *p, size_t n)
+{
+	struct buf_r r;
+
+	br_init(&r, p, n);
+	br_bytes(&r, m->pub, sizeof(m->pub));
+	return finish(&r, m, sizeof(*m));
+}
+
+/* MSG_DH_RESP */
+
+void
+msg_dh_resp_encode(struct buf_w *w, const struct msg_dh_resp *m)
+{
+	bw_u8(w, m->status);
+	bw_bytes(w, m->shared, sizeof(m->shared));
+}
+
+int
+msg_dh_resp_decode(struct msg_dh_resp *m, const uint8_t *p, size_t n)
+{
+	struct buf_r r;
+
+	br_init(&r, p, n);
+	m->status = br_u8(&r);
+	br_bytes(&r, m->shared, sizeof(m->shared));
+	return finish(&r, m, sizeof(*m));
+}
+
+/* MSG_SIGN_REQ: u16 len | data */
+
+void
+msg_sign_req_encode(struct buf_w *w, const struct msg_sign_req *m)
+{
+	if (m->len > MSG_SIGN_MAX) {
+		w->err = 1;
+		return;
+	}
+	bw_blob16(w, m->data, m->len);
+}
+
+int
+msg_sign_req_decode(struct msg_sign_req *m, const uint8_t *p, size_t n)
+{
+	struct buf_r r;
+	const uint8_t *d;
+	size_t len;
+
+	br_init(&r, p, n);
+	d = br_blob16(&r, &len);
+	m->len = 0;
+	if (d != NULL && len <= MSG_SIGN_MAX) {
+		memcpy(m->data, d, len);
+		m->len = (uint16_t)len;
+	} else
+		r.err = 1;
+	return finish(&r, m, sizeof(*m));
+}
+
+/* MSG_SIGN_RESP */
+
+void
+msg_sign_resp_encode(struct buf_w *w, const struct msg_sign_resp *m)
+{
+	bw_u8(w, m->status);
+	bw_bytes(w, m->sig, sizeof(m->sig));
+}
+
+int
+msg_sign_resp_decode(struct msg_sign_resp *m, const uint8_t *p, size_t n)
+{
+	struct buf_r r;
+
+	br_init(&r, p, n);
+	m->status = br_u8(&r);
+	br_bytes(&r, m->sig, sizeof(m->sig));
+	return finish(&r, m, sizeof(*m));
+}
+
+/* MSG_PEER_STATE */
+
+void
+msg_peer_state_encode(struct buf_w *w, const struct msg_peer_state *m)
+{
+	bw_bytes(w, m->id, sizeof(m->id));
+	bw_u16(w, m->links_up);
+	bw_u32(w, m->rtt_us);
+}
+
+int
+msg_peer_state_decode(struct msg_peer_state *m, const uint8_t *p, size_t n)
+{
+	struct buf_r r;
+
+	br_init(&r, p, n);
+	br_bytes(&r, m->id, sizeof(m->id));
+	m->links_up = br_u16(&r);
+	m->rtt_us = br_u32(&r);
+	return finish(&r, m, sizeof(*m));
+}
+
+/* MSG_FIB_BEGIN, MSG_ROUTE_BEGIN */
+
+void
+msg_fib_begin_encode(struct buf_w *w, const struct msg_fib_begin *m)
+{
+	bw_u32(w, m->generation);
+}
+
+int
+msg_fib_begin_decode(struct msg_fib_begin *m, const uint8_t *p, size_t n)
+{
+	struct buf_r r;
+
+	br_init(&r, p, n);
+	m->generation = br_u32(&r);
+	return finish(&r, m, sizeof(*m));
+}
+
+/* MSG_FIB_ENTRY */
+
+void
+msg_fib_entry_encode(struct buf_w *w, const struct msg_fib_entry *m)
+{
+	bw_u32(w, m->generation);
+	msg_prefix_encode(w, &m->dst);
+	bw_bytes(w, m->dest, sizeof(m->dest));
+	bw_bytes(w, m->next_hop, sizeof(m->next_hop));
+	bw_u32(w, m->cost);
+}
+
+int
+msg_fib_entry_decode(struct msg_fib_entry *m, const uint8_t *p, size_t n)
+{
+	struct buf_r r;
+
+	br_init(&r, p, n);
+	m->generation = br_u32(&r);
+	msg_prefix_decode(&r, &m->dst);
+	br_bytes(&r, m->dest, sizeof(m->dest));
+	br_bytes(&r, m->next_hop, sizeof(m->next_hop));
+	m->cost = br_u32(&r);
+	return finish(&r, m, sizeof(*m));
+}
+
+/* MSG_FIB_COMMIT, MSG_ROUTE_COMMIT */
+
+void
+msg_fib_commit_encode(struct buf_w *w, const struct msg_fib_commit *m)
+{
+	bw_u32(w, m->generation);
+	bw_u32(w, m->count);
+}
+
+int
+msg_fib_commit_decode(struct msg_fib_commit *m, const uint8_t *p, size_t n)
+{
+	struct buf_r r;
+
+	br_init(&r, p, n);
+	m->generation = br_u32(&r);
+	m->count = br_u32(&r);
+	return finish(&r, m, sizeof(*m));
+}
+
+/* MSG_TUN_STATE: str ifname (1..15) | u32 mtu | u8 up (0/1) */
+
+void
+msg_tun_state_encode(struct buf_w *w, const struct msg_tun_state *m)
+{
+	if (m->ifname[0] == '\0' || m->up > 1) {
+		w->err = 1;
+		return;
+	}
+	put_str(w, m->ifname, sizeof(m->ifname));
+	bw_u32(w, m->mtu);
+	bw_u8(w, m->up);
+}
+
+int
+msg_tun_state_decode(struct msg_tun_state *m, const uint8_t *p, size_t n)
+{
+	struct buf_r r;
+
+	br_init(&r, p, n);
+	br_str(&r, m->ifname, sizeof(m->ifname));
+	m->mtu = br_u32(&r);
+	m->up = br_u8(&r);
+	if (!r.err && (m->ifname[0] == '\0' || m->up > 1))
+		r.err = 1;
+	return finish(&r, m, sizeof(*m));
+}
+
+/* MSG_ROUTE_ENTRY */
+
+void
+msg_route_entry_encode(struct buf_w *w, const struct msg_route_entry *m)
+{
+	bw_u32(w, m->generation);
+	msg_prefix_encode(w, &m->dst);
+}
+
+int
+msg_route_entry_decode(struct msg_route_entry *m, const uint8_t *p,
+    size_t n)
+{
+	struct buf_r r;
+
+	br_init(&r, p, n);
+	m->generation = br_u32(&r);
+	msg_prefix_decode(&r, &m->dst);
+	return finish(&r, m, sizeof(*m));
+}

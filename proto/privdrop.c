@@ -1,0 +1,220 @@
+/*
+ * Privilege separation: the uid and gid of each daemon, and the one-way
+ * drop a daemon makes once its privileged set-up is done.
+ *
+ * The drop follows OpenBSD's daemons: supplementary groups, then gid,
+ * then uid (in that order, since after setresuid we could no longer
+ * change groups), each with setres* so the saved ids go too, and a check
+ * that root cannot be regained. Capabilities are cleared with the raw
+ * capset syscall (no libcap: one struct and one call), the bounding and
+ * ambient sets emptied while we still may, and PR_SET_NO_NEW_PRIVS makes
+ * sure no execve can hand any of it back. Cores are off for every
+ * daemon: a core of keyd holds keys, and the others hold session keys.
+ */
+#include "proto/privdrop.h"
+
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include <linux/capability.h>
+
+#include "proto/log.h"
+
+static const enum daemon privsep_daemons[] = {
+	D_TUND, D_LINKD, D_KEYD, D_ROUTED
+};
+#define NDAEMONS (sizeof(privsep_daemons) / sizeof(privsep_daemons[0]))
+
+int
+daemon_ids_resolve(struct daemon_ids *ids, int privsep, char *err,
+    size_t errlen)
+{
+	struct passwd *pw;
+	struct group *gr;
+	char user[64];
+	size_t i;
+	int d, missing = 0;
+
+	memset(ids, 0, sizeof(*ids));
+	/* Without privsep every daemon is the caller, and so is every
+	 * peer the IPC uid check expects. */
+	for (d = 0; d < D_COUNT; d++) {
+		ids->uid[d] = getuid();
+		ids->gid[d] = getgid();
+	}
+	ids->group = getgid();
+	if (privsep == 0)
+		return 0;
+
+	if (geteuid() != 0) {
+		if (privsep == 1) {
+			snprintf(err, errlen, "privsep = yes needs root, but "
+			    "this runs as uid %u; start as root or set "
+			    "privsep = no", (unsigned)geteuid());
+			return -1;
+		}
+		return 0;
+	}
+
+	errno = 0;
+	if ((gr = getgrnam(PRIVSEP_GROUP)) == NULL) {
+		if (privsep == 1) {
+			snprintf(err, errlen, "group %s does not exist; "
+			    "create it with \"groupadd --system %s\" (or run "
+			    "scripts/deps.sh), or set privsep = no",
+			    PRIVSEP_GROUP, PRIVSEP_GROUP);
+			return -1;
+		}
+		return 0;
+	}
+	ids->group = gr->gr_gid;
+
+	for (i = 0; i < NDAEMONS; i++) {
+		d = privsep_daemons[i];
+		snprintf(user, sizeof(user), "onionmesh-%s", daemon_name(d));
+		if ((pw = getpwnam(user)) == NULL) {
+			if (privsep == 1) {
+				snprintf(err, errlen, "user %s does not "
+				    "exist; create it with \"useradd --system "
+				    "--no-create-home --shell /usr/sbin/nologin "
+				    "--gid %s %s\" (or run scripts/deps.sh), or "
+				    "set privsep = no", user, PRIVSEP_GROUP,
+				    user);
+				return -1;
+			}
+			missing = 1;
+			break;
+		}
+		if (pw->pw_uid == 0) {
+			snprintf(err, errlen, "user %s has uid 0; a daemon "
+			    "user must not be root", user);
+			return -1;
+		}
+		ids->uid[d] = pw->pw_uid;
+		/* Each daemon runs with the shared group as its gid, so
+		 * the 0660 sockets and the 02770 run dir (group
+		 * onionmesh) are reachable by every sibling. */
+		ids->gid[d] = gr->gr_gid;
+	}
+	if (missing) {
+		/* Auto mode and an incomplete set of users: run without
+		 * privsep rather than half of it. */
+		for (d = 0; d < D_COUNT; d++) {
+			ids->uid[d] = getuid();
+			ids->gid[d] = getgid();
+		}
+		ids->group = getgid();
+		return 0;
+	}
+	/* ctl is whoever runs the command; root here. */
+	ids->uid[D_CTL] = getuid();
+	ids->gid[D_CTL] = gr->gr_gid;
+	ids->privsep = 1;
+	return 0;
+}
+
+/* Empty the bounding and ambient sets; needs CAP_SETPCAP, so only while
+ * we are still root. Errors past the kernel's last cap are expected. */
+static int
+privdrop_bounding(void)
+{
+	int cap;
+
+	(void)prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
+	if (prctl(PR_CAPBSET_READ, CAP_SETPCAP, 0, 0, 0) == -1)
+		return 0; /* no bounding set support at all */
+	for (cap = 0; cap <= 63; cap++) {
+		if (prctl(PR_CAPBSET_READ, cap, 0, 0, 0) == -1)
+			break; /* EINVAL: past the last cap */
+		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) == -1 &&
+		    errno != EPERM)
+			return -1;
+	}
+	return 0;
+}
+
+static int
+privdrop_caps(void)
+{
+	struct __user_cap_header_struct hdr;
+	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
+
+	memset(&hdr, 0, sizeof(hdr));
+	memset(data, 0, sizeof(data));
+	hdr.version = _LINUX_CAPABILITY_VERSION_3;
+	hdr.pid = 0;
+	if (syscall(SYS_capset, &hdr, data) == -1)
+		return -1;
+	/* Read back: every set must be empty. */
+	if (syscall(SYS_capget, &hdr, data) == -1)
+		return -1;
+	for (size_t i = 0; i < _LINUX_CAPABILITY_U32S_3; i++)
+		if (data[i].effective || data[i].permitted ||
+		    data[i].inheritable) {
+			errno = EPERM;
+			return -1;
+		}
+	return 0;
+}
+
+int
+privdrop(uid_t uid, gid_t gid)
+{
+	struct rlimit rl = {0, 0};
+	uid_t ru, eu, su;
+	gid_t rg, eg, sg;
+
+	if (geteuid() == 0 && privdrop_bounding() == -1)
+		return -1;
+
+	if (getresgid(&rg, &eg, &sg) == -1 ||
+	    getresuid(&ru, &eu, &su) == -1)
+		return -1;
+	if (rg != gid || eg != gid || sg != gid || ru != uid || eu != uid ||
+	    su != uid) {
+		if (geteuid() == 0 && setgroups(1, &gid) == -1)
+			return -1;
+		if (setresgid(gid, gid, gid) == -1)
+			return -1;
+		if (setresuid(uid, uid, uid) == -1)
+			return -1;
+	}
+	/* Paranoia, as OpenBSD's daemons: there is no way back to root. */
+	if (uid != 0 && (setuid(0) != -1 || seteuid(0) != -1)) {
+		errno = EPERM;
+		return -1;
+	}
+	if (getresuid(&ru, &eu, &su) == -1 || ru != uid || eu != uid ||
+	    su != uid || getresgid(&rg, &eg, &sg) == -1 || rg != gid ||
+	    eg != gid || sg != gid) {
+		errno = EPERM;
+		return -1;
+	}
+
+	if (privdrop_caps() == -1)
+		return -1;
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
+		return -1;
+	if (setrlimit(RLIMIT_CORE, &rl) == -1)
+		return -1;
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == -1)
+		return -1;
+	return 0;
+}
+
+int
+chown_for(const char *path, uid_t uid, gid_t gid)
+{
+	/* Without privsep the ids are the caller's: nothing to give. */
+	if (uid == geteuid() && gid == getegid())
+		return 0;
+	return chown(path, uid, gid);
+}

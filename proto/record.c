@@ -1,0 +1,679 @@
+/*
+ * Host records: parse, format, sign and verify, plus the address and
+ * network-id derivations that records and config share.
+ *
+ * The text form is the signed form, so it must have exactly one
+ * spelling per record: fields in a fixed order, "key = value" with one
+ * space either side of '=', lower-case hex, addresses as inet_ntop
+ * writes them, subnets with their host bits clear, a newline after every
+ * line, nothing else. record_parse refuses anything else with a message
+ * naming the line, the field and the value; record_format refuses a
+ * struct it could not write in that form (a name with a newline would
+ * otherwise smuggle in a "subnet = 0.0.0.0/0" line under a valid
+ * signature). Verification re-formats the parsed struct, so the bytes
+ * that were signed are the bytes a member stores and acts on.
+ *
+ * ipv4 is optional in a record (a network may run without IPv4, as the
+ * config's ipv4 may be unset); ipv6 is not, since every member has one
+ * derived from its key.
+ */
+#include "proto/record.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#define RECORD_SIG_CONTEXT "onionmesh record v1\n"
+#define NETID_CONTEXT      "onionmesh network v1\n"
+#define WHY_MAX            256
+
+enum field {
+	F_NAME,
+	F_ID,
+	F_ONION,
+	F_TCP,
+	F_IPV4,
+	F_IPV6,
+	F_SUBNET,
+	F_SERIAL,
+	F_ADMITTED_BY,
+	F_ADMISSION,
+	F_SIGNATURE,
+	F_COUNT
+};
+
+static const struct {
+	const char *key;
+	int max;      /* how many lines of it */
+	int required;
+} fields[F_COUNT] = {
+	[F_NAME] = {"name", 1, 1},
+	[F_ID] = {"id", 1, 1},
+	[F_ONION] = {"onion", 1, 0},
+	[F_TCP] = {"tcp", RECORD_MAX_TCP, 0},
+	[F_IPV4] = {"ipv4", 1, 0},
+	[F_IPV6] = {"ipv6", 1, 1},
+	[F_SUBNET] = {"subnet", RECORD_MAX_SUBNETS, 0},
+	[F_SERIAL] = {"serial", 1, 1},
+	[F_ADMITTED_BY] = {"admitted-by", 1, 0},
+	[F_ADMISSION] = {"admission", 1, 0},
+	[F_SIGNATURE] = {"signature", 1, 1},
+};
+
+static void
+why_set(char *why, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+why_set(char *why, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, WHY_MAX, fmt, ap);
+	va_end(ap);
+}
+
+/* Hex */
+
+void
+hex_encode(char *out, const uint8_t *in, size_t n)
+{
+	/* libsodium's encoder runs in constant time: keys pass here. */
+	sodium_bin2hex(out, 2 * n + 1, in, n);
+}
+
+/*
+ * Either case; no branch on the value of a valid digit (libsodium's
+ * sodium_hex2bin trick), because the key store decodes secrets here.
+ */
+int
+hex_decode(uint8_t *out, size_t n, const char *in)
+{
+	size_t i;
+	unsigned c, num, num0, alpha, alpha0, v[2];
+	int j;
+
+	if (strnlen(in, 2 * n + 1) != 2 * n)
+		goto bad;
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < 2; j++) {
+			c = (unsigned char)in[2 * i + j];
+			num = c ^ 48U;
+			num0 = (num - 10U) >> 8;
+			alpha = (c & ~32U) - 55U;
+			alpha0 = ((alpha - 10U) ^ (alpha - 16U)) >> 8;
+			if (((num0 | alpha0) & 0xff) == 0)
+				goto bad;
+			v[j] = ((num0 & num) | (alpha0 & alpha)) & 0xf;
+		}
+		out[i] = (uint8_t)(v[0] << 4 | v[1]);
+	}
+	return 0;
+bad:
+	sodium_memzero(out, n);
+	return -1;
+}
+
+/* Records use lower case only, so one record has one spelling. */
+static int
+hex_lower(uint8_t *out, size_t n, const char *v, char *why)
+{
+	size_t i, len = strlen(v);
+
+	for (i = 0; i < len; i++)
+		if (!((v[i] >= '0' && v[i] <= '9') ||
+		    (v[i] >= 'a' && v[i] <= 'f')))
+			break;
+	if (len != 2 * n || i != len || hex_decode(out, n, v) == -1) {
+		why_set(why, "not %zu lower-case hex digits", 2 * n);
+		return -1;
+	}
+	return 0;
+}
+
+/* Field checkers, shared by parse (text in) and format (struct out) */
+
+static int
+check_name(const char *v, char *why)
+{
+	if (!name_valid(v)) {
+		why_set(why, "not a valid name (want 1..%d of a-z, 0-9, '_',"
+		    " '-', starting with a letter or digit)", NAME_MAX_LEN);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * A v3 onion address: base32 of pubkey(32) || checksum(2) || version(1)
+ * = 56 characters. The last one carries the low 5 bits of the version
+ * byte (3), so it is always 'd'; checking the checksum would need
+ * SHA3, which tor does when we connect anyway.
+ */
+static int
+check_onion(const char *v, char *why)
+{
+	size_t i;
+
+	if (strlen(v) != ONION_ADDR_LEN || strcmp(v + 56, ".onion") != 0)
+		goto bad;
+	for (i = 0; i < 56; i++)
+		if (!((v[i] >= 'a' && v[i] <= 'z') ||
+		    (v[i] >= '2' && v[i] <= '7')))
+			goto bad;
+	if (v[55] != 'd') {
+		why_set(why, "not a version 3 onion address (the last"
+		    " character before .onion must be 'd')");
+		return -1;
+	}
+	return 0;
+bad:
+	why_set(why, "not an onion address (want 56 of a-z, 2-7, then"
+	    " \".onion\")");
+	return -1;
+}
+
+static int
+check_tcp(const char *v, char *why)
+{
+	if (strlen(v) >= CONF_ADDR_LEN || endpoint_parse(v, NULL, 0,
+	    NULL) == -1) {
+		why_set(why, "not HOST:PORT (want e.g. 192.0.2.1:6550,"
+		    " [2001:db8::1]:6550 or host.example:6550)");
+		return -1;
+	}
+	return 0;
+}
+
+/* An address as inet_ntop writes it. */
+static int
+parse_addr(struct prefix *p, int family, const char *v, char *why)
+{
+	char canon[PREFIX_STRLEN];
+
+	if (addr_parse(p, v) == -1 || p->family != family) {
+		why_set(why, "not an IPv%d address", family);
+		return -1;
+	}
+	prefix_fmt(p, canon, sizeof(canon), 0);
+	if (strcmp(canon, v) != 0) {
+		why_set(why, "not in canonical form (want %s)", canon);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+parse_subnet(struct prefix *p, const char *v, char *why)
+{
+	char canon[PREFIX_STRLEN];
+	struct prefix m;
+
+	if (strchr(v, '/') == NULL || prefix_parse(p, v) == -1) {
+		why_set(why, "not a prefix (want ADDR/LEN)");
+		return -1;
+	}
+	m = *p;
+	prefix_mask(&m);
+	prefix_fmt(&m, canon, sizeof(canon), 1);
+	if (!prefix_equal(&m, p)) {
+		why_set(why, "host bits set (want %s)", canon);
+		return -1;
+	}
+	if (strcmp(canon, v) != 0) {
+		why_set(why, "not in canonical form (want %s)", canon);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+parse_serial(uint64_t *out, const char *v, char *why)
+{
+	uint64_t x = 0;
+	const char *s;
+
+	if (v[0] == '\0' || (v[0] == '0' && v[1] != '\0'))
+		goto bad;
+	for (s = v; *s; s++) {
+		if (*s < '0' || *s > '9')
+			goto bad;
+		if (x > (UINT64_MAX - (uint64_t)(*s - '0')) / 10)
+			goto bad;
+		x = x * 10 + (uint64_t)(*s - '0');
+	}
+	*out = x;
+	return 0;
+bad:
+	why_set(why, "not a decimal number 0..%llu without leading zeros",
+	    (unsigned long long)UINT64_MAX);
+	return -1;
+}
+
+/* Parse */
+
+static int
+parse_value(struct record *r, enum field f, const char *v, char *why)
+{
+	int i;
+
+	switch (f) {
+	case F_NAME:
+		if (check_name(v, why) == -1)
+			return -1;
+		snprintf(r->name, sizeof(r->name), "%s", v);
+		return 0;
+	case F_ID: {
+		uint8_t x[crypto_scalarmult_curve25519_BYTES];
+
+		if (hex_lower(r->id, sizeof(r->id), v, why) == -1)
+			return -1;
+		/* Its X25519 form is the Noise static key: it must exist. */
+		if (crypto_sign_ed25519_pk_to_curve25519(x, r->id) != 0) {
+			why_set(why, "not a valid Ed25519 public key");
+			return -1;
+		}
+		return 0;
+	}
+	case F_ONION:
+		if (check_onion(v, why) == -1)
+			return -1;
+		memcpy(r->onion, v, ONION_ADDR_LEN + 1);
+		return 0;
+	case F_TCP:
+		if (check_tcp(v, why) == -1)
+			return -1;
+		for (i = 0; i < r->ntcp; i++) {
+			if (strcmp(r->tcp[i], v) == 0) {
+				why_set(why, "listed twice");
+				return -1;
+			}
+		}
+		snprintf(r->tcp[r->ntcp++], CONF_ADDR_LEN, "%s", v);
+		return 0;
+	case F_IPV4:
+		return parse_addr(&r->ipv4, 4, v, why);
+	case F_IPV6:
+		return parse_addr(&r->ipv6, 6, v, why);
+	case F_SUBNET: {
+		struct prefix p;
+
+		if (parse_subnet(&p, v, why) == -1)
+			return -1;
+		for (i = 0; i < r->nsubnets; i++) {
+			if (prefix_equal(&r->subnets[i], &p)) {
+				why_set(why, "listed twice");
+				return -1;
+			}
+		}
+		r->subnets[r->nsubnets++] = p;
+		return 0;
+	}
+	case F_SERIAL:
+		return parse_serial(&r->serial, v, why);
+	case F_ADMITTED_BY:
+		r->admitted = 1;
+		return hex_lower(r->admitted_by, sizeof(r->admitted_by), v,
+		    why);
+	case F_ADMISSION:
+		return hex_lower(r->admission, sizeof(r->admission), v, why);
+	case F_SIGNATURE:
+		return hex_lower(r->signature, sizeof(r->signature), v, why);
+	case F_COUNT:
+		break;
+	}
+	why_set(why, "internal error");
+	return -1;
+}
+
+static int
+fail(struct record *r, char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static int
+fail(struct record *r, char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	memset(r, 0, sizeof(*r));
+	return -1;
+}
+
+int
+record_parse(struct record *r, const char *text, size_t len, char *err,
+    size_t errlen)
+{
+	char line[RECORD_MAX_LEN + 1], why[WHY_MAX];
+	const char *p = text, *end = text + len, *nl;
+	char *eq, *val;
+	int count[F_COUNT] = {0};
+	int cur = -1, f, i, lineno = 0;
+	size_t n;
+
+	memset(r, 0, sizeof(*r));
+	if (len > RECORD_MAX_LEN)
+		return fail(r, err, errlen, "record is %zu bytes (max %d)",
+		    len, RECORD_MAX_LEN);
+	if (memchr(text, '\0', len) != NULL)
+		return fail(r, err, errlen, "record holds a NUL byte");
+	while (p < end) {
+		lineno++;
+		nl = memchr(p, '\n', (size_t)(end - p));
+		if (nl == NULL)
+			return fail(r, err, errlen, "line %d: no newline at"
+			    " the end", lineno);
+		n = (size_t)(nl - p);
+		memcpy(line, p, n);
+		line[n] = '\0';
+		p = nl + 1;
+
+		eq = strstr(line, " = ");
+		if (eq == NULL || eq == line)
+			return fail(r, err, errlen, "line %d: '%.80s': not in"
+			    " the form 'key = value'", lineno, line);
+		*eq = '\0';
+		val = eq + 3;
+		for (f = 0; f < F_COUNT; f++)
+			if (strcmp(line, fields[f].key) == 0)
+				break;
+		if (f == F_COUNT)
+			return fail(r, err, errlen, "line %d: unknown field"
+			    " '%.40s'", lineno, line);
+		if (f < cur)
+			return fail(r, err, errlen, "line %d: %s after %s"
+			    " (fields must come in the order name, id,"
+			    " onion, tcp, ipv4, ipv6, subnet, serial,"
+			    " admitted-by, admission, signature)", lineno,
+			    fields[f].key, fields[cur].key);
+		if (count[f] >= fields[f].max)
+			return fail(r, err, errlen, fields[f].max == 1 ?
+			    "line %d: %s given twice" :
+			    "line %d: too many %s lines", lineno,
+			    fields[f].key);
+		for (i = cur + 1; i < f; i++)
+			if (fields[i].required)
+				return fail(r, err, errlen, "line %d: %s"
+				    " missing before %s", lineno,
+				    fields[i].key, fields[f].key);
+		if (f == F_ADMISSION && count[F_ADMITTED_BY] == 0)
+			return fail(r, err, errlen, "line %d: admission"
+			    " without admitted-by", lineno);
+		if (f > F_ADMISSION && count[F_ADMITTED_BY] !=
+		    count[F_ADMISSION])
+			return fail(r, err, errlen, "line %d: admitted-by"
+			    " without admission", lineno);
+		why[0] = '\0';
+		if (parse_value(r, (enum field)f, val, why) == -1)
+			return fail(r, err, errlen, "line %d: %s = %.140s:"
+			    " %s", lineno, fields[f].key, val, why);
+		count[f]++;
+		cur = f;
+	}
+	for (f = 0; f < F_COUNT; f++)
+		if (fields[f].required && count[f] == 0)
+			return fail(r, err, errlen, "field %s missing",
+			    fields[f].key);
+	return 0;
+}
+
+/* Format */
+
+struct out {
+	char *p;
+	size_t len;
+	size_t cap;
+	int err;
+};
+
+static void
+out_kv(struct out *o, const char *key, const char *val)
+{
+	int k;
+
+	if (o->err)
+		return;
+	k = snprintf(o->p + o->len, o->cap - o->len, "%s = %s\n", key, val);
+	if (k < 0 || (size_t)k >= o->cap - o->len) {
+		o->err = 1;
+		return;
+	}
+	o->len += (size_t)k;
+}
+
+static void
+out_hex(struct out *o, const char *key, const uint8_t *b, size_t n)
+{
+	char h[2 * 64 + 1];
+
+	hex_encode(h, b, n);
+	out_kv(o, key, h);
+}
+
+/* Could parse read this struct back from its text? */
+static int
+record_valid(const struct record *r)
+{
+	char why[WHY_MAX];
+	struct prefix m;
+	int i;
+
+	if (check_name(r->name, why) == -1)
+		return -1;
+	if (memchr(r->onion, '\0', sizeof(r->onion)) == NULL ||
+	    (r->onion[0] != '\0' && check_onion(r->onion, why) == -1))
+		return -1;
+	if (r->ntcp < 0 || r->ntcp > RECORD_MAX_TCP)
+		return -1;
+	for (i = 0; i < r->ntcp; i++)
+		if (memchr(r->tcp[i], '\0', CONF_ADDR_LEN) == NULL ||
+		    check_tcp(r->tcp[i], why) == -1)
+			return -1;
+	if (r->ipv4.family != 0 && (r->ipv4.family != 4 || r->ipv4.len != 32))
+		return -1;
+	if (r->ipv6.family != 6 || r->ipv6.len != 128)
+		return -1;
+	if (r->nsubnets < 0 || r->nsubnets > RECORD_MAX_SUBNETS)
+		return -1;
+	for (i = 0; i < r->nsubnets; i++) {
+		m = r->subnets[i];
+		if (m.family != 4 && m.family != 6)
+			return -1;
+		if (m.len > (m.family == 4 ? 32 : 128))
+			return -1;
+		prefix_mask(&m);
+		if (!prefix_equal(&m, &r->subnets[i]))
+			return -1;
+	}
+	return 0;
+}
+
+int
+record_format(const struct record *r, char *out, size_t cap, int with_sig)
+{
+	struct out o = {out, 0, cap, 0};
+	char s[PREFIX_STRLEN], num[24];
+	int i;
+
+	if (cap == 0)
+		return -1;
+	out[0] = '\0';
+	if (record_valid(r) == -1)
+		return -1;
+	out_kv(&o, "name", r->name);
+	out_hex(&o, "id", r->id, sizeof(r->id));
+	if (r->onion[0] != '\0')
+		out_kv(&o, "onion", r->onion);
+	for (i = 0; i < r->ntcp; i++)
+		out_kv(&o, "tcp", r->tcp[i]);
+	if (r->ipv4.family == 4) {
+		prefix_fmt(&r->ipv4, s, sizeof(s), 0);
+		out_kv(&o, "ipv4", s);
+	}
+	prefix_fmt(&r->ipv6, s, sizeof(s), 0);
+	out_kv(&o, "ipv6", s);
+	for (i = 0; i < r->nsubnets; i++) {
+		prefix_fmt(&r->subnets[i], s, sizeof(s), 1);
+		out_kv(&o, "subnet", s);
+	}
+	snprintf(num, sizeof(num), "%llu", (unsigned long long)r->serial);
+	out_kv(&o, "serial", num);
+	if (r->admitted) {
+		out_hex(&o, "admitted-by", r->admitted_by,
+		    sizeof(r->admitted_by));
+		out_hex(&o, "admission", r->admission, sizeof(r->admission));
+	}
+	if (with_sig)
+		out_hex(&o, "signature", r->signature, sizeof(r->signature));
+	if (o.err || o.len > RECORD_MAX_LEN) {
+		out[0] = '\0';
+		return -1;
+	}
+	return (int)o.len;
+}
+
+/* Sign and verify */
+
+#define SIGNED_MAX (sizeof(RECORD_SIG_CONTEXT) - 1 + NETID_BYTES + \
+	RECORD_MAX_LEN + 1)
+
+/* "onionmesh record v1\n" || netid || text without the signature. */
+static int
+signed_bytes(const struct record *r, const uint8_t netid[NETID_BYTES],
+    uint8_t *buf, size_t *len)
+{
+	size_t ctx = sizeof(RECORD_SIG_CONTEXT) - 1;
+	int n;
+
+	memcpy(buf, RECORD_SIG_CONTEXT, ctx);
+	memcpy(buf + ctx, netid, NETID_BYTES);
+	n = record_format(r, (char *)buf + ctx + NETID_BYTES,
+	    SIGNED_MAX - ctx - NETID_BYTES, 0);
+	if (n < 0)
+		return -1;
+	*len = ctx + NETID_BYTES + (size_t)n;
+	return 0;
+}
+
+int
+record_sign(struct record *r, const uint8_t sk[64],
+    const uint8_t netid[NETID_BYTES])
+{
+	uint8_t buf[SIGNED_MAX], pk[crypto_sign_PUBLICKEYBYTES];
+	size_t len;
+
+	if (sodium_init() < 0)
+		return -1;
+	/* A signature by another key than `id` would never verify. */
+	if (crypto_sign_ed25519_sk_to_pk(pk, sk) != 0 ||
+	    sodium_memcmp(pk, r->id, sizeof(pk)) != 0)
+		return -1;
+	if (signed_bytes(r, netid, buf, &len) == -1)
+		return -1;
+	if (crypto_sign_detached(r->signature, NULL, buf, len, sk) != 0)
+		return -1;
+	return 0;
+}
+
+int
+record_verify(const struct record *r, const uint8_t netid[NETID_BYTES])
+{
+	uint8_t buf[SIGNED_MAX];
+	size_t len;
+
+	if (sodium_init() < 0)
+		return -1;
+	if (signed_bytes(r, netid, buf, &len) == -1)
+		return -1;
+	if (crypto_sign_verify_detached(r->signature, buf, len, r->id) != 0)
+		return -1;
+	return 0;
+}
+
+int
+record_owns_addr(const struct record *r, int family, const uint8_t *a)
+{
+	int i;
+
+	if (family != 4 && family != 6)
+		return 0;
+	if (prefix_contains(&r->ipv4, family, a) ||
+	    prefix_contains(&r->ipv6, family, a))
+		return 1;
+	for (i = 0; i < r->nsubnets && i < RECORD_MAX_SUBNETS; i++)
+		if (prefix_contains(&r->subnets[i], family, a))
+			return 1;
+	return 0;
+}
+
+/* Derivations */
+
+void
+netid_derive(uint8_t out[NETID_BYTES], const char *net)
+{
+	crypto_generichash_state st;
+
+	crypto_generichash_init(&st, NULL, 0, NETID_BYTES);
+	crypto_generichash_update(&st, (const uint8_t *)NETID_CONTEXT,
+	    sizeof(NETID_CONTEXT) - 1);
+	crypto_generichash_update(&st, (const uint8_t *)net, strlen(net));
+	crypto_generichash_final(&st, out, NETID_BYTES);
+}
+
+/* 64 bits of BLAKE2b(id): the IPv6 interface id and the IPv4 host. */
+static void
+id_hash64(uint8_t out[8], const uint8_t id[MEMBER_ID_BYTES])
+{
+	crypto_generichash(out, 8, id, MEMBER_ID_BYTES, NULL, 0);
+}
+
+void
+ipv6_member_addr(struct prefix *out, const uint8_t netid[NETID_BYTES],
+    const uint8_t id[MEMBER_ID_BYTES])
+{
+	memset(out, 0, sizeof(*out));
+	out->family = 6;
+	out->len = 128;
+	out->addr[0] = 0xfd;                 /* ULA, locally assigned */
+	memcpy(out->addr + 1, netid, 5);     /* global id: 40 bits */
+	/* addr[6..7]: subnet id 0 */
+	id_hash64(out->addr + 8, id);        /* interface id */
+}
+
+void
+ipv4_member_addr(struct prefix *out, const struct prefix *range,
+    const uint8_t id[MEMBER_ID_BYTES])
+{
+	uint8_t h[8];
+	uint64_t hash, span, host;
+	uint32_t base, hostbits;
+
+	memset(out, 0, sizeof(*out));
+	if (range == NULL || range->family != 4 || range->len > 32)
+		return;
+	hostbits = 32u - range->len;
+	base = be32_get(range->addr);
+	if (hostbits == 32)
+		base = 0;
+	else
+		base &= ~(uint32_t)((1ULL << hostbits) - 1);
+	id_hash64(h, id);
+	hash = be64_get(h);
+	if (hostbits == 0)
+		host = 0;
+	else if (hostbits == 1)
+		host = hash & 1;              /* RFC 3021: both usable */
+	else {
+		/* Skip the network (all 0) and broadcast (all 1) hosts. */
+		span = (1ULL << hostbits) - 2;
+		host = 1 + hash % span;
+	}
+	out->family = 4;
+	out->len = 32;
+	be32_put(out->addr, base | (uint32_t)host);
+}

@@ -1,0 +1,205 @@
+/*
+ * routed's ctl socket: JSON requests from the onionmesh command.
+ *
+ *   status   {daemon, pid, name, id, members, reachable, routes,
+ *            generation, keyd, linkd, tund, tun}
+ *   routes   {routes: [{dst, dest, dest_id, next_hop, cost, path}]}:
+ *            the table linkd holds; path lists the members a packet
+ *            passes from us to dest (us first)
+ *   members  {members: [{name, id, record, links_up, rtt_us, reachable,
+ *            next_hop, cost}]}: the graph as routed sees it
+ *
+ * All read-only: routed has no state a user could set.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "proto/record.h"
+#include "routed/routed.h"
+
+static json_t *
+ctl_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static json_t *
+ctl_error(const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return json_pack("{s:b, s:s}", "ok", 0, "error", msg);
+}
+
+static json_t *
+ctl_id(const uint8_t id[MEMBER_ID_BYTES])
+{
+	char hex[2 * MEMBER_ID_BYTES + 1];
+
+	hex_encode(hex, id, MEMBER_ID_BYTES);
+	return json_string(hex);
+}
+
+/* A member's name, or its id in hex when routed has no record of it. */
+static json_t *
+ctl_name(const struct graph *g, const uint8_t id[MEMBER_ID_BYTES])
+{
+	const struct graph_member *m;
+
+	if (g->has_self && memcmp(g->self, id, MEMBER_ID_BYTES) == 0 &&
+	    g->self_name[0] != '\0')
+		return json_string(g->self_name);
+	m = graph_member_get(g, id);
+	if (m != NULL && m->has_record)
+		return json_string(m->name);
+	return ctl_id(id);
+}
+
+static json_t *
+ctl_status(struct routed *r)
+{
+	json_t *o, *tun;
+	size_t i, members = 0, reach = 0;
+
+	for (i = 0; i < r->g.n; i++) {
+		if (!r->g.m[i].has_record ||
+		    (r->g.has_self && memcmp(r->g.m[i].id, r->g.self,
+		    MEMBER_ID_BYTES) == 0))
+			continue;
+		members++;
+		if (r->g.m[i].reachable)
+			reach++;
+	}
+	tun = r->have_tun ? json_pack("{s:s, s:I, s:b}", "ifname",
+	    r->tun.ifname, "mtu", (json_int_t)r->tun.mtu, "up",
+	    r->tun.up) : json_null();
+	o = json_object();
+	json_object_set_new(o, "ok", json_true());
+	json_object_set_new(o, "daemon", json_string("routed"));
+	json_object_set_new(o, "pid", json_integer(getpid()));
+	json_object_set_new(o, "name", r->g.has_self ?
+	    json_string(r->g.self_name) : json_null());
+	json_object_set_new(o, "id", r->g.has_self ? ctl_id(r->g.self) :
+	    json_null());
+	json_object_set_new(o, "members", json_integer((json_int_t)members));
+	json_object_set_new(o, "reachable", json_integer((json_int_t)reach));
+	json_object_set_new(o, "routes", json_integer((json_int_t)r->fib.n));
+	json_object_set_new(o, "generation",
+	    json_integer((json_int_t)r->fib_gen));
+	json_object_set_new(o, "subnet_routes",
+	    json_integer((json_int_t)r->routes.n));
+	json_object_set_new(o, "keyd", json_boolean(r->keyd != NULL &&
+	    ipc_chan_connected(r->keyd)));
+	json_object_set_new(o, "linkd", json_boolean(r->linkd != NULL &&
+	    ipc_chan_connected(r->linkd)));
+	json_object_set_new(o, "tund", json_boolean(r->tund != NULL &&
+	    ipc_chan_connected(r->tund)));
+	json_object_set_new(o, "tun", tun);
+	json_object_set_new(o, "recomputes",
+	    json_integer((json_int_t)r->recomputes));
+	return o;
+}
+
+static json_t *
+ctl_path(const struct graph *g, const uint8_t dest[MEMBER_ID_BYTES])
+{
+	int idx[256], n, k, i;
+	json_t *a;
+
+	a = json_array();
+	if (g->has_self)
+		json_array_append_new(a, ctl_name(g, g->self));
+	i = graph_member_index(g, dest);
+	n = graph_path(g, i, idx, sizeof(idx) / sizeof(idx[0]));
+	for (k = 0; k < n; k++)
+		json_array_append_new(a, ctl_name(g, g->m[idx[k]].id));
+	return a;
+}
+
+static json_t *
+ctl_routes(struct routed *r)
+{
+	const struct routed_fib_entry *e;
+	char dst[PREFIX_STRLEN];
+	json_t *a, *o;
+	size_t i;
+
+	/* The graph may have moved since the table was built (a change
+	 * waiting for the settle timer): bring both in line first, so
+	 * names and paths describe exactly the table linkd holds. */
+	if (!r->in_sync)
+		routed_recompute(r);
+	else
+		graph_shortest_paths(&r->g);
+	a = json_array();
+	for (i = 0; i < r->fib.n; i++) {
+		e = &r->fib.v[i];
+		prefix_fmt(&e->dst, dst, sizeof(dst), 1);
+		o = json_object();
+		json_object_set_new(o, "dst", json_string(dst));
+		json_object_set_new(o, "dest", ctl_name(&r->g, e->dest));
+		json_object_set_new(o, "dest_id", ctl_id(e->dest));
+		json_object_set_new(o, "next_hop",
+		    ctl_name(&r->g, e->next_hop));
+		json_object_set_new(o, "cost", json_integer(e->cost));
+		json_object_set_new(o, "path", ctl_path(&r->g, e->dest));
+		json_array_append_new(a, o);
+	}
+	return json_pack("{s:b, s:I, s:o}", "ok", 1, "generation",
+	    (json_int_t)r->fib_gen, "routes", a);
+}
+
+static json_t *
+ctl_members(struct routed *r)
+{
+	const struct graph_member *m;
+	json_t *a, *o;
+	size_t i;
+
+	graph_shortest_paths(&r->g);
+	a = json_array();
+	for (i = 0; i < r->g.n; i++) {
+		m = &r->g.m[i];
+		o = json_object();
+		json_object_set_new(o, "name", m->has_record ?
+		    json_string(m->name) : json_null());
+		json_object_set_new(o, "id", ctl_id(m->id));
+		json_object_set_new(o, "record", json_boolean(m->has_record));
+		json_object_set_new(o, "self", json_boolean(r->g.has_self &&
+		    memcmp(m->id, r->g.self, MEMBER_ID_BYTES) == 0));
+		json_object_set_new(o, "links_up", json_integer(m->links_up));
+		json_object_set_new(o, "rtt_us", json_integer(m->rtt_us));
+		json_object_set_new(o, "reachable",
+		    json_boolean(m->reachable));
+		json_object_set_new(o, "next_hop", m->next_hop >= 0 ?
+		    ctl_name(&r->g, r->g.m[m->next_hop].id) : json_null());
+		json_object_set_new(o, "cost", m->reachable ?
+		    json_integer((json_int_t)m->dist) : json_null());
+		json_array_append_new(a, o);
+	}
+	return json_pack("{s:b, s:o}", "ok", 1, "members", a);
+}
+
+json_t *
+routed_ctl(json_t *req, int may_change, void *arg)
+{
+	struct routed *r = arg;
+	const char *cmd;
+
+	cmd = json_string_value(json_object_get(req, "cmd"));
+	if (cmd == NULL)
+		return ctl_error("request has no \"cmd\" string");
+	if (strcmp(cmd, "status") == 0)
+		return ctl_status(r);
+	if (strcmp(cmd, "routes") == 0)
+		return ctl_routes(r);
+	if (strcmp(cmd, "members") == 0)
+		return ctl_members(r);
+	return ctl_error("unknown command \"%.64s\" (routed answers status, "
+	    "routes, members)", cmd);
+}

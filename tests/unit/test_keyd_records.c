@@ -1,0 +1,405 @@
+/*
+ * Unit tests for keyd/records.c: our own record's serial (kept while the
+ * content stays, raised when it moves), loading hosts/ (a bad file is
+ * skipped, never fatal, and the highest serial per member wins), and
+ * writing our record through keys.c with a real key store in a
+ * temporary directory.
+ */
+#include <sys/stat.h>
+
+#include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <sodium.h>
+
+#include "keyd/keyd.h"
+#include "proto/conf.h"
+#include "proto/file.h"
+#include "proto/keystore.h"
+#include "proto/log.h"
+#include "proto/record.h"
+
+static uint8_t netid[NETID_BYTES];
+
+struct member {
+	uint8_t pk[crypto_sign_PUBLICKEYBYTES];
+	uint8_t sk[crypto_sign_SECRETKEYBYTES];
+};
+
+static void
+member_new(struct member *m, uint8_t seedbyte)
+{
+	uint8_t seed[crypto_sign_SEEDBYTES];
+
+	memset(seed, seedbyte, sizeof(seed));
+	assert_int_equal(crypto_sign_seed_keypair(m->pk, m->sk, seed), 0);
+}
+
+static void
+conf_for(struct conf *c, const char *name)
+{
+	memset(c, 0, sizeof(*c));
+	conf_defaults(c);
+	strcpy(c->name, name);
+	assert_int_equal(prefix_parse(&c->ipv4, "10.77.0.5/16"), 0);
+	assert_int_equal(prefix_parse(&c->subnets[0], "192.168.7.1/24"), 0);
+	c->nsubnets = 1;
+}
+
+/* A signed record's canonical text for name/member/serial. */
+static int
+signed_text(char *out, size_t cap, const char *name, const struct member *m,
+    uint64_t serial)
+{
+	struct record r;
+
+	memset(&r, 0, sizeof(r));
+	strcpy(r.name, name);
+	memcpy(r.id, m->pk, sizeof(r.id));
+	ipv6_member_addr(&r.ipv6, netid, r.id);
+	r.serial = serial;
+	assert_int_equal(record_sign(&r, m->sk, netid), 0);
+	return record_format(&r, out, cap, 1);
+}
+
+static void
+write_file(const char *dir, const char *name, const char *text, size_t len)
+{
+	char path[PATH_MAX];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	assert_int_equal(fwrite(text, 1, len, f), len);
+	assert_int_equal(fclose(f), 0);
+}
+
+static int
+rm_cb(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	return remove(path);
+}
+
+static void
+rm_rf(const char *dir)
+{
+	nftw(dir, rm_cb, 8, FTW_DEPTH | FTW_PHYS);
+}
+
+static void
+test_own_serial(void **state)
+{
+	struct member me, other;
+	struct record r1, r2, r3;
+	struct conf c;
+	char err[KEYD_ERRLEN], s[PREFIX_STRLEN];
+
+	member_new(&me, 1);
+	member_new(&other, 2);
+	conf_for(&c, "alice");
+
+	/* No earlier record: serial 1, host addresses, masked subnet,
+	 * ipv6 derived from the key when the config has none. */
+	assert_int_equal(records_own_build(&r1, &c, netid, me.pk, NULL, NULL,
+	    err, sizeof(err)), 0);
+	assert_int_equal(r1.serial, 1);
+	prefix_fmt(&r1.ipv4, s, sizeof(s), 1);
+	assert_string_equal(s, "10.77.0.5/32");
+	prefix_fmt(&r1.subnets[0], s, sizeof(s), 1);
+	assert_string_equal(s, "192.168.7.0/24");
+	assert_int_equal(r1.ipv6.family, 6);
+	assert_int_equal(r1.ipv6.len, 128);
+	assert_int_equal(r1.ntcp, 0);
+	r1.serial = 41;
+
+	/* Same content: serial kept. */
+	assert_int_equal(records_own_build(&r2, &c, netid, me.pk, NULL, &r1,
+	    err, sizeof(err)), 0);
+	assert_int_equal(r2.serial, 41);
+
+	/* Content moves (a tcp endpoint): serial + 1. */
+	strcpy(c.tcp, "192.0.2.1:6550");
+	assert_int_equal(records_own_build(&r3, &c, netid, me.pk, NULL, &r1,
+	    err, sizeof(err)), 0);
+	assert_int_equal(r3.serial, 42);
+	assert_int_equal(r3.ntcp, 1);
+	assert_string_equal(r3.tcp[0], "192.0.2.1:6550");
+
+	/* Another member's record is not our history. */
+	memcpy(r1.id, other.pk, sizeof(r1.id));
+	assert_int_equal(records_own_build(&r3, &c, netid, me.pk, NULL, &r1,
+	    err, sizeof(err)), 0);
+	assert_int_equal(r3.serial, 1);
+
+	/* A duplicate subnet (after masking) is listed once. */
+	assert_int_equal(prefix_parse(&c.subnets[1], "192.168.7.9/24"), 0);
+	c.nsubnets = 2;
+	assert_int_equal(records_own_build(&r3, &c, netid, me.pk, NULL, NULL,
+	    err, sizeof(err)), 0);
+	assert_int_equal(r3.nsubnets, 1);
+
+	/* A name that is no member name is refused, naming it. */
+	strcpy(c.name, "Alice!");
+	assert_int_equal(records_own_build(&r3, &c, netid, me.pk, NULL, NULL,
+	    err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "Alice!"));
+}
+
+static void
+test_put_highest_serial(void **state)
+{
+	struct keyd_records s;
+	struct member m;
+	struct record r;
+	char text[RECORD_MAX_LEN + 1], err[KEYD_ERRLEN];
+	int len;
+
+	member_new(&m, 3);
+	records_init(&s);
+	len = signed_text(text, sizeof(text), "bob", &m, 5);
+	assert_true(len > 0);
+	assert_int_equal(records_check(&r, "bob", text, (size_t)len, netid,
+	    err, sizeof(err)), 0);
+	assert_int_equal(records_put(&s, &r, text, (size_t)len), 1);
+	/* Same or lower serial: the held one stays. */
+	assert_int_equal(records_put(&s, &r, text, (size_t)len), 0);
+	r.serial = 4;
+	assert_int_equal(records_put(&s, &r, text, (size_t)len), 0);
+	assert_int_equal(records_find(&s, m.pk)->rec.serial, 5);
+	r.serial = 6;
+	assert_int_equal(records_put(&s, &r, text, (size_t)len), 1);
+	assert_int_equal(records_find(&s, m.pk)->rec.serial, 6);
+	assert_int_equal(s.n, 1);
+	records_free(&s);
+}
+
+static void
+test_check_errors(void **state)
+{
+	struct member m;
+	struct record r;
+	char text[RECORD_MAX_LEN + 1], err[KEYD_ERRLEN];
+	uint8_t other_net[NETID_BYTES];
+	int len;
+
+	member_new(&m, 4);
+	len = signed_text(text, sizeof(text), "carol", &m, 1);
+	assert_true(len > 0);
+
+	/* Named after someone else. */
+	assert_int_equal(records_check(&r, "dave", text, (size_t)len, netid,
+	    err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "carol"));
+	/* Signed for another network. */
+	netid_derive(other_net, "othernet");
+	assert_int_equal(records_check(&r, "carol", text, (size_t)len,
+	    other_net, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "signature"));
+	/* One byte altered (the serial 1 -> 2). */
+	strstr(text, "serial = 1")[9] = '2';
+	assert_int_equal(records_check(&r, "carol", text, (size_t)len, netid,
+	    err, sizeof(err)), -1);
+}
+
+static void
+test_load_dir(void **state)
+{
+	char dir[] = "/tmp/om-test-records-XXXXXX", sub[PATH_MAX];
+	char text[RECORD_MAX_LEN + 1], big[RECORD_MAX_LEN + 100];
+	struct keyd_records s;
+	struct member bob, carol, dave;
+	const struct keyd_rec *e;
+	int len, bad;
+
+	assert_non_null(mkdtemp(dir));
+	member_new(&bob, 5);
+	member_new(&carol, 6);
+	member_new(&dave, 7);
+
+	/* bob renamed himself: two files, one id, serial 5 wins. */
+	len = signed_text(text, sizeof(text), "bob", &bob, 3);
+	write_file(dir, "bob", text, (size_t)len);
+	len = signed_text(text, sizeof(text), "robert", &bob, 5);
+	write_file(dir, "robert", text, (size_t)len);
+	/* carol is fine. */
+	len = signed_text(text, sizeof(text), "carol", &carol, 1);
+	write_file(dir, "carol", text, (size_t)len);
+	/* dave's file altered after signing. */
+	len = signed_text(text, sizeof(text), "dave", &dave, 2);
+	strstr(text, "serial = 2")[9] = '3';
+	write_file(dir, "dave", text, (size_t)len);
+	/* A file named for another member. */
+	len = signed_text(text, sizeof(text), "carol", &carol, 9);
+	write_file(dir, "eve", text, (size_t)len);
+	/* Garbage, a file name that is no member name, a huge file, a
+	 * directory. */
+	write_file(dir, "junk", "hello\n", 6);
+	len = signed_text(text, sizeof(text), "carol", &carol, 10);
+	write_file(dir, "Carol", text, (size_t)len);
+	memset(big, 'x', sizeof(big));
+	write_file(dir, "big", big, sizeof(big));
+	snprintf(sub, sizeof(sub), "%s/subdir", dir);
+	assert_int_equal(mkdir(sub, 0755), 0);
+	/* A temporary of file_write_atomic: not a record, not an error. */
+	write_file(dir, ".carol.AbCdEf", "x", 1);
+
+	records_init(&s);
+	bad = records_load_dir(&s, dir, netid);
+	assert_int_equal(bad, 6); /* dave eve junk Carol big subdir */
+	assert_int_equal(s.n, 2);
+	e = records_find(&s, bob.pk);
+	assert_non_null(e);
+	assert_int_equal(e->rec.serial, 5);
+	assert_string_equal(e->rec.name, "robert");
+	e = records_find(&s, carol.pk);
+	assert_non_null(e);
+	assert_int_equal(e->rec.serial, 1);
+	assert_int_equal(e->len, strlen(e->text));
+	assert_null(records_find(&s, dave.pk));
+	records_free(&s);
+
+	/* No directory at all is an error the caller sees. */
+	rm_rf(dir);
+	records_init(&s);
+	assert_int_equal(records_load_dir(&s, dir, netid), -1);
+	records_free(&s);
+}
+
+static void
+test_own_refresh(void **state)
+{
+	char dir[] = "/tmp/om-test-keyd-XXXXXX", path[PATH_MAX + 16];
+	char err[KEYD_ERRLEN], text[RECORD_MAX_LEN + 1], *file;
+	uint8_t pk[crypto_sign_PUBLICKEYBYTES];
+	struct keyd_records s;
+	struct member other;
+	const struct keyd_rec *e;
+	struct conf c;
+	struct stat st;
+	size_t flen;
+	int len;
+
+	assert_non_null(mkdtemp(dir));
+	conf_for(&c, "alice");
+	assert_int_equal(conf_paths(&c.paths, "test", dir, err, sizeof(err)),
+	    0);
+	assert_int_equal(keystore_identity_ensure(c.paths.keys_dir, pk), 0);
+	assert_int_equal(keys_load(c.paths.keys_dir, err, sizeof(err)), 0);
+	assert_memory_equal(keys_id(), pk, sizeof(pk));
+
+	/* Another member's record sits under our name. */
+	assert_int_equal(mkdir(c.paths.hosts_dir, 0755), 0);
+	member_new(&other, 8);
+	len = signed_text(text, sizeof(text), "alice", &other, 3);
+	write_file(c.paths.hosts_dir, "alice", text, (size_t)len);
+
+	records_init(&s);
+	assert_int_equal(records_load_dir(&s, c.paths.hosts_dir, netid), 0);
+	assert_int_equal(s.n, 1);
+	assert_int_equal(records_own_refresh(&s, &c, netid, 0, 0, 0, err,
+	    sizeof(err)), 1);
+	/* Ours replaced it, on disk and in the set. */
+	assert_int_equal(s.n, 1);
+	assert_null(records_find(&s, other.pk));
+	e = records_find(&s, pk);
+	assert_non_null(e);
+	assert_int_equal(e->rec.serial, 1);
+	assert_int_equal(record_verify(&e->rec, netid), 0);
+	snprintf(path, sizeof(path), "%s/alice", c.paths.hosts_dir);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0644);
+	file = file_read(path, RECORD_MAX_LEN, &flen);
+	assert_non_null(file);
+	assert_int_equal(flen, e->len);
+	assert_memory_equal(file, e->text, flen);
+	free(file);
+
+	/* Restart with nothing changed: not rewritten, same serial. */
+	records_free(&s);
+	records_init(&s);
+	assert_int_equal(records_load_dir(&s, c.paths.hosts_dir, netid), 0);
+	assert_int_equal(records_own_refresh(&s, &c, netid, 0, 0, 0, err,
+	    sizeof(err)), 0);
+	assert_int_equal(records_find(&s, pk)->rec.serial, 1);
+
+	/* A new subnet: rewritten with serial 2. */
+	assert_int_equal(prefix_parse(&c.subnets[1], "10.9.0.0/16"), 0);
+	c.nsubnets = 2;
+	assert_int_equal(records_own_refresh(&s, &c, netid, 0, 0, 0, err,
+	    sizeof(err)), 1);
+	assert_int_equal(records_find(&s, pk)->rec.serial, 2);
+	records_free(&s);
+	records_init(&s);
+	assert_int_equal(records_load_dir(&s, c.paths.hosts_dir, netid), 0);
+	assert_int_equal(records_find(&s, pk)->rec.serial, 2);
+	assert_int_equal(records_find(&s, pk)->rec.nsubnets, 2);
+	records_free(&s);
+
+	keys_wipe();
+	assert_false(keys_loaded());
+	rm_rf(dir);
+}
+
+static void
+test_keys_dh_sign(void **state)
+{
+	char dir[] = "/tmp/om-test-keys-XXXXXX", err[KEYD_ERRLEN];
+	uint8_t pk[crypto_sign_PUBLICKEYBYTES], out[32], out2[32], sig[64];
+	uint8_t esk[32], epk[32], zero[32] = {0};
+	uint8_t curve_pk[32];
+
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(keystore_identity_ensure(dir, pk), 0);
+	assert_int_equal(keys_load(dir, err, sizeof(err)), 0);
+
+	/* DH agrees with the peer's side, computed from our id. */
+	randombytes_buf(esk, sizeof(esk));
+	assert_int_equal(crypto_scalarmult_base(epk, esk), 0);
+	assert_int_equal(keys_dh(out, epk), 0);
+	assert_int_equal(crypto_sign_ed25519_pk_to_curve25519(curve_pk, pk),
+	    0);
+	assert_memory_equal(keys_dh_pub(), curve_pk, 32);
+	assert_int_equal(crypto_scalarmult(out2, esk, curve_pk), 0);
+	assert_memory_equal(out, out2, 32);
+	/* A low-order point gives all zeros: refused, output wiped. */
+	memset(out, 0xff, sizeof(out));
+	assert_int_equal(keys_dh(out, zero), -1);
+	assert_memory_equal(out, zero, 32);
+
+	assert_int_equal(keys_sign(sig, (const uint8_t *)"hi", 2), 0);
+	assert_int_equal(crypto_sign_verify_detached(sig,
+	    (const uint8_t *)"hi", 2, pk), 0);
+	keys_wipe();
+	assert_int_equal(keys_sign(sig, (const uint8_t *)"hi", 2), -1);
+	rm_rf(dir);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_own_serial),
+		cmocka_unit_test(test_put_highest_serial),
+		cmocka_unit_test(test_check_errors),
+		cmocka_unit_test(test_load_dir),
+		cmocka_unit_test(test_own_refresh),
+		cmocka_unit_test(test_keys_dh_sign),
+	};
+
+	if (sodium_init() < 0)
+		return 1;
+	log_init("test_keyd_records", LOG_LVL_WARN, 0);
+	netid_derive(netid, "test");
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
