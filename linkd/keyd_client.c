@@ -10,6 +10,12 @@
  * handshake fails and is retried; established links do not need keyd.
  * The rpc socket is module state rather than the callback argument
  * because the session passes its own (the link) to every callback.
+ *
+ * After a call that keyd did not answer, further calls fail at once for
+ * KEYD_DOWN_HOLD s: a DH is the first thing a responder does for any
+ * handshake with a valid mac1, and mac1 needs only our public key, so
+ * without this a stranger could stall the loop for 500 ms per handshake
+ * while keyd is away.
  */
 #include <string.h>
 
@@ -21,8 +27,10 @@
 #include "proto/log.h"
 
 #define KEYD_DH_TIMEOUT_MS 500
+#define KEYD_DOWN_HOLD     1.0
 
 static struct ipc_rpc *keyd_rpc;
+static double keyd_down_until;
 
 int
 keyd_client_open(const char *path, uid_t keyd_uid)
@@ -49,7 +57,7 @@ keyd_dh(void *arg, uint8_t out[NOISE_DHLEN], const uint8_t pub[NOISE_DHLEN])
 	ssize_t n;
 	int rc = -1;
 
-	if (keyd_rpc == NULL)
+	if (keyd_rpc == NULL || linkd_now() < keyd_down_until)
 		return -1;
 	memcpy(req.pub, pub, sizeof(req.pub));
 	bw_init(&w, wbuf, sizeof(wbuf));
@@ -59,6 +67,7 @@ keyd_dh(void *arg, uint8_t out[NOISE_DHLEN], const uint8_t pub[NOISE_DHLEN])
 	n = ipc_rpc_call(keyd_rpc, MSG_DH_REQ, &w, MSG_DH_RESP, rbuf,
 	    sizeof(rbuf), KEYD_DH_TIMEOUT_MS);
 	if (n < 0) {
+		keyd_down_until = linkd_now() + KEYD_DOWN_HOLD;
 		log_warnx_rl(&keyd_rpc, "keyd did not answer a DH request "
 		    "within %d ms: handshake fails, will be retried",
 		    KEYD_DH_TIMEOUT_MS);

@@ -346,6 +346,7 @@ cb_established(void *arg, int rekey)
 	l->mp.t_up = now;
 	l->backoff = LINK_BACKOFF_MIN;
 	l->last_error[0] = '\0';
+	l->rtt_us = tcp_rtt_us(l->fd);    /* for routed's first state */
 	if (l->pending_in) {
 		l->pending_in = 0;
 		ld->pending_in--;

@@ -75,17 +75,18 @@ daemon_sig_hup(struct ev_loop *loop, ev_signal *w, int revents)
 
 /*
  * The runtime directory holds the sockets. Under privsep it is
- * root:onionmesh 02770: every daemon user (all in the group) can
+ * root:onionmesh 03770: every daemon user (all in the group) can
  * connect, nobody else can, and the setgid bit gives each socket file
- * the group onionmesh whoever creates it. Its parents are made 0755
- * (they hold nothing but this directory).
+ * the group onionmesh whoever creates it; the sticky bit keeps one
+ * daemon from removing or replacing another's socket. Its parents are
+ * made 0755 (they hold nothing but this directory).
  */
 static void
 daemon_rundir(struct daemon_ctx *d)
 {
 	const char *run = d->conf.paths.run_dir;
 	char parent[PATH_MAX], *slash;
-	mode_t mode = d->ids.privsep ? 02770 : 0770;
+	mode_t mode = d->ids.privsep ? 03770 : 0770;
 	struct stat st;
 
 	if (strlen(run) + 1 + strlen(LONGEST_SOCK) >=

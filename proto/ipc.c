@@ -70,6 +70,12 @@ struct ipc_watch {
 	char path[IPC_PATH_MAX];
 	int check_uid;
 	uid_t want_uid;
+	/* Dialing side: a listener's credentials are those it had when it
+	 * called listen(), and daemons listen before they drop privileges,
+	 * so root is the expected uid too. Only root and the onionmesh
+	 * group can create a socket in the run dir (sticky, so no member
+	 * can replace another's). */
+	int allow_root;
 	struct ev_loop *loop;  /* NULL: no loop, log from nng's thread */
 	ev_async *async;
 	atomic_uint cur_pipe;  /* id of the added pipe, 0 none */
@@ -184,7 +190,8 @@ ipc_pipe_cb(nng_pipe p, nng_pipe_ev ev, void *arg)
 		if (!w->check_uid)
 			break;
 		if (nng_pipe_get_uint64(p, NNG_OPT_IPC_PEER_UID, &uid) == 0 &&
-		    uid == (uint64_t)w->want_uid)
+		    (uid == (uint64_t)w->want_uid ||
+		    (w->allow_root && uid == 0)))
 			break;
 		nng_pipe_close(p);
 		atomic_store(&w->refused_uid, (unsigned long long)uid);
@@ -569,6 +576,7 @@ ipc_chan_open(const struct ipc_chan_cfg *cfg, int listen)
 	c->cfg.path = c->w.path;
 	c->w.check_uid = 1;
 	c->w.want_uid = cfg->peer_uid;
+	c->w.allow_root = !listen;
 	c->w.loop = cfg->loop;
 	c->w.async = &c->async;
 	if ((rv = nng_pair1_open(&c->sock)) != 0) {
@@ -820,6 +828,7 @@ ipc_rpc_dial(const char *path, enum daemon self, enum daemon peer,
 
 	if ((r = ipc_rpc_new(path, self, peer, peer_uid)) == NULL)
 		return NULL;
+	r->w.allow_root = 1;
 	if ((rv = nng_req0_open(&r->sock)) != 0) {
 		log_warnx("%s: cannot open a req socket: %s", r->w.path,
 		    nng_strerror(rv));

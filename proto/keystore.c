@@ -85,8 +85,8 @@ keystore_read_seed(const char *path, uint8_t seed[crypto_sign_SEEDBYTES],
 		if (n == -1) {
 			if (errno == EINTR)
 				continue;
-			snprintf(err, errlen, "cannot read identity key %s: %s",
-			    path, strerror(errno));
+			snprintf(err, errlen, "cannot read identity key "
+			    "%s: %s", path, strerror(errno));
 			goto out;
 		}
 		if (n == 0)

@@ -83,11 +83,11 @@ daemon_ids_resolve(struct daemon_ids *ids, int privsep, char *err,
 		if ((pw = getpwnam(user)) == NULL) {
 			if (privsep == 1) {
 				snprintf(err, errlen, "user %s does not "
-				    "exist; create it with \"useradd --system "
-				    "--no-create-home --shell /usr/sbin/nologin "
-				    "--gid %s %s\" (or run scripts/deps.sh), or "
-				    "set privsep = no", user, PRIVSEP_GROUP,
-				    user);
+				    "exist; create it with \"useradd "
+				    "--system --no-create-home --shell "
+				    "/usr/sbin/nologin --gid %s %s\" (or "
+				    "run scripts/deps.sh), or set privsep "
+				    "= no", user, PRIVSEP_GROUP, user);
 				return -1;
 			}
 			missing = 1;

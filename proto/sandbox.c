@@ -71,7 +71,15 @@ static const int sandbox_common[] = {
 	SCMP_SYS(unlink), SCMP_SYS(unlinkat), SCMP_SYS(mkdir),
 	SCMP_SYS(mkdirat), SCMP_SYS(chmod), SCMP_SYS(fchmod),
 	SCMP_SYS(fchmodat), SCMP_SYS(fsync), SCMP_SYS(fdatasync),
-	SCMP_SYS(ftruncate), SCMP_SYS(umask),
+	SCMP_SYS(ftruncate), SCMP_SYS(truncate), SCMP_SYS(umask),
+	SCMP_SYS(rmdir), SCMP_SYS(flock), SCMP_SYS(utimensat),
+	/* without capabilities these only move a file between groups of
+	 * its owner; refusing them would kill for nothing */
+	SCMP_SYS(chown), SCMP_SYS(fchown), SCMP_SYS(fchownat),
+	SCMP_SYS(lchown),
+	/* libev's ev_stat (keyd may watch hosts/) */
+	SCMP_SYS(inotify_init), SCMP_SYS(inotify_init1),
+	SCMP_SYS(inotify_add_watch), SCMP_SYS(inotify_rm_watch),
 	/* memory */
 	SCMP_SYS(brk), SCMP_SYS(mmap), SCMP_SYS(munmap), SCMP_SYS(mremap),
 	SCMP_SYS(mprotect), SCMP_SYS(madvise), SCMP_SYS(mlock),
@@ -94,7 +102,8 @@ static const int sandbox_common[] = {
 	SCMP_SYS(getrusage), SCMP_SYS(times), SCMP_SYS(clock_gettime),
 	SCMP_SYS(clock_getres), SCMP_SYS(clock_nanosleep),
 	SCMP_SYS(nanosleep), SCMP_SYS(gettimeofday), SCMP_SYS(time),
-	SCMP_SYS(getrandom),
+	SCMP_SYS(getitimer), SCMP_SYS(setitimer), SCMP_SYS(alarm),
+	SCMP_SYS(getcpu), SCMP_SYS(getrandom),
 	/* event loops: libev and nng's poller */
 	SCMP_SYS(epoll_create), SCMP_SYS(epoll_create1),
 	SCMP_SYS(epoll_ctl), SCMP_SYS(epoll_wait), SCMP_SYS(epoll_pwait),

@@ -15,6 +15,8 @@ make -s -j2 all
 OM=$PWD/build/onionmesh
 TAG=omd$$
 WORK=$(mktemp -d /tmp/onionmesh-demo.XXXXXX)
+# The daemons run as their own users: they must be able to enter it.
+chmod 0755 "$WORK"
 MEMBERS=(alice bob carol)
 BR=${TAG}br
 
@@ -53,7 +55,7 @@ done
 # tinc 1.0 style: every member imports every other's host record.
 for m in "${MEMBERS[@]}"; do
 	for o in "${MEMBERS[@]}"; do
-		[ "$m" = "$o" ] || "$OM" -d "$WORK/$m" import "$WORK/$o.host"
+		[ "$m" = "$o" ] || "$OM" -d "$WORK/$m" import "$WORK/$o.host" >/dev/null
 	done
 done
 for m in "${MEMBERS[@]}"; do
