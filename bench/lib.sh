@@ -69,15 +69,16 @@ bl_cleanup() {
 	done
 }
 
-# wait_for SECONDS CMD...: poll CMD every 0.2 s until it succeeds.
+# wait_for SECONDS CMD...: run CMD every 0.2 s until it succeeds or
+# SECONDS have passed (a deadline, not a count: CMD itself may be slow).
 wait_for() {
-	local secs=$1
+	local end=$((SECONDS + $1))
 	shift
-	for _ in $(seq 1 $((secs * 5))); do
+	while :; do
 		"$@" >/dev/null 2>&1 && return 0
+		[ $SECONDS -lt $end ] || return 1
 		sleep 0.2
 	done
-	return 1
 }
 
 # cpu_ticks PID...: utime + stime of each process (all its threads), in

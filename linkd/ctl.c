@@ -137,7 +137,7 @@ cmd_status(struct linkd *ld)
 	}
 	return json_pack("{s:b, s:s, s:i, s:s, s:s, s:s, s:I, s:i, s:i, "
 	    "s:i, s:b, s:b, s:b, s:b, s:I, s:I, s:{s:I, s:I, s:I, s:I, "
-	    "s:I, s:I, s:I, s:I}}",
+	    "s:I, s:I, s:I, s:I, s:I, s:I}}",
 	    "ok", 1,
 	    "daemon", "linkd",
 	    "pid", (int)getpid(),
@@ -162,7 +162,9 @@ cmd_status(struct linkd *ld)
 	    "src_drops", (json_int_t)dp->src_drops,
 	    "tund_drops", (json_int_t)dp->tund_drops,
 	    "bad_packets", (json_int_t)dp->bad_packets,
-	    "refused_in", (json_int_t)ld->refused_in);
+	    "refused_in", (json_int_t)ld->refused_in,
+	    "links_paused", (json_int_t)dp->links_paused_n,
+	    "tund_paused", (json_int_t)dp->tund_paused_n);
 }
 
 json_t *

@@ -253,6 +253,7 @@ dp_rio_cb(struct ev_loop *loop, ev_io *w, int revents)
 			/* A link is congested: let TUN's queue push back. */
 			ev_io_stop(loop, &dp->rio);
 			dp->tund_paused = 1;
+			dp->tund_paused_n++;
 			return;
 		}
 	}
@@ -297,7 +298,9 @@ datapath_deliver(struct linkd *ld, struct link *l, const uint8_t *pkt,
 		    "not one of its addresses: dropped", p->rec.name, src);
 		return;
 	}
-	if (dp->fd == -1) {
+	/* pend full: links are paused and cannot deliver; never overwrite
+	 * the packet tund has not taken yet. */
+	if (dp->fd == -1 || dp->pend_len > 0) {
 		dp->tund_drops++;
 		return;
 	}
@@ -316,6 +319,7 @@ datapath_deliver(struct linkd *ld, struct link *l, const uint8_t *pkt,
 		memcpy(dp->pend, pkt, len);
 		dp->pend_len = len;
 		dp->t_paused = linkd_now();
+		dp->links_paused_n++;
 		links_pause(ld);
 		ev_io_start(ld->loop, &dp->wio);
 		return;

@@ -127,9 +127,12 @@ fib_build(const struct fib_entry *v, size_t n, uint32_t generation,
 
 	/* Drop duplicate prefixes: the sort put the preferred one first. */
 	for (i = 0, out = 0; i < n; i++) {
-		if (out > 0 && f->v[out - 1].dst.family == f->v[i].dst.family &&
-		    f->v[out - 1].dst.len == f->v[i].dst.len &&
-		    memcmp(f->v[out - 1].dst.addr, f->v[i].dst.addr, 16) == 0)
+		const struct prefix *prev;
+
+		prev = out > 0 ? &f->v[out - 1].dst : NULL;
+		if (prev != NULL && prev->family == f->v[i].dst.family &&
+		    prev->len == f->v[i].dst.len &&
+		    memcmp(prev->addr, f->v[i].dst.addr, 16) == 0)
 			continue;
 		f->v[out++] = f->v[i];
 	}

@@ -621,7 +621,8 @@ link_accept(struct linkd *ld, int fd, const char *transport,
 		link_fail(l, "session set-up failed");
 		return NULL;
 	}
-	ev_io_start(ld->loop, &l->rio);
+	if (!ld->links_paused)          /* else links_resume starts it */
+		ev_io_start(ld->loop, &l->rio);
 	log_debug("link #%u: incoming %s connection from %s", l->serial,
 	    transport, remote);
 	return l;
@@ -672,6 +673,17 @@ link_connect(struct link *l)
 	ev_io_start(l->ld->loop, &l->wio);
 	log_debug("link #%u to %s: connecting to %s", l->serial,
 	    p->rec.name, l->remote);
+}
+
+void
+link_retry_now(struct link *l)
+{
+	if (l->state != LINK_BACKOFF)
+		return;
+	ev_timer_stop(l->ld->loop, &l->retry);
+	l->backoff = LINK_BACKOFF_MIN;
+	l->ep_next = 0;
+	link_connect(l);
 }
 
 static void
@@ -727,7 +739,7 @@ link_parse(struct link *l, double now)
 		if ((r = framer_next(&l->rx, &f)) == 0)
 			return 0;
 		if (r == -1) {
-			link_fail(l, "bad frame (length or type out of range)");
+			link_fail(l, "bad frame (length or type)");
 			return -1;
 		}
 		if (session_input(&l->sess, &f, now) == -1) {

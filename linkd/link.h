@@ -144,6 +144,9 @@ struct link *link_dial(struct linkd *ld, struct peer *p);
 void link_fail(struct link *l, const char *why);
 /* Close for good (peer removed, no longer dialled, shutdown). */
 void link_close(struct link *l, const char *why);
+/* An outgoing link waiting in BACKOFF dials now, from the first
+ * endpoint (the member's endpoints changed). */
+void link_retry_now(struct link *l);
 /* Seal and send one packet (vnet hdr + IP); -1 if the link failed. */
 int link_send_packet(struct link *l, const uint8_t *pkt, size_t len,
     double now);

@@ -83,6 +83,8 @@ struct datapath {
 	int tund_paused;                  /* reading tund stopped */
 	uint64_t tx_packets, rx_packets;  /* from / to tund */
 	uint64_t no_route, no_link, src_drops, tund_drops, bad_packets;
+	uint64_t links_paused_n;          /* tund full: links stopped */
+	uint64_t tund_paused_n;           /* a link full: tund stopped */
 };
 
 struct linkd {
@@ -116,7 +118,7 @@ struct linkd {
 	int pending_in;
 	int links_over_high;
 	int links_paused;
-	uint64_t refused_in;              /* incoming closed before a session */
+	uint64_t refused_in;              /* incoming refused at accept */
 
 	/* forwarding */
 	struct fib *fib;

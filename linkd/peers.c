@@ -57,11 +57,25 @@ peers_find_dh(struct linkd *ld, const uint8_t dh[NOISE_DHLEN])
 	return NULL;
 }
 
+static int
+endpoints_differ(const struct record *a, const struct record *b)
+{
+	int i;
+
+	if (a->ntcp != b->ntcp)
+		return 1;
+	for (i = 0; i < a->ntcp; i++)
+		if (strcmp(a->tcp[i], b->tcp[i]) != 0)
+			return 1;
+	return 0;
+}
+
 struct peer *
 peers_update(struct linkd *ld, const struct record *r)
 {
 	struct peer *p;
 	unsigned h;
+	int moved = 0;
 
 	if (ld->self_known && crypto_verify_32(r->id, ld->self_id) == 0) {
 		ld->self_rec = *r;
@@ -92,9 +106,14 @@ peers_update(struct linkd *ld, const struct record *r)
 		log_debug("member %s: record serial %llu -> %llu", r->name,
 		    (unsigned long long)p->rec.serial,
 		    (unsigned long long)r->serial);
+		moved = endpoints_differ(&p->rec, r);
 	}
 	p->rec = *r;
 	p->seen = ld->sync_epoch;
+	/* New endpoints: no reason to sit out a backoff meant for the
+	 * old ones. */
+	if (moved && p->out != NULL)
+		link_retry_now(p->out);
 	return p;
 }
 

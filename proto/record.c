@@ -18,6 +18,7 @@
  * derived from its key.
  */
 #include "proto/record.h"
+#include "proto/onion.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -167,6 +168,12 @@ check_onion(const char *v, char *why)
 	if (v[55] != 'd') {
 		why_set(why, "not a version 3 onion address (the last"
 		    " character before .onion must be 'd')");
+		return -1;
+	}
+	/* Checksum and key: a typo must not become a peer we dial forever. */
+	if (!onion_addr_valid(v)) {
+		why_set(why, "not a valid onion address (its checksum or key"
+		    " is wrong: copy it again)");
 		return -1;
 	}
 	return 0;

@@ -483,6 +483,19 @@ auth_method(const char *m, size_t n)
 	return 0; /* a method we do not know: ignore it */
 }
 
+static int
+cookie_file_set(struct torctl_protocolinfo *pi, const char *val, char *err,
+    size_t errlen)
+{
+	if (val[0] != '/' ||
+	    str_put(pi->cookie_file, sizeof(pi->cookie_file), val) != 0) {
+		err_set(err, errlen, "tor's PROTOCOLINFO names a cookie file "
+		    "that is not an absolute path");
+		return -1;
+	}
+	return 0;
+}
+
 int
 torctl_parse_protocolinfo(const struct torctl_reply *r,
     struct torctl_protocolinfo *pi, char *err, size_t errlen)
@@ -511,17 +524,9 @@ torctl_parse_protocolinfo(const struct torctl_reply *r,
 						    (size_t)(comma - m));
 						m = *comma ? comma + 1 : comma;
 					}
-				} else if (strcmp(key, "COOKIEFILE") == 0) {
-					if (val[0] != '/' ||
-					    str_put(pi->cookie_file,
-					    sizeof(pi->cookie_file), val) != 0) {
-						err_set(err, errlen, "tor's "
-						    "PROTOCOLINFO names a "
-						    "cookie file that is not "
-						    "an absolute path");
-						return -1;
-					}
-				}
+				} else if (strcmp(key, "COOKIEFILE") == 0 &&
+				    cookie_file_set(pi, val, err, errlen) != 0)
+					return -1;
 			}
 			if (rc < 0) {
 				err_set(err, errlen, "malformed AUTH line in "

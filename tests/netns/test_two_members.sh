@@ -116,15 +116,16 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# wait_for SECONDS CMD...: poll every 0.2 s until CMD succeeds.
+# wait_for SECONDS CMD...: run CMD every 0.2 s until it succeeds or
+# SECONDS have passed (a deadline, not a count: CMD itself may be slow).
 wait_for() {
-	local secs=$1
+	local end=$((SECONDS + $1))
 	shift
-	for _ in $(seq 1 $((secs * 5))); do
+	while :; do
 		"$@" >/dev/null 2>&1 && return 0
+		[ $SECONDS -lt $end ] || return 1
 		sleep 0.2
 	done
-	return 1
 }
 
 # Pids of every process whose command line names member dir $1.
@@ -232,7 +233,7 @@ check "ping m1 -> m2 over IPv6 ($V62)" \
 check "ping m2 -> m1 over IPv6 ($V61)" \
     wait_for 10 n2 ping -6 -c 3 -i 0.2 -W 2 "$V61"
 
-ip netns exec "$ns2" iperf3 -s -1 >"$T/iperf3-server.log" 2>&1 &
+ip netns exec "$ns2" iperf3 -s >"$T/iperf3-server.log" 2>&1 &
 bg_pids+=($!)
 wait_for 10 n2 bash -c 'exec 3<>/dev/tcp/127.0.0.1/5201' || true
 n1 timeout 40 iperf3 -c $V42 -t 10 -J --connect-timeout 5000 \

@@ -17,7 +17,10 @@ root=$(cd "$here/../.." && pwd)
 B=${B:-build}
 bin=$root/$B/tests/test_onion
 
-command -v tor >/dev/null || { echo "check_onion_key: tor is not installed" >&2; exit 1; }
+if ! command -v tor >/dev/null; then
+	echo "check_onion_key: tor is not installed" >&2
+	exit 1
+fi
 [ -x "$bin" ] || make -C "$root" B="$B" "$B/tests/test_onion" >/dev/null
 
 net=$(mktemp -d /tmp/om-tornet-onion.XXXXXX)
@@ -31,7 +34,10 @@ for _ in $(seq 1 100); do
 	[ -S "$control" ] && break
 	sleep 0.1
 done
-[ -S "$control" ] || { echo "check_onion_key: no control socket at $control" >&2; exit 1; }
+if [ ! -S "$control" ]; then
+	echo "check_onion_key: no control socket at $control" >&2
+	exit 1
+fi
 
 seeds="9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60"
 for _ in 1 2 3 4; do
@@ -45,10 +51,11 @@ for s in $seeds; do
 done
 
 # tor's own vector must come out of our code first of all.
-echo "$pairs" | head -n 1 | grep -q ' 25njqamcweflpvkl73j4szahhihoc4xt3ktcgjnpaingr5yhkenl5sid.onion$' || {
-	echo "check_onion_key: RFC 8032 seed does not give tor's test address" >&2
+rfc=25njqamcweflpvkl73j4szahhihoc4xt3ktcgjnpaingr5yhkenl5sid.onion
+if ! echo "$pairs" | head -n 1 | grep -q " $rfc\$"; then
+	echo "check_onion_key: RFC 8032 seed does not give $rfc" >&2
 	exit 1
-}
+fi
 
 PAIRS=$pairs python3 - "$control" <<'EOF'
 import os, socket, sys
@@ -88,7 +95,8 @@ for line in os.environ["PAIRS"].split("\n"):
         continue
     blob, addr = line.split()
     r = cmd("ADD_ONION %s Port=80,127.0.0.1:9" % blob)
-    ids = [l[len("250-ServiceID="):] for l in r if l.startswith("250-ServiceID=")]
+    ids = [l[len("250-ServiceID="):] for l in r
+           if l.startswith("250-ServiceID=")]
     if r[-1] != "250 OK" or len(ids) != 1:
         sys.exit("check_onion_key: ADD_ONION refused: %r" % r)
     if ids[0] + ".onion" != addr:

@@ -24,11 +24,14 @@
 #include "proto/onion.h"
 #include "proto/sha3.h"
 
-#define RFC_SEED "9d61b19deffd5a60ba844af492ec2cc44449c5697b326919703bac031cae7f60"
-#define RFC_PK   "d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a"
-#define RFC_ADDR "25njqamcweflpvkl73j4szahhihoc4xt3ktcgjnpaingr5yhkenl5sid.onion"
-#define RFC_BLOB "ED25519-V3:MHyDhk8oM8tCei7xwAoBPP3/J2jZgMCjpSDwBpBN6U+bTwr+" \
-    "KAt0aneGhOdUQlAgV7dHOgPwj5b1o46Sh+Afjw=="
+#define RFC_SEED "9d61b19deffd5a60ba844af492ec2cc4" \
+    "4449c5697b326919703bac031cae7f60"
+#define RFC_PK "d75a980182b10ab7d54bfed3c964073a" \
+    "0ee172f3daa62325af021a68f707511a"
+#define RFC_ADDR "25njqamcweflpvkl73j4szahhihoc4xt" \
+    "3ktcgjnpaingr5yhkenl5sid.onion"
+#define RFC_BLOB "ED25519-V3:MHyDhk8oM8tCei7xwAoBPP3/J2jZgMCjpSD" \
+    "wBpBN6U+bTwr+KAt0aneGhOdUQlAgV7dHOgPwj5b1o46Sh+Afjw=="
 
 static void
 unhex(uint8_t *out, size_t n, const char *hex)
@@ -94,8 +97,7 @@ test_addr_valid(void **state)
 	    "25njqamcweflpvkl73j4szahhihoc4xt3ktcgjnpaingr5yhkenl5sid"));
 	assert_false(onion_addr_valid(
 	    "25njqamcweflpvkl73j4szahhihoc4xt3ktcgjnpaingr5yhkenl5sid.onio"));
-	assert_false(onion_addr_valid(
-	    "25njqamcweflpvkl73j4szahhihoc4xt3ktcgjnpaingr5yhkenl5sid.onion."));
+	assert_false(onion_addr_valid(RFC_ADDR "."));
 	assert_false(onion_addr_valid(
 	    "25NJQAMCWEFLPVKL73J4SZAHHIHOC4XT3KTCGJNPAINGR5YHKENL5SID.onion"));
 	/* A v2 address. */

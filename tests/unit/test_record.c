@@ -22,7 +22,8 @@
 
 #include "proto/record.h"
 
-#define ONION "abcdefghijklmnopqrstuvwxyz234567abcdefghijklmnopqrstuvwd.onion"
+/* tor's own test vector (test_hs_common.c): a valid v3 address. */
+#define ONION "25njqamcweflpvkl73j4szahhihoc4xt3ktcgjnpaingr5yhkenl5sid.onion"
 
 static uint8_t pk[crypto_sign_PUBLICKEYBYTES];
 static uint8_t sk[crypto_sign_SECRETKEYBYTES];
@@ -321,6 +322,8 @@ test_bad_values(void **state)
 		    "qrstuvwa.onion", "version 3"},
 		{"onion = ", "abcdefghijklmnopqrstuvwxyz234567abcdefghijklmnop"
 		    "qrstuvwd.onion.", "onion."},
+		{"onion = ", "25njqamcweflpvkl73j4szahhihoc4xt3ktcgjnpaingr5yh"
+		    "kenl5tid.onion", "checksum"},
 		{"tcp = ", "198.51.100.7", "tcp = 198.51.100.7: not"
 		    " HOST:PORT"},
 		{"tcp = ", "10.1.2:80", "10.1.2:80"},

@@ -1,0 +1,978 @@
+/*
+ * keyd <-> tor ControlPort: the I/O half of proto/torctl.c.
+ *
+ * One non-blocking stream socket, one reply parser, and a small FIFO of
+ * the commands sent and not yet answered: tor answers commands in order
+ * and marks events (650) apart, so the FIFO head says what each reply is
+ * for. The conversation is
+ *
+ *   PROTOCOLINFO 1
+ *   [AUTHCHALLENGE SAFECOOKIE <nonce>]        SAFECOOKIE only
+ *   AUTHENTICATE ...                          SAFECOOKIE > COOKIE >
+ *                                             HASHEDPASSWORD > NULL
+ *   SETEVENTS STATUS_CLIENT HS_DESC           else poll GETINFO every 2 s
+ *   GETINFO status/bootstrap-phase
+ *   ADD_ONION ED25519-V3:<key> Port=V,TARGET  not detached: see the .h
+ *
+ * Anything unexpected (tor closes, refuses, sends what we cannot parse,
+ * or does not answer within 20 s) closes the connection and schedules a
+ * new attempt after a backoff of 1 s doubling to 30 s; a publish resets
+ * it. Every attempt starts from scratch, re-reading the cookie file, so
+ * a tor that restarted with a new cookie is picked up by itself.
+ *
+ * Secrets here: the service key (in t->key_blob and briefly in wbuf), the
+ * cookie and the password. The write buffer is wiped as soon as it has
+ * been sent, and nothing but tor's replies and our own words is logged.
+ */
+#include "keyd/torctl_io.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "proto/log.h"
+#include "proto/torctl.h"
+
+#define TIO_BACKOFF_MIN 1.0
+#define TIO_BACKOFF_MAX 30.0
+#define TIO_POLL_S      2.0
+#define TIO_ANSWER_S    20.0 /* connect, or any reply */
+#define TIO_STOP_MS     1000
+#define TIO_PENDING_MAX 8
+#define TIO_WBUF_MAX    4096
+#define TIO_READ_MAX    4096
+
+enum tio_cmd {
+	C_PROTOCOLINFO,
+	C_AUTHCHALLENGE,
+	C_AUTHENTICATE,
+	C_SETEVENTS,
+	C_GETINFO,
+	C_ADD_ONION,
+	C_DEL_ONION,
+};
+
+static const char *const tio_cmd_name[] = {
+	[C_PROTOCOLINFO] = "PROTOCOLINFO",
+	[C_AUTHCHALLENGE] = "AUTHCHALLENGE",
+	[C_AUTHENTICATE] = "AUTHENTICATE",
+	[C_SETEVENTS] = "SETEVENTS",
+	[C_GETINFO] = "GETINFO",
+	[C_ADD_ONION] = "ADD_ONION",
+	[C_DEL_ONION] = "DEL_ONION",
+};
+
+enum tio_state {
+	S_IDLE,       /* not connected; retry timer running or stopped */
+	S_CONNECTING, /* non-blocking connect in progress */
+	S_OPEN,
+};
+
+struct torctl_io {
+	struct ev_loop *loop;
+	char *control;
+	char *password;
+	char *key_blob;
+	char *target;
+	uint16_t virt_port;
+	void (*on_change)(void *arg);
+	void *arg;
+	struct sockaddr_storage sa;
+	socklen_t salen;
+
+	enum tio_state state;
+	int fd;
+	unsigned gen; /* bumped on every close: stale work checks it */
+	ev_io rio;
+	ev_io wio;
+	ev_timer retry;
+	ev_timer answer;
+	ev_timer poll;
+	double backoff;
+	int polling; /* SETEVENTS refused: poll GETINFO */
+
+	struct torctl_parser *parser;
+	char wbuf[TIO_WBUF_MAX];
+	size_t wlen;
+	size_t woff;
+	enum tio_cmd pending[TIO_PENDING_MAX];
+	size_t phead;
+	size_t pn;
+
+	struct torctl_safecookie sc;
+	uint8_t cookie[TORCTL_COOKIE_BYTES];
+	struct torctl_io_status st;
+};
+
+static void tio_connect(struct torctl_io *t);
+
+static void
+tio_changed(struct torctl_io *t)
+{
+	if (t->on_change != NULL)
+		t->on_change(t->arg);
+}
+
+static void
+str_cut(char *dst, size_t cap, const char *src)
+{
+	size_t n = strnlen(src, cap - 1);
+
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+}
+
+/* Close the connection and forget everything learnt on it. */
+static void
+tio_close(struct torctl_io *t)
+{
+	ev_io_stop(t->loop, &t->rio);
+	ev_io_stop(t->loop, &t->wio);
+	ev_timer_stop(t->loop, &t->answer);
+	ev_timer_stop(t->loop, &t->poll);
+	if (t->fd != -1)
+		close(t->fd);
+	t->fd = -1;
+	t->gen++;
+	t->state = S_IDLE;
+	t->polling = 0;
+	sodium_memzero(t->wbuf, sizeof(t->wbuf));
+	t->wlen = t->woff = 0;
+	t->phead = t->pn = 0;
+	sodium_memzero(&t->sc, sizeof(t->sc));
+	sodium_memzero(t->cookie, sizeof(t->cookie));
+	t->st.connected = 0;
+	t->st.authenticated = 0;
+	t->st.published = 0;
+	t->st.service_id[0] = '\0';
+	t->st.auth_method[0] = '\0';
+	t->st.progress = -1;
+	t->st.tag[0] = '\0';
+	t->st.summary[0] = '\0';
+}
+
+/* Something went wrong with this connection: say so (once per distinct
+ * message, so a tor that stays away does not fill the log), close, and
+ * try again later. */
+static void
+tio_fail(struct torctl_io *t, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+tio_fail(struct torctl_io *t, const char *fmt, ...)
+{
+	char msg[sizeof(t->st.last_error)];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (strcmp(msg, t->st.last_error) != 0)
+		log_warnx("tor: %s; retrying in %.0f s", msg, t->backoff);
+	else
+		log_debug("tor: %s; retrying in %.0f s", msg, t->backoff);
+	memcpy(t->st.last_error, msg, sizeof(msg));
+	tio_close(t);
+	ev_timer_set(&t->retry, t->backoff, 0.);
+	ev_timer_start(t->loop, &t->retry);
+	t->backoff *= 2;
+	if (t->backoff > TIO_BACKOFF_MAX)
+		t->backoff = TIO_BACKOFF_MAX;
+	tio_changed(t);
+}
+
+/* Write what is queued; 0, or -1 when the connection failed. */
+static int
+tio_flush(struct torctl_io *t)
+{
+	ssize_t n;
+
+	while (t->woff < t->wlen) {
+		n = send(t->fd, t->wbuf + t->woff, t->wlen - t->woff,
+		    MSG_NOSIGNAL);
+		if (n > 0) {
+			t->woff += (size_t)n;
+			continue;
+		}
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			ev_io_start(t->loop, &t->wio);
+			return 0;
+		}
+		tio_fail(t, "writing to tor's control port %s: %s",
+		    t->control, strerror(errno));
+		return -1;
+	}
+	sodium_memzero(t->wbuf, t->wlen);
+	t->wlen = t->woff = 0;
+	ev_io_stop(t->loop, &t->wio);
+	return 0;
+}
+
+/* Queue one command (CRLF-terminated) and expect its reply. The caller
+ * wipes its own copy of line when it is secret. 0 or -1 (failed). */
+static int
+tio_send(struct torctl_io *t, enum tio_cmd cmd, const char *line)
+{
+	size_t n = strlen(line);
+
+	if (t->pn == TIO_PENDING_MAX || n > sizeof(t->wbuf) - t->wlen) {
+		tio_fail(t, "too many commands waiting for tor");
+		return -1;
+	}
+	memcpy(t->wbuf + t->wlen, line, n);
+	t->wlen += n;
+	t->pending[(t->phead + t->pn) % TIO_PENDING_MAX] = cmd;
+	t->pn++;
+	if (!ev_is_active(&t->answer))
+		ev_timer_again(t->loop, &t->answer);
+	return tio_flush(t);
+}
+
+static int
+tio_pending(const struct torctl_io *t, enum tio_cmd cmd)
+{
+	size_t i;
+
+	for (i = 0; i < t->pn; i++)
+		if (t->pending[(t->phead + i) % TIO_PENDING_MAX] == cmd)
+			return 1;
+	return 0;
+}
+
+/* The cookie: a regular file of exactly 32 bytes. */
+static int
+tio_read_cookie(const char *path, uint8_t cookie[TORCTL_COOKIE_BYTES],
+    char *err, size_t errlen)
+{
+	struct stat sb;
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd == -1) {
+		snprintf(err, errlen, "cannot read tor's cookie file %s: %s "
+		    "(keyd's user needs read access to it: tor's "
+		    "CookieAuthFileGroupReadable and a shared group)", path,
+		    strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &sb) == -1 || !S_ISREG(sb.st_mode) ||
+	    sb.st_size != TORCTL_COOKIE_BYTES) {
+		snprintf(err, errlen, "tor's cookie file %s is not a file of "
+		    "%d bytes", path, TORCTL_COOKIE_BYTES);
+		close(fd);
+		return -1;
+	}
+	do {
+		n = read(fd, cookie, TORCTL_COOKIE_BYTES);
+	} while (n == -1 && errno == EINTR);
+	close(fd);
+	if (n != TORCTL_COOKIE_BYTES) {
+		sodium_memzero(cookie, TORCTL_COOKIE_BYTES);
+		snprintf(err, errlen, "cannot read %d bytes from tor's cookie "
+		    "file %s", TORCTL_COOKIE_BYTES, path);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+tio_on_protocolinfo(struct torctl_io *t, const struct torctl_reply *r)
+{
+	struct torctl_protocolinfo pi;
+	char err[TORCTL_ERRLEN + PATH_MAX], cmd[TORCTL_CMD_MAX];
+	int rc;
+
+	if (torctl_parse_protocolinfo(r, &pi, err, sizeof(err)) != 0) {
+		tio_fail(t, "%s", err);
+		return;
+	}
+	str_cut(t->st.tor_version, sizeof(t->st.tor_version), pi.version);
+	err[0] = '\0';
+	if ((pi.methods & (TORCTL_AUTH_SAFECOOKIE | TORCTL_AUTH_COOKIE)) &&
+	    tio_read_cookie(pi.cookie_file, t->cookie, err,
+	    sizeof(err)) == 0) {
+		if (pi.methods & TORCTL_AUTH_SAFECOOKIE) {
+			str_cut(t->st.auth_method, sizeof(t->st.auth_method),
+			    "SAFECOOKIE");
+			if (torctl_safecookie_begin(&t->sc, cmd,
+			    sizeof(cmd)) != 0) {
+				tio_fail(t, "AUTHCHALLENGE does not fit");
+				return;
+			}
+			(void)tio_send(t, C_AUTHCHALLENGE, cmd);
+			return;
+		}
+		str_cut(t->st.auth_method, sizeof(t->st.auth_method),
+		    "COOKIE");
+		rc = torctl_fmt_auth_cookie(cmd, sizeof(cmd), t->cookie);
+		sodium_memzero(t->cookie, sizeof(t->cookie));
+	} else if ((pi.methods & TORCTL_AUTH_HASHEDPASSWORD) &&
+	    t->password != NULL) {
+		str_cut(t->st.auth_method, sizeof(t->st.auth_method),
+		    "HASHEDPASSWORD");
+		rc = torctl_fmt_auth_password(cmd, sizeof(cmd), t->password);
+	} else if (pi.methods & TORCTL_AUTH_NULL) {
+		str_cut(t->st.auth_method, sizeof(t->st.auth_method), "NULL");
+		rc = snprintf(cmd, sizeof(cmd), "%s",
+		    TORCTL_CMD_AUTH_NULL) < 0;
+	} else if (err[0] != '\0') {
+		tio_fail(t, "%s", err);
+		return;
+	} else if (pi.methods & TORCTL_AUTH_HASHEDPASSWORD) {
+		tio_fail(t, "tor's control port %s wants a password "
+		    "(HASHEDPASSWORD) and none is configured", t->control);
+		return;
+	} else {
+		tio_fail(t, "tor's control port %s offers no authentication "
+		    "method onionmesh can use", t->control);
+		return;
+	}
+	if (rc != 0) {
+		sodium_memzero(cmd, sizeof(cmd));
+		tio_fail(t, "AUTHENTICATE does not fit");
+		return;
+	}
+	(void)tio_send(t, C_AUTHENTICATE, cmd);
+	sodium_memzero(cmd, sizeof(cmd));
+}
+
+static void
+tio_on_authchallenge(struct torctl_io *t, const struct torctl_reply *r)
+{
+	char err[TORCTL_ERRLEN], cmd[TORCTL_CMD_MAX];
+	int rc;
+
+	if (torctl_parse_authchallenge(r, &t->sc, err, sizeof(err)) != 0) {
+		tio_fail(t, "%s", err);
+		return;
+	}
+	rc = torctl_safecookie_answer(cmd, sizeof(cmd), &t->sc, t->cookie,
+	    err, sizeof(err));
+	sodium_memzero(t->cookie, sizeof(t->cookie));
+	sodium_memzero(&t->sc, sizeof(t->sc));
+	if (rc != 0) {
+		tio_fail(t, "%s (control port %s)", err, t->control);
+		return;
+	}
+	(void)tio_send(t, C_AUTHENTICATE, cmd);
+	sodium_memzero(cmd, sizeof(cmd));
+}
+
+static void
+tio_on_authenticate(struct torctl_io *t, const struct torctl_reply *r)
+{
+	char d[160], cmd[TORCTL_CMD_MAX], err[TORCTL_ERRLEN];
+	unsigned gen = t->gen;
+	int rc;
+
+	if (r->code != 250) {
+		torctl_reply_describe(r, d, sizeof(d));
+		tio_fail(t, "tor at %s refused %s authentication: %s",
+		    t->control, t->st.auth_method, d);
+		return;
+	}
+	t->st.authenticated = 1;
+	t->st.connects++;
+	log_info("tor: authenticated to tor %s at %s (%s)",
+	    t->st.tor_version[0] ? t->st.tor_version : "(version unknown)",
+	    t->control, t->st.auth_method);
+	if (tio_send(t, C_SETEVENTS, TORCTL_CMD_SETEVENTS) != 0 ||
+	    tio_send(t, C_GETINFO, TORCTL_CMD_GETINFO_BOOTSTRAP) != 0)
+		return;
+	rc = torctl_fmt_add_onion(cmd, sizeof(cmd), t->key_blob,
+	    t->virt_port, t->target, err, sizeof(err));
+	if (rc != 0) {
+		/* Checked at start: only a bug gets here. */
+		tio_fail(t, "%s", err);
+		return;
+	}
+	rc = tio_send(t, C_ADD_ONION, cmd);
+	sodium_memzero(cmd, sizeof(cmd));
+	if (rc == 0 && t->gen == gen)
+		tio_changed(t);
+}
+
+static void
+tio_set_bootstrap(struct torctl_io *t, const struct torctl_bootstrap *b)
+{
+	if (b->warn)
+		log_warnx_rl(t, "tor: trouble bootstrapping at %d%% (%s): %s",
+		    b->progress, b->tag, b->warning[0] ? b->warning :
+		    b->summary);
+	if (t->st.progress == b->progress &&
+	    strcmp(t->st.tag, b->tag) == 0 &&
+	    strcmp(t->st.summary, b->summary) == 0)
+		return;
+	if (b->progress == 100 && t->st.progress != 100)
+		log_info("tor: bootstrapped 100%%");
+	t->st.progress = b->progress;
+	str_cut(t->st.tag, sizeof(t->st.tag), b->tag);
+	str_cut(t->st.summary, sizeof(t->st.summary), b->summary);
+	tio_changed(t);
+}
+
+static void
+tio_on_setevents(struct torctl_io *t, const struct torctl_reply *r)
+{
+	char d[160];
+
+	if (r->code == 250)
+		return;
+	torctl_reply_describe(r, d, sizeof(d));
+	log_warnx("tor: refused SETEVENTS (%s): asking for the bootstrap "
+	    "status every %.0f s instead", d, TIO_POLL_S);
+	t->polling = 1;
+	ev_timer_again(t->loop, &t->poll);
+}
+
+static void
+tio_on_getinfo(struct torctl_io *t, const struct torctl_reply *r)
+{
+	struct torctl_bootstrap b;
+	char err[TORCTL_ERRLEN];
+
+	if (torctl_parse_getinfo_bootstrap(r, &b, err, sizeof(err)) != 0) {
+		log_warnx_rl(t, "tor: %s", err);
+		return;
+	}
+	tio_set_bootstrap(t, &b);
+}
+
+static void
+tio_on_add_onion(struct torctl_io *t, const struct torctl_reply *r)
+{
+	char addr[ONION_ADDR_LEN + 1], err[TORCTL_ERRLEN];
+
+	if (torctl_parse_add_onion(r, addr, err, sizeof(err)) != 0) {
+		tio_fail(t, "%s", err);
+		return;
+	}
+	if (strcmp(addr, t->st.address) != 0) {
+		tio_fail(t, "tor published %s for our key, which gives %s",
+		    addr, t->st.address);
+		return;
+	}
+	memcpy(t->st.service_id, addr, sizeof(addr));
+	t->st.published = 1;
+	t->st.last_error[0] = '\0';
+	t->backoff = TIO_BACKOFF_MIN;
+	log_info("tor: onion service %s published (port %u to %s)", addr,
+	    (unsigned)t->virt_port, t->target);
+	tio_changed(t);
+}
+
+static void
+tio_on_event(struct torctl_io *t, const struct torctl_reply *r)
+{
+	struct torctl_bootstrap b;
+	char action[32], addr[ONION_ADDR_LEN + 1];
+	const char *text = r->line[0].text;
+
+	if (strncmp(text, "STATUS_CLIENT ", 14) == 0) {
+		if (torctl_parse_bootstrap(text, &b) == 0)
+			tio_set_bootstrap(t, &b);
+		return;
+	}
+	if (torctl_parse_hs_desc(text, action, sizeof(action), addr) != 0 ||
+	    strcmp(addr, t->st.address) != 0)
+		return;
+	if (strcmp(action, "UPLOADED") == 0) {
+		if (t->st.desc_uploads++ == 0)
+			log_info("tor: descriptor of %s uploaded", addr);
+		tio_changed(t);
+	} else if (strcmp(action, "FAILED") == 0)
+		log_debug("tor: a descriptor upload of %s failed", addr);
+}
+
+static void
+tio_on_reply(struct torctl_io *t, const struct torctl_reply *r)
+{
+	enum tio_cmd cmd;
+
+	if (r->async) {
+		tio_on_event(t, r);
+		return;
+	}
+	if (t->pn == 0) {
+		tio_fail(t, "tor sent a reply (%d) to no command of ours",
+		    r->code);
+		return;
+	}
+	cmd = t->pending[t->phead];
+	t->phead = (t->phead + 1) % TIO_PENDING_MAX;
+	t->pn--;
+	if (t->pn == 0)
+		ev_timer_stop(t->loop, &t->answer);
+	else
+		ev_timer_again(t->loop, &t->answer);
+	switch (cmd) {
+	case C_PROTOCOLINFO:
+		tio_on_protocolinfo(t, r);
+		break;
+	case C_AUTHCHALLENGE:
+		tio_on_authchallenge(t, r);
+		break;
+	case C_AUTHENTICATE:
+		tio_on_authenticate(t, r);
+		break;
+	case C_SETEVENTS:
+		tio_on_setevents(t, r);
+		break;
+	case C_GETINFO:
+		tio_on_getinfo(t, r);
+		break;
+	case C_ADD_ONION:
+		tio_on_add_onion(t, r);
+		break;
+	case C_DEL_ONION:
+		break;
+	}
+}
+
+static void
+tio_read_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct torctl_io *t = w->data;
+	char buf[TIO_READ_MAX];
+	size_t off = 0, used;
+	unsigned gen = t->gen;
+	ssize_t n;
+	int rc;
+
+	n = read(t->fd, buf, sizeof(buf));
+	if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK ||
+	    errno == EINTR))
+		return;
+	if (n == 0) {
+		tio_fail(t, "tor closed the control connection %s",
+		    t->control);
+		return;
+	}
+	if (n < 0) {
+		tio_fail(t, "reading from tor's control port %s: %s",
+		    t->control, strerror(errno));
+		return;
+	}
+	while (off < (size_t)n) {
+		rc = torctl_parser_feed(t->parser, buf + off, (size_t)n - off,
+		    &used);
+		off += used;
+		if (rc < 0) {
+			tio_fail(t, "tor's control port %s: %s", t->control,
+			    t->parser->err);
+			break;
+		}
+		if (rc == 0)
+			break;
+		tio_on_reply(t, &t->parser->reply);
+		if (t->gen != gen)
+			break; /* closed by the handler */
+	}
+	sodium_memzero(buf, sizeof(buf));
+}
+
+static void
+tio_opened(struct torctl_io *t)
+{
+	t->state = S_OPEN;
+	t->st.connected = 1;
+	ev_io_stop(t->loop, &t->wio);
+	ev_timer_stop(t->loop, &t->answer);
+	ev_io_set(&t->rio, t->fd, EV_READ);
+	ev_io_set(&t->wio, t->fd, EV_WRITE);
+	ev_io_start(t->loop, &t->rio);
+	log_debug("tor: connected to %s", t->control);
+	if (tio_send(t, C_PROTOCOLINFO, TORCTL_CMD_PROTOCOLINFO) == 0)
+		tio_changed(t);
+}
+
+static void
+tio_write_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+	struct torctl_io *t = w->data;
+	socklen_t len = sizeof(int);
+	int err = 0;
+
+	if (t->state == S_CONNECTING) {
+		if (getsockopt(t->fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
+			err = errno;
+		if (err != 0) {
+			tio_fail(t, "cannot connect to tor's control port "
+			    "%s: %s", t->control, strerror(err));
+			return;
+		}
+		tio_opened(t);
+		return;
+	}
+	(void)tio_flush(t);
+}
+
+static void
+tio_connect(struct torctl_io *t)
+{
+	int fd;
+
+	fd = socket(t->sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK |
+	    SOCK_CLOEXEC, 0);
+	if (fd == -1) {
+		tio_fail(t, "cannot make a socket for tor's control port: %s",
+		    strerror(errno));
+		return;
+	}
+	t->fd = fd;
+	torctl_parser_init(t->parser);
+	if (connect(fd, (struct sockaddr *)&t->sa, t->salen) == 0) {
+		tio_opened(t);
+		return;
+	}
+	if (errno == EINPROGRESS) {
+		t->state = S_CONNECTING;
+		ev_io_set(&t->wio, fd, EV_WRITE);
+		ev_io_start(t->loop, &t->wio);
+		ev_timer_again(t->loop, &t->answer);
+		return;
+	}
+	tio_fail(t, "cannot connect to tor's control port %s: %s",
+	    t->control, strerror(errno));
+}
+
+static void
+tio_retry_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct torctl_io *t = w->data;
+
+	if (t->state == S_IDLE)
+		tio_connect(t);
+}
+
+static void
+tio_answer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct torctl_io *t = w->data;
+
+	if (t->state == S_CONNECTING)
+		tio_fail(t, "connecting to tor's control port %s timed out",
+		    t->control);
+	else if (t->pn > 0)
+		tio_fail(t, "tor at %s did not answer %s within %.0f s",
+		    t->control, tio_cmd_name[t->pending[t->phead]],
+		    TIO_ANSWER_S);
+}
+
+static void
+tio_poll_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct torctl_io *t = w->data;
+
+	if (t->state == S_OPEN && t->st.authenticated &&
+	    !tio_pending(t, C_GETINFO))
+		(void)tio_send(t, C_GETINFO, TORCTL_CMD_GETINFO_BOOTSTRAP);
+}
+
+static int
+tio_port(const char *s, uint16_t *port)
+{
+	char *end;
+	unsigned long v;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v < 1 || v > 65535)
+		return -1;
+	*port = (uint16_t)v;
+	return 0;
+}
+
+/* "unix:/path", "/path", "IPV4:PORT", "[IPV6]:PORT", "localhost:PORT". */
+static int
+tio_parse_control(struct torctl_io *t, const char *s)
+{
+	struct sockaddr_un *su = (struct sockaddr_un *)&t->sa;
+	struct sockaddr_in *s4 = (struct sockaddr_in *)&t->sa;
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&t->sa;
+	char host[INET6_ADDRSTRLEN + 1];
+	const char *path = NULL, *colon;
+	uint16_t port;
+	size_t n;
+
+	memset(&t->sa, 0, sizeof(t->sa));
+	if (strncmp(s, "unix:", 5) == 0)
+		path = s + 5;
+	else if (s[0] == '/')
+		path = s;
+	if (path != NULL) {
+		n = strlen(path);
+		if (path[0] != '/' || n >= sizeof(su->sun_path))
+			goto bad;
+		su->sun_family = AF_UNIX;
+		memcpy(su->sun_path, path, n + 1);
+		t->salen = (socklen_t)sizeof(*su);
+		return 0;
+	}
+	if (s[0] == '[') {
+		colon = strchr(s, ']');
+		if (colon == NULL || colon[1] != ':' ||
+		    (size_t)(colon - s - 1) >= sizeof(host))
+			goto bad;
+		memcpy(host, s + 1, (size_t)(colon - s - 1));
+		host[colon - s - 1] = '\0';
+		if (inet_pton(AF_INET6, host, &s6->sin6_addr) != 1 ||
+		    tio_port(colon + 2, &port) != 0)
+			goto bad;
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons(port);
+		t->salen = (socklen_t)sizeof(*s6);
+		return 0;
+	}
+	colon = strrchr(s, ':');
+	if (colon == NULL || (size_t)(colon - s) >= sizeof(host))
+		goto bad;
+	memcpy(host, s, (size_t)(colon - s));
+	host[colon - s] = '\0';
+	if (strcmp(host, "localhost") == 0)
+		snprintf(host, sizeof(host), "127.0.0.1");
+	if (inet_pton(AF_INET, host, &s4->sin_addr) != 1 ||
+	    tio_port(colon + 1, &port) != 0)
+		goto bad;
+	s4->sin_family = AF_INET;
+	s4->sin_port = htons(port);
+	t->salen = (socklen_t)sizeof(*s4);
+	return 0;
+bad:
+	log_warnx("tor control port \"%s\" is not usable (want unix:/PATH, "
+	    "IPV4:PORT, [IPV6]:PORT or localhost:PORT)", s);
+	return -1;
+}
+
+static void
+tio_free(struct torctl_io *t)
+{
+	if (t->key_blob != NULL) {
+		sodium_memzero(t->key_blob, strlen(t->key_blob));
+		free(t->key_blob);
+	}
+	if (t->password != NULL) {
+		sodium_memzero(t->password, strlen(t->password));
+		free(t->password);
+	}
+	free(t->control);
+	free(t->target);
+	free(t->parser);
+	sodium_memzero(t, sizeof(*t));
+	free(t);
+}
+
+struct torctl_io *
+torctl_io_start(const struct torctl_io_cfg *cfg)
+{
+	struct torctl_io *t;
+	struct onion_key k;
+	char why[TORCTL_ERRLEN];
+
+	if (cfg->loop == NULL || cfg->control == NULL ||
+	    cfg->key_blob == NULL || cfg->target == NULL) {
+		log_warnx("tor: control port, onion key and target are all "
+		    "needed to publish the onion service");
+		errno = EINVAL;
+		return NULL;
+	}
+	if ((t = calloc(1, sizeof(*t))) == NULL)
+		return NULL;
+	t->fd = -1;
+	t->loop = cfg->loop;
+	t->virt_port = cfg->virt_port;
+	t->on_change = cfg->on_change;
+	t->arg = cfg->arg;
+	t->backoff = TIO_BACKOFF_MIN;
+	t->st.progress = -1;
+	t->control = strdup(cfg->control);
+	t->key_blob = strdup(cfg->key_blob);
+	t->target = strdup(cfg->target);
+	if (cfg->password != NULL && cfg->password[0] != '\0')
+		t->password = strdup(cfg->password);
+	t->parser = malloc(sizeof(*t->parser));
+	if (t->control == NULL || t->key_blob == NULL || t->target == NULL ||
+	    t->parser == NULL || (cfg->password != NULL &&
+	    cfg->password[0] != '\0' && t->password == NULL)) {
+		log_warnx("tor: out of memory");
+		goto fail;
+	}
+	if (onion_key_from_blob(&k, t->key_blob, why, sizeof(why)) != 0) {
+		log_warnx("tor: %s", why);
+		goto fail;
+	}
+	onion_addr_from_pk(t->st.address, k.pk);
+	onion_key_wipe(&k);
+	if (t->virt_port == 0) {
+		log_warnx("tor: onion service port 0 is not usable (want "
+		    "1..65535)");
+		goto fail;
+	}
+	if (torctl_target_check(t->target, why, sizeof(why)) != 0) {
+		log_warnx("tor: %s", why);
+		goto fail;
+	}
+	if (tio_parse_control(t, t->control) != 0)
+		goto fail;
+	torctl_parser_init(t->parser);
+	ev_io_init(&t->rio, tio_read_cb, 0, EV_READ);
+	ev_io_init(&t->wio, tio_write_cb, 0, EV_WRITE);
+	ev_timer_init(&t->retry, tio_retry_cb, 0., 0.);
+	ev_timer_init(&t->answer, tio_answer_cb, 0., TIO_ANSWER_S);
+	ev_timer_init(&t->poll, tio_poll_cb, 0., TIO_POLL_S);
+	t->rio.data = t->wio.data = t;
+	t->retry.data = t->answer.data = t->poll.data = t;
+	/* First attempt from the loop, so on_change never runs before the
+	 * caller has our pointer. */
+	ev_timer_set(&t->retry, 0., 0.);
+	ev_timer_start(t->loop, &t->retry);
+	return t;
+fail:
+	tio_free(t);
+	errno = EINVAL;
+	return NULL;
+}
+
+static long
+ms_since(const struct timespec *a)
+{
+	struct timespec b;
+
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	return (b.tv_sec - a->tv_sec) * 1000 +
+	    (b.tv_nsec - a->tv_nsec) / 1000000;
+}
+
+/* On the way out the loop no longer runs: write DEL_ONION and wait for
+ * its answer in place, at most TIO_STOP_MS. Everything else tor says
+ * meanwhile is dropped. */
+static void
+tio_del_onion_now(struct torctl_io *t)
+{
+	struct pollfd pfd;
+	struct timespec t0;
+	char cmd[128], buf[TIO_READ_MAX];
+	size_t off, used;
+	ssize_t n;
+	long left;
+	int rc;
+
+	if (torctl_fmt_del_onion(cmd, sizeof(cmd), t->st.service_id) != 0)
+		return;
+	n = (ssize_t)strlen(cmd);
+	if (t->pn == TIO_PENDING_MAX || (size_t)n > sizeof(t->wbuf) - t->wlen)
+		return;
+	memcpy(t->wbuf + t->wlen, cmd, (size_t)n);
+	t->wlen += (size_t)n;
+	t->pending[(t->phead + t->pn++) % TIO_PENDING_MAX] = C_DEL_ONION;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while ((left = TIO_STOP_MS - ms_since(&t0)) > 0) {
+		pfd.fd = t->fd;
+		pfd.events = t->woff < t->wlen ? POLLOUT : POLLIN;
+		if (poll(&pfd, 1, (int)left) <= 0)
+			continue;
+		if (t->woff < t->wlen) {
+			n = send(t->fd, t->wbuf + t->woff, t->wlen - t->woff,
+			    MSG_NOSIGNAL);
+			if (n <= 0 && errno != EAGAIN && errno != EINTR)
+				return;
+			if (n > 0)
+				t->woff += (size_t)n;
+			continue;
+		}
+		n = read(t->fd, buf, sizeof(buf));
+		if (n <= 0 && !(n == -1 && (errno == EAGAIN ||
+		    errno == EINTR)))
+			return;
+		for (off = 0; n > 0 && off < (size_t)n; off += used) {
+			rc = torctl_parser_feed(t->parser, buf + off,
+			    (size_t)n - off, &used);
+			if (rc < 0)
+				return;
+			if (rc == 0)
+				break;
+			if (t->parser->reply.async || t->pn == 0)
+				continue;
+			if (t->pending[t->phead] == C_DEL_ONION) {
+				if (t->parser->reply.code == 250)
+					log_info("tor: onion service %s "
+					    "withdrawn", t->st.service_id);
+				return;
+			}
+			t->phead = (t->phead + 1) % TIO_PENDING_MAX;
+			t->pn--;
+		}
+	}
+	log_debug("tor: no answer to DEL_ONION; closing anyway");
+}
+
+void
+torctl_io_stop(struct torctl_io *t)
+{
+	if (t == NULL)
+		return;
+	if (t->state == S_OPEN && t->st.published)
+		tio_del_onion_now(t);
+	tio_close(t);
+	ev_timer_stop(t->loop, &t->retry);
+	tio_free(t);
+}
+
+void
+torctl_io_get_status(const struct torctl_io *t, struct torctl_io_status *st)
+{
+	*st = t->st;
+}
+
+static json_t *
+str_or_null(const char *s)
+{
+	return s[0] != '\0' ? json_string(s) : json_null();
+}
+
+json_t *
+torctl_io_status_json(const struct torctl_io *t)
+{
+	const struct torctl_io_status *s = &t->st;
+	json_t *o, *b;
+
+	b = json_object();
+	json_object_set_new(b, "progress",
+	    s->progress >= 0 ? json_integer(s->progress) : json_null());
+	json_object_set_new(b, "tag", str_or_null(s->tag));
+	json_object_set_new(b, "summary", str_or_null(s->summary));
+	o = json_object();
+	json_object_set_new(o, "control", json_string(t->control));
+	json_object_set_new(o, "connected", json_boolean(s->connected));
+	json_object_set_new(o, "authenticated",
+	    json_boolean(s->authenticated));
+	json_object_set_new(o, "auth", str_or_null(s->auth_method));
+	json_object_set_new(o, "tor_version", str_or_null(s->tor_version));
+	json_object_set_new(o, "bootstrap", b);
+	json_object_set_new(o, "published", json_boolean(s->published));
+	json_object_set_new(o, "address", json_string(s->address));
+	json_object_set_new(o, "service_id", str_or_null(s->service_id));
+	json_object_set_new(o, "desc_uploads",
+	    json_integer(s->desc_uploads));
+	json_object_set_new(o, "connects", json_integer(s->connects));
+	json_object_set_new(o, "last_error", str_or_null(s->last_error));
+	return o;
+}

@@ -1,0 +1,79 @@
+/*
+ * keyd's connection to tor's ControlPort, on the daemon's libev loop:
+ * connect, authenticate, publish the member's onion service with
+ * ADD_ONION and the stored key, follow tor's bootstrap, and when tor goes
+ * away, reconnect and publish again.
+ *
+ * The service is added without Flags=Detach, so it lives exactly as long
+ * as this control connection: if keyd dies, tor withdraws the service by
+ * itself, and nothing stale is left for the next keyd to collide with.
+ * On an orderly stop it is also withdrawn explicitly (DEL_ONION).
+ *
+ * The protocol text is parsed and formatted by proto/torctl.c; this file
+ * holds only sockets, timers, the cookie file and the order of commands.
+ */
+#ifndef OM_KEYD_TORCTL_IO_H
+#define OM_KEYD_TORCTL_IO_H
+
+#include <stdint.h>
+
+#include <ev.h>
+#include <jansson.h>
+
+#include "proto/onion.h"
+
+struct torctl_io;
+
+struct torctl_io_cfg {
+	struct ev_loop *loop;
+	/* "unix:/path" (or just "/path"), "IPV4:PORT", "[IPV6]:PORT" or
+	 * "localhost:PORT". */
+	const char *control;
+	/* For HASHEDPASSWORD; NULL or "" when none is configured. */
+	const char *password;
+	/* "ED25519-V3:<base64>", as onion_key_blob() makes it. Copied;
+	 * the caller may wipe its own copy after start. */
+	const char *key_blob;
+	uint16_t virt_port;  /* port peers dial on the onion address */
+	const char *target;  /* where tor sends them: "unix:/path", IP:PORT */
+	/* Called on the loop whenever the status changes; may be NULL.
+	 * It must not call torctl_io_stop(). */
+	void (*on_change)(void *arg);
+	void *arg;
+};
+
+struct torctl_io_status {
+	int connected;       /* control connection open */
+	int authenticated;
+	int progress;        /* bootstrap 0..100, -1 not known */
+	char tag[64];        /* bootstrap phase, "done" at 100 */
+	char summary[128];
+	int published;       /* tor accepted ADD_ONION for our key */
+	char address[ONION_ADDR_LEN + 1]; /* ours, from the key */
+	char service_id[ONION_ADDR_LEN + 1]; /* tor's, "" until published */
+	char auth_method[16]; /* "SAFECOOKIE", ... or "" */
+	char tor_version[64];
+	unsigned desc_uploads; /* descriptors tor reported uploaded */
+	unsigned connects;     /* successful authentications so far */
+	char last_error[256];  /* "" when none since the last publish */
+};
+
+/* Copies cfg, checks it (the key, the target, the control address) and
+ * starts connecting. NULL, with a log line naming the bad value, when
+ * the configuration is unusable; a tor that is not there yet is not an
+ * error: it is retried (1 s, doubling, at most 30 s apart). */
+struct torctl_io *torctl_io_start(const struct torctl_io_cfg *cfg);
+/* Withdraw the service (DEL_ONION, waiting at most 1 s for tor's
+ * answer), close, stop every watcher, wipe the key and free. NULL is
+ * fine. */
+void torctl_io_stop(struct torctl_io *t);
+
+void torctl_io_get_status(const struct torctl_io *t,
+    struct torctl_io_status *st);
+/* {"control", "connected", "authenticated", "auth", "tor_version",
+ *  "bootstrap": {"progress", "tag", "summary"}, "published", "address",
+ *  "service_id", "desc_uploads", "connects", "last_error"}; null for
+ * what is not known. Never holds anything secret. */
+json_t *torctl_io_status_json(const struct torctl_io *t);
+
+#endif
