@@ -15,7 +15,7 @@
 # the userspace VPN to beat.
 #
 #   bench/run.sh [--only onionmesh,tinc,wg,veth] [--time SECS]
-#                [--pings N] [--markdown FILE]
+#                [--pings N] [--markdown FILE] [--no-build]
 #
 # Needs root (namespaces, TUN). Installs its tools when missing and builds
 # onionmesh first. Everything it starts is ended, and the namespaces and
@@ -30,10 +30,11 @@ ONLY="onionmesh,tinc,wg,veth"
 SECS=5
 PINGS=20
 MARKDOWN=""
+BUILD=1
 
 usage() {
 	echo "usage: bench/run.sh [--only onionmesh,tinc,wg,veth] [--time SECS]" >&2
-	echo "                    [--pings N] [--markdown FILE]" >&2
+	echo "                    [--pings N] [--markdown FILE] [--no-build]" >&2
 	exit 2
 }
 
@@ -43,6 +44,7 @@ while [ $# -gt 0 ]; do
 	--time) [ $# -ge 2 ] || usage; SECS=$2; shift 2 ;;
 	--pings) [ $# -ge 2 ] || usage; PINGS=$2; shift 2 ;;
 	--markdown) [ $# -ge 2 ] || usage; MARKDOWN=$2; shift 2 ;;
+	--no-build) BUILD=0; shift ;;
 	-h|--help) usage ;;
 	*) echo "bench: unknown argument '$1'" >&2; usage ;;
 	esac
@@ -93,9 +95,12 @@ fi
 # OM_BUILD: the build dir to use (make's B=), "build" by default.
 OM_BUILD=${OM_BUILD:-build}
 OM=$PWD/$OM_BUILD/onionmesh
-if want onionmesh; then
+if want onionmesh && [ $BUILD -eq 1 ]; then
 	log "building onionmesh (make B=$OM_BUILD)"
 	make B="$OM_BUILD" -j2 all >/dev/null || die "make failed"
+fi
+if want onionmesh; then
+	[ -x "$OM" ] || die "$OM is missing: build it (make B=$OM_BUILD)"
 fi
 
 # --- the two hosts ---------------------------------------------------------
@@ -224,8 +229,9 @@ start_onionmesh() {
 		d=$T/om-$s
 		ns=$NA; [ $s = b ] && ns=$NB
 		BL_ONIONMESH+=("$ns $d")
-		timeout 60 ip netns exec "$ns" "$OM" -d "$d" up ||
-			die "onionmesh up ($s) failed; logs in $d/run"
+		timeout 60 ip netns exec "$ns" "$OM" -d "$d" up \
+		    >"$T/om-$s-up.log" 2>&1 ||
+			die "onionmesh up ($s) failed: $(cat "$T/om-$s-up.log")"
 	done
 	VPN_PIDS=()
 	for s in a b; do
@@ -267,8 +273,15 @@ measure() {
 			    'BEGIN { printf "%.2f", (t / hz) / (by / 1e9) }')
 		fi
 	done
+	# A process that died (and was restarted) took its CPU time along.
+	for p in "${VPN_PIDS[@]}"; do
+		[ -d "/proc/$p" ] ||
+			log "WARNING: $v process $p died during the run:" \
+			    "its CPU time is missing"
+	done
 	log "$v: ${R[$v.mbps1]} / ${R[$v.mbps4]} Mbit/s, rtt ${R[$v.rtt]} ms," \
-	    "cpu ${R[$v.cpu1]} / ${R[$v.cpu4]} s/GB"
+	    "cpu ${R[$v.cpu1]} / ${R[$v.cpu4]} s/GB" \
+	    "(${#VPN_PIDS[@]} processes)"
 }
 
 declare -A LABEL=([onionmesh]=onionmesh [tinc]="tinc 1.0 (TCPOnly)"

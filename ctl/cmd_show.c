@@ -216,6 +216,15 @@ cmd_status(struct ctl *c, int argc, char **argv)
 		json_object_set_new(d, "status", rep);
 	}
 
+	/* Onion mode: keyd's view of tor (bootstrap, our service), or
+	 * null when keyd does not say. Absent in TCP mode. */
+	if (s.conf.tor_control[0] != '\0' && s.conf.tor_socks[0] != '\0') {
+		l = json_object_get(json_object_get(json_object_get(s.daemons,
+		    "keyd"), "status"), "tor");
+		json_object_set_new(s.model, "tor", json_is_object(l) ?
+		    json_incref(l) : json_null());
+	}
+
 	/* Members: keyd's view when it runs (what it accepted), else the
 	 * records on disk. */
 	list = NULL;

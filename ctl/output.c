@@ -189,6 +189,45 @@ kv(FILE *f, const char *k, const char *v)
 	fprintf(f, "%-11s %s\n", k, v && v[0] ? v : "-");
 }
 
+/* The tor line: "bootstrap 100% done, service X.onion published", and
+ * the last error when there is one. */
+static void
+tor_str(char *out, size_t cap, json_t *m)
+{
+	json_t *t = json_object_get(m, "tor"), *b, *v;
+	size_t n;
+	int keyd_up;
+
+	keyd_up = json_is_true(json_object_get(json_object_get(
+	    json_object_get(m, "daemons"), "keyd"), "running"));
+	if (!json_is_object(t)) {
+		snprintf(out, cap, "%s", keyd_up ? "not started (see keyd's "
+		    "log)" : "unknown (keyd does not answer)");
+		return;
+	}
+	b = json_object_get(t, "bootstrap");
+	if (!json_is_true(json_object_get(t, "connected")))
+		snprintf(out, cap, "not connected to %s",
+		    ctl_json_str(t, "control", "its control port"));
+	else if (!json_is_true(json_object_get(t, "authenticated")))
+		snprintf(out, cap, "connected to %s, not authenticated",
+		    ctl_json_str(t, "control", "its control port"));
+	else if (json_is_integer(v = json_object_get(b, "progress")))
+		snprintf(out, cap, "bootstrap %lld%% %s",
+		    (long long)json_integer_value(v),
+		    ctl_json_str(b, "tag", "-"));
+	else
+		snprintf(out, cap, "bootstrap unknown");
+	n = strlen(out);
+	snprintf(out + n, cap - n, ", service %s %s", ctl_json_str(t,
+	    "address", "-"), json_is_true(json_object_get(t, "published")) ?
+	    "published" : "not published");
+	n = strlen(out);
+	if (ctl_json_str(t, "last_error", NULL) != NULL)
+		snprintf(out + n, cap - n, ", last error: %s",
+		    ctl_json_str(t, "last_error", ""));
+}
+
 static void
 human_status(FILE *f, json_t *m)
 {
@@ -250,6 +289,10 @@ human_status(FILE *f, json_t *m)
 	else
 		snprintf(buf, sizeof(buf), "unknown (linkd does not answer)");
 	kv(f, "links", buf);
+	if (json_object_get(m, "tor") != NULL) {
+		tor_str(buf, sizeof(buf), m);
+		kv(f, "tor", buf);
+	}
 }
 
 static void

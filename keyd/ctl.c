@@ -1,7 +1,8 @@
 /*
  * keyd's ctl socket: JSON requests from the onionmesh command.
  *
- *   status   {daemon, pid, name, id, netid, records, linkd, routed}
+ *   status   {daemon, pid, name, id, netid, records, linkd, routed,
+ *            tor (onion mode: torctl_io_status_json)}
  *   records  {records: [{name, id, ipv4, ipv6, tcp, onion, subnets,
  *            serial}]}
  *   export   {record: our signed record's text} (or "name": another's)
@@ -104,6 +105,11 @@ ctl_status(struct keyd *k)
 	    json_integer((json_int_t)k->dh_refused));
 	json_object_set_new(o, "signatures",
 	    json_integer((json_int_t)k->signs));
+	/* Onion mode only; null when torctl_io could not start. */
+	if (k->tor != NULL)
+		json_object_set_new(o, "tor", torctl_io_status_json(k->tor));
+	else if (keyd_onion_mode(&k->d.conf))
+		json_object_set_new(o, "tor", json_null());
 	return o;
 }
 

@@ -251,6 +251,10 @@ keyd_reload(struct keyd *k, char *err, size_t errlen)
 	/* Paths and the process set-up stay as they were at start. */
 	nc.paths = k->d.conf.paths;
 
+	/* Onion mode turned on: our record needs the onion key now. */
+	if (keyd_tor_key(&nc, err, errlen) == -1)
+		return -1;
+
 	records_init(&ns);
 	bad = records_load_dir(&ns, nc.paths.hosts_dir, k->netid);
 	if (bad == -1 && errno != ENOENT) {
@@ -288,6 +292,9 @@ keyd_reload(struct keyd *k, char *err, size_t errlen)
 	log_info("reloaded: %zu records%s", k->recs.n,
 	    bad > 0 ? " (some files skipped, see above)" : "");
 	keyd_push_all(k);
+	/* The records are in; a tor that cannot be used is logged and
+	 * does not undo them. */
+	(void)keyd_tor_apply(k);
 	return 0;
 }
 

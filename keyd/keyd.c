@@ -10,9 +10,14 @@
  * Two modes:
  *   onionmesh-keyd [-n NET] [-d DIR] [-f] [-s] [-v]       the daemon
  *   onionmesh-keyd [-n NET] [-d DIR] [-v] --genkey        make sure the
- *       identity exists (and, when the config exists, our signed record),
- *       print the public key in hex and exit. `onionmesh init` runs this,
- *       so the command never holds the key itself.
+ *       identity and the onion service key exist (and, when the config
+ *       exists, our signed record), print the public key in hex and
+ *       exit. `onionmesh init` runs this, so the command never holds the
+ *       key itself. The onion key is made whether or not tor is
+ *       configured, so a member's onion address is fixed from the start.
+ *
+ * In onion mode (tor_control and tor_socks in the config) the daemon
+ * also publishes the member's onion service through tor (tor.c).
  */
 #include <sys/stat.h>
 
@@ -194,7 +199,8 @@ keyd_genkey(int argc, char **argv)
 		log_warnx("%s", err);
 		return 1;
 	}
-	if (keystore_identity_ensure(c.paths.keys_dir, pk) == -1)
+	if (keystore_identity_ensure(c.paths.keys_dir, pk) == -1 ||
+	    keystore_onion_ensure(c.paths.keys_dir, NULL) == -1)
 		return 1; /* keystore logged why */
 	if (ids.privsep && chown_tree(c.paths.keys_dir, ids.uid[D_KEYD],
 	    ids.gid[D_KEYD], err, sizeof(err)) == -1) {
@@ -203,8 +209,10 @@ keyd_genkey(int argc, char **argv)
 	}
 
 	if (have_conf) {
-		if (keys_load(c.paths.keys_dir, err, sizeof(err)) == -1) {
+		if (keys_load(c.paths.keys_dir, err, sizeof(err)) == -1 ||
+		    keyd_tor_key(&c, err, sizeof(err)) == -1) {
 			log_warnx("%s", err);
+			keys_wipe();
 			return 1;
 		}
 		netid_derive(netid, c.paths.net);
@@ -258,6 +266,10 @@ main(int argc, char **argv)
 	if (keys_load(k.d.conf.paths.keys_dir, err, sizeof(err)) == -1)
 		fatalx("%s (onionmesh init, or onionmesh-keyd --genkey, "
 		    "creates the identity)", err);
+	/* Before the drop and before chown_tree, so a key made here is
+	 * given to keyd's user like the rest of the store. */
+	if (keyd_tor_key(&k.d.conf, err, sizeof(err)) == -1)
+		fatalx("%s", err);
 	if (mkdir_p(k.d.conf.paths.hosts_dir, 0755) == -1)
 		fatal("cannot create %s", k.d.conf.paths.hosts_dir);
 	/* After the drop keyd must still write hosts/ and own its keys. */
@@ -285,10 +297,18 @@ main(int argc, char **argv)
 	 * when it listened or connected, and the peers expect keyd's. */
 	daemon_drop(&k.d);
 	keyd_dispatch_start(&k);
-	log_info("ready (member %s)", k.d.conf.name);
+	/* The first connection to tor is made from the loop, so after the
+	 * drop and inside the sandbox. */
+	if (keyd_tor_apply(&k) == -1)
+		fatalx("cannot publish the onion service with tor_control = "
+		    "%s (see above)", k.d.conf.tor_control);
+	log_info("ready (member %s%s%s)", k.d.conf.name,
+	    keys_onion_addr() ? ", " : "",
+	    keys_onion_addr() ? keys_onion_addr() : "");
 	ev_run(k.d.loop, 0);
 
 	log_info("shutting down");
+	keyd_tor_stop(&k);
 	keyd_dispatch_stop(&k);
 	records_free(&k.recs);
 	keys_wipe();

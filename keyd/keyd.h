@@ -18,6 +18,7 @@
 
 #include <sodium.h>
 
+#include "keyd/torctl_io.h"
 #include "proto/conf.h"
 #include "proto/daemon.h"
 #include "proto/ipc.h"
@@ -31,6 +32,15 @@
 
 /* Error messages name up to two paths. */
 #define KEYD_ERRLEN (2 * PATH_MAX + 512)
+
+/* Onion mode (the Tor contract): tor_control and tor_socks both set.
+ * keyd then publishes our onion service and our record carries its
+ * address. */
+static inline int
+keyd_onion_mode(const struct conf *c)
+{
+	return c->tor_control[0] != '\0' && c->tor_socks[0] != '\0';
+}
 
 /* keys.c: the identity, loaded once before privileges are dropped. */
 int keys_load(const char *keys_dir, char *err, size_t errlen)
@@ -46,6 +56,18 @@ int keys_sign(uint8_t sig[64], const uint8_t *m, size_t n)
     __attribute__((warn_unused_result));
 int keys_sign_record(struct record *r, const uint8_t netid[NETID_BYTES])
     __attribute__((warn_unused_result));
+/* The onion service key (keys/onion), loaded in onion mode only. 0, or
+ * -1 with err (a key already loaded stays). */
+int keys_onion_load(const char *keys_dir, char *err, size_t errlen)
+    __attribute__((warn_unused_result));
+/* "<56 base32>.onion", or NULL when the key is not loaded. */
+const char *keys_onion_addr(void);
+/* ADD_ONION's key argument (onion_key_blob); a secret the caller wipes.
+ * cap > ONION_BLOB_LEN. 0, or -1 when not loaded. */
+int keys_onion_blob(char *out, size_t cap)
+    __attribute__((warn_unused_result));
+void keys_onion_wipe(void);
+/* Both keys. */
 void keys_wipe(void);
 
 /* records.c */
@@ -93,7 +115,8 @@ int records_own_build(struct record *out, const struct conf *c,
     __attribute__((warn_unused_result));
 /* Build, sign (keys.c) and, when it differs from what hosts/<name> holds,
  * write our record (0644, owned by uid/gid when chown is set); then put
- * it into s. 1 written, 0 unchanged, -1 with err. */
+ * it into s. In onion mode it carries keys_onion_addr() (an error when
+ * that key is not loaded). 1 written, 0 unchanged, -1 with err. */
 int records_own_refresh(struct keyd_records *s, const struct conf *c,
     const uint8_t netid[NETID_BYTES], int do_chown, uid_t uid, gid_t gid,
     char *err, size_t errlen) __attribute__((warn_unused_result));
@@ -114,6 +137,9 @@ struct keyd {
 	uint64_t dh_refused;
 	uint64_t signs;
 	double started;
+	struct torctl_io *tor;   /* onion mode only */
+	char tor_control[CONF_ADDR_LEN]; /* what tor was started with */
+	struct torctl_io_status tor_last; /* for logging changes */
 };
 
 /* dispatch.c */
@@ -125,6 +151,17 @@ void keyd_push_all(struct keyd *k);
 /* Re-read the config and hosts/, re-sign our record, push everything
  * again. 0 or -1 with err (the previous state is kept). */
 int keyd_reload(struct keyd *k, char *err, size_t errlen);
+
+/* tor.c: the onion service, in onion mode. */
+/* In onion mode make sure the onion key exists (created when missing)
+ * and is loaded; nothing otherwise. 0 or -1 with err. */
+int keyd_tor_key(const struct conf *c, char *err, size_t errlen)
+    __attribute__((warn_unused_result));
+/* Start, restart or stop torctl_io to match k->d.conf (the key must be
+ * loaded: keyd_tor_key). 0, or -1 when it cannot start (logged). */
+int keyd_tor_apply(struct keyd *k);
+/* Withdraw the service (DEL_ONION) and stop; fine when not running. */
+void keyd_tor_stop(struct keyd *k);
 
 /* ctl.c */
 json_t *keyd_ctl(json_t *req, int may_change, void *arg);

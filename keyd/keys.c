@@ -10,6 +10,11 @@
  * crypto_sign_ed25519_sk_to_curve25519, so a member has one key and its
  * Noise static key is the Montgomery form of its id
  * (crypto_sign_ed25519_pk_to_curve25519), as the record promises.
+ *
+ * The onion service key lives here too, in its own locked allocation,
+ * loaded only when the member is in onion mode. Its one use is the
+ * ADD_ONION argument, which keys_onion_blob() formats for torctl_io (the
+ * caller wipes it); its address is public and kept apart.
  */
 #include <stdio.h>
 #include <string.h>
@@ -19,6 +24,7 @@
 #include "keyd/keyd.h"
 #include "proto/keystore.h"
 #include "proto/log.h"
+#include "proto/onion.h"
 
 struct keys_secret {
 	uint8_t sk[crypto_sign_SECRETKEYBYTES];
@@ -26,6 +32,10 @@ struct keys_secret {
 };
 
 static struct keys_secret *secret;
+static struct onion_key *onion_secret;
+static char onion_addr[ONION_ADDR_LEN + 1];
+
+static void keys_id_wipe(void);
 static uint8_t id_pk[crypto_sign_PUBLICKEYBYTES];
 static uint8_t dh_pk[crypto_scalarmult_curve25519_BYTES];
 
@@ -38,7 +48,7 @@ keys_load(const char *keys_dir, char *err, size_t errlen)
 		snprintf(err, errlen, "libsodium failed to initialise");
 		return -1;
 	}
-	keys_wipe();
+	keys_id_wipe();
 	secret = sodium_malloc(sizeof(*secret));
 	if (secret == NULL) {
 		snprintf(err, errlen, "cannot allocate locked memory for the "
@@ -65,7 +75,7 @@ keys_load(const char *keys_dir, char *err, size_t errlen)
 	}
 	return 0;
 fail:
-	keys_wipe();
+	keys_id_wipe();
 	return -1;
 }
 
@@ -125,8 +135,58 @@ keys_sign_record(struct record *r, const uint8_t netid[NETID_BYTES])
 	return record_sign(r, secret->sk, netid);
 }
 
+int
+keys_onion_load(const char *keys_dir, char *err, size_t errlen)
+{
+	struct onion_key *k;
+
+	if (sodium_init() < 0) {
+		snprintf(err, errlen, "libsodium failed to initialise");
+		return -1;
+	}
+	k = sodium_malloc(sizeof(*k));
+	if (k == NULL) {
+		snprintf(err, errlen, "cannot allocate locked memory for the "
+		    "onion service key");
+		return -1;
+	}
+	if (keystore_onion_load(keys_dir, k, err, errlen) == -1) {
+		sodium_free(k);
+		return -1;
+	}
+	keys_onion_wipe();
+	onion_secret = k;
+	onion_addr_from_pk(onion_addr, k->pk);
+	return 0;
+}
+
+const char *
+keys_onion_addr(void)
+{
+	return onion_secret != NULL ? onion_addr : NULL;
+}
+
+int
+keys_onion_blob(char *out, size_t cap)
+{
+	if (onion_secret == NULL)
+		return -1;
+	return onion_key_blob(out, cap, onion_secret);
+}
+
 void
-keys_wipe(void)
+keys_onion_wipe(void)
+{
+	if (onion_secret != NULL) {
+		onion_key_wipe(onion_secret);
+		sodium_free(onion_secret);
+		onion_secret = NULL;
+	}
+	onion_addr[0] = '\0';
+}
+
+static void
+keys_id_wipe(void)
 {
 	if (secret != NULL) {
 		/* sodium_free wipes before it unmaps; the explicit zero
@@ -135,4 +195,11 @@ keys_wipe(void)
 		sodium_free(secret);
 		secret = NULL;
 	}
+}
+
+void
+keys_wipe(void)
+{
+	keys_id_wipe();
+	keys_onion_wipe();
 }

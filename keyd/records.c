@@ -12,7 +12,9 @@
  *
  * Our own record is rebuilt from the config at every start and reload.
  * Its serial only moves when the content moves, so restarting keyd does
- * not make every member rewrite its copy.
+ * not make every member rewrite its copy. In onion mode it carries our
+ * onion address, which comes from the key store's stable onion key, so
+ * it too stays the same across restarts.
  *
  * Everything here but records_own_refresh is free of the key and of the
  * daemon loop, so tests/unit/test_keyd_records.c calls it directly.
@@ -31,6 +33,7 @@
 #include "keyd/keyd.h"
 #include "proto/file.h"
 #include "proto/log.h"
+#include "proto/onion.h"
 #include "proto/privdrop.h"
 
 #define HOSTS_DIR_MODE  0755
@@ -253,9 +256,11 @@ records_own_build(struct record *out, const struct conf *c,
 	str_copy(out->name, c->name, sizeof(out->name));
 	memcpy(out->id, id, MEMBER_ID_BYTES);
 	if (onion != NULL && onion[0] != '\0') {
-		if (strlen(onion) >= sizeof(out->onion)) {
-			snprintf(err, errlen, "onion address \"%s\" is too "
-			    "long", onion);
+		if (strlen(onion) >= sizeof(out->onion) ||
+		    !onion_addr_valid(onion)) {
+			snprintf(err, errlen, "onion address \"%.80s\" is not "
+			    "a valid v3 onion address (56 of a-z2-7, then "
+			    "\".onion\")", onion);
 			return -1;
 		}
 		str_copy(out->onion, onion, sizeof(out->onion));
@@ -334,6 +339,7 @@ records_own_refresh(struct keyd_records *s, const struct conf *c,
 {
 	char path[PATH_MAX], text[RECORD_MAX_LEN + 1], idhex[65];
 	const struct keyd_rec *held;
+	const char *onion = NULL;
 	struct record own, prev;
 	size_t i, olen = 0;
 	ssize_t idx;
@@ -344,12 +350,21 @@ records_own_refresh(struct keyd_records *s, const struct conf *c,
 		snprintf(err, errlen, "identity key not loaded");
 		return -1;
 	}
+	/* In onion mode peers reach us only by the address in our record;
+	 * without the key there is none to give, and a record without it
+	 * would quietly make us unreachable. */
+	if (keyd_onion_mode(c) && (onion = keys_onion_addr()) == NULL) {
+		snprintf(err, errlen, "%s sets tor_control and tor_socks, but "
+		    "the onion service key (%s/onion) is not loaded",
+		    c->paths.conf_file, c->paths.keys_dir);
+		return -1;
+	}
 	held = records_find(s, keys_id());
 	if (held != NULL) {
 		prev = held->rec;
 		have_prev = 1;
 	}
-	if (records_own_build(&own, c, netid, keys_id(), NULL,
+	if (records_own_build(&own, c, netid, keys_id(), onion,
 	    have_prev ? &prev : NULL, err, errlen) == -1)
 		return -1;
 	if (keys_sign_record(&own, netid) == -1) {

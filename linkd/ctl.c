@@ -92,15 +92,17 @@ peer_json(struct linkd *ld, const struct peer *p, double now)
 		    prefix_json(&p->rec.subnets[i], 1));
 	for (i = 0; i < p->rec.ntcp; i++)
 		json_array_append_new(tcp, json_string(p->rec.tcp[i]));
-	return json_pack("{s:s, s:s, s:o, s:o, s:o, s:o, s:b, s:i, s:i, "
-	    "s:f, s:o, s:I}",
+	return json_pack("{s:s, s:s, s:o, s:o, s:o, s:o, s:s, s:b, s:i, "
+	    "s:i, s:i, s:f, s:o, s:I}",
 	    "name", p->rec.name,
 	    "id", p->id_hex,
 	    "ipv4", prefix_json(&p->rec.ipv4, 0),
 	    "ipv6", prefix_json(&p->rec.ipv6, 0),
 	    "subnets", subnets,
 	    "tcp", tcp,
+	    "onion", p->rec.onion,
 	    "dial", peers_dial_wanted(ld->conf, ld->self_id, &p->rec),
+	    "dial_links", peers_dial_count(ld->conf, ld->self_id, &p->rec),
 	    "links", p->nlinks,
 	    "links_up", p->links_up,
 	    "rtt_ms", peer_rtt_us(p) / 1000.0,
@@ -135,7 +137,8 @@ cmd_status(struct linkd *ld)
 		if (l->state == LINK_UP)
 			up++;
 	}
-	return json_pack("{s:b, s:s, s:i, s:s, s:s, s:s, s:I, s:i, s:i, "
+	return json_pack("{s:b, s:s, s:i, s:s, s:s, s:s, s:s, s:s, s:b, "
+	    "s:I, s:i, s:i, "
 	    "s:i, s:b, s:b, s:b, s:b, s:I, s:I, s:{s:I, s:I, s:I, s:I, "
 	    "s:I, s:I, s:I, s:I, s:I, s:I}}",
 	    "ok", 1,
@@ -144,6 +147,9 @@ cmd_status(struct linkd *ld)
 	    "name", ld->self_name,
 	    "id", ld->self_hex,
 	    "listen", ld->lfd != -1 ? ld->listen_addr : "",
+	    "mode", ld->onion ? "onion" : "tcp",
+	    "onion_listen", ld->ofd != -1 ? ld->onion_path : "",
+	    "anonymous", ld->conf->anonymous,
 	    "members", (json_int_t)ld->npeers,
 	    "links", nlinks,
 	    "links_up", up,

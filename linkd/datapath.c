@@ -209,7 +209,8 @@ dp_forward(struct linkd *ld, const uint8_t *pkt, size_t len, double now)
 	 * that names the final member, which the wire does not have yet. */
 	if (memcmp(e->dest, e->next_hop, MEMBER_ID_BYTES) != 0 ||
 	    (p = peers_find(ld, e->next_hop)) == NULL ||
-	    (l = peer_tx_link(p)) == NULL) {
+	    (l = peer_tx_link(p, pkt + VNET_HDR_LEN,
+	    len - VNET_HDR_LEN, now)) == NULL) {
 		dp->no_link++;
 		return;
 	}

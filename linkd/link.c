@@ -29,6 +29,16 @@
  * A stranger gets nothing: an incoming link writes only what its
  * session sends, and the session sends nothing until it has checked the
  * mac, the member's key and the timestamp.
+ *
+ * Onion links (onion mode) differ only in how the stream comes about:
+ * an outgoing one connects to tor's SocksPort and negotiates SOCKS5
+ * (a username/password of its own, so tor gives it its own circuit)
+ * while still CONNECTING; the SOCKS replies are read into the same
+ * buffer as frames, and whatever follows the last reply is the peer's.
+ * An incoming one is a stream tor's onion service hands to our Unix
+ * socket, anonymous by design ("onion"). There is no TCP_INFO on them:
+ * the rtt of an outgoing onion link is its last handshake's round trip
+ * (through the circuit, once per rekey).
  */
 #include "linkd/link.h"
 
@@ -214,6 +224,19 @@ static void link_rio_cb(struct ev_loop *, ev_io *, int);
 static void link_wio_cb(struct ev_loop *, ev_io *, int);
 static void link_retry_cb(struct ev_loop *, ev_timer *, int);
 static void link_connect(struct link *l);
+static int link_parse(struct link *l, double now);
+static void link_socks_read(struct link *l);
+
+static void
+link_socks_free(struct link *l)
+{
+	if (l->socks == NULL)
+		return;
+	socks5_client_wipe(l->socks);
+	sodium_memzero(l->socks, sizeof(*l->socks));
+	free(l->socks);
+	l->socks = NULL;
+}
 
 static void
 link_set_state(struct link *l, enum link_state s)
@@ -283,6 +306,28 @@ link_write(struct link *l, const uint8_t *frame, size_t len)
 /* ---- session callbacks ---- */
 
 static int
+link_is_tcp(const struct link *l)
+{
+	return strcmp(l->transport, "tcp") == 0;
+}
+
+static void
+link_measure_rtt(struct link *l)
+{
+	double d;
+
+	if (link_is_tcp(l)) {
+		l->rtt_us = tcp_rtt_us(l->fd);
+		return;
+	}
+	if (l->dir != LINK_OUT || l->sess.t_hs_started < 0)
+		return;
+	d = linkd_now() - l->sess.t_hs_started;
+	if (d >= 0 && d < SESSION_HS_TIMEOUT)
+		l->rtt_us = (uint32_t)(d * 1e6);
+}
+
+static int
 cb_send(void *arg, const uint8_t *frame, size_t len)
 {
 	return link_write(arg, frame, len);
@@ -337,6 +382,8 @@ cb_established(void *arg, int rekey)
 	if (rekey) {
 		log_debug("link #%u %s %s: rekeyed", l->serial,
 		    l->dir == LINK_OUT ? "to" : "from", link_peer_name(l));
+		if (!link_is_tcp(l))
+			link_measure_rtt(l);
 		return;
 	}
 	if (l->peer == NULL)
@@ -346,7 +393,7 @@ cb_established(void *arg, int rekey)
 	l->mp.t_up = now;
 	l->backoff = LINK_BACKOFF_MIN;
 	l->last_error[0] = '\0';
-	l->rtt_us = tcp_rtt_us(l->fd);    /* for routed's first state */
+	link_measure_rtt(l);              /* for routed's first state */
 	if (l->pending_in) {
 		l->pending_in = 0;
 		ld->pending_in--;
@@ -434,6 +481,8 @@ link_new(struct linkd *ld, enum link_dir dir)
 	l->ld = ld;
 	l->dir = dir;
 	l->fd = -1;
+	l->slot = -1;
+	l->mp.key = randombytes_random();
 	l->serial = ++ld->link_serial;
 	l->transport = "tcp";
 	l->backoff = LINK_BACKOFF_MIN;
@@ -480,6 +529,7 @@ link_shutdown(struct link *l, const char *why, int failed)
 		close(l->fd);
 		l->fd = -1;
 	}
+	link_socks_free(l);
 	if (l->pending_in) {
 		l->pending_in = 0;
 		ld->pending_in--;
@@ -515,8 +565,8 @@ link_to_closed(struct link *l)
 
 	link_set_state(l, LINK_CLOSED);
 	if (p != NULL) {
-		if (p->out == l)
-			p->out = NULL;
+		if (l->slot >= 0 && p->out[l->slot] == l)
+			p->out[l->slot] = NULL;
 		peer_link_detach(p, l);
 	}
 	TAILQ_INSERT_TAIL(&l->ld->reap, l, reap_entry);
@@ -550,8 +600,10 @@ link_fail(struct link *l, const char *why)
 		why = "closed";
 	link_log_down(l, was, why);
 	link_shutdown(l, why, 1);
-	if (l->dir == LINK_OUT && p != NULL && p->out == l && !ld->stopping &&
-	    peers_dial_wanted(ld->conf, ld->self_id, &p->rec))
+	/* Still one of the slots the policy wants: try again later. */
+	if (l->dir == LINK_OUT && p != NULL && l->slot >= 0 &&
+	    p->out[l->slot] == l && !ld->stopping &&
+	    l->slot < peers_dial_count(ld->conf, ld->self_id, &p->rec))
 		link_backoff(l);
 	else
 		link_to_closed(l);
@@ -629,7 +681,7 @@ link_accept(struct linkd *ld, int fd, const char *transport,
 }
 
 struct link *
-link_dial(struct linkd *ld, struct peer *p)
+link_dial(struct linkd *ld, struct peer *p, int slot)
 {
 	struct link *l;
 
@@ -644,9 +696,38 @@ link_dial(struct linkd *ld, struct peer *p)
 		return NULL;
 	}
 	l->peer = p;
-	p->out = l;
+	l->slot = slot;
+	p->out[slot] = l;
 	link_connect(l);
 	return l;
+}
+
+/* Onion mode: connect to tor's SocksPort; SOCKS5 follows once the
+ * socket is writable (link_connected). */
+static void
+link_connect_onion(struct link *l)
+{
+	struct peer *p = l->peer;
+	char err[LINK_ERR_LEN];
+	int fd;
+
+	l->transport = "onion";
+	if (p->rec.onion[0] == '\0') {
+		link_fail(l, "the member has no onion address");
+		return;
+	}
+	link_set_state(l, LINK_CONNECTING);
+	snprintf(l->remote, sizeof(l->remote), "%s:%d", p->rec.onion,
+	    DEFAULT_PORT);
+	if ((fd = socks_proxy_connect(l->ld->conf->tor_socks, err,
+	    sizeof(err))) == -1) {
+		link_fail(l, err);
+		return;
+	}
+	link_set_fd(l, fd);
+	ev_io_start(l->ld->loop, &l->wio);
+	log_debug("link #%u to %s: connecting through tor to %s", l->serial,
+	    p->rec.name, l->remote);
 }
 
 static void
@@ -657,6 +738,10 @@ link_connect(struct link *l)
 	const char *ep;
 	int fd;
 
+	if (l->ld->onion) {
+		link_connect_onion(l);
+		return;
+	}
 	if (p->rec.ntcp == 0) {
 		link_fail(l, "the member has no tcp endpoint");
 		return;
@@ -695,21 +780,11 @@ link_retry_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		link_connect(l);
 }
 
-/* The non-blocking connect finished: start the handshake. */
+/* The stream to the peer is open (TCP connected, or tor said SOCKS
+ * succeeded): we are the initiator, send HS_INIT. */
 static void
-link_connected(struct link *l)
+link_start_session(struct link *l)
 {
-	char why[LINK_ERR_LEN];
-	int err;
-
-	ev_io_stop(l->ld->loop, &l->wio);
-	if ((err = tcp_connect_result(l->fd)) != 0) {
-		snprintf(why, sizeof(why), "connect to %s: %s", l->remote,
-		    strerror(err));
-		link_fail(l, why);
-		return;
-	}
-	tcp_tune(l->fd);
 	if (!l->ld->self_known) {
 		link_fail(l, "identity not known yet (keyd)");
 		return;
@@ -721,8 +796,129 @@ link_connected(struct link *l)
 	link_set_state(l, LINK_HANDSHAKE);
 	if (!l->ld->links_paused)
 		ev_io_start(l->ld->loop, &l->rio);
+	else
+		ev_io_stop(l->ld->loop, &l->rio);
 	if (session_start(&l->sess, linkd_now()) == -1)
 		link_fail_session(l);
+}
+
+/* Send what the SOCKS state machine has queued. -1: the link failed. */
+static int
+link_socks_send(struct link *l)
+{
+	char why[LINK_ERR_LEN];
+
+	if (l->socks->out_len == 0)
+		return 0;
+	if (link_write(l, l->socks->out, l->socks->out_len) == -1) {
+		snprintf(why, sizeof(why), "tor SOCKS: %s", l->send_err);
+		link_fail(l, why);
+		return -1;
+	}
+	/* link_write copied it; the auth request holds the credentials. */
+	sodium_memzero(l->socks->out, l->socks->out_len);
+	l->socks->out_len = 0;
+	return 0;
+}
+
+/* Connected to tor's SocksPort: greeting, then read the replies. */
+static void
+link_socks_begin(struct link *l)
+{
+	struct peer *p = l->peer;
+	char user[33], pass[33], why[LINK_ERR_LEN];
+	int r;
+
+	if ((l->socks = malloc(sizeof(*l->socks))) == NULL) {
+		link_fail(l, "out of memory (SOCKS)");
+		return;
+	}
+	socks_credentials(user, pass);
+	r = socks5_client_init(l->socks, p->rec.onion, DEFAULT_PORT, user,
+	    pass);
+	sodium_memzero(user, sizeof(user));
+	sodium_memzero(pass, sizeof(pass));
+	if (r == -1) {
+		socks_error(l->socks, why, sizeof(why));
+		link_fail(l, why);
+		return;
+	}
+	if (link_socks_send(l) == -1)
+		return;
+	/* Read even while links are paused: SOCKS replies are not
+	 * packets for tund (links_pause leaves this link alone). */
+	ev_io_start(l->ld->loop, &l->rio);
+}
+
+/* Bytes from tor during the SOCKS negotiation. */
+static void
+link_socks_read(struct link *l)
+{
+	char why[LINK_ERR_LEN];
+	size_t room, used;
+	uint8_t *buf;
+	ssize_t n;
+	int r;
+
+	buf = framer_space(&l->rx, &room);
+	n = recv(l->fd, buf, room, MSG_DONTWAIT);
+	if (n == 0) {
+		link_fail(l, "tor closed the SOCKS connection");
+		return;
+	}
+	if (n == -1) {
+		if (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK)
+			return;
+		snprintf(why, sizeof(why), "tor SOCKS: recv: %s",
+		    strerror(errno));
+		link_fail(l, why);
+		return;
+	}
+	framer_commit(&l->rx, (size_t)n);
+	l->rx_bytes += (uint64_t)n;
+	r = socks5_client_input(l->socks, l->rx.buf + l->rx.head,
+	    framer_pending(&l->rx), &used);
+	l->rx.head += used;             /* the rest is the peer's */
+	if (r == SOCKS5_ERROR) {
+		socks_error(l->socks, why, sizeof(why));
+		link_fail(l, why);
+		return;
+	}
+	if (link_socks_send(l) == -1 || r == SOCKS5_MORE)
+		return;
+	link_socks_free(l);
+	log_debug("link #%u to %s: tor connected the stream to %s",
+	    l->serial, link_peer_name(l), l->remote);
+	link_start_session(l);
+	if (l->state == LINK_HANDSHAKE && framer_pending(&l->rx) > 0)
+		(void)link_parse(l, linkd_now());
+}
+
+/* The non-blocking connect finished: SOCKS (onion) or the handshake. */
+static void
+link_connected(struct link *l)
+{
+	char why[LINK_ERR_LEN];
+	int err;
+
+	ev_io_stop(l->ld->loop, &l->wio);
+	if ((err = tcp_connect_result(l->fd)) != 0) {
+		if (link_is_tcp(l))
+			snprintf(why, sizeof(why), "connect to %s: %s",
+			    l->remote, strerror(err));
+		else
+			snprintf(why, sizeof(why), "cannot reach tor's "
+			    "SocksPort %.160s: %s", l->ld->conf->tor_socks,
+			    strerror(err));
+		link_fail(l, why);
+		return;
+	}
+	if (!link_is_tcp(l)) {
+		link_socks_begin(l);
+		return;
+	}
+	tcp_tune(l->fd);
+	link_start_session(l);
 }
 
 /* ---- I/O ---- */
@@ -763,6 +959,10 @@ link_rio_cb(struct ev_loop *loop, ev_io *w, int revents)
 	ssize_t n;
 	int i;
 
+	if (l->socks != NULL) {
+		link_socks_read(l);
+		return;
+	}
 	for (i = 0; i < LINK_READS_PER_WAKEUP; i++) {
 		if (l->ld->links_paused)
 			return;
@@ -831,7 +1031,7 @@ link_wio_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct link *l = w->data;
 
-	if (l->state == LINK_CONNECTING)
+	if (l->state == LINK_CONNECTING && l->socks == NULL)
 		link_connected(l);
 	else
 		(void)link_flush(l);
@@ -862,9 +1062,14 @@ link_tick(struct link *l, double now)
 
 	switch (l->state) {
 	case LINK_CONNECTING:
-		if (now - l->t_state > LINK_CONNECT_TIMEOUT) {
+		if (link_is_tcp(l) && now - l->t_state > LINK_CONNECT_TIMEOUT) {
 			snprintf(why, sizeof(why), "connect to %s timed out",
 			    l->remote);
+			link_fail(l, why);
+		} else if (!link_is_tcp(l) &&
+		    now - l->t_state > LINK_ONION_CONNECT_TIMEOUT) {
+			snprintf(why, sizeof(why), "tor did not connect the "
+			    "stream within %.0f s", LINK_ONION_CONNECT_TIMEOUT);
 			link_fail(l, why);
 		}
 		return;
@@ -879,7 +1084,8 @@ link_tick(struct link *l, double now)
 			link_fail(l, "the other end stopped reading");
 			return;
 		}
-		l->rtt_us = tcp_rtt_us(l->fd);
+		if (link_is_tcp(l))
+			l->rtt_us = tcp_rtt_us(l->fd);
 		break;
 	case LINK_BACKOFF:
 	case LINK_CLOSED:
@@ -900,7 +1106,8 @@ links_pause(struct linkd *ld)
 
 	ld->links_paused = 1;
 	TAILQ_FOREACH(l, &ld->links, entry)
-		ev_io_stop(ld->loop, &l->rio);
+		if (l->socks == NULL)   /* SOCKS replies are not packets */
+			ev_io_stop(ld->loop, &l->rio);
 }
 
 void

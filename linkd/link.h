@@ -1,6 +1,7 @@
 /*
- * One link: one byte stream (a TCP connection now, a Tor stream later)
- * carrying one sealed session to one member.
+ * One link: one byte stream (a TCP connection, or a Tor stream to or
+ * from a member's onion service) carrying one sealed session to one
+ * member.
  *
  * The stream handling is split in two so a unit test can drive it:
  *  - pure buffers: the framer (a large read buffer in which every whole
@@ -10,7 +11,9 @@
  *    counters.
  *
  * States:
- *   CONNECTING  outgoing TCP connect in progress
+ *   CONNECTING  outgoing connect in progress: TCP, or for an onion link
+ *               the connect to tor's SocksPort and the SOCKS5
+ *               negotiation (tor builds the circuit meanwhile)
  *   HANDSHAKE   socket open, Noise handshake not finished
  *   UP          session established; carries packets
  *   BACKOFF     outgoing link waiting to reconnect (no socket)
@@ -28,6 +31,7 @@
 
 #include "linkd/multipath.h"
 #include "linkd/session.h"
+#include "proto/socks5.h"
 #include "proto/wire.h"
 
 #define LINK_RXBUF        (256 * 1024)
@@ -37,10 +41,13 @@
 #define LINK_READS_PER_WAKEUP  8
 #define LINK_WRITES_PER_WAKEUP 8
 #define LINK_CONNECT_TIMEOUT   10.0
+/* tor answers a SOCKS CONNECT itself when it gives up (descriptor not
+ * found, introduction failed...); this only catches a tor that hangs. */
+#define LINK_ONION_CONNECT_TIMEOUT 60.0
 #define LINK_STALL_TIMEOUT     20.0  /* output stuck: peer stopped reading */
 #define LINK_BACKOFF_MIN       1.0
 #define LINK_BACKOFF_MAX       30.0
-#define LINK_ERR_LEN           128
+#define LINK_ERR_LEN           256
 
 /* ---- pure stream buffers ------------------------------------------- */
 
@@ -105,8 +112,11 @@ struct link {
 	enum link_state state;
 	int fd;
 	uint32_t serial;               /* for logs and ctl */
-	const char *transport;         /* "tcp" */
-	char remote[64];               /* "203.0.113.7:6550" */
+	const char *transport;         /* "tcp" or "onion" */
+	char remote[80];               /* "203.0.113.7:6550", "X.onion:6550"
+	                                * or "onion" (incoming) */
+	int slot;                      /* outgoing: index in peer->out */
+	struct socks5_client *socks;   /* SOCKS5 negotiation in progress */
 	struct session sess;
 	int sess_live;                 /* sess was initialised */
 	struct framer rx;
@@ -135,8 +145,8 @@ const char *link_state_name(enum link_state s);
 /* A connection accepted on a listener. Closes fd on failure. */
 struct link *link_accept(struct linkd *ld, int fd, const char *transport,
     const char *remote);
-/* The outgoing link to p (starts connecting at once). */
-struct link *link_dial(struct linkd *ld, struct peer *p);
+/* Outgoing link number slot to p (starts connecting at once). */
+struct link *link_dial(struct linkd *ld, struct peer *p, int slot);
 /* Close: INNER_CLOSE if established, socket closed. An outgoing link
  * whose peer is still to be dialled goes to BACKOFF, anything else to
  * CLOSED and is freed at the next loop iteration. Never call it from

@@ -10,6 +10,10 @@
  *
  * Timers: one 1 s timer for every link (keepalive, rekey, timeouts) and
  * one prepare watcher that frees closed links outside any callback.
+ *
+ * Two modes, fixed at start: TCP (listen = / peers' tcp endpoints) and
+ * onion (tor_control and tor_socks set): links only through tor, over
+ * Unix sockets, and no IP socket at all when tor_socks is unix:PATH.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +26,16 @@
 
 #define TICK 1.0
 
+/* The listener of this mode (again every tick while it fails). */
+static void
+linkd_listen(struct linkd *ld)
+{
+	if (ld->onion)
+		onion_listener_start(ld);
+	else if (ld->lfd == -1)
+		listener_start(ld);
+}
+
 static void
 tick_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
@@ -32,8 +46,7 @@ tick_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	TAILQ_FOREACH(l, &ld->links, entry)
 		link_tick(l, now);
 	datapath_tick(ld, now);
-	if (ld->lfd == -1)
-		listener_start(ld);
+	linkd_listen(ld);
 }
 
 static void
@@ -53,6 +66,8 @@ linkd_init(struct linkd *ld, struct daemon_ctx *d)
 	ld->loop = d->loop;
 	ld->conf = &d->conf;
 	ld->lfd = -1;
+	ld->ofd = -1;
+	ld->onion = linkd_onion_mode(ld->conf);
 	ld->t_start = linkd_now();
 	peers_init(ld);
 	TAILQ_INIT(&ld->links);
@@ -74,6 +89,7 @@ linkd_shutdown(struct linkd *ld)
 	dispatch_close(ld);
 	datapath_close(ld);
 	listener_stop(ld);
+	onion_listener_stop(ld);
 	keyd_client_close();
 	fib_free(ld->fib);
 	ld->fib = NULL;
@@ -84,18 +100,31 @@ main(int argc, char **argv)
 {
 	static struct daemon_ctx d;
 	static struct linkd ld;
-	char path[PATH_MAX];
+	char path[PATH_MAX], err[512];
 
 	daemon_setup(&d, D_LINKD, argc, argv);
 	if (sodium_init() < 0)
 		fatalx("libsodium failed to initialise");
+	if (linkd_conf_check(&d.conf, err, sizeof(err)) == -1)
+		fatalx("%s", err);
 	linkd_init(&ld, &d);
-	tcp_buffers_probe();
+	if (ld.onion) {
+		if (d.conf.listen[0] != '\0')
+			log_warnx("listen = %s ignored: in onion mode linkd "
+			    "takes links only from tor (%s/%s)",
+			    d.conf.listen, d.conf.paths.run_dir,
+			    IPC_LINKD_ONION);
+		log_info("onion mode: links through tor's SocksPort %s, %u "
+		    "per member%s", d.conf.tor_socks, d.conf.circuits,
+		    d.conf.anonymous ? ", anonymous" : "");
+	} else {
+		tcp_buffers_probe();
+	}
 
 	snprintf(path, sizeof(path), "%s", daemon_sock(&d, IPC_KEYD_CRYPTO));
 	if (keyd_client_open(path, d.ids.uid[D_KEYD]) == -1)
 		fatalx("cannot set up the keyd rpc at %s", path);
-	listener_start(&ld);
+	linkd_listen(&ld);
 	snprintf(path, sizeof(path), "%s", daemon_sock(&d, IPC_TUND_DATA));
 	datapath_init(&ld, path);
 	dispatch_init(&ld);

@@ -8,6 +8,8 @@
  *   peers.c          members, dial policy, handshake timestamps
  *   link.c           one byte stream + one session (link.h)
  *   transport_tcp.c  TCP listen / connect
+ *   transport_socks.c  onion mode: SOCKS5 through tor, config checks
+ *   transport_unix.c   onion mode: the Unix socket tor's service maps to
  *   keyd_client.c    keyd_dh(): DH with our static key, in keyd
  *   datapath.c       tund.data <-> links
  *   fib.c            forwarding table (fib.h)
@@ -34,8 +36,15 @@
 #include "proto/ipc.h"
 #include "proto/msg.h"
 #include "proto/record.h"
+#include "proto/socks5.h"
 
-#define PEER_MAX_LINKS   16
+/* Onion mode: up to conf.circuits (<= 16) outgoing links per member on
+ * the dialling side, as many incoming on the other, and room for the
+ * ones a restarting member leaves behind until they time out. */
+#define PEER_MAX_LINKS   40
+#define PEER_MAX_OUT     16   /* outgoing slots (conf.circuits max) */
+#define TS_WINDOW        64   /* handshake timestamps remembered */
+#define TS_SLACK         30   /* s: how far behind the newest one may be */
 #define PEERS_HASH       256  /* buckets, power of two */
 #define MAX_PENDING_IN   64   /* incoming links still in handshake */
 #define DP_BATCH         64   /* superpackets read from tund per wakeup */
@@ -45,6 +54,22 @@
 
 /* ---- members ----- */
 
+/*
+ * Which handshake timestamps (TAI64N) of one member have been accepted.
+ * WireGuard keeps only the newest and refuses anything not newer; with
+ * several circuits per member the handshakes of its links race each
+ * other through tor and arrive in any order. So: the TS_WINDOW newest
+ * accepted ones are remembered, and a timestamp is fresh when it is not
+ * one of them, newer than every one forgotten, and at most TS_SLACK s
+ * older than the newest. A replay is either remembered or too old.
+ */
+struct ts_window {
+	uint8_t ts[TS_WINDOW][WIRE_HS_PAYLOAD]; /* ascending */
+	int n;
+	uint8_t floor[WIRE_HS_PAYLOAD];  /* newest forgotten one */
+	int has_floor;
+};
+
 struct peer {
 	TAILQ_ENTRY(peer) entry;
 	struct peer *hnext;               /* id hash chain */
@@ -52,8 +77,7 @@ struct peer {
 	uint8_t dh[NOISE_DHLEN];          /* X25519 form of rec.id */
 	char id_hex[2 * MEMBER_ID_BYTES + 1];
 	uint32_t seen;                    /* sync epoch it was last sent in */
-	uint8_t last_ts[WIRE_HS_PAYLOAD]; /* newest HS_INIT timestamp */
-	int has_ts;
+	struct ts_window tsw;             /* accepted HS_INIT timestamps */
 	double t_last_hs;                 /* monotonic, 0 never */
 	struct link *links[PEER_MAX_LINKS]; /* links that know this peer */
 	struct mp_path *paths[PEER_MAX_LINKS];
@@ -61,7 +85,7 @@ struct peer {
 	struct mp_sched mp;
 	int links_up;
 	int reported;                     /* links_up last sent; -1 none */
-	struct link *out;                 /* our outgoing link, if dialled */
+	struct link *out[PEER_MAX_OUT];   /* our outgoing links, by slot */
 	uint64_t src_drops;               /* inner source not its own */
 };
 
@@ -131,6 +155,13 @@ struct linkd {
 	ev_io lio;
 	char listen_addr[CONF_ADDR_LEN];
 
+	/* onion mode (conf tor_control and tor_socks set): no TCP at all;
+	 * tor's onion service connects to this Unix socket */
+	int onion;
+	int ofd;
+	ev_io oio;
+	char onion_path[108];
+
 	/* IPC */
 	struct ipc_chan *keyd;
 	struct ipc_chan *routed;
@@ -155,10 +186,20 @@ struct peer *peers_update(struct linkd *ld, const struct record *r);
 void peers_remove(struct linkd *ld, struct peer *p, const char *why);
 void peers_sweep(struct linkd *ld);
 void peers_clear(struct linkd *ld);
-/* Is this member to be dialled (pure: config, self, record)? */
+/* Onion mode: tor_control and tor_socks both set (pure). */
+int linkd_onion_mode(const struct conf *c);
+/* How many outgoing links to keep to this member (pure: config, self,
+ * record). TCP mode: 1 when it has a tcp endpoint. Onion mode:
+ * conf.circuits when it has an onion address and our id is the lower
+ * (memcmp), so exactly one side of each pair dials; 0 otherwise.
+ * Anonymous without onion mode: 0 (never TCP). connect / noconnect
+ * apply in both modes. */
+int peers_dial_count(const struct conf *c, const uint8_t self_id[32],
+    const struct record *r);
+/* Is this member to be dialled at all (peers_dial_count > 0)? */
 int peers_dial_wanted(const struct conf *c, const uint8_t self_id[32],
     const struct record *r);
-/* Make the outgoing link match the policy: dial or stop dialling. */
+/* Make the outgoing links match the policy: dial or stop dialling. */
 void peers_apply_policy(struct linkd *ld, struct peer *p);
 void peers_apply_policy_all(struct linkd *ld);
 int peer_link_attach(struct peer *p, struct link *l)
@@ -167,10 +208,15 @@ void peer_link_detach(struct peer *p, struct link *l);
 /* A link of p changed state: recount, tell routed when the count of
  * established links changed. */
 void peer_links_changed(struct linkd *ld, struct peer *p);
-/* The link for p's next packet (multipath), or NULL. */
-struct link *peer_tx_link(struct peer *p);
-/* Handshake replay check; 0 newer (and recorded), -1 replay. */
+/* The link for p's next packet (multipath), or NULL. ip/len: the
+ * inner IP packet (no vnet header), for the flow policy; now: monotonic
+ * seconds. */
+struct link *peer_tx_link(struct peer *p, const uint8_t *ip, size_t len,
+    double now);
+/* Handshake replay check; 0 fresh (and recorded), -1 replay. */
 int peer_check_ts(struct peer *p, const uint8_t ts[WIRE_HS_PAYLOAD]);
+/* The same on a bare window (pure, for tests). */
+int ts_window_check(struct ts_window *w, const uint8_t ts[WIRE_HS_PAYLOAD]);
 uint32_t peer_rtt_us(const struct peer *p);
 
 /* transport_tcp.c */
@@ -185,6 +231,33 @@ int tcp_connect_result(int fd);
 void tcp_tune(int fd);
 uint32_t tcp_rtt_us(int fd);
 void tcp_buffers_probe(void);
+
+/* transport_socks.c */
+/* linkd's own checks on top of conf_check, for what only linkd acts
+ * on: anonymous mode needs onion mode (no other transport hides the
+ * host), and its tor_socks must be on this host (unix:PATH or a
+ * loopback address): a SOCKS connection elsewhere would carry every
+ * peer's onion address across the network in clear. 0, or -1 with err
+ * naming the key, its value and what would be right. */
+int linkd_conf_check(const struct conf *c, char *err, size_t errlen)
+    __attribute__((warn_unused_result));
+/* Non-blocking connect to tor's SocksPort ("unix:PATH" or HOST:PORT).
+ * fd (connected or connecting: wait for writable), or -1 with err. */
+int socks_proxy_connect(const char *proxy, char *err, size_t errlen);
+/* A fresh username and password for one link: 16 random bytes each in
+ * hex. Secrets in effect (they pick the circuit): never logged. */
+void socks_credentials(char user[33], char pass[33]);
+/* Short words for a failed SOCKS negotiation (tor's reply code when
+ * there is one, else the state machine's reason). */
+void socks_error(const struct socks5_client *c, char *out, size_t cap);
+
+/* transport_unix.c */
+/* Listen on the Unix stream socket at path: a stale socket file is
+ * replaced, anything else there is an error; mode 0666 so tor (its own
+ * user) can connect. fd or -1 with err. */
+int unix_listen(const char *path, char *err, size_t errlen);
+void onion_listener_start(struct linkd *ld);
+void onion_listener_stop(struct linkd *ld);
 
 /* keyd_client.c: DH with our static X25519 secret, which only keyd
  * holds. A noise_dh_fn; arg is ignored. */

@@ -11,6 +11,14 @@
  *
  * Members are found by id for every packet (the fib names the member),
  * so ids are hashed; by X25519 key only at handshake time, a list walk.
+ *
+ * Dialling: in TCP mode both members of a pair dial each other once
+ * (whoever can reach whom). In onion mode a pair needs conf.circuits
+ * links, and if both sides dialled there would be twice as many
+ * circuits as wanted and two handshakes racing for each; so only the
+ * member with the lower id dials, the other only accepts. Outgoing
+ * links sit in numbered slots, so the policy can say "slots 0..n-1" and
+ * a failed link knows whether it is still wanted.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -62,7 +70,7 @@ endpoints_differ(const struct record *a, const struct record *b)
 {
 	int i;
 
-	if (a->ntcp != b->ntcp)
+	if (a->ntcp != b->ntcp || strcmp(a->onion, b->onion) != 0)
 		return 1;
 	for (i = 0; i < a->ntcp; i++)
 		if (strcmp(a->tcp[i], b->tcp[i]) != 0)
@@ -75,7 +83,7 @@ peers_update(struct linkd *ld, const struct record *r)
 {
 	struct peer *p;
 	unsigned h;
-	int moved = 0;
+	int i, moved = 0;
 
 	if (ld->self_known && crypto_verify_32(r->id, ld->self_id) == 0) {
 		ld->self_rec = *r;
@@ -94,7 +102,9 @@ peers_update(struct linkd *ld, const struct record *r)
 			return NULL;
 		}
 		hex_encode(p->id_hex, r->id, MEMBER_ID_BYTES);
-		mp_init(&p->mp, MP_STICKY);
+		/* TCP: one link carries everything (a second over the same
+		 * path adds nothing). Onion: flows spread over circuits. */
+		mp_init(&p->mp, ld->onion ? MP_FLOW : MP_STICKY);
 		p->reported = -1;
 		h = id_hash(r->id);
 		p->hnext = ld->hash[h];
@@ -112,8 +122,9 @@ peers_update(struct linkd *ld, const struct record *r)
 	p->seen = ld->sync_epoch;
 	/* New endpoints: no reason to sit out a backoff meant for the
 	 * old ones. */
-	if (moved && p->out != NULL)
-		link_retry_now(p->out);
+	for (i = 0; moved && i < PEER_MAX_OUT; i++)
+		if (p->out[i] != NULL)
+			link_retry_now(p->out[i]);
 	return p;
 }
 
@@ -123,7 +134,8 @@ peers_remove(struct linkd *ld, struct peer *p, const char *why)
 	struct peer **pp;
 
 	log_info("member %s: %s", p->rec.name, why);
-	p->out = NULL;                  /* closing, not backing off */
+	/* closing, not backing off */
+	memset(p->out, 0, sizeof(p->out));
 	while (p->nlinks > 0)
 		link_close(p->links[0], why);
 	if (p->reported > 0) {
@@ -165,13 +177,17 @@ peers_clear(struct linkd *ld)
 }
 
 int
-peers_dial_wanted(const struct conf *c, const uint8_t self_id[32],
-    const struct record *r)
+linkd_onion_mode(const struct conf *c)
+{
+	return c->tor_control[0] != '\0' && c->tor_socks[0] != '\0';
+}
+
+/* connect / noconnect allow this member? */
+static int
+peers_allowed(const struct conf *c, const struct record *r)
 {
 	int i;
 
-	if (crypto_verify_32(r->id, self_id) == 0 || r->ntcp == 0)
-		return 0;
 	for (i = 0; i < c->nnoconnect; i++)
 		if (strcmp(c->noconnect[i], r->name) == 0)
 			return 0;
@@ -183,16 +199,47 @@ peers_dial_wanted(const struct conf *c, const uint8_t self_id[32],
 	return 0;
 }
 
+int
+peers_dial_count(const struct conf *c, const uint8_t self_id[32],
+    const struct record *r)
+{
+	int n;
+
+	if (crypto_verify_32(r->id, self_id) == 0 || !peers_allowed(c, r))
+		return 0;
+	if (!linkd_onion_mode(c))
+		return !c->anonymous && r->ntcp > 0 ? 1 : 0;
+	/* Ids are public: a plain memcmp orders them the same on both
+	 * sides, which is all that matters here. */
+	if (r->onion[0] == '\0' || memcmp(self_id, r->id, 32) >= 0)
+		return 0;
+	n = (int)c->circuits;
+	if (n < 1)
+		n = 1;
+	return n > PEER_MAX_OUT ? PEER_MAX_OUT : n;
+}
+
+int
+peers_dial_wanted(const struct conf *c, const uint8_t self_id[32],
+    const struct record *r)
+{
+	return peers_dial_count(c, self_id, r) > 0;
+}
+
 void
 peers_apply_policy(struct linkd *ld, struct peer *p)
 {
-	int want = ld->self_known && !ld->stopping &&
-	    peers_dial_wanted(ld->conf, ld->self_id, &p->rec);
+	int i, want = 0;
 
-	if (want && p->out == NULL)
-		(void)link_dial(ld, p);   /* sets p->out while it lives */
-	else if (!want && p->out != NULL)
-		link_close(p->out, "no longer dialled (config or record)");
+	if (ld->self_known && !ld->stopping)
+		want = peers_dial_count(ld->conf, ld->self_id, &p->rec);
+	for (i = 0; i < PEER_MAX_OUT; i++) {
+		if (i < want && p->out[i] == NULL)
+			(void)link_dial(ld, p, i); /* p->out[i] while it lives */
+		else if (i >= want && p->out[i] != NULL)
+			link_close(p->out[i],
+			    "no longer dialled (config or record)");
+	}
 }
 
 void
@@ -247,21 +294,75 @@ peer_links_changed(struct linkd *ld, struct peer *p)
 }
 
 struct link *
-peer_tx_link(struct peer *p)
+peer_tx_link(struct peer *p, const uint8_t *ip, size_t len, double now)
 {
-	int i = mp_select(&p->mp, p->paths, (size_t)p->nlinks);
+	uint32_t flow = 0;
+	int i;
 
+	if (p->mp.policy == MP_FLOW && p->nlinks > 1)
+		flow = mp_flow_hash(ip, len);
+	i = mp_select(&p->mp, p->paths, (size_t)p->nlinks, flow, now);
 	return i < 0 ? NULL : p->links[i];
+}
+
+/* TAI64N seconds (the label included; only differences matter). */
+static uint64_t
+tai64_sec(const uint8_t ts[WIRE_HS_PAYLOAD])
+{
+	uint64_t v = 0;
+	int i;
+
+	for (i = 0; i < 8; i++)
+		v = v << 8 | ts[i];
+	return v;
+}
+
+int
+ts_window_check(struct ts_window *w, const uint8_t ts[WIRE_HS_PAYLOAD])
+{
+	int pos;
+
+	/* TAI64N is big-endian: byte order is time order. */
+	if (w->has_floor && memcmp(ts, w->floor, WIRE_HS_PAYLOAD) <= 0)
+		return -1;
+	if (w->n > 0 && tai64_sec(ts) + TS_SLACK <
+	    tai64_sec(w->ts[w->n - 1]))
+		return -1;
+	for (pos = w->n; pos > 0; pos--) {
+		int c = memcmp(ts, w->ts[pos - 1], WIRE_HS_PAYLOAD);
+
+		if (c == 0)
+			return -1;
+		if (c > 0)
+			break;
+	}
+	if (w->n == TS_WINDOW) {
+		/* Forget the oldest; anything not newer is refused now. */
+		if (pos == 0) {         /* it would be the oldest itself */
+			memcpy(w->floor, ts, WIRE_HS_PAYLOAD);
+			w->has_floor = 1;
+			return 0;
+		}
+		memcpy(w->floor, w->ts[0], WIRE_HS_PAYLOAD);
+		w->has_floor = 1;
+		memmove(w->ts[0], w->ts[1], (size_t)(pos - 1) *
+		    WIRE_HS_PAYLOAD);
+		pos--;
+		w->n--;
+	} else {
+		memmove(w->ts[pos + 1], w->ts[pos], (size_t)(w->n - pos) *
+		    WIRE_HS_PAYLOAD);
+	}
+	memcpy(w->ts[pos], ts, WIRE_HS_PAYLOAD);
+	w->n++;
+	return 0;
 }
 
 int
 peer_check_ts(struct peer *p, const uint8_t ts[WIRE_HS_PAYLOAD])
 {
-	/* TAI64N is big-endian: byte order is time order. */
-	if (p->has_ts && memcmp(ts, p->last_ts, WIRE_HS_PAYLOAD) <= 0)
+	if (ts_window_check(&p->tsw, ts) == -1)
 		return -1;
-	memcpy(p->last_ts, ts, WIRE_HS_PAYLOAD);
-	p->has_ts = 1;
 	p->t_last_hs = linkd_now();
 	return 0;
 }

@@ -42,6 +42,7 @@ struct ipc_ctl;
 #define IPC_ROUTED_LINKD "routed.linkd"
 #define IPC_ROUTED_TUND  "routed.tund"
 #define IPC_TUND_DATA    "tund.data"    /* SOCK_SEQPACKET, not nng */
+#define IPC_LINKD_ONION  "linkd.onion"  /* stream, not nng: tor connects */
 #define IPC_CTL_FMT      "ctl.%s"       /* ctl.keyd, ctl.linkd, ... */
 
 /* out = "<rundir>/<name>"; -1 if it does not fit sun_path. */

@@ -9,7 +9,8 @@
 # Each member's `onionmesh up` runs inside its namespace, so its four
 # daemons and its TUN device live there. Checked: records exchanged by
 # export/import give a link within 30 s; ping both ways over IPv4 and
-# IPv6; 10 s of iperf3; kill -9 of each daemon of each member in turn, with
+# IPv6; the wire between them never shows the inner payload; 10 s of
+# iperf3; kill -9 of each daemon of each member in turn, with
 # traffic back within 5 s and still flowing after; random bytes sent to
 # linkd's port get no byte back and crash nothing; down and up again keep
 # the member's id and addresses.
@@ -94,7 +95,8 @@ cleanup() {
 	timeout 15 "$OM" -d "$d1" down >/dev/null 2>&1
 	timeout 15 "$OM" -d "$d2" down >/dev/null 2>&1
 	for p in "${bg_pids[@]}"; do
-		kill -KILL "$p" 2>/dev/null
+		# wait, so bash reaps the job here and reports no "Killed".
+		{ kill -KILL "$p" && wait "$p"; } 2>/dev/null
 	done
 	# Anything still in our namespaces, and any daemon of our members,
 	# was started by this test.
@@ -232,6 +234,49 @@ check "ping m1 -> m2 over IPv6 ($V62)" \
     wait_for 10 n1 ping -6 -c 3 -i 0.2 -W 2 "$V62"
 check "ping m2 -> m1 over IPv6 ($V61)" \
     wait_for 10 n2 ping -6 -c 3 -i 0.2 -W 2 "$V61"
+
+# The wire never carries the inner plaintext: ping with a payload pattern
+# while capturing ns2's veth (AF_PACKET), once to the underlay address as
+# a control (the pattern must show), once through the tunnel (it must not).
+capture() { # SECONDS OUTFILE: count frames and frames holding $PAT
+	ip netns exec "$ns2" timeout $(($1 + 5)) python3 -c '
+import socket, sys, time
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(3))
+s.bind(("veth0", 0))
+s.settimeout(0.2)
+pat = bytes.fromhex(sys.argv[2])
+end = time.time() + float(sys.argv[1])
+frames = hits = 0
+while time.time() < end:
+	try:
+		f = s.recv(262144)
+	except socket.timeout:
+		continue
+	frames += 1
+	hits += pat in f
+print(frames, hits)' "$1" "$PAT" >"$2" 2>&1
+}
+PAT=6f6e696f6e6d657368a5    # "onionmesh" and one more byte
+if command -v python3 >/dev/null; then
+	capture 3 "$T/cap-plain.txt" &
+	cap=$!
+	sleep 0.5
+	n1 ping -c 5 -i 0.2 -s 600 -p $PAT $U2 >/dev/null 2>&1 || true
+	wait $cap || true
+	capture 3 "$T/cap-tunnel.txt" &
+	cap=$!
+	sleep 0.5
+	n1 ping -c 5 -i 0.2 -s 600 -p $PAT $V42 >/dev/null 2>&1 || true
+	wait $cap || true
+	read -r pf ph <"$T/cap-plain.txt" || true
+	read -r tf th <"$T/cap-tunnel.txt" || true
+	check "control: the capture sees a plain ping's payload ($ph of $pf frames)" \
+	    test "${ph:-0}" -gt 0
+	check "the tunnel's frames never hold the inner payload ($th of $tf frames)" \
+	    test "${tf:-0}" -gt 0 -a "${th:-1}" -eq 0
+else
+	not_ok "python3 is missing (make deps): cannot look at the wire"
+fi
 
 ip netns exec "$ns2" iperf3 -s >"$T/iperf3-server.log" 2>&1 &
 bg_pids+=($!)

@@ -43,7 +43,7 @@ pick_base() {
 	return 1
 }
 
-common_torrc() { # node-dir nick
+common_torrc() { # node-dir nick [data-dir]
 	cat <<EOC
 TestingTorNetwork 1
 AssumeReachable 1
@@ -53,7 +53,7 @@ TestingDirAuthVoteGuard *
 TestingDirAuthVoteHSDir *
 TestingMinExitFlagThreshold 0
 V3AuthNIntervalsValid 2
-DataDirectory $1
+DataDirectory ${3:-$1}
 Nickname $2
 RunAsDaemon 1
 PidFile $1/pid
@@ -68,7 +68,7 @@ EOC
 }
 
 start() {
-	local clients=${1:-2} base i d fp v3 or dp
+	local clients=${1:-2} base i d fp v3 or dp data
 	command -v tor >/dev/null || { echo "tornet: tor is not installed" >&2; exit 1; }
 	[ ! -e "$dir/dirauths" ] || { echo "tornet: $dir already has a network" >&2; exit 1; }
 	mkdir -p "$dir"
@@ -141,8 +141,22 @@ EOC
 		# The socket folder is where members' linkd and keyd connect;
 		# tor wants it private to its owner unless told otherwise.
 		chmod 0755 "$d/sock"
+		# Under privsep keyd and linkd run as their own users in group
+		# onionmesh: that group must get through $d and read the
+		# cookie, which tor (as root here) makes readable only to its
+		# file's group. So tor's own data moves to $d/data (tor keeps
+		# that 0700 and owned by its group), and the setgid socket
+		# folder hands its group to the cookie tor writes into it,
+		# again after every restart.
+		data=$d
+		if getent group onionmesh >/dev/null 2>&1; then
+			data=$d/data
+			chgrp onionmesh "$d" "$d/sock"
+			chmod 0750 "$d"
+			chmod 2755 "$d/sock"
+		fi
 		{
-			common_torrc "$d" "client$i"
+			common_torrc "$d" "client$i" "$data"
 			cat <<EOC
 SocksPort unix:$d/sock/socks WorldWritable RelaxDirModeCheck
 ControlPort unix:$d/sock/control WorldWritable RelaxDirModeCheck

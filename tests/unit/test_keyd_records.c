@@ -3,7 +3,9 @@
  * content stays, raised when it moves), loading hosts/ (a bad file is
  * skipped, never fatal, and the highest serial per member wins), and
  * writing our record through keys.c with a real key store in a
- * temporary directory.
+ * temporary directory; in onion mode the record carries the address of
+ * the key store's onion key, the same across restarts, and a missing
+ * onion key is an error rather than a record nobody can reach.
  */
 #include <sys/stat.h>
 
@@ -27,6 +29,7 @@
 #include "proto/file.h"
 #include "proto/keystore.h"
 #include "proto/log.h"
+#include "proto/onion.h"
 #include "proto/record.h"
 
 static uint8_t netid[NETID_BYTES];
@@ -352,6 +355,179 @@ test_own_refresh(void **state)
 }
 
 static void
+test_own_onion_build(void **state)
+{
+	struct member me;
+	struct record r1, r2, r3;
+	struct conf c;
+	char err[KEYD_ERRLEN], addr[ONION_ADDR_LEN + 1];
+	char text[RECORD_MAX_LEN + 1];
+	struct record back;
+	uint8_t seed[ONION_SEED_BYTES];
+	struct onion_key ok;
+	int len;
+
+	member_new(&me, 3);
+	conf_for(&c, "carol");
+	memset(seed, 0x42, sizeof(seed));
+	assert_int_equal(onion_key_from_seed(&ok, seed), 0);
+	onion_addr_from_pk(addr, ok.pk);
+	onion_key_wipe(&ok);
+
+	assert_int_equal(records_own_build(&r1, &c, netid, me.pk, addr, NULL,
+	    err, sizeof(err)), 0);
+	assert_string_equal(r1.onion, addr);
+	/* "" is the same as none. */
+	assert_int_equal(records_own_build(&r2, &c, netid, me.pk, "", NULL,
+	    err, sizeof(err)), 0);
+	assert_string_equal(r2.onion, "");
+	r1.serial = 7;
+	/* Same onion: serial kept; dropped or changed: serial + 1. */
+	assert_int_equal(records_own_build(&r3, &c, netid, me.pk, addr, &r1,
+	    err, sizeof(err)), 0);
+	assert_int_equal(r3.serial, 7);
+	assert_int_equal(records_own_build(&r3, &c, netid, me.pk, NULL, &r1,
+	    err, sizeof(err)), 0);
+	assert_int_equal(r3.serial, 8);
+	assert_string_equal(r3.onion, "");
+
+	/* The field survives signing, formatting and parsing. */
+	assert_int_equal(record_sign(&r1, me.sk, netid), 0);
+	len = record_format(&r1, text, sizeof(text), 1);
+	assert_true(len > 0);
+	assert_non_null(strstr(text, addr));
+	assert_int_equal(record_parse(&back, text, (size_t)len, err,
+	    sizeof(err)), 0);
+	assert_string_equal(back.onion, addr);
+	assert_int_equal(record_verify(&back, netid), 0);
+
+	/* Longer than the field, or a bad checksum: refused, naming it. */
+	{
+		char lng[sizeof(r1.onion) + 8];
+
+		memset(lng, 'a', sizeof(lng) - 1);
+		lng[sizeof(lng) - 1] = '\0';
+		assert_int_equal(records_own_build(&r3, &c, netid, me.pk, lng,
+		    NULL, err, sizeof(err)), -1);
+		assert_non_null(strstr(err, "onion"));
+		strcpy(lng, addr);
+		lng[0] = lng[0] == 'a' ? 'b' : 'a';
+		assert_int_equal(records_own_build(&r3, &c, netid, me.pk, lng,
+		    NULL, err, sizeof(err)), -1);
+		assert_non_null(strstr(err, lng));
+	}
+}
+
+static void
+test_own_refresh_onion(void **state)
+{
+	char dir[] = "/tmp/om-test-keyd-onion-XXXXXX", err[KEYD_ERRLEN];
+	char addr[ONION_ADDR_LEN + 1], blob[ONION_BLOB_LEN + 1], why[256];
+	char path[PATH_MAX + 16], *file;
+	uint8_t pk[crypto_sign_PUBLICKEYBYTES], opk[ONION_PK_BYTES];
+	const struct keyd_rec *e;
+	struct keyd_records s;
+	struct onion_key k;
+	struct record back;
+	struct conf c;
+	size_t flen;
+
+	assert_non_null(mkdtemp(dir));
+	conf_for(&c, "dave");
+	assert_int_equal(conf_paths(&c.paths, "test", dir, err, sizeof(err)),
+	    0);
+	assert_int_equal(keystore_identity_ensure(c.paths.keys_dir, pk), 0);
+	assert_int_equal(keys_load(c.paths.keys_dir, err, sizeof(err)), 0);
+	assert_int_equal(mkdir(c.paths.hosts_dir, 0755), 0);
+
+	/* TCP mode: no onion line, and keyd_tor_key loads nothing. */
+	records_init(&s);
+	assert_int_equal(keyd_tor_key(&c, err, sizeof(err)), 0);
+	assert_null(keys_onion_addr());
+	assert_int_equal(records_own_refresh(&s, &c, netid, 0, 0, 0, err,
+	    sizeof(err)), 1);
+	e = records_find(&s, pk);
+	assert_non_null(e);
+	assert_string_equal(e->rec.onion, "");
+	assert_int_equal(e->rec.serial, 1);
+
+	/* Onion mode without the key loaded: an error naming why, and
+	 * the record held is left alone. */
+	strcpy(c.tor_control, "unix:/run/tor/control");
+	strcpy(c.tor_socks, "unix:/run/tor/socks");
+	assert_int_equal(records_own_refresh(&s, &c, netid, 0, 0, 0, err,
+	    sizeof(err)), -1);
+	assert_non_null(strstr(err, "onion service key"));
+	assert_int_equal(records_find(&s, pk)->rec.serial, 1);
+	/* tor_control alone is not onion mode. */
+	c.tor_socks[0] = '\0';
+	assert_int_equal(records_own_refresh(&s, &c, netid, 0, 0, 0, err,
+	    sizeof(err)), 0);
+	strcpy(c.tor_socks, "unix:/run/tor/socks");
+
+	/* keyd_tor_key makes the key when missing (a member from before
+	 * onion mode) and loads it; the record gets its address. */
+	assert_int_equal(keyd_tor_key(&c, err, sizeof(err)), 0);
+	assert_non_null(keys_onion_addr());
+	assert_int_equal(keystore_onion_ensure(c.paths.keys_dir, opk), 1);
+	onion_addr_from_pk(addr, opk);
+	assert_string_equal(keys_onion_addr(), addr);
+	assert_int_equal(records_own_refresh(&s, &c, netid, 0, 0, 0, err,
+	    sizeof(err)), 1);
+	e = records_find(&s, pk);
+	assert_string_equal(e->rec.onion, addr);
+	assert_int_equal(e->rec.serial, 2);
+	assert_int_equal(record_verify(&e->rec, netid), 0);
+	snprintf(path, sizeof(path), "%s/dave", c.paths.hosts_dir);
+	file = file_read(path, RECORD_MAX_LEN, &flen);
+	assert_non_null(file);
+	assert_int_equal(record_parse(&back, file, flen, err, sizeof(err)),
+	    0);
+	assert_string_equal(back.onion, addr);
+	free(file);
+
+	/* The blob for tor is of the same key. */
+	assert_int_equal(keys_onion_blob(blob, sizeof(blob)), 0);
+	assert_int_equal(onion_key_from_blob(&k, blob, why, sizeof(why)), 0);
+	assert_memory_equal(k.pk, opk, sizeof(opk));
+	onion_key_wipe(&k);
+	sodium_memzero(blob, sizeof(blob));
+
+	/* A restart: the same key, the same address, nothing rewritten. */
+	keys_wipe();
+	assert_null(keys_onion_addr());
+	assert_int_equal(keys_load(c.paths.keys_dir, err, sizeof(err)), 0);
+	assert_int_equal(keyd_tor_key(&c, err, sizeof(err)), 0);
+	assert_string_equal(keys_onion_addr(), addr);
+	records_free(&s);
+	records_init(&s);
+	assert_int_equal(records_load_dir(&s, c.paths.hosts_dir, netid), 0);
+	assert_int_equal(records_own_refresh(&s, &c, netid, 0, 0, 0, err,
+	    sizeof(err)), 0);
+	assert_int_equal(records_find(&s, pk)->rec.serial, 2);
+	assert_string_equal(records_find(&s, pk)->rec.onion, addr);
+
+	/* keys_load does not drop the onion key; keys_onion_wipe does. */
+	assert_int_equal(keys_load(c.paths.keys_dir, err, sizeof(err)), 0);
+	assert_string_equal(keys_onion_addr(), addr);
+	keys_onion_wipe();
+	assert_null(keys_onion_addr());
+	assert_int_equal(keys_onion_blob(blob, sizeof(blob)), -1);
+
+	/* Out of onion mode: the onion line goes, serial + 1. */
+	c.tor_control[0] = '\0';
+	c.tor_socks[0] = '\0';
+	assert_int_equal(records_own_refresh(&s, &c, netid, 0, 0, 0, err,
+	    sizeof(err)), 1);
+	assert_string_equal(records_find(&s, pk)->rec.onion, "");
+	assert_int_equal(records_find(&s, pk)->rec.serial, 3);
+	records_free(&s);
+
+	keys_wipe();
+	rm_rf(dir);
+}
+
+static void
 test_keys_dh_sign(void **state)
 {
 	char dir[] = "/tmp/om-test-keys-XXXXXX", err[KEYD_ERRLEN];
@@ -394,6 +570,8 @@ main(void)
 		cmocka_unit_test(test_check_errors),
 		cmocka_unit_test(test_load_dir),
 		cmocka_unit_test(test_own_refresh),
+		cmocka_unit_test(test_own_onion_build),
+		cmocka_unit_test(test_own_refresh_onion),
 		cmocka_unit_test(test_keys_dh_sign),
 	};
 

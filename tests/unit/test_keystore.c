@@ -1,8 +1,9 @@
 /*
- * keystore.c: the identity is created once and then kept; the file has
- * the documented format and modes; a file others can read, or one in
- * another format, is refused with a message naming the path and what
- * is wrong.
+ * keystore.c: the identity and the onion service key are each created
+ * once and then kept; the files have the documented format and modes; a
+ * file others can read, or one in another format, is refused with a
+ * message naming the path and what is wrong. The onion key is its own
+ * key (not the identity's) and loads into what tor's ADD_ONION needs.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -20,11 +21,13 @@
 
 #include "proto/file.h"
 #include "proto/keystore.h"
+#include "proto/onion.h"
 
 struct fx {
 	char dir[64];
 	char keys[96];
 	char id[128];
+	char onion[128];
 };
 
 static int
@@ -38,6 +41,7 @@ setup(void **state)
 	assert_non_null(mkdtemp(f->dir));
 	snprintf(f->keys, sizeof(f->keys), "%s/keys", f->dir);
 	snprintf(f->id, sizeof(f->id), "%s/identity", f->keys);
+	snprintf(f->onion, sizeof(f->onion), "%s/onion", f->keys);
 	*state = f;
 	return 0;
 }
@@ -233,6 +237,147 @@ test_symlink_refused(void **state)
 	assert_non_null(strstr(err, "symbolic link"));
 }
 
+static void
+test_onion_ensure_once(void **state)
+{
+	struct fx *f = *state;
+	uint8_t pk1[ONION_PK_BYTES], pk2[ONION_PK_BYTES], zero[32] = {0};
+	uint8_t idpk[crypto_sign_PUBLICKEYBYTES];
+	char err[512], addr[ONION_ADDR_LEN + 1], *text;
+	char blob[ONION_BLOB_LEN + 1], why[256];
+	struct onion_key k, back;
+	struct stat st;
+	size_t len;
+
+	assert_int_equal(keystore_onion_ensure(f->keys, pk1), 0);
+	assert_memory_not_equal(pk1, zero, sizeof(zero));
+	/* Kept, not replaced: the address must never change. */
+	assert_int_equal(keystore_onion_ensure(f->keys, pk2), 1);
+	assert_memory_equal(pk1, pk2, sizeof(pk1));
+	assert_int_equal(keystore_onion_ensure(f->keys, NULL), 1);
+
+	assert_int_equal(stat(f->keys, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0700);
+	assert_int_equal(stat(f->onion, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0600);
+	text = file_read(f->onion, 200, &len);
+	assert_non_null(text);
+	assert_int_equal(len, strlen("ed25519-seed ") + 64 + 1);
+	assert_memory_equal(text, "ed25519-seed ", 13);
+	assert_int_equal(text[len - 1], '\n');
+	sodium_memzero(text, len);
+	free(text);
+
+	/* Its own key, not the identity's. */
+	assert_int_equal(keystore_identity_ensure(f->keys, idpk), 0);
+	assert_memory_not_equal(idpk, pk1, sizeof(pk1));
+	assert_int_equal(keystore_onion_ensure(f->keys, pk2), 1);
+	assert_memory_equal(pk1, pk2, sizeof(pk1));
+
+	/* load: the same public key, and a blob tor's parser takes back
+	 * to the same key. */
+	assert_int_equal(keystore_onion_load(f->keys, &k, err, sizeof(err)),
+	    0);
+	assert_memory_equal(k.pk, pk1, sizeof(pk1));
+	onion_addr_from_pk(addr, k.pk);
+	assert_true(onion_addr_valid(addr));
+	assert_int_equal(onion_key_blob(blob, sizeof(blob), &k), 0);
+	assert_int_equal(onion_key_from_blob(&back, blob, why, sizeof(why)),
+	    0);
+	assert_memory_equal(back.pk, pk1, sizeof(pk1));
+	assert_memory_equal(back.expanded, k.expanded, sizeof(k.expanded));
+	onion_key_wipe(&k);
+	onion_key_wipe(&back);
+	sodium_memzero(blob, sizeof(blob));
+}
+
+static void
+test_onion_known_seed(void **state)
+{
+	struct fx *f = *state;
+	uint8_t seed[ONION_SEED_BYTES], pk[ONION_PK_BYTES];
+	char line[128], hex[2 * ONION_SEED_BYTES + 1], err[512];
+	struct onion_key want, got;
+	size_t i;
+
+	for (i = 0; i < sizeof(seed); i++)
+		seed[i] = (uint8_t)(0xa0 + i);
+	assert_int_equal(onion_key_from_seed(&want, seed), 0);
+	sodium_bin2hex(hex, sizeof(hex), seed, sizeof(seed));
+	snprintf(line, sizeof(line), "ed25519-seed %s\n", hex);
+	assert_int_equal(mkdir(f->keys, 0700), 0);
+	assert_int_equal(file_write_atomic(f->onion, line, strlen(line),
+	    0600), 0);
+	assert_int_equal(keystore_onion_ensure(f->keys, pk), 1);
+	assert_memory_equal(pk, want.pk, sizeof(pk));
+	assert_int_equal(keystore_onion_load(f->keys, &got, err,
+	    sizeof(err)), 0);
+	assert_memory_equal(got.pk, want.pk, sizeof(want.pk));
+	assert_memory_equal(got.expanded, want.expanded,
+	    sizeof(want.expanded));
+	/* The identity file is not touched by any of this. */
+	assert_int_equal(access(f->id, F_OK), -1);
+	onion_key_wipe(&want);
+	onion_key_wipe(&got);
+}
+
+static void
+test_onion_refused(void **state)
+{
+	struct fx *f = *state;
+	struct onion_key k;
+	char err[512] = "", line[128], real[160];
+
+	/* Missing: the message names the file. */
+	assert_int_equal(keystore_onion_load(f->keys, &k, err, sizeof(err)),
+	    -1);
+	assert_non_null(strstr(err, f->onion));
+	assert_non_null(strstr(err, "onion service key"));
+
+	/* Readable by others: refused, and ensure does not replace it. */
+	assert_int_equal(keystore_onion_ensure(f->keys, NULL), 0);
+	assert_int_equal(chmod(f->onion, 0640), 0);
+	assert_int_equal(keystore_onion_load(f->keys, &k, err, sizeof(err)),
+	    -1);
+	assert_non_null(strstr(err, f->onion));
+	assert_non_null(strstr(err, "0640"));
+	assert_non_null(strstr(err, "chmod 600"));
+	assert_int_equal(keystore_onion_ensure(f->keys, NULL), -1);
+
+	/* Another format: refused, never echoed. */
+	snprintf(line, sizeof(line), "ED25519-V3:%064d\n", 7);
+	assert_int_equal(file_write_atomic(f->onion, line, strlen(line),
+	    0600), 0);
+	assert_int_equal(keystore_onion_load(f->keys, &k, err, sizeof(err)),
+	    -1);
+	assert_non_null(strstr(err, "format"));
+	assert_null(strstr(err, "0000007"));
+	assert_int_equal(keystore_onion_ensure(f->keys, NULL), -1);
+	snprintf(line, sizeof(line), "ed25519-seed %063d\n", 0);
+	assert_int_equal(file_write_atomic(f->onion, line, strlen(line),
+	    0600), 0);
+	assert_int_equal(keystore_onion_load(f->keys, &k, err, sizeof(err)),
+	    -1);
+	assert_non_null(strstr(err, "format"));
+
+	/* A symbolic link. */
+	snprintf(line, sizeof(line), "ed25519-seed %064d\n", 0);
+	snprintf(real, sizeof(real), "%s/real", f->keys);
+	assert_int_equal(file_write_atomic(real, line, strlen(line), 0600),
+	    0);
+	assert_int_equal(unlink(f->onion), 0);
+	assert_int_equal(symlink(real, f->onion), 0);
+	assert_int_equal(keystore_onion_load(f->keys, &k, err, sizeof(err)),
+	    -1);
+	assert_non_null(strstr(err, "symbolic link"));
+	/* And the right one, in place, loads. */
+	assert_int_equal(unlink(f->onion), 0);
+	assert_int_equal(rename(real, f->onion), 0);
+	assert_int_equal(keystore_onion_load(f->keys, &k, err, sizeof(err)),
+	    0);
+	onion_key_wipe(&k);
+}
+
 int
 main(void)
 {
@@ -246,6 +391,12 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_garbage, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_missing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_symlink_refused, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_onion_ensure_once, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_onion_known_seed, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_onion_refused, setup,
 		    teardown),
 	};
 
