@@ -79,3 +79,58 @@ clean:
 	rm -rf build build-*
 
 .PHONY: all unit deps check demo bench clean
+
+# Fuzzing: one libFuzzer target per parser of untrusted input
+# (tests/fuzz/fuzz_*.c, seeds in tests/fuzz/corpus/<name>/), clang only.
+# The libraries are rebuilt into $(FUZZ_B) with coverage and ASan/UBSan
+# by a sub-make, so the normal build dirs are never touched. Each
+# target runs on a copy of its seeds in $(FUZZ_B)/corpus/<name> (new
+# inputs are never written into the tree), one target at a time, and
+# any crash fails the run (its input lands in $(FUZZ_B)/artifacts/).
+#   make fuzz                  FUZZ_SECONDS (20) seconds per target
+#   make fuzz-long             FUZZ_RUNS (10000000) inputs per target
+#   make fuzz FUZZ_TARGETS="wire msg"   only those
+#   make fuzz-corpus           regenerate tests/fuzz/corpus/ (the seeds)
+FUZZ_B       ?= build-fuzz
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 20
+FUZZ_RUNS    ?= 10000000
+FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all \
+                -fno-omit-frame-pointer
+FUZZ_CFLAGS  := -O1 -g $(FUZZ_SAN) -fsanitize=fuzzer-no-link
+FUZZ_NAMES   := $(patsubst tests/fuzz/fuzz_%.c,%,\
+                $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_TARGETS ?= $(FUZZ_NAMES)
+FUZZ_LIBS    := $(addprefix $(FUZZ_B)/lib,$(addsuffix .a,$(DAEMONS))) \
+                $(FUZZ_B)/libproto.a
+FUZZ_BIN     := $(FUZZ_TARGETS:%=$(FUZZ_B)/fuzz_%)
+FUZZ_HDRS    := $(wildcard tests/fuzz/*.h)
+
+fuzz-build:
+	@$(MAKE) --no-print-directory B=$(FUZZ_B) CC=$(FUZZ_CC) \
+	    CFLAGS="$(FUZZ_CFLAGS)" $(FUZZ_LIBS)
+	@$(MAKE) --no-print-directory fuzz-bins
+
+fuzz-bins: $(FUZZ_BIN)
+
+$(FUZZ_B)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_HDRS) $(FUZZ_LIBS)
+	$(FUZZ_CC) $(CFLAGS) $(FUZZ_SAN) -O1 -g -fsanitize=fuzzer -o $@ $< \
+	    -Wl,--start-group $(FUZZ_LIBS) -Wl,--end-group $(PKG_LIBS)
+
+$(FUZZ_B)/gen_corpus: tests/fuzz/gen_corpus.c $(FUZZ_HDRS) $(FUZZ_LIBS)
+	$(FUZZ_CC) $(CFLAGS) $(FUZZ_SAN) -O1 -g -fsanitize=fuzzer-no-link \
+	    -o $@ $< -Wl,--start-group $(FUZZ_LIBS) -Wl,--end-group $(PKG_LIBS)
+
+fuzz: fuzz-build
+	@tests/fuzz/run.sh $(FUZZ_B) time $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+fuzz-long: fuzz-build
+	@tests/fuzz/run.sh $(FUZZ_B) runs $(FUZZ_RUNS) $(FUZZ_TARGETS)
+
+fuzz-corpus:
+	@$(MAKE) --no-print-directory B=$(FUZZ_B) CC=$(FUZZ_CC) \
+	    CFLAGS="$(FUZZ_CFLAGS)" $(FUZZ_LIBS)
+	@$(MAKE) --no-print-directory $(FUZZ_B)/gen_corpus
+	$(FUZZ_B)/gen_corpus tests/fuzz/corpus
+
+.PHONY: fuzz fuzz-long fuzz-build fuzz-bins fuzz-corpus

@@ -210,6 +210,17 @@ start_wg() {
 	ADDR_B=10.79.0.2
 }
 
+# die, after the last lines of each onionmesh daemon's log.
+om_die() {
+	local f
+	for f in "$T"/om-*/run/*.log; do
+		[ -f "$f" ] || continue
+		echo "----- ${f#"$T"/} (last 20 lines)" >&2
+		tail -n 20 "$f" >&2
+	done
+	die "$@"
+}
+
 start_onionmesh() {
 	local s i ns d
 	for s in a b; do
@@ -231,7 +242,7 @@ start_onionmesh() {
 		BL_ONIONMESH+=("$ns $d")
 		timeout 60 ip netns exec "$ns" "$OM" -d "$d" up \
 		    >"$T/om-$s-up.log" 2>&1 ||
-			die "onionmesh up ($s) failed: $(cat "$T/om-$s-up.log")"
+			om_die "onionmesh up ($s) failed: $(cat "$T/om-$s-up.log")"
 	done
 	VPN_PIDS=()
 	for s in a b; do
@@ -250,8 +261,10 @@ declare -A R=()
 
 measure() {
 	local v=$1 p t0 t1 out bps bytes
-	wait_for 30 nsx "$NA" ping -c 1 -W 1 "$ADDR_B" ||
+	if ! wait_for 30 nsx "$NA" ping -c 1 -W 1 "$ADDR_B"; then
+		[ "$v" != onionmesh ] || om_die "no link within 30 s"
 		die "$v: $ADDR_B does not answer ping from $NA within 30 s"
+	fi
 	R[$v.rtt]=$(ping_median "$NA" "$ADDR_B" "$PINGS")
 	for p in 1 4; do
 		out=$T/iperf-$v-P$p.json

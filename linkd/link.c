@@ -1062,16 +1062,19 @@ link_tick(struct link *l, double now)
 
 	switch (l->state) {
 	case LINK_CONNECTING:
-		if (link_is_tcp(l) && now - l->t_state > LINK_CONNECT_TIMEOUT) {
+		if (link_is_tcp(l)) {
+			if (now - l->t_state <= LINK_CONNECT_TIMEOUT)
+				return;
 			snprintf(why, sizeof(why), "connect to %s timed out",
 			    l->remote);
-			link_fail(l, why);
-		} else if (!link_is_tcp(l) &&
-		    now - l->t_state > LINK_ONION_CONNECT_TIMEOUT) {
+		} else {
+			if (now - l->t_state <= LINK_ONION_CONNECT_TIMEOUT)
+				return;
 			snprintf(why, sizeof(why), "tor did not connect the "
-			    "stream within %.0f s", LINK_ONION_CONNECT_TIMEOUT);
-			link_fail(l, why);
+			    "stream within %.0f s",
+			    LINK_ONION_CONNECT_TIMEOUT);
 		}
+		link_fail(l, why);
 		return;
 	case LINK_HANDSHAKE:
 		if (now - l->t_state > SESSION_HS_TIMEOUT) {

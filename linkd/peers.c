@@ -234,8 +234,9 @@ peers_apply_policy(struct linkd *ld, struct peer *p)
 	if (ld->self_known && !ld->stopping)
 		want = peers_dial_count(ld->conf, ld->self_id, &p->rec);
 	for (i = 0; i < PEER_MAX_OUT; i++) {
+		/* link_dial sets p->out[i] for as long as it lives. */
 		if (i < want && p->out[i] == NULL)
-			(void)link_dial(ld, p, i); /* p->out[i] while it lives */
+			(void)link_dial(ld, p, i);
 		else if (i >= want && p->out[i] != NULL)
 			link_close(p->out[i],
 			    "no longer dialled (config or record)");

@@ -1,0 +1,102 @@
+/*
+ * Fuzz target: host records (proto/record.c), which arrive from other
+ * members (gossip, import, hosts/ files) and are parsed before their
+ * signature is checked.
+ *
+ * Input: the text of a record. When record_parse accepts it,
+ * record_format must give back exactly the same bytes: the text is the
+ * canonical form that is signed, so two spellings of one record would
+ * let a signature cover something other than what is stored. The
+ * unsigned form must be a prefix of the signed one, and keyd's
+ * records_check (parse + name + signature, for the fuzz netid) and
+ * record_verify must agree.
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "keyd/keyd.h"
+#include "proto/record.h"
+#include "tests/fuzz/fuzz_common.h"
+
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static char *out;
+#define OUT_CAP (2 * RECORD_MAX_LEN)
+
+int
+LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	fuzz_init();
+	if ((out = malloc(OUT_CAP)) == NULL)
+		abort();
+	return 0;
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	const struct fuzz_keys *k = fuzz_keys();
+	struct record *r, *r2;
+	char err[512], kerr[KEYD_ERRLEN];
+	char *text;
+	int n, m, v, i;
+
+	if (size > OUT_CAP)
+		return 0;
+	r = malloc(sizeof(*r));
+	r2 = malloc(sizeof(*r2));
+	if (r == NULL || r2 == NULL)
+		abort();
+	/* A copy exactly size long: ASan catches a read past the end. */
+	text = malloc(size ? size : 1);
+	if (text == NULL)
+		abort();
+	memcpy(text, data, size);
+	err[0] = '\0';
+	if (record_parse(r, text, size, err, sizeof(err)) == -1) {
+		FUZZ_CHECK(err[0] != '\0');
+		goto out;
+	}
+	FUZZ_CHECK(name_valid(r->name));
+	FUZZ_CHECK(r->ntcp >= 0 && r->ntcp <= RECORD_MAX_TCP);
+	FUZZ_CHECK(r->nsubnets >= 0 && r->nsubnets <= RECORD_MAX_SUBNETS);
+	FUZZ_CHECK(r->ipv6.family == 6 && r->ipv6.len == 128);
+	FUZZ_CHECK(r->ipv4.family == 0 ||
+	    (r->ipv4.family == 4 && r->ipv4.len == 32));
+	FUZZ_CHECK(r->onion[0] == '\0' || onion_addr_valid(r->onion));
+
+	n = record_format(r, out, OUT_CAP, 1);
+	FUZZ_CHECK(n >= 0);
+	FUZZ_CHECK((size_t)n == size && memcmp(out, data, size) == 0);
+	m = record_format(r, out, OUT_CAP, 0);
+	FUZZ_CHECK(m > 0 && m < n && memcmp(out, data, (size_t)m) == 0);
+	/* Too little room is refused. */
+	FUZZ_CHECK(record_format(r, out, (size_t)n - 1, 1) == -1);
+	FUZZ_CHECK(record_parse(r2, (const char *)data, size, err,
+	    sizeof(err)) == 0);
+	FUZZ_CHECK(memcmp(r->id, r2->id, sizeof(r->id)) == 0);
+
+	v = record_verify(r, k->netid);
+	FUZZ_CHECK(records_check(r2, r->name, text, size, k->netid, kerr,
+	    sizeof(kerr)) == (v == 0 ? 0 : -1));
+	/* Another name for the file is refused whatever the signature. */
+	FUZZ_CHECK(records_check(r2, "x-not-the-name-x", text, size,
+	    k->netid, kerr, sizeof(kerr)) == -1 ||
+	    strcmp(r->name, "x-not-the-name-x") == 0);
+
+	/* Address ownership matches what the record lists. */
+	if (r->ipv4.family == 4)
+		FUZZ_CHECK(record_owns_addr(r, 4, r->ipv4.addr));
+	FUZZ_CHECK(record_owns_addr(r, 6, r->ipv6.addr));
+	for (i = 0; i < r->nsubnets; i++)
+		FUZZ_CHECK(record_owns_addr(r, r->subnets[i].family,
+		    r->subnets[i].addr));
+out:
+	free(text);
+	free(r);
+	free(r2);
+	return 0;
+}
