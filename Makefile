@@ -29,8 +29,12 @@ CTL_SRC   := $(wildcard ctl/*.c)
 CTL_OBJ   := $(CTL_SRC:%.c=$(B)/%.o)
 UNIT_SRC  := $(wildcard tests/unit/test_*.c)
 UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
+# Small programs the netns tests drive (e.g. om-probe, a stranger that
+# speaks the handshake); built with everything else.
+TOOL_SRC  := $(wildcard tests/tools/*.c)
+TOOL_BIN  := $(TOOL_SRC:tests/tools/%.c=$(B)/tools/%)
 
-all: $(BINS)
+all: $(BINS) $(TOOL_BIN)
 
 $(B)/%.o: %.c $(wildcard */*.h)
 	@mkdir -p $(dir $@)
@@ -59,6 +63,11 @@ $(B)/tests/%: tests/unit/%.c $(TEST_LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $< -Wl,--start-group $(TEST_LIBS) -Wl,--end-group \
 		$(PKG_LIBS) -lcmocka
+
+$(B)/tools/%: tests/tools/%.c $(TEST_LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< -Wl,--start-group $(TEST_LIBS) -Wl,--end-group \
+		$(PKG_LIBS)
 
 unit: $(UNIT_BIN)
 

@@ -402,6 +402,12 @@ session_in_data(struct session *s, const struct wire_frame *f, double now)
 		break;
 	case INNER_CLOSE:
 		return session_fail(s, "peer closed the session");
+	case INNER_GOSSIP:
+	case INNER_FORWARD:
+		if (n > 1 && s->cb.inner != NULL)
+			s->cb.inner(s->cb.arg, session_rxbuf[0],
+			    session_rxbuf + 1, (size_t)n - 1);
+		break;
 	default:
 		/* Authentic but from a newer version: ignore it. */
 		break;
@@ -461,8 +467,8 @@ session_check_keys(struct session *s, double now)
 }
 
 int
-session_send_packet(struct session *s, const uint8_t *pkt, size_t len,
-    double now)
+session_send_kind(struct session *s, uint8_t kind, const uint8_t *p,
+    size_t len, double now)
 {
 	if (s->state != SESSION_ESTABLISHED || !s->tx.valid)
 		return -1;
@@ -470,7 +476,14 @@ session_send_packet(struct session *s, const uint8_t *pkt, size_t len,
 		return -1;
 	if (session_check_keys(s, now) == -1)
 		return -1;
-	return session_send_inner(s, INNER_PACKET, pkt, len, now);
+	return session_send_inner(s, kind, p, len, now);
+}
+
+int
+session_send_packet(struct session *s, const uint8_t *pkt, size_t len,
+    double now)
+{
+	return session_send_kind(s, INNER_PACKET, pkt, len, now);
 }
 
 int

@@ -59,6 +59,10 @@ struct session_cb {
 	int (*send)(void *arg, const uint8_t *frame, size_t len);
 	/* A decrypted INNER_PACKET payload (vnet hdr + IP). */
 	void (*deliver)(void *arg, const uint8_t *pkt, size_t len);
+	/* A decrypted INNER_GOSSIP or INNER_FORWARD payload (may be NULL:
+	 * dropped). It points into the session layer's receive buffer:
+	 * copy it before feeding a frame to another session. */
+	void (*inner)(void *arg, uint8_t kind, const uint8_t *p, size_t len);
 	/* The session is up (first time and after every rekey). */
 	void (*established)(void *arg, int rekey);
 	/* X25519 with our static secret (keyd). */
@@ -120,6 +124,10 @@ int session_input(struct session *s, const struct wire_frame *f, double now)
  * the link is broken. */
 int session_send_packet(struct session *s, const uint8_t *pkt, size_t len,
     double now) __attribute__((warn_unused_result));
+/* Seal and send any inner kind (INNER_GOSSIP, INNER_FORWARD, ...). The
+ * payload must not point into the session layer's buffers. */
+int session_send_kind(struct session *s, uint8_t kind, const uint8_t *p,
+    size_t len, double now) __attribute__((warn_unused_result));
 /* Timers: keepalive, rekey, handshake timeout, dead peer. -1: close. */
 int session_tick(struct session *s, double now)
     __attribute__((warn_unused_result));

@@ -19,6 +19,9 @@
  *   INNER_PACKET    virtio_net_hdr (10) || IP packet (one superpacket)
  *   INNER_KEEPALIVE empty
  *   INNER_CLOSE     empty: the peer is going away
+ *   INNER_GOSSIP    signed objects spreading to every member (keyd's)
+ *   INNER_FORWARD   a sealed end-to-end frame for another member; the
+ *                   relay sees only the destination and a hop limit
  *
  * No frame type carries plaintext user data; there is no "none" cipher.
  */
@@ -48,6 +51,9 @@ enum wire_inner {
 	INNER_PACKET = 1,
 	INNER_KEEPALIVE = 2,
 	INNER_CLOSE = 3,
+	INNER_GOSSIP = 4,  /* u8 gossip type | body: records, edges, digests */
+	INNER_FORWARD = 5, /* dest id(32) | u8 hop limit | u32 conn id |
+	                    * an end-to-end frame for dest (HS or DATA) */
 };
 
 struct wire_frame {

@@ -10,7 +10,8 @@
 # tests/fuzz/corpus/NAME (the tree is never written); its log is
 # BUILD_DIR/logs/NAME.log and a crashing input BUILD_DIR/artifacts/NAME-*.
 # tests/fuzz/fuzz_NAME.options, when present, holds extra libFuzzer flags
-# (one line); tests/fuzz/fuzz_NAME.dict is passed as -dict.
+# (one line); tests/fuzz/fuzz_NAME.dict (or fuzz_PREFIX.dict, PREFIX
+# being NAME up to its first '_') is passed as -dict.
 # Prints one line per target (executions, speed, coverage, result) and
 # exits 1 if any target crashed, leaked, timed out or failed to start.
 set -u
@@ -40,7 +41,9 @@ for name in "$@"; do
 	fi
 	opts=
 	[ -f "$here/fuzz_$name.options" ] && opts=$(cat "$here/fuzz_$name.options")
-	[ -f "$here/fuzz_$name.dict" ] && opts="$opts -dict=$here/fuzz_$name.dict"
+	dict=$here/fuzz_$name.dict
+	[ -f "$dict" ] || dict=$here/fuzz_${name%%_*}.dict
+	[ -f "$dict" ] && opts="$opts -dict=$dict"
 	start=$(date +%s)
 	# shellcheck disable=SC2086 # opts is a list of flags
 	"$bin" $limit $opts -print_final_stats=1 -timeout=25 \

@@ -364,6 +364,18 @@ for n in 1 64 4096 65536; do
 	check "$n random bytes to m1's linkd: 0 bytes back (got: $got)" \
 	    test "$got" = 0
 done
+# A stranger that speaks the protocol: a well-formed Noise IK handshake
+# addressed to m1 (right mac1) from a static key no member has. linkd
+# must run the handshake to learn the key is unknown, and then answer
+# nothing at all.
+PROBE=$PWD/$OM_BUILD/tools/om-probe
+id1=$(om1 status --json 2>/dev/null | jq -r '.id // empty')
+for i in 1 2 3; do
+	got=$(n2 timeout 10 "$PROBE" stranger "$U1" 6550 "$id1" default |
+	    sed -n 's/^bytes=//p') || true
+	check "handshake $i from an unknown key to m1's linkd: 0 bytes back (got: ${got:-no connection})" \
+	    test "${got:-x}" = 0
+done
 check "m1's linkd survived the strangers (pid $linkd_before)" \
     test -n "$linkd_before" -a "$(daemon_pid "$d1" linkd)" = "$linkd_before"
 check "link still carries traffic after the strangers" \

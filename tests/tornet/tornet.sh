@@ -4,21 +4,29 @@
 # member. Built from tor's TestingTorNetwork mode with the fast-voting
 # settings chutney uses, so it is usable about 20 s after start.
 #
-#   tornet.sh start DIR [CLIENTS]   make DIR/{auth0..2,relay0..1,client0..N-1}
+#   tornet.sh start DIR [CLIENTS] [--tcp-socks]
+#                                   make DIR/{auth0..2,relay0..1,client0..N-1}
 #   tornet.sh wait DIR [SECONDS]    until every client is bootstrapped 100 %
 #   tornet.sh stop DIR              stop every tor of DIR and delete DIR
-#   tornet.sh client DIR I          print "control=PATH socks=PATH" of client I
+#   tornet.sh client DIR I          print "control=PATH socks=PATH" of client
+#                                   I (and " tcpsocks=127.0.0.1:PORT")
+#   tornet.sh restart-client DIR I  stop client I's tor and start it again
+#                                   on the same data (keys, state, cookie
+#                                   path), as a tor restart on a host does
 #
 # Each client's ControlPort and SocksPort are Unix sockets in its own
-# folder (DIR/clientI/control, DIR/clientI/socks), so members in any
-# network namespace reach them by path. Ports for the relays are chosen at
-# random from free ones, so two networks on one machine do not collide.
+# folder (DIR/clientI/sock/control, .../socks), so members in any network
+# namespace reach them by path. --tcp-socks gives every client a second
+# SocksPort on 127.0.0.1 as well, for programs that only speak SOCKS over
+# TCP (tinc's "Proxy = socks5 HOST PORT"). Ports are chosen at random from
+# free ones, so two networks on one machine do not collide. If start fails
+# half way, the tors it started are stopped again.
 set -euo pipefail
 
 cmd=${1:-}
 dir=${2:-}
 [ -n "$cmd" ] && [ -n "$dir" ] || {
-	echo "usage: tornet.sh start|wait|stop|client DIR [ARG]" >&2
+	echo "usage: tornet.sh start|wait|stop|client|restart-client DIR [ARG]" >&2
 	exit 2
 }
 
@@ -29,13 +37,18 @@ port_free() {
 	! ss -Hltn "sport = :$1" 2>/dev/null | grep -q .
 }
 
+# A base port B such that B.. (ORPorts), B+100.. (DirPorts) and B+200..
+# (clients' TCP SocksPorts, when asked for) are all free.
 pick_base() {
-	local b i ok
+	local clients=$1 b i ok
 	for _ in $(seq 1 50); do
 		b=$((20000 + (RANDOM * 7) % 40000))
 		ok=1
 		for i in $(seq 0 $((NAUTH + NRELAY))); do
 			port_free $((b + i)) && port_free $((b + 100 + i)) || ok=0
+		done
+		for i in $(seq 0 $((clients - 1))); do
+			port_free $((b + 200 + i)) || ok=0
 		done
 		[ $ok -eq 1 ] && { echo "$b"; return 0; }
 	done
@@ -67,13 +80,31 @@ EOC
 	cat "$dir/dirauths"
 }
 
+# start fails half way: stop what it started (the caller's trap may only
+# know about the network once start has returned).
+start_failed() {
+	local rc=$?
+	[ $rc -eq 0 ] && return 0
+	echo "tornet: start failed; stopping what it started" >&2
+	stop_tors
+	exit $rc
+}
+
 start() {
-	local clients=${1:-2} base i d fp v3 or dp data
+	local clients=${1:-2} tcpsocks=${2:-0} base i d fp v3 or dp data
 	command -v tor >/dev/null || { echo "tornet: tor is not installed" >&2; exit 1; }
+	case $clients in
+	''|*[!0-9]*) echo "tornet: CLIENTS '$clients': want a count, 1..32" >&2; exit 2 ;;
+	esac
+	if [ "$clients" -lt 1 ] || [ "$clients" -gt 32 ]; then
+		echo "tornet: CLIENTS '$clients': want a count, 1..32" >&2
+		exit 2
+	fi
 	[ ! -e "$dir/dirauths" ] || { echo "tornet: $dir already has a network" >&2; exit 1; }
 	mkdir -p "$dir"
 	chmod 0755 "$dir"
-	base=$(pick_base)
+	trap start_failed EXIT
+	base=$(pick_base "$clients")
 	echo "$base" >"$dir/base"
 	: >"$dir/dirauths"
 	for i in $(seq 0 $((NAUTH - 1))); do
@@ -164,6 +195,10 @@ CookieAuthentication 1
 CookieAuthFile $d/sock/control.authcookie
 CookieAuthFileGroupReadable 1
 EOC
+			if [ "$tcpsocks" -eq 1 ]; then
+				echo "SocksPort 127.0.0.1:$((base + 200 + i))"
+				echo "127.0.0.1:$((base + 200 + i))" >"$d/tcpsocks"
+			fi
 		} >"$d/torrc"
 	done
 	for d in "$dir"/auth* "$dir"/relay* "$dir"/client*; do
@@ -173,6 +208,7 @@ EOC
 			exit 1
 		}
 	done
+	trap - EXIT
 	echo "tornet: started $NAUTH authorities, $NRELAY relays, $clients clients in $dir (ports $base..)"
 }
 
@@ -195,35 +231,96 @@ wait_ready() {
 	return 1
 }
 
-stop() {
-	local d pid
-	[ -d "$dir" ] || return 0
-	for d in "$dir"/auth* "$dir"/relay* "$dir"/client*; do
-		[ -f "$d/pid" ] || continue
-		pid=$(cat "$d/pid")
-		kill "$pid" 2>/dev/null || true
+# The pid of the tor of node dir $1, if it runs (and is a tor: a stale
+# pid file must not make us signal someone else's process).
+tor_pid() {
+	local pid
+	[ -f "$1/pid" ] || return 0
+	pid=$(cat "$1/pid" 2>/dev/null) || return 0
+	case $pid in ''|*[!0-9]*) return 0 ;; esac
+	[ "$(cat "/proc/$pid/comm" 2>/dev/null)" = tor ] && echo "$pid"
+	return 0
+}
+
+# Stop the tors of node dirs "$@": TERM, up to 5 s, then KILL.
+stop_nodes() {
+	local d pid pids=() alive
+	for d in "$@"; do
+		pid=$(tor_pid "$d")
+		[ -n "$pid" ] && pids+=("$pid")
 	done
+	[ ${#pids[@]} -gt 0 ] || return 0
+	kill "${pids[@]}" 2>/dev/null || true
 	for _ in $(seq 1 50); do
-		local alive=0
-		for d in "$dir"/auth* "$dir"/relay* "$dir"/client*; do
-			[ -f "$d/pid" ] && kill -0 "$(cat "$d/pid")" 2>/dev/null && alive=1
+		alive=0
+		for pid in "${pids[@]}"; do
+			kill -0 "$pid" 2>/dev/null && alive=1
 		done
-		[ $alive -eq 0 ] && break
+		[ $alive -eq 0 ] && return 0
 		sleep 0.1
 	done
-	for d in "$dir"/auth* "$dir"/relay* "$dir"/client*; do
-		[ -f "$d/pid" ] && kill -9 "$(cat "$d/pid")" 2>/dev/null || true
+	kill -9 "${pids[@]}" 2>/dev/null || true
+	for _ in $(seq 1 20); do
+		alive=0
+		for pid in "${pids[@]}"; do
+			kill -0 "$pid" 2>/dev/null && alive=1
+		done
+		[ $alive -eq 0 ] && return 0
+		sleep 0.1
 	done
+}
+
+stop_tors() {
+	local nodes=() d
+	for d in "$dir"/auth* "$dir"/relay* "$dir"/client*; do
+		[ -d "$d" ] && nodes+=("$d")
+	done
+	[ ${#nodes[@]} -eq 0 ] || stop_nodes "${nodes[@]}"
+}
+
+stop() {
+	[ -d "$dir" ] || return 0
+	stop_tors
 	rm -rf "$dir"
 }
 
+restart_client() {
+	local i=$1 d=$dir/client$1
+	[ -f "$d/torrc" ] || { echo "tornet: $dir has no client $i" >&2; exit 1; }
+	stop_nodes "$d"
+	# The log goes on (the test dumps it on failure); a mark tells
+	# which lines are from after the restart.
+	echo "---- tornet: restart-client $i at $(date '+%F %T')" >>"$d/notice.log"
+	tor -f "$d/torrc" --quiet || {
+		echo "tornet: tor failed to start again in $d:" >&2
+		tail -n 5 "$d/notice.log" >&2 || true
+		exit 1
+	}
+	echo "tornet: restarted client $i"
+}
+
 case $cmd in
-start) start "${3:-2}" ;;
+start)
+	n=2
+	tcp=0
+	for a in "${@:3}"; do
+		case $a in
+		--tcp-socks) tcp=1 ;;
+		*) n=$a ;;
+		esac
+	done
+	start "$n" "$tcp"
+	;;
 wait) wait_ready "${3:-90}" ;;
 stop) stop ;;
 client)
 	i=${3:?client index}
-	echo "control=$dir/client$i/sock/control socks=$dir/client$i/sock/socks"
+	[ -f "$dir/client$i/torrc" ] || { echo "tornet: $dir has no client $i" >&2; exit 1; }
+	line="control=$dir/client$i/sock/control socks=$dir/client$i/sock/socks"
+	[ -f "$dir/client$i/tcpsocks" ] &&
+		line="$line tcpsocks=$(cat "$dir/client$i/tcpsocks")"
+	echo "$line"
 	;;
-*) echo "usage: tornet.sh start|wait|stop|client DIR [ARG]" >&2; exit 2 ;;
+restart-client) restart_client "${3:?client index}" ;;
+*) echo "usage: tornet.sh start|wait|stop|client|restart-client DIR [ARG]" >&2; exit 2 ;;
 esac

@@ -1,0 +1,346 @@
+#!/usr/bin/env bash
+# Three onionmesh members linked over Tor onion services only, against a
+# private Tor network of our own (tests/tornet/tornet.sh: 3 authorities,
+# 2 relays, one tor client per member), with real TUN devices, ping and
+# iperf3.
+#
+#   root namespace: the private Tor network; each client's ControlPort
+#                   and SocksPort are Unix sockets (tornet/clientI/sock/)
+#   ns1 (m1)  ns2 (m2)  ns3 (m3): loopback and the member's TUN device,
+#             nothing else; no veth, no route out
+#
+# A namespace with no link to anywhere proves that members reach each
+# other only through tor's Unix sockets: keyd publishes the onion service
+# on its tor's ControlPort, linkd dials peers through its tor's SocksPort
+# and takes their streams on a Unix socket the service maps to.
+#
+# Checked: every pair pings both ways over IPv4 and IPv6 (the first reply
+# within a bounded wait: a fresh onion service takes 2-20 s); 10 s of
+# iperf3; `links --json` says transport onion; linkd holds no IP socket;
+# a member whose tor restarts gets its links back by itself; so does one
+# whose linkd, then keyd, is killed with -9; an anonymous member
+# (`init --anonymous`) has no tcp line in its record, refuses --tcp, and
+# links over tor too.
+#
+# Prints "ok - ..." / "not ok - ..." and last "tor: N passed, M failed";
+# exit 1 on any failure, after the daemons' logs and the tor clients'
+# notice logs. Everything it starts (tor, daemons, namespaces, temporary
+# files) is removed on any exit. About 3-4 minutes. Environment:
+# OM_BUILD, the build dir (make's B=, default build); OM_INIT_ARGS, extra
+# `init` flags (e.g. --no-privsep).
+set -eu
+cd "$(dirname "$0")/../.."
+OM_BUILD=${OM_BUILD:-build}
+OM=$PWD/$OM_BUILD/onionmesh
+TORNET=$PWD/tests/tornet/tornet.sh
+. tests/netns/lib.sh
+
+# Waits, in seconds. The first link waits for tor to publish three
+# descriptors and build circuits to them; a restarted tor's service has
+# new introduction points that peers learn only after their cached
+# descriptor fails.
+W_TORNET=120
+W_FIRST=90
+W_PAIR=30
+W_BACK=90
+
+[ "$(id -u)" -eq 0 ] || { echo "not ok - needs root"; exit 1; }
+for c in ip ping iperf3 jq pgrep timeout tor tor-gencert ss; do
+	command -v "$c" >/dev/null ||
+		{ echo "not ok - $c is missing (make deps)"; exit 1; }
+done
+if [ ! -x "$OM" ] || [ ! -x "$PWD/$OM_BUILD/onionmesh-linkd" ]; then
+	make B="$OM_BUILD" -j2 all >/dev/null ||
+		{ echo "not ok - make failed"; exit 1; }
+fi
+
+T=$(mktemp -d /tmp/onionmesh-tor.XXXXXX)
+chmod 755 "$T"  # daemons under privsep run as their own users
+TN=$T/tornet
+M=(1 2 3)
+declare -A NS=() D=() V4=() V6=()
+for i in 1 2 3 4; do
+	NS[$i]=omtor$$-$i
+	D[$i]=$T/m$i
+	V4[$i]=10.77.0.$i
+done
+bg_pids=()
+made_ns=()
+
+nx() { local i=$1; shift; ip netns exec "${NS[$i]}" "$@"; }
+om() { local i=$1; shift; ip netns exec "${NS[$i]}" "$OM" -d "${D[$i]}" "$@"; }
+
+dump_logs() {
+	local f
+	for f in "$T"/m*/run/*.log "$T/commands.log"; do
+		[ -f "$f" ] || continue
+		echo "# ----- ${f#"$T"/} (last 60 lines)"
+		tail -n 60 "$f" | sed 's/^/# /'
+	done
+	for f in "$TN"/client*/notice.log; do
+		[ -f "$f" ] || continue
+		echo "# ----- ${f#"$T"/} (last 25 lines)"
+		tail -n 25 "$f" | sed 's/^/# /'
+	done
+}
+
+cleanup() {
+	local rc=$? i ns p pids
+	set +e
+	if [ $rc -ne 0 ] && [ $failed -eq 0 ]; then
+		not_ok "the test script stopped early (exit status $rc)"
+	fi
+	[ $failed -eq 0 ] || dump_logs
+	for i in 1 2 3 4; do
+		[ -f "${D[$i]}/onionmesh.conf" ] &&
+			timeout 15 "$OM" -d "${D[$i]}" down >/dev/null 2>&1
+	done
+	for p in "${bg_pids[@]}"; do
+		{ kill -KILL "$p" && wait "$p"; } 2>/dev/null
+	done
+	# Anything still in our namespaces, and any daemon of our members,
+	# was started by this test.
+	for ns in "${made_ns[@]}"; do
+		pids=$(ip netns pids "$ns" 2>/dev/null)
+		# shellcheck disable=SC2086
+		[ -n "$pids" ] && kill -KILL $pids 2>/dev/null
+	done
+	for i in 1 2 3 4; do
+		for p in $(member_pids "${D[$i]}"); do
+			kill -KILL "$p" 2>/dev/null
+		done
+	done
+	"$TORNET" stop "$TN" >/dev/null 2>&1
+	for ns in "${made_ns[@]}"; do
+		ip netns del "$ns" 2>/dev/null
+	done
+	rm -rf -- "$T"
+	echo "tor: $passed passed, $failed failed"
+	[ $failed -eq 0 ] || exit 1
+	exit 0
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# tor_of I: "unix:CONTROL unix:SOCKS" of tor client I.
+tor_args() {
+	local line control socks
+	line=$("$TORNET" client "$TN" "$1")
+	control=${line#control=}
+	control=${control%% *}
+	socks=${line#* socks=}
+	socks=${socks%% *}
+	echo "--tor-control unix:$control --tor-socks unix:$socks"
+}
+
+# Links of member $1 to the member named $2 that are up, from links --json.
+links_up() {
+	om "$1" links --json | jq -e --arg p "$2" \
+	    '[.links[] | select(.peer == $p and .state == "up")] | length > 0'
+}
+
+# Every link of member $1 is an onion link, and there is at least one.
+all_onion() {
+	om "$1" links --json | jq -e '(.links | length > 0) and
+	    all(.links[]; .transport == "onion")'
+}
+
+# pings I J FAMILY: the first reply from J to I within W_PAIR, then 3.
+pings() {
+	local i=$1 j=$2 fam=$3 a
+	if [ "$fam" = 6 ]; then a=${V6[$j]}; else a=${V4[$j]}; fi
+	wait_for $W_PAIR nx "$i" ping -"$fam" -c 1 -W 2 "$a" &&
+	    nx "$i" ping -"$fam" -c 3 -i 0.3 -W 3 "$a"
+}
+
+# No socket of linkd of member $1 is an IP socket; the list goes to
+# commands.log, so a failure shows which.
+linkd_no_ip() {
+	local pid out
+	pid=$(daemon_pid "${D[$1]}" linkd)
+	[ -n "$pid" ] || { echo "m$1 has no linkd"; return 1; }
+	out=$(ip_sockets "$pid")
+	echo "m$1 linkd pid $pid: sockets not AF_UNIX: $out"
+	ls -l "/proc/$pid/fd"
+	nx "$1" ss -tuwanp | grep "pid=$pid," && return 1
+	[ "$out" = none ]
+}
+
+# ---------------------------------------------------------------------------
+# A private Tor network, and three hosts with no network at all
+
+must "private Tor network starts (3 authorities, 2 relays, 3 clients)" \
+    "$TORNET" start "$TN" 3
+must "every tor client bootstraps within ${W_TORNET} s" \
+    "$TORNET" wait "$TN" $W_TORNET
+
+for i in 1 2 3 4; do
+	ip netns add "${NS[$i]}"
+	made_ns+=("${NS[$i]}")
+	ip -n "${NS[$i]}" link set lo up
+done
+only_lo() { # namespace $1 has no interface but lo (and om-*, later)
+	! ip -n "$1" -o link show | awk -F': ' '{ print $2 }' |
+	    sed 's/@.*//' | grep -vxE 'lo|om-.*'
+}
+
+# ---------------------------------------------------------------------------
+# init with tor, export/import all ways, up
+
+for i in "${M[@]}"; do
+	# shellcheck disable=SC2046,SC2086 # flags, split on purpose
+	must "init m$i with its own tor client (client$((i - 1)))" \
+	    om "$i" init "m$i" --ipv4 "${V4[$i]}/16" \
+	    $(tor_args $((i - 1))) ${OM_INIT_ARGS:-}
+	chmod 755 "${D[$i]}"
+	must "export m$i's record" om "$i" export "$T/m$i.record"
+	check "m$i's record carries its onion address" \
+	    grep -qE '^onion = [a-z2-7]{56}\.onion$' "$T/m$i.record"
+	check "m$i's record has no tcp endpoint" \
+	    bash -c "! grep -q '^tcp' '$T/m$i.record'"
+	V6[$i]=$(conf_ipv6 "${D[$i]}")
+done
+for i in "${M[@]}"; do
+	for j in "${M[@]}"; do
+		[ "$i" = "$j" ] ||
+			must "import m$j's record into m$i" \
+			    om "$i" import "$T/m$j.record"
+	done
+done
+for i in "${M[@]}"; do
+	must "up m$i" timeout 60 ip netns exec "${NS[$i]}" \
+	    "$OM" -d "${D[$i]}" up
+done
+for i in "${M[@]}"; do
+	check "ns$i has no interface but lo and the member's TUN device" \
+	    only_lo "${NS[$i]}"
+done
+
+# ---------------------------------------------------------------------------
+# Every pair, both ways, IPv4 and IPv6
+
+t=$(took $W_FIRST nx 1 ping -c 1 -W 2 "${V4[2]}") || true
+must "first reply m1 -> m2 over onions within ${W_FIRST} s (after ${t} s)" \
+    test "$t" != never
+for i in "${M[@]}"; do
+	for j in "${M[@]}"; do
+		[ "$i" = "$j" ] && continue
+		check "ping m$i -> m$j over IPv4 (${V4[$j]})" pings "$i" "$j" 4
+		check "ping m$i -> m$j over IPv6 (${V6[$j]})" pings "$i" "$j" 6
+	done
+done
+for i in "${M[@]}"; do
+	for j in "${M[@]}"; do
+		[ "$i" = "$j" ] && continue
+		check "m$i lists a link to m$j that is up" links_up "$i" "m$j"
+	done
+	check "every link of m$i has transport onion" all_onion "$i"
+done
+check "out links name the peer's onion address, in links say onion" \
+    eval "om 1 links --json | jq -e 'all(.links[];
+        (.dir == \"out\" and (.remote | test(\"^[a-z2-7]{56}\\\\.onion:6550$\")))
+        or (.dir == \"in\" and .remote == \"onion\"))'"
+check "status of m1 shows tor bootstrapped and its service published" \
+    eval "om 1 status --json | jq -e '.tor.published == true and
+        .tor.bootstrap.progress == 100'"
+
+for i in "${M[@]}"; do
+	check "m$i's linkd holds no IP socket (only AF_UNIX)" linkd_no_ip "$i"
+done
+
+# ---------------------------------------------------------------------------
+# iperf3 over onions
+
+nx 2 iperf3 -s >"$T/iperf3-server.log" 2>&1 &
+bg_pids+=($!)
+wait_for 10 nx 2 bash -c 'exec 3<>/dev/tcp/127.0.0.1/5201' || true
+nx 1 timeout 60 iperf3 -c "${V4[2]}" -t 10 -J --connect-timeout 10000 \
+    >"$T/iperf3.json" 2>&1 || true
+iperf_err=$(jq -r '.error // empty' "$T/iperf3.json" 2>/dev/null) ||
+	iperf_err="no JSON: $(head -c 200 "$T/iperf3.json")"
+iperf_bytes=$(jq -r '.end.sum_received.bytes // 0' "$T/iperf3.json" \
+    2>/dev/null) || iperf_bytes=0
+iperf_mbs=$(jq -r '(.end.sum_received.bits_per_second // 0) / 8e6 |
+    . * 100 | floor / 100' "$T/iperf3.json" 2>/dev/null) || iperf_mbs=0
+check "iperf3 m1 -> m2 for 10 s without error${iperf_err:+ ($iperf_err)}" \
+    test -z "$iperf_err"
+check "iperf3 m1 -> m2 carried $iperf_bytes bytes ($iperf_mbs MB/s)" \
+    test "${iperf_bytes%.*}" -gt 0
+
+# ---------------------------------------------------------------------------
+# m2's tor restarts: its links come back by themselves
+
+back() { # member $1 reaches both others again, IPv4 both ways
+	local i=$1 j
+	for j in "${M[@]}"; do
+		[ "$i" = "$j" ] && continue
+		nx "$i" ping -c 1 -W 2 "${V4[$j]}" || return 1
+		nx "$j" ping -c 1 -W 2 "${V4[$i]}" || return 1
+	done
+}
+
+check "restart m2's tor (tornet.sh restart-client)" \
+    "$TORNET" restart-client "$TN" 1
+t=$(took $W_BACK back 2) || true
+check "after m2's tor restarts, m2 <-> m1 and m2 <-> m3 ping again within ${W_BACK} s (after ${t} s)" \
+    test "$t" != never
+check "m2's keyd published its service again (tor connects > 1)" \
+    eval "om 2 status --json | jq -e '.tor.published == true and
+        .tor.connects > 1'"
+check "m2's links to m1 and m3 are up again" \
+    eval "links_up 2 m1 && links_up 2 m3"
+
+# ---------------------------------------------------------------------------
+# kill -9 of m2's linkd, then of its keyd
+
+for dd in linkd keyd; do
+	pid=$(daemon_pid "${D[2]}" $dd)
+	if [ -z "$pid" ]; then
+		not_ok "kill -9 m2's $dd: no such process"
+		continue
+	fi
+	kill -KILL "$pid"
+	check "kill -9 m2's $dd: the supervisor starts a new one" \
+	    wait_for 10 bash -c "p=\$(pgrep -f -- 'onionmesh-$dd.*${D[2]}' |
+	        head -n 1); [ -n \"\$p\" ] && [ \"\$p\" != $pid ]"
+	t=$(took $W_BACK back 2) || true
+	check "kill -9 m2's $dd: m2 <-> m1 and m2 <-> m3 ping again within ${W_BACK} s (after ${t} s)" \
+	    test "$t" != never
+	check "kill -9 m2's $dd: m2 pings m3 over IPv6" pings 2 3 6
+done
+check "m2's new linkd holds no IP socket either" linkd_no_ip 2
+
+# ---------------------------------------------------------------------------
+# An anonymous member: no tcp anywhere, refuses --tcp, links over tor.
+# It shares m1's tor client (members in different namespaces can share
+# one tor through its socket paths).
+
+# shellcheck disable=SC2046 # flags, split on purpose
+check "init --anonymous --tcp is refused" \
+    bash -c "! ip netns exec ${NS[4]} '$OM' -d '$T/refused' init m9 \
+        --anonymous --tcp 192.0.2.9:6550 $(tor_args 0)"
+check "the refused init left nothing behind" test ! -e "$T/refused/onionmesh.conf"
+# shellcheck disable=SC2046,SC2086
+must "init m4 --anonymous with tor" \
+    om 4 init m4 --anonymous --ipv4 "${V4[4]}/16" $(tor_args 0) \
+    ${OM_INIT_ARGS:-}
+chmod 755 "${D[4]}"
+V6[4]=$(conf_ipv6 "${D[4]}")
+must "export m4's record" om 4 export "$T/m4.record"
+check "m4's record has no tcp line" \
+    bash -c "! grep -q '^tcp' '$T/m4.record'"
+check "m4's record carries its onion address" \
+    grep -qE '^onion = [a-z2-7]{56}\.onion$' "$T/m4.record"
+check "m4's config says anonymous = yes and has no listen or tcp" \
+    bash -c "grep -qx 'anonymous = yes' '${D[4]}/onionmesh.conf' &&
+        ! grep -qE '^(listen|tcp) ' '${D[4]}/onionmesh.conf'"
+must "import m1's record into m4" om 4 import "$T/m1.record"
+must "import m4's record into m1" om 1 import "$T/m4.record"
+must "up m4" timeout 60 ip netns exec "${NS[4]}" "$OM" -d "${D[4]}" up
+t=$(took $W_FIRST nx 4 ping -c 1 -W 2 "${V4[1]}") || true
+check "anonymous m4 -> m1 over onions within ${W_FIRST} s (after ${t} s)" \
+    test "$t" != never
+check "ping m1 -> anonymous m4 over IPv6" \
+    wait_for $W_PAIR nx 1 ping -6 -c 1 -W 2 "${V6[4]}"
+check "every link of m4 has transport onion" all_onion 4
+check "m4's linkd holds no IP socket" linkd_no_ip 4
