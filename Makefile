@@ -84,10 +84,13 @@ demo: deps
 bench: deps
 	@bench/run.sh
 
+bench-tor: deps
+	@bench/tor.sh
+
 clean:
 	rm -rf build build-*
 
-.PHONY: all unit deps check demo bench clean
+.PHONY: all unit deps check demo bench bench-tor clean
 
 # Fuzzing: one libFuzzer target per parser of untrusted input
 # (tests/fuzz/fuzz_*.c, seeds in tests/fuzz/corpus/<name>/), clang only.
@@ -143,3 +146,19 @@ fuzz-corpus:
 	$(FUZZ_B)/gen_corpus tests/fuzz/corpus
 
 .PHONY: fuzz fuzz-long fuzz-build fuzz-bins fuzz-corpus
+
+# Route recomputation benchmark (bench/routes.c, results in
+# bench/RESULTS.md): 10,000 members and 50,000 edges, graph build +
+# shortest paths + forwarding table, median of several runs against the
+# 50 ms target.
+#   make bench-routes [BENCH_ROUTES_ARGS="-n 10000 -e 50000 -r 7"]
+BENCH_ROUTES_ARGS ?=
+$(B)/bench/routes: bench/routes.c $(TEST_LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< -Wl,--start-group $(TEST_LIBS) -Wl,--end-group \
+		$(PKG_LIBS)
+
+bench-routes: $(B)/bench/routes
+	$(B)/bench/routes $(BENCH_ROUTES_ARGS)
+
+.PHONY: bench-routes

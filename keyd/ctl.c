@@ -8,6 +8,8 @@
  *   export   {record: our signed record's text} (or "name": another's)
  *   reload   re-read config and hosts/, re-sign ours, push again
  *            (changing: root or the admin group only)
+ *   edges    {edges: [{member, id, serial, peers: [{peer, rtt_us}]}]}:
+ *            the edge announcements keyd holds (gossip.c)
  *
  * Public keys and records only: nothing secret is ever put in a reply.
  */
@@ -105,6 +107,7 @@ ctl_status(struct keyd *k)
 	    json_integer((json_int_t)k->dh_refused));
 	json_object_set_new(o, "signatures",
 	    json_integer((json_int_t)k->signs));
+	json_object_set_new(o, "gossip", gossip_ctl_status(k));
 	/* Onion mode only; null when torctl_io could not start. */
 	if (k->tor != NULL)
 		json_object_set_new(o, "tor", torctl_io_status_json(k->tor));
@@ -185,6 +188,8 @@ keyd_ctl(json_t *req, int may_change, void *arg)
 		return ctl_export(k, req);
 	if (strcmp(cmd, "reload") == 0)
 		return ctl_reload(k, may_change);
+	if (strcmp(cmd, "edges") == 0)
+		return gossip_ctl_edges(k);
 	return ctl_error("unknown command \"%.64s\" (keyd answers status, "
-	    "records, export, reload)", cmd);
+	    "records, export, reload, edges)", cmd);
 }

@@ -12,8 +12,15 @@
  * sent again a second later rather than leaving the peer with a hole.
  *
  * The rpc serves X25519 and Ed25519 for linkd only (ipc.c checks the
- * peer uid). Signing refuses anything in the host record signature
- * domain, so linkd cannot be used to forge our record.
+ * peer uid). Signing refuses anything in the host record or edge
+ * announcement signature domains, so linkd cannot be used to forge our
+ * record or our links.
+ *
+ * Gossip (gossip.c) rides the same channels: linkd hands keyd what
+ * members sent (MSG_GOSSIP_IN) and its link counts (MSG_PEER_STATE),
+ * routed hands keyd our live links (MSG_EDGES_LOCAL); keyd sends
+ * gossip out through linkd (MSG_GOSSIP_OUT) and every verified edge
+ * announcement to routed (MSG_EDGES, also after each full resend).
  */
 #include <errno.h>
 #include <limits.h>
@@ -102,11 +109,22 @@ keyd_push(struct keyd *k, struct ipc_chan *c)
 	msg_sync_done_encode(&w, &done);
 	if (keyd_send(k, c, MSG_SYNC_DONE, &w) == -1)
 		goto retry;
+	/* After the records: routed takes an announcement of any member,
+	 * but uses only those of members it holds a record of. */
+	if (c == k->routed && gossip_push_edges(k, c) == -1)
+		goto retry;
 	log_debug("sent %zu records to %s", k->recs.n, keyd_chan_name(k, c));
 	return 0;
 retry:
 	keyd_retry_later(k, c);
 	return -1;
+}
+
+void
+keyd_resend_later(struct keyd *k, struct ipc_chan *c)
+{
+	if (c != NULL)
+		keyd_retry_later(k, c);
 }
 
 void
@@ -138,6 +156,8 @@ keyd_on_up(struct ipc_chan *c, void *arg)
 
 	log_info("%s connected; sending %zu records", keyd_chan_name(k, c),
 	    k->recs.n);
+	if (c == k->linkd)
+		gossip_linkd_up(k);
 	(void)keyd_push(k, c);
 }
 
@@ -147,22 +167,36 @@ keyd_on_msg(struct ipc_chan *c, const struct msg_hdr *h,
 {
 	struct keyd *k = arg;
 
-	/* Nothing is expected from linkd or routed on these channels
-	 * yet; the catalogue should have refused it already. */
-	log_warnx_rl(c, "%s from %s: not handled by keyd; dropped",
-	    msg_name(h->type), keyd_chan_name(k, c));
+	/* ipc.c has checked sender and length against the catalogue;
+	 * each type is taken only on the channel it belongs to. */
+	if (c == k->linkd && h->type == MSG_PEER_STATE)
+		gossip_on_peer_state(k, payload, h->length);
+	else if (c == k->linkd && h->type == MSG_GOSSIP_IN)
+		gossip_on_in(k, payload, h->length);
+	else if (c == k->routed && h->type == MSG_EDGES_LOCAL)
+		gossip_on_edges_local(k, payload, h->length);
+	else
+		log_warnx_rl(c, "%s from %s: not handled by keyd; dropped",
+		    msg_name(h->type), keyd_chan_name(k, c));
+}
+
+static int
+keyd_sign_domain_ok(const uint8_t *data, size_t len, const char *ctx)
+{
+	size_t n = strlen(ctx);
+
+	/* A prefix of the context is refused too: linkd must not get a
+	 * signature over something that could be extended into one. */
+	if (len < n)
+		return len == 0 || memcmp(data, ctx, len) != 0;
+	return memcmp(data, ctx, n) != 0;
 }
 
 static int
 keyd_sign_allowed(const uint8_t *data, size_t len)
 {
-	size_t n = sizeof(RECORD_SIG_CONTEXT) - 1;
-
-	/* A prefix of the context is refused too: linkd must not get a
-	 * signature over something that could be extended into one. */
-	if (len < n)
-		return len == 0 || memcmp(data, RECORD_SIG_CONTEXT, len) != 0;
-	return memcmp(data, RECORD_SIG_CONTEXT, n) != 0;
+	return keyd_sign_domain_ok(data, len, RECORD_SIG_CONTEXT) &&
+	    keyd_sign_domain_ok(data, len, EDGES_SIG_CONTEXT);
 }
 
 static uint16_t
@@ -286,6 +320,7 @@ keyd_reload(struct keyd *k, char *err, size_t errlen)
 
 	records_free(&k->recs);
 	k->recs = ns;
+	gossip_records_changed(k);
 	nc.privsep = k->d.conf.privsep;
 	nc.sandbox = k->d.conf.sandbox;
 	k->d.conf = nc;
@@ -307,6 +342,7 @@ keyd_dispatch_start(struct keyd *k)
 	ev_timer_init(&k->retry, keyd_retry_cb, KEYD_RETRY_S, 0.);
 	k->retry.data = k;
 	k->d.on_hup = keyd_on_hup;
+	gossip_start(k);
 
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.loop = k->d.loop;
@@ -353,6 +389,7 @@ keyd_dispatch_stop(struct keyd *k)
 {
 	if (ev_is_active(&k->retry))
 		ev_timer_stop(k->d.loop, &k->retry);
+	gossip_stop(k);
 	if (k->ctl != NULL)
 		ipc_ctl_close(k->ctl);
 	if (k->crypto != NULL)

@@ -20,6 +20,7 @@
 
 #include "keyd/torctl_io.h"
 #include "proto/conf.h"
+#include "proto/edges.h"
 #include "proto/daemon.h"
 #include "proto/ipc.h"
 #include "proto/msg.h"
@@ -121,6 +122,113 @@ int records_own_refresh(struct keyd_records *s, const struct conf *c,
     const uint8_t netid[NETID_BYTES], int do_chown, uid_t uid, gid_t gid,
     char *err, size_t errlen) __attribute__((warn_unused_result));
 
+/* gossip.c: spreading records and edge announcements between members.
+ *
+ * The pure part: an object in a digest is (kind, member id, serial);
+ * digests are sorted by (kind, id), so records come before edges (an
+ * announcement is only accepted from a member whose record is held).
+ */
+struct gossip_obj {
+	uint8_t kind;                  /* GOSSIP_RECORD or GOSSIP_EDGES */
+	uint8_t id[MEMBER_ID_BYTES];
+	uint64_t serial;
+};
+
+#define GOSSIP_DIGEST_ENTRY (1 + MEMBER_ID_BYTES + 8)
+#define GOSSIP_WANT_ENTRY   (1 + MEMBER_ID_BYTES)
+/* Entries in one INNER_GOSSIP payload (type byte, u16 count). */
+#define GOSSIP_DIGEST_MAX   ((GOSSIP_MAX_PAYLOAD - 3) / GOSSIP_DIGEST_ENTRY)
+#define GOSSIP_WANT_MAX     ((GOSSIP_MAX_PAYLOAD - 3) / GOSSIP_WANT_ENTRY)
+
+int gossip_obj_cmp(const struct gossip_obj *a, const struct gossip_obj *b);
+void gossip_objs_sort(struct gossip_obj *v, size_t n);
+/*
+ * What to do about (one chunk of) a peer's digest. ours and theirs are
+ * sorted; only our objects with lo < (kind, id) <= hi count (lo NULL:
+ * no lower bound, hi NULL: no upper bound), because a digest too big
+ * for one payload comes in chunks and this one covers only its range.
+ * send gets what we hold that they lack or hold older (cap >= nours),
+ * want what they hold that we lack or hold older (cap >= ntheirs); both
+ * sorted, records first.
+ */
+void gossip_diff(const struct gossip_obj *ours, size_t nours,
+    const struct gossip_obj *theirs, size_t ntheirs,
+    const struct gossip_obj *lo, const struct gossip_obj *hi,
+    struct gossip_obj *send, size_t *nsend,
+    struct gossip_obj *want, size_t *nwant);
+/* A whole GOSSIP_DIGEST (or GOSSIP_WANT) payload with the first
+ * min(n, GOSSIP_DIGEST_MAX (GOSSIP_WANT_MAX)) objects of v; out holds
+ * GOSSIP_MAX_PAYLOAD bytes. Returns the number of objects written; the
+ * payload length in *len. */
+size_t gossip_digest_encode(uint8_t *out, size_t *len,
+    const struct gossip_obj *v, size_t n);
+size_t gossip_want_encode(uint8_t *out, size_t *len,
+    const struct gossip_obj *v, size_t n);
+/* Decode a whole payload (type byte included) into v (cap entries):
+ * the count, or -1 (wrong type, unknown kind, short, trailing bytes,
+ * more than cap). */
+int gossip_digest_decode(const uint8_t *p, size_t len, struct gossip_obj *v,
+    size_t cap) __attribute__((warn_unused_result));
+int gossip_want_decode(const uint8_t *p, size_t len, struct gossip_obj *v,
+    size_t cap) __attribute__((warn_unused_result));
+/* Is the list of our live links (sorted by id) worth a new
+ * announcement over the one held? Yes when a peer came or went, or an
+ * rtt moved by more than GOSSIP_RTT_MOVE_US and a fifth: rtts jitter,
+ * and every announcement is flooded to the whole network. */
+#define GOSSIP_RTT_MOVE_US 1000
+int gossip_edges_differ(const struct edges *held,
+    const struct edges_peer *peers, size_t n);
+
+struct keyd_edges {                    /* a verified edge announcement */
+	uint8_t id[MEMBER_ID_BYTES];
+	uint64_t serial;
+	char *text;                    /* canonical signed text */
+	size_t len;
+	double t_flood;                /* last flooded (ev_now) */
+	int flood_pending;             /* a newer one waits for the limit */
+};
+
+struct gossip_peer {                   /* what linkd told us of a member */
+	uint8_t id[MEMBER_ID_BYTES];
+	uint16_t links_up;
+	uint32_t gen;                  /* keyd_gossip.gen when reported */
+	/* a digest from it that came in chunks: where the last ended */
+	int cont;
+	struct gossip_obj last;
+	double t_last;
+};
+
+struct gossip_rec_flood {              /* flood rate limit for records */
+	uint8_t id[MEMBER_ID_BYTES];
+	double t_flood;
+	int pending;
+};
+
+struct keyd_gossip {
+	struct keyd_edges *e;
+	size_t ne, ecap;
+	struct gossip_peer *p;
+	size_t np, pcap;
+	uint32_t gen;                  /* bumped when linkd (re)connects */
+	struct gossip_rec_flood *rf;
+	size_t nrf, rfcap;
+	/* our own announcement */
+	uint64_t own_serial;           /* highest of ours made or seen */
+	double t_own;                  /* when we last made one */
+	int own_wait;                  /* own_next waits for the limit */
+	struct edges_peer *own_next;   /* EDGES_MAX_PEERS entries */
+	size_t own_nnext;
+	ev_timer own_timer;
+	ev_timer flood_timer;
+	ev_timer ae_timer;             /* anti-entropy: a digest now and then */
+	int started;
+	/* counters (ctl status) */
+	uint64_t rx, rx_bad, rx_old, rx_unknown;
+	uint64_t records_stored, edges_stored, own_made;
+	uint64_t floods, floods_delayed, objects_sent, send_failed;
+	uint64_t digests_sent, digests_rx, wants_rx;
+};
+
 /* The daemon. */
 struct keyd {
 	struct daemon_ctx d;
@@ -140,6 +248,7 @@ struct keyd {
 	struct torctl_io *tor;   /* onion mode only */
 	char tor_control[CONF_ADDR_LEN]; /* what tor was started with */
 	struct torctl_io_status tor_last; /* for logging changes */
+	struct keyd_gossip gossip;
 };
 
 /* dispatch.c */
@@ -151,6 +260,24 @@ void keyd_push_all(struct keyd *k);
 /* Re-read the config and hosts/, re-sign our record, push everything
  * again. 0 or -1 with err (the previous state is kept). */
 int keyd_reload(struct keyd *k, char *err, size_t errlen);
+/* A message to c was dropped: send c the whole set again shortly. */
+void keyd_resend_later(struct keyd *k, struct ipc_chan *c);
+
+/* gossip.c, the daemon side (dispatch.c calls these) */
+void gossip_start(struct keyd *k);
+void gossip_stop(struct keyd *k);
+/* linkd (re)connected: it reports every member's links afresh. */
+void gossip_linkd_up(struct keyd *k);
+void gossip_on_peer_state(struct keyd *k, const uint8_t *p, size_t n);
+void gossip_on_in(struct keyd *k, const uint8_t *p, size_t n);
+void gossip_on_edges_local(struct keyd *k, const uint8_t *p, size_t n);
+/* Every held announcement to c (routed), after its records. -1 if one
+ * could not be queued. */
+int gossip_push_edges(struct keyd *k, struct ipc_chan *c);
+/* The records changed (reload): drop announcements of members gone. */
+void gossip_records_changed(struct keyd *k);
+json_t *gossip_ctl_status(const struct keyd *k);
+json_t *gossip_ctl_edges(const struct keyd *k);
 
 /* tor.c: the onion service, in onion mode. */
 /* In onion mode make sure the onion key exists (created when missing)

@@ -1,7 +1,10 @@
 /*
  * linkd's ctl socket (ctl.linkd, nng rep0, JSON): what the onionmesh
- * command shows for "status", "links" and "peers". Read-only, so every
- * caller allowed on the socket may ask. Times are given as Unix time
+ * command shows for "status", "links" and "peers", and "sessions" (the
+ * end-to-end sessions through relays, with the relay counters that
+ * "status" also has under "forward"). Read-only, so every caller
+ * allowed on the socket may ask; the one exception is debug_route, a
+ * test hook (forward.h) only root may send. Times are given as Unix time
  * (from the monotonic clock, so a clock step does not make a link look
  * days old) and durations in milliseconds.
  */
@@ -9,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "linkd/e2e.h"
 #include "linkd/linkd.h"
 #include "proto/ipc.h"
 #include "proto/log.h"
@@ -124,10 +128,19 @@ cmd_peers(struct linkd *ld)
 }
 
 static json_t *
+cmd_sessions(struct linkd *ld)
+{
+	return json_pack("{s:b, s:o, s:o}", "ok", 1,
+	    "sessions", e2e_sessions_json(ld),
+	    "forward", forward_status_json(ld));
+}
+
+static json_t *
 cmd_status(struct linkd *ld)
 {
 	const struct datapath *dp = &ld->dp;
 	const struct link *l;
+	json_t *r;
 	int nlinks = 0, up = 0;
 
 	TAILQ_FOREACH(l, &ld->links, entry) {
@@ -137,10 +150,10 @@ cmd_status(struct linkd *ld)
 		if (l->state == LINK_UP)
 			up++;
 	}
-	return json_pack("{s:b, s:s, s:i, s:s, s:s, s:s, s:s, s:s, s:b, "
+	r = json_pack("{s:b, s:s, s:i, s:s, s:s, s:s, s:s, s:s, s:b, "
 	    "s:I, s:i, s:i, "
 	    "s:i, s:b, s:b, s:b, s:b, s:I, s:I, s:{s:I, s:I, s:I, s:I, "
-	    "s:I, s:I, s:I, s:I, s:I, s:I}}",
+	    "s:I, s:I, s:I, s:I, s:I, s:I, s:I}}",
 	    "ok", 1,
 	    "daemon", "linkd",
 	    "pid", (int)getpid(),
@@ -169,19 +182,34 @@ cmd_status(struct linkd *ld)
 	    "tund_drops", (json_int_t)dp->tund_drops,
 	    "bad_packets", (json_int_t)dp->bad_packets,
 	    "refused_in", (json_int_t)ld->refused_in,
+	    "hs_ratelimited", (json_int_t)ld->hs_ratelimited,
 	    "links_paused", (json_int_t)dp->links_paused_n,
 	    "tund_paused", (json_int_t)dp->tund_paused_n);
+	/* Relays and end-to-end sessions (forward.h has the meanings). */
+	if (r != NULL)
+		json_object_set_new(r, "forward", forward_status_json(ld));
+	return r;
 }
 
 json_t *
 ctl_handle(struct linkd *ld, json_t *req)
+{
+	return ctl_handle_priv(ld, req, 0);
+}
+
+json_t *
+ctl_handle_priv(struct linkd *ld, json_t *req, int may_change)
 {
 	const char *cmd = json_string_value(json_object_get(req, "cmd"));
 	json_t *r;
 
 	if (cmd == NULL)
 		return err_reply("request has no \"cmd\" string%s", "");
-	if (strcmp(cmd, "status") == 0)
+	if (strcmp(cmd, "sessions") == 0)
+		r = cmd_sessions(ld);
+	else if (strcmp(cmd, "debug_route") == 0)
+		r = forward_ctl_debug_route(ld, req, may_change);
+	else if (strcmp(cmd, "status") == 0)
 		r = cmd_status(ld);
 	else if (strcmp(cmd, "links") == 0)
 		r = cmd_links(ld);
@@ -189,7 +217,8 @@ ctl_handle(struct linkd *ld, json_t *req)
 		r = cmd_peers(ld);
 	else
 		return err_reply("unknown command '%s': linkd answers "
-		    "status, links, peers", cmd);
+		    "status, links, peers, sessions (and debug_route, a "
+		    "test hook)", cmd);
 	if (r == NULL)
 		return err_reply("cannot build the reply to '%s'", cmd);
 	return r;
@@ -198,7 +227,7 @@ ctl_handle(struct linkd *ld, json_t *req)
 static json_t *
 ctl_cb(json_t *req, int may_change, void *arg)
 {
-	return ctl_handle(arg, req);
+	return ctl_handle_priv(arg, req, may_change);
 }
 
 void

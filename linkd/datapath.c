@@ -9,7 +9,9 @@
  *   tund -> peer: recv into one buffer -> IP version and destination ->
  *     fib (longest prefix) -> member -> multipath picks its link ->
  *     session seals straight from our buffer. No allocation, no copy
- *     of ours; at most DP_BATCH messages per wakeup.
+ *     of ours; at most DP_BATCH messages per wakeup. A member with no
+ *     direct link up is reached through its end-to-end session
+ *     (e2e.c), whose frames go to the fib's next hop (forward.c).
  *   peer -> tund: the session hands over the decrypted packet -> its
  *     inner source must be one of the sending member's addresses or
  *     subnets (record_owns_addr), else it is dropped and counted ->
@@ -162,6 +164,7 @@ datapath_init(struct linkd *ld, const char *path)
 	dp->retry.repeat = DP_RECONNECT;
 	ev_timer_init(&dp_resume, dp_resume_cb, 0., 0.);
 	dp->rio.data = dp->wio.data = dp->retry.data = dp_resume.data = ld;
+	forward_init(ld);
 	dp_connect(ld);
 	if (dp->fd == -1) {
 		log_info("waiting for tund at %s", dp->path);
@@ -174,6 +177,7 @@ datapath_close(struct linkd *ld)
 {
 	struct datapath *dp = &ld->dp;
 
+	forward_close(ld);
 	ev_timer_stop(ld->loop, &dp->retry);
 	ev_timer_stop(ld->loop, &dp_resume);
 	ev_io_stop(ld->loop, &dp->rio);
@@ -201,21 +205,28 @@ dp_forward(struct linkd *ld, const uint8_t *pkt, size_t len, double now)
 		dp->bad_packets++;
 		return;
 	}
-	if ((e = fib_lookup(ld->fib, family, dst)) == NULL) {
+	if ((e = fib_lookup(ld->fib, family, dst)) != NULL)
+		p = peers_find(ld, e->dest);
+	else if ((p = forward_debug_dest(ld, family, dst)) == NULL) {
+		/* (a test's debug_route may name a member routed does not
+		 * route yet) */
 		dp->no_route++;
 		return;
 	}
-	/* Direct links only: forwarding through a relay needs a frame
-	 * that names the final member, which the wire does not have yet. */
-	if (memcmp(e->dest, e->next_hop, MEMBER_ID_BYTES) != 0 ||
-	    (p = peers_find(ld, e->next_hop)) == NULL ||
-	    (l = peer_tx_link(p, pkt + VNET_HDR_LEN,
-	    len - VNET_HDR_LEN, now)) == NULL) {
+	if (p == NULL) {
 		dp->no_link++;
 		return;
 	}
-	if (link_send_packet(l, pkt, len, now) == -1)
-		dp->no_link++;
+	/* A direct link when one is up, unless a debug route says
+	 * otherwise; else the member's end-to-end session. */
+	if (forward_debug_route(ld, p->rec.id) == NULL &&
+	    (l = peer_tx_link(p, pkt + VNET_HDR_LEN, len - VNET_HDR_LEN,
+	    now)) != NULL) {
+		if (link_send_packet(l, pkt, len, now) == -1)
+			dp->no_link++;
+		return;
+	}
+	forward_send_packet(ld, p, pkt, len, now);
 }
 
 static void
@@ -275,8 +286,14 @@ void
 datapath_deliver(struct linkd *ld, struct link *l, const uint8_t *pkt,
     size_t len)
 {
+	datapath_deliver_peer(ld, l->peer, pkt, len);
+}
+
+void
+datapath_deliver_peer(struct linkd *ld, struct peer *p, const uint8_t *pkt,
+    size_t len)
+{
 	struct datapath *dp = &ld->dp;
-	struct peer *p = l->peer;
 	char src[PREFIX_STRLEN];
 	const uint8_t *a;
 	struct prefix pf;
@@ -362,6 +379,7 @@ datapath_tick(struct linkd *ld, double now)
 {
 	struct datapath *dp = &ld->dp;
 
+	forward_tick(ld, now);
 	if (ld->links_paused && dp->pend_len > 0 &&
 	    now - dp->t_paused > DP_PAUSE_MAX) {
 		log_warnx_rl(dp, "tund took no packet for %.0f s: dropping "

@@ -5,11 +5,15 @@
  *   keyd.linkd    keyd -> linkd: MSG_SELF, MSG_RECORD..., MSG_SYNC_DONE
  *                 (all of it again whenever keyd (re)connects or a
  *                 record changes), MSG_RECORD_DEL.
+ *                 Gossip: keyd -> linkd MSG_GOSSIP_OUT, linkd -> keyd
+ *                 MSG_GOSSIP_IN (gossip.c carries them), and
+ *                 MSG_PEER_STATE as routed gets it (a member's first
+ *                 link up starts keyd's digest exchange with it).
  *   routed.linkd  routed -> linkd: MSG_FIB_BEGIN, ENTRY..., COMMIT;
  *                 linkd -> routed: MSG_PEER_STATE when a member's count
  *                 of established links changes, and for every member
  *                 when routed (re)connects, so a restarted routed
- *                 rebuilds its graph from us.
+ *                 rebuilds its graph from us (keyd likewise).
  *
  * ipc.c has already checked the sender's uid and msg_check()ed type and
  * length; decoders still check every field. A message that does not
@@ -113,6 +117,9 @@ on_keyd(struct ipc_chan *c, const struct msg_hdr *h, const uint8_t *payload,
 		if ((p = peers_find(ld, mem.id)) != NULL)
 			peers_remove(ld, p, "removed (keyd)");
 		break;
+	case MSG_GOSSIP_OUT:
+		linkd_gossip_output(ld, payload, h->length);
+		break;
 	case MSG_SYNC_DONE:
 		if (msg_sync_done_decode(&sd, payload, h->length) == -1) {
 			log_warnx("keyd sent a MSG_SYNC_DONE that does not "
@@ -196,15 +203,15 @@ on_routed(struct ipc_chan *c, const struct msg_hdr *h, const uint8_t *payload,
 	}
 }
 
-void
-dispatch_peer_state(struct linkd *ld, struct peer *p)
+static void
+peer_state_send(struct linkd *ld, struct ipc_chan *c, struct peer *p,
+    const char *to)
 {
 	struct msg_peer_state m;
 	uint8_t buf[64];
 	struct buf_w w;
 
-	p->reported = p->links_up;
-	if (ld->routed == NULL)
+	if (c == NULL)
 		return;
 	memset(&m, 0, sizeof(m));
 	memcpy(m.id, p->rec.id, MEMBER_ID_BYTES);
@@ -217,10 +224,18 @@ dispatch_peer_state(struct linkd *ld, struct peer *p)
 		    sizeof(buf));
 		return;
 	}
-	/* Not connected: routed gets every state on its on_up. */
-	if (ipc_send(ld->routed, MSG_PEER_STATE, 0, 0, &w) == -1)
-		log_debug("peer state of %s not sent (routed away)",
-		    p->rec.name);
+	/* Not connected: it gets every state on its on_up. */
+	if (ipc_send(c, MSG_PEER_STATE, 0, 0, &w) == -1)
+		log_debug("peer state of %s not sent (%s away)",
+		    p->rec.name, to);
+}
+
+void
+dispatch_peer_state(struct linkd *ld, struct peer *p)
+{
+	p->reported = p->links_up;
+	peer_state_send(ld, ld->routed, p, "routed");
+	peer_state_send(ld, ld->keyd, p, "keyd");
 }
 
 static void
@@ -232,13 +247,20 @@ on_routed_up(struct ipc_chan *c, void *arg)
 	log_info("routed connected: sending the state of %zu members",
 	    ld->npeers);
 	TAILQ_FOREACH(p, &ld->peers, entry)
-		dispatch_peer_state(ld, p);
+		peer_state_send(ld, ld->routed, p, "routed");
 }
 
 static void
 on_keyd_up(struct ipc_chan *c, void *arg)
 {
+	struct linkd *ld = arg;
+	struct peer *p;
+
+	/* A (re)started keyd starts gossip with every member we have a
+	 * link to. */
 	log_info("keyd connected");
+	TAILQ_FOREACH(p, &ld->peers, entry)
+		peer_state_send(ld, ld->keyd, p, "keyd");
 }
 
 static struct ipc_chan *

@@ -8,6 +8,10 @@
  * destination to each group's length in turn and binary-searches that
  * group, so a /32 host route costs one mask and one bsearch, whatever the
  * number of members. Building sorts once, at COMMIT, off the packet path.
+ *
+ * Forwarding asks the other way round (which next hop for this member?),
+ * so the build also sorts a second index of the entries by member, one
+ * per member, cheapest first: a bsearch there too.
  */
 #include "linkd/fib.h"
 
@@ -28,6 +32,9 @@ struct fib {
 	/* [0] IPv4, [1] IPv6; at most one group per length. */
 	struct fib_group g[2][129];
 	int ng[2];
+	/* one entry per member (the cheapest), sorted by dest */
+	const struct fib_entry **by_dest;
+	size_t ndest;
 };
 
 static int
@@ -73,6 +80,43 @@ entry_cmp(const void *a, const void *b)
 	if (x->cost != y->cost)
 		return x->cost < y->cost ? -1 : 1;
 	return memcmp(x->next_hop, y->next_hop, MEMBER_ID_BYTES);
+}
+
+/* By member, then cost, then next hop (deterministic). */
+static int
+dest_cmp(const void *a, const void *b)
+{
+	const struct fib_entry *x = *(const struct fib_entry *const *)a;
+	const struct fib_entry *y = *(const struct fib_entry *const *)b;
+	int c;
+
+	if ((c = memcmp(x->dest, y->dest, MEMBER_ID_BYTES)) != 0)
+		return c;
+	if (x->cost != y->cost)
+		return x->cost < y->cost ? -1 : 1;
+	return memcmp(x->next_hop, y->next_hop, MEMBER_ID_BYTES);
+}
+
+static int
+fib_index_dest(struct fib *f)
+{
+	size_t i, out;
+
+	if (f->n == 0)
+		return 0;
+	if ((f->by_dest = calloc(f->n, sizeof(*f->by_dest))) == NULL)
+		return -1;
+	for (i = 0; i < f->n; i++)
+		f->by_dest[i] = &f->v[i];
+	qsort(f->by_dest, f->n, sizeof(*f->by_dest), dest_cmp);
+	for (i = 0, out = 0; i < f->n; i++) {
+		if (out > 0 && memcmp(f->by_dest[out - 1]->dest,
+		    f->by_dest[i]->dest, MEMBER_ID_BYTES) == 0)
+			continue;
+		f->by_dest[out++] = f->by_dest[i];
+	}
+	f->ndest = out;
+	return 0;
 }
 
 static int
@@ -151,6 +195,11 @@ fib_build(const struct fib_entry *v, size_t n, uint32_t generation,
 		}
 		g->count++;
 	}
+	if (fib_index_dest(f) == -1) {
+		fib_free(f);
+		*why = "out of memory";
+		return NULL;
+	}
 	return f;
 }
 
@@ -159,6 +208,7 @@ fib_free(struct fib *f)
 {
 	if (f == NULL)
 		return;
+	free(f->by_dest);
 	free(f->v);
 	free(f);
 }
@@ -190,6 +240,28 @@ fib_lookup(const struct fib *f, int family, const uint8_t *addr)
 			else
 				hi = mid;
 		}
+	}
+	return NULL;
+}
+
+const struct fib_entry *
+fib_lookup_member(const struct fib *f, const uint8_t dest[MEMBER_ID_BYTES])
+{
+	size_t lo = 0, hi;
+
+	if (f == NULL)
+		return NULL;
+	hi = f->ndest;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int c = memcmp(f->by_dest[mid]->dest, dest, MEMBER_ID_BYTES);
+
+		if (c == 0)
+			return f->by_dest[mid];
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
 	}
 	return NULL;
 }

@@ -41,6 +41,12 @@ void fib_free(struct fib *f);
 const struct fib_entry *fib_lookup(const struct fib *f, int family,
     const uint8_t *addr);
 
+/* The cheapest entry whose dest is this member: its next hop. NULL
+ * when the table has no prefix of that member (or f is NULL). For
+ * forwarding, which knows the member from the frame, not an address. */
+const struct fib_entry *fib_lookup_member(const struct fib *f,
+    const uint8_t dest[MEMBER_ID_BYTES]);
+
 size_t fib_count(const struct fib *f);
 uint32_t fib_generation(const struct fib *f);
 /* Entries in table order (family, longest prefix first); for ctl. */

@@ -344,6 +344,28 @@ cb_deliver(void *arg, const uint8_t *pkt, size_t len)
 	datapath_deliver(l->ld, l, pkt, len);
 }
 
+/* INNER_FORWARD (and other non-packet kinds) from the member. p points
+ * into the session layer's buffer; forward.c copies it. */
+static void
+cb_inner(void *arg, uint8_t kind, const uint8_t *p, size_t len)
+{
+	struct link *l = arg;
+
+	if (l->peer == NULL)        /* cannot happen: established => known */
+		return;
+	switch (kind) {
+	case INNER_GOSSIP:
+		linkd_gossip_input(l->ld, l, p, len);
+		break;
+	case INNER_FORWARD:
+		l->rx_packets++;
+		forward_input(l->ld, l, p, len);
+		break;
+	default:
+		break;
+	}
+}
+
 /*
  * For TCP every member dials each other member at most once, so a new
  * incoming TCP link from a member replaces older incoming ones: they
@@ -450,6 +472,7 @@ link_session_init(struct link *l, int initiator)
 	struct session_cb cb = {
 		.send = cb_send,
 		.deliver = cb_deliver,
+		.inner = cb_inner,
 		.established = cb_established,
 		.dh = keyd_dh,
 		.lookup_peer = cb_lookup_peer,
@@ -938,6 +961,8 @@ link_parse(struct link *l, double now)
 			link_fail(l, "bad frame (length or type)");
 			return -1;
 		}
+		if (hs_admit(l->ld, l, &f, now) == -1)
+			return -1;
 		if (session_input(&l->sess, &f, now) == -1) {
 			link_fail_session(l);
 			return -1;

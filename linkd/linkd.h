@@ -13,7 +13,10 @@
  *   keyd_client.c    keyd_dh(): DH with our static key, in keyd
  *   datapath.c       tund.data <-> links
  *   fib.c            forwarding table (fib.h)
+ *   forward.c        relaying INNER_FORWARD, next hops (forward.h)
+ *   e2e.c            end-to-end sessions through relays (e2e.h)
  *   multipath.c      which link of a peer (multipath.h)
+ *   gossip.c         carries keyd's gossip between members
  *   ctl.c            JSON ctl socket
  */
 #ifndef OM_LINKD_LINKD_H
@@ -28,8 +31,10 @@
 #include <jansson.h>
 
 #include "linkd/fib.h"
+#include "linkd/forward.h"
 #include "linkd/link.h"
 #include "linkd/multipath.h"
+#include "linkd/ratelimit.h"
 #include "linkd/session.h"
 #include "proto/conf.h"
 #include "proto/daemon.h"
@@ -143,10 +148,13 @@ struct linkd {
 	int links_over_high;
 	int links_paused;
 	uint64_t refused_in;              /* incoming refused at accept */
+	struct ratelimit hs_rl;           /* hs_admit.c */
+	uint64_t hs_ratelimited;          /* handshakes dropped by it */
 
 	/* forwarding */
 	struct fib *fib;
 	struct fib_builder fb;
+	struct forward fwd;               /* relays and e2e sessions */
 
 	struct datapath dp;
 
@@ -161,6 +169,9 @@ struct linkd {
 	int ofd;
 	ev_io oio;
 	char onion_path[108];
+
+	/* gossip.c: payloads carried for keyd */
+	uint64_t gossip_in, gossip_out, gossip_drops;
 
 	/* IPC */
 	struct ipc_chan *keyd;
@@ -273,6 +284,10 @@ void datapath_close(struct linkd *ld);
 /* A packet from a link's session (vnet hdr + IP). */
 void datapath_deliver(struct linkd *ld, struct link *l, const uint8_t *pkt,
     size_t len);
+/* The same for a packet from member p's end-to-end session: the
+ * same source check (record_owns_addr), the same way to tund. */
+void datapath_deliver_peer(struct linkd *ld, struct peer *p,
+    const uint8_t *pkt, size_t len);
 /* No link is above its high-water mark any more. */
 void datapath_links_drained(struct linkd *ld);
 void datapath_tick(struct linkd *ld, double now);
@@ -286,10 +301,26 @@ void dispatch_init(struct linkd *ld);
 void dispatch_close(struct linkd *ld);
 void dispatch_peer_state(struct linkd *ld, struct peer *p);
 
+/* gossip.c: an INNER_GOSSIP payload from l's member, to keyd; keyd's
+ * MSG_GOSSIP_OUT payload, to the members it names. */
+void linkd_gossip_input(struct linkd *ld, struct link *l, const uint8_t *p,
+    size_t len);
+void linkd_gossip_output(struct linkd *ld, const uint8_t *payload,
+    size_t n);
+
+/* hs_admit.c: may this frame go to the session? An HS_INIT with a
+ * valid mac1 on an incoming link without a session spends a token of
+ * ld->hs_rl; over the limit the link is closed (silently) and -1
+ * returned. 0 for everything else. */
+int hs_admit(struct linkd *ld, struct link *l, const struct wire_frame *f,
+    double now) __attribute__((warn_unused_result));
+
 /* ctl.c */
 void ctl_init(struct linkd *ld);
 void ctl_close(struct linkd *ld);
 json_t *ctl_handle(struct linkd *ld, json_t *req);
+/* The same with the caller's right to change things (debug_route). */
+json_t *ctl_handle_priv(struct linkd *ld, json_t *req, int may_change);
 
 /* linkd.c-independent listener glue (transport_tcp.c) */
 void listener_start(struct linkd *ld);

@@ -25,6 +25,7 @@
 
 #include <sodium.h>
 
+#include "linkd/e2e.h"
 #include "linkd/linkd.h"
 #include "proto/log.h"
 
@@ -134,6 +135,7 @@ peers_remove(struct linkd *ld, struct peer *p, const char *why)
 	struct peer **pp;
 
 	log_info("member %s: %s", p->rec.name, why);
+	e2e_peer_gone(ld, p);
 	/* closing, not backing off */
 	memset(p->out, 0, sizeof(p->out));
 	while (p->nlinks > 0)
@@ -226,6 +228,25 @@ peers_dial_wanted(const struct conf *c, const uint8_t self_id[32],
 	return peers_dial_count(c, self_id, r) > 0;
 }
 
+/* Members we keep outgoing links to (max_links counts these). */
+static uint32_t
+peers_dialled(struct linkd *ld)
+{
+	struct peer *q;
+	uint32_t n = 0;
+	int i;
+
+	TAILQ_FOREACH(q, &ld->peers, entry) {
+		for (i = 0; i < PEER_MAX_OUT; i++) {
+			if (q->out[i] != NULL) {
+				n++;
+				break;
+			}
+		}
+	}
+	return n;
+}
+
 void
 peers_apply_policy(struct linkd *ld, struct peer *p)
 {
@@ -233,6 +254,11 @@ peers_apply_policy(struct linkd *ld, struct peer *p)
 
 	if (ld->self_known && !ld->stopping)
 		want = peers_dial_count(ld->conf, ld->self_id, &p->rec);
+	/* max_links: members already dialled keep their links; a new one
+	 * waits for a free place (the others reach it through relays). */
+	if (want > 0 && ld->conf->max_links > 0 && p->out[0] == NULL &&
+	    peers_dialled(ld) >= ld->conf->max_links)
+		want = 0;
 	for (i = 0; i < PEER_MAX_OUT; i++) {
 		/* link_dial sets p->out[i] for as long as it lives. */
 		if (i < want && p->out[i] == NULL)

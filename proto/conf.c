@@ -443,6 +443,20 @@ set_subnet(struct conf *c, const char *v, char *why)
 }
 
 static int
+set_gateway(struct conf *c, const char *v, char *why)
+{
+	if (!name_valid(v)) {
+		why_set(why, "not a valid member name (want the name of the "
+		    "member that announces 0.0.0.0/0 or ::/0: 1..%d of a-z,"
+		    " 0-9, '_', '-', starting with a letter or digit)",
+		    NAME_MAX_LEN);
+		return -1;
+	}
+	set_field(c->gateway, sizeof(c->gateway), v);
+	return 0;
+}
+
+static int
 set_netns(struct conf *c, const char *v, char *why)
 {
 	size_t i, n = strlen(v);
@@ -517,6 +531,12 @@ set_circuits(struct conf *c, const char *v, char *why)
 	return parse_u32(v, 1, 16, &c->circuits, why);
 }
 
+static int
+set_max_links(struct conf *c, const char *v, char *why)
+{
+	return parse_u32(v, 0, 65535, &c->max_links, why);
+}
+
 static const char *const loglevels[] = {
 	[LOG_LVL_WARN] = "warn",
 	[LOG_LVL_INFO] = "info",
@@ -552,7 +572,9 @@ static const struct conf_key {
 	{"tcp", set_tcp, 0},
 	{"connect", set_connect, 1},
 	{"noconnect", set_noconnect, 1},
+	{"max_links", set_max_links, 0},
 	{"subnet", set_subnet, 1},
+	{"gateway", set_gateway, 0},
 	{"netns", set_netns, 0},
 	{"privsep", set_privsep, 0},
 	{"sandbox", set_sandbox, 0},
@@ -709,6 +731,14 @@ conf_check(const struct conf *c, char *err, size_t errlen)
 		    c->paths.conf_file, c->listen);
 		return -1;
 	}
+	if (c->gateway[0] != '\0' && strcmp(c->gateway, c->name) == 0) {
+		snprintf(err, errlen, "%s: gateway = %s names this member "
+		    "itself; name the member whose record announces "
+		    "0.0.0.0/0 or ::/0, or remove the line (a gateway "
+		    "announces subnet = 0.0.0.0/0 instead)",
+		    c->paths.conf_file, c->gateway);
+		return -1;
+	}
 	for (i = 0; i < c->nconnect; i++) {
 		for (j = 0; j < c->nnoconnect; j++) {
 			if (strcmp(c->connect[i], c->noconnect[j]) != 0)
@@ -828,8 +858,13 @@ conf_format(const struct conf *c, char *out, size_t cap)
 		out_kv(&o, "connect", c->connect[i]);
 	for (i = 0; i < c->nnoconnect && i < CONF_MAX_PEERS; i++)
 		out_kv(&o, "noconnect", c->noconnect[i]);
+	if (c->max_links > 0) {
+		snprintf(num, sizeof(num), "%u", c->max_links);
+		out_kv(&o, "max_links", num);
+	}
 	for (i = 0; i < c->nsubnets && i < CONF_MAX_SUBNETS; i++)
 		out_prefix(&o, "subnet", &c->subnets[i]);
+	out_opt(&o, "gateway", c->gateway);
 	out_opt(&o, "netns", c->netns);
 	out_kv(&o, "privsep", c->privsep < 0 ? "auto" :
 	    c->privsep ? "yes" : "no");

@@ -51,8 +51,14 @@ struct conf {
 	int nconnect;                    /* 0: every member (full mesh) */
 	char noconnect[CONF_MAX_PEERS][NAME_MAX_LEN + 1];
 	int nnoconnect;
+	uint32_t max_links;              /* max_links = N members we dial
+	                                  * (0, the default: no cap) */
 	struct prefix subnets[CONF_MAX_SUBNETS]; /* subnet = PREFIX */
 	int nsubnets;
+	char gateway[NAME_MAX_LEN + 1];  /* gateway = NAME: route the
+	                                  * default (0.0.0.0/1 + 128.0.0.0/1,
+	                                  * ::/1 + 8000::/1) to the member
+	                                  * that announces 0.0.0.0/0, ::/0 */
 	char netns[64];                  /* netns = NAME for the tun device */
 	int privsep;                     /* privsep = yes|no (default yes
 	                                  * when root and users exist) */
@@ -82,7 +88,8 @@ int conf_load(struct conf *c, char *err, size_t errlen)
 /* The cross checks conf_load runs after parsing: name present;
  * anonymous = yes with no tcp and no listen but unix:PATH (the message
  * names the key that would reveal the address); connect and noconnect
- * not naming the same member. For init to check before it writes. */
+ * not naming the same member; gateway not naming this member. For init
+ * to check before it writes. */
 int conf_check(const struct conf *c, char *err, size_t errlen)
     __attribute__((warn_unused_result));
 /* Canonical text of a config (what init writes). Returns its length,

@@ -47,6 +47,14 @@ static const struct msg_spec msg_table[] = {
 	{MSG_SIGN_REQ, "SIGN_REQ", STR_LEN(0), STR_LEN(MSG_SIGN_MAX),
 	    FROM_LINKD},
 	{MSG_SIGN_RESP, "SIGN_RESP", 1 + 64, 1 + 64, FROM_KEYD},
+	/* gossip */
+	{MSG_GOSSIP_IN, "GOSSIP_IN", ID + STR_LEN(1),
+	    ID + STR_LEN(GOSSIP_MAX_PAYLOAD), FROM_LINKD},
+	{MSG_GOSSIP_OUT, "GOSSIP_OUT", 1 + ID + STR_LEN(1),
+	    1 + ID + STR_LEN(GOSSIP_MAX_PAYLOAD), FROM_KEYD},
+	{MSG_EDGES_LOCAL, "EDGES_LOCAL", 2,
+	    2 + EDGES_MAX_PEERS * (ID + 4), FROM_ROUTED},
+	{MSG_EDGES, "EDGES", STR_LEN(1), STR_LEN(EDGES_MAX_LEN), FROM_KEYD},
 	/* linkd <-> routed */
 	{MSG_PEER_STATE, "PEER_STATE", ID + 2 + 4, ID + 2 + 4, FROM_LINKD},
 	{MSG_FIB_BEGIN, "FIB_BEGIN", 4, 4, FROM_ROUTED},
@@ -551,4 +559,156 @@ msg_route_entry_decode(struct msg_route_entry *m, const uint8_t *p,
 	m->generation = br_u32(&r);
 	msg_prefix_decode(&r, &m->dst);
 	return finish(&r, m, sizeof(*m));
+}
+
+/* MSG_GOSSIP_IN: id(32) | u16 len (1..GOSSIP_MAX_PAYLOAD) | payload */
+
+void
+msg_gossip_in_encode(struct buf_w *w, const struct msg_gossip_in *m)
+{
+	if (m->len == 0 || m->len > GOSSIP_MAX_PAYLOAD) {
+		w->err = 1;
+		return;
+	}
+	bw_bytes(w, m->id, sizeof(m->id));
+	bw_blob16(w, m->data, m->len);
+}
+
+/* A gossip payload: 1..GOSSIP_MAX_PAYLOAD bytes. The 60 KiB buffer is
+ * not cleared on failure, only the length, so a refused message costs
+ * no memset of it. */
+static void
+get_gossip(struct buf_r *r, uint16_t *len, uint8_t *data)
+{
+	const uint8_t *d;
+	size_t n;
+
+	*len = 0;
+	d = br_blob16(r, &n);
+	if (d == NULL || n == 0 || n > GOSSIP_MAX_PAYLOAD) {
+		r->err = 1;
+		return;
+	}
+	memcpy(data, d, n);
+	*len = (uint16_t)n;
+}
+
+int
+msg_gossip_in_decode(struct msg_gossip_in *m, const uint8_t *p, size_t n)
+{
+	struct buf_r r;
+
+	br_init(&r, p, n);
+	br_bytes(&r, m->id, sizeof(m->id));
+	get_gossip(&r, &m->len, m->data);
+	if (br_done(&r) == 0)
+		return 0;
+	memset(m->id, 0, sizeof(m->id));
+	m->len = 0;
+	return -1;
+}
+
+/* MSG_GOSSIP_OUT: u8 mode (1..3) | id(32) | u16 len | payload */
+
+void
+msg_gossip_out_encode(struct buf_w *w, const struct msg_gossip_out *m)
+{
+	if (m->mode < GOSSIP_TO_PEER || m->mode > GOSSIP_TO_ALL ||
+	    m->len == 0 || m->len > GOSSIP_MAX_PAYLOAD) {
+		w->err = 1;
+		return;
+	}
+	bw_u8(w, m->mode);
+	bw_bytes(w, m->id, sizeof(m->id));
+	bw_blob16(w, m->data, m->len);
+}
+
+int
+msg_gossip_out_decode(struct msg_gossip_out *m, const uint8_t *p, size_t n)
+{
+	struct buf_r r;
+
+	br_init(&r, p, n);
+	m->mode = br_u8(&r);
+	br_bytes(&r, m->id, sizeof(m->id));
+	get_gossip(&r, &m->len, m->data);
+	if (!r.err && (m->mode < GOSSIP_TO_PEER || m->mode > GOSSIP_TO_ALL))
+		r.err = 1;
+	if (br_done(&r) == 0)
+		return 0;
+	m->mode = 0;
+	memset(m->id, 0, sizeof(m->id));
+	m->len = 0;
+	return -1;
+}
+
+/* MSG_EDGES_LOCAL: u16 count (0..EDGES_MAX_PEERS) | (id(32) | u32)... */
+
+void
+msg_edges_local_encode(struct buf_w *w, const struct msg_edges_local *m)
+{
+	uint16_t i;
+
+	if (m->count > EDGES_MAX_PEERS) {
+		w->err = 1;
+		return;
+	}
+	bw_u16(w, m->count);
+	for (i = 0; i < m->count; i++) {
+		bw_bytes(w, m->peers[i].id, sizeof(m->peers[i].id));
+		bw_u32(w, m->peers[i].rtt_us);
+	}
+}
+
+int
+msg_edges_local_decode(struct msg_edges_local *m, const uint8_t *p,
+    size_t n)
+{
+	struct buf_r r;
+	uint16_t i;
+
+	br_init(&r, p, n);
+	m->count = br_u16(&r);
+	if (m->count > EDGES_MAX_PEERS)
+		r.err = 1;
+	for (i = 0; !r.err && i < m->count; i++) {
+		br_bytes(&r, m->peers[i].id, sizeof(m->peers[i].id));
+		m->peers[i].rtt_us = br_u32(&r);
+	}
+	if (br_done(&r) == 0)
+		return 0;
+	m->count = 0;
+	return -1;
+}
+
+/* MSG_EDGES: u16 len (1..EDGES_MAX_LEN) | text (no NUL) */
+
+void
+msg_edges_encode(struct buf_w *w, const struct msg_edges *m)
+{
+	if (m->len == 0 || m->len > EDGES_MAX_LEN ||
+	    memchr(m->text, '\0', m->len) != NULL) {
+		w->err = 1;
+		return;
+	}
+	bw_blob16(w, m->text, m->len);
+}
+
+int
+msg_edges_decode(struct msg_edges *m, const uint8_t *p, size_t n)
+{
+	struct buf_r r;
+
+	m->len = 0;
+	m->text[0] = '\0';
+	br_init(&r, p, n);
+	br_str(&r, m->text, sizeof(m->text));
+	m->len = (uint16_t)strlen(m->text);
+	if (!r.err && m->len == 0)
+		r.err = 1;
+	if (br_done(&r) == 0)
+		return 0;
+	m->len = 0;
+	m->text[0] = '\0';
+	return -1;
 }

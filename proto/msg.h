@@ -31,6 +31,9 @@
 #define NETID_BYTES  32
 #define NAME_MAX_LEN 32          /* member and network names */
 #define RECORD_MAX_LEN 8192      /* a host record's text */
+#define EDGES_MAX_PEERS 512      /* links in one edge announcement */
+#define EDGES_MAX_LEN  (48 * 1024) /* an edge announcement's text */
+#define GOSSIP_MAX_PAYLOAD (60 * 1024) /* one INNER_GOSSIP payload */
 
 enum daemon {
 	D_NONE = 0,
@@ -55,6 +58,12 @@ enum msg_type {
 	MSG_DH_RESP = 0x0111,
 	MSG_SIGN_REQ = 0x0112,
 	MSG_SIGN_RESP = 0x0113,
+	/* gossip (keyd.linkd, keyd.routed): keyd owns the objects, linkd
+	 * only carries them between members, routed builds our edges */
+	MSG_GOSSIP_IN = 0x0120,   /* linkd -> keyd: from a member */
+	MSG_GOSSIP_OUT = 0x0121,  /* keyd -> linkd: to members */
+	MSG_EDGES_LOCAL = 0x0122, /* routed -> keyd: our live links */
+	MSG_EDGES = 0x0123,       /* keyd -> routed: a verified announcement */
 
 	/* linkd <-> routed (pair1 channel routed.linkd) */
 	MSG_PEER_STATE = 0x0201,  /* linkd: links up to a member, rtt */
@@ -148,6 +157,51 @@ struct msg_peer_state {
 	uint32_t rtt_us;               /* 0 unknown */
 };
 
+/*
+ * INNER_GOSSIP payloads (between keyds, carried by linkd): u8 type |
+ * body. RECORD and EDGES carry the canonical text; DIGEST is u16 count,
+ * then per object u8 kind (GOSSIP_RECORD or GOSSIP_EDGES) | id(32) |
+ * u64 serial; WANT is u16 count, then u8 kind | id(32) each.
+ */
+enum gossip_type {
+	GOSSIP_RECORD = 1,
+	GOSSIP_EDGES = 2,
+	GOSSIP_DIGEST = 3,
+	GOSSIP_WANT = 4,
+};
+
+enum gossip_mode {                     /* MSG_GOSSIP_OUT */
+	GOSSIP_TO_PEER = 1,            /* that member only */
+	GOSSIP_TO_OTHERS = 2,          /* every direct peer but that one */
+	GOSSIP_TO_ALL = 3,             /* every direct peer */
+};
+
+struct msg_gossip_in {                 /* id(32) | u16 len | payload */
+	uint8_t id[MEMBER_ID_BYTES];   /* the member the link belongs to */
+	uint16_t len;                  /* 1..GOSSIP_MAX_PAYLOAD */
+	uint8_t data[GOSSIP_MAX_PAYLOAD];
+};
+
+struct msg_gossip_out {                /* u8 mode | id(32) | u16 len | .. */
+	uint8_t mode;                  /* enum gossip_mode */
+	uint8_t id[MEMBER_ID_BYTES];   /* ignored (zero) for TO_ALL */
+	uint16_t len;
+	uint8_t data[GOSSIP_MAX_PAYLOAD];
+};
+
+struct msg_edges_local {               /* u16 count | (id(32) | u32)... */
+	uint16_t count;                /* 0..EDGES_MAX_PEERS */
+	struct {
+		uint8_t id[MEMBER_ID_BYTES];
+		uint32_t rtt_us;
+	} peers[EDGES_MAX_PEERS];
+};
+
+struct msg_edges {                     /* u16 len | text (no NUL) */
+	uint16_t len;
+	char text[EDGES_MAX_LEN + 1];
+};
+
 struct msg_fib_begin {
 	uint32_t generation;
 };
@@ -194,6 +248,10 @@ MSG_CODEC(fib_entry)
 MSG_CODEC(fib_commit)
 MSG_CODEC(tun_state)
 MSG_CODEC(route_entry)
+MSG_CODEC(gossip_in)
+MSG_CODEC(gossip_out)
+MSG_CODEC(edges_local)
+MSG_CODEC(edges)
 #undef MSG_CODEC
 
 /* Prefix on the wire: u8 family (4/6), u8 len, 16 bytes address. */

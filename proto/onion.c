@@ -85,8 +85,9 @@ onion_key_from_blob(struct onion_key *k, const char *blob, char *why,
     size_t whylen)
 {
 	const size_t plen = sizeof(ONION_BLOB_PREFIX) - 1;
-	size_t blen = strnlen(blob, ONION_BLOB_LEN + 1), binlen = 0;
+	size_t blen = strnlen(blob, ONION_BLOB_LEN + 1), binlen = 0, i;
 	const char *end = NULL;
+	unsigned char high = 0;
 
 	memset(k, 0, sizeof(*k));
 	if (strncmp(blob, ONION_BLOB_PREFIX, plen) != 0) {
@@ -99,6 +100,16 @@ onion_key_from_blob(struct onion_key *k, const char *blob, char *why,
 		    "(want \"%s\" and %d base64 characters)",
 		    blen < ONION_BLOB_LEN ? "fewer" : "more",
 		    (size_t)ONION_BLOB_LEN, ONION_BLOB_PREFIX, B64_LEN);
+		return -1;
+	}
+	/* libsodium 1.0.18 decodes every byte 0x80..0xff as '/', so a
+	 * blob with such bytes would load as some other spelling of a
+	 * key. Refuse them first, without branching on the secret. */
+	for (i = plen; i < ONION_BLOB_LEN; i++)
+		high |= (unsigned char)blob[i];
+	if (high & 0x80) {
+		snprintf(why, whylen, "onion key is not base64 of %d bytes",
+		    ONION_EXPANDED_BYTES);
 		return -1;
 	}
 	if (sodium_base642bin(k->expanded, sizeof(k->expanded), blob + plen,

@@ -10,12 +10,22 @@
  * ambient sets emptied while we still may, and PR_SET_NO_NEW_PRIVS makes
  * sure no execve can hand any of it back. Cores are off for every
  * daemon: a core of keyd holds keys, and the others hold session keys.
+ *
+ * privdrop_keepcap() is the same drop for the one daemon that needs a
+ * capability at run time (tund: CAP_NET_ADMIN, to change routes as
+ * members come and go). PR_SET_KEEPCAPS keeps the permitted set across
+ * setresuid; right after, capset leaves that one capability effective
+ * and permitted and nothing else, none inheritable, so ambient is empty
+ * too and the bounding set stays empty: no execve can carry it on. The
+ * "no way back to root" check runs after the capset, when CAP_SETUID is
+ * gone from every set.
  */
 #include "proto/privdrop.h"
 
 #include <errno.h>
 #include <grp.h>
 #include <pwd.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -141,8 +151,41 @@ privdrop_bounding(void)
 	return 0;
 }
 
+/* Leave exactly `keep` (a CAP_* number, or -1 for none) effective and
+ * permitted, nothing inheritable; read back to be sure. */
 static int
-privdrop_caps(void)
+privdrop_caps(int keep)
+{
+	struct __user_cap_header_struct hdr;
+	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
+	uint32_t want[_LINUX_CAPABILITY_U32S_3];
+
+	memset(&hdr, 0, sizeof(hdr));
+	memset(data, 0, sizeof(data));
+	memset(want, 0, sizeof(want));
+	if (keep >= 0)
+		want[CAP_TO_INDEX(keep)] = CAP_TO_MASK(keep);
+	for (size_t i = 0; i < _LINUX_CAPABILITY_U32S_3; i++)
+		data[i].effective = data[i].permitted = want[i];
+	hdr.version = _LINUX_CAPABILITY_VERSION_3;
+	hdr.pid = 0;
+	if (syscall(SYS_capset, &hdr, data) == -1)
+		return -1;
+	/* Read back: every set must be what we asked for. */
+	if (syscall(SYS_capget, &hdr, data) == -1)
+		return -1;
+	for (size_t i = 0; i < _LINUX_CAPABILITY_U32S_3; i++)
+		if (data[i].effective != want[i] ||
+		    data[i].permitted != want[i] || data[i].inheritable) {
+			errno = EPERM;
+			return -1;
+		}
+	return 0;
+}
+
+/* Is capability `cap` in our permitted set now? */
+static int
+privdrop_permitted(int cap)
 {
 	struct __user_cap_header_struct hdr;
 	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
@@ -150,28 +193,23 @@ privdrop_caps(void)
 	memset(&hdr, 0, sizeof(hdr));
 	memset(data, 0, sizeof(data));
 	hdr.version = _LINUX_CAPABILITY_VERSION_3;
-	hdr.pid = 0;
-	if (syscall(SYS_capset, &hdr, data) == -1)
-		return -1;
-	/* Read back: every set must be empty. */
 	if (syscall(SYS_capget, &hdr, data) == -1)
-		return -1;
-	for (size_t i = 0; i < _LINUX_CAPABILITY_U32S_3; i++)
-		if (data[i].effective || data[i].permitted ||
-		    data[i].inheritable) {
-			errno = EPERM;
-			return -1;
-		}
-	return 0;
+		return 0;
+	return (data[CAP_TO_INDEX(cap)].permitted & CAP_TO_MASK(cap)) != 0;
 }
 
-int
-privdrop(uid_t uid, gid_t gid)
+static int
+privdrop_common(uid_t uid, gid_t gid, int keep)
 {
 	struct rlimit rl = {0, 0};
 	uid_t ru, eu, su;
 	gid_t rg, eg, sg;
 
+	if (keep >= 0 && !privdrop_permitted(keep)) {
+		/* Nothing to keep: say so rather than run without it. */
+		errno = EPERM;
+		return -1;
+	}
 	if (geteuid() == 0 && privdrop_bounding() == -1)
 		return -1;
 
@@ -184,9 +222,17 @@ privdrop(uid_t uid, gid_t gid)
 			return -1;
 		if (setresgid(gid, gid, gid) == -1)
 			return -1;
+		/* Keep the permitted set across the uid change (the kernel
+		 * would clear it); capset below trims it to `keep`. */
+		if (keep >= 0 && prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) == -1)
+			return -1;
 		if (setresuid(uid, uid, uid) == -1)
 			return -1;
+		if (keep >= 0 && prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) == -1)
+			return -1;
 	}
+	if (keep >= 0 && privdrop_caps(keep) == -1)
+		return -1;
 	/* Paranoia, as OpenBSD's daemons: there is no way back to root. */
 	if (uid != 0 && (setuid(0) != -1 || seteuid(0) != -1)) {
 		errno = EPERM;
@@ -199,7 +245,7 @@ privdrop(uid_t uid, gid_t gid)
 		return -1;
 	}
 
-	if (privdrop_caps() == -1)
+	if (keep < 0 && privdrop_caps(-1) == -1)
 		return -1;
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
 		return -1;
@@ -208,6 +254,22 @@ privdrop(uid_t uid, gid_t gid)
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == -1)
 		return -1;
 	return 0;
+}
+
+int
+privdrop(uid_t uid, gid_t gid)
+{
+	return privdrop_common(uid, gid, -1);
+}
+
+int
+privdrop_keepcap(uid_t uid, gid_t gid, int cap)
+{
+	if (cap < 0 || cap > CAP_LAST_CAP) {
+		errno = EINVAL;
+		return -1;
+	}
+	return privdrop_common(uid, gid, cap);
 }
 
 int

@@ -34,6 +34,13 @@ int daemon_ids_resolve(struct daemon_ids *ids, int privsep, char *err,
 /* Become uid/gid (when different from now) and drop every capability.
  * 0 or -1 with errno; the caller treats -1 as fatal. */
 int privdrop(uid_t uid, gid_t gid) __attribute__((warn_unused_result));
+/* The same drop, but capability `cap` (a CAP_* number) stays effective
+ * and permitted, and nothing else: no other capability, none
+ * inheritable or ambient, an empty bounding set. For tund, which
+ * changes routes at run time. -1 with errno (EPERM when `cap` is not
+ * permitted to begin with: nothing to keep). */
+int privdrop_keepcap(uid_t uid, gid_t gid, int cap)
+    __attribute__((warn_unused_result));
 /* Give a path to the daemon that owns it (privsep only; else a no-op). */
 int chown_for(const char *path, uid_t uid, gid_t gid)
     __attribute__((warn_unused_result));

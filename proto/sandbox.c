@@ -11,9 +11,13 @@
  *    file.c (the DAC permissions of the run and key directories decide
  *    which files, not this list);
  *  - per daemon, the socket families it may open and the ioctls it may
- *    make: routed only AF_UNIX; tund AF_UNIX and netlink, plus the TUN
- *    and interface ioctls; linkd and keyd also AF_INET/AF_INET6 (TCP
- *    links, a tor on HOST:PORT) and netlink (getaddrinfo);
+ *    make: routed only AF_UNIX; tund AF_UNIX and NETLINK_ROUTE only
+ *    (it keeps CAP_NET_ADMIN to change routes at run time, see
+ *    tund/tund.c, so nothing else that capability opens: no other
+ *    netlink family, and ioctls that only read its device, none that
+ *    configures an interface or makes a TUN device); linkd and keyd
+ *    also AF_INET/AF_INET6 (TCP links, a tor on HOST:PORT) and netlink
+ *    (getaddrinfo);
  *  - calls libc may try and can live without fail quietly: a socket of
  *    another family, a prctl other than naming a thread, setting a
  *    resource limit, sysinfo (EACCES); clone3 returns ENOSYS so glibc
@@ -46,6 +50,7 @@
 #include <unistd.h>
 
 #include <linux/if_tun.h>
+#include <linux/netlink.h>
 #include <linux/sockios.h>
 
 #include <seccomp.h>
@@ -131,12 +136,13 @@ static const unsigned long sandbox_ioctl_common[] = {
 	FIONBIO, FIONREAD, FIOCLEX, FIONCLEX, TIOCOUTQ, TCGETS, TIOCGWINSZ,
 };
 
-/* tund: its TUN device and interface queries. */
+/* tund: queries of its TUN device and interfaces. The device is made
+ * and configured before the sandbox; tund keeps CAP_NET_ADMIN, so an
+ * ioctl that sets anything (TUNSETIFF would make a new device,
+ * SIOCSIFFLAGS take any interface down) kills instead. */
 static const unsigned long sandbox_ioctl_tund[] = {
-	TUNSETIFF, TUNGETIFF, TUNGETFEATURES, TUNSETOFFLOAD,
-	TUNSETVNETHDRSZ, TUNGETVNETHDRSZ, TUNSETVNETLE, TUNGETVNETLE,
-	TUNSETPERSIST, TUNGETSNDBUF, TUNSETSNDBUF, SIOCGIFFLAGS,
-	SIOCSIFFLAGS, SIOCGIFMTU, SIOCSIFMTU, SIOCGIFINDEX, SIOCGIFNAME,
+	TUNGETIFF, TUNGETFEATURES, TUNGETVNETHDRSZ, TUNGETVNETLE,
+	TUNGETSNDBUF, SIOCGIFFLAGS, SIOCGIFMTU, SIOCGIFINDEX, SIOCGIFNAME,
 	SIOCGIFADDR,
 };
 
@@ -154,6 +160,7 @@ struct sandbox_profile {
 	size_t nfamilies;
 	const unsigned long *ioctls;
 	size_t nioctls;
+	int netlink_route_only; /* AF_NETLINK with NETLINK_ROUTE only */
 };
 
 static const int fam_unix[] = {AF_UNIX};
@@ -170,6 +177,7 @@ sandbox_profile(enum daemon d, struct sandbox_profile *p)
 		p->nfamilies = NELEM(fam_tund);
 		p->ioctls = sandbox_ioctl_tund;
 		p->nioctls = NELEM(sandbox_ioctl_tund);
+		p->netlink_route_only = 1;
 		return 0;
 	case D_LINKD:
 	case D_KEYD:
@@ -236,7 +244,7 @@ static int
 sandbox_build(scmp_filter_ctx ctx, enum daemon d)
 {
 	struct sandbox_profile prof;
-	struct scmp_arg_cmp a[1];
+	struct scmp_arg_cmp a[2];
 	uint32_t quiet = SCMP_ACT_ERRNO(EACCES);
 	pid_t pid = getpid();
 	size_t i;
@@ -300,6 +308,23 @@ sandbox_build(scmp_filter_ctx ctx, enum daemon d)
 	 * quietly (libc probes, e.g. getaddrinfo). */
 	for (v = 0; v < AF_MAX; v++) {
 		a[0] = arg_cmp(0, SCMP_CMP_EQ, (scmp_datum_t)v, 0);
+		if (v == AF_NETLINK && prof.netlink_route_only &&
+		    int_in(v, prof.families, prof.nfamilies)) {
+			/* Routes only: NETLINK_ROUTE yes, any other
+			 * netlink protocol (netfilter, audit, ...) no. */
+			a[1] = arg_cmp(2, SCMP_CMP_EQ, NETLINK_ROUTE, 0);
+			if (sandbox_rule(ctx, SCMP_ACT_ALLOW,
+			    SCMP_SYS(socket), 2, a) == -1)
+				return -1;
+			a[1] = arg_cmp(2, SCMP_CMP_NE, NETLINK_ROUTE, 0);
+			if (sandbox_rule(ctx, quiet, SCMP_SYS(socket), 2,
+			    a) == -1)
+				return -1;
+			if (sandbox_rule(ctx, quiet, SCMP_SYS(socketpair),
+			    1, a) == -1)
+				return -1;
+			continue;
+		}
 		if (sandbox_rule(ctx, int_in(v, prof.families,
 		    prof.nfamilies) ? SCMP_ACT_ALLOW : quiet,
 		    SCMP_SYS(socket), 1, a) == -1)

@@ -7,7 +7,8 @@
  *            the table linkd holds; path lists the members a packet
  *            passes from us to dest (us first)
  *   members  {members: [{name, id, record, links_up, rtt_us, reachable,
- *            next_hop, cost}]}: the graph as routed sees it
+ *            next_hop, cost, edges, edges_serial}]}: the graph as
+ *            routed sees it (edges: peers its announcement lists)
  *
  * All read-only: routed has no state a user could set.
  */
@@ -102,6 +103,12 @@ ctl_status(struct routed *r)
 	json_object_set_new(o, "tun", tun);
 	json_object_set_new(o, "recomputes",
 	    json_integer((json_int_t)r->recomputes));
+	json_object_set_new(o, "edges_in",
+	    json_integer((json_int_t)r->edges_in));
+	json_object_set_new(o, "edges_bad",
+	    json_integer((json_int_t)r->edges_bad));
+	json_object_set_new(o, "edges_local_sent",
+	    json_integer((json_int_t)r->edges_local_sent));
 	return o;
 }
 
@@ -180,6 +187,11 @@ ctl_members(struct routed *r)
 		    ctl_name(&r->g, r->g.m[m->next_hop].id) : json_null());
 		json_object_set_new(o, "cost", m->reachable ?
 		    json_integer((json_int_t)m->dist) : json_null());
+		/* its edge announcement: how many peers it lists */
+		json_object_set_new(o, "edges", m->has_edges ?
+		    json_integer((json_int_t)m->nadj) : json_null());
+		json_object_set_new(o, "edges_serial", m->has_edges ?
+		    json_integer((json_int_t)m->edges_serial) : json_null());
 		json_array_append_new(a, o);
 	}
 	return json_pack("{s:b, s:o}", "ok", 1, "members", a);

@@ -14,18 +14,29 @@
  * keyd's full resend starts with MSG_SELF and ends with MSG_SYNC_DONE;
  * records it did not resend are dropped at the end, so a member removed
  * while routed was away does not linger.
+ *
+ * Multi-hop: routed tells keyd our live direct links (MSG_EDGES_LOCAL,
+ * from linkd's link state) half a second after they change and every
+ * 30 s; keyd signs them into our edge announcement and spreads it. The
+ * announcements of every member come back from keyd as MSG_EDGES and go
+ * into the graph. They are verified again here, as records are: one
+ * signature check each keeps a confused keyd from steering our traffic.
  */
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "proto/edges.h"
 #include "proto/log.h"
 #include "proto/record.h"
+#include "routed/gateway.h"
 #include "routed/routed.h"
 
 #define ROUTED_SETTLE_S 0.05
 #define ROUTED_RETRY_S  1.0
+#define ROUTED_EDGES_SOON_S  0.5   /* coalesce a burst of link changes */
+#define ROUTED_EDGES_EVERY_S 30.0  /* rtts drift; keyd restarts */
 
 static void
 routed_retry_later(struct routed *r)
@@ -155,7 +166,8 @@ routed_recompute(struct routed *r)
 	reach = graph_shortest_paths(&r->g);
 
 	routed_fib_init(&nf);
-	if (routed_fib_build(&nf, &r->g) == -1) {
+	if (routed_fib_build(&nf, &r->g) == -1 ||
+	    routed_gateway_fib(&nf, &r->g, r->d.conf.gateway) == -1) {
 		log_warnx("out of memory building the forwarding table; "
 		    "trying again");
 		routed_fib_free(&nf);
@@ -175,7 +187,8 @@ routed_recompute(struct routed *r)
 	routed_fib_free(&nf);
 
 	routed_routes_init(&nr);
-	if (routed_routes_build(&nr, &r->g) == -1) {
+	if (routed_routes_build(&nr, &r->g) == -1 ||
+	    routed_gateway_routes(&nr, &r->g, r->d.conf.gateway) == -1) {
 		log_warnx("out of memory building routes; trying again");
 		routed_routes_free(&nr);
 		routed_retry_later(r);
@@ -216,6 +229,97 @@ routed_retry_cb(struct ev_loop *loop, ev_timer *t, int revents)
 {
 	/* Recompute too: a failed build left no table behind. */
 	routed_recompute(t->data);
+}
+
+/* Our live links to keyd, which signs and spreads them. */
+static void
+routed_edges_local_send(struct routed *r)
+{
+	static struct msg_edges_local m;
+	static struct edges_peer pe[EDGES_MAX_PEERS];
+	static uint8_t buf[2 + EDGES_MAX_PEERS * (MEMBER_ID_BYTES + 4)];
+	struct buf_w w;
+	size_t i, n;
+
+	if (r->keyd == NULL || !ipc_chan_connected(r->keyd))
+		return; /* its on_up schedules a send */
+	n = graph_local_edges(&r->g, pe, EDGES_MAX_PEERS);
+	memset(&m, 0, sizeof(m));
+	m.count = (uint16_t)n;
+	for (i = 0; i < n; i++) {
+		memcpy(m.peers[i].id, pe[i].id, MEMBER_ID_BYTES);
+		m.peers[i].rtt_us = pe[i].rtt_us;
+	}
+	bw_init(&w, buf, sizeof(buf));
+	msg_edges_local_encode(&w, &m);
+	if (routed_send(r, r->keyd, MSG_EDGES_LOCAL, &w) == -1)
+		return; /* the 30 s timer tries again */
+	r->edges_local_sent++;
+	log_debug("our %zu live links to keyd", n);
+}
+
+/* Our links changed: tell keyd once the burst is over. Not restarted
+ * by later changes, so a flapping link cannot delay it for ever. */
+static void
+routed_edges_soon(struct routed *r)
+{
+	if (!ev_is_active(&r->edges_soon)) {
+		ev_timer_set(&r->edges_soon, ROUTED_EDGES_SOON_S, 0.);
+		ev_timer_start(r->d.loop, &r->edges_soon);
+	}
+}
+
+static void
+routed_edges_soon_cb(struct ev_loop *loop, ev_timer *t, int revents)
+{
+	routed_edges_local_send(t->data);
+}
+
+static void
+routed_edges_every_cb(struct ev_loop *loop, ev_timer *t, int revents)
+{
+	routed_edges_local_send(t->data);
+}
+
+static void
+routed_on_edges(struct routed *r, const uint8_t *p, size_t n)
+{
+	static struct msg_edges m;
+	static struct edges e;
+	char err[256], hex[2 * MEMBER_ID_BYTES + 1];
+	int rc;
+
+	if (msg_edges_decode(&m, p, n) == -1) {
+		r->edges_bad++;
+		log_warnx_rl(&r->edges_bad, "malformed EDGES from keyd (%zu "
+		    "bytes); dropped", n);
+		return;
+	}
+	if (edges_parse(&e, m.text, m.len, err, sizeof(err)) == -1) {
+		r->edges_bad++;
+		log_warnx_rl(&r->edges_bad, "edge announcement from keyd does "
+		    "not parse: %s; dropped", err);
+		return;
+	}
+	if (!r->have_netid || edges_verify(&e, r->netid) != 0) {
+		r->edges_bad++;
+		hex_encode(hex, e.id, MEMBER_ID_BYTES);
+		log_warnx_rl(&r->edges_bad, "edge announcement of %.16s... "
+		    "from keyd does not verify; dropped", hex);
+		return;
+	}
+	rc = graph_edges_set(&r->g, e.id, e.serial, e.peers, e.npeers);
+	if (rc == -1) {
+		log_warnx("out of memory taking an edge announcement; "
+		    "dropped");
+		return;
+	}
+	r->edges_in++;
+	hex_encode(hex, e.id, MEMBER_ID_BYTES);
+	log_debug("edges of %.16s... serial %llu: %zu peers%s", hex,
+	    (unsigned long long)e.serial, e.npeers, rc ? ", changed" : "");
+	if (rc)
+		routed_changed(r);
 }
 
 static void
@@ -279,6 +383,9 @@ routed_keyd_msg(struct ipc_chan *c, const struct msg_hdr *h,
 	case MSG_RECORD:
 		routed_on_record(r, p, h->length);
 		return;
+	case MSG_EDGES:
+		routed_on_edges(r, p, h->length);
+		return;
 	case MSG_RECORD_DEL:
 		if (msg_member_decode(&mm, p, h->length) == -1)
 			break;
@@ -315,7 +422,11 @@ routed_keyd_msg(struct ipc_chan *c, const struct msg_hdr *h,
 static void
 routed_keyd_up(struct ipc_chan *c, void *arg)
 {
+	struct routed *r = arg;
+
+	/* A (re)started keyd holds no announcement of ours. */
 	log_info("connected to keyd");
+	routed_edges_soon(r);
 }
 
 static void
@@ -345,8 +456,10 @@ routed_linkd_msg(struct ipc_chan *c, const struct msg_hdr *h,
 	hex_encode(hex, ps.id, MEMBER_ID_BYTES);
 	log_debug("links to %.16s...: %u, rtt %u us", hex, ps.links_up,
 	    ps.rtt_us);
-	if (rc)
+	if (rc) {
 		routed_changed(r);
+		routed_edges_soon(r);
+	}
 }
 
 static void
@@ -358,7 +471,8 @@ routed_linkd_up(struct ipc_chan *c, void *arg)
 	 * earlier linkd reported is gone with it. Wait the settle time
 	 * for that report, then push a whole table either way. */
 	log_info("linkd connected");
-	graph_links_clear(&r->g);
+	if (graph_links_clear(&r->g))
+		routed_edges_soon(r);
 	r->fib_pending = 1;
 	routed_changed(r);
 }
@@ -429,6 +543,13 @@ routed_dispatch_start(struct routed *r)
 	r->settle.data = r;
 	ev_timer_init(&r->retry, routed_retry_cb, ROUTED_RETRY_S, 0.);
 	r->retry.data = r;
+	ev_timer_init(&r->edges_soon, routed_edges_soon_cb,
+	    ROUTED_EDGES_SOON_S, 0.);
+	r->edges_soon.data = r;
+	ev_timer_init(&r->edges_every, routed_edges_every_cb,
+	    ROUTED_EDGES_EVERY_S, ROUTED_EDGES_EVERY_S);
+	r->edges_every.data = r;
+	ev_timer_start(r->d.loop, &r->edges_every);
 
 	r->linkd = routed_chan(r, IPC_ROUTED_LINKD, D_LINKD,
 	    routed_linkd_msg, routed_linkd_up, 1);
@@ -451,6 +572,10 @@ routed_dispatch_stop(struct routed *r)
 		ev_timer_stop(r->d.loop, &r->settle);
 	if (ev_is_active(&r->retry))
 		ev_timer_stop(r->d.loop, &r->retry);
+	if (ev_is_active(&r->edges_soon))
+		ev_timer_stop(r->d.loop, &r->edges_soon);
+	if (ev_is_active(&r->edges_every))
+		ev_timer_stop(r->d.loop, &r->edges_every);
 	if (r->ctl != NULL)
 		ipc_ctl_close(r->ctl);
 	if (r->keyd != NULL)

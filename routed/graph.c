@@ -1,11 +1,24 @@
 /*
  * The member graph and shortest paths from us (see graph.h for the
- * model). Dijkstra in its simplest O(n^2 + n*e) form: a network has
- * tens or hundreds of members, and a recomputation happens only when a
- * record or a link changes, so a heap would buy nothing and cost
- * clarity. Ties are broken by position, and positions follow the order
- * in which members first appeared, so a recomputation over the same
- * input always yields the same table.
+ * model).
+ *
+ * Shaped for a network of thousands of members whose announcements
+ * change all the time:
+ *  - members live in one array (positions follow the order in which
+ *    they first appeared, so ties break the same way on every run) and
+ *    are found by id through an open-addressing hash table, rebuilt
+ *    whenever a member leaves the array (rare: a record removed);
+ *  - each member keeps its own latest announcement as a sorted array of
+ *    peers, replaced whole when a newer one arrives, so "does B list A"
+ *    is a binary search in B's list, and each entry caches the index
+ *    its peer had when last looked up (valid while g->layout holds);
+ *  - each run first lays the usable edges out as compact arrays (CSR),
+ *    deciding "both ends list each other" by stamping rather than by
+ *    comparing ids, then runs Dijkstra with a binary heap and lazy
+ *    deletion over them: O((n + e) log n), and the inner loop touches
+ *    only those arrays, not the members' records.
+ * Ties are broken by position, so a recomputation over the same input
+ * always yields the same table.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -23,28 +36,100 @@ name_copy(char *dst, const char *src, size_t cap)
 	memcpy(dst, src, n);
 }
 
+static int
+id_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, MEMBER_ID_BYTES);
+}
+
 void
 graph_init(struct graph *g)
 {
 	memset(g, 0, sizeof(*g));
 }
 
+static void graph_spf_free(struct graph_spf *sp);
+
 void
 graph_free(struct graph *g)
 {
+	size_t i;
+
+	for (i = 0; i < g->n; i++)
+		free(g->m[i].adj);
 	free(g->m);
-	free(g->e);
+	free(g->slot);
+	graph_spf_free(g->spf);
 	memset(g, 0, sizeof(*g));
+}
+
+/* ---- the id hash ---- */
+
+static size_t
+graph_hash(const uint8_t id[MEMBER_ID_BYTES], size_t nslot)
+{
+	uint64_t h = 0;
+	int i;
+
+	/* Ids are public keys (uniform bytes), but tests use patterns:
+	 * mix every byte. */
+	for (i = 0; i < MEMBER_ID_BYTES; i += 8) {
+		uint64_t w;
+
+		memcpy(&w, id + i, 8);
+		h = (h ^ w) * 0x9e3779b97f4a7c15ULL;
+	}
+	h ^= h >> 29;
+	return (size_t)h & (nslot - 1);
+}
+
+static void
+graph_slot_put(struct graph *g, size_t i)
+{
+	size_t s = graph_hash(g->m[i].id, g->nslot);
+
+	while (g->slot[s] != 0)
+		s = (s + 1) & (g->nslot - 1);
+	g->slot[s] = (int32_t)i + 1;
+}
+
+/* Rebuild the hash for g->m (with room for `want` members). -1 out of
+ * memory (the old table stays, still right for the old g->n). */
+static int
+graph_rehash(struct graph *g, size_t want)
+{
+	size_t ns = 16, i;
+	int32_t *s;
+
+	while (ns < 2 * want)
+		ns *= 2;
+	if (ns != g->nslot) {
+		if ((s = calloc(ns, sizeof(*s))) == NULL)
+			return -1;
+		free(g->slot);
+		g->slot = s;
+		g->nslot = ns;
+	} else
+		memset(g->slot, 0, ns * sizeof(*g->slot));
+	for (i = 0; i < g->n; i++)
+		graph_slot_put(g, i);
+	return 0;
 }
 
 int
 graph_member_index(const struct graph *g, const uint8_t id[MEMBER_ID_BYTES])
 {
-	size_t i;
+	size_t s;
+	int32_t v;
 
-	for (i = 0; i < g->n; i++)
-		if (memcmp(g->m[i].id, id, MEMBER_ID_BYTES) == 0)
-			return (int)i;
+	if (g->nslot == 0)
+		return -1;
+	s = graph_hash(id, g->nslot);
+	while ((v = g->slot[s]) != 0) {
+		if (memcmp(g->m[v - 1].id, id, MEMBER_ID_BYTES) == 0)
+			return v - 1;
+		s = (s + 1) & (g->nslot - 1);
+	}
 	return -1;
 }
 
@@ -80,52 +165,46 @@ graph_member_add(struct graph *g, const uint8_t id[MEMBER_ID_BYTES])
 		g->m = nm;
 		g->cap = ncap;
 	}
+	if (2 * (g->n + 1) > g->nslot && graph_rehash(g, g->n + 1) == -1)
+		return -1;
 	m = &g->m[g->n];
 	memset(m, 0, sizeof(*m));
 	memcpy(m->id, id, MEMBER_ID_BYTES);
 	m->prev = -1;
 	m->next_hop = -1;
 	m->dist = GRAPH_COST_UNREACHABLE;
-	return (int)g->n++;
+	g->n++;
+	graph_slot_put(g, g->n - 1);
+	return (int)g->n - 1;
 }
 
-static int
-graph_edge_index(const struct graph *g, const uint8_t from[MEMBER_ID_BYTES],
-    const uint8_t to[MEMBER_ID_BYTES])
+static void
+graph_adj_clear(struct graph_member *m)
 {
-	size_t i;
-
-	for (i = 0; i < g->ne; i++)
-		if (memcmp(g->e[i].from, from, MEMBER_ID_BYTES) == 0 &&
-		    memcmp(g->e[i].to, to, MEMBER_ID_BYTES) == 0)
-			return (int)i;
-	return -1;
+	free(m->adj);
+	m->adj = NULL;
+	m->nadj = 0;
+	m->has_edges = 0;
+	m->edges_serial = 0;
 }
 
-static int
-graph_edge_touches(const struct graph *g, const uint8_t id[MEMBER_ID_BYTES])
-{
-	size_t i;
-
-	for (i = 0; i < g->ne; i++)
-		if (memcmp(g->e[i].from, id, MEMBER_ID_BYTES) == 0 ||
-		    memcmp(g->e[i].to, id, MEMBER_ID_BYTES) == 0)
-			return 1;
-	return 0;
-}
-
-/* Drop member i when nothing refers to it any more. */
+/* Drop member i when nothing refers to it any more. Indices after it
+ * move down: the hash is rebuilt and every cached index goes stale. */
 static void
 graph_member_gc(struct graph *g, int i)
 {
 	struct graph_member *m = &g->m[i];
 
-	if (m->has_record || m->links_up > 0 || graph_is_self(g, m->id) ||
-	    graph_edge_touches(g, m->id))
+	if (m->has_record || m->links_up > 0 || m->has_edges ||
+	    graph_is_self(g, m->id))
 		return;
+	graph_adj_clear(m);
 	memmove(&g->m[i], &g->m[i + 1],
 	    (g->n - (size_t)i - 1) * sizeof(g->m[0]));
 	g->n--;
+	g->layout++;
+	/* Same size: no allocation, cannot fail. */
+	(void)graph_rehash(g, g->nslot / 2);
 }
 
 int
@@ -197,8 +276,10 @@ graph_member_del(struct graph *g, const uint8_t id[MEMBER_ID_BYTES])
 	i = graph_member_index(g, id);
 	if (i < 0 || !g->m[i].has_record)
 		return 0;
+	/* Its announcement goes with its membership. */
 	g->m[i].has_record = 0;
 	g->m[i].reachable = 0;
+	graph_adj_clear(&g->m[i]);
 	graph_member_gc(g, i);
 	return 1;
 }
@@ -218,10 +299,16 @@ graph_sync_end(struct graph *g)
 	size_t i, gone = 0;
 
 	for (i = g->n; i-- > 0; ) {
-		if (g->m[i].has_record && !g->m[i].seen) {
+		if (g->m[i].seen)
+			continue;
+		if (g->m[i].has_record)
+			gone++;
+		/* keyd holds no record of it: its announcement (which keyd
+		 * only passes on for members it knows) goes too. */
+		if (g->m[i].has_record || g->m[i].has_edges) {
 			g->m[i].has_record = 0;
 			g->m[i].reachable = 0;
-			gone++;
+			graph_adj_clear(&g->m[i]);
 			graph_member_gc(g, (int)i);
 		}
 	}
@@ -270,89 +357,431 @@ graph_links_clear(struct graph *g)
 	return any;
 }
 
+/* ---- announcements ---- */
+
+static struct graph_adj *
+adj_find(const struct graph_member *m, const uint8_t id[MEMBER_ID_BYTES])
+{
+	size_t lo = 0, hi = m->nadj, mid;
+	int c;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		c = id_cmp(id, m->adj[mid].id);
+		if (c == 0)
+			return &m->adj[mid];
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return NULL;
+}
+
+int
+graph_edges_set(struct graph *g, const uint8_t from[MEMBER_ID_BYTES],
+    uint64_t serial, const struct edges_peer *peers, size_t n)
+{
+	struct graph_member *m;
+	struct graph_adj *na = NULL;
+	size_t k;
+	int i, changed;
+
+	if (graph_is_self(g, from))
+		return 0;
+	for (k = 1; k < n; k++)
+		if (id_cmp(peers[k - 1].id, peers[k].id) >= 0)
+			return -1;
+	if ((i = graph_member_add(g, from)) < 0)
+		return -1;
+	m = &g->m[i];
+	if (m->has_edges && serial <= m->edges_serial)
+		return 0;
+	changed = !m->has_edges || m->nadj != n;
+	for (k = 0; !changed && k < n; k++)
+		if (id_cmp(m->adj[k].id, peers[k].id) != 0 ||
+		    graph_cost(m->adj[k].rtt_us) !=
+		    graph_cost(peers[k].rtt_us))
+			changed = 1;
+	if (n > 0 && (na = calloc(n, sizeof(*na))) == NULL) {
+		graph_member_gc(g, i);
+		return -1;
+	}
+	for (k = 0; k < n; k++) {
+		memcpy(na[k].id, peers[k].id, MEMBER_ID_BYTES);
+		na[k].rtt_us = peers[k].rtt_us;
+		na[k].idx = -1;
+	}
+	free(m->adj);
+	m->adj = na;
+	m->nadj = (uint32_t)n;
+	m->edges_serial = serial;
+	m->has_edges = 1;
+	return changed;
+}
+
 int
 graph_edge_set(struct graph *g, const uint8_t from[MEMBER_ID_BYTES],
     const uint8_t to[MEMBER_ID_BYTES], uint16_t links_up, uint32_t rtt_us)
 {
-	struct graph_edge *ne, *e;
-	size_t ncap;
+	struct graph_member *m;
+	struct graph_adj *a, *na;
+	size_t pos;
 	int i, changed;
 
 	if (graph_is_self(g, from))
 		return graph_link_set(g, to, links_up, rtt_us);
 	if (memcmp(from, to, MEMBER_ID_BYTES) == 0)
 		return 0;
-	i = graph_edge_index(g, from, to);
+	i = graph_member_index(g, from);
+	if (i < 0 && links_up == 0)
+		return 0;
+	if (i < 0 && (i = graph_member_add(g, from)) < 0)
+		return -1;
+	m = &g->m[i];
+	a = adj_find(m, to);
 	if (links_up == 0) {
-		if (i < 0)
+		if (a == NULL)
 			return 0;
-		memmove(&g->e[i], &g->e[i + 1],
-		    (g->ne - (size_t)i - 1) * sizeof(g->e[0]));
-		g->ne--;
-		if ((i = graph_member_index(g, from)) >= 0)
-			graph_member_gc(g, i);
-		if ((i = graph_member_index(g, to)) >= 0)
-			graph_member_gc(g, i);
+		pos = (size_t)(a - m->adj);
+		memmove(a, a + 1, (m->nadj - pos - 1) * sizeof(*a));
+		m->nadj--;
 		return 1;
 	}
-	if (i < 0) {
-		if (g->ne == g->ecap) {
-			ncap = g->ecap ? g->ecap * 2 : 16;
-			ne = reallocarray(g->e, ncap, sizeof(*ne));
-			if (ne == NULL)
-				return -1;
-			g->e = ne;
-			g->ecap = ncap;
-		}
-		e = &g->e[g->ne++];
-		memset(e, 0, sizeof(*e));
-		memcpy(e->from, from, MEMBER_ID_BYTES);
-		memcpy(e->to, to, MEMBER_ID_BYTES);
-		changed = 1;
-	} else {
-		e = &g->e[i];
-		changed = graph_cost(e->rtt_us) != graph_cost(rtt_us);
+	if (a != NULL) {
+		changed = graph_cost(a->rtt_us) != graph_cost(rtt_us);
+		a->rtt_us = rtt_us;
+		return changed;
 	}
-	e->links_up = links_up;
-	e->rtt_us = rtt_us;
-	return changed;
+	na = reallocarray(m->adj, m->nadj + 1, sizeof(*na));
+	if (na == NULL)
+		return -1;
+	m->adj = na;
+	for (pos = 0; pos < m->nadj && id_cmp(na[pos].id, to) < 0; pos++)
+		;
+	memmove(&na[pos + 1], &na[pos], (m->nadj - pos) * sizeof(*na));
+	memset(&na[pos], 0, sizeof(*na));
+	memcpy(na[pos].id, to, MEMBER_ID_BYTES);
+	na[pos].rtt_us = rtt_us;
+	na[pos].idx = -1;
+	m->nadj++;
+	m->has_edges = 1;
+	return 1;
 }
 
-const struct graph_edge *
-graph_edge_get(const struct graph *g, const uint8_t from[MEMBER_ID_BYTES],
-    const uint8_t to[MEMBER_ID_BYTES])
+int
+graph_edge_usable(const struct graph *g, const uint8_t from[MEMBER_ID_BYTES],
+    const uint8_t to[MEMBER_ID_BYTES], uint32_t *rtt_us)
 {
-	int i;
+	const struct graph_member *a, *b;
+	const struct graph_adj *e;
 
-	i = graph_edge_index(g, from, to);
-	return i < 0 ? NULL : &g->e[i];
+	if ((a = graph_member_get(g, from)) == NULL ||
+	    (b = graph_member_get(g, to)) == NULL)
+		return 0;
+	if ((e = adj_find(a, to)) == NULL || adj_find(b, from) == NULL)
+		return 0;
+	if (rtt_us != NULL)
+		*rtt_us = e->rtt_us;
+	return 1;
+}
+
+static int
+local_by_rtt(const void *pa, const void *pb)
+{
+	const struct edges_peer *a = pa, *b = pb;
+	/* Unknown rtt (0) last among equals: it may be anything. */
+	uint64_t x = a->rtt_us ? a->rtt_us : UINT64_MAX;
+	uint64_t y = b->rtt_us ? b->rtt_us : UINT64_MAX;
+
+	if (x != y)
+		return x < y ? -1 : 1;
+	return id_cmp(a->id, b->id);
+}
+
+size_t
+graph_local_edges(const struct graph *g, struct edges_peer *out, size_t cap)
+{
+	struct edges_peer *all;
+	size_t i, n = 0, cnt = 0;
+
+	for (i = 0; i < g->n; i++)
+		if (g->m[i].links_up > 0 && !graph_is_self(g, g->m[i].id))
+			cnt++;
+	if (cnt == 0 || cap == 0)
+		return 0;
+	if (cnt > cap && (all = calloc(cnt, sizeof(*all))) != NULL) {
+		for (i = 0; i < g->n; i++) {
+			if (g->m[i].links_up == 0 ||
+			    graph_is_self(g, g->m[i].id))
+				continue;
+			memcpy(all[n].id, g->m[i].id, MEMBER_ID_BYTES);
+			all[n++].rtt_us = g->m[i].rtt_us;
+		}
+		qsort(all, n, sizeof(*all), local_by_rtt);
+		memcpy(out, all, cap * sizeof(*out));
+		free(all);
+		n = cap;
+	} else {
+		/* Fits (or no memory to choose: the first cap). */
+		for (i = 0; i < g->n && n < cap; i++) {
+			if (g->m[i].links_up == 0 ||
+			    graph_is_self(g, g->m[i].id))
+				continue;
+			memcpy(out[n].id, g->m[i].id, MEMBER_ID_BYTES);
+			out[n++].rtt_us = g->m[i].rtt_us;
+		}
+	}
+	qsort(out, n, sizeof(*out), id_cmp);
+	return n;
 }
 
 uint32_t
 graph_cost(uint32_t rtt_us)
 {
-	return rtt_us ? rtt_us : 1;
+	if (rtt_us > UINT32_MAX - GRAPH_COST_HOP)
+		return UINT32_MAX;
+	return rtt_us + GRAPH_COST_HOP;
 }
 
-static void
-graph_relax(struct graph *g, int u, int v, uint32_t cost)
-{
-	uint64_t nd;
+/* ---- shortest paths ---- */
 
-	nd = g->m[u].dist + cost;
-	if (nd < g->m[v].dist) {
-		g->m[v].dist = nd;
-		g->m[v].prev = u;
-		g->m[v].next_hop = g->m[u].next_hop;
+/*
+ * Scratch for graph_shortest_paths, in compact arrays so the inner loop
+ * touches a few hundred kilobytes rather than every member's record:
+ * rec[] (may relay), the announced edges as CSR (off, to, cost) with
+ * their transpose (ioff, in) to find "both ends list each other" by
+ * stamping instead of comparing ids, and Dijkstra's dist/prev/hop and
+ * heap.
+ */
+struct graph_heap_ent {
+	uint64_t dist;
+	int32_t idx;
+};
+
+struct graph_spf {
+	size_t ncap, ecap, hcap;
+	uint8_t *rec, *done;
+	uint32_t *off, *ioff, *stamp, *cost;
+	int32_t *to, *in, *prev, *hop;
+	uint64_t *dist;
+	struct graph_heap_ent *heap;
+};
+
+static void
+graph_spf_free(struct graph_spf *sp)
+{
+	if (sp == NULL)
+		return;
+	free(sp->rec);
+	free(sp->done);
+	free(sp->off);
+	free(sp->ioff);
+	free(sp->stamp);
+	free(sp->cost);
+	free(sp->to);
+	free(sp->in);
+	free(sp->prev);
+	free(sp->hop);
+	free(sp->dist);
+	free(sp->heap);
+	free(sp);
+}
+
+#define GROW(p, n) do {                                                   \
+		void *np_ = reallocarray((p), (n), sizeof(*(p)));         \
+		if (np_ == NULL)                                          \
+			return -1;                                        \
+		(p) = np_;                                                \
+	} while (0)
+
+static int
+graph_spf_room(struct graph *g, size_t n, size_t e)
+{
+	struct graph_spf *sp = g->spf;
+	size_t nc, ec;
+
+	if (sp == NULL && (sp = g->spf = calloc(1, sizeof(*sp))) == NULL)
+		return -1;
+	if (n + 1 > sp->ncap) {
+		nc = sp->ncap ? sp->ncap : 64;
+		while (nc < n + 1)
+			nc *= 2;
+		GROW(sp->rec, nc);
+		GROW(sp->done, nc);
+		GROW(sp->off, nc);
+		GROW(sp->ioff, nc);
+		GROW(sp->stamp, nc);
+		GROW(sp->prev, nc);
+		GROW(sp->hop, nc);
+		GROW(sp->dist, nc);
+		sp->ncap = nc;
 	}
+	if (e > sp->ecap) {
+		ec = sp->ecap ? sp->ecap : 256;
+		while (ec < e)
+			ec *= 2;
+		GROW(sp->cost, ec);
+		GROW(sp->to, ec);
+		GROW(sp->in, ec);
+		sp->ecap = ec;
+	}
+	return 0;
+}
+
+static int
+heap_less(const struct graph_heap_ent *a, const struct graph_heap_ent *b)
+{
+	return a->dist < b->dist || (a->dist == b->dist && a->idx < b->idx);
+}
+
+static int
+heap_push(struct graph_spf *sp, size_t *len, uint64_t dist, int32_t idx)
+{
+	struct graph_heap_ent *h, t;
+	size_t i, p, ncap;
+
+	if (*len == sp->hcap) {
+		ncap = sp->hcap ? sp->hcap * 2 : 256;
+		h = reallocarray(sp->heap, ncap, sizeof(*h));
+		if (h == NULL)
+			return -1;
+		sp->heap = h;
+		sp->hcap = ncap;
+	}
+	h = sp->heap;
+	i = (*len)++;
+	h[i].dist = dist;
+	h[i].idx = idx;
+	while (i > 0) {
+		p = (i - 1) / 2;
+		if (!heap_less(&h[i], &h[p]))
+			break;
+		t = h[i];
+		h[i] = h[p];
+		h[p] = t;
+		i = p;
+	}
+	return 0;
+}
+
+static struct graph_heap_ent
+heap_pop(struct graph_spf *sp, size_t *len)
+{
+	struct graph_heap_ent *h = sp->heap, top = h[0], t;
+	size_t i = 0, c;
+
+	h[0] = h[--(*len)];
+	for (;;) {
+		c = 2 * i + 1;
+		if (c >= *len)
+			break;
+		if (c + 1 < *len && heap_less(&h[c + 1], &h[c]))
+			c++;
+		if (!heap_less(&h[c], &h[i]))
+			break;
+		t = h[i];
+		h[i] = h[c];
+		h[c] = t;
+		i = c;
+	}
+	return top;
+}
+
+/* Index of a's peer, through the entry's cache: indices only move
+ * when g->layout does. A peer not found is looked up again next time
+ * (its record may have come). */
+static int
+adj_index(const struct graph *g, struct graph_adj *a)
+{
+	if (a->layout != g->layout || a->idx < 0) {
+		a->idx = graph_member_index(g, a->id);
+		a->layout = g->layout;
+	}
+	return a->idx;
+}
+
+/*
+ * The usable announced edges as CSR in sp (off, to, cost): u -> v is
+ * kept when u and v both may relay (a record, not us) and v's
+ * announcement lists u too. Built in two passes: every announced entry
+ * with a known peer, then its transpose, then for each u a stamp on
+ * everyone listing u, which the entries of u keep or lose.
+ */
+static int
+graph_spf_edges(struct graph *g, int s)
+{
+	struct graph_spf *sp;
+	struct graph_member *m;
+	size_t i, n = g->n, e = 0, k, w, q;
+	uint32_t j, cur, next;
+	int v;
+
+	for (i = 0; i < n; i++)
+		if (g->m[i].has_record && (int)i != s)
+			e += g->m[i].nadj;
+	if (graph_spf_room(g, n, e) == -1)
+		return -1;
+	sp = g->spf;
+	for (i = 0; i < n; i++)
+		sp->rec[i] = g->m[i].has_record && (int)i != s;
+	/* every announced entry whose ends may relay */
+	for (i = 0, k = 0; i < n; i++) {
+		sp->off[i] = (uint32_t)k;
+		if (!sp->rec[i])
+			continue;
+		m = &g->m[i];
+		for (j = 0; j < m->nadj; j++) {
+			v = adj_index(g, &m->adj[j]);
+			if (v < 0 || !sp->rec[v])
+				continue;
+			sp->to[k] = v;
+			sp->cost[k++] = graph_cost(m->adj[j].rtt_us);
+		}
+	}
+	sp->off[n] = (uint32_t)k;
+	/* transpose: who lists v */
+	memset(sp->ioff, 0, (n + 1) * sizeof(*sp->ioff));
+	for (q = 0; q < k; q++)
+		sp->ioff[sp->to[q] + 1]++;
+	for (i = 0; i < n; i++)
+		sp->ioff[i + 1] += sp->ioff[i];
+	memcpy(sp->stamp, sp->ioff, n * sizeof(*sp->stamp));
+	for (i = 0; i < n; i++)
+		for (q = sp->off[i]; q < sp->off[i + 1]; q++)
+			sp->in[sp->stamp[sp->to[q]]++] = (int32_t)i;
+	/* keep u -> v only when v -> u is there: stamp everyone listing u,
+	 * then compact u's entries in place */
+	memset(sp->stamp, 0, n * sizeof(*sp->stamp));
+	cur = sp->off[0];
+	for (i = 0, w = 0; i < n; i++) {
+		next = sp->off[i + 1];
+		for (q = sp->ioff[i]; q < sp->ioff[i + 1]; q++)
+			sp->stamp[sp->in[q]] = (uint32_t)i + 1;
+		sp->off[i] = (uint32_t)w;
+		for (q = cur; q < next; q++) {
+			if (sp->stamp[sp->to[q]] != (uint32_t)i + 1)
+				continue;
+			sp->to[w] = sp->to[q];
+			sp->cost[w++] = sp->cost[q];
+		}
+		cur = next;
+	}
+	sp->off[n] = (uint32_t)w;
+	return 0;
 }
 
 size_t
 graph_shortest_paths(struct graph *g)
 {
+	struct graph_spf *sp;
 	struct graph_member *m;
-	size_t i, count = 0;
-	int s, u, v;
+	struct graph_heap_ent top;
+	size_t i, count = 0, hlen = 0;
+	uint32_t q;
+	uint64_t nd;
+	int s;
+	int32_t u, v;
 
 	for (i = 0; i < g->n; i++) {
 		m = &g->m[i];
@@ -368,43 +797,58 @@ graph_shortest_paths(struct graph *g)
 		g->m[s].reachable = 1;
 		g->m[s].dist = 0;
 	}
+	if (g->n == 0 || graph_spf_edges(g, s) == -1)
+		return 0;
+	sp = g->spf;
+	for (i = 0; i < g->n; i++) {
+		sp->dist[i] = GRAPH_COST_UNREACHABLE;
+		sp->prev[i] = -1;
+		sp->hop[i] = -1;
+		sp->done[i] = 0;
+	}
 
 	/* Our own links are the first step of every path. */
 	for (i = 0; i < g->n; i++) {
 		m = &g->m[i];
-		if ((int)i == s || !m->has_record || m->links_up == 0)
+		if (!sp->rec[i] || m->links_up == 0)
 			continue;
-		m->dist = graph_cost(m->rtt_us);
-		m->prev = -1;
-		m->next_hop = (int)i;
+		sp->dist[i] = graph_cost(m->rtt_us);
+		sp->hop[i] = (int32_t)i;
+		if (heap_push(sp, &hlen, sp->dist[i], (int32_t)i) == -1)
+			return 0;
 	}
 
-	for (;;) {
-		u = -1;
-		for (i = 0; i < g->n; i++) {
-			m = &g->m[i];
-			if (m->reachable || m->dist == GRAPH_COST_UNREACHABLE)
-				continue;
-			if (u < 0 || m->dist < g->m[u].dist)
-				u = (int)i;
-		}
-		if (u < 0)
-			break;
-		g->m[u].reachable = 1;
+	/* Usable announced edges from there; none leads back to us. */
+	while (hlen > 0) {
+		top = heap_pop(sp, &hlen);
+		u = top.idx;
+		if (sp->done[u] || top.dist != sp->dist[u])
+			continue;           /* a stale heap entry */
+		sp->done[u] = 1;
 		count++;
-		/* Announced edges out of u; a relay must be a member we
-		 * hold a record of, and nothing routes back through us. */
-		for (i = 0; i < g->ne; i++) {
-			if (g->e[i].links_up == 0 ||
-			    memcmp(g->e[i].from, g->m[u].id,
-			    MEMBER_ID_BYTES) != 0)
+		for (q = sp->off[u]; q < sp->off[u + 1]; q++) {
+			v = sp->to[q];
+			if (sp->done[v])
 				continue;
-			v = graph_member_index(g, g->e[i].to);
-			if (v < 0 || v == s || !g->m[v].has_record ||
-			    g->m[v].reachable)
+			nd = sp->dist[u] + sp->cost[q];
+			if (nd >= sp->dist[v])
 				continue;
-			graph_relax(g, u, v, graph_cost(g->e[i].rtt_us));
+			sp->dist[v] = nd;
+			sp->prev[v] = u;
+			sp->hop[v] = sp->hop[u];
+			if (heap_push(sp, &hlen, nd, v) == -1)
+				return 0;
 		}
+	}
+
+	for (i = 0; i < g->n; i++) {
+		if (!sp->done[i])
+			continue;
+		m = &g->m[i];
+		m->reachable = 1;
+		m->dist = sp->dist[i];
+		m->prev = sp->prev[i];
+		m->next_hop = sp->hop[i];
 	}
 	return count;
 }

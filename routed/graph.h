@@ -5,18 +5,31 @@
  * Pure data and logic, no I/O and no loop, so tests/unit/test_graph.c
  * drives it directly (tinc's test_graph.c and sssp_bfs() are the model).
  *
- * Edges are directed and carry a cost (rtt in microseconds, 1 when not
- * measured). Today the only edges are our own live direct links, from
- * linkd's MSG_PEER_STATE, kept on the member they lead to. When members
- * announce their links to each other (multi-hop), those arrive through
- * graph_edge_set() and graph_shortest_paths() (Dijkstra over every edge)
- * already routes over them: a member is then reachable through a relay
- * and its next hop is the first member on the path.
+ * Two kinds of edges:
+ *  - our own live direct links, from linkd's MSG_PEER_STATE, kept on the
+ *    member they lead to (links_up, rtt_us). We know them first-hand,
+ *    so they count as soon as linkd reports them.
+ *  - every other member's latest signed edge announcement (proto/
+ *    edges.h, through keyd's gossip), kept on the announcing member as
+ *    its list of peers sorted by id. An edge A -> B between two other
+ *    members is usable only when A's announcement lists B and B's lists
+ *    A (tinc's rule): a member that dies cannot withdraw its own
+ *    announcement, but its neighbours stop listing it, and that is
+ *    enough to route around it.
+ * Every edge costs graph_cost(rtt) = rtt in microseconds + 1000, so
+ * among paths of similar latency the one with fewer hops wins (each
+ * relay costs a little CPU and a hop of the hop limit).
  *
- * Members are keyed by id, so link state that arrives before the
- * member's record (or before we know our own id) is kept and applies
- * once the record comes. Indices into g->m, and the results of
- * graph_shortest_paths(), are valid until the next change.
+ * graph_shortest_paths() is Dijkstra with a binary heap over those
+ * edges; members are found by id through a hash table, so a network of
+ * 10,000 members and 50,000 links is recomputed in a few tens of
+ * milliseconds (bench/routes.c). A member is then reachable through relays and its
+ * next hop is the first member on the path.
+ *
+ * Members are keyed by id, so link state or an announcement that
+ * arrives before the member's record (or before we know our own id) is
+ * kept and applies once the record comes. Indices into g->m, and the
+ * results of graph_shortest_paths(), are valid until the next change.
  */
 #ifndef OM_ROUTED_GRAPH_H
 #define OM_ROUTED_GRAPH_H
@@ -25,11 +38,20 @@
 #include <stdint.h>
 
 #include "proto/addr.h"
+#include "proto/edges.h"
 #include "proto/msg.h"
 #include "proto/record.h"
 
 #define GRAPH_MAX_SUBNETS RECORD_MAX_SUBNETS
 #define GRAPH_COST_UNREACHABLE UINT64_MAX
+#define GRAPH_COST_HOP 1000   /* added to every edge's rtt (us) */
+
+struct graph_adj {              /* one peer in a member's announcement */
+	uint8_t id[MEMBER_ID_BYTES];
+	uint32_t rtt_us;
+	int idx;              /* cached index of id in g->m, or -1 */
+	uint32_t layout;      /* g->layout when idx was cached */
+};
 
 struct graph_member {
 	uint8_t id[MEMBER_ID_BYTES];
@@ -43,19 +65,17 @@ struct graph_member {
 	int seen;             /* mark for a full resend from keyd */
 	uint16_t links_up;    /* our direct links to it (linkd) */
 	uint32_t rtt_us;      /* their rtt, 0 unknown */
+	/* Its latest edge announcement: peers sorted by id. */
+	struct graph_adj *adj;
+	uint32_t nadj;
+	uint64_t edges_serial;
+	int has_edges;
 
 	/* Results of graph_shortest_paths(). */
 	int reachable;
 	uint64_t dist;        /* sum of edge costs from self */
 	int prev;             /* previous member on the path, -1 self */
 	int next_hop;         /* first member after self, -1 none */
-};
-
-struct graph_edge {            /* announced by other members */
-	uint8_t from[MEMBER_ID_BYTES];
-	uint8_t to[MEMBER_ID_BYTES];
-	uint16_t links_up;
-	uint32_t rtt_us;      /* 0 unknown */
 };
 
 struct graph {
@@ -65,9 +85,10 @@ struct graph {
 	struct graph_member *m;
 	size_t n;
 	size_t cap;
-	struct graph_edge *e;
-	size_t ne;
-	size_t ecap;
+	int32_t *slot;        /* id hash: index + 1, 0 empty */
+	size_t nslot;         /* power of two, >= 2 n */
+	uint32_t layout;      /* bumped whenever indices move */
+	struct graph_spf *spf; /* graph.c's scratch, kept between runs */
 };
 
 void graph_init(struct graph *g);
@@ -93,29 +114,49 @@ const struct graph_member *graph_member_get(const struct graph *g,
 void graph_sync_begin(struct graph *g);
 size_t graph_sync_end(struct graph *g);
 
-/* Set the edge from -> to (links_up 0 removes it; from == self is our
- * direct link, graph_link_set). 1 if routing may change, 0 if not, -1
- * out of memory. */
+/* A member's edge announcement (verified by the caller): its peers,
+ * sorted by id without repeats (as edges_parse leaves them). Kept when
+ * no announcement of from is held or serial is higher. 1 if routing may
+ * change, 0 if not (older, or the same peers at the same costs), -1 out
+ * of memory or peers not sorted. Our own is ignored (0): our links are
+ * linkd's to tell. */
+int graph_edges_set(struct graph *g, const uint8_t from[MEMBER_ID_BYTES],
+    uint64_t serial, const struct edges_peer *peers, size_t n)
+    __attribute__((warn_unused_result));
+/* Set one entry of from's announcement: from lists to (links_up > 0)
+ * or not (links_up 0). from == self is our direct link
+ * (graph_link_set). 1 if routing may change, 0 if not, -1 out of
+ * memory. For tests and tools; routed replaces whole announcements. */
 int graph_edge_set(struct graph *g, const uint8_t from[MEMBER_ID_BYTES],
     const uint8_t to[MEMBER_ID_BYTES], uint16_t links_up, uint32_t rtt_us)
     __attribute__((warn_unused_result));
+/* Is the announced edge from -> to usable (both list each other)? 1
+ * and its rtt in *rtt_us (may be NULL), or 0. */
+int graph_edge_usable(const struct graph *g,
+    const uint8_t from[MEMBER_ID_BYTES], const uint8_t to[MEMBER_ID_BYTES],
+    uint32_t *rtt_us);
+/* Our live direct links (links_up > 0) as an announcement's peers,
+ * sorted by id: what routed sends keyd as MSG_EDGES_LOCAL. When there
+ * are more than cap, the cap with the lowest rtt. Returns the count. */
+size_t graph_local_edges(const struct graph *g, struct edges_peer *out,
+    size_t cap);
 /* Our direct link state to a member (MSG_PEER_STATE). */
 int graph_link_set(struct graph *g, const uint8_t id[MEMBER_ID_BYTES],
     uint16_t links_up, uint32_t rtt_us) __attribute__((warn_unused_result));
 /* Forget our direct links (linkd restarted: it reports the live links
  * again). 1 if any was up. */
 int graph_links_clear(struct graph *g);
-const struct graph_edge *graph_edge_get(const struct graph *g,
-    const uint8_t from[MEMBER_ID_BYTES], const uint8_t to[MEMBER_ID_BYTES]);
 
-/* Cost of an edge from its rtt: the rtt in microseconds, or 1 when
- * unknown. */
+/* Cost of an edge from its rtt: rtt_us + GRAPH_COST_HOP (0, unknown,
+ * costs the hop alone), at most UINT32_MAX. */
 uint32_t graph_cost(uint32_t rtt_us);
 
-/* Dijkstra from self over every edge whose ends both have records (a
- * relay must be a member we know). Fills reachable, dist, prev and
+/* Dijkstra from self: first our direct links, then every usable
+ * announced edge whose ends both have records (a relay must be a member
+ * we know), never back through self. Fills reachable, dist, prev and
  * next_hop of every member. Returns the number of reachable members
- * other than self. */
+ * other than self, or 0 when there is no self (or no memory for the
+ * heap: then nothing is reachable until the next run). */
 size_t graph_shortest_paths(struct graph *g);
 
 /* Path from self to member i as member indices, self left out: the

@@ -37,6 +37,11 @@ struct routed {
 	ev_timer retry;           /* a push that did not fit */
 	struct msg_tun_state tun;
 	int have_tun;
+	ev_timer edges_soon;      /* our links changed: tell keyd shortly */
+	ev_timer edges_every;     /* and again every ROUTED_EDGES_EVERY_S */
+	uint64_t edges_local_sent;
+	uint64_t edges_in;        /* announcements taken from keyd */
+	uint64_t edges_bad;       /* refused (parse, signature) */
 	uint64_t recomputes;
 	uint64_t fib_pushes;
 	uint64_t route_pushes;

@@ -1,7 +1,8 @@
 /*
  * tund's ctl socket (ctl.tund, nng rep0, JSON). Read-only for now:
- * "status" reports the device (name, MTU, addresses, offloads), whether
- * linkd is on the data socket, and the data path counters, so
+ * "status" reports the device (name, MTU, addresses, offloads, the
+ * routes on it), whether linkd is on the data socket, and the data path
+ * counters, so
  * `onionmesh status` and monitoring see drops and backpressure without
  * attaching a debugger.
  *
@@ -38,7 +39,8 @@ ctl_status(struct tund *t)
 {
 	const struct dp_stats *s = &t->dp.st;
 	char off[96];
-	json_t *r, *addrs;
+	json_t *r, *addrs, *rts;
+	size_t i;
 
 	tun_offloads_fmt(t->tun.offloads, off, sizeof(off));
 	r = json_pack("{s:b, s:s, s:I, s:s, s:I, s:b, s:o, s:o, s:s, s:b, "
@@ -94,6 +96,17 @@ ctl_status(struct tund *t)
 	json_object_set_new(r, "routes", json_integer((json_int_t)t->routes));
 	json_object_set_new(r, "route_tables", json_integer(
 	    (json_int_t)t->route_commits));
+	/* What is on the device now; "routes" above is what routed sent. */
+	rts = json_array();
+	for (i = 0; i < t->rt_have.n; i++)
+		json_array_append_new(rts, ctl_prefix(&t->rt_have.v[i]));
+	json_object_set_new(r, "device_routes", rts);
+	json_object_set_new(r, "routes_added", json_integer(
+	    (json_int_t)t->route_added));
+	json_object_set_new(r, "routes_removed", json_integer(
+	    (json_int_t)t->route_removed));
+	json_object_set_new(r, "routes_failed", json_integer(
+	    (json_int_t)t->route_failed));
 	return r;
 }
 

@@ -369,8 +369,8 @@ dp_sockbuf(int fd, int opt, int force, int want)
 	socklen_t len = sizeof(got);
 
 	/* FORCE passes wmem_max/rmem_max but needs CAP_NET_ADMIN, which
-	 * is gone after privdrop; then the plain option gets what the
-	 * sysctl allows. */
+	 * tund keeps for routes (tund.c); without it (set-up by hand)
+	 * the plain option gets what the sysctl allows. */
 	if (setsockopt(fd, SOL_SOCKET, force, &want, sizeof(want)) == -1)
 		(void)setsockopt(fd, SOL_SOCKET, opt, &want, sizeof(want));
 	if (getsockopt(fd, SOL_SOCKET, opt, &got, &len) == 0 && got < want)

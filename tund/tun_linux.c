@@ -13,6 +13,12 @@
  *    Building a request and reading the kernel's answer are pure
  *    functions (tun_nl_*) so the unit tests check them byte by byte;
  *    tun_configure() only sends and waits.
+ *  - Routes to other members' subnets change while tund runs (members
+ *    come, go, and change their records), so the same builders make
+ *    RTM_NEWROUTE/RTM_DELROUTE, sent on a socket opened before privdrop.
+ *    Our routes carry their own protocol number (TUN_RTPROT) and are
+ *    never made with NLM_F_REPLACE: a route the admin or the underlay
+ *    owns is not taken over, the kernel's EEXIST is reported instead.
  *  - A network namespace is entered before the device is opened: a TUN
  *    device is created in the namespace of the process that opens
  *    /dev/net/tun, while our Unix sockets keep working through their
@@ -280,6 +286,50 @@ tun_nl_setlink(void *out, size_t cap, uint32_t seq, int ifindex,
 	return len;
 }
 
+size_t
+tun_nl_route(void *out, size_t cap, uint32_t seq, int ifindex,
+    const struct prefix *p, int add)
+{
+	uint8_t *buf = out;
+	struct nlmsghdr nh;
+	struct rtmsg rt;
+	uint32_t oif;
+	size_t len = 0, alen;
+
+	if (p->family == 4 && p->len >= 1 && p->len <= 32)
+		alen = 4;
+	else if (p->family == 6 && p->len >= 1 && p->len <= 128)
+		alen = 16;
+	else
+		return 0;
+	if (ifindex <= 0)
+		return 0;
+	oif = (uint32_t)ifindex;
+
+	memset(&nh, 0, sizeof(nh));
+	nh.nlmsg_type = add ? RTM_NEWROUTE : RTM_DELROUTE;
+	nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+	if (add)
+		nh.nlmsg_flags |= NLM_F_CREATE | NLM_F_EXCL;
+	nh.nlmsg_seq = seq;
+	memset(&rt, 0, sizeof(rt));
+	rt.rtm_family = p->family == 4 ? AF_INET : AF_INET6;
+	rt.rtm_dst_len = p->len;
+	rt.rtm_table = RT_TABLE_MAIN;
+	rt.rtm_protocol = TUN_RTPROT;
+	/* A device route (no gateway) is link scope, as `ip route add
+	 * PREFIX dev DEV` makes it; a delete matches any scope. */
+	rt.rtm_scope = add ? RT_SCOPE_LINK : RT_SCOPE_NOWHERE;
+	rt.rtm_type = RTN_UNICAST;
+	if (nl_put(buf, cap, &len, &nh, sizeof(nh)) == -1 ||
+	    nl_put(buf, cap, &len, &rt, sizeof(rt)) == -1 ||
+	    nl_attr(buf, cap, &len, RTA_DST, p->addr, (uint16_t)alen) == -1 ||
+	    nl_attr(buf, cap, &len, RTA_OIF, &oif, sizeof(oif)) == -1)
+		return 0;
+	nl_finish(buf, len);
+	return len;
+}
+
 int
 tun_nl_ack(const void *in, size_t len, uint32_t seq)
 {
@@ -508,6 +558,46 @@ tun_configure(const struct tun_dev *t, uint32_t mtu, const struct prefix *v4,
 fail:
 	close(fd);
 	return -1;
+}
+
+int
+tun_nl_open(char *err, size_t errlen)
+{
+	struct timeval tv = {NL_TIMEOUT_S, 0};
+	int fd;
+
+	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	if (fd == -1) {
+		snprintf(err, errlen, "rtnetlink socket: %s",
+		    strerror(errno));
+		return -1;
+	}
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) == -1) {
+		snprintf(err, errlen, "rtnetlink socket timeout: %s",
+		    strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+int
+tun_route(int nlfd, const struct tun_dev *t, const struct prefix *p,
+    int add)
+{
+	static uint32_t seq = 1000;
+	uint8_t req[256];
+	size_t len;
+
+	if (nlfd < 0)
+		return -EBADF;
+	/* Never 0, and apart from tun_configure's small numbers. */
+	if (++seq < 1000)
+		seq = 1000;
+	len = tun_nl_route(req, sizeof(req), seq, t->ifindex, p, add);
+	if (len == 0)
+		return -EINVAL;
+	return nl_talk(nlfd, req, len, seq);
 }
 
 void

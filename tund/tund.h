@@ -77,6 +77,46 @@ int datapath_start(struct datapath *dp, struct ev_loop *loop, int tun_fd,
 void datapath_stop(struct datapath *dp);
 int datapath_linkd_connected(const struct datapath *dp);
 
+/*
+ * Routes on the TUN device (routes.c): sets of prefixes kept sorted, and
+ * the walk from what is installed to what routed committed. The walk
+ * calls op for each change (add 1: add, 0: delete); op returns 0 or a
+ * negative errno (-ESRCH on a delete: already gone, which counts as
+ * done). Pure apart from op, for the unit tests.
+ */
+#define TUND_ROUTES_MAX 65536    /* bound on what a (buggy) routed sends */
+
+struct route_set {
+	struct prefix *v;
+	size_t n;
+	size_t cap;
+};
+
+struct route_sync_stats {
+	size_t added, removed, failed;
+};
+
+typedef int (*route_op_fn)(void *arg, const struct prefix *p, int add);
+
+void route_set_init(struct route_set *s);
+void route_set_free(struct route_set *s);
+void route_set_clear(struct route_set *s);
+/* Append (unsorted until route_set_sort); -1 out of memory, or E2BIG
+ * at TUND_ROUTES_MAX. */
+int route_set_add(struct route_set *s, const struct prefix *p)
+    __attribute__((warn_unused_result));
+void route_set_sort(struct route_set *s);
+int route_set_has(const struct route_set *s, const struct prefix *p);
+int route_set_equal(const struct route_set *a, const struct route_set *b);
+/* Can p be a route to the device? NULL, or why not (family, length 0,
+ * length past the address, host bits set). */
+const char *route_check(const struct prefix *p);
+/* Bring the kernel (and *have) from have to want (both sorted). -1 only
+ * when out of memory before anything changed. */
+int route_set_sync(struct route_set *have, const struct route_set *want,
+    route_op_fn op, void *arg, struct route_sync_stats *st)
+    __attribute__((warn_unused_result));
+
 struct tund {
 	struct daemon_ctx d;
 	struct tun_dev tun;
@@ -84,12 +124,22 @@ struct tund {
 	struct ipc_chan *routed;
 	struct ipc_ctl *ctl;
 	int up;                  /* device configured and up */
-	/* Routes from routed: counted for now; installing subnet routes
-	 * comes later. */
+	/*
+	 * Routes from routed (other members' subnets, and a gateway's
+	 * default as two halves): a table is received into rt_rx and on
+	 * its commit becomes rt_want; route_op (NULL in unit tests that
+	 * have no kernel: then nothing is installed) brings rt_have to
+	 * it. nlfd is the rtnetlink socket opened before privdrop.
+	 */
 	uint32_t route_gen;      /* generation being received */
 	uint32_t route_count;    /* entries in that generation so far */
 	uint32_t routes;         /* entries of the last committed one */
 	uint64_t route_begins, route_entries, route_commits, route_bad;
+	struct route_set rt_rx, rt_want, rt_have;
+	int rt_rx_failed;        /* an entry did not fit: refuse commit */
+	route_op_fn route_op;
+	int nlfd;
+	uint64_t route_added, route_removed, route_failed;
 };
 
 /* Dial routed.tund; on connect send MSG_TUN_STATE. */
@@ -98,6 +148,11 @@ void tund_dispatch_stop(struct tund *t);
 /* The routed channel's handler, exposed for unit tests. */
 void tund_dispatch_routed(struct tund *t, const struct msg_hdr *h,
     const uint8_t *payload);
+/* Bring the device's routes to rt_want (after a commit, or to none at
+ * shutdown); logs what changed and what the kernel refused. */
+void tund_routes_apply(struct tund *t);
+/* route_op for the daemon: rtnetlink on t->nlfd, errors logged. */
+int tund_route_kernel(void *arg, const struct prefix *p, int add);
 
 int tund_ctl_start(struct tund *t) __attribute__((warn_unused_result));
 void tund_ctl_stop(struct tund *t);

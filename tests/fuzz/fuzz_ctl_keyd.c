@@ -30,8 +30,8 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	fuzz_init();
 	if ((kd = calloc(1, sizeof(*kd))) == NULL)
 		abort();
-	if (conf_paths(&kd->d.conf.paths, "fuzz", "/nonexistent-onionmesh-fuzz",
-	    err, sizeof(err)) == -1)
+	if (conf_paths(&kd->d.conf.paths, "fuzz",
+	    "/nonexistent-onionmesh-fuzz", err, sizeof(err)) == -1)
 		abort();
 	conf_defaults(&kd->d.conf);
 	snprintf(kd->d.conf.name, sizeof(kd->d.conf.name), "alice");

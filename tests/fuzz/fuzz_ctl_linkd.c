@@ -1,7 +1,10 @@
 /*
- * Fuzz target: linkd's ctl handler (linkd/ctl.c, ctl_handle) on JSON
- * requests, with a linkd that knows two members and has no links or
- * sockets. See fuzz_ctl.h for the request path and the reply checks.
+ * Fuzz target: linkd's ctl handler (linkd/ctl.c, ctl_handle_priv) on
+ * JSON requests, with a linkd that knows two members and has no links,
+ * sessions or sockets. "debug_route" (privileged) changes the relay
+ * overrides kept between inputs, which is fine: they are bounded
+ * (FWD_DEBUG_MAX). See fuzz_ctl.h for the request path and the reply
+ * checks.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -9,6 +12,7 @@
 #include <string.h>
 #include <sys/queue.h>
 
+#include "linkd/forward.h"
 #include "linkd/linkd.h"
 #include "tests/fuzz/fuzz_ctl.h"
 #include "tests/fuzz/fuzz_records.h"
@@ -22,7 +26,7 @@ static struct conf *conf;
 static json_t *
 handle(json_t *req, int may_change, void *arg)
 {
-	return ctl_handle(arg, req);
+	return ctl_handle_priv(arg, req, may_change);
 }
 
 int
@@ -45,6 +49,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	ld->lfd = -1;
 	ld->ofd = -1;
 	ld->dp.fd = -1;
+	forward_init(ld);
 	ld->self_known = 1;
 	fuzz_fill(ld->self_id, sizeof(ld->self_id), 0x5a);
 	snprintf(ld->self_name, sizeof(ld->self_name), "carol");
@@ -62,5 +67,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	fuzz_ctl_one(data, size, handle, ld);
 	FUZZ_CHECK(ld->npeers == 2);
+	FUZZ_CHECK(ld->fwd.ndbg >= 0 && ld->fwd.ndbg <= FWD_DEBUG_MAX);
 	return 0;
 }

@@ -32,6 +32,7 @@ static const uint16_t types[] = {
 	MSG_DH_REQ, MSG_DH_RESP, MSG_SIGN_REQ, MSG_SIGN_RESP,
 	MSG_PEER_STATE, MSG_FIB_BEGIN, MSG_FIB_ENTRY, MSG_FIB_COMMIT,
 	MSG_TUN_STATE, MSG_ROUTE_BEGIN, MSG_ROUTE_ENTRY, MSG_ROUTE_COMMIT,
+	MSG_GOSSIP_IN, MSG_GOSSIP_OUT, MSG_EDGES_LOCAL, MSG_EDGES,
 };
 #define NTYPES (sizeof(types) / sizeof(types[0]))
 
@@ -66,6 +67,10 @@ codec(uint16_t t, const uint8_t *p, size_t n, struct buf_w *w)
 		struct msg_fib_commit fib_commit;
 		struct msg_tun_state tun_state;
 		struct msg_route_entry route_entry;
+		struct msg_gossip_in gossip_in;
+		struct msg_gossip_out gossip_out;
+		struct msg_edges_local edges_local;
+		struct msg_edges edges;
 	} *m;
 	int r = -1;
 
@@ -94,6 +99,10 @@ codec(uint16_t t, const uint8_t *p, size_t n, struct buf_w *w)
 	case MSG_ROUTE_COMMIT: CASE(T, fib_commit);
 	case MSG_TUN_STATE: CASE(T, tun_state);
 	case MSG_ROUTE_ENTRY: CASE(T, route_entry);
+	case MSG_GOSSIP_IN: CASE(T, gossip_in);
+	case MSG_GOSSIP_OUT: CASE(T, gossip_out);
+	case MSG_EDGES_LOCAL: CASE(T, edges_local);
+	case MSG_EDGES: CASE(T, edges);
 	default:
 		break;
 	}

@@ -7,7 +7,9 @@
  *   - tund: tun_msg_check (a message from linkd before it is written to
  *     the TUN device) and tun_nl_ack (an rtnetlink answer);
  *   - linkd: ts_window_check, the handshake replay window fed with the
- *     TAI64N timestamps peers send.
+ *     TAI64N timestamps peers send;
+ *   - linkd: fwd_parse and fwd_decide, what a relay reads of a packet it
+ *     forwards for two other members (INNER_FORWARD).
  *
  * Input: one mode byte, then
  *   mode 0  vnet header + IP packet for dp_inner_addr and mp_flow_hash;
@@ -17,12 +19,17 @@
  *   mode 2  a netlink datagram for tun_nl_ack.
  *   mode 3  a sequence of 12-byte timestamps: no timestamp is ever
  *           accepted twice, and the window stays sorted and bounded.
+ *   mode 4  an INNER_FORWARD payload: when it parses, header + frame
+ *           are the whole input, the frame is one whole wire frame,
+ *           the header written again is the same bytes, and a relay
+ *           only ever lowers the hop limit.
  */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "linkd/forward.h"
 #include "linkd/linkd.h"
 #include "linkd/multipath.h"
 #include "tund/tun.h"
@@ -133,12 +140,41 @@ mode_ts(const uint8_t *p, size_t len)
 	}
 }
 
+static void
+mode_forward(const uint8_t *p, size_t len)
+{
+	static const uint8_t self[MEMBER_ID_BYTES] = {1, 2, 3};
+	uint8_t hdr[FWD_HDR], hops = 0;
+	struct fwd_hdr h;
+	struct wire_frame f;
+	enum fwd_action a;
+	uint8_t *c = exact_copy(p, len);
+
+	if (fwd_parse(&h, c, len) != 0) {
+		free(c);
+		return;
+	}
+	FUZZ_CHECK(h.dest == c && h.frame == c + FWD_HDR);
+	FUZZ_CHECK(FWD_HDR + h.frame_len == len);
+	FUZZ_CHECK(wire_frame_peek(&f, h.frame, h.frame_len) == 1);
+	FUZZ_CHECK(f.frame_len == h.frame_len && f.type == h.frame_type);
+	fwd_put_hdr(hdr, h.dest, h.hops, h.conn);
+	FUZZ_CHECK(memcmp(hdr, c, FWD_HDR) == 0);
+	a = fwd_decide(self, &h, &hops);
+	FUZZ_CHECK(a == FWD_DELIVER || a == FWD_RELAY || a == FWD_HOPS_GONE);
+	if (memcmp(h.dest, self, MEMBER_ID_BYTES) == 0)
+		FUZZ_CHECK(a == FWD_DELIVER);
+	if (a == FWD_RELAY)
+		FUZZ_CHECK(hops < h.hops && hops > 0);
+	free(c);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size < 1)
 		return 0;
-	switch (data[0] % 4) {
+	switch (data[0] % 5) {
 	case 0:
 		mode_inner(data + 1, size - 1);
 		break;
@@ -148,8 +184,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	case 2:
 		mode_nlack(data + 1, size - 1);
 		break;
-	default:
+	case 3:
 		mode_ts(data + 1, size - 1);
+		break;
+	default:
+		mode_forward(data + 1, size - 1);
 		break;
 	}
 	return 0;

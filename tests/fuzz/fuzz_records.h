@@ -1,14 +1,17 @@
 /*
  * Two fixed, signed host records for the fuzz targets and the seed
  * generator: "alice" (TCP endpoint, IPv4, a subnet) and "bob" (onion
- * address, admitted by alice). Both are signed for the fuzz netid, so
- * record seeds verify and daemon state built from them is realistic.
+ * address, admitted by alice), and alice's edge announcement. All are
+ * signed for the fuzz netid, so seeds verify and daemon state built
+ * from them is realistic.
  */
 #ifndef OM_FUZZ_RECORDS_H
 #define OM_FUZZ_RECORDS_H
 
+#include <stdlib.h>
 #include <string.h>
 
+#include "proto/edges.h"
 #include "proto/onion.h"
 #include "proto/record.h"
 #include "tests/fuzz/fuzz_common.h"
@@ -52,6 +55,30 @@ fuzz_record_make(struct record *r, int which)
 	ipv6_member_addr(&r->ipv6, k->netid, r->id);
 	return record_sign(r, which == 0 ? k->sign_sk : k->sign2_sk,
 	    k->netid);
+}
+
+/* alice's signed edge announcement: links to bob and to carol (id
+ * 0x5a...), sorted as the format wants. Caller frees; NULL on failure
+ * (the struct is large: 512 peers). */
+static inline struct edges *
+fuzz_edges_make(void)
+{
+	const struct fuzz_keys *k = fuzz_keys();
+	struct edges *e = calloc(1, sizeof(*e));
+
+	if (e == NULL)
+		return NULL;
+	memcpy(e->id, k->sign_pk, sizeof(e->id));
+	e->serial = 1700000000123ULL;
+	e->npeers = 2;
+	memcpy(e->peers[0].id, k->sign2_pk, sizeof(e->peers[0].id));
+	e->peers[0].rtt_us = 25000;
+	fuzz_fill(e->peers[1].id, sizeof(e->peers[1].id), 0x5a);
+	if (edges_sort(e) == -1 || edges_sign(e, k->sign_sk, k->netid) == -1) {
+		free(e);
+		return NULL;
+	}
+	return e;
 }
 
 #endif

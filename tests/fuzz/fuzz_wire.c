@@ -178,7 +178,8 @@ mode_framer(const uint8_t *p, size_t len)
 		if (r == 1) {
 			wr = wire_frame_peek(&g, walk, left);
 			FUZZ_CHECK(wr == 1);
-			FUZZ_CHECK(f.type == g.type && f.body_len == g.body_len &&
+			FUZZ_CHECK(f.type == g.type &&
+			    f.body_len == g.body_len &&
 			    f.frame_len == g.frame_len);
 			FUZZ_CHECK(memcmp(f.body, g.body, f.body_len) == 0);
 			walk += g.frame_len;

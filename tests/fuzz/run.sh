@@ -40,7 +40,8 @@ for name in "$@"; do
 		cp -p "$here/corpus/$name"/* "$corpus"/ 2>/dev/null
 	fi
 	opts=
-	[ -f "$here/fuzz_$name.options" ] && opts=$(cat "$here/fuzz_$name.options")
+	[ -f "$here/fuzz_$name.options" ] &&
+	    opts=$(cat "$here/fuzz_$name.options")
 	dict=$here/fuzz_$name.dict
 	[ -f "$dict" ] || dict=$here/fuzz_${name%%_*}.dict
 	[ -f "$dict" ] && opts="$opts -dict=$dict"
@@ -64,8 +65,9 @@ for name in "$@"; do
 	printf '%-12s %12s %8s %10s %7s  %s\n' "$name" "${execs:-?}" "$secs" \
 	    "${speed:-?}" "${cov:-?}" "$result" | tee -a "$summary"
 	if [ $rc -ne 0 ]; then
-		grep -m1 -E 'ERROR: (libFuzzer|AddressSanitizer|LeakSanitizer)|runtime error|fuzz check failed' \
-		    "$log" | sed 's/^/    /'
+		pat='ERROR: (libFuzzer|[A-Za-z]*Sanitizer)|runtime error'
+		pat="$pat|fuzz check failed"
+		grep -m1 -E "$pat" "$log" | sed 's/^/    /'
 		ls "$b/artifacts/$name-"* 2>/dev/null | sed 's/^/    input: /'
 	fi
 done

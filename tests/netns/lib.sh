@@ -86,9 +86,12 @@ conf_ipv6() {
 }
 
 # ip_sockets PID: every socket PID holds that is not AF_UNIX or netlink
-# (one "fd inode family" line each), or "none". The socket inodes of its
-# fds are looked up in its own namespace's tables (/proc/PID/net/...),
-# so the answer does not depend on where the caller runs.
+# (one "fd N socket INODE TABLE" line each), or "none". The socket inodes
+# of its fds are looked up in its own namespace's tables (/proc/PID/net/),
+# and for AF_UNIX also in the caller's (where tor runs): the kernel files the
+# socket accept() returns under the namespace of the process that
+# connected (tor, for a stream an onion service hands over), not under
+# the listener's.
 ip_sockets() {
 	local pid=$1 fd ino fam found=0 t
 	[ -d "/proc/$pid" ] || { echo "no process $pid"; return 1; }
@@ -98,8 +101,9 @@ ip_sockets() {
 		ino=${ino#socket:[}
 		ino=${ino%]}
 		fam=""
-		awk -v i="$ino" 'NR > 1 && $7 == i { f = 1 } END { exit !f }' \
-		    "/proc/$pid/net/unix" 2>/dev/null && fam=unix
+		awk -v i="$ino" 'FNR > 1 && $7 == i { f = 1 } END { exit !f }' \
+		    "/proc/$pid/net/unix" "/proc/$$/net/unix" 2>/dev/null &&
+			fam=unix
 		[ -z "$fam" ] && awk -v i="$ino" '$10 == i { f = 1 }
 		    END { exit !f }' "/proc/$pid/net/netlink" 2>/dev/null &&
 			fam=netlink

@@ -153,6 +153,30 @@ pings() {
 	    nx "$i" ping -"$fam" -c 3 -i 0.3 -W 3 "$a"
 }
 
+# Member $1's out links name a peer's onion address and port 6550, its
+# in links say "onion" (tor does not tell who is calling).
+remotes_ok() {
+	om "$1" links --json | jq -e 'all(.links[];
+	    (.dir == "out" and
+	     (.remote | test("^[a-z2-7]{56}\\.onion:6550$"))) or
+	    (.dir == "in" and .remote == "onion"))'
+}
+
+# Member $1's keyd sees tor bootstrapped and its service published, after
+# more than $2 connections to tor's ControlPort.
+tor_published() {
+	om "$1" status --json | jq -e --argjson n "$2" '
+	    .tor.published == true and .tor.bootstrap.progress == 100 and
+	    .tor.connects > $n'
+}
+
+# replaced DIR DAEMON OLDPID: a new onionmesh-DAEMON runs for DIR.
+replaced() {
+	local p
+	p=$(daemon_pid "$1" "$2")
+	[ -n "$p" ] && [ "$p" != "$3" ]
+}
+
 # No socket of linkd of member $1 is an IP socket; the list goes to
 # commands.log, so a failure shows which.
 linkd_no_ip() {
@@ -237,12 +261,9 @@ for i in "${M[@]}"; do
 	check "every link of m$i has transport onion" all_onion "$i"
 done
 check "out links name the peer's onion address, in links say onion" \
-    eval "om 1 links --json | jq -e 'all(.links[];
-        (.dir == \"out\" and (.remote | test(\"^[a-z2-7]{56}\\\\.onion:6550$\")))
-        or (.dir == \"in\" and .remote == \"onion\"))'"
+    remotes_ok 1
 check "status of m1 shows tor bootstrapped and its service published" \
-    eval "om 1 status --json | jq -e '.tor.published == true and
-        .tor.bootstrap.progress == 100'"
+    tor_published 1 0
 
 for i in "${M[@]}"; do
 	check "m$i's linkd holds no IP socket (only AF_UNIX)" linkd_no_ip "$i"
@@ -285,10 +306,9 @@ t=$(took $W_BACK back 2) || true
 check "after m2's tor restarts, m2 <-> m1 and m2 <-> m3 ping again within ${W_BACK} s (after ${t} s)" \
     test "$t" != never
 check "m2's keyd published its service again (tor connects > 1)" \
-    eval "om 2 status --json | jq -e '.tor.published == true and
-        .tor.connects > 1'"
-check "m2's links to m1 and m3 are up again" \
-    eval "links_up 2 m1 && links_up 2 m3"
+    tor_published 2 1
+check "m2's link to m1 is up again" links_up 2 m1
+check "m2's link to m3 is up again" links_up 2 m3
 
 # ---------------------------------------------------------------------------
 # kill -9 of m2's linkd, then of its keyd
@@ -301,8 +321,7 @@ for dd in linkd keyd; do
 	fi
 	kill -KILL "$pid"
 	check "kill -9 m2's $dd: the supervisor starts a new one" \
-	    wait_for 10 bash -c "p=\$(pgrep -f -- 'onionmesh-$dd.*${D[2]}' |
-	        head -n 1); [ -n \"\$p\" ] && [ \"\$p\" != $pid ]"
+	    wait_for 10 replaced "${D[2]}" $dd "$pid"
 	t=$(took $W_BACK back 2) || true
 	check "kill -9 m2's $dd: m2 <-> m1 and m2 <-> m3 ping again within ${W_BACK} s (after ${t} s)" \
 	    test "$t" != never

@@ -33,8 +33,10 @@ static const char good[] =
     "connect = bob\n"
     "connect = carol\n"
     "noconnect = dave\n"
+    "max_links = 3\n"
     "subnet = 192.168.5.0/24\n"
     "subnet = fd00:5::/64\n"
+    "gateway = bob\n"
     "netns = ns-alice\n"
     "privsep = no\n"
     "sandbox = no\n"
@@ -133,6 +135,7 @@ test_defaults(void **state)
 	assert_string_equal(c.ifname, "om-corp");
 	assert_int_equal(c.mtu, DEFAULT_MTU);
 	assert_int_equal(c.circuits, 4);
+	assert_int_equal(c.max_links, 0);
 	assert_int_equal(c.sandbox, 1);
 	assert_int_equal(c.privsep, -1);
 	assert_int_equal(c.anonymous, 0);
@@ -178,9 +181,11 @@ test_parse_good(void **state)
 	assert_string_equal(c.connect[1], "carol");
 	assert_int_equal(c.nnoconnect, 1);
 	assert_string_equal(c.noconnect[0], "dave");
+	assert_int_equal(c.max_links, 3);
 	assert_int_equal(c.nsubnets, 2);
 	prefix_fmt(&c.subnets[1], s, sizeof(s), 1);
 	assert_string_equal(s, "fd00:5::/64");
+	assert_string_equal(c.gateway, "bob");
 	assert_string_equal(c.netns, "ns-alice");
 	assert_int_equal(c.privsep, 0);
 	assert_int_equal(c.sandbox, 0);
@@ -276,10 +281,13 @@ static const struct {
 	{"tcp = fd00::1:80", "fd00::1:80"},
 	{"connect = Bob", "Bob"},
 	{"noconnect = -x", "-x"},
+	{"max_links = -1", "max_links = -1: not a number (want 0..65535)"},
+	{"max_links = 65536", "max_links = 65536: out of range"},
 	{"subnet = 192.168.5.1/24", "192.168.5.1/24: host bits set (did you"
 	    " mean 192.168.5.0/24?)"},
 	{"subnet = 192.168.5.0", "192.168.5.0"},
 	{"subnet = 192.168.5.0/24/1", "192.168.5.0/24/1"},
+	{"gateway = Bob", "gateway = Bob: not a valid member name"},
 	{"netns = a/b", "a/b"},
 	{"netns = ..", ".."},
 	{"privsep = maybe", "maybe"},
@@ -416,6 +424,14 @@ test_check(void **state)
 	c.nnoconnect = 1;
 	assert_int_equal(conf_check(&c, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "bob"));
+	c.nnoconnect = 0;
+
+	/* A member is not its own gateway. */
+	strcpy(c.gateway, "alice");
+	assert_int_equal(conf_check(&c, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "gateway = alice"));
+	strcpy(c.gateway, "bob");
+	assert_int_equal(conf_check(&c, err, sizeof(err)), 0);
 }
 
 static char tmpdir[] = "/tmp/test_conf.XXXXXX";

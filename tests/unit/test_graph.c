@@ -1,8 +1,9 @@
 /*
  * Unit tests for routed/graph.c and routed/fib.c: who is reachable, what
  * the forwarding table holds, and when it counts as changed. The graph
- * is driven directly, as routed's dispatcher would from keyd's records
- * and linkd's link state, without a loop or a socket.
+ * is driven directly, as routed's dispatcher would from keyd's records,
+ * linkd's link state and the members' edge announcements, without a
+ * loop or a socket.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,6 +15,7 @@
 #include <cmocka.h>
 
 #include "proto/addr.h"
+#include "proto/edges.h"
 #include "proto/record.h"
 #include "routed/fib.h"
 #include "routed/graph.h"
@@ -161,7 +163,8 @@ test_table_contents(void **state)
 	assert_non_null(e);
 	assert_memory_equal(e->dest, bob, MEMBER_ID_BYTES);
 	assert_memory_equal(e->next_hop, bob, MEMBER_ID_BYTES);
-	assert_int_equal(e->cost, 1);
+	/* an unmeasured link costs the hop alone */
+	assert_int_equal(e->cost, GRAPH_COST_HOP);
 	e = find(&f, "fd00::2/128");
 	assert_non_null(e);
 	assert_memory_equal(e->dest, bob, MEMBER_ID_BYTES);
@@ -171,10 +174,10 @@ test_table_contents(void **state)
 	assert_null(find(&f, "10.77.0.1/32"));
 	assert_null(find(&f, "192.168.1.0/24"));
 
-	/* cost = rtt when measured. */
+	/* cost = rtt + the hop when measured. */
 	link_up(&g, BOB, 2, 2500);
 	build(&g, &f);
-	assert_int_equal(find(&f, "10.77.0.2/32")->cost, 2500);
+	assert_int_equal(find(&f, "10.77.0.2/32")->cost, 3500);
 
 	/* Sorted: v4 before v6, so equal graphs give equal tables. */
 	assert_int_equal(f.v[0].dst.family, 4);
@@ -210,7 +213,7 @@ test_subnets(void **state)
 	e = find(&f, "192.168.2.0/24");
 	assert_non_null(e);
 	assert_memory_equal(e->dest, carol, MEMBER_ID_BYTES);
-	assert_int_equal(e->cost, 100);
+	assert_int_equal(e->cost, 1100);
 	/* Ours stays ours. */
 	assert_null(find(&f, "192.168.1.0/24"));
 	/* 2 (bob ips) + 1 (bob fd10::/64) + 2 (carol ips) + 1 contested */
@@ -380,18 +383,20 @@ test_shortest_paths_multihop(void **state)
 	d = mkrec("dave", DAVE, 4, NULL, NULL);
 	add(&g, &d);
 
-	/* alice - bob (10), bob announces bob -> carol (5) and
-	 * carol -> dave (5). */
+	/* alice - bob (10), bob <-> carol (5) and carol <-> dave (5),
+	 * each listed by both ends. */
 	link_up(&g, BOB, 1, 10);
 	assert_int_equal(graph_edge_set(&g, bob, carol, 1, 5), 1);
+	assert_int_equal(graph_edge_set(&g, carol, bob, 1, 5), 1);
 	assert_int_equal(graph_edge_set(&g, carol, dave, 1, 5), 1);
+	assert_int_equal(graph_edge_set(&g, dave, carol, 1, 5), 1);
 	assert_int_equal(graph_shortest_paths(&g), 3);
 	assert_int_equal(routed_fib_build(&f, &g), 0);
 	e = find(&f, "10.77.0.4/32");
 	assert_non_null(e);
 	assert_memory_equal(e->dest, dave, MEMBER_ID_BYTES);
 	assert_memory_equal(e->next_hop, bob, MEMBER_ID_BYTES);
-	assert_int_equal(e->cost, 20);
+	assert_int_equal(e->cost, 20 + 3 * GRAPH_COST_HOP);
 	n = graph_path(&g, graph_member_index(&g, dave), path, 8);
 	assert_int_equal(n, 3);
 	assert_memory_equal(g.m[path[0]].id, bob, MEMBER_ID_BYTES);
@@ -403,7 +408,7 @@ test_shortest_paths_multihop(void **state)
 	build(&g, &f);
 	e = find(&f, "10.77.0.4/32");
 	assert_memory_equal(e->next_hop, carol, MEMBER_ID_BYTES);
-	assert_int_equal(e->cost, 9);
+	assert_int_equal(e->cost, 9 + 2 * GRAPH_COST_HOP);
 	ci = graph_member_index(&g, carol);
 	assert_int_equal(graph_path(&g, ci, path, 8), 1);
 
@@ -421,6 +426,336 @@ test_shortest_paths_multihop(void **state)
 	assert_int_equal(graph_member_get(&g, carol)->links_up, 1);
 	routed_fib_free(&f);
 	graph_free(&g);
+}
+
+/* from announces the members in tags (rtt each), serial given. */
+static int
+announce(struct graph *g, uint8_t from, uint64_t serial, const uint8_t *tags,
+    size_t n, uint32_t rtt)
+{
+	struct edges e;
+	uint8_t id[MEMBER_ID_BYTES];
+	size_t i;
+
+	memset(&e, 0, sizeof(e));
+	mkid(e.id, from);
+	e.serial = serial;
+	for (i = 0; i < n; i++) {
+		mkid(e.peers[i].id, tags[i]);
+		e.peers[i].rtt_us = rtt;
+	}
+	e.npeers = n;
+	assert_int_equal(edges_sort(&e), 0);
+	mkid(id, from);
+	return graph_edges_set(g, id, serial, e.peers, e.npeers);
+}
+
+/* alice (us) - bob direct; bob - carol - dave announced. */
+static void
+setup_chain(struct graph *g)
+{
+	struct record d;
+	static const uint8_t b[] = {ALICE, CAROL}, c[] = {BOB, DAVE},
+	    dd[] = {CAROL};
+
+	setup3(g);
+	d = mkrec("dave", DAVE, 4, "10.1.0.0/16", NULL);
+	add(g, &d);
+	link_up(g, BOB, 1, 500);
+	assert_int_equal(announce(g, BOB, 10, b, 2, 500), 1);
+	assert_int_equal(announce(g, CAROL, 10, c, 2, 200), 1);
+	assert_int_equal(announce(g, DAVE, 10, dd, 1, 200), 1);
+}
+
+static void
+test_multihop_table(void **state)
+{
+	struct graph g;
+	struct routed_fib f;
+	const struct routed_fib_entry *e;
+	uint8_t bob[MEMBER_ID_BYTES], dave[MEMBER_ID_BYTES];
+	int path[8];
+
+	setup_chain(&g);
+	routed_fib_init(&f);
+	mkid(bob, BOB);
+	mkid(dave, DAVE);
+	assert_int_equal(graph_shortest_paths(&g), 3);
+	assert_int_equal(routed_fib_build(&f, &g), 0);
+
+	/* dave: dest dave, next hop bob, cost of three hops; his subnet
+	 * too. */
+	e = find(&f, "10.77.0.4/32");
+	assert_non_null(e);
+	assert_memory_equal(e->dest, dave, MEMBER_ID_BYTES);
+	assert_memory_equal(e->next_hop, bob, MEMBER_ID_BYTES);
+	/* alice-bob 500, bob-carol 500 (bob's rtt), carol-dave 200 */
+	assert_int_equal(e->cost, 500 + 500 + 200 + 3 * GRAPH_COST_HOP);
+	e = find(&f, "10.1.0.0/16");
+	assert_non_null(e);
+	assert_memory_equal(e->next_hop, bob, MEMBER_ID_BYTES);
+	assert_non_null(find(&f, "fd00::4/128"));
+	/* carol through bob */
+	e = find(&f, "10.77.0.3/32");
+	assert_non_null(e);
+	assert_memory_equal(e->next_hop, bob, MEMBER_ID_BYTES);
+	/* bob direct: dest == next hop */
+	e = find(&f, "10.77.0.2/32");
+	assert_memory_equal(e->dest, e->next_hop, MEMBER_ID_BYTES);
+	assert_int_equal(graph_path(&g, graph_member_index(&g, dave), path,
+	    8), 3);
+	assert_int_equal(graph_path(&g, graph_member_index(&g, dave), path,
+	    2), -1);
+	routed_fib_free(&f);
+	graph_free(&g);
+}
+
+static void
+test_asymmetric_edges_ignored(void **state)
+{
+	struct graph g;
+	uint8_t carol[MEMBER_ID_BYTES], dave[MEMBER_ID_BYTES];
+	uint8_t bob[MEMBER_ID_BYTES];
+	static const uint8_t none[1] = {0}, b[] = {BOB};
+	static const uint8_t c[] = {BOB, DAVE}, dd[] = {CAROL};
+
+	setup_chain(&g);
+	mkid(bob, BOB);
+	mkid(carol, CAROL);
+	mkid(dave, DAVE);
+	assert_true(graph_edge_usable(&g, carol, dave, NULL));
+
+	/* dave stops listing carol: carol's claim alone is not an edge */
+	assert_int_equal(announce(&g, DAVE, 11, none, 0, 0), 1);
+	assert_false(graph_edge_usable(&g, carol, dave, NULL));
+	assert_false(graph_edge_usable(&g, dave, carol, NULL));
+	assert_int_equal(graph_shortest_paths(&g), 2);
+	assert_false(graph_member_get(&g, dave)->reachable);
+
+	/* the other way round: dave lists carol, carol not dave */
+	assert_int_equal(announce(&g, DAVE, 12, dd, 1, 200), 1);
+	assert_int_equal(graph_shortest_paths(&g), 3);
+	assert_int_equal(announce(&g, CAROL, 11, b, 1, 200), 1);
+	assert_int_equal(graph_shortest_paths(&g), 2);
+	assert_false(graph_member_get(&g, dave)->reachable);
+
+	/* an older or equal serial never replaces the held one */
+	assert_int_equal(announce(&g, CAROL, 11, c, 2, 200), 0);
+	assert_int_equal(announce(&g, CAROL, 5, c, 2, 200), 0);
+	assert_int_equal(graph_shortest_paths(&g), 2);
+	assert_int_equal(announce(&g, CAROL, 12, c, 2, 200), 1);
+	assert_int_equal(graph_shortest_paths(&g), 3);
+	/* the same peers at the same cost again: nothing changes */
+	assert_int_equal(announce(&g, CAROL, 13, c, 2, 200), 0);
+	assert_int_equal(graph_member_get(&g, carol)->edges_serial, 13);
+	/* a new rtt is a change */
+	assert_int_equal(announce(&g, CAROL, 14, c, 2, 900), 1);
+	/* an announcement of ours is not a source of our links */
+	assert_int_equal(announce(&g, ALICE, 99, c, 2, 1), 0);
+	/* peers out of order are refused */
+	{
+		struct edges_peer pe[2];
+
+		mkid(pe[0].id, DAVE);
+		mkid(pe[1].id, BOB);
+		pe[0].rtt_us = pe[1].rtt_us = 1;
+		assert_int_equal(graph_edges_set(&g, carol, 20, pe, 2), -1);
+	}
+	(void)bob;
+	graph_free(&g);
+}
+
+static void
+test_dead_member_unreachable(void **state)
+{
+	struct graph g;
+	struct routed_fib f;
+	uint8_t carol[MEMBER_ID_BYTES], dave[MEMBER_ID_BYTES];
+	static const uint8_t b[] = {ALICE}, d[] = {0};
+	static const uint8_t b2[] = {ALICE, DAVE}, d2[] = {BOB};
+
+	setup_chain(&g);
+	routed_fib_init(&f);
+	mkid(carol, CAROL);
+	mkid(dave, DAVE);
+	build(&g, &f);
+	assert_true(graph_member_get(&g, carol)->reachable);
+	assert_non_null(find(&f, "10.77.0.4/32"));
+
+	/* carol dies: her last announcement still lists bob and dave,
+	 * but they no longer list her. */
+	assert_int_equal(announce(&g, BOB, 11, b, 1, 500), 1);
+	assert_int_equal(announce(&g, DAVE, 11, d, 0, 0), 1);
+	build(&g, &f);
+	assert_false(graph_member_get(&g, carol)->reachable);
+	assert_false(graph_member_get(&g, dave)->reachable);
+	assert_null(find(&f, "10.77.0.3/32"));
+	assert_null(find(&f, "10.77.0.4/32"));
+	assert_null(find(&f, "10.1.0.0/16"));
+
+	/* bob and dave link up directly: dave is back, through bob. */
+	assert_int_equal(announce(&g, BOB, 12, b2, 2, 500), 1);
+	assert_int_equal(announce(&g, DAVE, 12, d2, 1, 500), 1);
+	build(&g, &f);
+	assert_true(graph_member_get(&g, dave)->reachable);
+	assert_false(graph_member_get(&g, carol)->reachable);
+	assert_non_null(find(&f, "10.77.0.4/32"));
+
+	/* dave's record goes: his announcement goes with it */
+	assert_int_equal(graph_member_del(&g, dave), 1);
+	assert_null(graph_member_get(&g, dave));
+	build(&g, &f);
+	assert_null(find(&f, "10.77.0.4/32"));
+	routed_fib_free(&f);
+	graph_free(&g);
+}
+
+static void
+test_local_edges(void **state)
+{
+	struct graph g;
+	struct edges_peer out[4];
+	uint8_t id[MEMBER_ID_BYTES];
+
+	setup3(&g);
+	assert_int_equal(graph_local_edges(&g, out, 4), 0);
+	link_up(&g, CAROL, 2, 300);
+	link_up(&g, BOB, 1, 0);
+	link_up(&g, DAVE, 1, 100);   /* no record yet: listed all the same */
+	/* our own id never */
+	mkid(id, ALICE);
+	assert_true(graph_link_set(&g, id, 1, 5) >= 0);
+	assert_int_equal(graph_local_edges(&g, out, 4), 3);
+	/* sorted by id */
+	assert_int_equal(out[0].id[0], BOB);
+	assert_int_equal(out[0].rtt_us, 0);
+	assert_int_equal(out[1].id[0], CAROL);
+	assert_int_equal(out[1].rtt_us, 300);
+	assert_int_equal(out[2].id[0], DAVE);
+	/* too many: the lowest rtts, unknown last, still sorted by id */
+	assert_int_equal(graph_local_edges(&g, out, 2), 2);
+	assert_int_equal(out[0].id[0], CAROL);
+	assert_int_equal(out[1].id[0], DAVE);
+	link_up(&g, CAROL, 0, 0);
+	assert_int_equal(graph_local_edges(&g, out, 4), 2);
+	graph_free(&g);
+}
+
+/* Dijkstra against Bellman-Ford on random graphs with random one-sided
+ * claims: same distances, same reachability, and every path is made of
+ * usable edges. */
+static void
+test_random_against_reference(void **state)
+{
+	enum { N = 120, E = 400 };
+	static uint8_t adj[N][N];   /* adj[u][v]: u lists v, rtt = value */
+	struct graph g;
+	uint64_t ref[N], nd;
+	uint8_t id[MEMBER_ID_BYTES];
+	struct record r;
+	uint32_t seed = 12345;
+	int round, i, j, k, changed, idx[N], path[N], n;
+
+#define RND() (seed = seed * 1103515245u + 12345u, (seed >> 16) & 0x7fff)
+	for (round = 0; round < 5; round++) {
+		memset(adj, 0, sizeof(adj));
+		graph_init(&g);
+		for (i = 0; i < N; i++) {
+			memset(&r, 0, sizeof(r));
+			snprintf(r.name, sizeof(r.name), "m%d", i);
+			memset(r.id, 0, sizeof(r.id));
+			r.id[0] = (uint8_t)(i * 37);  /* not sorted by i */
+			r.id[1] = (uint8_t)i;
+			r.ipv6.family = 6;
+			r.ipv6.len = 128;
+			r.ipv6.addr[0] = 0xfd;
+			r.ipv6.addr[15] = (uint8_t)i;
+			r.serial = 1;
+			if (i == 0)
+				assert_int_equal(graph_set_self(&g, r.id,
+				    r.name), 1);
+			/* a few members without a record relay nothing */
+			if (i % 17 != 5)
+				add(&g, &r);
+			idx[i] = graph_member_index(&g, r.id);
+		}
+		for (k = 0; k < E; k++) {
+			i = (int)(RND() % N);
+			j = (int)(RND() % N);
+			if (i == j)
+				continue;
+			adj[i][j] = (uint8_t)(1 + RND() % 200);
+			/* mostly both ends, sometimes one */
+			if (RND() % 5 != 0)
+				adj[j][i] = (uint8_t)(1 + RND() % 200);
+		}
+		for (i = 0; i < N; i++) {
+			uint8_t from[MEMBER_ID_BYTES];
+
+			memset(from, 0, sizeof(from));
+			from[0] = (uint8_t)(i * 37);
+			from[1] = (uint8_t)i;
+			for (j = 0; j < N; j++) {
+				if (!adj[i][j])
+					continue;
+				memset(id, 0, sizeof(id));
+				id[0] = (uint8_t)(j * 37);
+				id[1] = (uint8_t)j;
+				assert_true(graph_edge_set(&g, from, id, 1,
+				    adj[i][j]) >= 0);
+			}
+		}
+		/* reference: relax usable edges until nothing changes */
+		for (i = 0; i < N; i++)
+			ref[i] = UINT64_MAX;
+		ref[0] = 0;
+		for (i = 1; i < N; i++)
+			if (adj[0][i] && i % 17 != 5)
+				ref[i] = graph_cost(adj[0][i]);
+		do {
+			changed = 0;
+			for (i = 1; i < N; i++) {
+				if (ref[i] == UINT64_MAX)
+					continue;
+				for (j = 1; j < N; j++) {
+					if (!adj[i][j] || !adj[j][i] ||
+					    j % 17 == 5)
+						continue;
+					nd = ref[i] + graph_cost(adj[i][j]);
+					if (nd < ref[j]) {
+						ref[j] = nd;
+						changed = 1;
+					}
+				}
+			}
+		} while (changed);
+		graph_shortest_paths(&g);
+		for (i = 1; i < N; i++) {
+			const struct graph_member *m;
+
+			if (idx[i] < 0)
+				continue;
+			m = &g.m[idx[i]];
+			if (ref[i] == UINT64_MAX) {
+				assert_false(m->reachable);
+				continue;
+			}
+			assert_true(m->reachable);
+			assert_int_equal(m->dist, ref[i]);
+			/* the path starts with a direct link and walks
+			 * usable edges only */
+			n = graph_path(&g, idx[i], path, N);
+			assert_true(n >= 1);
+			assert_true(g.m[path[0]].links_up > 0);
+			assert_int_equal(m->next_hop, path[0]);
+			for (k = 1; k < n; k++)
+				assert_true(graph_edge_usable(&g,
+				    g.m[path[k - 1]].id, g.m[path[k]].id,
+				    NULL));
+		}
+		graph_free(&g);
+	}
+#undef RND
 }
 
 static void
@@ -454,6 +789,11 @@ main(void)
 		cmocka_unit_test(test_sync_drops_missing),
 		cmocka_unit_test(test_link_before_record),
 		cmocka_unit_test(test_shortest_paths_multihop),
+		cmocka_unit_test(test_multihop_table),
+		cmocka_unit_test(test_asymmetric_edges_ignored),
+		cmocka_unit_test(test_dead_member_unreachable),
+		cmocka_unit_test(test_local_edges),
+		cmocka_unit_test(test_random_against_reference),
 		cmocka_unit_test(test_no_self),
 	};
 

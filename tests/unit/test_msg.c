@@ -43,6 +43,10 @@ WRAP(fib_entry)
 WRAP(fib_commit)
 WRAP(tun_state)
 WRAP(route_entry)
+WRAP(gossip_in)
+WRAP(gossip_out)
+WRAP(edges_local)
+WRAP(edges)
 
 static void
 fill_bytes(uint8_t *p, size_t n, uint8_t seed)
@@ -206,6 +210,51 @@ fill_route_entry(void *v, int big)
 	fill_prefix(&m->dst, big);
 }
 
+static void
+fill_gossip_in(void *v, int big)
+{
+	struct msg_gossip_in *m = v;
+
+	fill_bytes(m->id, sizeof(m->id), 16);
+	m->len = big ? GOSSIP_MAX_PAYLOAD : 1;
+	fill_bytes(m->data, m->len, 17);
+}
+
+static void
+fill_gossip_out(void *v, int big)
+{
+	struct msg_gossip_out *m = v;
+
+	m->mode = big ? GOSSIP_TO_ALL : GOSSIP_TO_PEER;
+	fill_bytes(m->id, sizeof(m->id), 18);
+	m->len = big ? GOSSIP_MAX_PAYLOAD : 1;
+	fill_bytes(m->data, m->len, 19);
+}
+
+static void
+fill_edges_local(void *v, int big)
+{
+	struct msg_edges_local *m = v;
+	uint16_t i;
+
+	m->count = big ? EDGES_MAX_PEERS : 0;
+	for (i = 0; i < m->count; i++) {
+		fill_bytes(m->peers[i].id, sizeof(m->peers[i].id),
+		    (uint8_t)i);
+		m->peers[i].rtt_us = 0xfffffff0u + (i & 0xf);
+	}
+}
+
+static void
+fill_edges(void *v, int big)
+{
+	struct msg_edges *m = v;
+
+	m->len = big ? EDGES_MAX_LEN : 1;
+	memset(m->text, 'e', m->len);
+	m->text[m->len] = '\0';
+}
+
 struct codec {
 	uint16_t type;
 	size_t size;
@@ -232,6 +281,10 @@ static const struct codec codecs[] = {
 	C(MSG_ROUTE_BEGIN, fib_begin),
 	C(MSG_ROUTE_ENTRY, route_entry),
 	C(MSG_ROUTE_COMMIT, fib_commit),
+	C(MSG_GOSSIP_IN, gossip_in),
+	C(MSG_GOSSIP_OUT, gossip_out),
+	C(MSG_EDGES_LOCAL, edges_local),
+	C(MSG_EDGES, edges),
 };
 #define NCODECS (sizeof(codecs) / sizeof(codecs[0]))
 
@@ -335,7 +388,8 @@ test_every_type_in_table(void **state)
 	    MSG_SYNC_DONE, MSG_DH_REQ, MSG_DH_RESP, MSG_SIGN_REQ,
 	    MSG_SIGN_RESP, MSG_PEER_STATE, MSG_FIB_BEGIN, MSG_FIB_ENTRY,
 	    MSG_FIB_COMMIT, MSG_TUN_STATE, MSG_ROUTE_BEGIN, MSG_ROUTE_ENTRY,
-	    MSG_ROUTE_COMMIT};
+	    MSG_ROUTE_COMMIT, MSG_GOSSIP_IN, MSG_GOSSIP_OUT, MSG_EDGES_LOCAL,
+	    MSG_EDGES};
 	size_t i;
 
 	for (i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
@@ -366,6 +420,8 @@ static const struct {
 	{MSG_FIB_ENTRY, D_ROUTED},  {MSG_FIB_COMMIT, D_ROUTED},
 	{MSG_ROUTE_BEGIN, D_ROUTED}, {MSG_ROUTE_ENTRY, D_ROUTED},
 	{MSG_ROUTE_COMMIT, D_ROUTED}, {MSG_TUN_STATE, D_TUND},
+	{MSG_GOSSIP_IN, D_LINKD},   {MSG_GOSSIP_OUT, D_KEYD},
+	{MSG_EDGES_LOCAL, D_ROUTED}, {MSG_EDGES, D_KEYD},
 };
 
 static void
@@ -662,6 +718,107 @@ test_string_values(void **state)
 }
 
 static void
+test_gossip_values(void **state)
+{
+	static struct msg_gossip_out o, od;
+	static struct msg_gossip_in gi, gd;
+	static struct msg_edges_local l, ld;
+	static struct msg_edges ed, edd;
+	struct buf_w w;
+	size_t n;
+
+	/* gossip_out: mode 1..3 only, 1..GOSSIP_MAX_PAYLOAD bytes */
+	memset(&o, 0, sizeof(o));
+	fill_gossip_out(&o, 0);
+	bw_init(&w, wire, sizeof(wire));
+	msg_gossip_out_encode(&w, &o);
+	n = w.len;
+	assert_int_equal(msg_gossip_out_decode(&od, wire, n), 0);
+	wire[0] = 0;
+	assert_int_equal(msg_gossip_out_decode(&od, wire, n), -1);
+	assert_int_equal(od.len, 0);
+	wire[0] = 4;
+	assert_int_equal(msg_gossip_out_decode(&od, wire, n), -1);
+	wire[0] = GOSSIP_TO_OTHERS;
+	assert_int_equal(msg_gossip_out_decode(&od, wire, n), 0);
+	assert_int_equal(od.mode, GOSSIP_TO_OTHERS);
+	/* an empty payload */
+	wire[33] = 0;
+	wire[34] = 0;
+	assert_int_equal(msg_gossip_out_decode(&od, wire, 35), -1);
+	o.mode = 0;
+	bw_init(&w, wire, sizeof(wire));
+	msg_gossip_out_encode(&w, &o);
+	assert_int_equal(w.err, 1);
+	o.mode = GOSSIP_TO_ALL;
+	o.len = 0;
+	bw_init(&w, wire, sizeof(wire));
+	msg_gossip_out_encode(&w, &o);
+	assert_int_equal(w.err, 1);
+
+	/* gossip_in: a payload over GOSSIP_MAX_PAYLOAD is refused */
+	memset(&gi, 0, sizeof(gi));
+	fill_gossip_in(&gi, 1);
+	bw_init(&w, wire, sizeof(wire));
+	msg_gossip_in_encode(&w, &gi);
+	n = w.len;
+	memset(wire + n, 0, 1);
+	wire[32] = (GOSSIP_MAX_PAYLOAD + 1) >> 8;
+	wire[33] = (GOSSIP_MAX_PAYLOAD + 1) & 0xff;
+	assert_int_equal(msg_gossip_in_decode(&gd, wire, n + 1), -1);
+	gi.len = 0;
+	bw_init(&w, wire, sizeof(wire));
+	msg_gossip_in_encode(&w, &gi);
+	assert_int_equal(w.err, 1);
+
+	/* edges_local: at most EDGES_MAX_PEERS */
+	memset(&l, 0, sizeof(l));
+	l.count = EDGES_MAX_PEERS + 1;
+	bw_init(&w, wire, sizeof(wire));
+	msg_edges_local_encode(&w, &l);
+	assert_int_equal(w.err, 1);
+	wire[0] = (EDGES_MAX_PEERS + 1) >> 8;
+	wire[1] = (EDGES_MAX_PEERS + 1) & 0xff;
+	memset(wire + 2, 1, (EDGES_MAX_PEERS + 1) * 36);
+	assert_int_equal(msg_edges_local_decode(&ld, wire,
+	    2 + (EDGES_MAX_PEERS + 1) * 36), -1);
+	assert_int_equal(ld.count, 0);
+	/* a count that does not match the entries */
+	wire[0] = 0;
+	wire[1] = 2;
+	assert_int_equal(msg_edges_local_decode(&ld, wire, 2 + 36), -1);
+	assert_int_equal(msg_edges_local_decode(&ld, wire, 2 + 3 * 36), -1);
+	assert_int_equal(msg_edges_local_decode(&ld, wire, 2 + 2 * 36), 0);
+	assert_int_equal(ld.count, 2);
+
+	/* edges: no NUL, not empty, not over EDGES_MAX_LEN */
+	memset(&ed, 0, sizeof(ed));
+	fill_edges(&ed, 0);
+	bw_init(&w, wire, sizeof(wire));
+	msg_edges_encode(&w, &ed);
+	n = w.len;
+	wire[2] = '\0';
+	assert_int_equal(msg_edges_decode(&edd, wire, n), -1);
+	wire[0] = 0;
+	wire[1] = 0;
+	assert_int_equal(msg_edges_decode(&edd, wire, 2), -1);
+	wire[0] = (EDGES_MAX_LEN + 1) >> 8;
+	wire[1] = (EDGES_MAX_LEN + 1) & 0xff;
+	memset(wire + 2, 'x', EDGES_MAX_LEN + 1);
+	assert_int_equal(msg_edges_decode(&edd, wire, EDGES_MAX_LEN + 3), -1);
+	ed.len = EDGES_MAX_LEN + 1;
+	bw_init(&w, wire, sizeof(wire));
+	msg_edges_encode(&w, &ed);
+	assert_int_equal(w.err, 1);
+	memset(&ed, 0, sizeof(ed));
+	fill_edges(&ed, 0);
+	ed.text[0] = '\0';
+	bw_init(&w, wire, sizeof(wire));
+	msg_edges_encode(&w, &ed);
+	assert_int_equal(w.err, 1);
+}
+
+static void
 test_decode_failure_clears(void **state)
 {
 	struct msg_peer_state p;
@@ -692,6 +849,7 @@ main(void)
 		cmocka_unit_test(test_prefix_values),
 		cmocka_unit_test(test_record_values),
 		cmocka_unit_test(test_string_values),
+		cmocka_unit_test(test_gossip_values),
 		cmocka_unit_test(test_decode_failure_clears),
 	};
 

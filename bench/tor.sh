@@ -1,0 +1,436 @@
+#!/usr/bin/env bash
+# The Tor benchmark: what onionmesh costs on top of the Tor circuits it
+# rides, against the raw circuit and against tinc 1.0 over Tor, in one run
+# on one private Tor network (tests/tornet/tornet.sh: 3 authorities, 2
+# relays, 2 clients, all on loopback).
+#
+#   raw        one SOCKS5 stream through client0's tor to an onion service
+#              of client1's (ADD_ONION to a Unix socket): bench/torbench.py
+#              sends for SECS seconds into a byte-counting sink; an echo
+#              service behind another onion gives the round trip of 56
+#              bytes (a ping's payload), 0.2 s apart
+#   tinc       tinc 1.0 the oniontinc way: "Proxy = socks5 127.0.0.1 PORT"
+#              (tor's TCP SocksPort, no SOCKS login: tinc's fails against
+#              tor), ConnectTo the other's onion address, whose port 655
+#              ADD_ONION maps to that tincd's listener on 127.0.0.1
+#              (10.78.0.1 <-> 10.78.0.2, TCPOnly, router mode)
+#   onionmesh  two members over onions only (10.77.0.1 <-> 10.77.0.2),
+#              first with circuits = 1 (one link: one circuit, like raw),
+#              then with circuits = 4 and iperf3 -P 4 (aggregation)
+#
+# Each VPN's two ends are network namespaces with no link at all, only
+# loopback: onionmesh's daemons run inside them and reach tor by Unix
+# socket paths; tincd runs in the root namespace (its proxy and listener
+# are TCP on loopback) and tinc-up moves its TUN device into the
+# namespace, where the device keeps working. iperf3 -t SECS from A to B
+# gives MB/s (10^6 bytes/s, as the receiver counted them); the median of
+# PINGS pings 0.2 s apart gives the RTT. It prints a Markdown table and
+# the two targets: onionmesh over one circuit >= 0.8 x raw throughput,
+# and RTT within 2 ms of the raw echo.
+#
+# One circuit's throughput moves a lot from run to run (the inner TCP
+# of iperf3 ramps up differently over tor's deep buffers, and the
+# machine is shared), so raw and onionmesh over one circuit are measured
+# in turn, ROUNDS times (3), on the same tor clients, and the table gives
+# the median of the rounds and their range.
+#
+#   bench/tor.sh [--time SECS] [--pings N] [--rounds N] [--markdown FILE]
+#                [--no-build]
+#
+# Needs root. Installs what is missing (tor tinc iperf3 jq python3, via
+# apt-get), builds onionmesh (make; OM_BUILD=DIR for another build dir),
+# runs for about 3 minutes and leaves nothing behind: tor, tincd, the
+# python services and onionmesh are stopped, namespaces and temporary
+# files removed, on any exit. tincd is started in a mount namespace of
+# its own whose /etc/resolv.conf names only 127.0.0.1, so its lookup of
+# a .onion name (it tries one before handing the name to the proxy) goes
+# nowhere but loopback.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. bench/lib.sh
+
+SECS=10
+PINGS=20
+ROUNDS=3
+MARKDOWN=""
+BUILD=1
+
+usage() {
+	echo "usage: bench/tor.sh [--time SECS] [--pings N] [--rounds N]" >&2
+	echo "                    [--markdown FILE] [--no-build]" >&2
+	exit 2
+}
+
+while [ $# -gt 0 ]; do
+	case $1 in
+	--time) [ $# -ge 2 ] || usage; SECS=$2; shift 2 ;;
+	--pings) [ $# -ge 2 ] || usage; PINGS=$2; shift 2 ;;
+	--rounds) [ $# -ge 2 ] || usage; ROUNDS=$2; shift 2 ;;
+	--markdown) [ $# -ge 2 ] || usage; MARKDOWN=$2; shift 2 ;;
+	--no-build) BUILD=0; shift ;;
+	-h|--help) usage ;;
+	*) echo "bench: unknown argument '$1'" >&2; usage ;;
+	esac
+done
+case $SECS in ''|*[!0-9]*) die "--time '$SECS': want whole seconds, 1..600" ;; esac
+case $PINGS in ''|*[!0-9]*) die "--pings '$PINGS': want a count, 3..1000" ;; esac
+if [ "$SECS" -lt 1 ] || [ "$SECS" -gt 600 ]; then
+	die "--time '$SECS': want whole seconds, 1..600"
+fi
+if [ "$PINGS" -lt 3 ] || [ "$PINGS" -gt 1000 ]; then
+	die "--pings '$PINGS': want a count, 3..1000"
+fi
+case $ROUNDS in ''|*[!0-9]*) die "--rounds '$ROUNDS': want a count, 1..20" ;; esac
+if [ "$ROUNDS" -lt 1 ] || [ "$ROUNDS" -gt 20 ]; then
+	die "--rounds '$ROUNDS': want a count, 1..20"
+fi
+
+[ "$(id -u)" -eq 0 ] || die "needs root (network namespaces, TUN devices)"
+
+# --- tools -----------------------------------------------------------------
+declare -A PKG_OF=([ip]=iproute2 [ping]=iputils-ping [iperf3]=iperf3
+    [jq]=jq [pgrep]=procps [tincd]=tinc [tor]=tor [tor-gencert]=tor
+    [python3]=python3 [unshare]=util-linux [ss]=iproute2)
+missing=()
+for c in ip ping iperf3 jq pgrep tincd tor tor-gencert python3 unshare ss; do
+	command -v "$c" >/dev/null || missing+=("${PKG_OF[$c]}")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+	log "installing ${missing[*]}"
+	apt-get -o DPkg::Lock::Timeout=300 update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 \
+	    install -y -qq --no-install-recommends \
+	    $(printf '%s\n' "${missing[@]}" | sort -u) >/dev/null
+fi
+
+OM_BUILD=${OM_BUILD:-build}
+OM=$PWD/$OM_BUILD/onionmesh
+if [ $BUILD -eq 1 ]; then
+	log "building onionmesh (make B=$OM_BUILD)"
+	make B="$OM_BUILD" -j2 all >/dev/null || die "make failed"
+fi
+[ -x "$OM" ] || die "$OM is missing: build it (make B=$OM_BUILD)"
+TORNET=$PWD/tests/tornet/tornet.sh
+TB=$PWD/bench/torbench.py
+
+# --- the private Tor network and two hosts with no network -----------------
+T=$(mktemp -d /tmp/onionmesh-benchtor.XXXXXX)
+bl_track_dir "$T"
+chmod 755 "$T"  # daemons under privsep run as their own users
+TN=$T/tornet
+
+cleanup() {
+	set +e
+	# tor first: bl_cleanup removes $T, where tor keeps its data.
+	"$TORNET" stop "$TN" >/dev/null 2>&1
+	bl_cleanup
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+log "starting a private Tor network (3 authorities, 2 relays, 2 clients)"
+"$TORNET" start "$TN" 2 --tcp-socks >&2 || die "tornet start failed"
+"$TORNET" wait "$TN" 120 >&2 || die "the Tor network did not bootstrap"
+C0=$TN/client0/sock
+C1=$TN/client1/sock
+TCPSOCKS0=$(cat "$TN/client0/tcpsocks")
+TCPSOCKS1=$(cat "$TN/client1/tcpsocks")
+
+NA=ombt$$a
+NB=ombt$$b
+bl_netns "$NA"
+bl_netns "$NB"
+
+# One iperf3 server in B serves both VPNs' addresses.
+ip netns exec "$NB" iperf3 -s >"$T/iperf3-server.log" 2>&1 &
+bl_track_pid $!
+wait_for 10 nsx "$NB" bash -c 'exec 3<>/dev/tcp/127.0.0.1/5201' ||
+	die "iperf3 server in $NB did not start"
+
+declare -A R=()
+# median V...: of the numbers among V (others, like "-", are skipped).
+median() {
+	printf '%s\n' "$@" | grep -E '^[0-9.]+$' | sort -g | awk '
+	    { v[NR] = $1 }
+	    END {
+		if (NR == 0) { print "-"; exit }
+		if (NR % 2) print v[(NR + 1) / 2]
+		else printf "%.3f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2
+	    }'
+}
+range() { # "min-max" of the numbers among V...
+	printf '%s\n' "$@" | grep -E '^[0-9.]+$' | sort -g | awk '
+	    NR == 1 { lo = $1 } { hi = $1 }
+	    END { if (NR) printf "%s-%s\n", lo, hi; else print "-" }'
+}
+mbs() { # bits/s -> MB/s with two decimals
+	awk -v b="$1" 'BEGIN { printf "%.2f", b / 8e6 }'
+}
+
+# add_onion CLIENT_SOCK_DIR VIRTPORT TARGET: the new service's address.
+add_onion() {
+	python3 "$TB" add-onion "$1/control" "$1/control.authcookie" "$2" "$3"
+}
+
+# --- raw: one SOCKS stream, no VPN -------------------------------------------
+log "raw: a byte sink and an echo service behind onions of client1"
+mkdir -p "$T/raw"
+python3 "$TB" sink "$T/raw/sink.sock" 2>"$T/raw/sink.log" &
+bl_track_pid $!
+python3 "$TB" echo "$T/raw/echo.sock" 2>"$T/raw/echo.log" &
+bl_track_pid $!
+wait_for 10 test -S "$T/raw/sink.sock" -a -S "$T/raw/echo.sock" ||
+	die "the python services did not start"
+SINK=$(add_onion "$C1" 9000 "unix:$T/raw/sink.sock") || die "ADD_ONION failed"
+ECHO=$(add_onion "$C1" 9001 "unix:$T/raw/echo.sock") || die "ADD_ONION failed"
+
+# measure_raw: one round of raw (a new circuit each time): MB/s, echo rtt.
+measure_raw() {
+	local bytes secs mb rtt
+	read -r bytes secs < <(python3 "$TB" send "unix:$C0/socks" "$SINK" \
+	    9000 "$SECS") || die "raw send failed"
+	mb=$(awk -v b="$bytes" -v s="$secs" 'BEGIN { printf "%.2f", b / s / 1e6 }')
+	rtt=$(python3 "$TB" rtt "unix:$C0/socks" "$ECHO" 9001 "$PINGS") ||
+		die "raw echo failed"
+	RAW_MBS+=("$mb")
+	RAW_RTT+=("$rtt")
+	log "raw: $mb MB/s, echo rtt $rtt ms"
+}
+RAW_MBS=()
+RAW_RTT=()
+OM1_MBS=()
+OM1_RTT=()
+
+# measure_vpn NAME ADDR STREAMS...: ping median, then iperf3 per STREAMS.
+measure_vpn() {
+	local v=$1 addr=$2 p out bps bytes
+	shift 2
+	R[$v.rtt]=$(ping_median "$NA" "$addr" "$PINGS")
+	for p in "$@"; do
+		out=$T/iperf-$v-P$p.json
+		read -r bps bytes < <(iperf_run "$NA" "$addr" "$SECS" "$p" \
+		    "$out" || echo "- -")
+		if [ "$bps" = - ]; then R[$v.mbs$p]=-
+		else R[$v.mbs$p]=$(mbs "$bps"); fi
+	done
+	log "$v: ${R[$v.mbs1]:-} MB/s -P1, ${R[$v.mbs4]:-n/a} MB/s -P4," \
+	    "rtt ${R[$v.rtt]} ms"
+}
+
+# --- tinc 1.0 over Tor -------------------------------------------------------
+start_tinc() {
+	local s i ns d port onion socks
+	printf 'nameserver 127.0.0.1\n' >"$T/resolv.conf"
+	for s in a b; do
+		d=$T/tinc-$s
+		mkdir -p "$d/hosts"
+		i=1; ns=$NA; socks=$TCPSOCKS0
+		[ $s = b ] && { i=2; ns=$NB; socks=$TCPSOCKS1; }
+		port=$(free_port)
+		echo "$port" >"$d/port"
+		{
+			echo "Name = $s"
+			echo "Mode = router"
+			echo "TCPOnly = yes"
+			echo "Interface = ombt$$$s"
+			echo "AddressFamily = ipv4"
+			echo "BindToAddress = 127.0.0.1"
+			echo "Proxy = socks5 ${socks%:*} ${socks##*:}"
+			[ $s = a ] && echo "ConnectTo = b"
+		} >"$d/tinc.conf"
+		{
+			echo "Port = $port"
+			echo "Subnet = 10.78.0.$i/32"
+		} >"$d/hosts/$s"
+		# tincd makes its TUN device here in the root namespace;
+		# this moves it into the host's namespace and sets it up.
+		# shellcheck disable=SC2016 # $INTERFACE is tinc's, at run time
+		printf '#!/bin/sh\nip link set "$INTERFACE" netns %s\nip -n %s addr add 10.78.0.%s/24 dev "$INTERFACE"\nip -n %s link set "$INTERFACE" up\n' \
+		    "$ns" "$ns" $i "$ns" >"$d/tinc-up"
+		chmod 755 "$d/tinc-up"
+		tincd -c "$d" -K </dev/null >"$d/keygen.log" 2>&1 ||
+			die "tincd -K failed: $(cat "$d/keygen.log")"
+	done
+	onion=$(add_onion "$C1" 655 "127.0.0.1:$(cat "$T/tinc-b/port")") ||
+		die "ADD_ONION for tinc failed"
+	cp "$T/tinc-a/hosts/a" "$T/tinc-b/hosts/a"
+	{
+		echo "Address = $onion.onion 655"
+		cat "$T/tinc-b/hosts/b"
+	} >"$T/tinc-a/hosts/b"
+	for s in b a; do
+		d=$T/tinc-$s
+		unshare -m sh -c 'mount --bind "$1" /etc/resolv.conf &&
+		    exec tincd -c "$2" -D -d1 --pidfile="$2/tincd.pid" \
+		    --logfile="$2/tincd.log"' sh "$T/resolv.conf" "$d" \
+		    >"$d/stdout.log" 2>&1 &
+		bl_track_pid $!
+	done
+}
+
+free_port() {
+	local p
+	for _ in $(seq 1 50); do
+		p=$((20000 + (RANDOM * 7) % 40000))
+		ss -Hltn "sport = :$p" 2>/dev/null | grep -q . || { echo "$p"; return 0; }
+	done
+	die "no free port"
+}
+
+tinc_die() {
+	local f
+	for f in "$T"/tinc-*/tincd.log; do
+		echo "----- ${f#"$T"/} (last 20 lines)" >&2
+		tail -n 20 "$f" >&2
+	done
+	die "$@"
+}
+
+log "tinc: two tincd over Tor (Proxy = socks5, ConnectTo an onion)"
+start_tinc
+wait_for 90 nsx "$NA" ping -c 1 -W 2 10.78.0.2 ||
+	tinc_die "tinc: 10.78.0.2 does not answer within 90 s"
+measure_vpn tinc 10.78.0.2 1
+for f in "$T"/tinc-*/tincd.pid; do
+	p=$(awk '{ print $1; exit }' "$f" 2>/dev/null) && bl_kill "$p"
+done
+
+# --- onionmesh ---------------------------------------------------------------
+om_die() {
+	local f
+	for f in "$T"/om-*/run/*.log; do
+		[ -f "$f" ] || continue
+		echo "----- ${f#"$T"/} (last 20 lines)" >&2
+		tail -n 20 "$f" >&2
+	done
+	die "$@"
+}
+
+set_circuits() { # N: in both members' configs
+	local s
+	for s in a b; do
+		sed -i "s/^circuits = .*/circuits = $1/" "$T/om-$s/onionmesh.conf"
+		grep -qx "circuits = $1" "$T/om-$s/onionmesh.conf" ||
+			die "could not set circuits = $1 in om-$s"
+	done
+}
+
+om_up() {
+	local s ns
+	for s in a b; do
+		ns=$NA; [ $s = b ] && ns=$NB
+		timeout 60 ip netns exec "$ns" "$OM" -d "$T/om-$s" up \
+		    >"$T/om-$s-up.log" 2>&1 ||
+			om_die "onionmesh up ($s) failed: $(cat "$T/om-$s-up.log")"
+	done
+}
+
+om_down() {
+	local s
+	for s in a b; do
+		timeout 30 "$OM" -d "$T/om-$s" down >/dev/null 2>&1 || true
+	done
+}
+
+links_up() { # N: member a has N links up
+	nsx "$NA" "$OM" -d "$T/om-a" links --json |
+	    jq -e --argjson n "$1" '[.links[] | select(.state == "up")] |
+	        length >= $n'
+}
+
+start_onionmesh() {
+	local s i ns c
+	for s in a b; do
+		i=1; ns=$NA; c=$C0
+		[ $s = b ] && { i=2; ns=$NB; c=$C1; }
+		# shellcheck disable=SC2086 # extra flags, split on purpose
+		nsx "$ns" "$OM" -d "$T/om-$s" init "bench$s" \
+		    --ipv4 10.77.0.$i/16 --tor-control "unix:$c/control" \
+		    --tor-socks "unix:$c/socks" ${OM_INIT_ARGS:-} \
+		    >/dev/null || die "onionmesh init failed"
+		chmod 755 "$T/om-$s"
+		"$OM" -d "$T/om-$s" export "$T/om-$s.record" ||
+			die "onionmesh export failed"
+		BL_ONIONMESH+=("$ns $T/om-$s")
+	done
+	"$OM" -d "$T/om-a" import "$T/om-b.record" >/dev/null ||
+		die "import into a failed"
+	"$OM" -d "$T/om-b" import "$T/om-a.record" >/dev/null ||
+		die "import into b failed"
+}
+
+log "onionmesh: two members over onions, circuits = 1"
+start_onionmesh
+set_circuits 1
+om_up
+wait_for 90 nsx "$NA" ping -c 1 -W 2 10.77.0.2 ||
+	om_die "onionmesh: no link within 90 s"
+for r in $(seq 1 "$ROUNDS"); do
+	log "round $r of $ROUNDS: raw, then onionmesh over one circuit"
+	measure_raw
+	measure_vpn om1 10.77.0.2 1
+	OM1_MBS+=("${R[om1.mbs1]}")
+	OM1_RTT+=("${R[om1.rtt]}")
+done
+R[raw.mbs1]=$(median "${RAW_MBS[@]}")
+R[raw.rtt]=$(median "${RAW_RTT[@]}")
+R[om1.mbs1]=$(median "${OM1_MBS[@]}")
+R[om1.rtt]=$(median "${OM1_RTT[@]}")
+
+log "onionmesh: circuits = 4"
+om_down
+set_circuits 4
+om_up
+wait_for 90 nsx "$NA" ping -c 1 -W 2 10.77.0.2 ||
+	om_die "onionmesh: no link within 90 s (circuits = 4)"
+wait_for 60 links_up 4 || log "onionmesh: fewer than 4 links up after 60 s"
+measure_vpn om4 10.77.0.2 1 4
+om_down
+
+# --- report ------------------------------------------------------------------
+ratio() { # a b: a/b with two decimals, or - when either is not a number
+	awk -v a="$1" -v b="$2" 'BEGIN {
+		if (a !~ /^[0-9.]+$/ || b !~ /^[0-9.]+$/ || b + 0 == 0) print "-"
+		else printf "%.2f\n", a / b }'
+}
+diff_ms() { # a b: a - b in ms, signed, or -
+	awk -v a="$1" -v b="$2" 'BEGIN {
+		if (a !~ /^[0-9.]+$/ || b !~ /^[0-9.]+$/) print "-"
+		else printf "%+.2f\n", a - b }'
+}
+verdict() { # VALUE OP LIMIT: "met" / "missed" / "-"
+	awk -v v="$1" -v op="$2" -v l="$3" 'BEGIN {
+		if (v !~ /^[-+]?[0-9.]+$/) { print "-"; exit }
+		ok = (op == ">=") ? (v + 0 >= l + 0) : (v + 0 <= l + 0)
+		print ok ? "met" : "missed" }'
+}
+
+report() {
+	local thr drtt
+	thr=$(ratio "${R[om1.mbs1]}" "${R[raw.mbs1]}")
+	drtt=$(diff_ms "${R[om1.rtt]}" "${R[raw.rtt]}")
+	echo "Tor benchmark: iperf3 -t $SECS, $PINGS pings 0.2 s apart," \
+	    "$ROUNDS rounds of raw and onionmesh (1 circuit): median" \
+	    "(range); private Tor network on loopback; $(nproc) CPUs," \
+	    "$(uname -r), load average at the end $(cut -d' ' -f1-3 /proc/loadavg)"
+	echo
+	echo "| path | MB/s -P1 | MB/s -P4 | RTT ms (median) |"
+	echo "|---|---:|---:|---:|"
+	echo "| raw SOCKS stream, one circuit (sink; echo) | ${R[raw.mbs1]} ($(range "${RAW_MBS[@]}")) | n/a | ${R[raw.rtt]} ($(range "${RAW_RTT[@]}")) |"
+	echo "| tinc 1.0 over Tor (Proxy = socks5) | ${R[tinc.mbs1]} | n/a | ${R[tinc.rtt]} |"
+	echo "| onionmesh, circuits = 1 | ${R[om1.mbs1]} ($(range "${OM1_MBS[@]}")) | n/a | ${R[om1.rtt]} ($(range "${OM1_RTT[@]}")) |"
+	echo "| onionmesh, circuits = 4 | ${R[om4.mbs1]} | ${R[om4.mbs4]} | ${R[om4.rtt]} |"
+	echo
+	echo "onionmesh (1 circuit) / raw throughput: $thr" \
+	    "(target >= 0.8: $(verdict "$thr" '>=' 0.8))"
+	echo "onionmesh (1 circuit) RTT - raw echo RTT: $drtt ms" \
+	    "(target <= 2 ms: $(verdict "$drtt" '<=' 2))"
+	echo "onionmesh (1 circuit) / tinc over Tor throughput:" \
+	    "$(ratio "${R[om1.mbs1]}" "${R[tinc.mbs1]}")"
+	echo "onionmesh circuits = 4, -P 4 / circuits = 1, -P 1:" \
+	    "$(ratio "${R[om4.mbs4]}" "${R[om1.mbs1]}")"
+}
+
+echo
+report
+[ -z "$MARKDOWN" ] || report >"$MARKDOWN"

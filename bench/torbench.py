@@ -1,0 +1,245 @@
+#!/usr/bin/env python3
+"""The raw baselines of bench/tor.sh: what one Tor stream to an onion
+service carries with no VPN in it.
+
+    torbench.py add-onion CONTROL COOKIE VIRTPORT TARGET
+        publish a new onion service on tor's ControlPort (a Unix socket
+        path), mapping VIRTPORT to TARGET ("unix:PATH" or "HOST:PORT");
+        prints the address (without .onion). The service is detached
+        (it outlives this process) and dies with that tor.
+    torbench.py sink PATH        count the bytes of each stream on a Unix
+                                 socket; on EOF, answer the count
+    torbench.py echo PATH        echo each stream on a Unix socket
+    torbench.py send SOCKS ONION PORT SECONDS
+        one SOCKS5 stream (its own circuit: fresh username/password, so
+        tor's IsolateSOCKSAuth gives it a circuit of its own) to the sink;
+        sends for SECONDS, then prints "BYTES SECONDS": what the sink
+        counted, and the time from the first byte sent to its answer
+    torbench.py rtt SOCKS ONION PORT COUNT
+        one SOCKS5 stream to the echo service; COUNT round trips of 56
+        bytes (ping's default payload) 0.2 s apart after one warm-up;
+        prints the median in ms
+
+SOCKS is "unix:PATH" or "HOST:PORT". A fresh onion service is reachable
+only a few seconds after ADD_ONION, so send and rtt retry the SOCKS
+connection for up to 60 s. Python's standard library only: the
+benchmark must not depend on more than a Debian machine has.
+"""
+import os
+import socket
+import socketserver
+import statistics
+import sys
+import time
+
+SOCKS_REPLY = {
+    1: "general SOCKS server failure", 2: "not allowed by ruleset",
+    3: "network unreachable", 4: "host unreachable",
+    5: "connection refused", 6: "TTL expired",
+    7: "command not supported", 8: "address type not supported",
+    0xf0: "onion service descriptor can not be found",
+    0xf1: "onion service descriptor is invalid",
+    0xf2: "onion service introduction failed",
+    0xf3: "onion service rendezvous failed",
+    0xf4: "onion service missing client authorization",
+    0xf5: "onion service wrong client authorization",
+    0xf6: "onion service invalid address",
+    0xf7: "onion service introduction timed out",
+}
+
+
+def die(msg):
+    sys.stderr.write("torbench: %s\n" % msg)
+    sys.exit(1)
+
+
+def recv_exact(s, n):
+    b = b""
+    while len(b) < n:
+        c = s.recv(n - len(b))
+        if not c:
+            raise ConnectionError("connection closed after %d of %d bytes"
+                                  % (len(b), n))
+        b += c
+    return b
+
+
+def connect_to(addr):
+    if addr.startswith("unix:"):
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.connect(addr[5:])
+        return s
+    host, _, port = addr.rpartition(":")
+    return socket.create_connection((host, int(port)))
+
+
+def socks_once(proxy, host, port):
+    s = connect_to(proxy)
+    s.settimeout(60)
+    user = os.urandom(8).hex().encode()
+    pw = os.urandom(8).hex().encode()
+    s.sendall(b"\x05\x01\x02")
+    if recv_exact(s, 2) != b"\x05\x02":
+        raise ConnectionError("SOCKS server refused username/password")
+    s.sendall(b"\x01" + bytes([len(user)]) + user + bytes([len(pw)]) + pw)
+    if recv_exact(s, 2)[1] != 0:
+        raise ConnectionError("SOCKS login refused")
+    h = host.encode()
+    s.sendall(b"\x05\x01\x00\x03" + bytes([len(h)]) + h +
+              port.to_bytes(2, "big"))
+    rep = recv_exact(s, 4)
+    if rep[1] != 0:
+        raise ConnectionError("SOCKS: %s" % SOCKS_REPLY.get(
+            rep[1], "reply %d" % rep[1]))
+    alen = {1: 4, 4: 16}.get(rep[3])
+    if alen is None:
+        alen = recv_exact(s, 1)[0]
+    recv_exact(s, alen + 2)
+    s.settimeout(None)
+    return s
+
+
+def socks_connect(proxy, onion, port, wait=60):
+    host = onion if onion.endswith(".onion") else onion + ".onion"
+    end = time.monotonic() + wait
+    last = None
+    while time.monotonic() < end:
+        try:
+            return socks_once(proxy, host, port)
+        except (OSError, ConnectionError) as e:
+            last = e
+            time.sleep(1)
+    die("no stream to %s:%d through %s within %d s: %s"
+        % (host, port, proxy, wait, last))
+
+
+def add_onion(control, cookie, virt, target):
+    with open(cookie, "rb") as f:
+        ck = f.read()
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect(control)
+    f = s.makefile("rwb")
+
+    def cmd(line):
+        f.write(line.encode() + b"\r\n")
+        f.flush()
+        out = []
+        while True:
+            r = f.readline().decode(errors="replace").rstrip("\r\n")
+            if not r:
+                die("tor closed the control connection after %r" %
+                    line.split()[0])
+            out.append(r)
+            if len(r) >= 4 and r[3] == " ":
+                break
+        if not out[-1].startswith("250"):
+            die("tor answered %s: %s" % (line.split()[0], out[-1]))
+        return out
+
+    cmd("AUTHENTICATE " + ck.hex())
+    out = cmd("ADD_ONION NEW:ED25519-V3 Flags=DiscardPK,Detach Port=%s,%s"
+              % (virt, target))
+    for r in out:
+        if r[4:].startswith("ServiceID="):
+            print(r[4:].split("=", 1)[1])
+            return
+    die("ADD_ONION gave no ServiceID")
+
+
+# Tor streams cannot be half-closed (the end of one direction ends the
+# stream), so the sender marks its last block instead: blocks of BLOCK
+# bytes whose first byte is 1 on the last one, 0 before.
+BLOCK = 1 << 16
+
+
+class Sink(socketserver.BaseRequestHandler):
+    def handle(self):
+        n = 0
+        try:
+            while True:
+                b = recv_exact(self.request, BLOCK)
+                n += len(b)
+                if b[0] == 1:
+                    break
+        except ConnectionError:
+            return
+        self.request.sendall(b"%d\n" % n)
+
+
+class Echo(socketserver.BaseRequestHandler):
+    def handle(self):
+        while True:
+            b = self.request.recv(1 << 16)
+            if not b:
+                break
+            self.request.sendall(b)
+
+
+class Server(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
+    daemon_threads = True
+
+
+def serve(path, handler):
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+    srv = Server(path, handler)
+    os.chmod(path, 0o666)
+    srv.serve_forever()
+
+
+def send(proxy, onion, port, secs):
+    s = socks_connect(proxy, onion, port)
+    buf = b"\0" + os.urandom(BLOCK - 1)
+    t0 = time.monotonic()
+    end = t0 + secs
+    while time.monotonic() < end:
+        s.sendall(buf)
+    s.sendall(b"\1" + buf[1:])
+    s.settimeout(120)
+    ans = b""
+    while not ans.endswith(b"\n"):
+        c = s.recv(64)
+        if not c:
+            die("the sink closed without a count")
+        ans += c
+    t1 = time.monotonic()
+    print("%d %.3f" % (int(ans), t1 - t0))
+
+
+def rtt(proxy, onion, port, count):
+    s = socks_connect(proxy, onion, port)
+    s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1) \
+        if s.family != socket.AF_UNIX else None
+    msg = os.urandom(56)
+    times = []
+    for i in range(count + 1):
+        t0 = time.monotonic()
+        s.sendall(msg)
+        if recv_exact(s, len(msg)) != msg:
+            die("the echo came back changed")
+        if i > 0:
+            times.append((time.monotonic() - t0) * 1000)
+        time.sleep(0.2)
+    print("%.3f" % statistics.median(times))
+
+
+def main(a):
+    if len(a) == 5 and a[0] == "add-onion":
+        add_onion(a[1], a[2], int(a[3]), a[4])
+    elif len(a) == 2 and a[0] == "sink":
+        serve(a[1], Sink)
+    elif len(a) == 2 and a[0] == "echo":
+        serve(a[1], Echo)
+    elif len(a) == 5 and a[0] == "send":
+        send(a[1], a[2], int(a[3]), float(a[4]))
+    elif len(a) == 5 and a[0] == "rtt":
+        rtt(a[1], a[2], int(a[3]), int(a[4]))
+    else:
+        sys.stderr.write(__doc__)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,58 @@
+/*
+ * Handshake flood protection: the one place where linkd decides whether
+ * an HS_INIT on an incoming link that has no session yet may cost a DH
+ * (ratelimit.h has the buckets and why they exist).
+ *
+ * Narrow on purpose. Only a responder's first handshake on a link is
+ * limited: rekeys on an established link come from a member we already
+ * authenticated, and an outgoing link never answers an HS_INIT. And only
+ * a handshake with a valid mac1 spends a token: one without it is
+ * dropped by the session before any DH, and counting it would let
+ * someone who does not even know our public key use up the tokens that
+ * members need. A handshake over the limit closes its link without a
+ * word (like every refusal to a stranger) and is counted as
+ * hs_ratelimited in linkd's status.
+ */
+#include <string.h>
+
+#include <sodium.h>
+
+#include "linkd/linkd.h"
+#include "linkd/ratelimit.h"
+#include "proto/log.h"
+
+int
+hs_admit(struct linkd *ld, struct link *l, const struct wire_frame *f,
+    double now)
+{
+	uint8_t key[RL_KEY_MAX], seed[RL_SEED_BYTES];
+	size_t klen = 0, msglen;
+	enum rl_verdict v;
+
+	if (f->type != WIRE_HS_INIT || l->dir != LINK_IN ||
+	    l->state != LINK_HANDSHAKE)
+		return 0;
+	if (wire_hs_check(f, ld->self_dh, &msglen) == -1)
+		return 0;
+	if (!ld->hs_rl.ready) {
+		randombytes_buf(seed, sizeof(seed));
+		ratelimit_init(&ld->hs_rl, RL_HS_RATE, RL_HS_BURST,
+		    RL_HS_SRC_RATE, RL_HS_SRC_BURST, seed, now);
+		sodium_memzero(seed, sizeof(seed));
+	}
+	/* Every onion link comes from tor: one source for all of them
+	 * would let one stranger lock members out, so global only. */
+	if (strcmp(l->transport, "tcp") != 0 ||
+	    ratelimit_source_key(l->remote, key, &klen) == -1)
+		klen = 0;
+	v = ratelimit_allow(&ld->hs_rl, klen > 0 ? key : NULL, klen, now);
+	if (v == RL_OK)
+		return 0;
+	ld->hs_ratelimited++;
+	log_warnx_rl(&ld->hs_rl, "handshakes over the limit (%s): dropped "
+	    "%llu so far, the last from %s", v == RL_SOURCE ?
+	    "per source address" : "all sources together",
+	    (unsigned long long)ld->hs_ratelimited, l->remote);
+	link_close(l, "handshake over the rate limit");
+	return -1;
+}
