@@ -13,8 +13,9 @@ service carries with no VPN in it.
     torbench.py send SOCKS ONION PORT SECONDS
         one SOCKS5 stream (its own circuit: fresh username/password, so
         tor's IsolateSOCKSAuth gives it a circuit of its own) to the sink;
-        sends for SECONDS, then prints "BYTES SECONDS": what the sink
-        counted, and the time from the first byte sent to its answer
+        sends for SECONDS, then prints "BYTES SECONDS MBS2": what the
+        sink counted, the time from the first byte sent to its answer,
+        and the MB/s the sink saw in the second half of the run
     torbench.py rtt SOCKS ONION PORT COUNT
         one SOCKS5 stream to the echo service; COUNT round trips of 56
         bytes (ping's default payload) 0.2 s apart after one warm-up;
@@ -152,18 +153,27 @@ def add_onion(control, cookie, virt, target):
 BLOCK = 1 << 16
 
 
+# The sink also answers "TIME COUNT" lines every 0.25 s while it counts
+# (TIME from CLOCK_MONOTONIC, which all processes of a machine share), so
+# the sender can tell the rate of the second half, after any ramp-up,
+# from the rate of the whole.
 class Sink(socketserver.BaseRequestHandler):
     def handle(self):
         n = 0
+        mark = 0
         try:
             while True:
                 b = recv_exact(self.request, BLOCK)
                 n += len(b)
+                now = time.monotonic()
+                if now >= mark:
+                    self.request.sendall(b"%.4f %d\n" % (now, n))
+                    mark = now + 0.25
                 if b[0] == 1:
                     break
+            self.request.sendall(b"E %.4f %d\n" % (time.monotonic(), n))
         except ConnectionError:
             return
-        self.request.sendall(b"%d\n" % n)
 
 
 class Echo(socketserver.BaseRequestHandler):
@@ -198,14 +208,25 @@ def send(proxy, onion, port, secs):
         s.sendall(buf)
     s.sendall(b"\1" + buf[1:])
     s.settimeout(120)
-    ans = b""
-    while not ans.endswith(b"\n"):
-        c = s.recv(64)
-        if not c:
+    f = s.makefile("rb")
+    marks = []
+    while True:
+        line = f.readline()
+        if not line:
             die("the sink closed without a count")
-        ans += c
+        w = line.split()
+        if w[0] == b"E":
+            break
+        marks.append((float(w[0]), int(w[1])))
     t1 = time.monotonic()
-    print("%d %.3f" % (int(ans), t1 - t0))
+    te, total = float(w[1]), int(w[2])
+    # the second half: from the first mark at or after its start
+    half = [m for m in marks if m[0] >= t0 + secs / 2]
+    if half and te > half[0][0]:
+        rate2 = (total - half[0][1]) / (te - half[0][0]) / 1e6
+    else:
+        rate2 = total / (t1 - t0) / 1e6
+    print("%d %.3f %.2f" % (total, t1 - t0, rate2))
 
 
 def rtt(proxy, onion, port, count):

@@ -74,7 +74,7 @@ e2e_pending_initiator(struct linkd *ld, const struct peer *p)
 }
 
 static void
-e2e_drop_queue(struct e2e *e)
+e2e_drop_queue(struct linkd *ld, struct e2e *e)
 {
 	int i;
 
@@ -83,6 +83,8 @@ e2e_drop_queue(struct e2e *e)
 		e->q[i] = NULL;
 	}
 	e->nq = 0;
+	ld->fwd.queued_bytes -= e->qbytes;
+	e->qbytes = 0;
 }
 
 static void
@@ -92,7 +94,7 @@ e2e_free(struct linkd *ld, struct e2e *e)
 	ld->fwd.nsessions--;
 	if (e->pending)
 		ld->fwd.npending--;
-	e2e_drop_queue(e);
+	e2e_drop_queue(ld, e);
 	session_wipe(&e->sess);
 	sodium_memzero(e, sizeof(*e));
 	free(e);
@@ -298,6 +300,8 @@ e2e_flush(struct linkd *ld, struct e2e *e, double now)
 		e->q[i] = NULL;
 	}
 	e->nq = 0;
+	ld->fwd.queued_bytes -= e->qbytes;
+	e->qbytes = 0;
 }
 
 /* ---- entry points ---- */
@@ -347,16 +351,16 @@ e2e_send_packet(struct linkd *ld, struct peer *p, const uint8_t *pkt,
 		    e2e_handshake(ld, e, now) == -1)
 			return;
 	}
-	if (e->nq >= E2E_QUEUE_MAX) {
-		ld->fwd.c.queue_drops++;
-		return;
-	}
-	if ((e->q[e->nq] = malloc(len)) == NULL) {
+	if (e->nq >= E2E_QUEUE_MAX ||
+	    ld->fwd.queued_bytes + len > E2E_QUEUE_BYTES ||
+	    (e->q[e->nq] = malloc(len)) == NULL) {
 		ld->fwd.c.queue_drops++;
 		return;
 	}
 	memcpy(e->q[e->nq], pkt, len);
 	e->qlen[e->nq++] = len;
+	e->qbytes += len;
+	ld->fwd.queued_bytes += len;
 }
 
 /*
@@ -466,15 +470,35 @@ e2e_input(struct linkd *ld, uint32_t conn, const uint8_t *frame,
 		e2e_flush(ld, e, now);
 }
 
+/* e has heard nothing for a while: start over with a new handshake,
+ * unless one is on its way or there is no route to try it on. */
+static void
+e2e_stale(struct linkd *ld, struct e2e *e, double now)
+{
+	const uint8_t *via;
+	struct e2e *n;
+
+	e->stale = 1;
+	if (e->peer == NULL || e2e_pending_initiator(ld, e->peer) != NULL ||
+	    forward_next_hop(ld, e->peer->rec.id, &via) == -1 ||
+	    ld->fwd.nsessions >= E2E_MAX_SESSIONS)
+		return;
+	log_info("e2e session %08x with %s: nothing heard for %.0f s; a "
+	    "new handshake", e->conn, e2e_name(e), now - e->sess.t_last_recv);
+	if ((n = e2e_new(ld, 1, e->peer, 0, now)) != NULL)
+		(void)e2e_handshake(ld, n, now);
+}
+
 void
 e2e_tick(struct linkd *ld, double now)
 {
 	struct e2e *e, *next;
+	double retry = ld->onion ? E2E_HS_RETRY_ONION : E2E_HS_RETRY;
 
 	for (e = TAILQ_FIRST(&ld->fwd.sessions); e != NULL; e = next) {
 		next = TAILQ_NEXT(e, entry);
 		if (e->initiator && e->sess.state == SESSION_HS_SENT &&
-		    now - e->sess.t_hs_started >= E2E_HS_RETRY) {
+		    now - e->sess.t_hs_started >= retry) {
 			if (e->tries >= E2E_HS_TRIES)
 				e2e_end(ld, e, "no answer to the handshake",
 				    1);
@@ -490,6 +514,11 @@ e2e_tick(struct linkd *ld, double now)
 			e2e_end(ld, e, NULL, 1);
 			continue;
 		}
+		if (now - e->sess.t_last_recv < E2E_STALE)
+			e->stale = 0;
+		else if (e->sess.state == SESSION_ESTABLISHED && !e->stale &&
+		    now - e->t_data < E2E_STALE)
+			e2e_stale(ld, e, now);
 		if (e->sess.state == SESSION_ESTABLISHED &&
 		    now - e->t_data >= E2E_IDLE) {
 			session_close(&e->sess, "idle");

@@ -16,10 +16,18 @@
  * with the member did the latest handshake, so one handshake serves
  * both directions.
  *
- * While the handshake runs, up to E2E_QUEUE_MAX packets wait (copied);
- * more are dropped. A handshake unanswered for E2E_HS_RETRY s is sent
- * again from a fresh session (new conn id, new timestamp) up to
- * E2E_HS_TRIES times.
+ * While the handshake runs, up to E2E_QUEUE_MAX packets wait (copied;
+ * E2E_QUEUE_BYTES for all sessions together); more are dropped. A
+ * handshake unanswered for E2E_HS_RETRY s (E2E_HS_RETRY_ONION through
+ * Tor circuits) is sent again from a fresh session (new conn id, new
+ * timestamp) up to E2E_HS_TRIES times.
+ *
+ * A session that has heard nothing for E2E_STALE s, although the other
+ * end sends a keepalive every SESSION_KEEPALIVE s, has probably been
+ * forgotten there (that linkd restarted): a new handshake starts at once
+ * and takes over when it completes, instead of sending into the void
+ * until SESSION_DEAD_AFTER. Relays keep no state, so a relay's restart
+ * costs an e2e session nothing.
  *
  * A relay can drop, delay or replay frames but cannot forge one, and a
  * bad or replayed handshake frame must not cost a working session: a
@@ -53,7 +61,10 @@
 #define E2E_MAX_PENDING  64    /* responders in handshake (DH each) */
 #define E2E_IDLE         60.0
 #define E2E_HS_RETRY     3.0
+#define E2E_HS_RETRY_ONION 8.0
 #define E2E_HS_TRIES     3
+#define E2E_STALE        (SESSION_KEEPALIVE + 2.0)
+#define E2E_QUEUE_BYTES  (4 * 1024 * 1024)
 
 struct linkd;
 struct peer;
@@ -68,6 +79,8 @@ struct e2e {
 	int flush;                    /* established: send the queue */
 	int was_up;
 	int pending;                  /* counted in fwd.npending */
+	int stale;                    /* a new handshake was started */
+	size_t qbytes;                /* counted in fwd.queued_bytes */
 	struct session sess;
 	uint8_t *q[E2E_QUEUE_MAX];    /* packets waiting for the handshake */
 	size_t qlen[E2E_QUEUE_MAX];

@@ -105,6 +105,7 @@ struct forward {
 	int ready;                    /* sessions initialised */
 	size_t nsessions;
 	size_t npending;              /* responders mid-handshake */
+	size_t queued_bytes;          /* packets waiting for handshakes */
 	struct fwd_debug_route dbg[FWD_DEBUG_MAX];
 	int ndbg;
 	struct fwd_counters c;

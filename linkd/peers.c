@@ -228,23 +228,28 @@ peers_dial_wanted(const struct conf *c, const uint8_t self_id[32],
 	return peers_dial_count(c, self_id, r) > 0;
 }
 
-/* Members we keep outgoing links to (max_links counts these). */
-static uint32_t
-peers_dialled(struct linkd *ld)
+static int
+peer_dialled(const struct peer *q)
+{
+	int i;
+
+	for (i = 0; i < PEER_MAX_OUT; i++)
+		if (q->out[i] != NULL)
+			return 1;
+	return 0;
+}
+
+/* Do we keep outgoing links to max or more members (max_links)? */
+static int
+peers_dialled_reach(struct linkd *ld, uint32_t max)
 {
 	struct peer *q;
 	uint32_t n = 0;
-	int i;
 
-	TAILQ_FOREACH(q, &ld->peers, entry) {
-		for (i = 0; i < PEER_MAX_OUT; i++) {
-			if (q->out[i] != NULL) {
-				n++;
-				break;
-			}
-		}
-	}
-	return n;
+	TAILQ_FOREACH(q, &ld->peers, entry)
+		if (peer_dialled(q) && ++n >= max)
+			return 1;
+	return 0;
 }
 
 void
@@ -256,8 +261,8 @@ peers_apply_policy(struct linkd *ld, struct peer *p)
 		want = peers_dial_count(ld->conf, ld->self_id, &p->rec);
 	/* max_links: members already dialled keep their links; a new one
 	 * waits for a free place (the others reach it through relays). */
-	if (want > 0 && ld->conf->max_links > 0 && p->out[0] == NULL &&
-	    peers_dialled(ld) >= ld->conf->max_links)
+	if (want > 0 && ld->conf->max_links > 0 && !peer_dialled(p) &&
+	    peers_dialled_reach(ld, ld->conf->max_links))
 		want = 0;
 	for (i = 0; i < PEER_MAX_OUT; i++) {
 		/* link_dial sets p->out[i] for as long as it lives. */

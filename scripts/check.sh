@@ -4,7 +4,9 @@
 #   2. the unit tests, built with clang under AddressSanitizer and
 #      UndefinedBehaviorSanitizer;
 #   3. the end-to-end tests in tests/netns/ (real TUN devices in network
-#      namespaces, real ping and iperf3), against the gcc build.
+#      namespaces, real ping and iperf3), against the gcc build;
+#   4. the two-member end-to-end test once more with the daemons built
+#      with ASan + UBSan + LSan (tests/netns/sanitized.sh).
 # Each suite reports its own counts; the last line sums them all as
 # "N passed, N failed" and the exit status is non-zero on any failure.
 set -uo pipefail
@@ -65,11 +67,10 @@ if [ "$(id -u)" -ne 0 ]; then
 	echo "the netns tests need root (network namespaces, TUN devices)"
 	count netns 0 1
 else
-	for t in tests/netns/test_*.sh; do
-		[ -f "$t" ] || continue
-		name=$(basename "$t" .sh)
-		log="$LOGS/$name.log"
-		timeout 900 bash "$t" >"$log" 2>&1
+	suite() { # NAME CMD...: run one script, count its summary line
+		local name=$1 log="$LOGS/$1.log" line p f rc
+		shift
+		timeout 900 "$@" >"$log" 2>&1
 		rc=$?
 		line=$(grep -E '^[a-z_0-9-]+: [0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1)
 		p=$(printf '%s' "$line" | sed -n 's/.*: \([0-9]*\) passed.*/\1/p')
@@ -79,7 +80,19 @@ else
 		if [ $rc -ne 0 ] && [ "$f" -eq 0 ]; then f=1; fi
 		if [ "$f" -ne 0 ]; then tail -n 80 "$log"; else grep -E '^(ok|not ok)' "$log"; fi
 		count "$name" "$p" "$f"
+	}
+	for t in tests/netns/test_*.sh; do
+		[ -f "$t" ] || continue
+		suite "$(basename "$t" .sh)" bash "$t"
 	done
+
+	# The two-member test again with daemons built like the unit tests
+	# (clang, ASan + UBSan, in build-asan: only their main files and the
+	# links are new), sandbox off so LeakSanitizer can run at exit; any
+	# sanitizer report fails it. About 2 minutes.
+	note "end-to-end under ASan + UBSan + LSan (test_two_members.sh)"
+	suite sanitized env ASAN_B=build-asan ASAN_CFLAGS="$SAN" \
+	    JOBS="$JOBS" bash tests/netns/sanitized.sh test_two_members.sh
 fi
 
 echo

@@ -48,9 +48,14 @@ chmod 0755 "$WORK"
 MEMBERS=(alice bob carol)
 BR=${TAG}br
 TN=$WORK/tornet
+SLEEP_PID=""
 
 cleanup() {
 	set +e
+	# A second Ctrl-C, or a reader gone from our stdout, must not cut
+	# the cleanup short.
+	trap '' INT TERM HUP PIPE
+	[ -z "$SLEEP_PID" ] || kill "$SLEEP_PID" 2>/dev/null
 	echo
 	say "cleaning up..."
 	for m in "${MEMBERS[@]}"; do
@@ -70,7 +75,7 @@ cleanup() {
 	say "cleaned up"
 }
 trap cleanup EXIT
-trap 'exit 130' INT TERM
+trap 'exit 130' INT TERM HUP PIPE
 
 # Show a command, then run it; a failure is remembered, not fatal, so
 # status and links still show what went wrong.
@@ -114,7 +119,13 @@ finish() {
 	echo "  ip netns exec $TAG-carol $OM -d $WORK/carol links"
 	echo "  ip netns exec $TAG-alice $OM -d $WORK/alice status"
 	say "Ctrl-C to stop and clean up"
-	while sleep 3600; do :; done
+	# wait (unlike a sleep in the foreground) returns at once when a
+	# signal comes, so kill -TERM of this script alone cleans up too.
+	while :; do
+		sleep 3600 &
+		SLEEP_PID=$!
+		wait $SLEEP_PID || true
+	done
 }
 
 # Swap host records the tinc 1.0 way: everyone imports everyone else's.

@@ -87,6 +87,9 @@ dump_logs() {
 cleanup() {
 	local rc=$? i ns p pids
 	set +e
+	# A second Ctrl-C, or a reader gone from our stdout, must not cut
+	# the cleanup short.
+	trap '' INT TERM HUP PIPE
 	if [ $rc -ne 0 ] && [ $failed -eq 0 ]; then
 		not_ok "the test script stopped early (exit status $rc)"
 	fi
@@ -120,9 +123,9 @@ cleanup() {
 	exit 0
 }
 trap cleanup EXIT
-trap 'exit 130' INT TERM
+trap 'exit 130' INT TERM HUP PIPE
 
-# tor_of I: "unix:CONTROL unix:SOCKS" of tor client I.
+# tor_args I: the --tor-control and --tor-socks flags for tor client I.
 tor_args() {
 	local line control socks
 	line=$("$TORNET" client "$TN" "$1")

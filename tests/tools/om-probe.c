@@ -283,6 +283,15 @@ pool_init(struct pool *p, int max)
 }
 
 static void
+pool_free(struct pool *p)
+{
+	free(p->c);
+	free(p->pfd);
+	free(p->idx);
+	memset(p, 0, sizeof(*p));
+}
+
+static void
 conn_finish(struct pool *p, struct conn *c, int by_peer, double now)
 {
 	if (c->fd != -1)
@@ -448,6 +457,16 @@ pool_drain(struct pool *p, double deadline)
 			conn_finish(p, &p->c[i], 0, now);
 }
 
+/* Free the pool; 0 when anything connected, else 1. */
+static int
+pool_done(struct pool *p)
+{
+	int rc = p->connected > 0 ? 0 : 1;
+
+	pool_free(p);
+	return rc;
+}
+
 /* ---- modes --------------------------------------------------------- */
 
 static int
@@ -468,9 +487,11 @@ mode_stranger(const char *peer_id, const char *net)
 	pool_drain(&p, now_s() + 4.0);
 	if (p.connected == 0) {
 		fprintf(stderr, "om-probe: cannot connect\n");
+		pool_free(&p);
 		return 1;
 	}
 	printf("bytes=%zu\n", p.bytes);
+	pool_free(&p);
 	return 0;
 }
 
@@ -492,19 +513,23 @@ mode_lowkey(const char *peer_id, const char *net)
 		randombytes_buf(msg + 32, sizeof(msg) - 32);
 		n = wire_hs_frame(frames[2 * i], HS_FRAME, WIRE_HS_INIT, msg,
 		    sizeof(msg), h.peer_x);
-		if (n < 0)
+		if (n < 0) {
+			pool_free(&p);
 			return 1;
+		}
 		(void)pool_open(&p, frames[2 * i], (size_t)n, 2.0);
 		/* Static: a real handshake whose s is the point. */
 		if ((n = hs_frame(&h, low_order[i], NULL,
-		    frames[2 * i + 1])) < 0)
+		    frames[2 * i + 1])) < 0) {
+			pool_free(&p);
 			return 1;
+		}
 		(void)pool_open(&p, frames[2 * i + 1], (size_t)n, 2.0);
 	}
 	pool_drain(&p, now_s() + 5.0);
 	printf("conns=%d connected=%d bytes=%zu closed=%d\n", p.n,
 	    p.connected, p.bytes, p.closed);
-	return p.connected > 0 ? 0 : 1;
+	return pool_done(&p);
 }
 
 static uint8_t *
@@ -586,7 +611,7 @@ mode_frames(const char *path, int per_conn, int repeat)
 	    p.bytes, p.closed, p.failed);
 	free(pieces);
 	free(data);
-	return p.connected > 0 ? 0 : 1;
+	return pool_done(&p);
 }
 
 static int
@@ -608,7 +633,7 @@ mode_oversize(void)
 	pool_drain(&p, now_s() + 5.0);
 	printf("conns=%d connected=%d bytes=%zu closed=%d max_close_ms=%.0f\n",
 	    p.n, p.connected, p.bytes, p.closed, p.max_close_ms);
-	return p.connected > 0 ? 0 : 1;
+	return pool_done(&p);
 }
 
 static int
@@ -631,7 +656,7 @@ mode_truncated(int seconds)
 	pool_drain(&p, now_s() + seconds);
 	printf("conns=%d connected=%d bytes=%zu closed=%d max_close_ms=%.0f\n",
 	    p.n, p.connected, p.bytes, p.closed, p.max_close_ms);
-	return p.connected > 0 ? 0 : 1;
+	return pool_done(&p);
 }
 
 static int
@@ -664,7 +689,7 @@ mode_halfopen(int n, int seconds)
 	    "last_close_ms=%.0f still_open=%d failed=%d bytes=%zu\n", n,
 	    p.connected, p.closed, fast, last * 1000.0, open, p.failed,
 	    p.bytes);
-	return p.connected > 0 ? 0 : 1;
+	return pool_done(&p);
 }
 
 static int
@@ -704,7 +729,7 @@ mode_flood(const char *peer_id, const char *net, int rate, int seconds)
 	printf("sent=%d connected=%d bytes=%zu closed=%d failed=%d "
 	    "rate=%.0f\n", p.sent, p.connected, p.bytes, p.closed, p.failed,
 	    started / (now - t0));
-	return p.connected > 0 ? 0 : 1;
+	return pool_done(&p);
 }
 
 int
