@@ -101,6 +101,7 @@ done
 if [ ${#missing[@]} -gt 0 ]; then
 	log "installing ${missing[*]}"
 	apt-get -o DPkg::Lock::Timeout=300 update -qq
+	# shellcheck disable=SC2046 # package names, split on purpose
 	DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=300 \
 	    install -y -qq --no-install-recommends \
 	    $(printf '%s\n' "${missing[@]}" | sort -u) >/dev/null
@@ -286,6 +287,7 @@ start_tinc() {
 	} >"$T/tinc-a/hosts/b"
 	for s in b a; do
 		d=$T/tinc-$s
+		# shellcheck disable=SC2016 # $1 and $2 are the inner sh's
 		unshare -m sh -c 'mount --bind "$1" /etc/resolv.conf &&
 		    exec tincd -c "$2" -D -d1 --pidfile="$2/tincd.pid" \
 		    --logfile="$2/tincd.log"' sh "$T/resolv.conf" "$d" \

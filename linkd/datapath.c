@@ -35,6 +35,8 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 
+#include <sodium.h>
+
 #include "linkd/linkd.h"
 #include "proto/log.h"
 
@@ -289,6 +291,31 @@ datapath_deliver(struct linkd *ld, struct link *l, const uint8_t *pkt,
 	datapath_deliver_peer(ld, l->peer, pkt, len);
 }
 
+/*
+ * May member p send from this inner source address? Its record must own
+ * the address, and our forwarding table must agree that traffic to it
+ * goes to p (a reverse-path check). The second half matters for wide
+ * subnets: a member announcing 0.0.0.0/0 owns every address by its
+ * record, but unless we chose it as our gateway no route of ours points
+ * there, and a more specific prefix of another member (its /32, its LAN)
+ * always wins. The member's own host addresses are accepted before the
+ * first table arrives, so a link that just came up is not mute.
+ */
+static int
+datapath_src_ok(struct linkd *ld, struct peer *p, int family,
+    const uint8_t *a)
+{
+	const struct fib_entry *e;
+	const struct prefix *own = family == 4 ? &p->rec.ipv4 : &p->rec.ipv6;
+
+	if (!record_owns_addr(&p->rec, family, a))
+		return 0;
+	if ((e = fib_lookup(ld->fib, family, a)) != NULL)
+		return sodium_memcmp(e->dest, p->rec.id, MEMBER_ID_BYTES) == 0;
+	return own->family == family &&
+	    memcmp(own->addr, a, family == 4 ? 4 : 16) == 0;
+}
+
 void
 datapath_deliver_peer(struct linkd *ld, struct peer *p, const uint8_t *pkt,
     size_t len)
@@ -304,7 +331,7 @@ datapath_deliver_peer(struct linkd *ld, struct peer *p, const uint8_t *pkt,
 		dp->bad_packets++;
 		return;
 	}
-	if (!record_owns_addr(&p->rec, family, a)) {
+	if (!datapath_src_ok(ld, p, family, a)) {
 		dp->src_drops++;
 		p->src_drops++;
 		memset(&pf, 0, sizeof(pf));
