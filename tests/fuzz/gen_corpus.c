@@ -32,7 +32,6 @@
 #include "proto/onion.h"
 #include "proto/record.h"
 #include "proto/socks5.h"
-#include "proto/torctl.h"
 #include "proto/wire.h"
 #include "tests/fuzz/fuzz_common.h"
 #include "tests/fuzz/fuzz_records.h"
@@ -50,7 +49,7 @@ die(const char *what)
 
 /* A growing byte string for one seed. */
 struct seed {
-	uint8_t p[131072];
+	uint8_t p[65536];
 	size_t len;
 };
 
@@ -734,7 +733,7 @@ gen_torctl(void)
 {
 	static struct seed all;
 	struct record bob;
-	char id[ONION_ID_LEN + 1], line[4096];
+	char id[ONION_ID_LEN + 1], line[512];
 	const char *r[10];
 	size_t i;
 
@@ -786,31 +785,15 @@ gen_torctl(void)
 	add_str(&all, line);
 	put("torctl", "all-replies", &all);
 
-	/* At the limits: 257 status lines (one over TORCTL_LINES_MAX), and
-	 * a reply a few bytes short of TORCTL_REPLY_MAX ending in a data
-	 * block, so mutations land on both sides of every bound. */
+	/* At the limit: 257 status lines, one over TORCTL_LINES_MAX. (A
+	 * seed near TORCTL_REPLY_MAX was tried: it slowed the target from
+	 * ~13000 to ~900 inputs/s, so that bound is left to unit tests.) */
 	all.len = 0;
 	add_u8(&all, 0xfe);
 	for (i = 0; i < 257; i++)
 		add_str(&all, "250-x\r\n");
 	add_str(&all, "250 OK\r\n");
 	put("torctl", "lines-max", &all);
-	all.len = 0;
-	add_u8(&all, 0xfe);
-	for (i = 0; i < 15; i++) {
-		add_str(&all, "250-");
-		memset(line, 'a' + (int)i, 4000);
-		add(&all, line, 4000);
-		add_str(&all, "\r\n");
-	}
-	add_str(&all, "250+data=\r\n");
-	memset(line, 'd', 400);
-	while (all.len < 1 + TORCTL_REPLY_MAX - 420) {
-		add(&all, line, 400);
-		add_str(&all, "\r\n");
-	}
-	add_str(&all, ".\r\n250 OK\r\n");
-	put("torctl", "reply-max", &all);
 
 	put_text("torctl", "quote-plain", 0x01, "hello world");
 	put_text("torctl", "quote-escapes", 0x01,

@@ -35,7 +35,9 @@
 # B=, default build), OM_INIT_ARGS, OM_SANDBOX=no (sandbox = no in the
 # configs, for sanitizer builds), FAULT_KILLS, FAULT_FLAP,
 # FAULT_PARTITION, FAULT_LOAD (iperf3 -b, default 200M; 0 = as fast as
-# it goes), FAULT_MAX_RECOVERY. About 2 minutes with the defaults; with
+# it goes), FAULT_MAX_RECOVERY, FAULT_RESULTS (a file to keep the table
+# of every fault in: "fault LABEL ok|bad RECOVERY LOST SENT" lines, one
+# "kind ..." line per kind of fault). About 2 minutes with the defaults; with
 # FAULT_KILLS=100 about half an hour.
 set -eu
 cd "$(dirname "$0")/../.."
@@ -366,6 +368,8 @@ PYEOF
 grep '^fault' "$T/results.txt" | sed 's/^/# /' | head -n 12
 [ "$(grep -c '^fault' "$T/results.txt")" -le 12 ] ||
 	echo "# ... ($(grep -c '^fault' "$T/results.txt") faults in all)"
+grep '^fault [^ ]* bad' "$T/results.txt" | sed 's/^/# over the bound: /' || true
+[ -z "${FAULT_RESULTS:-}" ] || cp "$T/results.txt" "$FAULT_RESULTS"
 
 summary() { # KIND NAME: one line of numbers and an assertion
 	local n=0 bad=0 mean=0 med=0 max=0 lost=0 sent=0

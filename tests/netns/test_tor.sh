@@ -22,6 +22,9 @@
 # (`init --anonymous`) has no tcp line in its record, refuses --tcp, and
 # links over tor too.
 #
+# Mesh over onions: m4 and m2 may not link directly (noconnect), yet ping
+# both ways through m1, which routes m2 via m1.
+#
 # Prints "ok - ..." / "not ok - ..." and last "tor: N passed, M failed";
 # exit 1 on any failure, after the daemons' logs and the tor clients'
 # notice logs. Everything it starts (tor, daemons, namespaces, temporary
@@ -358,6 +361,16 @@ check "m4's config says anonymous = yes and has no listen or tcp" \
         ! grep -qE '^(listen|tcp) ' '${D[4]}/onionmesh.conf'"
 must "import m1's record into m4" om 4 import "$T/m1.record"
 must "import m4's record into m1" om 1 import "$T/m4.record"
+# The mesh over onions: m4 and m2 know each other but may not link
+# directly (noconnect on both sides), so their packets go through m1,
+# sealed end to end between m4 and m2.
+must "import m2's record into m4" om 4 import "$T/m2.record"
+must "import m4's record into m2" om 2 import "$T/m4.record"
+echo "noconnect = m2" >>"${D[4]}/onionmesh.conf"
+echo "noconnect = m4" >>"${D[2]}/onionmesh.conf"
+must "restart m2 with noconnect = m4" \
+    bash -c "ip netns exec ${NS[2]} '$OM' -d '${D[2]}' down &&
+        timeout 60 ip netns exec ${NS[2]} '$OM' -d '${D[2]}' up"
 must "up m4" timeout 60 ip netns exec "${NS[4]}" "$OM" -d "${D[4]}" up
 t=$(took $W_FIRST nx 4 ping -c 1 -W 2 "${V4[1]}") || true
 check "anonymous m4 -> m1 over onions within ${W_FIRST} s (after ${t} s)" \
@@ -366,3 +379,15 @@ check "ping m1 -> anonymous m4 over IPv6" \
     wait_for $W_PAIR nx 1 ping -6 -c 1 -W 2 "${V6[4]}"
 check "every link of m4 has transport onion" all_onion 4
 check "m4's linkd holds no IP socket" linkd_no_ip 4
+t=$(took $W_FIRST nx 4 ping -c 1 -W 2 "${V4[2]}") || true
+check "m4 -> m2 through m1 over onions within ${W_FIRST} s (after ${t} s)" \
+    test "$t" != never
+check "ping m2 -> m4 through m1 over IPv6" pings 2 4 6
+no_link_up() { ! links_up "$@"; }
+check "m4 has no direct link to m2" no_link_up 4 m2
+route_hop() { # I NAME: the next hop member I's routed uses for NAME
+	om "$1" routes --json 2>/dev/null | jq -r --arg d "$2" \
+	    '[.routes[]? | select(.dest == $d) | .next_hop] | first // ""'
+}
+check "m4 routes m2 via m1 (next hop: $(route_hop 4 m2))" \
+    test "$(route_hop 4 m2)" = m1
