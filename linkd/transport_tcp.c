@@ -32,7 +32,10 @@
 
 #define LINK_SOCKBUF_WANT (4 * 1024 * 1024)
 #define LINK_SOCKBUF_MIN  (1024 * 1024)
-#define LISTEN_BACKLOG    128
+/* Deep, so a burst of connections waits to be accepted (and closed, if
+ * they are strangers) instead of being half-dropped by the kernel and
+ * left dangling on the caller's side; the kernel caps it at somaxconn. */
+#define LISTEN_BACKLOG 1024
 #define ACCEPTS_PER_WAKEUP 16
 
 static int sockbuf_snd;  /* 0: leave to autotuning */

@@ -27,7 +27,10 @@
 #include "proto/ipc.h"
 #include "proto/log.h"
 
-#define UNIX_BACKLOG       128
+/* Deep, so a burst of connections waits to be accepted (and closed, if
+ * they are strangers) instead of being half-dropped by the kernel and
+ * left dangling on the caller's side; the kernel caps it at somaxconn. */
+#define UNIX_BACKLOG 1024
 #define UNIX_ACCEPTS_PER_WAKEUP 16
 
 int
