@@ -55,7 +55,7 @@ fi
 
 export ASAN_OPTIONS="log_path=$R/asan:detect_leaks=1:abort_on_error=0"
 export UBSAN_OPTIONS="log_path=$R/ubsan:print_stacktrace=1"
-export LSAN_OPTIONS="log_path=$R/lsan"
+export LSAN_OPTIONS="log_path=$R/lsan:suppressions=$PWD/tests/netns/lsan.supp"
 for t in "$@"; do
 	t=tests/netns/${t##*/}
 	name=$(basename "$t" .sh)
