@@ -43,6 +43,7 @@ set -eu
 cd "$(dirname "$0")/../.."
 OM_BUILD=${OM_BUILD:-build}
 OM=$PWD/$OM_BUILD/onionmesh
+IPC=$PWD/$OM_BUILD/tools/om-ipc
 FAULT_KILLS=${FAULT_KILLS:-5}
 FAULT_FLAP=${FAULT_FLAP:-3}
 FAULT_PARTITION=${FAULT_PARTITION:-20}
@@ -60,7 +61,7 @@ for c in ip ping iperf3 jq pgrep timeout python3 sha256sum stdbuf; do
 	command -v "$c" >/dev/null ||
 		{ echo "not ok - $c is missing (make deps)"; exit 1; }
 done
-if [ ! -x "$OM" ]; then
+if [ ! -x "$OM" ] || [ ! -x "$IPC" ]; then
 	make B="$OM_BUILD" -j2 all >/dev/null ||
 		{ echo "not ok - make failed"; exit 1; }
 fi
@@ -140,6 +141,27 @@ files_check() { # LABEL: compare with the snapshot, remember the first diff
 	fi
 }
 now() { date +%s.%N; }
+# stuck LABEL: traffic did not come back within 15 s; show what the data
+# paths of m1 and m2 say (for whoever debugs it), the first 3 times.
+stuck_shown=0
+stuck() {
+	local i
+	stuck_shown=$((stuck_shown + 1))
+	[ $stuck_shown -le 3 ] || return 0
+	echo "# no traffic m1 -> m2 15 s after: $1; the data paths say:"
+	for i in 1 2; do
+		echo "# m$i linkd: $("$IPC" ctl "${MD[$i]}/run/ctl.linkd" \
+		    '{"cmd":"status"}' 2>&1 | jq -c '{tund, paused, links_up,
+		    counters}' 2>&1)"
+		echo "# m$i tund: $("$IPC" ctl "${MD[$i]}/run/ctl.tund" \
+		    '{"cmd":"status"}' 2>&1 | jq -c 'del(.ok, .daemon, .offloads,
+		    .addresses, .ipv4, .ipv6)' 2>&1)"
+		echo "# m$i links: $("$IPC" ctl "${MD[$i]}/run/ctl.linkd" \
+		    '{"cmd":"links"}' 2>&1 | jq -c '[.links[] | {id, peer, dir,
+		    state, tx_packets, rx_packets, errors, queued}]' 2>&1)"
+	done
+	echo "# m1 routes: $(ip -n "${NS[1]}" -4 route 2>&1 | tr '\n' ';')"
+}
 reach() { nx "$1" ping -c 1 -W 1 "${VA[$2]}"; }  # FROM TO
 
 # ---------------------------------------------------------------------------
@@ -226,7 +248,7 @@ for round in $(seq 1 "$FAULT_KILLS"); do
 			kill_bad=$((kill_bad + 1))
 			[ -n "$kill_first" ] || kill_first="onionmesh-$dd of m$m, round $round"
 		fi
-		wait_for 15 reach 1 2 || true
+		wait_for 15 reach 1 2 || stuck "kill $dd m$m $round"
 		files_check "kill $dd m$m $round"
 		sleep 0.5
 	done

@@ -155,7 +155,9 @@ on_up(struct ipc_chan *c, void *arg)
 {
 	struct side *s = arg;
 
-	assert_true(ipc_chan_connected(c));
+	/* No assertion that the channel is still connected: a listener
+	 * that refuses us closes the pipe right after our side added it,
+	 * and that can land between the up report and this call. */
 	s->ups++;
 	if (s->send_on_up)
 		send_peer_state(c, (uint16_t)s->ups, 0);
@@ -811,6 +813,12 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_ctl, setup, teardown),
 	};
 
+	int rv;
+
 	log_init("test_ipc", LOG_LVL_INFO, 0);
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	rv = cmocka_run_group_tests(tests, NULL, NULL);
+	/* Closed sockets are freed by nng's reaper thread; wait for it so
+	 * LeakSanitizer sees only what we lost, not what nng still held. */
+	nng_fini();
+	return rv;
 }
