@@ -115,9 +115,14 @@ om_up() {
 
 for s in a b c; do
 	i=${IDX[$s]}
+	# a founds the network; b and c are set up by hand with its root.
+	root=
+	[ "$s" = a ] || root="--root $(sed -n 's/^root = //p' \
+	    "$T/om-a/onionmesh.conf")"
 	# shellcheck disable=SC2086
 	om "$s" init "bench$s" --ipv4 "10.77.0.$i/16" --tcp "192.0.2.$i:6550" \
-	    ${OM_INIT_ARGS:-} >/dev/null || die "onionmesh init ($s) failed"
+	    $root ${OM_INIT_ARGS:-} >/dev/null ||
+		die "onionmesh init ($s) failed"
 	chmod 755 "$T/om-$s"
 	om "$s" export "$T/om-$s.record" || die "onionmesh export failed"
 	BL_ONIONMESH+=("${NSOF[$s]} $T/om-$s")

@@ -222,13 +222,17 @@ om_die() {
 }
 
 start_onionmesh() {
-	local s i ns d
+	local s i ns d root
 	for s in a b; do
 		d=$T/om-$s
 		i=1; ns=$NA; [ $s = b ] && { i=2; ns=$NB; }
+		# a founds the network; b is set up by hand with its root.
+		root=
+		[ $s = a ] || root="--root $(sed -n 's/^root = //p' \
+		    "$T/om-a/onionmesh.conf")"
 		# shellcheck disable=SC2086 # extra flags, split on purpose
 		nsx "$ns" "$OM" -d "$d" init "bench$s" --ipv4 10.77.0.$i/16 \
-		    --tcp 192.0.2.$i:6550 ${OM_INIT_ARGS:-} ||
+		    --tcp 192.0.2.$i:6550 $root ${OM_INIT_ARGS:-} ||
 			die "onionmesh init failed"
 		chmod 755 "$d"
 		"$OM" -d "$d" export "$T/om-$s.record" ||

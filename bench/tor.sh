@@ -367,14 +367,18 @@ links_up() { # N: member a has N links up
 }
 
 start_onionmesh() {
-	local s i ns c
+	local s i ns c root
 	for s in a b; do
 		i=1; ns=$NA; c=$C0
 		[ $s = b ] && { i=2; ns=$NB; c=$C1; }
+		# a founds the network; b is set up by hand with its root.
+		root=
+		[ $s = a ] || root="--root $(sed -n 's/^root = //p' \
+		    "$T/om-a/onionmesh.conf")"
 		# shellcheck disable=SC2086 # extra flags, split on purpose
 		nsx "$ns" "$OM" -d "$T/om-$s" init "bench$s" \
 		    --ipv4 10.77.0.$i/16 --tor-control "unix:$c/control" \
-		    --tor-socks "unix:$c/socks" ${OM_INIT_ARGS:-} \
+		    --tor-socks "unix:$c/socks" $root ${OM_INIT_ARGS:-} \
 		    >/dev/null || die "onionmesh init failed"
 		chmod 755 "$T/om-$s"
 		"$OM" -d "$T/om-$s" export "$T/om-$s.record" ||

@@ -316,7 +316,7 @@ int
 cmd_init(struct ctl *c, int argc, char **argv)
 {
 	enum { O_IPV4, O_TCP, O_LISTEN, O_ANON, O_TORC, O_TORS, O_NETNS,
-	    O_NOPRIVSEP, O_END };
+	    O_NOPRIVSEP, O_ROOT, O_END };
 	struct ctl_opt opts[] = {
 		[O_IPV4] = { "ipv4", "A.B.C.D/LEN", NULL },
 		[O_TCP] = { "tcp", "HOST:PORT", NULL },
@@ -326,6 +326,7 @@ cmd_init(struct ctl *c, int argc, char **argv)
 		[O_TORS] = { "tor-socks", "ADDR", NULL },
 		[O_NETNS] = { "netns", "NAME", NULL },
 		[O_NOPRIVSEP] = { "no-privsep", NULL, NULL },
+		[O_ROOT] = { "root", "ID", NULL },
 		[O_END] = { NULL, NULL, NULL },
 	};
 	static struct conf conf, check;
@@ -423,6 +424,27 @@ cmd_init(struct ctl *c, int argc, char **argv)
 	}
 	if (opts[O_NOPRIVSEP].val)
 		conf.privsep = 0;
+	/* The network's root: ours when we found it, the founder's when
+	 * records come by hand. Until the key exists a stand-in makes the
+	 * config read back. */
+	if (opts[O_ROOT].val) {
+		const char *v = opts[O_ROOT].val;
+		size_t i, vl = strlen(v);
+
+		for (i = 0; i < vl; i++)
+			if (!((v[i] >= '0' && v[i] <= '9') ||
+			    (v[i] >= 'a' && v[i] <= 'f')))
+				break;
+		if (vl != 2 * MEMBER_ID_BYTES || i != vl ||
+		    hex_decode(conf.root, MEMBER_ID_BYTES, v) == -1 ||
+		    crypto_sign_ed25519_pk_to_curve25519(pk2, conf.root) != 0)
+			return ctl_usage(c, "--root `%s' is not a member id "
+			    "(%d lower-case hex digits: the founder's id, as "
+			    "'onionmesh status --json' shows it)", v,
+			    2 * MEMBER_ID_BYTES);
+	} else
+		memset(conf.root, 0x11, sizeof(conf.root));
+	conf.have_root = 1;
 
 	/* The config as it will be written, with stand-in addresses, must
 	 * read back: what conf_load refuses later, init refuses now. */
@@ -466,6 +488,7 @@ cmd_init(struct ctl *c, int argc, char **argv)
 	undo_note_dir(&u, c->paths.conf_dir);
 	undo_note_dir(&u, c->paths.hosts_dir);
 	undo_note_dir(&u, c->paths.keys_dir);
+	undo_note_dir(&u, c->paths.revoked_dir); /* keyd makes it */
 	u.before[0] = listing(c->paths.hosts_dir);
 	u.before[1] = listing(c->paths.keys_dir);
 	if (u.before[0] == NULL || u.before[1] == NULL) {
@@ -488,7 +511,9 @@ cmd_init(struct ctl *c, int argc, char **argv)
 		goto out;
 
 	/* 3. Addresses, config, our signed record. */
-	netid_derive(netid, c->paths.net);
+	if (!opts[O_ROOT].val)
+		memcpy(conf.root, pk, MEMBER_ID_BYTES);
+	netid_derive(netid, c->paths.net, conf.root);
 	ipv6_member_addr(&conf.ipv6, netid, pk);
 	conf.ipv6.len = 48;
 	if (!opts[O_IPV4].val) {

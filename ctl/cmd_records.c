@@ -267,7 +267,7 @@ cmd_export(struct ctl *c, int argc, char **argv)
 		return rc;
 	if (ctl_conf_load(c, &conf) == -1)
 		return CTL_FAIL;
-	netid_derive(netid, c->paths.net);
+	netid_derive(netid, c->paths.net, conf.root);
 	if (host_path(c, conf.name, path, sizeof(path)) == -1)
 		return CTL_FAIL;
 	if (ctl_record_read(path, netid, &r, err, sizeof(err)) == -1) {
@@ -386,6 +386,27 @@ import_check(const struct conf *conf, const struct record *self,
 	return 1;
 }
 
+/* A revoked member never comes back, not even by hand: keyd keeps the
+ * revocations in STATE/revoked/<id>. 1 (and the error printed) when
+ * r's id is revoked. */
+static int
+import_revoked(struct ctl *c, const char *file, const struct record *r)
+{
+	char path[PATH_MAX], hex[2 * MEMBER_ID_BYTES + 1];
+	struct stat st;
+
+	hex_encode(hex, r->id, MEMBER_ID_BYTES);
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s",
+	    c->paths.revoked_dir, hex) >= sizeof(path))
+		return 0;
+	if (stat(path, &st) == 0) {
+		ctl_warnx("%s: %s (id %.16s...) is revoked (%s); a revoked "
+		    "member cannot be imported", file, r->name, hex, path);
+		return 1;
+	}
+	return 0;
+}
+
 int
 cmd_import(struct ctl *c, int argc, char **argv)
 {
@@ -404,7 +425,7 @@ cmd_import(struct ctl *c, int argc, char **argv)
 		return rc;
 	if (ctl_conf_load(c, &conf) == -1)
 		return CTL_FAIL;
-	netid_derive(netid, c->paths.net);
+	netid_derive(netid, c->paths.net, conf.root);
 	if (host_path(c, conf.name, path, sizeof(path)) == -1)
 		return CTL_FAIL;
 	have_self = ctl_record_read(path, netid, &self, err,
@@ -429,6 +450,8 @@ cmd_import(struct ctl *c, int argc, char **argv)
 			ctl_warnx("%s", err);
 			goto out;
 		}
+		if (import_revoked(c, pos[i], &recs[i]))
+			goto out;
 		write_it[i] = import_check(&conf, have_self ? &self : NULL,
 		    known, nknown, pos[i], &recs[i], c->paths.hosts_dir);
 		if (write_it[i] == -1)

@@ -47,7 +47,7 @@ show_begin(struct show *s, struct ctl *c, int argc, char **argv)
 	s->out = opts[0].val ? &output_json : &output_human;
 	if (ctl_conf_load(c, &s->conf) == -1)
 		return CTL_FAIL;
-	netid_derive(s->netid, c->paths.net);
+	netid_derive(s->netid, c->paths.net, s->conf.root);
 	s->model = json_object();
 	s->daemons = json_object();
 	if (s->model == NULL || s->daemons == NULL) {

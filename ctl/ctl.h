@@ -109,6 +109,9 @@ int cmd_links(struct ctl *c, int argc, char **argv);
 int cmd_routes(struct ctl *c, int argc, char **argv);
 int cmd_export(struct ctl *c, int argc, char **argv);
 int cmd_import(struct ctl *c, int argc, char **argv);
+int cmd_invite(struct ctl *c, int argc, char **argv);  /* cmd_invite.c */
+int cmd_revoke(struct ctl *c, int argc, char **argv);
+int cmd_join(struct ctl *c, int argc, char **argv);    /* cmd_join.c */
 
 /*
  * Outputs (bgpctl's shape): one renderer per read command, each given

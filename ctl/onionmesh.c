@@ -42,8 +42,17 @@ static const struct subcommand {
 	    "NAME [--ipv4 A.B.C.D/LEN] [--tcp HOST:PORT]\n"
 	    "           [--listen HOST:PORT] [--anonymous]\n"
 	    "           [--tor-control ADDR] [--tor-socks ADDR]\n"
-	    "           [--netns NAME] [--no-privsep]",
-	    "found a new network as member NAME" },
+	    "           [--netns NAME] [--no-privsep] [--root ID]",
+	    "found a network as member NAME (--root ID: join one by hand)" },
+	{ "invite", cmd_invite,
+	    "NAME [--ipv4 A.B.C.D] [--expires DURATION] [--admin]",
+	    "print a single-use invitation URL for a new member NAME" },
+	{ "revoke", cmd_revoke, "NAME",
+	    "end member NAME's membership everywhere" },
+	{ "join", cmd_join,
+	    "URL [--tor-control ADDR --tor-socks ADDR] [--tcp]\n"
+	    "           [--no-up] [--no-privsep]",
+	    "become a member with an invitation URL" },
 	{ "up", cmd_up, "[--foreground]",
 	    "start the daemon set (restarting any that dies)" },
 	{ "down", cmd_down, "", "stop the daemon set" },

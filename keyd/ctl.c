@@ -10,6 +10,12 @@
  *            (changing: root or the admin group only)
  *   edges    {edges: [{member, id, serial, peers: [{peer, rtt_us}]}]}:
  *            the edge announcements keyd holds (gossip.c)
+ *   invite   {name, ipv4?, expires_s?, admin?} -> {url}: a new
+ *            invitation (invites.c); the URL holds its secret, which is
+ *            in this reply only (changing: root or the admin group)
+ *   revoke   {name} -> {revoked, also: [names whose chain broke]}
+ *            (revoke.c; changing)
+ *   revoked  {revoked: [{id, by, serial, name?}]}: the revocations held
  *
  * Public keys and records only: nothing secret is ever put in a reply.
  */
@@ -20,7 +26,9 @@
 
 #include <jansson.h>
 
+#include "keyd/invites.h"
 #include "keyd/keyd.h"
+#include "keyd/revoke.h"
 #include "proto/log.h"
 
 static json_t *
@@ -35,7 +43,7 @@ ctl_error(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	return json_pack("{s:b, s:s}", "ok", 0, "error", msg);
+	return ipc_ctl_error_reply(msg);
 }
 
 static json_t *
@@ -82,6 +90,9 @@ ctl_record(const struct record *r)
 	    r->onion[0] ? json_string(r->onion) : json_null());
 	json_object_set_new(o, "subnets", subnets);
 	json_object_set_new(o, "serial", json_integer((json_int_t)r->serial));
+	json_object_set_new(o, "role", json_string(role_name(r->role)));
+	json_object_set_new(o, "admitted_by", r->admitted ?
+	    ctl_hex(r->admitted_by, MEMBER_ID_BYTES) : json_null());
 	return o;
 }
 
@@ -97,6 +108,10 @@ ctl_status(struct keyd *k)
 	json_object_set_new(o, "name", json_string(k->d.conf.name));
 	json_object_set_new(o, "id", ctl_hex(keys_id(), MEMBER_ID_BYTES));
 	json_object_set_new(o, "netid", ctl_hex(k->netid, NETID_BYTES));
+	json_object_set_new(o, "root", ctl_hex(k->d.conf.root,
+	    MEMBER_ID_BYTES));
+	json_object_set_new(o, "revoked",
+	    json_integer((json_int_t)revoked_count(k)));
 	json_object_set_new(o, "records", json_integer((json_int_t)k->recs.n));
 	json_object_set_new(o, "linkd", json_boolean(k->linkd != NULL &&
 	    ipc_chan_connected(k->linkd)));
@@ -171,6 +186,94 @@ ctl_reload(struct keyd *k, int may_change)
 	    (json_int_t)k->recs.n);
 }
 
+static json_t *
+ctl_invite(struct keyd *k, json_t *req, int may_change)
+{
+	char url[INVITE_URL_MAX + 1], err[KEYD_ERRLEN];
+	const char *name, *ipv4 = NULL;
+	json_t *j, *rep;
+	json_int_t ttl = INVITE_TTL_DEFAULT;
+	int role = ROLE_MEMBER;
+
+	if (!may_change)
+		return ctl_error("invite changes keyd's state: run it as root "
+		    "or as a member of the %s admin group", "onionmesh");
+	name = json_string_value(json_object_get(req, "name"));
+	if (name == NULL)
+		return ctl_error("invite: \"name\" must be a string");
+	j = json_object_get(req, "ipv4");
+	if (j != NULL && !json_is_null(j) &&
+	    (ipv4 = json_string_value(j)) == NULL)
+		return ctl_error("invite: \"ipv4\" must be a string");
+	j = json_object_get(req, "expires_s");
+	if (j != NULL && !json_is_null(j)) {
+		if (!json_is_integer(j))
+			return ctl_error("invite: \"expires_s\" must be a "
+			    "whole number of seconds");
+		ttl = json_integer_value(j);
+		if (ttl < INVITE_TTL_MIN || ttl > INVITE_TTL_MAX)
+			return ctl_error("invite: expires_s %lld is out of "
+			    "range (want %d..%d: 30s..30d)", (long long)ttl,
+			    INVITE_TTL_MIN, INVITE_TTL_MAX);
+	}
+	j = json_object_get(req, "admin");
+	if (j != NULL && !json_is_null(j)) {
+		if (!json_is_boolean(j))
+			return ctl_error("invite: \"admin\" must be true or "
+			    "false");
+		role = json_is_true(j) ? ROLE_ADMIN : ROLE_MEMBER;
+	}
+	if (invites_create(k, name, ipv4, (uint64_t)ttl, role, url,
+	    sizeof(url), err, sizeof(err)) == -1)
+		return ctl_error("invite %.64s: %s", name, err);
+	rep = json_pack("{s:b, s:s, s:s, s:I}", "ok", 1, "url", url, "name",
+	    name, "expires_s", ttl);
+	sodium_memzero(url, sizeof(url));
+	return rep;
+}
+
+static json_t *
+ctl_revoke(struct keyd *k, json_t *req, int may_change)
+{
+	char err[KEYD_ERRLEN], rn[NAME_MAX_LEN + 1];
+	const char *name;
+	json_t *also;
+
+	if (!may_change)
+		return ctl_error("revoke changes keyd's state: run it as root "
+		    "or as a member of the %s admin group", "onionmesh");
+	name = json_string_value(json_object_get(req, "name"));
+	if (name == NULL)
+		return ctl_error("revoke: \"name\" must be a string");
+	if ((also = json_array()) == NULL)
+		return ctl_error("out of memory");
+	if (revoke_make(k, name, rn, sizeof(rn), also, err,
+	    sizeof(err)) == -1) {
+		json_decref(also);
+		return ctl_error("revoke %.64s: %s", name, err);
+	}
+	return json_pack("{s:b, s:s, s:o}", "ok", 1, "revoked", rn, "also",
+	    also);
+}
+
+static json_t *
+ctl_revoked(struct keyd *k)
+{
+	const struct revocation *v;
+	json_t *a;
+	size_t i;
+
+	a = json_array();
+	for (i = 0; i < revoked_count(k); i++) {
+		v = revoked_get(k, i);
+		json_array_append_new(a, json_pack("{s:o, s:o, s:I}", "id",
+		    ctl_hex(v->revoked, MEMBER_ID_BYTES), "by",
+		    ctl_hex(v->by, MEMBER_ID_BYTES), "serial",
+		    (json_int_t)v->serial));
+	}
+	return json_pack("{s:b, s:o}", "ok", 1, "revoked", a);
+}
+
 json_t *
 keyd_ctl(json_t *req, int may_change, void *arg)
 {
@@ -190,6 +293,12 @@ keyd_ctl(json_t *req, int may_change, void *arg)
 		return ctl_reload(k, may_change);
 	if (strcmp(cmd, "edges") == 0)
 		return gossip_ctl_edges(k);
+	if (strcmp(cmd, "invite") == 0)
+		return ctl_invite(k, req, may_change);
+	if (strcmp(cmd, "revoke") == 0)
+		return ctl_revoke(k, req, may_change);
+	if (strcmp(cmd, "revoked") == 0)
+		return ctl_revoked(k);
 	return ctl_error("unknown command \"%.64s\" (keyd answers status, "
-	    "records, export, reload, edges)", cmd);
+	    "records, export, reload, edges, invite, revoke, revoked)", cmd);
 }

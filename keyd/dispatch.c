@@ -156,8 +156,10 @@ keyd_on_up(struct ipc_chan *c, void *arg)
 
 	log_info("%s connected; sending %zu records", keyd_chan_name(k, c),
 	    k->recs.n);
-	if (c == k->linkd)
+	if (c == k->linkd) {
 		gossip_linkd_up(k);
+		join_serve_linkd_up(k);
+	}
 	(void)keyd_push(k, c);
 }
 
@@ -173,6 +175,8 @@ keyd_on_msg(struct ipc_chan *c, const struct msg_hdr *h,
 		gossip_on_peer_state(k, payload, h->length);
 	else if (c == k->linkd && h->type == MSG_GOSSIP_IN)
 		gossip_on_in(k, payload, h->length);
+	else if (c == k->linkd && h->type == MSG_JOIN_IN)
+		join_serve_on_in(k, payload, h->length);
 	else if (c == k->routed && h->type == MSG_EDGES_LOCAL)
 		gossip_on_edges_local(k, payload, h->length);
 	else
@@ -343,6 +347,7 @@ keyd_dispatch_start(struct keyd *k)
 	k->retry.data = k;
 	k->d.on_hup = keyd_on_hup;
 	gossip_start(k);
+	join_serve_start(k);
 
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.loop = k->d.loop;
@@ -390,6 +395,7 @@ keyd_dispatch_stop(struct keyd *k)
 	if (ev_is_active(&k->retry))
 		ev_timer_stop(k->d.loop, &k->retry);
 	gossip_stop(k);
+	join_serve_stop(k);
 	if (k->ctl != NULL)
 		ipc_ctl_close(k->ctl);
 	if (k->crypto != NULL)

@@ -2,8 +2,10 @@
  * keyd's gossip: host records and edge announcements spread from member
  * to member, so a changed record (new endpoint, new serial) reaches every
  * member by itself and every routed learns the whole graph. A record of
- * a member nobody imported is not taken from gossip: until signed
- * admissions exist, membership is decided by hand (import).
+ * a member we do not hold is taken from gossip only when its admission
+ * chain reaches the root (proto/trust.c); members pinned by hand come by
+ * import. Revocations spread as a third kind of object (revoke.c holds
+ * them and acts on them); a revoked id's record is refused for good.
  *
  * keyd owns the objects (it alone can verify and sign them); linkd only
  * carries INNER_GOSSIP payloads between members (MSG_GOSSIP_IN/OUT) and
@@ -51,7 +53,9 @@
 
 #include <sodium.h>
 
+#include "keyd/invites.h"
 #include "keyd/keyd.h"
+#include "keyd/revoke.h"
 #include "proto/file.h"
 #include "proto/log.h"
 
@@ -177,7 +181,8 @@ gossip_list_decode(const uint8_t *p, size_t len, uint8_t type,
 		br_bytes(&r, v[i].id, MEMBER_ID_BYTES);
 		if (with_serial)
 			v[i].serial = br_u64(&r);
-		if (v[i].kind != GOSSIP_RECORD && v[i].kind != GOSSIP_EDGES)
+		if (v[i].kind != GOSSIP_RECORD && v[i].kind != GOSSIP_EDGES &&
+		    v[i].kind != GOSSIP_REVOCATION)
 			return -1;
 	}
 	if (br_done(&r) == -1)
@@ -364,7 +369,8 @@ gossip_inventory(const struct keyd *k, size_t *n)
 	struct gossip_obj *v;
 	size_t i, c = 0;
 
-	v = calloc(k->recs.n + k->gossip.ne + 1, sizeof(*v));
+	v = calloc(k->recs.n + k->gossip.ne + revoked_count(k) + 1,
+	    sizeof(*v));
 	if (v == NULL)
 		return NULL;
 	for (i = 0; i < k->recs.n; i++, c++) {
@@ -376,6 +382,13 @@ gossip_inventory(const struct keyd *k, size_t *n)
 		v[c].kind = GOSSIP_EDGES;
 		memcpy(v[c].id, k->gossip.e[i].id, MEMBER_ID_BYTES);
 		v[c].serial = k->gossip.e[i].serial;
+	}
+	for (i = 0; i < revoked_count(k); i++, c++) {
+		const struct revocation *rv = revoked_get(k, i);
+
+		v[c].kind = GOSSIP_REVOCATION;
+		memcpy(v[c].id, rv->revoked, MEMBER_ID_BYTES);
+		v[c].serial = rv->serial;
 	}
 	gossip_objs_sort(v, c);
 	*n = c;
@@ -421,14 +434,21 @@ gossip_send_object(struct keyd *k, uint8_t mode, const uint8_t *to,
 	static uint8_t pl[GOSSIP_MAX_PAYLOAD];
 	const struct keyd_rec *r;
 	const struct keyd_edges *e;
-	const char *text;
-	size_t len;
+	const char *text = NULL;
+	size_t len = 0, i;
 
 	if (kind == GOSSIP_RECORD) {
 		if ((r = records_find(&k->recs, id)) == NULL)
 			return 0;
 		text = r->text;
 		len = r->len;
+	} else if (kind == GOSSIP_REVOCATION) {
+		for (i = 0; i < revoked_count(k); i++)
+			if (memcmp(revoked_get(k, i)->revoked, id,
+			    MEMBER_ID_BYTES) == 0)
+				text = revoked_text(k, i, &len);
+		if (text == NULL)
+			return 0;
 	} else {
 		if ((e = gossip_edges_find(k, id)) == NULL)
 			return 0;
@@ -528,6 +548,17 @@ gossip_flood_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	}
 	if (left)
 		gossip_flood_timer_arm(k);
+}
+
+void
+gossip_flood_revocation(struct keyd *k, const uint8_t id[MEMBER_ID_BYTES],
+    const uint8_t *except)
+{
+	/* No rate limit: a revocation is flooded once, when it is new,
+	 * and there are never more than members. */
+	if (gossip_send_object(k, except != NULL ? GOSSIP_TO_OTHERS :
+	    GOSSIP_TO_ALL, except, GOSSIP_REVOCATION, id) == 1)
+		k->gossip.floods++;
 }
 
 /* A whole digest to one member, in as many chunks as it takes: every
@@ -790,28 +821,49 @@ gossip_take_record(struct keyd *k, const uint8_t from[MEMBER_ID_BYTES],
 		k->gossip.rx_old++;  /* ours is ours to make */
 		return;
 	}
+	if (revoked_is(k, r.id)) {
+		k->gossip.rx_old++;  /* never again */
+		log_debug("record of %s from %s: revoked; dropped", r.name,
+		    gossip_who(k, from));
+		return;
+	}
 	held = records_find(&k->recs, r.id);
 	if (held != NULL && r.serial <= held->rec.serial) {
 		k->gossip.rx_old++;
-		return;
-	}
-	/*
-	 * Gossip updates the records of members we know; it does not make
-	 * new ones. A self-signed record proves only that someone holds a
-	 * key, so accepting a stranger's from any member would let every
-	 * member admit anyone. New members come by `onionmesh import`
-	 * until signed admissions (invitations) exist to vouch for them.
-	 */
-	if (held == NULL) {
-		k->gossip.rx_unknown++;
-		log_debug("record of %s from %s: not a member we know; "
-		    "import it to admit it", r.name, gossip_who(k, from));
 		return;
 	}
 	if (record_verify(&r, k->netid) != 0) {
 		gossip_bad(k, from, r.name, "the record's signature does not "
 		    "verify for this network");
 		return;
+	}
+	/*
+	 * A self-signed record proves only that someone holds a key, so a
+	 * stranger's record is taken only with an admission chain that
+	 * reaches the root. A held member's update must keep what it was
+	 * admitted as: the same admission (which must verify over the new
+	 * name, addresses and role) or a new valid chain. A member pinned
+	 * by hand (import, no admission) updates itself as before.
+	 */
+	if (held == NULL || held->rec.admitted) {
+		int same = held != NULL && r.admitted &&
+		    memcmp(r.admitted_by, held->rec.admitted_by,
+		    MEMBER_ID_BYTES) == 0 &&
+		    memcmp(r.admission, held->rec.admission,
+		    sizeof(r.admission)) == 0 &&
+		    admission_verify(&r, k->netid) == 0;
+
+		if (!same && keyd_trust_check(k, &r, err,
+		    sizeof(err)) != 0) {
+			if (held == NULL) {
+				k->gossip.rx_unknown++;
+				log_info("record of %s from %s: not admitted"
+				    " (%s); dropped", r.name,
+				    gossip_who(k, from), err);
+			} else
+				gossip_bad(k, from, r.name, err);
+			return;
+		}
 	}
 	for (i = 0; i < k->recs.n; i++) {
 		if (strcmp(k->recs.v[i].rec.name, r.name) == 0 &&
@@ -845,10 +897,15 @@ gossip_take_record(struct keyd *k, const uint8_t from[MEMBER_ID_BYTES],
 		return;
 	}
 	k->gossip.records_stored++;
-	log_info("record of %s, serial %llu, from %s", r.name,
+	log_info("%s of %s, serial %llu, from %s", held == NULL ?
+	    "new member: record" : "record", r.name,
 	    (unsigned long long)r.serial, gossip_who(k, from));
 	gossip_push_record(k, text, len);
 	gossip_flood(k, GOSSIP_RECORD, r.id, from);
+	/* A record it sent before this one may have been dropped for
+	 * want of this admitter: one more digest lets it send again. */
+	if (held == NULL)
+		gossip_send_digest(k, from);
 	/* Its announcement may have come first and been dropped. */
 	if (gossip_edges_find(k, r.id) == NULL) {
 		struct gossip_obj w;
@@ -1004,6 +1061,21 @@ gossip_on_in(struct keyd *k, const uint8_t *p, size_t n)
 	}
 	k->gossip.rx++;
 	switch (m.data[0]) {
+	case GOSSIP_REVOCATION: {
+		char why[512];
+		int rc;
+
+		rc = revoke_accept(k, (const char *)m.data + 1,
+		    (size_t)m.len - 1, m.id, why, sizeof(why));
+		if (rc == -1)
+			gossip_bad(k, m.id, "a revocation", why);
+		else if (rc == 1)
+			log_info("revocation from %s accepted",
+			    gossip_who(k, m.id));
+		else
+			k->gossip.rx_old++;
+		break;
+	}
 	case GOSSIP_RECORD:
 		gossip_take_record(k, m.id, (const char *)m.data + 1,
 		    (size_t)m.len - 1);
@@ -1085,6 +1157,8 @@ gossip_records_changed(struct keyd *k)
 	struct keyd_gossip *g = &k->gossip;
 	size_t i;
 
+	/* A reload may have read back a revoked member's file. */
+	(void)revoke_prune(k, NULL);
 	for (i = 0; i < g->ne; ) {
 		if (records_find(&k->recs, g->e[i].id) != NULL ||
 		    memcmp(g->e[i].id, keys_id(), MEMBER_ID_BYTES) == 0) {
@@ -1106,6 +1180,7 @@ void
 gossip_start(struct keyd *k)
 {
 	struct keyd_gossip *g = &k->gossip;
+	char err[KEYD_ERRLEN];
 
 	ev_timer_init(&g->own_timer, gossip_own_cb, GOSSIP_OWN_MIN_S, 0.);
 	g->own_timer.data = k;
@@ -1116,6 +1191,15 @@ gossip_start(struct keyd *k)
 	g->ae_timer.data = k;
 	ev_timer_start(k->d.loop, &g->ae_timer);
 	g->started = 1;
+
+	/*
+	 * The trust state, before linkd or routed can connect (they come
+	 * after this, in keyd_dispatch_start): revocations from
+	 * STATE/revoked drop what they cover from the records loaded.
+	 */
+	if (revoke_load(k, err, sizeof(err)) == -1)
+		log_warnx("%s; revocations from gossip only", err);
+	invites_cleanup(k);
 }
 
 void
@@ -1136,6 +1220,7 @@ gossip_stop(struct keyd *k)
 	free(g->rf);
 	free(g->own_next);
 	memset(g, 0, sizeof(*g));
+	revoke_free(k);
 }
 
 /* ---- ctl ----------------------------------------------------------- */

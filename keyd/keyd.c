@@ -16,6 +16,14 @@
  *       key itself. The onion key is made whether or not tor is
  *       configured, so a member's onion address is fixed from the start.
  *
+ *   onionmesh-keyd [-v] [-n NET] [-d DIR] --join URL [--tcp]
+ *       [--tor-socks ADDR] [--anonymous] [--onion]   the joiner's one-shot
+ *       (join_client.c): redeem an invitation with the identity --genkey
+ *       made, write hosts/ and revoked/, JSON lines on stdout for
+ *       `onionmesh join`; --onion: our record carries our onion
+ *       address (the config join writes is in onion mode). tor's
+ *       SocksPort comes from the flag or the config when there is one.
+ *
  * In onion mode (tor_control and tor_socks in the config) the daemon
  * also publishes the member's onion service through tor (tor.c).
  */
@@ -44,7 +52,9 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: onionmesh-keyd [-fsv] [-n NET] [-d DIR]\n"
-	    "       onionmesh-keyd [-v] [-n NET] [-d DIR] --genkey\n");
+	    "       onionmesh-keyd [-v] [-n NET] [-d DIR] --genkey\n"
+	    "       onionmesh-keyd [-v] [-n NET] [-d DIR] --join URL [--tcp] "
+	    "[--tor-socks ADDR] [--anonymous] [--onion]\n");
 	exit(2);
 }
 
@@ -70,6 +80,105 @@ take_genkey(int *argc, char **argv)
 	argv[j] = NULL;
 	*argc = j;
 	return found;
+}
+
+struct join_args {
+	const char *url;
+	const char *tor_socks;
+	int tcp;
+	int anonymous;
+	int onion;
+};
+
+/* Take --join URL, --tcp, --tor-socks ADDR and --anonymous out of argv
+ * (before getopt sees them); 1 if --join was there. */
+static int
+take_join(int *argc, char **argv, struct join_args *ja)
+{
+	int i, j, found = 0;
+
+	memset(ja, 0, sizeof(*ja));
+	for (i = 1, j = 1; i < *argc; i++) {
+		if (strcmp(argv[i], "--") == 0) {
+			for (; i < *argc; i++)
+				argv[j++] = argv[i];
+			break;
+		}
+		if (strcmp(argv[i], "--join") == 0 && i + 1 < *argc) {
+			ja->url = argv[++i];
+			found = 1;
+		} else if (strcmp(argv[i], "--tor-socks") == 0 &&
+		    i + 1 < *argc)
+			ja->tor_socks = argv[++i];
+		else if (strcmp(argv[i], "--tcp") == 0)
+			ja->tcp = 1;
+		else if (strcmp(argv[i], "--anonymous") == 0)
+			ja->anonymous = 1;
+		else if (strcmp(argv[i], "--onion") == 0)
+			ja->onion = 1;
+		else
+			argv[j++] = argv[i];
+	}
+	argv[j] = NULL;
+	*argc = j;
+	return found;
+}
+
+/*
+ * --join: like --genkey, no daemon_setup (the config is written after
+ * the admission, from what it says). A config that is there already
+ * gives tor's SocksPort and the anonymous flag.
+ */
+static int
+keyd_join(int argc, char **argv, const struct join_args *ja)
+{
+	static struct conf c;
+	char err[KEYD_ERRLEN];
+	const char *net = DEFAULT_NET, *dir = NULL, *socks;
+	int ch, verbose = 0, anonymous = ja->anonymous;
+
+	optind = 1;
+	while ((ch = getopt(argc, argv, "n:d:v")) != -1) {
+		switch (ch) {
+		case 'n':
+			net = optarg;
+			break;
+		case 'd':
+			dir = optarg;
+			break;
+		case 'v':
+			verbose++;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+	/* stdout is ctl's JSON; log lines go to stderr */
+	log_init("keyd", verbose > 1 ? LOG_LVL_DEBUG : verbose ?
+	    LOG_LVL_INFO : LOG_LVL_WARN, 0);
+	if (sodium_init() < 0) {
+		log_warnx("libsodium failed to initialise");
+		return 1;
+	}
+	memset(&c, 0, sizeof(c));
+	if (conf_paths(&c.paths, net, dir, err, sizeof(err)) == -1) {
+		log_warnx("%s", err);
+		return 1;
+	}
+	socks = ja->tor_socks;
+	if (access(c.paths.conf_file, F_OK) == 0) {
+		if (conf_load(&c, err, sizeof(err)) == -1) {
+			log_warnx("%s", err);
+			return 1;
+		}
+		if (socks == NULL)
+			socks = c.tor_socks;
+		anonymous |= c.anonymous;
+	}
+	return join_client_run(&c.paths, ja->url, socks != NULL ? socks : "",
+	    ja->tcp, anonymous, ja->onion || keyd_onion_mode(&c));
 }
 
 /* Give a directory and the files directly in it to keyd's user. */
@@ -215,7 +324,7 @@ keyd_genkey(int argc, char **argv)
 			keys_wipe();
 			return 1;
 		}
-		netid_derive(netid, c.paths.net);
+		netid_derive(netid, c.paths.net, c.root);
 		records_init(&recs);
 		bad = records_load_dir(&recs, c.paths.hosts_dir, netid);
 		if (bad == -1 && errno != ENOENT) {
@@ -252,16 +361,19 @@ main(int argc, char **argv)
 {
 	static struct keyd k;
 	char err[KEYD_ERRLEN];
+	struct join_args ja;
 	int bad, rc;
 
 	if (take_genkey(&argc, argv))
 		return keyd_genkey(argc, argv);
+	if (take_join(&argc, argv, &ja))
+		return keyd_join(argc, argv, &ja);
 
 	daemon_setup(&k.d, D_KEYD, argc, argv);
 	if (sodium_init() < 0)
 		fatalx("libsodium failed to initialise");
 	k.started = ev_now(k.d.loop);
-	netid_derive(k.netid, k.d.conf.paths.net);
+	netid_derive(k.netid, k.d.conf.paths.net, k.d.conf.root);
 
 	if (keys_load(k.d.conf.paths.keys_dir, err, sizeof(err)) == -1)
 		fatalx("%s (onionmesh init, or onionmesh-keyd --genkey, "

@@ -25,6 +25,7 @@
 #include "proto/ipc.h"
 #include "proto/msg.h"
 #include "proto/record.h"
+#include "proto/trust.h"
 
 /* Domain of host record signatures: keyd refuses to sign anything that
  * starts with it for linkd, so a compromised linkd cannot forge our
@@ -57,6 +58,15 @@ int keys_sign(uint8_t sig[64], const uint8_t *m, size_t n)
     __attribute__((warn_unused_result));
 int keys_sign_record(struct record *r, const uint8_t netid[NETID_BYTES])
     __attribute__((warn_unused_result));
+/* keys_sign refuses these domains (linkd's SIGN rpc must not reach
+ * them): 1 when m is outside the admission and revocation domains. */
+int keys_sign_domain_ok(const uint8_t *m, size_t n);
+/* Sign r's admission as its admitter (sets admitted_by = us). */
+int keys_sign_admission(struct record *r, const uint8_t netid[NETID_BYTES])
+    __attribute__((warn_unused_result));
+/* Sign a revocation (sets by = us). */
+int keys_sign_revocation(struct revocation *v,
+    const uint8_t netid[NETID_BYTES]) __attribute__((warn_unused_result));
 /* The onion service key (keys/onion), loaded in onion mode only. 0, or
  * -1 with err (a key already loaded stays). */
 int keys_onion_load(const char *keys_dir, char *err, size_t errlen)
@@ -92,6 +102,8 @@ const struct keyd_rec *records_find(const struct keyd_records *s,
  * 1 stored, 0 the held one stays, -1 out of memory. */
 int records_put(struct keyd_records *s, const struct record *r,
     const char *text, size_t len) __attribute__((warn_unused_result));
+/* Forget the record of id (memory only). 1 removed, 0 not held. */
+int records_remove(struct keyd_records *s, const uint8_t id[MEMBER_ID_BYTES]);
 /* Parse and verify one hosts/ file: it must be canonical, signed by its
  * own id for this network, and named after its name = line. 0, or -1
  * with the reason in err. */
@@ -229,6 +241,19 @@ struct keyd_gossip {
 	uint64_t digests_sent, digests_rx, wants_rx;
 };
 
+/* revoke.c: the revocations held (each verified when it came). */
+struct keyd_revocation {
+	struct revocation rv;
+	size_t len;
+	char text[REVOCATION_MAX_LEN]; /* canonical signed text */
+};
+
+struct keyd_revoked {
+	struct keyd_revocation *v;
+	size_t n, cap;
+	uint64_t accepted, refused;    /* counters (ctl status) */
+};
+
 /* The daemon. */
 struct keyd {
 	struct daemon_ctx d;
@@ -249,6 +274,8 @@ struct keyd {
 	char tor_control[CONF_ADDR_LEN]; /* what tor was started with */
 	struct torctl_io_status tor_last; /* for logging changes */
 	struct keyd_gossip gossip;
+	struct keyd_revoked revoked;   /* revoke.c (issue 4) */
+	struct keyd_joins *joins;      /* join_serve.c (issue 4) */
 };
 
 /* dispatch.c */
@@ -289,6 +316,25 @@ int keyd_tor_key(const struct conf *c, char *err, size_t errlen)
 int keyd_tor_apply(struct keyd *k);
 /* Withdraw the service (DEL_ONION) and stop; fine when not running. */
 void keyd_tor_stop(struct keyd *k);
+
+/* join_serve.c: the inviter's side of the join exchange (keyd/join.h),
+ * frames relayed by linkd as MSG_JOIN_IN / MSG_JOIN_OUT. */
+struct keyd_joins;
+void join_serve_start(struct keyd *k);
+void join_serve_stop(struct keyd *k);
+/* linkd (re)connected: its relays from before are gone. */
+void join_serve_linkd_up(struct keyd *k);
+void join_serve_on_in(struct keyd *k, const uint8_t *p, size_t n);
+/* Counters for ctl "status". */
+json_t *join_serve_status(const struct keyd *k);
+/* join_client.c: onionmesh-keyd --join URL, the joiner's one-shot.
+ * p: this member's paths (keys/ holds the identity made by --genkey);
+ * tor_socks: tor's SocksPort ("" none); tcp: use the URL's tcp=
+ * endpoint instead of tor (refused when anonymous); onion: our record
+ * carries our onion address (the config will be in onion mode). JSON
+ * lines on stdout; returns the exit code (0 admitted, 1 not). */
+int join_client_run(const struct conf_paths *p, const char *url,
+    const char *tor_socks, int tcp, int anonymous, int onion);
 
 /* ctl.c */
 json_t *keyd_ctl(json_t *req, int may_change, void *arg);

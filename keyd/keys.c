@@ -15,6 +15,12 @@
  * loaded only when the member is in onion mode. Its one use is the
  * ADD_ONION argument, which keys_onion_blob() formats for torctl_io (the
  * caller wipes it); its address is public and kept apart.
+ *
+ * keys_sign (what linkd's SIGN rpc reaches) refuses the admission and
+ * revocation domains, and any prefix of them: a compromised linkd must
+ * not admit members or revoke them in our name. Those two are signed
+ * only through keys_sign_admission / keys_sign_revocation, which build
+ * the signed bytes themselves from a struct.
  */
 #include <stdio.h>
 #include <string.h>
@@ -25,6 +31,7 @@
 #include "proto/keystore.h"
 #include "proto/log.h"
 #include "proto/onion.h"
+#include "proto/trust.h"
 
 struct keys_secret {
 	uint8_t sk[crypto_sign_SECRETKEYBYTES];
@@ -115,11 +122,33 @@ keys_dh(uint8_t out[32], const uint8_t pub[32])
 	return 0;
 }
 
+/* Does m start with ctx, or is it a non-empty prefix of it? */
+static int
+in_domain(const uint8_t *m, size_t n, const char *ctx)
+{
+	size_t c = strlen(ctx);
+
+	if (n < c)
+		return n > 0 && memcmp(m, ctx, n) == 0;
+	return memcmp(m, ctx, c) == 0;
+}
+
+int
+keys_sign_domain_ok(const uint8_t *m, size_t n)
+{
+	return !in_domain(m, n, ADMISSION_CONTEXT) &&
+	    !in_domain(m, n, REVOCATION_CONTEXT);
+}
+
 int
 keys_sign(uint8_t sig[64], const uint8_t *m, size_t n)
 {
 	if (secret == NULL)
 		return -1;
+	if (!keys_sign_domain_ok(m, n)) {
+		sodium_memzero(sig, 64);
+		return -1;
+	}
 	if (crypto_sign_detached(sig, NULL, m, n, secret->sk) != 0)
 		return -1;
 	return 0;
@@ -133,6 +162,41 @@ keys_sign_record(struct record *r, const uint8_t netid[NETID_BYTES])
 	if (sodium_memcmp(r->id, id_pk, sizeof(id_pk)) != 0)
 		return -1;
 	return record_sign(r, secret->sk, netid);
+}
+
+int
+keys_sign_admission(struct record *r, const uint8_t netid[NETID_BYTES])
+{
+	uint8_t buf[ADMISSION_SIGNED_MAX];
+	int n;
+
+	if (secret == NULL)
+		return -1;
+	memcpy(r->admitted_by, id_pk, sizeof(id_pk));
+	r->admitted = 1;
+	if ((n = admission_signed_bytes(r, netid, buf, sizeof(buf))) < 0)
+		return -1;
+	if (crypto_sign_detached(r->admission, NULL, buf, (size_t)n,
+	    secret->sk) != 0)
+		return -1;
+	return 0;
+}
+
+int
+keys_sign_revocation(struct revocation *v, const uint8_t netid[NETID_BYTES])
+{
+	uint8_t buf[REVOCATION_SIGNED_MAX];
+	int n;
+
+	if (secret == NULL)
+		return -1;
+	memcpy(v->by, id_pk, sizeof(id_pk));
+	if ((n = revocation_signed_bytes(v, netid, buf, sizeof(buf))) < 0)
+		return -1;
+	if (crypto_sign_detached(v->signature, NULL, buf, (size_t)n,
+	    secret->sk) != 0)
+		return -1;
+	return 0;
 }
 
 int

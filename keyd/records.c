@@ -91,6 +91,17 @@ records_remove_at(struct keyd_records *s, size_t i)
 }
 
 int
+records_remove(struct keyd_records *s, const uint8_t id[MEMBER_ID_BYTES])
+{
+	ssize_t i = records_index(s, id);
+
+	if (i < 0)
+		return 0;
+	records_remove_at(s, (size_t)i);
+	return 1;
+}
+
+int
 records_put(struct keyd_records *s, const struct record *r, const char *text,
     size_t len)
 {
@@ -298,16 +309,30 @@ records_own_build(struct record *out, const struct conf *c,
 			out->subnets[out->nsubnets++] = p;
 	}
 	out->serial = 1;
+	/* What we were admitted as (join writes it to the config); the
+	 * role goes with the admission, which covers it. */
+	out->role = c->role == ROLE_ADMIN ? ROLE_ADMIN : ROLE_MEMBER;
+	if (c->admitted) {
+		out->admitted = 1;
+		memcpy(out->admitted_by, c->admitted_by,
+		    sizeof(out->admitted_by));
+		memcpy(out->admission, c->admission, sizeof(out->admission));
+	}
 
 	if (prev == NULL ||
 	    memcmp(prev->id, id, MEMBER_ID_BYTES) != 0)
 		return 0;
 
-	/* An admission (issue 4) belongs to the member, not to one
-	 * version of its record: keep it. */
-	out->admitted = prev->admitted;
-	memcpy(out->admitted_by, prev->admitted_by, sizeof(out->admitted_by));
-	memcpy(out->admission, prev->admission, sizeof(out->admission));
+	/* An admission belongs to the member, not to one version of its
+	 * record: without one in the config, keep the one held. */
+	if (!c->admitted && prev->admitted) {
+		out->admitted = prev->admitted;
+		out->role = prev->role;
+		memcpy(out->admitted_by, prev->admitted_by,
+		    sizeof(out->admitted_by));
+		memcpy(out->admission, prev->admission,
+		    sizeof(out->admission));
+	}
 
 	cmp = *out;
 	cmp.serial = prev->serial;
@@ -405,6 +430,14 @@ records_own_refresh(struct keyd_records *s, const struct conf *c,
 	if (do_chown && chown_for(path, uid, gid) == -1) {
 		snprintf(err, errlen, "cannot give %s to uid %u: %s", path,
 		    (unsigned)uid, strerror(errno));
+		return -1;
+	}
+	/* STATE/revoked is written after the privilege drop too (revoke.c);
+	 * this runs before it at start, so make it keyd's here. */
+	if (do_chown && (mkdir_p(c->paths.revoked_dir, HOSTS_DIR_MODE) == -1 ||
+	    chown_for(c->paths.revoked_dir, uid, gid) == -1)) {
+		snprintf(err, errlen, "cannot make %s keyd's: %s",
+		    c->paths.revoked_dir, strerror(errno));
 		return -1;
 	}
 

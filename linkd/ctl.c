@@ -23,7 +23,7 @@ err_reply(const char *fmt, const char *arg)
 	char msg[256];
 
 	snprintf(msg, sizeof(msg), fmt, arg);
-	return json_pack("{s:b, s:s}", "ok", 0, "error", msg);
+	return ipc_ctl_error_reply(msg);
 }
 
 /* Monotonic time -> Unix time. */

@@ -120,6 +120,9 @@ on_keyd(struct ipc_chan *c, const struct msg_hdr *h, const uint8_t *payload,
 	case MSG_GOSSIP_OUT:
 		linkd_gossip_output(ld, payload, h->length);
 		break;
+	case MSG_JOIN_OUT:
+		join_relay_out(ld, payload, h->length);
+		break;
 	case MSG_SYNC_DONE:
 		if (msg_sync_done_decode(&sd, payload, h->length) == -1) {
 			log_warnx("keyd sent a MSG_SYNC_DONE that does not "

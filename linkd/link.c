@@ -303,6 +303,12 @@ link_write(struct link *l, const uint8_t *frame, size_t len)
 	return 0;
 }
 
+int
+link_send_raw(struct link *l, const uint8_t *frame, size_t len)
+{
+	return link_write(l, frame, len);
+}
+
 /* ---- session callbacks ---- */
 
 static int
@@ -537,6 +543,7 @@ link_shutdown(struct link *l, const char *why, int failed)
 		snprintf(l->last_error, sizeof(l->last_error), "%s", why);
 	if (failed)
 		l->errors++;
+	join_relay_end(l);
 	if (l->sess_live) {
 		/* INNER_CLOSE when established; nothing otherwise. */
 		session_close(&l->sess, why);
@@ -961,6 +968,14 @@ link_parse(struct link *l, double now)
 			link_fail(l, "bad frame (length or type)");
 			return -1;
 		}
+		/* A joiner, not a member: join_relay.c, never the
+		 * session. */
+		if (f.type == WIRE_JOIN || l->join) {
+			if (join_relay_frame(l->ld, l, &f, now) == -1)
+				return -1;
+			continue;
+		}
+		l->seen_frame = 1;
 		if (hs_admit(l->ld, l, &f, now) == -1)
 			return -1;
 		if (session_input(&l->sess, &f, now) == -1) {
@@ -1048,6 +1063,10 @@ link_flush(struct link *l)
 	if (l->tx.len == 0)
 		ev_io_stop(l->ld->loop, &l->wio);
 	link_backlog_changed(l);
+	if (l->join_closing && l->tx.len == 0) {
+		link_close(l, "join finished");
+		return -1;
+	}
 	return 0;
 }
 
@@ -1085,6 +1104,10 @@ link_tick(struct link *l, double now)
 {
 	char why[LINK_ERR_LEN];
 
+	if (l->join) {
+		join_relay_tick(l, now);
+		return;
+	}
 	switch (l->state) {
 	case LINK_CONNECTING:
 		if (link_is_tcp(l)) {

@@ -136,6 +136,10 @@ struct link {
 	uint64_t tx_packets, rx_packets;
 	uint64_t errors;
 	uint64_t replays;              /* of sessions already closed */
+	int seen_frame;                /* a whole frame has come in */
+	int join;                      /* a join relay (join_relay.c) */
+	int join_closing;              /* keyd is done: close when sent */
+	double t_join;                 /* monotonic: when it became one */
 	char last_error[LINK_ERR_LEN];
 	const char *send_err;          /* why the send callback failed */
 	char errbuf[LINK_ERR_LEN];     /* send_err with an errno in it */
@@ -169,5 +173,9 @@ void links_resume(struct linkd *ld);
 /* Free CLOSED links (called from the loop's prepare watcher). */
 void links_reap(struct linkd *ld);
 size_t link_backlog(const struct link *l);
+/* A whole frame as it goes on the wire (join relays: no session). -1
+ * with l->send_err set; the link is not closed. */
+int link_send_raw(struct link *l, const uint8_t *frame, size_t len)
+    __attribute__((warn_unused_result));
 
 #endif

@@ -170,6 +170,10 @@ struct linkd {
 	ev_io oio;
 	char onion_path[108];
 
+	/* join_relay.c: newcomers redeeming an invitation */
+	int join_relays;                  /* open now */
+	uint64_t join_started, join_refused, join_timeouts;
+
 	/* gossip.c: payloads carried for keyd */
 	uint64_t gossip_in, gossip_out, gossip_drops;
 
@@ -314,6 +318,22 @@ void linkd_gossip_output(struct linkd *ld, const uint8_t *payload,
  * returned. 0 for everything else. */
 int hs_admit(struct linkd *ld, struct link *l, const struct wire_frame *f,
     double now) __attribute__((warn_unused_result));
+
+/* join_relay.c: an incoming link whose first frame is WIRE_JOIN is a
+ * join relay between the joiner and keyd (never a peer link). */
+#define JOIN_RELAY_MAX     128
+#define JOIN_RELAY_TIMEOUT 30.0
+/* A frame on a link that is (or becomes, when it is the first frame of
+ * an incoming link and a WIRE_JOIN) a relay. 0, or -1 when the link
+ * was closed. */
+int join_relay_frame(struct linkd *ld, struct link *l,
+    const struct wire_frame *f, double now)
+    __attribute__((warn_unused_result));
+/* keyd's MSG_JOIN_OUT. */
+void join_relay_out(struct linkd *ld, const uint8_t *payload, size_t n);
+void join_relay_tick(struct link *l, double now);
+/* The relay's link is going down: tell keyd, free its slot. */
+void join_relay_end(struct link *l);
 
 /* ctl.c */
 void ctl_init(struct linkd *ld);

@@ -27,8 +27,12 @@
 #include <string.h>
 #include <strings.h>
 
+#include <sodium.h>
+
 #include "proto/file.h"
 #include "proto/log.h"
+#include "proto/record.h"
+#include "proto/trust.h"
 
 #define CONF_LINE_MAX  1024
 #define CONF_FILE_MAX  (1024 * 1024)
@@ -120,6 +124,8 @@ conf_paths(struct conf_paths *p, const char *net, const char *dir,
 		bad |= join(p->hosts_dir, "/var/lib/onionmesh/", net,
 		    "/hosts");
 		bad |= join(p->run_dir, "/run/onionmesh/", net, "");
+		bad |= join(p->revoked_dir, "/var/lib/onionmesh/", net,
+		    "/revoked");
 		return bad ? -1 : 0;
 	}
 	n = strlen(dir);
@@ -141,6 +147,8 @@ conf_paths(struct conf_paths *p, const char *net, const char *dir,
 	bad |= join(p->keys_dir, base, "/", "keys");
 	bad |= join(p->hosts_dir, base, "/", "hosts");
 	bad |= join(p->run_dir, base, "/", "run");
+	/* STATE: the parent of keys/ and hosts/. */
+	bad |= join(p->revoked_dir, base, "/", "revoked");
 	if (bad) {
 		snprintf(err, errlen, "-d %.64s...: path too long (max %d)",
 		    dir, PATH_MAX - 1);
@@ -558,6 +566,59 @@ set_loglevel(struct conf *c, const char *v, char *why)
 	return -1;
 }
 
+/* 2n hex digits, either case (the file is written by hand too). */
+static int
+parse_hex(uint8_t *out, size_t n, const char *v, const char *what,
+    char *why)
+{
+	if (hex_decode(out, n, v) == -1) {
+		why_set(why, "not %s (want %zu hex digits)", what, 2 * n);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+set_root(struct conf *c, const char *v, char *why)
+{
+	if (parse_hex(c->root, sizeof(c->root), v, "a member id (the"
+	    " network founder's, as 'onionmesh status' shows it)", why) == -1)
+		return -1;
+	c->have_root = 1;
+	return 0;
+}
+
+static int
+set_role(struct conf *c, const char *v, char *why)
+{
+	if (strcmp(v, "member") == 0)
+		c->role = ROLE_MEMBER;
+	else if (strcmp(v, "admin") == 0)
+		c->role = ROLE_ADMIN;
+	else {
+		why_set(why, "want member or admin");
+		return -1;
+	}
+	return 0;
+}
+
+static int
+set_admitted_by(struct conf *c, const char *v, char *why)
+{
+	return parse_hex(c->admitted_by, sizeof(c->admitted_by), v,
+	    "a member id", why);
+}
+
+static int
+set_admission(struct conf *c, const char *v, char *why)
+{
+	if (parse_hex(c->admission, sizeof(c->admission), v,
+	    "an admission signature", why) == -1)
+		return -1;
+	c->admitted = 1;
+	return 0;
+}
+
 static const struct conf_key {
 	const char *key;
 	conf_set_fn set;
@@ -583,6 +644,10 @@ static const struct conf_key {
 	{"tor_socks", set_tor_socks, 0},
 	{"circuits", set_circuits, 0},
 	{"loglevel", set_loglevel, 0},
+	{"root", set_root, 0},
+	{"role", set_role, 0},
+	{"admitted_by", set_admitted_by, 0},
+	{"admission", set_admission, 0},
 };
 #define NKEYS (sizeof(conf_keys) / sizeof(conf_keys[0]))
 
@@ -717,6 +782,20 @@ conf_check(const struct conf *c, char *err, size_t errlen)
 		    " member needs its name)", c->paths.conf_file);
 		return -1;
 	}
+	if (!c->have_root) {
+		snprintf(err, errlen, "%s: no 'root = <64 hex>' line (the id"
+		    " of the network's founder: 'onionmesh init' writes it, or"
+		    " give it with 'init NAME --root ID')",
+		    c->paths.conf_file);
+		return -1;
+	}
+	if (sodium_is_zero(c->admitted_by, sizeof(c->admitted_by)) ==
+	    c->admitted) {
+		snprintf(err, errlen, "%s: %s without %s (both or neither)",
+		    c->paths.conf_file, c->admitted ? "admission" :
+		    "admitted_by", c->admitted ? "admitted_by" : "admission");
+		return -1;
+	}
 	if (c->anonymous && c->tcp[0] != '\0') {
 		snprintf(err, errlen, "%s: anonymous = yes, but tcp = %s would"
 		    " publish this host's address in its record; remove the"
@@ -840,7 +919,7 @@ int
 conf_format(const struct conf *c, char *out, size_t cap)
 {
 	struct out o = {out, 0, cap, 0};
-	char num[16];
+	char num[16], hex[2 * 64 + 1];
 	int i;
 
 	if (cap == 0)
@@ -877,6 +956,18 @@ conf_format(const struct conf *c, char *out, size_t cap)
 	if (c->loglevel < LOG_LVL_WARN || c->loglevel > LOG_LVL_DEBUG)
 		return -1;
 	out_kv(&o, "loglevel", loglevels[c->loglevel]);
+	if (c->have_root) {
+		hex_encode(hex, c->root, sizeof(c->root));
+		out_kv(&o, "root", hex);
+	}
+	if (c->role == ROLE_ADMIN)
+		out_kv(&o, "role", "admin");
+	if (c->admitted) {
+		hex_encode(hex, c->admitted_by, sizeof(c->admitted_by));
+		out_kv(&o, "admitted_by", hex);
+		hex_encode(hex, c->admission, sizeof(c->admission));
+		out_kv(&o, "admission", hex);
+	}
 	if (o.err) {
 		out[0] = '\0';
 		return -1;

@@ -36,6 +36,7 @@ struct conf_paths {
 	char keys_dir[PATH_MAX];
 	char hosts_dir[PATH_MAX];
 	char run_dir[PATH_MAX];
+	char revoked_dir[PATH_MAX];      /* STATE/revoked (issue 4) */
 };
 
 struct conf {
@@ -68,6 +69,13 @@ struct conf {
 	char tor_socks[CONF_ADDR_LEN];   /* tor_socks = HOST:PORT|unix:P */
 	uint32_t circuits;               /* circuits = 1..16 links per peer */
 	int loglevel;                    /* loglevel = warn|info|debug */
+	/* trust (issue 4) */
+	uint8_t root[32];                /* root = <64 hex>: the founder */
+	int have_root;
+	int role;                        /* role = member|admin (ROLE_*) */
+	int admitted;                    /* admitted_by + admission set */
+	uint8_t admitted_by[32];         /* admitted_by = <64 hex> */
+	uint8_t admission[64];           /* admission = <128 hex> */
 };
 
 /* Fill paths from network name and optional base dir (NULL: system).

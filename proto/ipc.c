@@ -970,6 +970,61 @@ ipc_ctl_error(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	return ipc_ctl_error_reply(msg);
+}
+
+/* Length of the valid UTF-8 sequence at s (1..4), or 0 if there is none. */
+static size_t
+utf8_seq(const unsigned char *s)
+{
+	unsigned char c = s[0];
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		return (s[1] & 0xc0) == 0x80 ? 2 : 0;
+	if (c >= 0xe0 && c <= 0xef) {
+		/* e0: no overlongs (a0..bf); ed: no surrogates (80..9f) */
+		if ((c == 0xe0 && (s[1] < 0xa0 || s[1] > 0xbf)) ||
+		    (c == 0xed && (s[1] < 0x80 || s[1] > 0x9f)) ||
+		    (s[1] & 0xc0) != 0x80)
+			return 0;
+		return (s[2] & 0xc0) == 0x80 ? 3 : 0;
+	}
+	if (c >= 0xf0 && c <= 0xf4) {
+		/* f0: no overlongs (90..bf); f4: not past U+10FFFF (80..8f) */
+		if ((c == 0xf0 && (s[1] < 0x90 || s[1] > 0xbf)) ||
+		    (c == 0xf4 && (s[1] < 0x80 || s[1] > 0x8f)) ||
+		    (s[1] & 0xc0) != 0x80)
+			return 0;
+		return ((s[2] & 0xc0) == 0x80 && (s[3] & 0xc0) == 0x80) ?
+		    4 : 0;
+	}
+	return 0;
+}
+
+size_t
+utf8_scrub(char *s)
+{
+	unsigned char *p = (unsigned char *)s;
+	size_t n, bad = 0;
+
+	/* A NUL ends the string and is never a continuation byte, so the
+	 * look-ahead in utf8_seq stops at it. */
+	while (*p != '\0') {
+		if ((n = utf8_seq(p)) == 0) {
+			*p++ = '?';
+			bad++;
+		} else
+			p += n;
+	}
+	return bad;
+}
+
+json_t *
+ipc_ctl_error_reply(char *msg)
+{
+	(void)utf8_scrub(msg);
 	return json_pack("{s:b, s:s}", "ok", 0, "error", msg);
 }
 

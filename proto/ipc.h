@@ -102,6 +102,16 @@ typedef json_t *(*ipc_ctl_cb)(json_t *req, int may_change, void *arg);
 struct ipc_ctl *ipc_ctl_listen(struct ev_loop *loop, const char *path,
     ipc_ctl_cb cb, void *arg);
 void ipc_ctl_close(struct ipc_ctl *c);
+/* The {"ok": false, "error": msg} reply. msg may have been cut by a
+ * fixed-size buffer inside a UTF-8 sequence (a long command name quoted
+ * back); JSON strings must be valid UTF-8, so a cut or invalid sequence
+ * becomes '?' here instead of making the reply (and the answer) vanish.
+ * msg is changed in place. NULL only when out of memory. */
+json_t *ipc_ctl_error_reply(char *msg);
+/* Replace every byte that is not part of a valid UTF-8 sequence
+ * (RFC 3629: no overlongs, surrogates or code points past U+10FFFF)
+ * with '?'. Returns how many bytes were replaced. */
+size_t utf8_scrub(char *s);
 /* ctl client (onionmesh command). Returns a new reference or NULL with
  * a message in err ("keyd is not running (no socket at PATH)"). */
 json_t *ipc_ctl_call(const char *path, json_t *req, int timeout_ms,

@@ -55,6 +55,11 @@ static const struct msg_spec msg_table[] = {
 	{MSG_EDGES_LOCAL, "EDGES_LOCAL", 2,
 	    2 + EDGES_MAX_PEERS * (ID + 4), FROM_ROUTED},
 	{MSG_EDGES, "EDGES", STR_LEN(1), STR_LEN(EDGES_MAX_LEN), FROM_KEYD},
+	/* join relay: only linkd carries a joiner in, only keyd answers */
+	{MSG_JOIN_IN, "JOIN_IN", 4 + STR_LEN(0),
+	    4 + STR_LEN(MSG_JOIN_BODY_MAX), FROM_LINKD},
+	{MSG_JOIN_OUT, "JOIN_OUT", 4 + 1 + STR_LEN(0),
+	    4 + 1 + STR_LEN(MSG_JOIN_BODY_MAX), FROM_KEYD},
 	/* linkd <-> routed */
 	{MSG_PEER_STATE, "PEER_STATE", ID + 2 + 4, ID + 2 + 4, FROM_LINKD},
 	{MSG_FIB_BEGIN, "FIB_BEGIN", 4, 4, FROM_ROUTED},
@@ -710,5 +715,75 @@ msg_edges_decode(struct msg_edges *m, const uint8_t *p, size_t n)
 		return 0;
 	m->len = 0;
 	m->text[0] = '\0';
+	return -1;
+}
+
+/* MSG_JOIN_IN: u32 conn | u16 len (0..MSG_JOIN_BODY_MAX) | body */
+
+void
+msg_join_in_encode(struct buf_w *w, const struct msg_join_in *m)
+{
+	if (m->len > MSG_JOIN_BODY_MAX || (m->len > 0 && m->data == NULL)) {
+		w->err = 1;
+		return;
+	}
+	bw_u32(w, m->conn);
+	bw_blob16(w, m->data, m->len);
+}
+
+int
+msg_join_in_decode(struct msg_join_in *m, const uint8_t *p, size_t n)
+{
+	struct buf_r r;
+	size_t len = 0;
+
+	br_init(&r, p, n);
+	m->conn = br_u32(&r);
+	m->data = br_blob16(&r, &len);
+	if (!r.err && len > MSG_JOIN_BODY_MAX)
+		r.err = 1;
+	if (br_done(&r) == 0) {
+		m->len = (uint16_t)len;
+		return 0;
+	}
+	memset(m, 0, sizeof(*m));
+	return -1;
+}
+
+/* MSG_JOIN_OUT: u32 conn | u8 flags (JOIN_OUT_CLOSE or 0) | u16 len
+ * (0..MSG_JOIN_BODY_MAX; 0 only with JOIN_OUT_CLOSE) | body */
+
+void
+msg_join_out_encode(struct buf_w *w, const struct msg_join_out *m)
+{
+	if ((m->len == 0 && m->flags != JOIN_OUT_CLOSE) ||
+	    m->len > MSG_JOIN_BODY_MAX || (m->len > 0 && m->data == NULL) ||
+	    (m->flags & ~JOIN_OUT_CLOSE) != 0) {
+		w->err = 1;
+		return;
+	}
+	bw_u32(w, m->conn);
+	bw_u8(w, m->flags);
+	bw_blob16(w, m->data, m->len);
+}
+
+int
+msg_join_out_decode(struct msg_join_out *m, const uint8_t *p, size_t n)
+{
+	struct buf_r r;
+	size_t len = 0;
+
+	br_init(&r, p, n);
+	m->conn = br_u32(&r);
+	m->flags = br_u8(&r);
+	m->data = br_blob16(&r, &len);
+	if (!r.err && ((len == 0 && m->flags != JOIN_OUT_CLOSE) ||
+	    len > MSG_JOIN_BODY_MAX || (m->flags & ~JOIN_OUT_CLOSE) != 0))
+		r.err = 1;
+	if (br_done(&r) == 0) {
+		m->len = (uint16_t)len;
+		return 0;
+	}
+	memset(m, 0, sizeof(*m));
 	return -1;
 }

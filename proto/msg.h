@@ -64,6 +64,10 @@ enum msg_type {
 	MSG_GOSSIP_OUT = 0x0121,  /* keyd -> linkd: to members */
 	MSG_EDGES_LOCAL = 0x0122, /* routed -> keyd: our live links */
 	MSG_EDGES = 0x0123,       /* keyd -> routed: a verified announcement */
+	/* join relay (keyd.linkd): linkd carries a joiner's WIRE_JOIN
+	 * frames to keyd and keyd's answers back (keyd/join.h) */
+	MSG_JOIN_IN = 0x0130,     /* linkd -> keyd: a frame, or the end */
+	MSG_JOIN_OUT = 0x0131,    /* keyd -> linkd: a frame to send */
 
 	/* linkd <-> routed (pair1 channel routed.linkd) */
 	MSG_PEER_STATE = 0x0201,  /* linkd: links up to a member, rtt */
@@ -230,6 +234,30 @@ struct msg_route_entry {               /* also BEGIN/COMMIT use generation */
 	struct prefix dst;
 };
 
+/*
+ * Join relay. MSG_JOIN_IN: u32 conn | u16 len | body; len 0 says the
+ * connection ended (closed, timed out, refused), so keyd drops its
+ * state. MSG_JOIN_OUT: u32 conn | u8 flags | u16 len | body;
+ * JOIN_OUT_CLOSE: linkd closes the connection once the frame is sent
+ * (len 0 only with it: close without sending anything).
+ * The body is not copied: data points into the decoded payload.
+ */
+#define MSG_JOIN_BODY_MAX (63 * 1024) /* == WIRE_JOIN_MAX_BODY */
+#define JOIN_OUT_CLOSE 0x01
+
+struct msg_join_in {
+	uint32_t conn;                 /* linkd's id of the connection */
+	uint16_t len;                  /* 0: the connection ended */
+	const uint8_t *data;
+};
+
+struct msg_join_out {
+	uint32_t conn;
+	uint8_t flags;                 /* JOIN_OUT_CLOSE */
+	uint16_t len;                  /* 0 (with CLOSE)..BODY_MAX */
+	const uint8_t *data;
+};
+
 #define MSG_CODEC(T)                                                       \
 	void msg_##T##_encode(struct buf_w *w, const struct msg_##T *m);   \
 	int msg_##T##_decode(struct msg_##T *m, const uint8_t *p, size_t n) \
@@ -252,6 +280,8 @@ MSG_CODEC(gossip_in)
 MSG_CODEC(gossip_out)
 MSG_CODEC(edges_local)
 MSG_CODEC(edges)
+MSG_CODEC(join_in)
+MSG_CODEC(join_out)
 #undef MSG_CODEC
 
 /* Prefix on the wire: u8 family (4/6), u8 len, 16 bytes address. */

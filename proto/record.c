@@ -19,6 +19,7 @@
  */
 #include "proto/record.h"
 #include "proto/onion.h"
+#include "proto/trust.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -39,6 +40,7 @@ enum field {
 	F_IPV6,
 	F_SUBNET,
 	F_SERIAL,
+	F_ROLE,
 	F_ADMITTED_BY,
 	F_ADMISSION,
 	F_SIGNATURE,
@@ -58,6 +60,7 @@ static const struct {
 	[F_IPV6] = {"ipv6", 1, 1},
 	[F_SUBNET] = {"subnet", RECORD_MAX_SUBNETS, 0},
 	[F_SERIAL] = {"serial", 1, 1},
+	[F_ROLE] = {"role", 1, 0},
 	[F_ADMITTED_BY] = {"admitted-by", 1, 0},
 	[F_ADMISSION] = {"admission", 1, 0},
 	[F_SIGNATURE] = {"signature", 1, 1},
@@ -321,6 +324,16 @@ parse_value(struct record *r, enum field f, const char *v, char *why)
 	}
 	case F_SERIAL:
 		return parse_serial(&r->serial, v, why);
+	case F_ROLE:
+		/* Only "admin" is written: a member has no line, so the
+		 * text keeps one spelling. */
+		if (strcmp(v, "admin") != 0) {
+			why_set(why, "not a role (want admin; a plain member"
+			    " has no role line)");
+			return -1;
+		}
+		r->role = ROLE_ADMIN;
+		return 0;
 	case F_ADMITTED_BY:
 		r->admitted = 1;
 		return hex_lower(r->admitted_by, sizeof(r->admitted_by), v,
@@ -396,7 +409,8 @@ record_parse(struct record *r, const char *text, size_t len, char *err,
 			return fail(r, err, errlen, "line %d: %s after %s"
 			    " (fields must come in the order name, id,"
 			    " onion, tcp, ipv4, ipv6, subnet, serial,"
-			    " admitted-by, admission, signature)", lineno,
+			    " role, admitted-by, admission, signature)",
+			    lineno,
 			    fields[f].key, fields[cur].key);
 		if (count[f] >= fields[f].max)
 			return fail(r, err, errlen, fields[f].max == 1 ?
@@ -487,6 +501,8 @@ record_valid(const struct record *r)
 		return -1;
 	if (r->nsubnets < 0 || r->nsubnets > RECORD_MAX_SUBNETS)
 		return -1;
+	if (r->role != ROLE_MEMBER && r->role != ROLE_ADMIN)
+		return -1;
 	for (i = 0; i < r->nsubnets; i++) {
 		m = r->subnets[i];
 		if (m.family != 4 && m.family != 6)
@@ -530,6 +546,8 @@ record_format(const struct record *r, char *out, size_t cap, int with_sig)
 	}
 	snprintf(num, sizeof(num), "%llu", (unsigned long long)r->serial);
 	out_kv(&o, "serial", num);
+	if (r->role == ROLE_ADMIN)
+		out_kv(&o, "role", "admin");
 	if (r->admitted) {
 		out_hex(&o, "admitted-by", r->admitted_by,
 		    sizeof(r->admitted_by));
@@ -621,7 +639,8 @@ record_owns_addr(const struct record *r, int family, const uint8_t *a)
 /* Derivations */
 
 void
-netid_derive(uint8_t out[NETID_BYTES], const char *net)
+netid_derive(uint8_t out[NETID_BYTES], const char *net,
+    const uint8_t root[MEMBER_ID_BYTES])
 {
 	crypto_generichash_state st;
 
@@ -629,6 +648,7 @@ netid_derive(uint8_t out[NETID_BYTES], const char *net)
 	crypto_generichash_update(&st, (const uint8_t *)NETID_CONTEXT,
 	    sizeof(NETID_CONTEXT) - 1);
 	crypto_generichash_update(&st, (const uint8_t *)net, strlen(net));
+	crypto_generichash_update(&st, root, MEMBER_ID_BYTES);
 	crypto_generichash_final(&st, out, NETID_BYTES);
 }
 

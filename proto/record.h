@@ -14,6 +14,7 @@
  *   ipv6 = ADDR
  *   subnet = PREFIX                      (0..16)
  *   serial = N
+ *   role = admin                         (optional; absent: member)
  *   admitted-by = <64 hex>               (optional; issue 4)
  *   admission = <128 hex>                (optional; issue 4)
  *   signature = <128 hex>
@@ -46,6 +47,7 @@ struct record {
 	struct prefix subnets[RECORD_MAX_SUBNETS];
 	int nsubnets;
 	uint64_t serial;
+	int role;            /* ROLE_MEMBER (no line) or ROLE_ADMIN */
 	int admitted;        /* admitted-by/admission present */
 	uint8_t admitted_by[MEMBER_ID_BYTES];
 	uint8_t admission[64];
@@ -67,9 +69,10 @@ int record_verify(const struct record *r, const uint8_t netid[NETID_BYTES])
  * of its subnets)? family 4 or 6, addr raw bytes. */
 int record_owns_addr(const struct record *r, int family, const uint8_t *a);
 
-/* Network id: BLAKE2b-256("onionmesh network v1\n" || net name). The
- * root key joins it when invitations arrive (issue 4). */
-void netid_derive(uint8_t out[NETID_BYTES], const char *net);
+/* Network id: BLAKE2b-256("onionmesh network v1\n" || net name ||
+ * root id), so two networks with the same name differ. */
+void netid_derive(uint8_t out[NETID_BYTES], const char *net,
+    const uint8_t root[MEMBER_ID_BYTES]);
 /* The network's ULA /48 from its netid and a member's /128 in it from
  * its identity key (RFC 4193 style: fd + 40 bits; interface id 64 bits
  * of BLAKE2b(id)). */

@@ -43,7 +43,11 @@ wire_frame_peek(struct wire_frame *f, const uint8_t *buf, size_t len)
 	/* Reject an unknown type as soon as its byte is here, rather than
 	 * buffer up to 64 KiB of a frame that will be thrown away. */
 	type = buf[WIRE_LEN_BYTES];
-	if (type != WIRE_HS_INIT && type != WIRE_HS_RESP && type != WIRE_DATA)
+	if (type != WIRE_HS_INIT && type != WIRE_HS_RESP &&
+	    type != WIRE_DATA && type != WIRE_JOIN)
+		return -1;
+	/* A join frame is small: refuse a bigger one before buffering it. */
+	if (type == WIRE_JOIN && blen - 1 > WIRE_JOIN_MAX_BODY)
 		return -1;
 	if (len - WIRE_LEN_BYTES < blen)
 		return 0;

@@ -9,6 +9,10 @@
  *   WIRE_HS_RESP  Noise msg2 || mac1(16)
  *   WIRE_DATA     u8 epoch | u64 counter | AEAD(inner) with the header
  *                 (len, type, epoch, counter) as associated data
+ *   WIRE_JOIN     the join exchange (keyd/join.h): only as the first
+ *                 frame of an incoming link, which then becomes a join
+ *                 relay between the joiner and keyd and never a peer
+ *                 link; body at most WIRE_JOIN_MAX_BODY bytes
  *
  * mac1 = BLAKE2b-128 keyed with BLAKE2b-256("mac1----" || receiver's
  * static public key) over the message before it (WireGuard's): a
@@ -45,7 +49,12 @@ enum wire_type {
 	WIRE_HS_INIT = 1,
 	WIRE_HS_RESP = 2,
 	WIRE_DATA = 3,
+	WIRE_JOIN = 4,
 };
+
+/* A join frame's body (after the type byte): what one MSG_JOIN_IN or
+ * MSG_JOIN_OUT can carry (MSG_JOIN_BODY_MAX in proto/msg.h). */
+#define WIRE_JOIN_MAX_BODY (63 * 1024)
 
 enum wire_inner {
 	INNER_PACKET = 1,

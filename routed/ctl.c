@@ -34,7 +34,7 @@ ctl_error(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	return json_pack("{s:b, s:s}", "ok", 0, "error", msg);
+	return ipc_ctl_error_reply(msg);
 }
 
 static json_t *

@@ -128,6 +128,14 @@ finish() {
 	done
 }
 
+# The first member founds the network; the others are set up by hand
+# with its id as the root (records swapped below, tinc 1.0 style).
+root_flag() {
+	[ "$1" = "${MEMBERS[0]}" ] && return 0
+	printf -- '--root %s' "$(sed -n 's/^root = //p' \
+	    "$WORK/${MEMBERS[0]}/onionmesh.conf")"
+}
+
 # Swap host records the tinc 1.0 way: everyone imports everyone else's.
 swap_records() {
 	local m o
@@ -169,8 +177,10 @@ tcp_demo() {
 		ip -n "$ns" addr add "192.168.77.$i/24" dev eth0
 		ip -n "$ns" link set eth0 up
 		ip -n "$ns" link set lo up
+		# shellcheck disable=SC2046 # no flag or one, split on purpose
 		ip netns exec "$ns" "$OM" -d "$WORK/$m" init "$m" \
-			--ipv4 "10.77.0.$i/16" --tcp "192.168.77.$i:6550" >/dev/null
+			--ipv4 "10.77.0.$i/16" --tcp "192.168.77.$i:6550" \
+			$(root_flag "$m") >/dev/null
 		i=$((i + 1))
 	done
 	swap_records
@@ -200,10 +210,11 @@ tor_demo() {
 		control=${control%% *}
 		socks=${line#* socks=}
 		socks=${socks%% *}
+		# shellcheck disable=SC2046 # no flag or one, split on purpose
 		ip netns exec "$ns" "$OM" -d "$WORK/$m" init "$m" \
 			--ipv4 "10.77.0.$((i + 1))/16" \
 			--tor-control "unix:$control" --tor-socks "unix:$socks" \
-			>/dev/null
+			$(root_flag "$m") >/dev/null
 		chmod 0755 "$WORK/$m"
 		printf '  %-6s %s (tor client%d)\n' "$m" \
 		    "$(sed -n 's/^onion = //p' "$WORK/$m/hosts/$m" 2>/dev/null ||

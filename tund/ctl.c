@@ -20,7 +20,10 @@
 static json_t *
 ctl_error(const char *msg)
 {
-	return json_pack("{s:b, s:s}", "ok", 0, "error", msg);
+	char buf[512];
+
+	snprintf(buf, sizeof(buf), "%s", msg);
+	return ipc_ctl_error_reply(buf);
 }
 
 static json_t *

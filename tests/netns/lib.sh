@@ -85,6 +85,13 @@ conf_ipv6() {
 	    "$1/onionmesh.conf" | head -n 1
 }
 
+# conf_root DIR: the network's root (the founder's id) from DIR's config;
+# members set up by hand pass it on: init NAME --root "$(conf_root D1)".
+conf_root() {
+	sed -n 's/^[[:space:]]*root[[:space:]]*=[[:space:]]*\([0-9a-f]*\).*/\1/p' \
+	    "$1/onionmesh.conf" | head -n 1
+}
+
 # ip_sockets PID: every socket PID holds that is not AF_UNIX or netlink
 # (one "fd N socket INODE TABLE" line each), or "none". The socket inodes
 # of its fds are looked up in its own namespace's tables (/proc/PID/net/),

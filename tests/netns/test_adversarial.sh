@@ -152,7 +152,9 @@ must "underlay $U1 <-> $U2 is up" wait_for 10 n1 ping -c 1 -W 1 $U2
 # shellcheck disable=SC2086
 must "init m1" om1 init m1 --ipv4 $V41/16 --tcp $U1:6550 ${OM_INIT_ARGS:-}
 # shellcheck disable=SC2086
-must "init m2" om2 init m2 --ipv4 $V42/16 --tcp $U2:6550 ${OM_INIT_ARGS:-}
+must "init m2" om2 init m2 --ipv4 $V42/16 --tcp $U2:6550 \
+    --root "$(conf_root "$d1")" ${OM_INIT_ARGS:-}
+NETR="default:$(conf_root "$d1")"  # om-probe's NET:ROOT (the netid's)
 chmod 755 "$d1" "$d2"
 sandbox_off "$d1/onionmesh.conf" "$d2/onionmesh.conf"
 must "export and import the records" eval "om1 export $T/m1.record &&
@@ -281,7 +283,7 @@ done
 sleep 2.5   # the source's handshake bucket refills (10/s, burst 20)
 ref0=$(ctl "$d2" keyd | jq '.dh_refused')
 hs0=$(ctl "$d2" linkd | jq '.counters.hs_ratelimited')
-out=$(n1 timeout 20 "$PROBE" lowkey $U2 6550 "$id2" default) || true
+out=$(n1 timeout 20 "$PROBE" lowkey $U2 6550 "$id2" "$NETR") || true
 ref1=$(ctl "$d2" keyd | jq '.dh_refused')
 hs1=$(ctl "$d2" linkd | jq '.counters.hs_ratelimited')
 echo "# lowkey: $out; keyd refused $((ref1 - ref0)) DHs; hs_ratelimited" \
@@ -297,7 +299,7 @@ check "oversized length fields (3): 0 bytes back, closed at once ($out)" \
     test "$(kv bytes "$out")" = 0 -a "$(kv closed "$out")" = 3 -a \
     "$(printf '%.0f' "$(kv max_close_ms "$out")")" -lt 2000
 
-out=$(n1 timeout 20 "$PROBE" stranger $U2 6550 "$id2" default) || true
+out=$(n1 timeout 20 "$PROBE" stranger $U2 6550 "$id2" "$NETR") || true
 check "a handshake from an unknown key: 0 bytes back ($out)" \
     test "$(kv bytes "$out")" = 0
 
@@ -336,7 +338,7 @@ c0=$(cpu_ticks "$linkd2")
 base=0 flooded=0 rounds="" fsent=0 fbytes=0 frate=$FLOOD_RATE
 for r in 1 2 3; do
 	b=$(iperf_run 4 base$r)
-	n1 nice -n 19 timeout 40 "$PROBE" flood $U2 6550 "$id2" default \
+	n1 nice -n 19 timeout 40 "$PROBE" flood $U2 6550 "$id2" "$NETR" \
 	    "$FLOOD_RATE" 5 >"$T/flood$r.txt" 2>&1 &
 	fl=$!
 	bg_pids+=("$fl")

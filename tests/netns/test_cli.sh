@@ -233,8 +233,23 @@ if grep -q "^id " "$T/out" && [ -f "$A/onionmesh.conf" ] &&
 else
 	notok "init output or files missing: $(cat "$T/out")"
 fi
+ROOT=$(sed -n 's/^root = //p' "$A/onionmesh.conf")
+if [ "${#ROOT}" = 64 ] && grep -q "^id  *$ROOT$" "$T/out"; then
+	ok "init wrote root = its own id"
+else
+	notok "init's root: \`$ROOT'"
+fi
+check 2 "init --root not an id" "xyz|hex" "$W" -- \
+    "$OM" -d "$M" init alice --root xyz
+check 2 "init --root upper-case" "--root" "$W" -- \
+    "$OM" -d "$M" init alice --root "$(echo "$ROOT" | tr a-f A-F)"
 must "init bob" "$OM" -d "$BD" init bob --no-privsep \
-    --ipv4 10.77.9.9/16 || true
+    --ipv4 10.77.9.9/16 --root "$ROOT" || true
+if grep -q "^root = $ROOT$" "$BD/onionmesh.conf"; then
+	ok "init --root wrote the founder's id as root"
+else
+	notok "init --root: $(grep root "$BD/onionmesh.conf")"
+fi
 check 1 "init twice" "$A/onionmesh.conf" "$A" -- "$OM" -d "$A" init alice
 check 1 "init twice, another name" "$A/onionmesh.conf" "$A" -- \
     "$OM" -d "$A" init carol
@@ -283,10 +298,44 @@ must "import alice into bob" "$OM" -d "$BD" import "$T/alice.host" || true
     notok "import did not write hosts/alice"
 must "import bob into alice" "$OM" -d "$A" import "$T/bob.host" || true
 # Another member that also calls itself bob.
-must "init a second bob" "$OM" -d "$T/b2" init bob --no-privsep || true
+must "init a second bob" "$OM" -d "$T/b2" init bob --no-privsep \
+    --root "$ROOT" || true
 "$OM" -d "$T/b2" export "$T/bob2.host" 2>/dev/null || true
 check 1 "import a known name with another id" "bob|$A/hosts/bob" "$A" -- \
     "$OM" -d "$A" import "$T/bob2.host"
+
+# A network with the same name ("default") but another root.
+must "init xavier, founding another network" "$OM" -d "$T/x" init xavier \
+    --no-privsep || true
+"$OM" -d "$T/x" export "$T/xavier.host" 2>/dev/null || true
+check 1 "import a record of another root" "$T/xavier.host|verify" "$BD" -- \
+    "$OM" -d "$BD" import "$T/xavier.host"
+# A revoked member cannot be imported (keyd keeps STATE/revoked/<id>).
+BOB2=$(sed -n 's/^id = //p' "$T/bob2.host")
+mkdir -p "$A/revoked" && : >"$A/revoked/$BOB2"
+check 1 "import a revoked member" "revoked" "$A" -- \
+    "$OM" -d "$A" import "$T/bob2.host"
+rm -f "$A/revoked/$BOB2"
+
+# --- invite and revoke: the command line -------------------------------
+check 2 "invite without NAME" "NAME" "$A" -- "$OM" -d "$A" invite
+check 2 "invite upper-case NAME" "Carol" "$A" -- "$OM" -d "$A" invite Carol
+check 2 "invite --expires 3x" "3x|90m" "$A" -- \
+    "$OM" -d "$A" invite carol --expires 3x
+check 2 "invite --expires 10s (below 30s)" "10s|30s" "$A" -- \
+    "$OM" -d "$A" invite carol --expires 10s
+check 2 "invite --expires 31d" "31d|30d" "$A" -- \
+    "$OM" -d "$A" invite carol --expires 31d
+check 2 "invite --ipv4 with a length" "10.77.0.9/16" "$A" -- \
+    "$OM" -d "$A" invite carol --ipv4 10.77.0.9/16
+check 2 "invite --admin=yes" "--admin" "$A" -- \
+    "$OM" -d "$A" invite carol --admin=yes
+check 1 "invite while keyd is down" "not running" "$A" -- \
+    "$OM" -d "$A" invite carol
+check 2 "revoke without NAME" "NAME" "$A" -- "$OM" -d "$A" revoke
+check 2 "revoke two names" "dave" "$A" -- "$OM" -d "$A" revoke carol dave
+check 1 "revoke while keyd is down" "not running" "$A" -- \
+    "$OM" -d "$A" revoke bob
 
 # --- a config with a bad key or value ------------------------------------
 C=$T/badconf

@@ -183,9 +183,12 @@ must "underlay: m1 reaches m2 and m3" eval "wait_for 10 nx 1 ping -c 1 -W 1 ${UA
     wait_for 10 nx 1 ping -c 1 -W 1 ${UA[3]}"
 
 for i in 1 2 3; do
+	# m1 founds the network; the others join it by hand (--root).
+	root=
+	[ $i = 1 ] || root="--root $(conf_root "${MD[1]}")"
 	# shellcheck disable=SC2086
 	must "init m$i" omx $i init m$i --ipv4 "${VA[$i]}/16" \
-	    --tcp "${UA[$i]}:6550" ${OM_INIT_ARGS:-}
+	    --tcp "${UA[$i]}:6550" $root ${OM_INIT_ARGS:-}
 	chmod 755 "${MD[$i]}"
 	sandbox_off "${MD[$i]}/onionmesh.conf"
 	must "export m$i" omx $i export "$T/m$i.record"

@@ -95,7 +95,8 @@ n1 ip addr add $U1/24 dev lo
 # shellcheck disable=SC2086
 must "init m1" om1 init m1 --ipv4 10.77.0.1/16 --tcp $U1:6550 ${OM_INIT_ARGS:-}
 must "init p1 (never started; its endpoint is a closed port)" \
-    "$OM" -d "$dp" init p1 --ipv4 10.77.0.9/16 --tcp $U1:6551
+    "$OM" -d "$dp" init p1 --ipv4 10.77.0.9/16 --tcp $U1:6551 \
+    --root "$(conf_root "$d1")"
 chmod 755 "$d1"
 sandbox_off "$d1/onionmesh.conf"
 must "export p1's record" "$OM" -d "$dp" export "$T/p1.record"

@@ -149,9 +149,12 @@ must "underlay: m1 reaches m5 over the bridge" \
 # init, noconnect, records everywhere, up
 
 for i in $(seq 1 $N); do
+	# m1 founds the network; the others join it by hand (--root).
+	root=
+	[ "$i" = 1 ] || root="--root $(conf_root "${D[1]}")"
 	# shellcheck disable=SC2086
 	must "init m$i" om "$i" init "m$i" --ipv4 "${V4[i]}/16" \
-	    --tcp "${U[i]}:6550" ${OM_INIT_ARGS:-}
+	    --tcp "${U[i]}:6550" $root ${OM_INIT_ARGS:-}
 	chmod 755 "${D[i]}"
 	V6[i]=$(conf_ipv6 "${D[i]}")
 done

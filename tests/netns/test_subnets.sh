@@ -190,9 +190,11 @@ must "b reaches the remote host" wait_for 10 nB ping -c 1 -W 1 198.18.0.2
 # shellcheck disable=SC2086
 must "init a" omA init a --ipv4 $VA/16 --tcp $UA:6550 ${OM_INIT_ARGS:-}
 # shellcheck disable=SC2086
-must "init b" omB init b --ipv4 $VB/16 --tcp $UB:6550 ${OM_INIT_ARGS:-}
+must "init b" omB init b --ipv4 $VB/16 --tcp $UB:6550 \
+    --root "$(conf_root "$dA")" ${OM_INIT_ARGS:-}
 # shellcheck disable=SC2086
-must "init c" omC init c --ipv4 $VC/16 --tcp $UC:6550 ${OM_INIT_ARGS:-}
+must "init c" omC init c --ipv4 $VC/16 --tcp $UC:6550 \
+    --root "$(conf_root "$dA")" ${OM_INIT_ARGS:-}
 chmod 755 "$dA" "$dB" "$dC"
 printf 'subnet = 192.168.50.0/24\nsubnet = fd50::/64\n' >>"$dC/onionmesh.conf"
 printf 'subnet = 0.0.0.0/0\nsubnet = ::/0\n' >>"$dB/onionmesh.conf"

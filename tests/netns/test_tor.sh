@@ -218,10 +218,13 @@ only_lo() { # namespace $1 has no interface but lo (and om-*, later)
 # init with tor, export/import all ways, up
 
 for i in "${M[@]}"; do
+	# The first founds the network; the others join it by hand.
+	root=
+	[ "$i" = "${M[0]}" ] || root="--root $(conf_root "${D[${M[0]}]}")"
 	# shellcheck disable=SC2046,SC2086 # flags, split on purpose
 	must "init m$i with its own tor client (client$((i - 1)))" \
 	    om "$i" init "m$i" --ipv4 "${V4[$i]}/16" \
-	    $(tor_args $((i - 1))) ${OM_INIT_ARGS:-}
+	    $(tor_args $((i - 1))) $root ${OM_INIT_ARGS:-}
 	chmod 755 "${D[$i]}"
 	must "export m$i's record" om "$i" export "$T/m$i.record"
 	check "m$i's record carries its onion address" \
@@ -348,7 +351,7 @@ check "the refused init left nothing behind" test ! -e "$T/refused/onionmesh.con
 # shellcheck disable=SC2046,SC2086
 must "init m4 --anonymous with tor" \
     om 4 init m4 --anonymous --ipv4 "${V4[4]}/16" $(tor_args 0) \
-    ${OM_INIT_ARGS:-}
+    --root "$(conf_root "${D[1]}")" ${OM_INIT_ARGS:-}
 chmod 755 "${D[4]}"
 V6[4]=$(conf_ipv6 "${D[4]}")
 must "export m4's record" om 4 export "$T/m4.record"

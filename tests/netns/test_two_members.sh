@@ -156,6 +156,12 @@ conf_ipv6() {
 	    "$1/onionmesh.conf" | head -n 1
 }
 
+# The network's root (the founder's id): m2 is set up by hand with it.
+conf_root() {
+	sed -n 's/^[[:space:]]*root[[:space:]]*=[[:space:]]*\([0-9a-f]*\).*/\1/p' \
+	    "$1/onionmesh.conf" | head -n 1
+}
+
 # What must survive down/up: the member's id and addresses, from
 # `status --json` (searched by key, so nesting does not matter), and
 # the addresses on its TUN device.
@@ -201,7 +207,8 @@ must "underlay $U1 <-> $U2 is up" wait_for 10 n1 ping -c 1 -W 1 $U2
 # shellcheck disable=SC2086
 must "init m1" om1 init m1 --ipv4 $V41/16 --tcp $U1:6550 ${OM_INIT_ARGS:-}
 # shellcheck disable=SC2086
-must "init m2" om2 init m2 --ipv4 $V42/16 --tcp $U2:6550 ${OM_INIT_ARGS:-}
+must "init m2" om2 init m2 --ipv4 $V42/16 --tcp $U2:6550 \
+    --root "$(conf_root "$d1")" ${OM_INIT_ARGS:-}
 chmod 755 "$d1" "$d2"
 # OM_SANDBOX=no: daemons without their seccomp sandbox, for a build with
 # sanitizers (their exit-time leak check is something seccomp kills).
@@ -376,8 +383,9 @@ done
 # nothing at all.
 PROBE=$PWD/$OM_BUILD/tools/om-probe
 id1=$(om1 status --json 2>/dev/null | jq -r '.id // empty')
+net1="default:$(conf_root "$d1")"   # NET:ROOT, what the netid is made of
 for i in 1 2 3; do
-	got=$(n2 timeout 10 "$PROBE" stranger "$U1" 6550 "$id1" default |
+	got=$(n2 timeout 10 "$PROBE" stranger "$U1" 6550 "$id1" "$net1" |
 	    sed -n 's/^bytes=//p') || true
 	check "handshake $i from an unknown key to m1's linkd: 0 bytes back (got: ${got:-no connection})" \
 	    test "${got:-x}" = 0

@@ -105,7 +105,8 @@ static void
 usage(void)
 {
 	fprintf(stderr,
-	    "usage: om-probe stranger  HOST PORT PEER_ID NET\n"
+	    "usage: (NET is NET:ROOT, ROOT the network founder's id)\n"
+	    "       om-probe stranger  HOST PORT PEER_ID NET\n"
 	    "       om-probe lowkey    HOST PORT PEER_ID NET\n"
 	    "       om-probe frames    HOST PORT FILE [PER_CONN [REPEAT]]\n"
 	    "       om-probe oversize  HOST PORT\n"
@@ -176,7 +177,9 @@ struct hs_ctx {
 static void
 hs_ctx_init(struct hs_ctx *h, const char *peer_id, const char *net)
 {
-	uint8_t id[32], netid[32];
+	uint8_t id[32], netid[32], root[32];
+	char name[64];
+	const char *colon;
 
 	if (hex_decode(id, sizeof(id), peer_id) == -1 ||
 	    crypto_sign_ed25519_pk_to_curve25519(h->peer_x, id) != 0) {
@@ -184,7 +187,21 @@ hs_ctx_init(struct hs_ctx *h, const char *peer_id, const char *net)
 		    "hex digits)\n", peer_id);
 		exit(2);
 	}
-	netid_derive(netid, net);
+	/* NET or NET:ROOT (the founder's id: it is part of the netid). */
+	memset(root, 0, sizeof(root));
+	colon = strchr(net, ':');
+	if (colon != NULL) {
+		if (hex_decode(root, sizeof(root), colon + 1) == -1 ||
+		    (size_t)(colon - net) >= sizeof(name)) {
+			fprintf(stderr, "om-probe: `%s' is not NET:ROOT (ROOT"
+			    " 64 hex digits)\n", net);
+			exit(2);
+		}
+		memcpy(name, net, (size_t)(colon - net));
+		name[colon - net] = '\0';
+		net = name;
+	}
+	netid_derive(netid, net, root);
 	h->plen = session_prologue(h->prologue, netid);
 }
 

@@ -44,7 +44,11 @@ static const char good[] =
     "tor_control = unix:/run/tor/control\n"
     "tor_socks = 127.0.0.1:9050\n"
     "circuits = 8\n"
-    "loglevel = debug\n";
+    "loglevel = debug\n"
+    "root = 3b6a27bcceb6a42d62a3a8d02a6f0d73653215771de243a63ac048a18b59da29\n"
+    "role = admin\n"
+    "admitted_by = d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a\n"
+    "admission = 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\n";
 
 static void
 new_conf(struct conf *c, const char *net)
@@ -70,6 +74,7 @@ test_paths(void **state)
 	assert_string_equal(p.keys_dir, "/var/lib/onionmesh/corp/keys");
 	assert_string_equal(p.hosts_dir, "/var/lib/onionmesh/corp/hosts");
 	assert_string_equal(p.run_dir, "/run/onionmesh/corp");
+	assert_string_equal(p.revoked_dir, "/var/lib/onionmesh/corp/revoked");
 
 	assert_int_equal(conf_paths(&p, "corp", "/tmp/m1//", err,
 	    sizeof(err)), 0);
@@ -78,6 +83,7 @@ test_paths(void **state)
 	assert_string_equal(p.keys_dir, "/tmp/m1/keys");
 	assert_string_equal(p.hosts_dir, "/tmp/m1/hosts");
 	assert_string_equal(p.run_dir, "/tmp/m1/run");
+	assert_string_equal(p.revoked_dir, "/tmp/m1/revoked");
 
 	assert_int_equal(conf_paths(&p, NULL, NULL, err, sizeof(err)), 0);
 	assert_string_equal(p.net, DEFAULT_NET);
@@ -194,6 +200,12 @@ test_parse_good(void **state)
 	assert_string_equal(c.tor_socks, "127.0.0.1:9050");
 	assert_int_equal(c.circuits, 8);
 	assert_int_equal(c.loglevel, LOG_LVL_DEBUG);
+	assert_int_equal(c.have_root, 1);
+	assert_int_equal(c.root[0], 0x3b);
+	assert_int_equal(c.role, 1);
+	assert_int_equal(c.admitted, 1);
+	assert_int_equal(c.admitted_by[31], 0x1a);
+	assert_int_equal(c.admission[63], 0xef);
 	assert_int_equal(conf_check(&c, err, sizeof(err)), 0);
 }
 
@@ -298,6 +310,11 @@ static const struct {
 	{"circuits = 0", "circuits = 0: out of range (want 1..16)"},
 	{"circuits = 17", "17"},
 	{"loglevel = verbose", "verbose"},
+	{"root = 3b6a", "root = 3b6a: not a member id"},
+	{"root = xyz", "want 64 hex digits"},
+	{"role = boss", "role = boss: want member or admin"},
+	{"admitted_by = 00", "admitted_by = 00: not a member id"},
+	{"admission = 12", "admission = 12: not an admission signature"},
 	{"name alice", "'name alice'"},
 	{"= alice", "unknown key ''"},
 	{"mtu =", "mtu = : empty value"},
@@ -402,6 +419,21 @@ test_check(void **state)
 	assert_non_null(strstr(err, "name"));
 
 	strcpy(c.name, "alice");
+	/* The root is required. */
+	assert_int_equal(conf_check(&c, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "root"));
+	memset(c.root, 7, sizeof(c.root));
+	c.have_root = 1;
+	assert_int_equal(conf_check(&c, err, sizeof(err)), 0);
+	/* admitted_by and admission come together */
+	c.admitted = 1;
+	assert_int_equal(conf_check(&c, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "admission without admitted_by"));
+	c.admitted = 0;
+	c.admitted_by[0] = 1;
+	assert_int_equal(conf_check(&c, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "admitted_by without admission"));
+	c.admitted_by[0] = 0;
 	assert_int_equal(conf_check(&c, err, sizeof(err)), 0);
 	c.anonymous = 1;
 	assert_int_equal(conf_check(&c, err, sizeof(err)), 0);
@@ -435,6 +467,9 @@ test_check(void **state)
 }
 
 static char tmpdir[] = "/tmp/test_conf.XXXXXX";
+
+#define ROOT_LINE "root = 07070707070707070707070707070707" \
+	"07070707070707070707070707070707\n"
 
 static void
 write_file(const char *path, const char *text)
@@ -476,7 +511,7 @@ test_load(void **state)
 
 	/* cross checks run */
 	write_file(c.paths.conf_file, "anonymous = yes\nname = alice\n"
-	    "tcp = alice.example:6550\n");
+	    "tcp = alice.example:6550\n" ROOT_LINE);
 	assert_int_equal(conf_load(&c, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "tcp = alice.example:6550"));
 	write_file(c.paths.conf_file, "mtu = 1300\n");
@@ -485,6 +520,9 @@ test_load(void **state)
 
 	/* defaults are re-applied on every load */
 	write_file(c.paths.conf_file, "name = bob\n");
+	assert_int_equal(conf_load(&c, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "root"));
+	write_file(c.paths.conf_file, "name = bob\n" ROOT_LINE);
 	assert_int_equal(conf_load(&c, err, sizeof(err)), 0);
 	assert_int_equal(c.circuits, 4);
 	assert_string_equal(c.ifname, "om-corp");

@@ -32,7 +32,7 @@ setup(void **state)
 	assert_true(sodium_init() >= 0);
 	memset(seed, 7, sizeof(seed));
 	assert_int_equal(crypto_sign_seed_keypair(pk, sk, seed), 0);
-	netid_derive(netid, "test");
+	netid_derive(netid, "test", pk);
 	return 0;
 }
 
@@ -100,7 +100,7 @@ test_verify_binds_everything(void **state)
 	assert_int_equal(edges_parse(&d, text, (size_t)n, err, sizeof(err)),
 	    0);
 	assert_int_equal(edges_verify(&d, netid), 0);
-	netid_derive(other, "other");
+	netid_derive(other, "other", pk);
 	assert_int_equal(edges_verify(&d, other), -1);
 	d.peers[1].rtt_us++;
 	assert_int_equal(edges_verify(&d, netid), -1);

@@ -513,6 +513,43 @@ test_chan_wrong_uid(void **state)
 	free(ds);
 }
 
+/* A message cut inside a UTF-8 sequence still makes a reply: the cut
+ * sequence becomes '?', valid text is kept byte for byte. */
+static void
+test_utf8_scrub(void **state)
+{
+	static const struct {
+		const char *in, *out;
+	} cases[] = {
+		{ "plain ascii", "plain ascii" },
+		{ "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", NULL },
+		{ "cut \xed\x9e", "cut ??" },        /* 3-byte seq, 2 left */
+		{ "cut \xf0\x9f\x98", "cut ???" },
+		{ "lone \x80 cont", "lone ? cont" },
+		{ "overlong \xc0\xaf", "overlong ??" },
+		{ "overlong \xe0\x80\xaf", "overlong ???" },
+		{ "surrogate \xed\xa0\x80", "surrogate ???" },
+		{ "too big \xf4\x90\x80\x80", "too big ????" },
+		{ "\xff\xfe", "??" },
+	};
+	char buf[64];
+	json_t *r;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(buf, sizeof(buf), "%s", cases[i].in);
+		(void)utf8_scrub(buf);
+		assert_string_equal(buf, cases[i].out != NULL ?
+		    cases[i].out : cases[i].in);
+		snprintf(buf, sizeof(buf), "%s", cases[i].in);
+		r = ipc_ctl_error_reply(buf);
+		assert_non_null(r);
+		assert_false(json_is_true(json_object_get(r, "ok")));
+		json_decref(r);
+	}
+}
+
 /* A loop in a thread, for the servers the blocking clients talk to. */
 struct srv {
 	struct ev_loop *loop;
@@ -799,6 +836,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_path),
+		cmocka_unit_test(test_utf8_scrub),
 		cmocka_unit_test_setup_teardown(test_chan_both_ways, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_chan_drops, setup,

@@ -32,6 +32,9 @@
 #include "proto/onion.h"
 #include "proto/record.h"
 
+/* The network root the tests derive netids from (any id will do). */
+static const uint8_t test_root[MEMBER_ID_BYTES] = {1, 2, 3};
+
 static uint8_t netid[NETID_BYTES];
 
 struct member {
@@ -205,7 +208,7 @@ test_check_errors(void **state)
 	    err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "carol"));
 	/* Signed for another network. */
-	netid_derive(other_net, "othernet");
+	netid_derive(other_net, "othernet", test_root);
 	assert_int_equal(records_check(&r, "carol", text, (size_t)len,
 	    other_net, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "signature"));
@@ -578,6 +581,6 @@ main(void)
 	if (sodium_init() < 0)
 		return 1;
 	log_init("test_keyd_records", LOG_LVL_WARN, 0);
-	netid_derive(netid, "test");
+	netid_derive(netid, "test", test_root);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -38,7 +38,7 @@ setup(void **state)
 		return -1;
 	memset(seed, 0x42, sizeof(seed));
 	crypto_sign_seed_keypair(pk, sk, seed);
-	netid_derive(netid, "corp");
+	netid_derive(netid, "corp", pk);
 	return 0;
 }
 
@@ -180,7 +180,7 @@ test_wrong_netid(void **state)
 	uint8_t other[NETID_BYTES];
 
 	signed_text(&r, 1, text, sizeof(text));
-	netid_derive(other, "corp2");
+	netid_derive(other, "corp2", pk);
 	assert_int_equal(record_verify(&r, other), -1);
 	assert_int_equal(record_verify(&r, netid), 0);
 }
@@ -526,14 +526,22 @@ test_netid(void **state)
 {
 	uint8_t a[NETID_BYTES], b[NETID_BYTES];
 
-	netid_derive(a, "corp");
-	netid_derive(b, "corp");
+	uint8_t root2[MEMBER_ID_BYTES], msg[25 + MEMBER_ID_BYTES];
+
+	netid_derive(a, "corp", pk);
+	netid_derive(b, "corp", pk);
 	assert_memory_equal(a, b, sizeof(a));
-	netid_derive(b, "corq");
+	netid_derive(b, "corq", pk);
 	assert_memory_not_equal(a, b, sizeof(a));
-	/* BLAKE2b-256("onionmesh network v1\n" || "corp") */
-	crypto_generichash(b, sizeof(b),
-	    (const uint8_t *)"onionmesh network v1\ncorp", 25, NULL, 0);
+	/* Same name, another root: another network. */
+	memcpy(root2, pk, sizeof(root2));
+	root2[31] ^= 1;
+	netid_derive(b, "corp", root2);
+	assert_memory_not_equal(a, b, sizeof(a));
+	/* BLAKE2b-256("onionmesh network v1\n" || "corp" || root) */
+	memcpy(msg, "onionmesh network v1\ncorp", 25);
+	memcpy(msg + 25, pk, MEMBER_ID_BYTES);
+	crypto_generichash(b, sizeof(b), msg, sizeof(msg), NULL, 0);
 	assert_memory_equal(a, b, sizeof(a));
 }
 

@@ -66,8 +66,16 @@ test_peek(void **state)
 	be32_put(b, 10);
 	b[4] = 0;
 	assert_int_equal(wire_frame_peek(&f, b, 5), -1);
-	b[4] = 4;
+	b[4] = 5;
 	assert_int_equal(wire_frame_peek(&f, b, 5), -1);
+	/* WIRE_JOIN is known, but only up to WIRE_JOIN_MAX_BODY. */
+	b[4] = WIRE_JOIN;
+	assert_int_equal(wire_frame_peek(&f, b, 5), 0);
+	be32_put(b, WIRE_JOIN_MAX_BODY + 1);
+	assert_int_equal(wire_frame_peek(&f, b, 5), 0);
+	be32_put(b, WIRE_JOIN_MAX_BODY + 2);
+	assert_int_equal(wire_frame_peek(&f, b, 5), -1);
+	be32_put(b, 10);
 	/* A whole frame, with bytes of the next one behind it. */
 	b[4] = WIRE_HS_RESP;
 	assert_int_equal(wire_frame_peek(&f, b, 13), 0);

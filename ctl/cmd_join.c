@@ -1,0 +1,931 @@
+/*
+ * join: become a member of a network with an invitation URL. Shaped
+ * like init (cmd_init.c), whose order makes it safe to retry:
+ *
+ *   1. the URL and every option are checked, and an existing config is
+ *      refused, before anything touches the disk;
+ *   2. the directories are made and keyd (onionmesh-keyd --genkey)
+ *      makes the identity: the CLI never holds a secret;
+ *   3. keyd redeems the invitation (onionmesh-keyd --join URL): it
+ *      reaches the inviter through tor (or --tcp), runs the exchange,
+ *      checks every record's chain and writes hosts/ and revoked/; it
+ *      reports progress as JSON lines, shown here as words;
+ *   4. the config is written from the admission (root, name, addresses,
+ *      role, admitted_by, admission; the network's range, mtu and
+ *      anonymous flag; our own tor settings) and keyd signs our record;
+ *   5. unless --no-up, the daemons start and we wait (bounded) for the
+ *      first link.
+ *
+ * Whatever steps 2-4 created is removed again when a later step fails
+ * (only what was not there before). Once admitted the invitation is
+ * used up, so a failure after step 3 says so: the inviter has to make
+ * a new one.
+ */
+#include "ctl/ctl.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <netdb.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "proto/addr.h"
+#include "proto/file.h"
+#include "proto/invite.h"
+#include "proto/record.h"
+#include "proto/torctl.h"
+#include "proto/trust.h"
+
+#define JOIN_OUT_MAX   (64 * 1024)
+#define JOIN_KEYD_WAIT 75      /* s: keyd's own deadline is 60 s */
+#define JOIN_LINK_WAIT 120     /* s: the first link after up */
+#define JOIN_TOR_WAIT  60      /* s: tor's bootstrap */
+#define MAX_NEWDIRS    32
+
+struct undo {
+	char dirs[MAX_NEWDIRS][PATH_MAX];
+	int ndirs;
+	char **before[3];        /* hosts_dir, keys_dir, revoked_dir */
+	const char *watch[3];
+	const char *conf_file;
+	int conf_written;
+};
+
+static int
+strcmp_p(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static char **
+listing(const char *dir)
+{
+	DIR *d;
+	struct dirent *de;
+	char **v, **nv;
+	int n = 0, cap = 8;
+
+	if ((v = calloc(cap, sizeof(char *))) == NULL)
+		return NULL;
+	if ((d = opendir(dir)) == NULL)
+		return v;
+	while ((de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0)
+			continue;
+		if (n + 1 >= cap) {
+			if ((nv = realloc(v, 2 * cap * sizeof(char *))) ==
+			    NULL)
+				break;
+			v = nv;
+			cap *= 2;
+		}
+		if ((v[n] = strdup(de->d_name)) == NULL)
+			break;
+		v[++n] = NULL;
+	}
+	closedir(d);
+	qsort(v, n, sizeof(char *), strcmp_p);
+	return v;
+}
+
+static void
+listing_free(char **v)
+{
+	char **p;
+
+	for (p = v; p && *p; p++)
+		free(*p);
+	free(v);
+}
+
+static int
+listed(char **v, const char *name)
+{
+	for (; v && *v; v++)
+		if (strcmp(*v, name) == 0)
+			return 1;
+	return 0;
+}
+
+static void
+undo_note_dir(struct undo *u, const char *path)
+{
+	char p[PATH_MAX], *slash;
+	char missing[MAX_NEWDIRS][PATH_MAX];
+	struct stat st;
+	int n = 0, i, j, dup;
+
+	snprintf(p, sizeof(p), "%s", path);
+	while (p[0] && stat(p, &st) == -1 && errno == ENOENT &&
+	    n < MAX_NEWDIRS) {
+		snprintf(missing[n++], PATH_MAX, "%s", p);
+		if ((slash = strrchr(p, '/')) == NULL || slash == p)
+			break;
+		*slash = '\0';
+	}
+	for (i = n - 1; i >= 0 && u->ndirs < MAX_NEWDIRS; i--) {
+		for (dup = 0, j = 0; j < u->ndirs; j++)
+			if (strcmp(u->dirs[j], missing[i]) == 0)
+				dup = 1;
+		if (!dup)
+			snprintf(u->dirs[u->ndirs++], PATH_MAX, "%s",
+			    missing[i]);
+	}
+}
+
+static void
+undo_run(struct undo *u)
+{
+	char **now, **p, path[PATH_MAX];
+	int i;
+
+	if (u->conf_written)
+		unlink(u->conf_file);
+	for (i = 0; i < 3; i++) {
+		if (u->watch[i] == NULL || (now = listing(u->watch[i])) ==
+		    NULL)
+			continue;
+		for (p = now; *p; p++) {
+			if (listed(u->before[i], *p))
+				continue;
+			if ((size_t)snprintf(path, sizeof(path), "%s/%s",
+			    u->watch[i], *p) < sizeof(path))
+				unlink(path);
+		}
+		listing_free(now);
+	}
+	for (i = u->ndirs - 1; i >= 0; i--)
+		rmdir(u->dirs[i]);
+}
+
+static double
+mono(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/*
+ * Run keyd with extra arguments; its stdout comes back through on_line,
+ * one line at a time; its stderr is ours. Killed after wait_s. 0 when it
+ * exited 0, -1 otherwise (a message printed unless quiet_fail).
+ */
+typedef void (*line_fn)(void *arg, char *line);
+
+static int
+run_keyd(struct ctl *c, const char *keyd, const char *const *extra,
+    int wait_s, line_fn on_line, void *arg)
+{
+	static char buf[JOIN_OUT_MAX + 1];
+	const char *argv[16];
+	struct pollfd pfd;
+	double deadline;
+	size_t len = 0;
+	char *nl, *start;
+	int p[2], st, fd, i = 0, killed = 0;
+	ssize_t r;
+	pid_t pid;
+
+	argv[i++] = keyd;
+	argv[i++] = "-n";
+	argv[i++] = c->paths.net;
+	if (c->dir) {
+		argv[i++] = "-d";
+		argv[i++] = c->dir;
+	}
+	for (; *extra != NULL && i < 15; extra++)
+		argv[i++] = *extra;
+	argv[i] = NULL;
+
+	if (pipe2(p, O_CLOEXEC) == -1) {
+		ctl_warn("pipe");
+		return -1;
+	}
+	fflush(NULL);
+	if ((pid = fork()) == -1) {
+		ctl_warn("fork");
+		close(p[0]);
+		close(p[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		if ((fd = open("/dev/null", O_RDONLY)) != -1)
+			dup2(fd, 0);
+		dup2(p[1], 1);
+		execv(keyd, (char *const *)argv);
+		fprintf(stderr, "onionmesh: cannot run %s: %s\n", keyd,
+		    strerror(errno));
+		_exit(127);
+	}
+	close(p[1]);
+	deadline = mono() + wait_s;
+	for (;;) {
+		pfd.fd = p[0];
+		pfd.events = POLLIN;
+		r = poll(&pfd, 1, 200);
+		if (r == -1 && errno != EINTR)
+			break;
+		if (mono() > deadline) {
+			kill(pid, SIGKILL);
+			killed = 1;
+			break;
+		}
+		if (r <= 0)
+			continue;
+		r = read(p[0], buf + len, JOIN_OUT_MAX - len);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		len += (size_t)r;
+		buf[len] = '\0';
+		start = buf;
+		while ((nl = strchr(start, '\n')) != NULL) {
+			*nl = '\0';
+			if (on_line != NULL)
+				on_line(arg, start);
+			start = nl + 1;
+		}
+		len -= (size_t)(start - buf);
+		memmove(buf, start, len);
+		if (len == JOIN_OUT_MAX)     /* a line that long: drop it */
+			len = 0;
+	}
+	close(p[0]);
+	while (waitpid(pid, &st, 0) == -1)
+		if (errno != EINTR) {
+			ctl_warn("waiting for %s", keyd);
+			return -1;
+		}
+	if (killed) {
+		ctl_warnx("%s did not finish within %d s; stopped it", keyd,
+		    wait_s);
+		return -1;
+	}
+	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+		return -1;
+	return 0;
+}
+
+struct genkey_out {
+	uint8_t pk[MEMBER_ID_BYTES];
+	int have;
+};
+
+static void
+genkey_line(void *arg, char *line)
+{
+	struct genkey_out *g = arg;
+
+	while (*line == ' ' || *line == '\t')
+		line++;
+	if (strlen(line) == 2 * MEMBER_ID_BYTES &&
+	    hex_decode(g->pk, MEMBER_ID_BYTES, line) == 0)
+		g->have = 1;
+}
+
+static int
+run_genkey(struct ctl *c, const char *keyd, uint8_t pk[MEMBER_ID_BYTES])
+{
+	static const char *const extra[] = { "--genkey", NULL };
+	struct genkey_out g;
+
+	memset(&g, 0, sizeof(g));
+	if (run_keyd(c, keyd, extra, 30, genkey_line, &g) == -1) {
+		ctl_warnx("%s --genkey failed", keyd);
+		return -1;
+	}
+	if (!g.have) {
+		ctl_warnx("%s --genkey printed no public key", keyd);
+		return -1;
+	}
+	memcpy(pk, g.pk, MEMBER_ID_BYTES);
+	return 0;
+}
+
+/* What keyd --join said. */
+struct join_out {
+	json_t *admitted;
+	char error[1024];
+	int quiet;
+};
+
+static void progress(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
+
+/* One line of progress on stdout, at once (a person is watching). */
+static void
+progress(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+	fflush(stdout);
+}
+
+static void
+join_line(void *arg, char *line)
+{
+	struct join_out *o = arg;
+	json_t *j, *v;
+	const char *ev;
+
+	if ((j = json_loads(line, 0, NULL)) == NULL || !json_is_object(j)) {
+		json_decref(j);
+		return;
+	}
+	if ((v = json_object_get(j, "admitted")) != NULL &&
+	    json_is_object(v)) {
+		json_decref(o->admitted);
+		o->admitted = json_incref(v);
+		ev = ctl_json_str(v, "ipv4", "");
+		progress("admitted as %s (%s, %s)", ctl_json_str(v, "name",
+		    "?"), ev[0] != '\0' ? ev : "no IPv4",
+		    ctl_json_str(v, "ipv6", "?"));
+	} else if ((v = json_object_get(j, "error")) != NULL &&
+	    json_is_string(v)) {
+		snprintf(o->error, sizeof(o->error), "%s",
+		    json_string_value(v));
+	} else if ((ev = ctl_json_str(j, "event", NULL)) != NULL &&
+	    !o->quiet) {
+		if (strcmp(ev, "connecting") == 0)
+			progress("reaching the inviter (%s, %s)",
+			    ctl_json_str(j, "via", "?"),
+			    ctl_json_str(j, "to", "?"));
+		else if (strcmp(ev, "retrying") == 0)
+			progress("not reached yet (%s); trying again",
+			    ctl_json_str(j, "error", "?"));
+		else if (strcmp(ev, "connected") == 0)
+			progress("connected");
+		else if (strcmp(ev, "inviter") == 0)
+			progress("the inviter's key matches the invitation "
+			    "(%.16s...)", ctl_json_str(j, "id", "?"));
+		else if (strcmp(ev, "redeeming") == 0)
+			progress("redeeming the invitation");
+		else if (strcmp(ev, "record") == 0 &&
+		    json_is_true(json_object_get(j, "kept")))
+			progress("the inviter holds our record now");
+		else if (strcmp(ev, "record") == 0)
+			progress("the inviter did not take our record (%s); "
+			    "it will come by gossip",
+			    ctl_json_str(j, "message", "?"));
+	}
+	json_decref(j);
+}
+
+static int
+tor_addr_valid(const char *s)
+{
+	char host[CONF_ADDR_LEN];
+	uint16_t port;
+	size_t n = strlen(s);
+
+	if (n >= CONF_ADDR_LEN)
+		return 0;
+	if (strncmp(s, "unix:", 5) == 0)
+		return s[5] == '/' && n - 5 < 108;
+	return endpoint_parse(s, host, sizeof(host), &port) == 0;
+}
+
+/* ---- tor's bootstrap, for the progress lines ---- */
+
+struct torq {
+	int fd;
+	struct torctl_parser *p;
+	char in[4096];
+	size_t in_len, in_off;
+};
+
+static int
+torq_connect(const char *addr)
+{
+	struct sockaddr_un sun;
+	struct addrinfo hints, *res = NULL, *ai;
+	struct timeval tv = { 5, 0 };
+	char host[CONF_ADDR_LEN], port[8];
+	uint16_t pn;
+	int fd = -1;
+
+	if (strncmp(addr, "unix:", 5) == 0) {
+		memset(&sun, 0, sizeof(sun));
+		sun.sun_family = AF_UNIX;
+		if (strlen(addr + 5) >= sizeof(sun.sun_path))
+			return -1;
+		memcpy(sun.sun_path, addr + 5, strlen(addr + 5));
+		if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) ==
+		    -1)
+			return -1;
+		if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+			close(fd);
+			return -1;
+		}
+	} else {
+		if (endpoint_parse(addr, host, sizeof(host), &pn) == -1)
+			return -1;
+		snprintf(port, sizeof(port), "%u", (unsigned)pn);
+		memset(&hints, 0, sizeof(hints));
+		hints.ai_socktype = SOCK_STREAM;
+		if (getaddrinfo(host, port, &hints, &res) != 0)
+			return -1;
+		for (ai = res; ai != NULL; ai = ai->ai_next) {
+			fd = socket(ai->ai_family, ai->ai_socktype |
+			    SOCK_CLOEXEC, ai->ai_protocol);
+			if (fd != -1 && connect(fd, ai->ai_addr,
+			    ai->ai_addrlen) == 0)
+				break;
+			if (fd != -1)
+				close(fd);
+			fd = -1;
+		}
+		freeaddrinfo(res);
+		if (fd == -1)
+			return -1;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	return fd;
+}
+
+/* Send cmd, read one (non-event) reply into q->p->reply. 0 or -1. */
+static int
+torq_cmd(struct torq *q, const char *cmd)
+{
+	size_t used, n = strlen(cmd);
+	ssize_t r;
+	int rc;
+
+	if (send(q->fd, cmd, n, MSG_NOSIGNAL) != (ssize_t)n)
+		return -1;
+	for (;;) {
+		if (q->in_off == q->in_len) {
+			r = recv(q->fd, q->in, sizeof(q->in), 0);
+			if (r <= 0)
+				return -1;
+			q->in_len = (size_t)r;
+			q->in_off = 0;
+		}
+		rc = torctl_parser_feed(q->p, q->in + q->in_off,
+		    q->in_len - q->in_off, &used);
+		q->in_off += used;
+		if (rc == -1)
+			return -1;
+		if (rc == 1 && !q->p->reply.async)
+			return q->p->reply.code == 250 ? 0 : -1;
+	}
+}
+
+static int
+torq_auth(struct torq *q, char *why, size_t cap)
+{
+	struct torctl_protocolinfo pi;
+	struct torctl_safecookie sc;
+	uint8_t cookie[TORCTL_COOKIE_BYTES];
+	char cmd[TORCTL_CMD_MAX];
+	size_t len = 0;
+	char *c = NULL;
+	int rc = -1;
+
+	if (torq_cmd(q, TORCTL_CMD_PROTOCOLINFO) == -1 ||
+	    torctl_parse_protocolinfo(&q->p->reply, &pi, why, cap) == -1)
+		return -1;
+	if (pi.methods & (TORCTL_AUTH_SAFECOOKIE | TORCTL_AUTH_COOKIE)) {
+		c = file_read(pi.cookie_file, 64, &len);
+		if (c == NULL || len != TORCTL_COOKIE_BYTES) {
+			snprintf(why, cap, "cannot read tor's cookie %.200s",
+			    pi.cookie_file);
+			free(c);
+			return -1;
+		}
+		memcpy(cookie, c, sizeof(cookie));
+		sodium_memzero(c, len);
+		free(c);
+		if (pi.methods & TORCTL_AUTH_SAFECOOKIE) {
+			if (torctl_safecookie_begin(&sc, cmd,
+			    sizeof(cmd)) == -1 || torq_cmd(q, cmd) == -1 ||
+			    torctl_parse_authchallenge(&q->p->reply, &sc, why,
+			    cap) == -1 || torctl_safecookie_answer(cmd,
+			    sizeof(cmd), &sc, cookie, why, cap) == -1)
+				goto out;
+		} else if (torctl_fmt_auth_cookie(cmd, sizeof(cmd),
+		    cookie) == -1)
+			goto out;
+	} else if (pi.methods & TORCTL_AUTH_NULL)
+		snprintf(cmd, sizeof(cmd), "%s", TORCTL_CMD_AUTH_NULL);
+	else {
+		snprintf(why, cap, "tor asks for a password");
+		return -1;
+	}
+	rc = torq_cmd(q, cmd);
+	if (rc == -1)
+		snprintf(why, cap, "tor refused to authenticate us");
+out:
+	sodium_memzero(cookie, sizeof(cookie));
+	sodium_memzero(cmd, sizeof(cmd));
+	return rc;
+}
+
+/*
+ * "tor: bootstrapped N%" each time tor's progress moves, until 100 or
+ * wait_s. Only words for a person: the join itself finds out whether
+ * tor can reach the inviter, so any trouble here is a warning.
+ */
+static void
+tor_bootstrap_wait(const char *control, int wait_s)
+{
+	struct torq q;
+	double deadline = mono() + wait_s;
+	char why[256] = "", *pr;
+	int last = -1, pct;
+
+	memset(&q, 0, sizeof(q));
+	q.fd = -1;
+	if ((q.p = calloc(1, sizeof(*q.p))) == NULL)
+		return;
+	torctl_parser_init(q.p);
+	if ((q.fd = torq_connect(control)) == -1) {
+		ctl_warnx("tor: cannot reach the ControlPort %s", control);
+		goto out;
+	}
+	if (torq_auth(&q, why, sizeof(why)) == -1) {
+		ctl_warnx("tor: cannot ask for its bootstrap progress: %s",
+		    why[0] ? why : "no answer");
+		goto out;
+	}
+	while (mono() < deadline) {
+		if (torq_cmd(&q, "GETINFO status/bootstrap-phase\r\n") == -1 ||
+		    q.p->reply.n < 1)
+			break;
+		pr = strstr(q.p->reply.line[0].text, "PROGRESS=");
+		pct = pr != NULL ? atoi(pr + 9) : -1;
+		if (pct != last && pct >= 0)
+			progress("tor: bootstrapped %d%%", pct);
+		last = pct;
+		if (pct >= 100)
+			break;
+		usleep(500 * 1000);
+	}
+	if (last < 100)
+		ctl_warnx("tor: not bootstrapped after %d s (%d%%)", wait_s,
+		    last);
+out:
+	if (q.fd != -1)
+		close(q.fd);
+	free(q.p);
+}
+
+/* The config from the admission. 0 or -1 (printed). */
+static int
+conf_from_admit(struct ctl *c, struct conf *conf, json_t *a,
+    const uint8_t pk[MEMBER_ID_BYTES], const char *torc, const char *tors,
+    int privsep_off)
+{
+	struct prefix range, v4;
+	const char *s;
+
+	conf_defaults(conf);
+	conf->paths = c->paths;
+	s = ctl_json_str(a, "name", "");
+	if (!name_valid(s)) {
+		ctl_warnx("the admission names the member `%s', which is not "
+		    "a valid name", s);
+		return -1;
+	}
+	snprintf(conf->name, sizeof(conf->name), "%s", s);
+	if (strcmp(ctl_json_str(a, "id", ""), "") != 0) {
+		uint8_t id[MEMBER_ID_BYTES];
+
+		if (hex_decode(id, MEMBER_ID_BYTES, ctl_json_str(a, "id",
+		    "")) == -1 ||
+		    sodium_memcmp(id, pk, MEMBER_ID_BYTES) != 0) {
+			ctl_warnx("keyd was admitted with another key than "
+			    "the one --genkey made");
+			return -1;
+		}
+	}
+	if (hex_decode(conf->root, MEMBER_ID_BYTES, ctl_json_str(a, "root",
+	    "")) == -1 || hex_decode(conf->admitted_by, MEMBER_ID_BYTES,
+	    ctl_json_str(a, "admitted_by", "")) == -1 ||
+	    hex_decode(conf->admission, sizeof(conf->admission),
+	    ctl_json_str(a, "admission", "")) == -1) {
+		ctl_warnx("keyd's answer lacks the root or the admission");
+		return -1;
+	}
+	conf->have_root = 1;
+	conf->admitted = 1;
+	conf->role = strcmp(ctl_json_str(a, "role", "member"), "admin") == 0 ?
+	    ROLE_ADMIN : ROLE_MEMBER;
+	/* IPv4: our address with the network's prefix length. */
+	s = ctl_json_str(a, "ipv4", "");
+	if (s[0] != '\0') {
+		if (addr_parse(&v4, s) == -1 || v4.family != 4) {
+			ctl_warnx("the admission's IPv4 address `%s' does not "
+			    "parse", s);
+			return -1;
+		}
+		v4.len = 32;
+		if (prefix_parse(&range, ctl_json_str(a, "ipv4_range",
+		    "")) == 0 && range.family == 4 &&
+		    prefix_contains(&range, 4, v4.addr))
+			v4.len = range.len;
+		else if (prefix_parse(&range, DEFAULT_IPV4_NET) == 0 &&
+		    prefix_contains(&range, 4, v4.addr))
+			v4.len = range.len;
+		conf->ipv4 = v4;
+	}
+	s = ctl_json_str(a, "ipv6", "");
+	if (addr_parse(&conf->ipv6, s) == -1 || conf->ipv6.family != 6) {
+		ctl_warnx("the admission's IPv6 address `%s' does not parse",
+		    s);
+		return -1;
+	}
+	conf->ipv6.len = 48;
+	if (json_integer_value(json_object_get(a, "mtu")) >= 1280 &&
+	    json_integer_value(json_object_get(a, "mtu")) <= 65535)
+		conf->mtu = (uint32_t)json_integer_value(json_object_get(a,
+		    "mtu"));
+	conf->anonymous = json_is_true(json_object_get(a, "anonymous"));
+	if (torc != NULL)
+		snprintf(conf->tor_control, sizeof(conf->tor_control), "%s",
+		    torc);
+	if (tors != NULL)
+		snprintf(conf->tor_socks, sizeof(conf->tor_socks), "%s",
+		    tors);
+	if (privsep_off)
+		conf->privsep = 0;
+	return 0;
+}
+
+/* The first link that is up (its peer's name into out), polled. */
+static int
+first_link(struct ctl *c, char *out, size_t cap, int wait_s)
+{
+	double deadline = mono() + wait_s;
+	json_t *rep, *l;
+	char err[256];
+	size_t i;
+
+	while (mono() < deadline) {
+		rep = ctl_call(c, "linkd", "links", 2000, err, sizeof(err),
+		    NULL);
+		if (rep != NULL) {
+			json_array_foreach(json_object_get(rep, "links"), i,
+			    l) {
+				if (strcmp(ctl_json_str(l, "state", ""),
+				    "up") == 0) {
+					snprintf(out, cap, "%s",
+					    ctl_json_str(l, "peer", "?"));
+					json_decref(rep);
+					return 0;
+				}
+			}
+			json_decref(rep);
+		}
+		usleep(500 * 1000);
+	}
+	return -1;
+}
+
+int
+cmd_join(struct ctl *c, int argc, char **argv)
+{
+	enum { O_TORC, O_TORS, O_TCP, O_NOUP, O_NOPRIVSEP, O_END };
+	struct ctl_opt opts[] = {
+		[O_TORC] = { "tor-control", "ADDR", NULL },
+		[O_TORS] = { "tor-socks", "ADDR", NULL },
+		[O_TCP] = { "tcp", NULL, NULL },
+		[O_NOUP] = { "no-up", NULL, NULL },
+		[O_NOPRIVSEP] = { "no-privsep", NULL, NULL },
+		[O_END] = { NULL, NULL, NULL },
+	};
+	static struct conf conf, check;
+	static char text[16384];
+	static struct undo u;
+	static struct invite_url url;
+	struct join_out jo;
+	struct record rec;
+	uint8_t pk[MEMBER_ID_BYTES], pk2[MEMBER_ID_BYTES];
+	uint8_t netid[NETID_BYTES];
+	char why[PATH_MAX + 256], keyd[PATH_MAX], path[PATH_MAX + 64];
+	char peer[NAME_MAX_LEN + 64];
+	const char *jargv[10];
+	char *pos[1];
+	struct stat st;
+	int n, rc, len, i, ret = CTL_FAIL, admitted = 0;
+
+	if ((rc = ctl_getopt(c, argc, argv, opts, pos, 1, 1, &n)) != CTL_OK)
+		return rc;
+
+	/* 1. The URL and the options. */
+	if (invite_url_parse(&url, pos[0], why, sizeof(why)) == -1) {
+		sodium_memzero(&url, sizeof(url));
+		return ctl_usage(c, "%s", why);
+	}
+	if (strcmp(url.net, c->paths.net) != 0) {
+		if (strcmp(c->net, DEFAULT_NET) != 0) {
+			ctl_usage(c, "the invitation is for network `%s', "
+			    "not `%s' (-n %s, or leave -n out)", url.net,
+			    c->net, url.net);
+			sodium_memzero(&url, sizeof(url));
+			return CTL_USAGE;
+		}
+		/* No -n: the URL names the network. */
+		if (conf_paths(&c->paths, url.net, c->dir, why,
+		    sizeof(why)) == -1) {
+			ctl_warnx("%s", why);
+			sodium_memzero(&url, sizeof(url));
+			return CTL_FAIL;
+		}
+		c->net = c->paths.net;
+	}
+	if (opts[O_TCP].val != NULL && url.tcp[0] == '\0') {
+		sodium_memzero(&url, sizeof(url));
+		return ctl_usage(c, "--tcp: the invitation has no tcp= "
+		    "endpoint (the inviter takes onion links only)");
+	}
+	if (opts[O_TCP].val == NULL && url.onion[0] == '\0') {
+		sodium_memzero(&url, sizeof(url));
+		return ctl_usage(c, "the invitation has only a tcp= endpoint: "
+		    "add --tcp to reach it without tor");
+	}
+	sodium_memzero(&url, sizeof(url));
+	if (opts[O_TORC].val && !tor_addr_valid(opts[O_TORC].val))
+		return ctl_usage(c, "--tor-control `%s' is not tor's "
+		    "ControlPort (HOST:PORT or unix:/PATH)", opts[O_TORC].val);
+	if (opts[O_TORS].val && !tor_addr_valid(opts[O_TORS].val))
+		return ctl_usage(c, "--tor-socks `%s' is not tor's SocksPort "
+		    "(HOST:PORT or unix:/PATH)", opts[O_TORS].val);
+	if ((opts[O_TORC].val == NULL) != (opts[O_TORS].val == NULL))
+		return ctl_usage(c, "--tor-control and --tor-socks go "
+		    "together (a member publishes its onion service and "
+		    "dials through tor)");
+	if (opts[O_TCP].val == NULL && opts[O_TORS].val == NULL)
+		return ctl_usage(c, "the inviter is reached through tor: give "
+		    "--tor-control ADDR --tor-socks ADDR (or --tcp when the "
+		    "invitation has a tcp= endpoint)");
+	if (stat(c->paths.conf_file, &st) == 0) {
+		ctl_warnx("%s already exists: network \"%s\" is already set "
+		    "up here (remove it, and %s, to start over)",
+		    c->paths.conf_file, c->paths.net, c->paths.keys_dir);
+		return CTL_FAIL;
+	}
+	if (errno != ENOENT) {
+		ctl_warn("cannot check %s", c->paths.conf_file);
+		return CTL_FAIL;
+	}
+	if (ctl_daemon_path("keyd", keyd, sizeof(keyd)) == -1)
+		return CTL_FAIL;
+
+	/* 2. Directories and the identity. */
+	memset(&u, 0, sizeof(u));
+	u.conf_file = c->paths.conf_file;
+	u.watch[0] = c->paths.hosts_dir;
+	u.watch[1] = c->paths.keys_dir;
+	u.watch[2] = c->paths.revoked_dir;
+	undo_note_dir(&u, c->paths.conf_dir);
+	undo_note_dir(&u, c->paths.hosts_dir);
+	undo_note_dir(&u, c->paths.keys_dir);
+	undo_note_dir(&u, c->paths.revoked_dir);
+	for (i = 0; i < 3; i++)
+		if ((u.before[i] = listing(u.watch[i])) == NULL) {
+			ctl_warnx("out of memory");
+			goto out;
+		}
+	if (mkdir_p(c->paths.conf_dir, 0755) == -1) {
+		ctl_warn("cannot create %s", c->paths.conf_dir);
+		goto out;
+	}
+	if (mkdir_p(c->paths.hosts_dir, 0755) == -1) {
+		ctl_warn("cannot create %s", c->paths.hosts_dir);
+		goto out;
+	}
+	if (mkdir_p(c->paths.keys_dir, 0700) == -1) {
+		ctl_warn("cannot create %s", c->paths.keys_dir);
+		goto out;
+	}
+	if (run_genkey(c, keyd, pk) == -1)
+		goto out;
+
+	/* 3. Redeem. */
+	if (opts[O_TORC].val != NULL && opts[O_TCP].val == NULL)
+		tor_bootstrap_wait(opts[O_TORC].val, JOIN_TOR_WAIT);
+	i = 0;
+	jargv[i++] = "--join";
+	jargv[i++] = pos[0];
+	if (opts[O_TCP].val != NULL)
+		jargv[i++] = "--tcp";
+	if (opts[O_TORS].val != NULL) {
+		jargv[i++] = "--tor-socks";
+		jargv[i++] = opts[O_TORS].val;
+	}
+	if (opts[O_TORC].val != NULL && opts[O_TORS].val != NULL)
+		jargv[i++] = "--onion";
+	jargv[i] = NULL;
+	memset(&jo, 0, sizeof(jo));
+	rc = run_keyd(c, keyd, jargv, JOIN_KEYD_WAIT, join_line, &jo);
+	if (rc == -1 || jo.admitted == NULL) {
+		ctl_warnx("join failed: %s", jo.error[0] != '\0' ? jo.error :
+		    "keyd ended without an answer (see above)");
+		json_decref(jo.admitted);
+		goto out;
+	}
+	admitted = 1;
+
+	/* 4. The config, then our signed record. */
+	if (conf_from_admit(c, &conf, jo.admitted, pk, opts[O_TORC].val,
+	    opts[O_TCP].val != NULL && opts[O_TORS].val == NULL ? NULL :
+	    opts[O_TORS].val, opts[O_NOPRIVSEP].val != NULL) == -1) {
+		json_decref(jo.admitted);
+		goto out;
+	}
+	json_decref(jo.admitted);
+	if ((len = conf_format(&conf, text, sizeof(text))) < 0) {
+		ctl_warnx("the config does not fit %zu bytes", sizeof(text));
+		goto out;
+	}
+	conf_defaults(&check);
+	check.paths = c->paths;
+	why[0] = '\0';
+	if (conf_parse(&check, c->paths.conf_file, text, len, why,
+	    sizeof(why)) == -1 || conf_check(&check, why, sizeof(why)) ==
+	    -1) {
+		ctl_warnx("the config from the admission does not read back: "
+		    "%s", why[0] ? why : "no reason given");
+		goto out;
+	}
+	u.conf_written = 1;
+	if (file_write_atomic(c->paths.conf_file, text, len, 0644) == -1) {
+		ctl_warn("cannot write %s", c->paths.conf_file);
+		goto out;
+	}
+	if (run_genkey(c, keyd, pk2) == -1)
+		goto out;
+	if (sodium_memcmp(pk, pk2, MEMBER_ID_BYTES) != 0) {
+		ctl_warnx("%s --genkey printed a different key the second "
+		    "time: is another init or join running on %s?", keyd,
+		    c->paths.keys_dir);
+		goto out;
+	}
+	netid_derive(netid, c->paths.net, conf.root);
+	snprintf(path, sizeof(path), "%s/%s", c->paths.hosts_dir, conf.name);
+	if (ctl_record_read(path, netid, &rec, why, sizeof(why)) == -1) {
+		ctl_warnx("keyd did not leave our signed record: %s", why);
+		goto out;
+	}
+	progress("member %s of network %s, config %s", conf.name,
+	    c->paths.net, c->paths.conf_file);
+	ret = CTL_OK;
+
+	/* 5. Up, and the first link. */
+	if (opts[O_NOUP].val == NULL) {
+		char *upv[] = { "up", NULL };
+
+		progress("starting the daemons");
+		if (cmd_up(c, 1, upv) != CTL_OK) {
+			ctl_warnx("joined, but the daemons did not start: "
+			    "see above, then onionmesh%s%s%s%s up",
+			    c->dir ? " -d " : "", c->dir ? c->dir : "",
+			    " -n ", c->paths.net);
+			return CTL_FAIL;
+		}
+		if (first_link(c, peer, sizeof(peer), JOIN_LINK_WAIT) == 0)
+			progress("first link up: %s", peer);
+		else {
+			ctl_warnx("joined and started, but no link came up "
+			    "within %d s (onionmesh links shows why)",
+			    JOIN_LINK_WAIT);
+			return CTL_FAIL;
+		}
+	} else
+		printf("next: onionmesh%s%s -n %s up\n", c->dir ? " -d " : "",
+		    c->dir ? c->dir : "", c->paths.net);
+out:
+	if (ret != CTL_OK) {
+		undo_run(&u);
+		if (admitted)
+			ctl_warnx("the invitation was used up by this "
+			    "attempt; ask the inviter for a new one");
+	}
+	for (i = 0; i < 3; i++)
+		listing_free(u.before[i]);
+	return ret;
+}

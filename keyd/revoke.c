@@ -1,0 +1,547 @@
+/*
+ * keyd's revocations.
+ *
+ * A revocation is permanent: once one is accepted (its signature by the
+ * root, or by an admin whose record was valid when it came), it is kept
+ * in STATE/revoked/<64 hex of the revoked id> for good, and the set is
+ * loaded at every start before any record is handed to linkd or routed.
+ * The files are checked again when loaded (strict parse, name matches
+ * the revoked id, signature for this network) but their signer's chain
+ * is not: the admin who signed one may have been revoked since, and that
+ * must not bring the member it removed back.
+ *
+ * What a revocation does, here and on every member it reaches:
+ *   - the revoked member's record is dropped from memory and hosts/;
+ *   - so is every record whose admission chain runs through it (a member
+ *     admitted by a revoked member loses its membership too; records
+ *     pinned by hand without an admission are not touched);
+ *   - linkd and routed get MSG_RECORD_DEL for each, so live sessions
+ *     end at once and, the record being gone, linkd refuses the key's
+ *     handshakes;
+ *   - gossip refuses the revoked id's record forever (gossip.c), and
+ *     `onionmesh import` refuses it too (it looks in STATE/revoked).
+ * Revocations spread like records (gossip.c: their own kind, flooded
+ * when new, in digests keyed by the revoked id with the serial).
+ */
+#include <sys/stat.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <sodium.h>
+
+#include "keyd/revoke.h"
+#include "proto/file.h"
+#include "proto/log.h"
+
+#define REVOKED_MODE     0644
+#define REVOKED_DIR_MODE 0755
+
+/* ---- lookups ------------------------------------------------------- */
+
+static ssize_t
+revoked_index(const struct keyd *k, const uint8_t id[MEMBER_ID_BYTES])
+{
+	size_t i;
+
+	for (i = 0; i < k->revoked.n; i++)
+		if (memcmp(k->revoked.v[i].rv.revoked, id,
+		    MEMBER_ID_BYTES) == 0)
+			return (ssize_t)i;
+	return -1;
+}
+
+int
+revoked_is(const struct keyd *k, const uint8_t id[MEMBER_ID_BYTES])
+{
+	return revoked_index(k, id) >= 0;
+}
+
+size_t
+revoked_count(const struct keyd *k)
+{
+	return k->revoked.n;
+}
+
+const char *
+revoked_text(const struct keyd *k, size_t i, size_t *len)
+{
+	if (i >= k->revoked.n)
+		return NULL;
+	*len = k->revoked.v[i].len;
+	return k->revoked.v[i].text;
+}
+
+const struct revocation *
+revoked_get(const struct keyd *k, size_t i)
+{
+	return i < k->revoked.n ? &k->revoked.v[i].rv : NULL;
+}
+
+static const struct record *
+lookup_cb(void *arg, const uint8_t id[MEMBER_ID_BYTES])
+{
+	const struct keyd *k = arg;
+	const struct keyd_rec *r = records_find(&k->recs, id);
+
+	return r != NULL ? &r->rec : NULL;
+}
+
+static int
+revoked_cb(void *arg, const uint8_t id[MEMBER_ID_BYTES])
+{
+	return revoked_is(arg, id);
+}
+
+int
+keyd_trust_check(const struct keyd *k, const struct record *r, char *why,
+    size_t whylen)
+{
+	/* The callbacks only read through arg. */
+	return trust_check(r, k->d.conf.root, k->netid, lookup_cb,
+	    revoked_cb, (void *)(uintptr_t)k, why, whylen);
+}
+
+/* ---- the set ------------------------------------------------------- */
+
+/* Keep v (its text canonical) in memory; replaces a held one for the
+ * same id. 0, or -1 out of memory. */
+static int
+revoked_put(struct keyd *k, const struct revocation *v, const char *text,
+    size_t len)
+{
+	struct keyd_revoked *s = &k->revoked;
+	struct keyd_revocation *e, *nv;
+	ssize_t i;
+	size_t ncap;
+
+	if (len >= sizeof(e->text))
+		return -1;
+	if ((i = revoked_index(k, v->revoked)) >= 0)
+		e = &s->v[i];
+	else {
+		if (s->n == s->cap) {
+			ncap = s->cap ? s->cap * 2 : 8;
+			nv = reallocarray(s->v, ncap, sizeof(*nv));
+			if (nv == NULL)
+				return -1;
+			s->v = nv;
+			s->cap = ncap;
+		}
+		e = &s->v[s->n++];
+	}
+	e->rv = *v;
+	memcpy(e->text, text, len);
+	e->text[len] = '\0';
+	e->len = len;
+	return 0;
+}
+
+static int
+revoked_path(const struct keyd *k, const uint8_t id[MEMBER_ID_BYTES],
+    char *path, size_t cap)
+{
+	char hex[2 * MEMBER_ID_BYTES + 1];
+
+	hex_encode(hex, id, MEMBER_ID_BYTES);
+	return (size_t)snprintf(path, cap, "%s/%s",
+	    k->d.conf.paths.revoked_dir, hex) >= cap ? -1 : 0;
+}
+
+/* STATE/revoked/<hex>, atomically. Failing to store is logged: the
+ * revocation still holds in memory, and gossip brings it back after a
+ * restart. */
+static void
+revoked_store(struct keyd *k, const struct revocation *v, const char *text,
+    size_t len)
+{
+	char path[PATH_MAX];
+
+	if (mkdir_p(k->d.conf.paths.revoked_dir, REVOKED_DIR_MODE) == -1) {
+		log_warn("cannot create %s; revocation kept in memory only",
+		    k->d.conf.paths.revoked_dir);
+		return;
+	}
+	if (revoked_path(k, v->revoked, path, sizeof(path)) == -1) {
+		log_warnx("%s: path too long; revocation kept in memory only",
+		    k->d.conf.paths.revoked_dir);
+		return;
+	}
+	if (file_write_atomic(path, text, len, REVOKED_MODE) == -1)
+		log_warn("%s: revocation kept in memory only", path);
+}
+
+void
+revoke_free(struct keyd *k)
+{
+	free(k->revoked.v);
+	memset(&k->revoked, 0, sizeof(k->revoked));
+}
+
+/* ---- effects ------------------------------------------------------- */
+
+static void
+send_del(struct keyd *k, const uint8_t id[MEMBER_ID_BYTES])
+{
+	static uint8_t buf[64];
+	struct ipc_chan *c[2] = {k->linkd, k->routed};
+	struct msg_member m;
+	struct buf_w w;
+	int i;
+
+	memset(&m, 0, sizeof(m));
+	memcpy(m.id, id, MEMBER_ID_BYTES);
+	for (i = 0; i < 2; i++) {
+		if (c[i] == NULL || !ipc_chan_connected(c[i]))
+			continue;  /* its on_up sends the set without it */
+		bw_init(&w, buf, sizeof(buf));
+		msg_member_encode(&w, &m);
+		if (w.err || ipc_send(c[i], MSG_RECORD_DEL, 0, 0, &w) == -1)
+			keyd_resend_later(k, c[i]);
+	}
+}
+
+/* Drop the record at index i: memory, hosts/, linkd and routed. */
+static void
+drop_record(struct keyd *k, size_t i, const char *why)
+{
+	char path[PATH_MAX], name[NAME_MAX_LEN + 1];
+	uint8_t id[MEMBER_ID_BYTES];
+
+	memcpy(id, k->recs.v[i].rec.id, MEMBER_ID_BYTES);
+	snprintf(name, sizeof(name), "%s", k->recs.v[i].rec.name);
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s",
+	    k->d.conf.paths.hosts_dir, name) < sizeof(path) &&
+	    unlink(path) == -1 && errno != ENOENT)
+		log_warn("%s: revoked member's record not removed", path);
+	(void)records_remove(&k->recs, id);
+	log_warnx("member %s: %s; its record is removed", name, why);
+	send_del(k, id);
+}
+
+/*
+ * Does r's admission chain (through held records) reach a revoked
+ * member? Only admissions count: a record pinned by hand without one
+ * stands on its own. Bounded like trust_check.
+ */
+static int
+chain_revoked(const struct keyd *k, const struct record *r, char *via,
+    size_t vcap)
+{
+	const struct keyd_rec *a;
+	const struct record *cur = r;
+	int depth;
+
+	for (depth = 0; depth <= TRUST_MAX_DEPTH; depth++) {
+		if (revoked_is(k, cur->id)) {
+			snprintf(via, vcap, "%s", cur->name);
+			return 1;
+		}
+		if (!cur->admitted || memcmp(cur->admitted_by, cur->id,
+		    MEMBER_ID_BYTES) == 0)
+			return 0;
+		if (revoked_is(k, cur->admitted_by)) {
+			a = records_find(&k->recs, cur->admitted_by);
+			if (a != NULL)
+				snprintf(via, vcap, "%s", a->rec.name);
+			else if (vcap >= 2 * 8 + 4) {
+				/* Its record is gone already: the id. */
+				hex_encode(via, cur->admitted_by, 8);
+				strcat(via, "...");
+			}
+			return 1;
+		}
+		if ((a = records_find(&k->recs, cur->admitted_by)) == NULL)
+			return 0;
+		cur = &a->rec;
+	}
+	return 0;
+}
+
+/*
+ * Drop the first record whose chain reaches a revoked member; in phase
+ * 0 only those admitted through one (while the revoked member's record
+ * is still there to name it), in phase 1 the revoked ones. 1 dropped.
+ */
+static int
+prune_one(struct keyd *k, json_t *also, int phase)
+{
+	char via[2 * MEMBER_ID_BYTES + 1], why[NAME_MAX_LEN + 96];
+	const struct record *r;
+	size_t i;
+
+	for (i = 0; i < k->recs.n; i++) {
+		r = &k->recs.v[i].rec;
+		if ((phase == 0) == (revoked_is(k, r->id) != 0))
+			continue;
+		if (!chain_revoked(k, r, via, sizeof(via)))
+			continue;
+		if (memcmp(r->id, keys_id(), MEMBER_ID_BYTES) == 0) {
+			/* We keep our own record to sign and show; the
+			 * others drop it. */
+			log_warnx_rl(k, "this member (%s) is revoked or was "
+			    "admitted through a revoked member (%s)", r->name,
+			    via);
+			continue;
+		}
+		if (phase == 1)
+			snprintf(why, sizeof(why), "revoked");
+		else {
+			snprintf(why, sizeof(why), "admitted through %s, "
+			    "which is revoked", via);
+			if (also != NULL)
+				json_array_append_new(also,
+				    json_string(r->name));
+		}
+		drop_record(k, i, why);
+		return 1;
+	}
+	return 0;
+}
+
+size_t
+revoke_prune(struct keyd *k, json_t *also)
+{
+	size_t n = 0;
+	int phase;
+
+	/* Removing one record can break another's chain: again until
+	 * nothing changes (at most once per record). */
+	for (phase = 0; phase < 2; phase++)
+		while (prune_one(k, also, phase))
+			n++;
+	return n;
+}
+
+/* ---- load ---------------------------------------------------------- */
+
+static int
+skip_dot(const struct dirent *de)
+{
+	return de->d_name[0] != '.';
+}
+
+static int
+load_one(struct keyd *k, const char *dir, const char *fname)
+{
+	char path[PATH_MAX], err[256], hex[2 * MEMBER_ID_BYTES + 1];
+	struct revocation v;
+	char *text;
+	size_t len;
+	int rc = -1;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, fname) >=
+	    sizeof(path))
+		return -1;
+	text = file_read(path, REVOCATION_MAX_LEN, &len);
+	if (text == NULL) {
+		log_warn("%s: skipped", path);
+		return -1;
+	}
+	if (revocation_parse(&v, text, len, err, sizeof(err)) == -1) {
+		log_warnx("%s: %s; skipped", path, err);
+		goto out;
+	}
+	hex_encode(hex, v.revoked, MEMBER_ID_BYTES);
+	if (strcmp(hex, fname) != 0) {
+		log_warnx("%s: the file is not named after the revoked id "
+		    "(%s); skipped", path, hex);
+		goto out;
+	}
+	if (revocation_verify(&v, k->netid) != 0) {
+		log_warnx("%s: signature does not verify for this network;"
+		    " skipped", path);
+		goto out;
+	}
+	if (revoked_put(k, &v, text, len) == -1) {
+		log_warnx("%s: out of memory; skipped", path);
+		goto out;
+	}
+	rc = 0;
+out:
+	free(text);
+	return rc;
+}
+
+int
+revoke_load(struct keyd *k, char *err, size_t errlen)
+{
+	const char *dir = k->d.conf.paths.revoked_dir;
+	struct dirent **names;
+	int i, n, bad = 0;
+
+	n = scandir(dir, &names, skip_dot, alphasort);
+	if (n == -1) {
+		if (errno == ENOENT)
+			return 0;
+		snprintf(err, errlen, "cannot read %s: %s", dir,
+		    strerror(errno));
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		if (load_one(k, dir, names[i]->d_name) == -1)
+			bad++;
+		free(names[i]);
+	}
+	free(names);
+	if (k->revoked.n > 0 || bad > 0)
+		log_info("%s: %zu revocations%s", dir, k->revoked.n,
+		    bad > 0 ? " (some files skipped, see above)" : "");
+	if (revoke_prune(k, NULL) > 0)
+		gossip_records_changed(k);
+	return 0;
+}
+
+/* ---- new revocations ----------------------------------------------- */
+
+static uint64_t
+wall_ms(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_REALTIME, &ts) == -1 || ts.tv_sec < 0)
+		return 1;
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/*
+ * Keep, store, flood (to every direct peer but from) and act on a
+ * checked revocation. The flood goes first: linkd handles our messages
+ * in order, so the revoked member's links still carry it before the
+ * MSG_RECORD_DEL below ends them, and it learns it is out.
+ */
+static void
+revoke_apply(struct keyd *k, const struct revocation *v, const char *text,
+    size_t len, json_t *also, const uint8_t *from)
+{
+	int held;
+
+	if (revoked_put(k, v, text, len) == -1)
+		log_warnx("out of memory holding a revocation");
+	revoked_store(k, v, text, len);
+	k->revoked.accepted++;
+	gossip_flood_revocation(k, v->revoked, from);
+	held = records_find(&k->recs, v->revoked) != NULL;
+	(void)revoke_prune(k, also);
+	gossip_records_changed(k);
+	/* Not held: linkd may still know the key from an earlier push
+	 * (a record it got before ours was reloaded); tell it anyway. */
+	if (!held && memcmp(v->revoked, keys_id(), MEMBER_ID_BYTES) != 0)
+		send_del(k, v->revoked);
+}
+
+int
+revoke_make(struct keyd *k, const char *name, char *revoked_name,
+    size_t rncap, json_t *also, char *err, size_t errlen)
+{
+	const struct keyd_rec *target = NULL, *own;
+	char why[512], text[REVOCATION_MAX_LEN];
+	struct revocation v;
+	size_t i;
+	int len, we_root;
+
+	for (i = 0; i < k->recs.n; i++)
+		if (strcmp(k->recs.v[i].rec.name, name) == 0)
+			target = &k->recs.v[i];
+	if (target == NULL) {
+		snprintf(err, errlen, "no member called \"%s\" (onionmesh "
+		    "records lists them)", name);
+		return -1;
+	}
+	if (memcmp(target->rec.id, keys_id(), MEMBER_ID_BYTES) == 0) {
+		snprintf(err, errlen, "\"%s\" is this member itself; another "
+		    "admin or the root must revoke it", name);
+		return -1;
+	}
+	if (memcmp(target->rec.id, k->d.conf.root, MEMBER_ID_BYTES) == 0) {
+		snprintf(err, errlen, "\"%s\" is the network's root, which "
+		    "cannot be revoked", name);
+		return -1;
+	}
+	we_root = memcmp(keys_id(), k->d.conf.root, MEMBER_ID_BYTES) == 0;
+	own = records_find(&k->recs, keys_id());
+	if (!we_root) {
+		if (own == NULL || own->rec.role != ROLE_ADMIN) {
+			snprintf(err, errlen, "only the root or an admin may "
+			    "revoke, and this member (%s) is %s",
+			    k->d.conf.name, own == NULL ? "without a record" :
+			    "a plain member");
+			return -1;
+		}
+		if (keyd_trust_check(k, &own->rec, why, sizeof(why)) != 0) {
+			snprintf(err, errlen, "this member's own admission "
+			    "does not hold, so its revocations would be "
+			    "refused: %s", why);
+			return -1;
+		}
+	}
+	snprintf(revoked_name, rncap, "%s", target->rec.name);
+	memset(&v, 0, sizeof(v));
+	memcpy(v.revoked, target->rec.id, MEMBER_ID_BYTES);
+	v.serial = wall_ms();
+	if (keys_sign_revocation(&v, k->netid) == -1 ||
+	    (len = revocation_format(&v, text, sizeof(text), 1)) < 0) {
+		snprintf(err, errlen, "cannot sign the revocation of %s",
+		    name);
+		return -1;
+	}
+	/* What every other member will check, checked here first. */
+	if (revocation_check(&v, k->d.conf.root, k->netid, lookup_cb,
+	    revoked_cb, k, why, sizeof(why)) != 0) {
+		snprintf(err, errlen, "the revocation would be refused: %s",
+		    why);
+		return -1;
+	}
+	log_info("revoking %s", revoked_name);
+	revoke_apply(k, &v, text, (size_t)len, also, NULL);
+	return 0;
+}
+
+int
+revoke_accept(struct keyd *k, const char *text, size_t len,
+    const uint8_t *from, char *why, size_t whylen)
+{
+	struct revocation v;
+	char err[256], canon[REVOCATION_MAX_LEN];
+	ssize_t i;
+	int n;
+
+	if (revocation_parse(&v, text, len, err, sizeof(err)) == -1) {
+		snprintf(why, whylen, "a revocation that does not parse: %s",
+		    err);
+		k->revoked.refused++;
+		return -1;
+	}
+	/* Canonical by construction; checked so the stored bytes are the
+	 * signed ones. */
+	n = revocation_format(&v, canon, sizeof(canon), 1);
+	if (n < 0 || (size_t)n != len || memcmp(canon, text, len) != 0) {
+		snprintf(why, whylen, "a revocation not in canonical form");
+		k->revoked.refused++;
+		return -1;
+	}
+	i = revoked_index(k, v.revoked);
+	if (i >= 0 && v.serial <= k->revoked.v[i].rv.serial)
+		return 0;
+	if (revocation_check(&v, k->d.conf.root, k->netid, lookup_cb,
+	    revoked_cb, k, why, whylen) != 0) {
+		k->revoked.refused++;
+		return -1;
+	}
+	if (i >= 0) {
+		/* Another valid revocation of a member already revoked:
+		 * keep the newer so digests agree; nothing else to do. */
+		if (revoked_put(k, &v, text, len) == 0)
+			revoked_store(k, &v, text, len);
+		return 0;
+	}
+	revoke_apply(k, &v, text, len, NULL, from);
+	return 1;
+}

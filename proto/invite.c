@@ -1,0 +1,523 @@
+/*
+ * Invitation URLs and invitation files: strict parsers and formatters.
+ *
+ * The URL is typed or pasted by a person and parsed by a program that
+ * then dials what it says, so the parser accepts exactly one spelling:
+ * lower-case hex of exact lengths, a fixed order of path parts, only the
+ * parameters onion= and tcp=, each at most once, and nothing we would
+ * have to decode (no '%', no '+', no fragment). Each refusal names the
+ * part that is wrong, since "invalid URL" helps nobody who has one
+ * character missing.
+ *
+ * The invite file is canonical text like a host record (proto/record.c):
+ * fixed field order, one space either side of '=', a newline after
+ * every line, nothing else, so two files with the same content are the
+ * same bytes.
+ */
+#include "proto/invite.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "proto/onion.h"
+#include "proto/trust.h"
+
+#define KEYHASH_CONTEXT "onionmesh key v1\n"
+#define SECRET_CONTEXT  "onionmesh invite v1\n"
+
+static int
+fail(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int
+fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err != NULL && errlen > 0) {
+		va_start(ap, fmt);
+		vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return -1;
+}
+
+/* Exactly 2n lower-case hex digits in s[0..len). */
+static int
+hex_exact(uint8_t *out, size_t n, const char *s, size_t len)
+{
+	char tmp[2 * 64 + 1];
+	size_t i;
+
+	if (len != 2 * n || len >= sizeof(tmp))
+		return -1;
+	for (i = 0; i < len; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') ||
+		    (s[i] >= 'a' && s[i] <= 'f')))
+			return -1;
+	memcpy(tmp, s, len);
+	tmp[len] = '\0';
+	return hex_decode(out, n, tmp);
+}
+
+void
+invite_keyhash(uint8_t out[INVITE_KEYHASH_BYTES],
+    const uint8_t id[MEMBER_ID_BYTES])
+{
+	crypto_generichash_state st;
+	uint8_t h[32];
+
+	crypto_generichash_init(&st, NULL, 0, sizeof(h));
+	crypto_generichash_update(&st, (const uint8_t *)KEYHASH_CONTEXT,
+	    sizeof(KEYHASH_CONTEXT) - 1);
+	crypto_generichash_update(&st, id, MEMBER_ID_BYTES);
+	crypto_generichash_final(&st, h, sizeof(h));
+	memcpy(out, h, INVITE_KEYHASH_BYTES);
+}
+
+void
+invite_secret_hash(uint8_t out[32], const uint8_t secret[INVITE_SECRET_BYTES])
+{
+	crypto_generichash_state st;
+
+	crypto_generichash_init(&st, NULL, 0, 32);
+	crypto_generichash_update(&st, (const uint8_t *)SECRET_CONTEXT,
+	    sizeof(SECRET_CONTEXT) - 1);
+	crypto_generichash_update(&st, secret, INVITE_SECRET_BYTES);
+	crypto_generichash_final(&st, out, 32);
+}
+
+/* A v3 onion address as records hold it (checksum included). */
+static int
+onion_ok(const char *v, size_t len)
+{
+	char tmp[ONION_ADDR_LEN + 1];
+
+	if (len != ONION_ADDR_LEN)
+		return 0;
+	memcpy(tmp, v, len);
+	tmp[len] = '\0';
+	if (strcmp(tmp + 56, ".onion") != 0)
+		return 0;
+	return onion_addr_valid(tmp);
+}
+
+static int
+tcp_ok(const char *v, size_t len)
+{
+	char tmp[CONF_ADDR_LEN];
+
+	if (len == 0 || len >= sizeof(tmp))
+		return 0;
+	memcpy(tmp, v, len);
+	tmp[len] = '\0';
+	return endpoint_parse(tmp, NULL, 0, NULL) == 0;
+}
+
+/* The next '/'-separated part of the path, or -1 when there is none. */
+static int
+next_part(const char **p, const char *end, const char **s, size_t *n)
+{
+	const char *q = *p;
+
+	while (q < end && *q != '/' && *q != '?')
+		q++;
+	*s = *p;
+	*n = (size_t)(q - *p);
+	*p = q;
+	return 0;
+}
+
+int
+invite_url_parse(struct invite_url *u, const char *s, char *err,
+    size_t errlen)
+{
+	const char *p, *end, *part, *amp, *eq;
+	size_t n, len, slen = strlen(INVITE_SCHEME), i;
+	char tmp[NAME_MAX_LEN + 1];
+	int seen_onion = 0, seen_tcp = 0, rc = -1;
+
+	memset(u, 0, sizeof(*u));
+	len = strnlen(s, INVITE_URL_MAX + 1);
+	if (len > INVITE_URL_MAX) {
+		fail(err, errlen, "the invitation is longer than %d"
+		    " characters", INVITE_URL_MAX);
+		goto out;
+	}
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c <= ' ' || c >= 0x7f || c == '%' || c == '#' ||
+		    c == '+' || c == '\\') {
+			fail(err, errlen, "the invitation holds %s at"
+			    " position %zu (copy it again, whole)",
+			    c <= ' ' || c >= 0x7f ? "a space or control"
+			    " character" : "a character no invitation has",
+			    i + 1);
+			goto out;
+		}
+	}
+	if (len < slen || memcmp(s, INVITE_SCHEME, slen) != 0) {
+		fail(err, errlen, "not an invitation: it must start with %s",
+		    INVITE_SCHEME);
+		goto out;
+	}
+	p = s + slen;
+	end = s + len;
+
+	next_part(&p, end, &part, &n);
+	if (n == 0 || n > NAME_MAX_LEN) {
+		fail(err, errlen, "network name: %s (want 1..%d of a-z, 0-9,"
+		    " '_', '-')", n == 0 ? "missing" : "too long",
+		    NAME_MAX_LEN);
+		goto out;
+	}
+	memcpy(tmp, part, n);
+	tmp[n] = '\0';
+	if (!name_valid(tmp)) {
+		fail(err, errlen, "network name '%s' is not valid (want 1..%d"
+		    " of a-z, 0-9, '_', '-', starting with a letter or"
+		    " digit)", tmp, NAME_MAX_LEN);
+		goto out;
+	}
+	memcpy(u->net, tmp, n + 1);
+
+	if (p >= end || *p != '/') {
+		fail(err, errlen, "key hash missing after the network name"
+		    " (want onionmesh://NET/KEYHASH/ID/SECRET?...)");
+		goto out;
+	}
+	p++;
+	next_part(&p, end, &part, &n);
+	if (hex_exact(u->keyhash, sizeof(u->keyhash), part, n) == -1) {
+		fail(err, errlen, "key hash '%.*s' is not %d lower-case hex"
+		    " digits", (int)(n > 80 ? 80 : n), part,
+		    2 * INVITE_KEYHASH_BYTES);
+		goto out;
+	}
+	if (p >= end || *p != '/') {
+		fail(err, errlen, "invitation id missing after the key hash");
+		goto out;
+	}
+	p++;
+	next_part(&p, end, &part, &n);
+	if (hex_exact(u->id, sizeof(u->id), part, n) == -1) {
+		fail(err, errlen, "invitation id '%.*s' is not %d lower-case"
+		    " hex digits", (int)(n > 80 ? 80 : n), part,
+		    2 * INVITE_ID_BYTES);
+		goto out;
+	}
+	if (p >= end || *p != '/') {
+		fail(err, errlen, "secret missing after the invitation id");
+		goto out;
+	}
+	p++;
+	next_part(&p, end, &part, &n);
+	if (hex_exact(u->secret, sizeof(u->secret), part, n) == -1) {
+		/* The secret is not echoed: it may be nearly right. */
+		fail(err, errlen, "secret is not %d lower-case hex digits"
+		    " (it has %zu characters)", 2 * INVITE_SECRET_BYTES, n);
+		goto out;
+	}
+	if (p >= end) {
+		fail(err, errlen, "no address of the inviter: want ?onion="
+		    "ADDR.onion and/or tcp=HOST:PORT after the secret");
+		goto out;
+	}
+	if (*p != '?') {
+		fail(err, errlen, "text after the secret: want '?' and the"
+		    " inviter's address (onion=, tcp=)");
+		goto out;
+	}
+	p++;
+	while (p <= end) {
+		amp = memchr(p, '&', (size_t)(end - p));
+		if (amp == NULL)
+			amp = end;
+		eq = memchr(p, '=', (size_t)(amp - p));
+		if (eq == NULL) {
+			fail(err, errlen, "parameter '%.*s' is not NAME=VALUE",
+			    (int)((amp - p) > 80 ? 80 : (amp - p)), p);
+			goto out;
+		}
+		n = (size_t)(amp - eq - 1);
+		if ((size_t)(eq - p) == 5 && memcmp(p, "onion", 5) == 0) {
+			if (seen_onion++) {
+				fail(err, errlen, "parameter onion= given"
+				    " twice");
+				goto out;
+			}
+			if (!onion_ok(eq + 1, n)) {
+				fail(err, errlen, "onion= '%.*s' is not a"
+				    " valid v3 onion address (56 of a-z, 2-7,"
+				    " then .onion)", (int)(n > 80 ? 80 : n),
+				    eq + 1);
+				goto out;
+			}
+			memcpy(u->onion, eq + 1, n);
+			u->onion[n] = '\0';
+		} else if ((size_t)(eq - p) == 3 &&
+		    memcmp(p, "tcp", 3) == 0) {
+			if (seen_tcp++) {
+				fail(err, errlen, "parameter tcp= given"
+				    " twice");
+				goto out;
+			}
+			if (!tcp_ok(eq + 1, n)) {
+				fail(err, errlen, "tcp= '%.*s' is not"
+				    " HOST:PORT (e.g. 192.0.2.1:6550 or"
+				    " [2001:db8::1]:6550)", (int)(n > 80 ? 80 :
+				    n), eq + 1);
+				goto out;
+			}
+			memcpy(u->tcp, eq + 1, n);
+			u->tcp[n] = '\0';
+		} else {
+			fail(err, errlen, "unknown parameter '%.*s' (known:"
+			    " onion, tcp)", (int)((eq - p) > 40 ? 40 :
+			    (eq - p)), p);
+			goto out;
+		}
+		p = amp + 1;
+	}
+	if (!seen_onion && !seen_tcp) {
+		fail(err, errlen, "no address of the inviter: want onion= or"
+		    " tcp=");
+		goto out;
+	}
+	rc = 0;
+out:
+	if (rc == -1)
+		sodium_memzero(u, sizeof(*u));
+	return rc;
+}
+
+int
+invite_url_format(const struct invite_url *u, char *out, size_t cap)
+{
+	char kh[2 * INVITE_KEYHASH_BYTES + 1], id[2 * INVITE_ID_BYTES + 1];
+	char sec[2 * INVITE_SECRET_BYTES + 1];
+	int k;
+
+	if (cap == 0)
+		return -1;
+	out[0] = '\0';
+	if (memchr(u->net, '\0', sizeof(u->net)) == NULL ||
+	    !name_valid(u->net) ||
+	    memchr(u->onion, '\0', sizeof(u->onion)) == NULL ||
+	    memchr(u->tcp, '\0', sizeof(u->tcp)) == NULL)
+		return -1;
+	if (u->onion[0] == '\0' && u->tcp[0] == '\0')
+		return -1;
+	if (u->onion[0] != '\0' && !onion_ok(u->onion, strlen(u->onion)))
+		return -1;
+	if (u->tcp[0] != '\0' && !tcp_ok(u->tcp, strlen(u->tcp)))
+		return -1;
+	hex_encode(kh, u->keyhash, sizeof(u->keyhash));
+	hex_encode(id, u->id, sizeof(u->id));
+	hex_encode(sec, u->secret, sizeof(u->secret));
+	k = snprintf(out, cap, "%s%s/%s/%s/%s?%s%s%s%s%s", INVITE_SCHEME,
+	    u->net, kh, id, sec,
+	    u->onion[0] ? "onion=" : "", u->onion,
+	    u->onion[0] && u->tcp[0] ? "&" : "",
+	    u->tcp[0] ? "tcp=" : "", u->tcp);
+	sodium_memzero(sec, sizeof(sec));
+	if (k < 0 || (size_t)k >= cap) {
+		sodium_memzero(out, cap);
+		out[0] = '\0';
+		return -1;
+	}
+	return k;
+}
+
+/* The invite file */
+
+enum { IF_ID, IF_NAME, IF_IPV4, IF_ROLE, IF_EXPIRES, IF_HASH, IF_MADE_BY,
+    IF_COUNT };
+static const struct {
+	const char *key;
+	int optional;
+} if_fields[IF_COUNT] = {
+	[IF_ID] = {"id", 0},
+	[IF_NAME] = {"name", 0},
+	[IF_IPV4] = {"ipv4", 1},
+	[IF_ROLE] = {"role", 0},
+	[IF_EXPIRES] = {"expires", 0},
+	[IF_HASH] = {"secret-hash", 0},
+	[IF_MADE_BY] = {"made-by", 0},
+};
+
+static int
+dec_u64(uint64_t *out, const char *v)
+{
+	uint64_t x = 0;
+	const char *s;
+
+	if (v[0] == '\0' || (v[0] == '0' && v[1] != '\0'))
+		return -1;
+	for (s = v; *s; s++) {
+		if (*s < '0' || *s > '9')
+			return -1;
+		if (x > (UINT64_MAX - (uint64_t)(*s - '0')) / 10)
+			return -1;
+		x = x * 10 + (uint64_t)(*s - '0');
+	}
+	*out = x;
+	return 0;
+}
+
+static int
+if_value(struct invite *iv, int f, const char *v, char *why, size_t wl)
+{
+	char canon[PREFIX_STRLEN];
+
+	switch (f) {
+	case IF_ID:
+		if (hex_exact(iv->id, sizeof(iv->id), v, strlen(v)) == -1)
+			return fail(why, wl, "not %d lower-case hex digits",
+			    2 * INVITE_ID_BYTES);
+		return 0;
+	case IF_NAME:
+	case IF_MADE_BY:
+		if (!name_valid(v))
+			return fail(why, wl, "not a valid member name");
+		snprintf(f == IF_NAME ? iv->name : iv->made_by,
+		    NAME_MAX_LEN + 1, "%s", v);
+		return 0;
+	case IF_IPV4:
+		if (addr_parse(&iv->ipv4, v) == -1 || iv->ipv4.family != 4)
+			return fail(why, wl, "not an IPv4 address");
+		prefix_fmt(&iv->ipv4, canon, sizeof(canon), 0);
+		if (strcmp(canon, v) != 0)
+			return fail(why, wl, "not in canonical form (want %s)",
+			    canon);
+		return 0;
+	case IF_ROLE:
+		if (strcmp(v, "member") == 0)
+			iv->role = ROLE_MEMBER;
+		else if (strcmp(v, "admin") == 0)
+			iv->role = ROLE_ADMIN;
+		else
+			return fail(why, wl, "want member or admin");
+		return 0;
+	case IF_EXPIRES:
+		if (dec_u64(&iv->expires, v) == -1)
+			return fail(why, wl, "not a decimal number without"
+			    " leading zeros");
+		return 0;
+	case IF_HASH:
+		if (hex_exact(iv->secret_hash, sizeof(iv->secret_hash), v,
+		    strlen(v)) == -1)
+			return fail(why, wl, "not 64 lower-case hex digits");
+		return 0;
+	}
+	return fail(why, wl, "internal error");
+}
+
+int
+invite_parse(struct invite *iv, const char *text, size_t len, char *err,
+    size_t errlen)
+{
+	char line[INVITE_TEXT_MAX + 1], why[160];
+	const char *p = text, *end = text + len, *nl;
+	char *eq;
+	size_t n;
+	int f = 0, lineno = 0;
+
+	memset(iv, 0, sizeof(*iv));
+	if (len > INVITE_TEXT_MAX)
+		return fail(err, errlen, "invitation file is %zu bytes (max"
+		    " %d)", len, INVITE_TEXT_MAX);
+	if (memchr(text, '\0', len) != NULL)
+		return fail(err, errlen, "invitation file holds a NUL byte");
+	while (p < end) {
+		lineno++;
+		nl = memchr(p, '\n', (size_t)(end - p));
+		if (nl == NULL) {
+			fail(err, errlen, "line %d: no newline at the end",
+			    lineno);
+			goto bad;
+		}
+		n = (size_t)(nl - p);
+		memcpy(line, p, n);
+		line[n] = '\0';
+		p = nl + 1;
+		eq = strstr(line, " = ");
+		if (eq == NULL || eq == line) {
+			fail(err, errlen, "line %d: '%.80s': not in the form"
+			    " 'key = value'", lineno, line);
+			goto bad;
+		}
+		*eq = '\0';
+		while (f < IF_COUNT && strcmp(line, if_fields[f].key) != 0) {
+			if (!if_fields[f].optional) {
+				fail(err, errlen, "line %d: '%.40s' where %s"
+				    " belongs (fields in order: id, name,"
+				    " ipv4, role, expires, secret-hash,"
+				    " made-by)", lineno, line,
+				    if_fields[f].key);
+				goto bad;
+			}
+			f++;
+		}
+		if (f == IF_COUNT) {
+			fail(err, errlen, "line %d: '%.40s' is unknown,"
+			    " repeated or out of order", lineno, line);
+			goto bad;
+		}
+		why[0] = '\0';
+		if (if_value(iv, f, eq + 3, why, sizeof(why)) == -1) {
+			fail(err, errlen, "line %d: %s = %.80s: %s", lineno,
+			    if_fields[f].key, eq + 3, why);
+			goto bad;
+		}
+		f++;
+	}
+	for (; f < IF_COUNT; f++) {
+		if (!if_fields[f].optional) {
+			fail(err, errlen, "field %s missing",
+			    if_fields[f].key);
+			goto bad;
+		}
+	}
+	return 0;
+bad:
+	memset(iv, 0, sizeof(*iv));
+	return -1;
+}
+
+int
+invite_format(const struct invite *iv, char *out, size_t cap)
+{
+	char id[2 * INVITE_ID_BYTES + 1], h[2 * 32 + 1];
+	char a4[PREFIX_STRLEN] = "", l4[PREFIX_STRLEN + 8] = "";
+	int k;
+
+	if (cap == 0)
+		return -1;
+	out[0] = '\0';
+	if (memchr(iv->name, '\0', sizeof(iv->name)) == NULL ||
+	    memchr(iv->made_by, '\0', sizeof(iv->made_by)) == NULL ||
+	    !name_valid(iv->name) || !name_valid(iv->made_by) ||
+	    (iv->role != ROLE_MEMBER && iv->role != ROLE_ADMIN) ||
+	    (iv->ipv4.family != 0 && iv->ipv4.family != 4))
+		return -1;
+	if (iv->ipv4.family == 4) {
+		prefix_fmt(&iv->ipv4, a4, sizeof(a4), 0);
+		snprintf(l4, sizeof(l4), "ipv4 = %s\n", a4);
+	}
+	hex_encode(id, iv->id, sizeof(iv->id));
+	hex_encode(h, iv->secret_hash, sizeof(iv->secret_hash));
+	k = snprintf(out, cap, "id = %s\nname = %s\n%srole = %s\n"
+	    "expires = %llu\nsecret-hash = %s\nmade-by = %s\n", id, iv->name,
+	    l4, role_name(iv->role), (unsigned long long)iv->expires, h,
+	    iv->made_by);
+	if (k < 0 || (size_t)k >= cap) {
+		out[0] = '\0';
+		return -1;
+	}
+	return k;
+}

@@ -1,0 +1,368 @@
+#!/usr/bin/env bash
+# Joining with one command, over the project's private Tor network
+# (tests/tornet/tornet.sh: 3 authorities, 2 relays, one tor client per
+# member). Members live in network namespaces with only loopback (and
+# their TUN device): they reach each other only through tor's Unix
+# sockets, like tests/netns/test_tor.sh.
+#
+#   a founds the network and invites b; b joins (over tor); b invites c;
+#   a goes down; c joins through b and pings b; a comes back up, learns
+#   c's record by gossip, and a <-> c ping.
+#   Restarting a member keeps what it learned (down/up: records still
+#   there, pings work).
+#
+# The abuse cases run against a TCP member t in a namespace of its own
+# (loopback only): one invitation redeemed by 100 concurrent one-shot
+# joins (onionmesh-keyd --join in 100 scratch dirs, bounded by timeout)
+# admits exactly 1; an expired invitation (the shortest --expires is
+# 30s, so it waits 31 s), a URL with one hex digit of its secret
+# flipped, one with one digit of its key hash flipped, and an already
+# used URL: each a clear message, exit 1, nothing admitted and nothing
+# left on disk; a wrong secret consumes nothing (the right URL still
+# works afterwards). A replayed join exchange is checked at unit level
+# (tests/unit/test_join.c, test_replay), which this script runs.
+#
+# Prints "ok - ..." / "not ok - ..." and last "join: N passed, M failed";
+# exit 1 on any failure, after the daemons' logs. Everything it starts
+# (tor, daemons, namespaces, temporary files) is removed on any exit.
+# Environment: OM_BUILD, the build dir (make's B=, default build).
+set -eu
+cd "$(dirname "$0")/../.."
+OM_BUILD=${OM_BUILD:-build}
+OM=$PWD/$OM_BUILD/onionmesh
+KEYD=$PWD/$OM_BUILD/onionmesh-keyd
+TORNET=$PWD/tests/tornet/tornet.sh
+. tests/netns/lib.sh
+
+W_TORNET=120
+W_FIRST=90
+W_PAIR=30
+W_GOSSIP=90
+NJOIN=100
+
+[ "$(id -u)" -eq 0 ] || { echo "not ok - needs root"; exit 1; }
+for c in ip ping jq pgrep timeout tor tor-gencert ss; do
+	command -v "$c" >/dev/null ||
+		{ echo "not ok - $c is missing (make deps)"; exit 1; }
+done
+if [ ! -x "$OM" ] || [ ! -x "$KEYD" ] ||
+    [ ! -x "$PWD/$OM_BUILD/tests/test_join" ]; then
+	make B="$OM_BUILD" -j2 all "$OM_BUILD/tests/test_join" >/dev/null ||
+		{ echo "not ok - make failed"; exit 1; }
+fi
+
+T=$(mktemp -d /tmp/onionmesh-join.XXXXXX)
+chmod 755 "$T"  # daemons under privsep run as their own users
+TN=$T/tornet
+declare -A NS=() D=() V4=()
+for i in 1 2 3 4; do
+	NS[$i]=omjoin$$-$i
+	D[$i]=$T/m$i
+done
+made_ns=()
+
+nx() { local i=$1; shift; ip netns exec "${NS[$i]}" "$@"; }
+om() { local i=$1; shift; ip netns exec "${NS[$i]}" "$OM" -d "${D[$i]}" "$@"; }
+tnx() { local s=$1 i=$2; shift 2; timeout "$s" ip netns exec "${NS[$i]}" "$@"; }
+
+dump_logs() {
+	local f
+	for f in "$T"/m*/run/*.log "$T/commands.log"; do
+		[ -f "$f" ] || continue
+		echo "# ----- ${f#"$T"/} (last 60 lines)"
+		tail -n 60 "$f" | sed 's/^/# /'
+	done
+	for f in "$TN"/client*/notice.log; do
+		[ -f "$f" ] || continue
+		echo "# ----- ${f#"$T"/} (last 15 lines)"
+		tail -n 15 "$f" | sed 's/^/# /'
+	done
+}
+
+cleanup() {
+	local rc=$? i ns p pids
+	set +e
+	trap '' INT TERM HUP PIPE
+	if [ $rc -ne 0 ] && [ $failed -eq 0 ]; then
+		not_ok "the test script stopped early (exit status $rc)"
+	fi
+	[ $failed -eq 0 ] || dump_logs
+	for i in 1 2 3 4; do
+		[ -f "${D[$i]}/onionmesh.conf" ] &&
+			timeout 15 "$OM" -d "${D[$i]}" down >/dev/null 2>&1
+	done
+	for ns in "${made_ns[@]}"; do
+		pids=$(ip netns pids "$ns" 2>/dev/null)
+		# shellcheck disable=SC2086
+		[ -n "$pids" ] && kill -KILL $pids 2>/dev/null
+	done
+	for i in 1 2 3 4; do
+		for p in $(member_pids "${D[$i]}"); do
+			kill -KILL "$p" 2>/dev/null
+		done
+	done
+	for p in $(member_pids "$T/j/"); do
+		kill -KILL "$p" 2>/dev/null
+	done
+	"$TORNET" stop "$TN" >/dev/null 2>&1
+	for ns in "${made_ns[@]}"; do
+		ip netns del "$ns" 2>/dev/null
+	done
+	rm -rf -- "$T"
+	echo "join: $passed passed, $failed failed"
+	[ $failed -eq 0 ] || exit 1
+	exit 0
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM HUP PIPE
+
+tor_args() {
+	local line control socks
+	line=$("$TORNET" client "$TN" "$1")
+	control=${line#control=}
+	control=${control%% *}
+	socks=${line#* socks=}
+	socks=${socks%% *}
+	echo "--tor-control unix:$control --tor-socks unix:$socks"
+}
+
+conf_ipv4() {
+	sed -n 's/^[[:space:]]*ipv4[[:space:]]*=[[:space:]]*\([^/[:space:]]*\).*/\1/p' \
+	    "$1/onionmesh.conf" | head -n 1
+}
+tor_published() {
+	om "$1" status --json | jq -e '.tor.published == true and
+	    .tor.bootstrap.progress == 100'
+}
+
+# pings I J: the first reply from J to I within W_PAIR, then 2 more.
+pings() {
+	wait_for $W_PAIR nx "$1" ping -c 1 -W 2 "${V4[$2]}" &&
+	    nx "$1" ping -c 2 -i 0.3 -W 3 "${V4[$2]}"
+}
+
+# the invitation URL of `invite` (its first line on stdout)
+invite() { # I NAME [ARGS]
+	local i=$1
+	shift
+	om "$i" invite "$@" 2>>"$T/commands.log" | head -n 1
+}
+
+# flip_secret / flip_keyhash URL: the URL with one hex digit changed
+flip_secret() {
+	local u=$1 pre q s last
+	pre=${u%%\?*}
+	q=${u#*\?}
+	s=${pre##*/}
+	last=${s: -1}
+	if [ "$last" = 0 ]; then last=1; else last=0; fi
+	echo "${pre%/*}/${s%?}$last?$q"
+}
+flip_keyhash() {
+	local u=$1 rest kh first
+	rest=${u#onionmesh://*/}        # KEYHASH/ID/SECRET?...
+	kh=${rest%%/*}
+	first=${kh:0:1}
+	if [ "$first" = 0 ]; then first=1; else first=0; fi
+	echo "${u%%"$rest"}$first${kh:1}/${rest#*/}"
+}
+
+# join_refused DESC DIR URL WORDS: join exits 1, its message holds WORDS,
+# and nothing is left in DIR.
+join_refused() {
+	local desc=$1 dir=$2 url=$3 words=$4 out rc=0
+	out=$(nx 4 timeout 90 "$OM" -d "$dir" join "$url" --tcp --no-up 2>&1) ||
+		rc=$?
+	echo "$out" >>"$T/commands.log"
+	check "$desc: exit status 1 (got $rc)" test "$rc" = 1
+	check "$desc: the message says '$words'" \
+	    grep -qiF -- "$words" <<<"$out"
+	check "$desc: nothing admitted, nothing left in its dir" \
+	    bash -c "[ ! -e '$dir/onionmesh.conf' ] && [ ! -e '$dir/hosts' ] && \
+	        [ ! -e '$dir/keys' ]"
+}
+
+# ---------------------------------------------------------------------------
+# Unit level first: it needs no network.
+
+if "$PWD/$OM_BUILD/tests/test_join" >"$T/test_join.out" 2>&1 &&
+    grep -q "REDEEM refused, nothing admitted" "$T/test_join.out"; then
+	ok "a replayed join exchange admits nothing (unit level: tests/unit/test_join.c test_replay; also wrong key hash, wrong secret, expired, used, truncated and oversized frames)"
+else
+	not_ok "a replayed join exchange admits nothing (unit level: tests/unit/test_join.c)"
+	cat "$T/test_join.out" >>"$T/commands.log"
+fi
+
+# ---------------------------------------------------------------------------
+# A private Tor network and four hosts with nothing but loopback
+
+must "private Tor network starts (3 authorities, 2 relays, 3 clients)" \
+    "$TORNET" start "$TN" 3
+must "every tor client bootstraps within ${W_TORNET} s" \
+    "$TORNET" wait "$TN" $W_TORNET
+for i in 1 2 3 4; do
+	ip netns add "${NS[$i]}"
+	made_ns+=("${NS[$i]}")
+	ip -n "${NS[$i]}" link set lo up
+done
+
+# ---------------------------------------------------------------------------
+# a founds the network and invites b; b joins over tor
+
+# shellcheck disable=SC2046 # flags, split on purpose
+must "a founds the network (init a, with tor)" \
+    om 1 init a --ipv4 10.77.0.1/16 $(tor_args 0)
+chmod 755 "${D[1]}"
+V4[1]=$(conf_ipv4 "${D[1]}")
+must "up a" tnx 60 1 "$OM" -d "${D[1]}" up
+check "a's onion service is published" wait_for $W_FIRST tor_published 1
+url_b=$(invite 1 b) || true
+echo "invitation for b: ${url_b%%/*}..." >>"$T/commands.log"
+must "a invites b: an onionmesh:// URL with the onion address" \
+    grep -qE '^onionmesh://default/[0-9a-f]{32}/[0-9a-f]{16}/[0-9a-f]{40}\?onion=[a-z2-7]{56}\.onion$' \
+    <<<"$url_b"
+# shellcheck disable=SC2046
+if out=$(timeout 200 ip netns exec "${NS[2]}" "$OM" -d "${D[2]}" join \
+    "$url_b" $(tor_args 1) 2>&1); then rc=0; else rc=$?; fi
+echo "$out" >>"$T/commands.log"
+check "b joins over tor (exit 0)" test "$rc" = 0
+check "b's join shows progress: tor bootstrapped, reaching, admitted, starting, first link" \
+    bash -c "grep -q '^tor: bootstrapped 100%' <<<\"\$1\" &&
+        grep -q 'reaching the inviter' <<<\"\$1\" &&
+        grep -q '^admitted as b (' <<<\"\$1\" &&
+        grep -q 'starting the daemons' <<<\"\$1\" &&
+        grep -q 'first link up: a' <<<\"\$1\"" _ "$out"
+[ -f "${D[2]}/onionmesh.conf" ] ||
+	{ not_ok "b has no config: stopping here"; exit 1; }
+chmod 755 "${D[2]}"
+V4[2]=$(conf_ipv4 "${D[2]}")
+check "b's config names a as its root and admitter" \
+    bash -c "[ \"\$(sed -n 's/^root = //p' '${D[2]}/onionmesh.conf')\" = \
+        \"\$(sed -n 's/^root = //p' '${D[1]}/onionmesh.conf')\" ] &&
+        grep -q '^admitted_by = ' '${D[2]}/onionmesh.conf' &&
+        grep -q '^admission = ' '${D[2]}/onionmesh.conf'"
+check "b holds a's record" test -f "${D[2]}/hosts/a"
+check "the invitation for b is used up on a" \
+    bash -c "ls '${D[1]}/keys/invites/' | grep -q '\\.used\$'"
+check "a learns b's record (gossip, chain to the root)" \
+    wait_for $W_GOSSIP test -f "${D[1]}/hosts/b"
+check "ping a -> b (${V4[2]})" pings 1 2
+check "ping b -> a (${V4[1]})" pings 2 1
+
+# ---------------------------------------------------------------------------
+# b invites c; a goes down; c joins through b
+
+url_c=$(invite 2 c) || true
+must "b invites c" grep -qE '^onionmesh://default/[0-9a-f]{32}/' <<<"$url_c"
+must "a goes down" tnx 30 1 "$OM" -d "${D[1]}" down
+# shellcheck disable=SC2046
+if out=$(timeout 200 ip netns exec "${NS[3]}" "$OM" -d "${D[3]}" join \
+    "$url_c" $(tor_args 2) 2>&1); then rc=0; else rc=$?; fi
+echo "$out" >>"$T/commands.log"
+check "c joins through b while a is down (exit 0)" test "$rc" = 0
+[ -f "${D[3]}/onionmesh.conf" ] ||
+	{ not_ok "c has no config: stopping here"; exit 1; }
+chmod 755 "${D[3]}"
+V4[3]=$(conf_ipv4 "${D[3]}")
+check "c holds the records of a and b" \
+    test -f "${D[3]}/hosts/a" -a -f "${D[3]}/hosts/b"
+check "c's admitter is b" \
+    bash -c "grep -q \"^admitted_by = \$(grep -m1 '^id = ' '${D[2]}/hosts/b' |
+        sed 's/^id = //')\$\" '${D[3]}/onionmesh.conf'"
+check "ping c -> b (${V4[2]})" pings 3 2
+check "ping b -> c (${V4[3]})" pings 2 3
+
+# ---------------------------------------------------------------------------
+# a comes back, learns c, and a <-> c talk
+
+must "a comes back up" tnx 60 1 "$OM" -d "${D[1]}" up
+check "a learns c's record (admitted by b, chain to the root)" \
+    wait_for $W_GOSSIP test -f "${D[1]}/hosts/c"
+check "ping a -> c (${V4[3]}) within ${W_FIRST} s" \
+    wait_for $W_FIRST nx 1 ping -c 1 -W 2 "${V4[3]}"
+check "ping c -> a (${V4[1]})" pings 3 1
+
+# ---------------------------------------------------------------------------
+# Restarting a member keeps what it learned
+
+must "c goes down" tnx 30 3 "$OM" -d "${D[3]}" down
+check "c's records are still on disk while it is down" \
+    test -f "${D[3]}/hosts/a" -a -f "${D[3]}/hosts/b" -a -f "${D[3]}/hosts/c"
+must "c comes back up" tnx 60 3 "$OM" -d "${D[3]}" up
+check "after the restart c lists a, b and itself" \
+    bash -c "ip netns exec '${NS[3]}' '$OM' -d '${D[3]}' peers --json |
+        jq -e '[.. | strings] as \$s |
+            (\$s | index(\"a\")) != null and (\$s | index(\"b\")) != null'"
+check "after the restart c pings b" \
+    wait_for $W_FIRST nx 3 ping -c 1 -W 2 "${V4[2]}"
+check "after the restart c pings a" \
+    wait_for $W_FIRST nx 3 ping -c 1 -W 2 "${V4[1]}"
+must "a goes down and up again" bash -c "
+    timeout 30 ip netns exec '${NS[1]}' '$OM' -d '${D[1]}' down &&
+    timeout 60 ip netns exec '${NS[1]}' '$OM' -d '${D[1]}' up"
+check "after its restart a still holds b's and c's records" \
+    test -f "${D[1]}/hosts/b" -a -f "${D[1]}/hosts/c"
+check "after its restart a pings c" \
+    wait_for $W_FIRST nx 1 ping -c 1 -W 2 "${V4[3]}"
+
+# ---------------------------------------------------------------------------
+# The abuse cases, against a TCP member t (namespace 4, loopback only)
+
+must "init t (TCP only, for the abuse cases)" \
+    om 4 init t --tcp 127.0.0.1:16550
+chmod 755 "${D[4]}"
+must "up t" tnx 60 4 "$OM" -d "${D[4]}" up
+url_exp=$(invite 4 expiring --expires 30s) || true
+t_exp=$SECONDS
+check "t invites with --expires 30s (the shortest)" \
+    grep -q '^onionmesh://' <<<"$url_exp"
+
+# One invitation, NJOIN concurrent redeems.
+url_many=$(invite 4 many) || true
+must "t invites many" grep -q 'tcp=127.0.0.1:16550$' <<<"$url_many"
+mkdir -p "$T/j"
+for k in $(seq 1 $NJOIN); do
+	"$KEYD" -n default -d "$T/j/$k" --genkey >/dev/null 2>&1 &
+done
+wait
+jpids=()
+for k in $(seq 1 $NJOIN); do
+	nx 4 timeout 90 "$KEYD" -n default -d "$T/j/$k" --join "$url_many" \
+	    --tcp >"$T/j/$k.out" 2>"$T/j/$k.err" &
+	jpids+=($!)
+done
+for p in "${jpids[@]}"; do wait "$p" || true; done
+n_ok=$(grep -l '"admitted"' "$T"/j/*.out 2>/dev/null | wc -l)
+n_err=$(grep -l '"error"' "$T"/j/*.out 2>/dev/null | wc -l)
+n_used=$(find "${D[4]}/keys/invites" -name '*.used' 2>/dev/null | wc -l)
+grep -ho '"error":"[^"]*"' "$T"/j/*.out | sort | uniq -c >>"$T/commands.log"
+check "$NJOIN concurrent joins with one invitation: exactly 1 admitted ($n_ok)" \
+    test "$n_ok" = 1
+check "the other $((NJOIN - 1)) got an error ($n_err)" \
+    test "$n_err" = $((NJOIN - 1))
+check "t consumed exactly one invitation ($n_used used)" test "$n_used" = 1
+n_rec=0
+for k in $(seq 1 $NJOIN); do
+	[ -f "$T/j/$k/hosts/t" ] && n_rec=$((n_rec + 1))
+done
+check "exactly one joiner wrote t's record ($n_rec)" test "$n_rec" = 1
+
+# Tampered, used, expired.
+url_x=$(invite 4 xmember) || true
+must "t invites xmember" grep -q '^onionmesh://' <<<"$url_x"
+join_refused "one hex digit of the secret flipped" "$T/bad1" \
+    "$(flip_secret "$url_x")" "wrong secret"
+join_refused "one hex digit of the key hash flipped" "$T/bad2" \
+    "$(flip_keyhash "$url_x")" "key hash"
+check "the wrong secret consumed nothing: the right URL still joins" \
+    nx 4 timeout 90 "$OM" -d "$T/good" join "$url_x" --tcp --no-up
+join_refused "an already used URL" "$T/bad3" "$url_x" "already used"
+join_refused "a URL used by the $NJOIN-way race" "$T/bad4" "$url_many" \
+    "already used"
+left=$((31 - (SECONDS - t_exp)))
+[ $left -le 0 ] || sleep "$left"
+join_refused "an expired invitation (--expires 30s, 31 s later)" \
+    "$T/bad5" "$url_exp" "expired"
+n_used=$(find "${D[4]}/keys/invites" -name '*.used' | wc -l)
+check "t consumed exactly 2 invitations in all: the race's and xmember's ($n_used)" \
+    test "$n_used" = 2
