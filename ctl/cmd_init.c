@@ -570,12 +570,18 @@ cmd_init(struct ctl *c, int argc, char **argv)
 	if (conf.tcp[0])
 		printf("tcp       %s\n", conf.tcp);
 	printf("config    %s\n", c->paths.conf_file);
-	printf("\nnext: swap host records with the other members (give them "
-	    "yours, add theirs):\n"
-	    "  onionmesh%s export %s.host\n"
-	    "  onionmesh%s import THEIR.host\n"
-	    "then start the daemons:\n"
-	    "  onionmesh%s up\n", flags, name, flags, flags);
+	if (opts[O_ROOT].val)   /* a member set up by hand */
+		printf("\nnext: swap host records with the other members "
+		    "(give them yours, add theirs):\n"
+		    "  onionmesh%s export %s.host\n"
+		    "  onionmesh%s import THEIR.host\n"
+		    "then start the daemons:\n"
+		    "  onionmesh%s up\n", flags, name, flags, flags);
+	else
+		printf("\nnext: start the daemons, then invite the other "
+		    "hosts (each runs `onionmesh join URL`):\n"
+		    "  onionmesh%s up\n"
+		    "  onionmesh%s invite NAME\n", flags, flags);
 	ret = CTL_OK;
 out:
 	if (ret != CTL_OK)

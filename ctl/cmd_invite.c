@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <sodium.h>
 
@@ -151,9 +152,20 @@ cmd_invite(struct ctl *c, int argc, char **argv)
 	 * stderr. */
 	printf("%s\n", url);
 	fflush(stdout);
-	fprintf(stderr, "onionmesh: invitation for %s%s, single use, expires "
-	    "in %lld s; on the new host run:\n  onionmesh join URL\n",
-	    pos[0], opts[O_ADMIN].val != NULL ? " (admin)" : "", ttl);
+	{
+		char when[64];
+		time_t t = time(NULL) + (time_t)ttl;
+		struct tm tm;
+
+		if (gmtime_r(&t, &tm) == NULL ||
+		    strftime(when, sizeof(when), "%Y-%m-%d %H:%M UTC",
+		    &tm) == 0)
+			snprintf(when, sizeof(when), "in %lld s", ttl);
+		fprintf(stderr, "onionmesh: invitation for %s%s: single use, "
+		    "valid until %s. On the new host run:\n"
+		    "  onionmesh join '<the URL above>'\n", pos[0],
+		    opts[O_ADMIN].val != NULL ? " (admin)" : "", when);
+	}
 	/* The secret was in it. */
 	sodium_memzero((char *)url, strlen(url));
 	json_decref(rep);

@@ -1151,6 +1151,16 @@ gossip_ae_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	}
 }
 
+/* A record we took outside gossip (a newcomer's, handed over at its
+ * join): to every direct peer, as if it had come by gossip, so members
+ * that the newcomer does not dial learn it without waiting for a
+ * digest. */
+void
+gossip_record_new(struct keyd *k, const uint8_t id[MEMBER_ID_BYTES])
+{
+	gossip_flood(k, GOSSIP_RECORD, id, NULL);
+}
+
 void
 gossip_records_changed(struct keyd *k)
 {

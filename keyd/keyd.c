@@ -181,7 +181,9 @@ keyd_join(int argc, char **argv, const struct join_args *ja)
 	    ja->tcp, anonymous, ja->onion || keyd_onion_mode(&c));
 }
 
-/* Give a directory and the files directly in it to keyd's user. */
+/* Give a directory and the files directly in it to keyd's user (or,
+ * without privsep, back to the caller: chown, not chown_for, which
+ * skips the caller's own ids). */
 static int
 chown_tree(const char *dir, uid_t uid, gid_t gid, char *err, size_t errlen)
 {
@@ -190,7 +192,7 @@ chown_tree(const char *dir, uid_t uid, gid_t gid, char *err, size_t errlen)
 	DIR *d;
 	int rc = 0;
 
-	if (chown_for(dir, uid, gid) == -1) {
+	if (chown(dir, uid, gid) == -1) {
 		snprintf(err, errlen, "cannot give %s to uid %u: %s", dir,
 		    (unsigned)uid, strerror(errno));
 		return -1;
@@ -207,7 +209,7 @@ chown_tree(const char *dir, uid_t uid, gid_t gid, char *err, size_t errlen)
 		if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir,
 		    de->d_name) >= sizeof(path))
 			continue;
-		if (chown_for(path, uid, gid) == -1) {
+		if (chown(path, uid, gid) == -1) {
 			snprintf(err, errlen, "cannot give %s to uid %u: %s",
 			    path, (unsigned)uid, strerror(errno));
 			rc = -1;
@@ -311,8 +313,12 @@ keyd_genkey(int argc, char **argv)
 	if (keystore_identity_ensure(c.paths.keys_dir, pk) == -1 ||
 	    keystore_onion_ensure(c.paths.keys_dir, NULL) == -1)
 		return 1; /* keystore logged why */
-	if (ids.privsep && chown_tree(c.paths.keys_dir, ids.uid[D_KEYD],
-	    ids.gid[D_KEYD], err, sizeof(err)) == -1) {
+	/* The first run, before the config exists, assumes privsep; once
+	 * the config says privsep = no, the store goes back to whoever runs
+	 * keyd (it keeps no capability to read another user's files). */
+	if (chown_tree(c.paths.keys_dir, ids.privsep ? ids.uid[D_KEYD] :
+	    geteuid(), ids.privsep ? ids.gid[D_KEYD] : getegid(), err,
+	    sizeof(err)) == -1) {
 		log_warnx("%s", err);
 		return 1;
 	}
@@ -391,7 +397,9 @@ main(int argc, char **argv)
 		    chown_tree(k.d.conf.paths.hosts_dir, k.d.ids.uid[D_KEYD],
 		    k.d.ids.gid[D_KEYD], err, sizeof(err)) == -1)
 			fatalx("%s", err);
-	}
+	} else if (chown_tree(k.d.conf.paths.keys_dir, geteuid(), getegid(),
+	    err, sizeof(err)) == -1)
+		fatalx("%s", err);
 
 	records_init(&k.recs);
 	bad = records_load_dir(&k.recs, k.d.conf.paths.hosts_dir, k.netid);

@@ -303,6 +303,7 @@ void gossip_on_edges_local(struct keyd *k, const uint8_t *p, size_t n);
 int gossip_push_edges(struct keyd *k, struct ipc_chan *c);
 /* The records changed (reload): drop announcements of members gone. */
 void gossip_records_changed(struct keyd *k);
+void gossip_record_new(struct keyd *k, const uint8_t id[MEMBER_ID_BYTES]);
 json_t *gossip_ctl_status(const struct keyd *k);
 json_t *gossip_ctl_edges(const struct keyd *k);
 

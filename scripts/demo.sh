@@ -10,7 +10,8 @@
 #   scripts/demo.sh [--once] [--tcp]
 #
 # It installs what is missing (scripts/deps.sh), builds, starts the Tor
-# network, sets the members up (init, swap host records, up), pings
+# network, sets the members up (alice: init and up; bob and carol: one
+# `onionmesh join` each with an invitation from alice), pings
 # across over IPv4 and IPv6, shows `onionmesh status` and `onionmesh
 # links` of alice, then runs until Ctrl-C; --once stops after that first
 # round. --tcp runs the earlier demo instead: the same three members
@@ -128,8 +129,8 @@ finish() {
 	done
 }
 
-# The first member founds the network; the others are set up by hand
-# with its id as the root (records swapped below, tinc 1.0 style).
+# --tcp: the first member founds the network; the others are set up by
+# hand with its id as the root (records swapped below, tinc 1.0 style).
 root_flag() {
 	[ "$1" = "${MEMBERS[0]}" ] && return 0
 	printf -- '--root %s' "$(sed -n 's/^root = //p' \
@@ -192,15 +193,16 @@ tcp_demo() {
 }
 
 # ---------------------------------------------------------------------------
-# The Tor demo
+# The Tor demo: alice founds the network; bob and carol each join with
+# one command and an invitation from alice, over her onion service.
 tor_demo() {
-	local i=0 m ns line control socks
+	local i=0 m ns line control socks url start
 	say "starting a private Tor network (3 authorities, 2 relays, 3 clients)..."
 	"$TORNET" start "$TN" 3 | sed 's/^/  /'
 	say "waiting for tor to bootstrap (about 20 s)..."
 	"$TORNET" wait "$TN" 120 | sed 's/^/  /'
-	say "setting up alice, bob and carol, each in a network namespace with"
-	say "no network at all (only loopback), each with its own tor client..."
+	say "alice, bob and carol each get a network namespace with no network"
+	say "at all (only loopback) and a tor client of their own"
 	for m in "${MEMBERS[@]}"; do
 		ns=$TAG-$m
 		ip netns add "$ns"
@@ -210,25 +212,35 @@ tor_demo() {
 		control=${control%% *}
 		socks=${line#* socks=}
 		socks=${socks%% *}
-		# shellcheck disable=SC2046 # no flag or one, split on purpose
-		ip netns exec "$ns" "$OM" -d "$WORK/$m" init "$m" \
-			--ipv4 "10.77.0.$((i + 1))/16" \
-			--tor-control "unix:$control" --tor-socks "unix:$socks" \
-			$(root_flag "$m") >/dev/null
-		chmod 0755 "$WORK/$m"
-		printf '  %-6s %s (tor client%d)\n' "$m" \
-		    "$(sed -n 's/^onion = //p' "$WORK/$m/hosts/$m" 2>/dev/null ||
-		    true)" $i
+		TORARGS[$i]="--tor-control unix:$control --tor-socks unix:$socks"
 		i=$((i + 1))
 	done
-	swap_records
-	members_up
-	say "waiting for onion services (each member's keyd publishes its"
-	say "service; the first connection to a fresh one takes 2-20 s)..."
-	local start=$SECONDS
+	say "alice founds the network and starts her daemons:"
+	say "  onionmesh init alice --ipv4 10.77.0.1/16 --tor-control ... --tor-socks ..."
+	# shellcheck disable=SC2086 # the flags, split on purpose
+	ip netns exec "$TAG-alice" "$OM" -d "$WORK/alice" init alice \
+		--ipv4 10.77.0.1/16 ${TORARGS[0]} >/dev/null
+	chmod 0755 "$WORK/alice"
+	ip netns exec "$TAG-alice" "$OM" -d "$WORK/alice" up | sed 's/^/  alice: /'
+	start=$SECONDS
+	i=1
+	for m in bob carol; do
+		url=$("$OM" -d "$WORK/alice" invite "$m" \
+		    --ipv4 "10.77.0.$((i + 1))" 2>/dev/null) ||
+			{ say "alice could not invite $m"; exit 1; }
+		say "alice invites $m: onionmesh invite $m  ->  ${url:0:48}..."
+		say "$m joins with that URL (one command, over tor):"
+		# shellcheck disable=SC2086
+		ip netns exec "$TAG-$m" "$OM" -d "$WORK/$m" join "$url" \
+			${TORARGS[$i]} 2>&1 | sed "s/^/  $m: /" ||
+			say "$m's join failed (see above)"
+		chmod 0755 "$WORK/$m" 2>/dev/null || true
+		i=$((i + 1))
+	done
+	say "waiting until everyone reaches everyone (records spread by gossip)..."
 	if wait_ping 120 "$TAG-alice" 10.77.0.3 &&
-	    wait_ping 60 "$TAG-bob" 10.77.0.1; then
-		say "linked over onions after $((SECONDS - start)) s"
+	    wait_ping 60 "$TAG-bob" 10.77.0.3; then
+		say "a network of three over onions $((SECONDS - start)) s after alice started"
 	else
 		say "no answer yet after $((SECONDS - start)) s; the pings below may fail"
 	fi

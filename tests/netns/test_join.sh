@@ -10,6 +10,9 @@
 #   c's record by gossip, and a <-> c ping.
 #   Restarting a member keeps what it learned (down/up: records still
 #   there, pings work).
+#   A fourth member d joins over tor and a revokes it: within 10 s a, b
+#   and c hold the revocation and have dropped d's record, and 0 of 5
+#   pings pass either way between d and each of them.
 #
 # The abuse cases run against a TCP member t in a namespace of its own
 # (loopback only): one invitation redeemed by 100 concurrent one-shot
@@ -55,7 +58,7 @@ T=$(mktemp -d /tmp/onionmesh-join.XXXXXX)
 chmod 755 "$T"  # daemons under privsep run as their own users
 TN=$T/tornet
 declare -A NS=() D=() V4=()
-for i in 1 2 3 4; do
+for i in 1 2 3 4 5; do
 	NS[$i]=omjoin$$-$i
 	D[$i]=$T/m$i
 done
@@ -87,7 +90,7 @@ cleanup() {
 		not_ok "the test script stopped early (exit status $rc)"
 	fi
 	[ $failed -eq 0 ] || dump_logs
-	for i in 1 2 3 4; do
+	for i in 1 2 3 4 5; do
 		[ -f "${D[$i]}/onionmesh.conf" ] &&
 			timeout 15 "$OM" -d "${D[$i]}" down >/dev/null 2>&1
 	done
@@ -96,7 +99,7 @@ cleanup() {
 		# shellcheck disable=SC2086
 		[ -n "$pids" ] && kill -KILL $pids 2>/dev/null
 	done
-	for i in 1 2 3 4; do
+	for i in 1 2 3 4 5; do
 		for p in $(member_pids "${D[$i]}"); do
 			kill -KILL "$p" 2>/dev/null
 		done
@@ -196,11 +199,11 @@ fi
 # ---------------------------------------------------------------------------
 # A private Tor network and four hosts with nothing but loopback
 
-must "private Tor network starts (3 authorities, 2 relays, 3 clients)" \
-    "$TORNET" start "$TN" 3
+must "private Tor network starts (3 authorities, 2 relays, 4 clients)" \
+    "$TORNET" start "$TN" 4
 must "every tor client bootstraps within ${W_TORNET} s" \
     "$TORNET" wait "$TN" $W_TORNET
-for i in 1 2 3 4; do
+for i in 1 2 3 4 5; do
 	ip netns add "${NS[$i]}"
 	made_ns+=("${NS[$i]}")
 	ip -n "${NS[$i]}" link set lo up
@@ -304,6 +307,52 @@ check "after its restart a still holds b's and c's records" \
     test -f "${D[1]}/hosts/b" -a -f "${D[1]}/hosts/c"
 check "after its restart a pings c" \
     wait_for $W_FIRST nx 1 ping -c 1 -W 2 "${V4[3]}"
+
+# ---------------------------------------------------------------------------
+# A fourth member d joins over tor; a revokes it: within 10 s every
+# member holds the revocation, and no packet passes to or from d.
+
+url_d=$(invite 1 d) || true
+must "a invites d" grep -q '^onionmesh://' <<<"$url_d"
+# shellcheck disable=SC2046
+if out=$(timeout 200 ip netns exec "${NS[5]}" "$OM" -d "${D[5]}" join \
+    "$url_d" $(tor_args 3) 2>&1); then rc=0; else rc=$?; fi
+echo "$out" >>"$T/commands.log"
+check "d joins over tor (exit 0)" test "$rc" = 0
+[ -f "${D[5]}/onionmesh.conf" ] ||
+	{ not_ok "d has no config: stopping here"; exit 1; }
+chmod 755 "${D[5]}"
+V4[5]=$(conf_ipv4 "${D[5]}")
+id_d=$(sed -n 's/^id = //p' "${D[5]}/hosts/d")
+for i in 2 3; do
+	check "m$i learns d's record" wait_for $W_GOSSIP test -f "${D[$i]}/hosts/d"
+done
+check "before the revocation: ping a -> d (${V4[5]})" pings 1 5
+check "before the revocation: ping d -> b (${V4[2]})" pings 5 2
+must "a revokes d" om 1 revoke d
+t_rev=$SECONDS
+all_revoked() {
+	local i
+	for i in 1 2 3; do
+		[ -f "${D[$i]}/revoked/$id_d" ] && [ ! -f "${D[$i]}/hosts/d" ] ||
+			return 1
+	done
+}
+check "the revocation reaches a, b and c within 10 s (revoked/ holds it, hosts/d is gone)" \
+    wait_for 10 all_revoked
+echo "# revocation everywhere after $((SECONDS - t_rev)) s" >&2
+# 0 packets either way: 5 pings from each of a, b, c to d and back.
+lost_all() { # FROM TO: none of 5 pings answered
+	! nx "$1" ping -c 5 -i 0.2 -W 1 "${V4[$2]}" >/dev/null 2>&1
+}
+for i in 1 2 3; do
+	check "after the revocation: 0 of 5 pings m$i -> d answered" lost_all $i 5
+	check "after the revocation: 0 of 5 pings d -> m$i answered" lost_all 5 $i
+done
+check "a's linkd holds no link to d" \
+    bash -c "! ip netns exec '${NS[1]}' '$OM' -d '${D[1]}' links --json |
+        jq -e '[.. | objects | select(.peer? == \"d\")] | length > 0' >/dev/null"
+must "d goes down" tnx 30 5 "$OM" -d "${D[5]}" down
 
 # ---------------------------------------------------------------------------
 # The abuse cases, against a TCP member t (namespace 4, loopback only)

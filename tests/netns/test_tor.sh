@@ -309,10 +309,26 @@ back() { # member $1 reaches both others again, IPv4 both ways
 	done
 }
 
+# Pings m1 -> m2 every 0.2 s through the fault count what it costs:
+# recovery (the restart until m2 answers both others again) and packets
+# lost (requests without a reply while it lasted).
+nx 1 ping -D -O -i 0.2 -W 2 "${V4[2]}" >"$T/restart-ping.txt" 2>&1 &
+rping=$!
+bg_pids+=("$rping")
+sleep 1
 check "restart m2's tor (tornet.sh restart-client)" \
     "$TORNET" restart-client "$TN" 1
 t=$(took $W_BACK back 2) || true
-check "after m2's tor restarts, m2 <-> m1 and m2 <-> m3 ping again within ${W_BACK} s (after ${t} s)" \
+sleep 1
+kill -INT "$rping" 2>/dev/null || true
+wait "$rping" 2>/dev/null || true
+r_sent=$(grep -o '^[0-9]* packets transmitted' "$T/restart-ping.txt" |
+    grep -o '^[0-9]*' || echo 0)
+r_recv=$(grep -o '[0-9]* received' "$T/restart-ping.txt" |
+    grep -o '^[0-9]*' || echo 0)
+echo "# m2's tor restart: traffic back after ${t} s; pings m1 -> m2 every" \
+    "0.2 s: $((r_sent - r_recv)) of $r_sent lost"
+check "after m2's tor restarts, m2 <-> m1 and m2 <-> m3 ping again within ${W_BACK} s (after ${t} s; $((r_sent - r_recv)) of $r_sent pings lost)" \
     test "$t" != never
 check "m2's keyd published its service again (tor connects > 1)" \
     tor_published 2 1
