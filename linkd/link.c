@@ -13,9 +13,10 @@
  *  - writing: a frame the session seals is sent straight from the
  *    session's buffer when nothing is queued; only what the socket does
  *    not take is copied, into a ring that is flushed with writev when
- *    the socket is writable. Above LINK_OBUF_HIGH queued bytes the link
- *    counts as congested and the datapath stops reading tund until it is
- *    back under LINK_OBUF_LOW: backpressure, not drops.
+ *    the socket is writable. Above LINK_OBUF_HIGH queued bytes
+ *    (LINK_ONION_HIGH on an onion link) the link counts as congested
+ *    and the datapath stops reading tund until it is back under
+ *    LINK_OBUF_LOW (LINK_ONION_LOW): backpressure, not drops.
  *  - timers: no per-packet timer; link_tick() runs once a second for
  *    every link (session keepalive/rekey/dead peer, handshake and
  *    connect timeouts, a peer that stopped reading).
@@ -251,12 +252,17 @@ static void
 link_backlog_changed(struct link *l)
 {
 	struct linkd *ld = l->ld;
+	size_t high = LINK_OBUF_HIGH, low = LINK_OBUF_LOW;
 
+	if (strcmp(l->transport, "tcp") != 0) {
+		high = LINK_ONION_HIGH;
+		low = LINK_ONION_LOW;
+	}
 	l->mp.backlog = l->tx.len;
-	if (!l->over_high && l->tx.len > LINK_OBUF_HIGH) {
+	if (!l->over_high && l->tx.len > high) {
 		l->over_high = 1;
 		ld->links_over_high++;
-	} else if (l->over_high && l->tx.len < LINK_OBUF_LOW) {
+	} else if (l->over_high && l->tx.len < low) {
 		l->over_high = 0;
 		if (--ld->links_over_high == 0)
 			datapath_links_drained(ld);

@@ -38,6 +38,12 @@
 #define LINK_OBUF_CAP     (2 * 1024 * 1024)
 #define LINK_OBUF_HIGH    (1024 * 1024)  /* stop reading tund above */
 #define LINK_OBUF_LOW     (256 * 1024)   /* resume below */
+/* An onion link carries one circuit of a few MB/s, and tor already
+ * queues what its circuit window holds: more here only adds delay for
+ * loss-based inner TCP (cubic fills every queue; bbr never used this
+ * one in bench/tor1.sh runs), at no gain in throughput. */
+#define LINK_ONION_HIGH   (128 * 1024)
+#define LINK_ONION_LOW    (32 * 1024)
 #define LINK_READS_PER_WAKEUP  8
 #define LINK_WRITES_PER_WAKEUP 8
 #define LINK_CONNECT_TIMEOUT   10.0
