@@ -40,21 +40,6 @@
 #include "proto/record.h"
 
 #define GENKEY_OUT_MAX 4096
-#define MAX_NEWDIRS    32
-
-/*
- * What init created, so a failure can take it back: directories that did
- * not exist (deepest last) and the entries each of hosts/ and keys/ held
- * before keyd ran.
- */
-struct undo {
-	char dirs[MAX_NEWDIRS][PATH_MAX];
-	int ndirs;
-	char **before[2];        /* hosts_dir, keys_dir listings */
-	const char *watch[2];
-	const char *conf_file;
-	int conf_written;
-};
 
 static int
 ipv4_range_parse(struct prefix *p, const char *s, char *why, size_t cap)
@@ -82,20 +67,6 @@ ipv4_range_parse(struct prefix *p, const char *s, char *why, size_t cap)
 }
 
 static int
-tor_addr_valid(const char *s)
-{
-	char host[CONF_ADDR_LEN];
-	uint16_t port;
-	size_t n = strlen(s);
-
-	if (n >= CONF_ADDR_LEN)
-		return 0;
-	if (strncmp(s, "unix:", 5) == 0)
-		return s[5] == '/' && n - 5 < 108;
-	return endpoint_parse(s, host, sizeof(host), &port) == 0;
-}
-
-static int
 netns_valid(const char *s)
 {
 	size_t i, n = strlen(s);
@@ -109,116 +80,6 @@ netns_valid(const char *s)
 		    s[i] == '-' || s[i] == '.'))
 			return 0;
 	return 1;
-}
-
-static int
-strcmp_p(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* Sorted, NULL-terminated listing of a dir; an absent dir is empty. */
-static char **
-listing(const char *dir)
-{
-	DIR *d;
-	struct dirent *de;
-	char **v, **nv;
-	int n = 0, cap = 8;
-
-	if ((v = calloc(cap, sizeof(char *))) == NULL)
-		return NULL;
-	if ((d = opendir(dir)) == NULL)
-		return v;
-	while ((de = readdir(d)) != NULL) {
-		if (strcmp(de->d_name, ".") == 0 ||
-		    strcmp(de->d_name, "..") == 0)
-			continue;
-		if (n + 1 >= cap) {
-			if ((nv = realloc(v, 2 * cap * sizeof(char *))) ==
-			    NULL)
-				break;
-			v = nv;
-			cap *= 2;
-		}
-		if ((v[n] = strdup(de->d_name)) == NULL)
-			break;
-		v[++n] = NULL;
-	}
-	closedir(d);
-	qsort(v, n, sizeof(char *), strcmp_p);
-	return v;
-}
-
-static void
-listing_free(char **v)
-{
-	char **p;
-
-	for (p = v; p && *p; p++)
-		free(*p);
-	free(v);
-}
-
-static int
-listed(char **v, const char *name)
-{
-	for (; v && *v; v++)
-		if (strcmp(*v, name) == 0)
-			return 1;
-	return 0;
-}
-
-/* Remember each missing component of path (shallowest first). */
-static void
-undo_note_dir(struct undo *u, const char *path)
-{
-	char p[PATH_MAX], *slash;
-	char missing[MAX_NEWDIRS][PATH_MAX];
-	struct stat st;
-	int n = 0, i, j, dup;
-
-	snprintf(p, sizeof(p), "%s", path);
-	while (p[0] && stat(p, &st) == -1 && errno == ENOENT &&
-	    n < MAX_NEWDIRS) {
-		snprintf(missing[n++], PATH_MAX, "%s", p);
-		if ((slash = strrchr(p, '/')) == NULL || slash == p)
-			break;
-		*slash = '\0';
-	}
-	for (i = n - 1; i >= 0 && u->ndirs < MAX_NEWDIRS; i--) {
-		for (dup = 0, j = 0; j < u->ndirs; j++)
-			if (strcmp(u->dirs[j], missing[i]) == 0)
-				dup = 1;
-		if (!dup)
-			snprintf(u->dirs[u->ndirs++], PATH_MAX, "%s",
-			    missing[i]);
-	}
-}
-
-static void
-undo_run(struct undo *u)
-{
-	char **now, **p, path[PATH_MAX];
-	int i;
-
-	if (u->conf_written)
-		unlink(u->conf_file);
-	for (i = 0; i < 2; i++) {
-		if ((now = listing(u->watch[i])) == NULL)
-			continue;
-		for (p = now; *p; p++) {
-			if (listed(u->before[i], *p))
-				continue;
-			if ((size_t)snprintf(path, sizeof(path), "%s/%s",
-			    u->watch[i], *p) < sizeof(path))
-				unlink(path);
-		}
-		listing_free(now);
-	}
-	/* Deepest first; a dir that still holds something stays. */
-	for (i = u->ndirs - 1; i >= 0; i--)
-		rmdir(u->dirs[i]);
 }
 
 /*
@@ -399,7 +260,7 @@ cmd_init(struct ctl *c, int argc, char **argv)
 		conf.anonymous = 1;
 	}
 	if (opts[O_TORC].val) {
-		if (!tor_addr_valid(opts[O_TORC].val))
+		if (!ctl_tor_addr_valid(opts[O_TORC].val))
 			return ctl_usage(c, "--tor-control `%s' is not tor's "
 			    "ControlPort (HOST:PORT or unix:/PATH)",
 			    opts[O_TORC].val);
@@ -407,7 +268,7 @@ cmd_init(struct ctl *c, int argc, char **argv)
 		    opts[O_TORC].val);
 	}
 	if (opts[O_TORS].val) {
-		if (!tor_addr_valid(opts[O_TORS].val))
+		if (!ctl_tor_addr_valid(opts[O_TORS].val))
 			return ctl_usage(c, "--tor-socks `%s' is not tor's "
 			    "SocksPort (HOST:PORT or unix:/PATH)",
 			    opts[O_TORS].val);

@@ -100,6 +100,29 @@ json_t *ctl_hosts_json(struct ctl *c, const uint8_t netid[NETID_BYTES]);
 int ctl_supervisor_running(struct ctl *c, pid_t *pid);
 
 /* Subcommands. */
+/* undo.c: what init and join created, taken back when they fail. */
+#define UNDO_MAX_DIRS 32
+#define UNDO_WATCH    3
+struct undo {
+	char dirs[UNDO_MAX_DIRS][PATH_MAX]; /* made by us, shallowest first */
+	int ndirs;
+	char **before[UNDO_WATCH];   /* listing of each watched dir before */
+	const char *watch[UNDO_WATCH];  /* hosts/, keys/, revoked/ (or NULL) */
+	const char *conf_file;
+	int conf_written;
+};
+/* Sorted, NULL-terminated listing of a dir (an absent dir is empty);
+ * NULL when out of memory. */
+char **listing(const char *dir);
+void listing_free(char **v);
+/* Remember each missing component of path, before making it. */
+void undo_note_dir(struct undo *u, const char *path);
+/* Remove the config if we wrote it, every new entry of the watched
+ * dirs, and the dirs we made. */
+void undo_run(struct undo *u);
+/* A tor control/SOCKS address: HOST:PORT or unix:/ABSOLUTE/PATH. */
+int ctl_tor_addr_valid(const char *s);
+
 int cmd_init(struct ctl *c, int argc, char **argv);
 int cmd_up(struct ctl *c, int argc, char **argv);
 int cmd_down(struct ctl *c, int argc, char **argv);
