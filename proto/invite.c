@@ -351,25 +351,6 @@ static const struct {
 };
 
 static int
-dec_u64(uint64_t *out, const char *v)
-{
-	uint64_t x = 0;
-	const char *s;
-
-	if (v[0] == '\0' || (v[0] == '0' && v[1] != '\0'))
-		return -1;
-	for (s = v; *s; s++) {
-		if (*s < '0' || *s > '9')
-			return -1;
-		if (x > (UINT64_MAX - (uint64_t)(*s - '0')) / 10)
-			return -1;
-		x = x * 10 + (uint64_t)(*s - '0');
-	}
-	*out = x;
-	return 0;
-}
-
-static int
 if_value(struct invite *iv, int f, const char *v, char *why, size_t wl)
 {
 	char canon[PREFIX_STRLEN];

@@ -240,24 +240,30 @@ parse_subnet(struct prefix *p, const char *v, char *why)
 	return 0;
 }
 
-static int
-parse_serial(uint64_t *out, const char *v, char *why)
+int
+dec_u64(uint64_t *out, const char *v)
 {
 	uint64_t x = 0;
 	const char *s;
 
 	if (v[0] == '\0' || (v[0] == '0' && v[1] != '\0'))
-		goto bad;
+		return -1;
 	for (s = v; *s; s++) {
 		if (*s < '0' || *s > '9')
-			goto bad;
+			return -1;
 		if (x > (UINT64_MAX - (uint64_t)(*s - '0')) / 10)
-			goto bad;
+			return -1;
 		x = x * 10 + (uint64_t)(*s - '0');
 	}
 	*out = x;
 	return 0;
-bad:
+}
+
+static int
+parse_serial(uint64_t *out, const char *v, char *why)
+{
+	if (dec_u64(out, v) == 0)
+		return 0;
 	why_set(why, "not a decimal number 0..%llu without leading zeros",
 	    (unsigned long long)UINT64_MAX);
 	return -1;

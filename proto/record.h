@@ -85,6 +85,9 @@ void ipv4_member_addr(struct prefix *out, const struct prefix *range,
 
 /* hex helpers used by records, keys and the CLI */
 void hex_encode(char *out, const uint8_t *in, size_t n); /* out 2n+1 */
+/* The one decimal spelling of a number (signed texts have one encoding):
+ * digits only, no leading zero, at most UINT64_MAX. 0 or -1. */
+int dec_u64(uint64_t *out, const char *s) __attribute__((warn_unused_result));
 int hex_decode(uint8_t *out, size_t n, const char *in)
     __attribute__((warn_unused_result)); /* exactly 2n hex chars */
 

@@ -207,25 +207,6 @@ hex_lower(uint8_t *out, size_t n, const char *v)
 }
 
 static int
-dec_u64(uint64_t *out, const char *v)
-{
-	uint64_t x = 0;
-	const char *s;
-
-	if (v[0] == '\0' || (v[0] == '0' && v[1] != '\0'))
-		return -1;
-	for (s = v; *s; s++) {
-		if (*s < '0' || *s > '9')
-			return -1;
-		if (x > (UINT64_MAX - (uint64_t)(*s - '0')) / 10)
-			return -1;
-		x = x * 10 + (uint64_t)(*s - '0');
-	}
-	*out = x;
-	return 0;
-}
-
-static int
 rv_fail(struct revocation *v, char *err, size_t errlen, const char *fmt,
     ...) __attribute__((format(printf, 4, 5)));
 
