@@ -129,22 +129,29 @@ take_join(int *argc, char **argv, struct join_args *ja)
  * the admission, from what it says). A config that is there already
  * gives tor's SocksPort and the anonymous flag.
  */
+/*
+ * The one-shot modes (--genkey, --join): -n NET -d DIR -v (and the
+ * daemon's -f -s, which mean nothing here), logs to stderr (stdout is
+ * what ctl reads), libsodium, and c's paths. 0, or -1 after saying why.
+ */
 static int
-keyd_join(int argc, char **argv, const struct join_args *ja)
+oneshot_setup(int argc, char **argv, struct conf *c)
 {
-	static struct conf c;
 	char err[KEYD_ERRLEN];
-	const char *net = DEFAULT_NET, *dir = NULL, *socks;
-	int ch, verbose = 0, anonymous = ja->anonymous;
+	const char *net = DEFAULT_NET, *dir = NULL;
+	int ch, verbose = 0;
 
 	optind = 1;
-	while ((ch = getopt(argc, argv, "n:d:v")) != -1) {
+	while ((ch = getopt(argc, argv, "n:d:fsv")) != -1) {
 		switch (ch) {
 		case 'n':
 			net = optarg;
 			break;
 		case 'd':
 			dir = optarg;
+			break;
+		case 'f':
+		case 's':
 			break;
 		case 'v':
 			verbose++;
@@ -155,18 +162,30 @@ keyd_join(int argc, char **argv, const struct join_args *ja)
 	}
 	if (optind != argc)
 		usage();
-	/* stdout is ctl's JSON; log lines go to stderr */
 	log_init("keyd", verbose > 1 ? LOG_LVL_DEBUG : verbose ?
 	    LOG_LVL_INFO : LOG_LVL_WARN, 0);
 	if (sodium_init() < 0) {
 		log_warnx("libsodium failed to initialise");
-		return 1;
+		return -1;
 	}
-	memset(&c, 0, sizeof(c));
-	if (conf_paths(&c.paths, net, dir, err, sizeof(err)) == -1) {
+	memset(c, 0, sizeof(*c));
+	if (conf_paths(&c->paths, net, dir, err, sizeof(err)) == -1) {
 		log_warnx("%s", err);
-		return 1;
+		return -1;
 	}
+	return 0;
+}
+
+static int
+keyd_join(int argc, char **argv, const struct join_args *ja)
+{
+	static struct conf c;
+	char err[KEYD_ERRLEN];
+	const char *socks;
+	int anonymous = ja->anonymous;
+
+	if (oneshot_setup(argc, argv, &c) == -1)
+		return 1;
 	socks = ja->tor_socks;
 	if (access(c.paths.conf_file, F_OK) == 0) {
 		if (conf_load(&c, err, sizeof(err)) == -1) {
@@ -258,44 +277,13 @@ keyd_genkey(int argc, char **argv)
 {
 	uint8_t pk[crypto_sign_PUBLICKEYBYTES], netid[NETID_BYTES];
 	char hex[2 * crypto_sign_PUBLICKEYBYTES + 1], err[KEYD_ERRLEN];
-	const char *net = DEFAULT_NET, *dir = NULL;
 	struct keyd_records recs;
 	struct daemon_ids ids;
 	static struct conf c;
-	int ch, verbose = 0, have_conf, bad, rc;
+	int have_conf, bad, rc;
 
-	while ((ch = getopt(argc, argv, "n:d:fsv")) != -1) {
-		switch (ch) {
-		case 'n':
-			net = optarg;
-			break;
-		case 'd':
-			dir = optarg;
-			break;
-		case 'f':
-		case 's':
-			break;
-		case 'v':
-			verbose++;
-			break;
-		default:
-			usage();
-		}
-	}
-	if (optind != argc)
-		usage();
-	log_init("keyd", verbose > 1 ? LOG_LVL_DEBUG : verbose ?
-	    LOG_LVL_INFO : LOG_LVL_WARN, 0);
-	if (sodium_init() < 0) {
-		log_warnx("libsodium failed to initialise");
+	if (oneshot_setup(argc, argv, &c) == -1)
 		return 1;
-	}
-
-	memset(&c, 0, sizeof(c));
-	if (conf_paths(&c.paths, net, dir, err, sizeof(err)) == -1) {
-		log_warnx("%s", err);
-		return 1;
-	}
 	have_conf = access(c.paths.conf_file, F_OK) == 0;
 	if (have_conf && conf_load(&c, err, sizeof(err)) == -1) {
 		log_warnx("%s", err);
