@@ -39,7 +39,6 @@
 #include "proto/file.h"
 #include "proto/record.h"
 
-#define GENKEY_OUT_MAX 4096
 
 static int
 ipv4_range_parse(struct prefix *p, const char *s, char *why, size_t cap)
@@ -80,97 +79,6 @@ netns_valid(const char *s)
 		    s[i] == '-' || s[i] == '.'))
 			return 0;
 	return 1;
-}
-
-/*
- * onionmesh-keyd -n NET [-d DIR] --genkey: makes the identity if there
- * is none (and, once the config exists, signs our own record); prints
- * the public key in hex. Its stderr is ours, so its reasons reach the
- * user unchanged.
- */
-static int
-run_genkey(struct ctl *c, const char *keyd, uint8_t pk[MEMBER_ID_BYTES])
-{
-	char out[GENKEY_OUT_MAX + 1], *line, *end;
-	const char *argv[8];
-	int p[2], st, fd, i = 0;
-	size_t len = 0;
-	ssize_t r;
-	pid_t pid;
-
-	argv[i++] = keyd;
-	argv[i++] = "-n";
-	argv[i++] = c->paths.net;
-	if (c->dir) {
-		argv[i++] = "-d";
-		argv[i++] = c->dir;
-	}
-	argv[i++] = "--genkey";
-	argv[i] = NULL;
-
-	if (pipe2(p, O_CLOEXEC) == -1) {
-		ctl_warn("pipe");
-		return -1;
-	}
-	fflush(NULL);
-	if ((pid = fork()) == -1) {
-		ctl_warn("fork");
-		close(p[0]);
-		close(p[1]);
-		return -1;
-	}
-	if (pid == 0) {
-		if ((fd = open("/dev/null", O_RDONLY)) != -1)
-			dup2(fd, 0);
-		dup2(p[1], 1);
-		execv(keyd, (char *const *)argv);
-		fprintf(stderr, "onionmesh: cannot run %s: %s\n", keyd,
-		    strerror(errno));
-		_exit(127);
-	}
-	close(p[1]);
-	for (;;) {
-		r = read(p[0], out + len, GENKEY_OUT_MAX - len);
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		len += r;
-		if (len == GENKEY_OUT_MAX)
-			break;
-	}
-	close(p[0]);
-	out[len] = '\0';
-	while (waitpid(pid, &st, 0) == -1)
-		if (errno != EINTR) {
-			ctl_warn("waiting for %s", keyd);
-			return -1;
-		}
-	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
-		if (WIFEXITED(st))
-			ctl_warnx("%s --genkey failed (exit status %d)", keyd,
-			    WEXITSTATUS(st));
-		else
-			ctl_warnx("%s --genkey was killed by signal %d", keyd,
-			    WTERMSIG(st));
-		return -1;
-	}
-	/* The key is the last non-empty line. */
-	end = out + len;
-	while (end > out && (end[-1] == '\n' || end[-1] == '\r' ||
-	    end[-1] == ' ' || end[-1] == '\t'))
-		*--end = '\0';
-	line = strrchr(out, '\n');
-	line = line ? line + 1 : out;
-	while (*line == ' ' || *line == '\t')
-		line++;
-	if (strlen(line) != MEMBER_ID_BYTES * 2 ||
-	    hex_decode(pk, MEMBER_ID_BYTES, line) == -1) {
-		ctl_warnx("%s --genkey printed `%.80s', not a public key "
-		    "(%d hex digits)", keyd, line, MEMBER_ID_BYTES * 2);
-		return -1;
-	}
-	return 0;
 }
 
 int
@@ -368,7 +276,7 @@ cmd_init(struct ctl *c, int argc, char **argv)
 		ctl_warn("cannot create %s", c->paths.keys_dir);
 		goto out;
 	}
-	if (run_genkey(c, keyd, pk) == -1)
+	if (ctl_genkey(c, keyd, pk) == -1)
 		goto out;
 
 	/* 3. Addresses, config, our signed record. */
@@ -390,7 +298,7 @@ cmd_init(struct ctl *c, int argc, char **argv)
 		ctl_warn("cannot write %s", c->paths.conf_file);
 		goto out;
 	}
-	if (run_genkey(c, keyd, pk2) == -1)
+	if (ctl_genkey(c, keyd, pk2) == -1)
 		goto out;
 	if (sodium_memcmp(pk, pk2, MEMBER_ID_BYTES) != 0) {
 		ctl_warnx("%s --genkey printed a different key the second "

@@ -50,157 +50,9 @@
 #include "proto/torctl.h"
 #include "proto/trust.h"
 
-#define JOIN_OUT_MAX   (64 * 1024)
 #define JOIN_KEYD_WAIT 75      /* s: keyd's own deadline is 60 s */
 #define JOIN_LINK_WAIT 120     /* s: the first link after up */
 #define JOIN_TOR_WAIT  60      /* s: tor's bootstrap */
-
-static double
-mono(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-/*
- * Run keyd with extra arguments; its stdout comes back through on_line,
- * one line at a time; its stderr is ours. Killed after wait_s. 0 when it
- * exited 0, -1 otherwise (a message printed unless quiet_fail).
- */
-typedef void (*line_fn)(void *arg, char *line);
-
-static int
-run_keyd(struct ctl *c, const char *keyd, const char *const *extra,
-    int wait_s, line_fn on_line, void *arg)
-{
-	static char buf[JOIN_OUT_MAX + 1];
-	const char *argv[16];
-	struct pollfd pfd;
-	double deadline;
-	size_t len = 0;
-	char *nl, *start;
-	int p[2], st, fd, i = 0, killed = 0;
-	ssize_t r;
-	pid_t pid;
-
-	argv[i++] = keyd;
-	argv[i++] = "-n";
-	argv[i++] = c->paths.net;
-	if (c->dir) {
-		argv[i++] = "-d";
-		argv[i++] = c->dir;
-	}
-	for (; *extra != NULL && i < 15; extra++)
-		argv[i++] = *extra;
-	argv[i] = NULL;
-
-	if (pipe2(p, O_CLOEXEC) == -1) {
-		ctl_warn("pipe");
-		return -1;
-	}
-	fflush(NULL);
-	if ((pid = fork()) == -1) {
-		ctl_warn("fork");
-		close(p[0]);
-		close(p[1]);
-		return -1;
-	}
-	if (pid == 0) {
-		if ((fd = open("/dev/null", O_RDONLY)) != -1)
-			dup2(fd, 0);
-		dup2(p[1], 1);
-		execv(keyd, (char *const *)argv);
-		fprintf(stderr, "onionmesh: cannot run %s: %s\n", keyd,
-		    strerror(errno));
-		_exit(127);
-	}
-	close(p[1]);
-	deadline = mono() + wait_s;
-	for (;;) {
-		pfd.fd = p[0];
-		pfd.events = POLLIN;
-		r = poll(&pfd, 1, 200);
-		if (r == -1 && errno != EINTR)
-			break;
-		if (mono() > deadline) {
-			kill(pid, SIGKILL);
-			killed = 1;
-			break;
-		}
-		if (r <= 0)
-			continue;
-		r = read(p[0], buf + len, JOIN_OUT_MAX - len);
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		len += (size_t)r;
-		buf[len] = '\0';
-		start = buf;
-		while ((nl = strchr(start, '\n')) != NULL) {
-			*nl = '\0';
-			if (on_line != NULL)
-				on_line(arg, start);
-			start = nl + 1;
-		}
-		len -= (size_t)(start - buf);
-		memmove(buf, start, len);
-		if (len == JOIN_OUT_MAX)     /* a line that long: drop it */
-			len = 0;
-	}
-	close(p[0]);
-	while (waitpid(pid, &st, 0) == -1)
-		if (errno != EINTR) {
-			ctl_warn("waiting for %s", keyd);
-			return -1;
-		}
-	if (killed) {
-		ctl_warnx("%s did not finish within %d s; stopped it", keyd,
-		    wait_s);
-		return -1;
-	}
-	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
-		return -1;
-	return 0;
-}
-
-struct genkey_out {
-	uint8_t pk[MEMBER_ID_BYTES];
-	int have;
-};
-
-static void
-genkey_line(void *arg, char *line)
-{
-	struct genkey_out *g = arg;
-
-	while (*line == ' ' || *line == '\t')
-		line++;
-	if (strlen(line) == 2 * MEMBER_ID_BYTES &&
-	    hex_decode(g->pk, MEMBER_ID_BYTES, line) == 0)
-		g->have = 1;
-}
-
-static int
-run_genkey(struct ctl *c, const char *keyd, uint8_t pk[MEMBER_ID_BYTES])
-{
-	static const char *const extra[] = { "--genkey", NULL };
-	struct genkey_out g;
-
-	memset(&g, 0, sizeof(g));
-	if (run_keyd(c, keyd, extra, 30, genkey_line, &g) == -1) {
-		ctl_warnx("%s --genkey failed", keyd);
-		return -1;
-	}
-	if (!g.have) {
-		ctl_warnx("%s --genkey printed no public key", keyd);
-		return -1;
-	}
-	memcpy(pk, g.pk, MEMBER_ID_BYTES);
-	return 0;
-}
 
 /* What keyd --join said. */
 struct join_out {
@@ -421,7 +273,7 @@ static void
 tor_bootstrap_wait(const char *control, int wait_s)
 {
 	struct torq q;
-	double deadline = mono() + wait_s;
+	double deadline = ctl_mono() + wait_s;
 	char why[256] = "", *pr;
 	int last = -1, pct;
 
@@ -439,7 +291,7 @@ tor_bootstrap_wait(const char *control, int wait_s)
 		    why[0] ? why : "no answer");
 		goto out;
 	}
-	while (mono() < deadline) {
+	while (ctl_mono() < deadline) {
 		if (torq_cmd(&q, "GETINFO status/bootstrap-phase\r\n") == -1 ||
 		    q.p->reply.n < 1)
 			break;
@@ -547,12 +399,12 @@ conf_from_admit(struct ctl *c, struct conf *conf, json_t *a,
 static int
 first_link(struct ctl *c, char *out, size_t cap, int wait_s)
 {
-	double deadline = mono() + wait_s;
+	double deadline = ctl_mono() + wait_s;
 	json_t *rep, *l;
 	char err[256];
 	size_t i;
 
-	while (mono() < deadline) {
+	while (ctl_mono() < deadline) {
 		rep = ctl_call(c, "linkd", "links", 2000, err, sizeof(err),
 		    NULL);
 		if (rep != NULL) {
@@ -690,7 +542,7 @@ cmd_join(struct ctl *c, int argc, char **argv)
 		ctl_warn("cannot create %s", c->paths.keys_dir);
 		goto out;
 	}
-	if (run_genkey(c, keyd, pk) == -1)
+	if (ctl_genkey(c, keyd, pk) == -1)
 		goto out;
 
 	/* 3. Redeem. */
@@ -709,7 +561,7 @@ cmd_join(struct ctl *c, int argc, char **argv)
 		jargv[i++] = "--onion";
 	jargv[i] = NULL;
 	memset(&jo, 0, sizeof(jo));
-	rc = run_keyd(c, keyd, jargv, JOIN_KEYD_WAIT, join_line, &jo);
+	rc = ctl_run_keyd(c, keyd, jargv, JOIN_KEYD_WAIT, join_line, &jo);
 	if (rc == -1 || jo.admitted == NULL) {
 		ctl_warnx("join failed: %s", jo.error[0] != '\0' ? jo.error :
 		    "keyd ended without an answer (see above)");
@@ -745,7 +597,7 @@ cmd_join(struct ctl *c, int argc, char **argv)
 		ctl_warn("cannot write %s", c->paths.conf_file);
 		goto out;
 	}
-	if (run_genkey(c, keyd, pk2) == -1)
+	if (ctl_genkey(c, keyd, pk2) == -1)
 		goto out;
 	if (sodium_memcmp(pk, pk2, MEMBER_ID_BYTES) != 0) {
 		ctl_warnx("%s --genkey printed a different key the second "

@@ -123,6 +123,19 @@ void undo_run(struct undo *u);
 /* A tor control/SOCKS address: HOST:PORT or unix:/ABSOLUTE/PATH. */
 int ctl_tor_addr_valid(const char *s);
 
+/* keyd_run.c: keyd's one-shot modes. Lines of its stdout go to on_line;
+ * killed after wait_s; 0 when it exited 0. */
+typedef void (*ctl_line_fn)(void *arg, char *line);
+int ctl_run_keyd(struct ctl *c, const char *keyd, const char *const *extra,
+    int wait_s, ctl_line_fn on_line, void *arg);
+/* --genkey: makes the identity if there is none (and, once the config
+ * exists, signs our own record); gives the public key. */
+int ctl_genkey(struct ctl *c, const char *keyd,
+    uint8_t pk[MEMBER_ID_BYTES]);
+/* How the last failed ctl_run_keyd ended ("exit status 3"). */
+const char *ctl_keyd_end(void);
+double ctl_mono(void);
+
 int cmd_init(struct ctl *c, int argc, char **argv);
 int cmd_up(struct ctl *c, int argc, char **argv);
 int cmd_down(struct ctl *c, int argc, char **argv);
