@@ -86,13 +86,16 @@ else
 		suite "$(basename "$t" .sh)" bash "$t"
 	done
 
-	# The two-member test again with daemons built like the unit tests
-	# (clang, ASan + UBSan, in build-asan: only their main files and the
-	# links are new), sandbox off so LeakSanitizer can run at exit; any
-	# sanitizer report fails it. About 2 minutes.
-	note "end-to-end under ASan + UBSan + LSan (test_two_members.sh)"
+	# The two-member and the revocation tests again with daemons built
+	# like the unit tests (clang, ASan + UBSan, in build-asan: only their
+	# main files and the links are new), sandbox off so LeakSanitizer can
+	# run at exit; any sanitizer report fails it. test_revoke brings the
+	# invite/join exchange, gossip of admissions and revocations. About
+	# 5 minutes.
+	note "end-to-end under ASan + UBSan + LSan (test_two_members.sh, test_revoke.sh)"
 	suite sanitized env ASAN_B=build-asan ASAN_CFLAGS="$SAN" \
-	    JOBS="$JOBS" bash tests/netns/sanitized.sh test_two_members.sh
+	    JOBS="$JOBS" bash tests/netns/sanitized.sh test_two_members.sh \
+	    test_revoke.sh
 fi
 
 echo

@@ -33,6 +33,7 @@
 # daemons' logs), cleaned up by the EXIT trap, every wait bounded.
 # Environment: OM_BUILD (make's B=, default build); OM_INIT_ARGS, extra
 # `init` flags (e.g. --no-privsep); OM_KEEP=DIR keeps the members' dirs.
+# OM_SANDBOX=no: sandbox = no in the configs (sanitizer builds).
 set -eu
 cd "$(dirname "$0")/../.."
 OM_BUILD=${OM_BUILD:-build}
@@ -140,6 +141,7 @@ for i in $(seq 1 $N); do
 	must "init m$i" om "$i" init "m$i" --ipv4 "${V4[i]}/16" \
 	    --tcp "${U[i]}:6550" $root ${OM_INIT_ARGS:-}
 	chmod 755 "${D[i]}"
+	om_sandbox_off "${D[i]}/onionmesh.conf"
 	V6[i]=$(conf_ipv6 "${D[i]}")
 	ID[i]=$(sed -n 's/^id = //p' "${D[i]}/hosts/m$i")
 	must "export m$i's record" om "$i" export "$T/m$i.record"
@@ -328,6 +330,7 @@ join_tcp() {
 	chmod 755 "${D[i]}"
 	printf 'listen = %s:6550\ntcp = %s:6550\n' "${U[i]}" "${U[i]}" \
 	    >>"${D[i]}/onionmesh.conf"
+	om_sandbox_off "${D[i]}/onionmesh.conf"
 	timeout 60 ip netns exec "${ns[i]}" "$OM" -d "${D[i]}" up
 }
 url5=$(om 1 invite m5 --admin --ipv4 "${V4[5]}" --expires 10m \
