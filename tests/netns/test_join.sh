@@ -22,8 +22,9 @@
 # flipped, one with one digit of its key hash flipped, and an already
 # used URL: each a clear message, exit 1, nothing admitted and nothing
 # left on disk; a wrong secret consumes nothing (the right URL still
-# works afterwards). A replayed join exchange is checked at unit level
-# (tests/unit/test_join.c, test_replay), which this script runs.
+# works afterwards). A replayed join exchange (the frames of a join cut
+# before its REDEEM reached t, sent again) consumes and admits nothing;
+# also at unit level (tests/unit/test_join.c, test_replay).
 #
 # Prints "ok - ..." / "not ok - ..." and last "join: N passed, M failed";
 # exit 1 on any failure, after the daemons' logs. Everything it starts
@@ -415,3 +416,77 @@ join_refused "an expired invitation (--expires 30s, 31 s later)" \
 n_used=$(find "${D[4]}/keys/invites" -name '*.used' | wc -l)
 check "t consumed exactly 2 invitations in all: the race's and xmember's ($n_used)" \
     test "$n_used" = 2
+
+# A replayed join exchange: a proxy in front of t passes a joiner's
+# frames up to its REDEEM (step 5), keeps them, and cuts the connection
+# there, so the invitation stays unused. Sending the kept frames (HELLO,
+# HS1, REDEEM) to t again, as an eavesdropper could, must admit nothing
+# and consume nothing: the REDEEM is sealed with keys from the first
+# exchange's ephemerals. The real URL joins afterwards.
+cat >"$T/replay.py" <<'PY'
+import socket, struct, sys, time
+mode, port, up, cap = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+def frames(sock):
+    buf = b""
+    while True:
+        while len(buf) >= 4 and len(buf) >= 4 + struct.unpack(">I", buf[:4])[0]:
+            n = 4 + struct.unpack(">I", buf[:4])[0]
+            yield buf[:n]
+            buf = buf[n:]
+        d = sock.recv(65536)
+        if not d:
+            return
+        buf += d
+if mode == "proxy":     # one connection: forward until REDEEM, keep it
+    ls = socket.socket(); ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    ls.bind(("127.0.0.1", port)); ls.listen(1); ls.settimeout(60)
+    open(cap + ".ready", "w").close()    # listening: the joiner may come
+    c, _ = ls.accept(); c.settimeout(30)
+    u = socket.create_connection(("127.0.0.1", up), timeout=30)
+    kept = b""
+    import threading
+    threading.Thread(target=lambda: [c.sendall(f) for f in frames(u)], daemon=True).start()
+    for f in frames(c):
+        kept += f
+        if len(f) > 5 and f[5] == 5:        # REDEEM: keep it, cut here
+            break
+        u.sendall(f)
+    open(cap, "wb").write(kept)
+    c.close(); u.close()
+else:                   # replay what was kept, read for 5 s
+    data = open(cap, "rb").read()
+    s = socket.create_connection(("127.0.0.1", up), timeout=5)
+    s.sendall(data)
+    got, end = 0, time.time() + 5
+    try:
+        while time.time() < end:
+            d = s.recv(65536)
+            if not d:
+                break
+            got += len(d)
+    except socket.timeout:
+        pass
+    print("replayed=%d back=%d" % (len(data), got))
+PY
+url_r=$(invite 4 rmember) || true
+must "t invites rmember" grep -q 'tcp=127.0.0.1:16550$' <<<"$url_r"
+used0=$(find "${D[4]}/keys/invites" -name '*.used' | wc -l)
+hosts0=$(find "${D[4]}/hosts" -type f | wc -l)
+nx 4 timeout 70 python3 "$T/replay.py" proxy 16560 16550 "$T/redeem.bin" &
+rproxy=$!
+wait_for 10 test -e "$T/redeem.bin.ready" || true
+nx 4 timeout 90 "$OM" -d "$T/rcut" join "${url_r/tcp=127.0.0.1:16550/tcp=127.0.0.1:16560}" \
+    --tcp --no-up >>"$T/commands.log" 2>&1 || true
+wait "$rproxy" 2>/dev/null || true
+check "the proxy kept a join exchange up to its REDEEM ($(stat -c %s "$T/redeem.bin" 2>/dev/null || echo 0) bytes)" \
+    test -s "$T/redeem.bin"
+out=$(nx 4 timeout 20 python3 "$T/replay.py" replay 0 16550 "$T/redeem.bin" 2>&1) || true
+echo "# replay: $out"
+used1=$(find "${D[4]}/keys/invites" -name '*.used' | wc -l)
+hosts1=$(find "${D[4]}/hosts" -type f | wc -l)
+check "the replayed exchange consumed no invitation ($used0 -> $used1 used)" \
+    test "$used1" = "$used0"
+check "the replayed exchange admitted no one ($hosts0 -> $hosts1 records on t)" \
+    test "$hosts1" = "$hosts0"
+check "after the replay the real URL still joins" \
+    nx 4 timeout 90 "$OM" -d "$T/rgood" join "$url_r" --tcp --no-up
