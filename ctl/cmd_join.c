@@ -6,7 +6,8 @@
  *      refused, before anything touches the disk;
  *   2. the directories are made and keyd (onionmesh-keyd --genkey)
  *      makes the identity: the CLI never holds a secret;
- *   3. keyd redeems the invitation (onionmesh-keyd --join URL): it
+ *   3. keyd redeems the invitation (onionmesh-keyd --join -, the URL on
+ *      its stdin so the secret is not in its argv): it
  *      reaches the inviter through tor (or --tcp), runs the exchange,
  *      checks every record's chain and writes hosts/ and revoked/; it
  *      reports progress as JSON lines, shown here as words;
@@ -454,6 +455,16 @@ cmd_join(struct ctl *c, int argc, char **argv)
 
 	if ((rc = ctl_getopt(c, argc, argv, opts, pos, 1, 1, &n)) != CTL_OK)
 		return rc;
+	/* "-": the URL is the first line of stdin, so it need not appear in
+	 * our argv (which every local user can read) or the shell history. */
+	if (strcmp(pos[0], "-") == 0) {
+		static char line[INVITE_URL_MAX + 2];
+
+		if (fgets(line, sizeof(line), stdin) == NULL)
+			return ctl_usage(c, "join -: no URL on standard input");
+		line[strcspn(line, "\r\n")] = '\0';
+		pos[0] = line;
+	}
 
 	/* 1. The URL and the options. */
 	if (invite_url_parse(&url, pos[0], why, sizeof(why)) == -1) {
@@ -550,7 +561,7 @@ cmd_join(struct ctl *c, int argc, char **argv)
 		tor_bootstrap_wait(opts[O_TORC].val, JOIN_TOR_WAIT);
 	i = 0;
 	jargv[i++] = "--join";
-	jargv[i++] = pos[0];
+	jargv[i++] = "-";          /* the URL on stdin, not in argv */
 	if (opts[O_TCP].val != NULL)
 		jargv[i++] = "--tcp";
 	if (opts[O_TORS].val != NULL) {
@@ -561,7 +572,8 @@ cmd_join(struct ctl *c, int argc, char **argv)
 		jargv[i++] = "--onion";
 	jargv[i] = NULL;
 	memset(&jo, 0, sizeof(jo));
-	rc = ctl_run_keyd(c, keyd, jargv, JOIN_KEYD_WAIT, join_line, &jo);
+	rc = ctl_run_keyd(c, keyd, jargv, pos[0], JOIN_KEYD_WAIT, join_line,
+	    &jo);
 	if (rc == -1 || jo.admitted == NULL) {
 		ctl_warnx("join failed: %s", jo.error[0] != '\0' ? jo.error :
 		    "keyd ended without an answer (see above)");

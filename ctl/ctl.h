@@ -123,11 +123,12 @@ void undo_run(struct undo *u);
 /* A tor control/SOCKS address: HOST:PORT or unix:/ABSOLUTE/PATH. */
 int ctl_tor_addr_valid(const char *s);
 
-/* keyd_run.c: keyd's one-shot modes. Lines of its stdout go to on_line;
+/* keyd_run.c: keyd's one-shot modes. input (or NULL: /dev/null) is
+ * written to its stdin as one line; lines of its stdout go to on_line;
  * killed after wait_s; 0 when it exited 0. */
 typedef void (*ctl_line_fn)(void *arg, char *line);
 int ctl_run_keyd(struct ctl *c, const char *keyd, const char *const *extra,
-    int wait_s, ctl_line_fn on_line, void *arg);
+    const char *input, int wait_s, ctl_line_fn on_line, void *arg);
 /* --genkey: makes the identity if there is none (and, once the config
  * exists, signs our own record); gives the public key. */
 int ctl_genkey(struct ctl *c, const char *keyd,

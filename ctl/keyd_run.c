@@ -41,7 +41,7 @@ ctl_mono(void)
  */
 int
 ctl_run_keyd(struct ctl *c, const char *keyd, const char *const *extra,
-    int wait_s, ctl_line_fn on_line, void *arg)
+    const char *input, int wait_s, ctl_line_fn on_line, void *arg)
 {
 	static char buf[KEYD_OUT_MAX + 1];
 	const char *argv[16];
@@ -49,7 +49,7 @@ ctl_run_keyd(struct ctl *c, const char *keyd, const char *const *extra,
 	double deadline;
 	size_t len = 0;
 	char *nl, *start;
-	int p[2], st, fd, i = 0, killed = 0;
+	int p[2], in[2], st, fd, i = 0, killed = 0;
 	ssize_t r;
 	pid_t pid;
 
@@ -70,15 +70,28 @@ ctl_run_keyd(struct ctl *c, const char *keyd, const char *const *extra,
 		ctl_warn("pipe");
 		return -1;
 	}
+	in[0] = in[1] = -1;
+	if (input != NULL && pipe2(in, O_CLOEXEC) == -1) {
+		ctl_warn("pipe");
+		close(p[0]);
+		close(p[1]);
+		return -1;
+	}
 	fflush(NULL);
 	if ((pid = fork()) == -1) {
 		ctl_warn("fork");
 		close(p[0]);
 		close(p[1]);
+		if (input != NULL) {
+			close(in[0]);
+			close(in[1]);
+		}
 		return -1;
 	}
 	if (pid == 0) {
-		if ((fd = open("/dev/null", O_RDONLY)) != -1)
+		if (input != NULL)
+			dup2(in[0], 0);
+		else if ((fd = open("/dev/null", O_RDONLY)) != -1)
 			dup2(fd, 0);
 		dup2(p[1], 1);
 		execv(keyd, (char *const *)argv);
@@ -87,6 +100,14 @@ ctl_run_keyd(struct ctl *c, const char *keyd, const char *const *extra,
 		_exit(127);
 	}
 	close(p[1]);
+	if (input != NULL) {
+		/* One line, far below a pipe's buffer: this never blocks. */
+		close(in[0]);
+		if (write(in[1], input, strlen(input)) == -1 ||
+		    write(in[1], "\n", 1) == -1)
+			ctl_warn("writing to %s", keyd);
+		close(in[1]);
+	}
 	deadline = ctl_mono() + wait_s;
 	for (;;) {
 		pfd.fd = p[0];
@@ -175,7 +196,7 @@ ctl_genkey(struct ctl *c, const char *keyd, uint8_t pk[MEMBER_ID_BYTES])
 	struct genkey_out g;
 
 	memset(&g, 0, sizeof(g));
-	if (ctl_run_keyd(c, keyd, extra, 30, genkey_line, &g) == -1) {
+	if (ctl_run_keyd(c, keyd, extra, NULL, 30, genkey_line, &g) == -1) {
 		ctl_warnx("%s --genkey failed (%s)", keyd, ctl_keyd_end());
 		return -1;
 	}

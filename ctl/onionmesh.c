@@ -50,9 +50,9 @@ static const struct subcommand {
 	{ "revoke", cmd_revoke, "NAME",
 	    "end member NAME's membership everywhere" },
 	{ "join", cmd_join,
-	    "URL [--tor-control ADDR --tor-socks ADDR] [--tcp]\n"
+	    "URL|- [--tor-control ADDR --tor-socks ADDR] [--tcp]\n"
 	    "           [--no-up] [--no-privsep]",
-	    "become a member with an invitation URL" },
+	    "become a member with an invitation URL (-: read it from stdin)" },
 	{ "up", cmd_up, "[--foreground]",
 	    "start the daemon set (restarting any that dies)" },
 	{ "down", cmd_down, "", "stop the daemon set" },

@@ -42,6 +42,7 @@
 
 #include "keyd/keyd.h"
 #include "proto/file.h"
+#include "proto/invite.h"
 #include "proto/keystore.h"
 #include "proto/log.h"
 #include "proto/privdrop.h"
@@ -125,11 +126,6 @@ take_join(int *argc, char **argv, struct join_args *ja)
 }
 
 /*
- * --join: like --genkey, no daemon_setup (the config is written after
- * the admission, from what it says). A config that is there already
- * gives tor's SocksPort and the anonymous flag.
- */
-/*
  * The one-shot modes (--genkey, --join): -n NET -d DIR -v (and the
  * daemon's -f -s, which mean nothing here), logs to stderr (stdout is
  * what ctl reads), libsodium, and c's paths. 0, or -1 after saying why.
@@ -176,28 +172,56 @@ oneshot_setup(int argc, char **argv, struct conf *c)
 	return 0;
 }
 
+/*
+ * --join: like --genkey, no daemon_setup (the config is written after
+ * the admission, from what it says). A config that is there already
+ * gives tor's SocksPort and the anonymous flag. URL "-": the URL is the
+ * first line of stdin, so its secret is not in our argv for every local
+ * user to read in /proc (onionmesh join passes it that way).
+ */
 static int
 keyd_join(int argc, char **argv, const struct join_args *ja)
 {
 	static struct conf c;
+	static char line[INVITE_URL_MAX + 2];
 	char err[KEYD_ERRLEN];
-	const char *socks;
-	int anonymous = ja->anonymous;
+	const char *socks, *url = ja->url;
+	int anonymous = ja->anonymous, rc;
+	size_t n;
 
 	if (oneshot_setup(argc, argv, &c) == -1)
 		return 1;
+	if (strcmp(url, "-") == 0) {
+		if (fgets(line, sizeof(line), stdin) == NULL) {
+			log_warnx("--join -: no URL on standard input");
+			return 1;
+		}
+		n = strcspn(line, "\r\n");
+		if (line[n] == '\0' && n == sizeof(line) - 1) {
+			log_warnx("--join -: the URL on standard input is "
+			    "longer than any invitation (%d bytes)",
+			    INVITE_URL_MAX);
+			sodium_memzero(line, sizeof(line));
+			return 1;
+		}
+		line[n] = '\0';
+		url = line;
+	}
 	socks = ja->tor_socks;
 	if (access(c.paths.conf_file, F_OK) == 0) {
 		if (conf_load(&c, err, sizeof(err)) == -1) {
 			log_warnx("%s", err);
+			sodium_memzero(line, sizeof(line));
 			return 1;
 		}
 		if (socks == NULL)
 			socks = c.tor_socks;
 		anonymous |= c.anonymous;
 	}
-	return join_client_run(&c.paths, ja->url, socks != NULL ? socks : "",
+	rc = join_client_run(&c.paths, url, socks != NULL ? socks : "",
 	    ja->tcp, anonymous, ja->onion || keyd_onion_mode(&c));
+	sodium_memzero(line, sizeof(line));
+	return rc;
 }
 
 /* Give a directory and the files directly in it to keyd's user (or,

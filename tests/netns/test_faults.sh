@@ -37,7 +37,8 @@
 # FAULT_PARTITION, FAULT_LOAD (iperf3 -b, default 200M; 0 = as fast as
 # it goes), FAULT_MAX_RECOVERY, FAULT_RESULTS (a file to keep the table
 # of every fault in: "fault LABEL ok|bad RECOVERY LOST SENT" lines, one
-# "kind ..." line per kind of fault). About 2 minutes with the defaults; with
+# "kind ..." line per kind of fault), FAULT_KEEP (a dir to copy the
+# daemons' logs, the events and m1's pings to m2 into). About 2 minutes with the defaults; with
 # FAULT_KILLS=100 about half an hour.
 set -eu
 cd "$(dirname "$0")/../.."
@@ -96,6 +97,13 @@ cleanup() {
 		not_ok "the test script stopped early (exit status $rc)"
 	fi
 	[ $failed -eq 0 ] || dump_logs
+	if [ -n "${FAULT_KEEP:-}" ]; then       # the daemons' logs, for later
+		for i in 1 2 3; do
+			mkdir -p "$FAULT_KEEP/m$i"
+			cp "${MD[$i]}"/run/*.log "$FAULT_KEEP/m$i/" 2>/dev/null
+		done
+		cp "$T"/events.txt "$T"/ping-m2.txt "$FAULT_KEEP/" 2>/dev/null
+	fi
 	for i in 1 2 3; do
 		timeout 15 "$OM" -d "${MD[$i]}" down >/dev/null 2>&1
 	done
@@ -161,6 +169,15 @@ stuck() {
 		    state, tx_packets, rx_packets, errors, queued}]' 2>&1)"
 	done
 	echo "# m1 routes: $(ip -n "${NS[1]}" -4 route 2>&1 | tr '\n' ';')"
+	for i in 1 2; do
+		echo "# m$i devices: $(ip -n "${NS[$i]}" -br addr 2>&1 | tr '\n' ';')"
+		echo "# m$i data sockets: $(nx "$i" ss -xapn 2>&1 |
+		    grep '^u_seq' | tr -s ' ' | tr '\n' ';')"
+		for dd in tund linkd; do
+			echo "# m$i $dd.log (last 8):"
+			tail -n 8 "${MD[$i]}/run/$dd.log" 2>&1 | sed 's/^/#   /'
+		done
+	done
 }
 reach() { nx "$1" ping -c 1 -W 1 "${VA[$2]}"; }  # FROM TO
 
