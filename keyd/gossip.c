@@ -63,6 +63,14 @@
 #define GOSSIP_OWN_MIN_S   1.0    /* our announcement at most this often */
 #define GOSSIP_AE_S        120.0  /* a digest to a random neighbour */
 #define GOSSIP_CONT_S      30.0   /* a digest's chunks come within this */
+/*
+ * A member's digest or want costs it a few bytes and us every object it
+ * names or lacks: without a bound, one member could make us send the
+ * whole network's records again and again. Each member gets a budget
+ * of objects in answers; a link-up exchange (at most our inventory)
+ * and the anti-entropy rounds fit in it many times over.
+ */
+#define GOSSIP_ANSWER_MIN  64.0
 #define GOSSIP_RECORD_MODE 0644
 
 /* ---- pure ---------------------------------------------------------- */
@@ -202,6 +210,31 @@ gossip_want_decode(const uint8_t *p, size_t len, struct gossip_obj *v,
     size_t cap)
 {
 	return gossip_list_decode(p, len, GOSSIP_WANT, v, cap, 0);
+}
+
+int
+gossip_answer_take(struct gossip_peer *gp, size_t inventory, double now)
+{
+	double cap = 2.0 * (double)inventory, rate = (double)inventory / 30.0;
+
+	if (cap < GOSSIP_ANSWER_MIN)
+		cap = GOSSIP_ANSWER_MIN;
+	if (rate < GOSSIP_ANSWER_MIN / 4)
+		rate = GOSSIP_ANSWER_MIN / 4;
+	if (gp->t_answer == 0.0) {               /* a new member: full */
+		gp->answer_tokens = cap;
+		gp->t_answer = now;
+	}
+	if (now > gp->t_answer) {
+		gp->answer_tokens += (now - gp->t_answer) * rate;
+		if (gp->answer_tokens > cap)
+			gp->answer_tokens = cap;
+	}
+	gp->t_answer = now;
+	if (gp->answer_tokens < 1.0)
+		return 0;
+	gp->answer_tokens -= 1.0;
+	return 1;
 }
 
 int
@@ -1007,10 +1040,18 @@ gossip_on_digest(struct keyd *k, const uint8_t from[MEMBER_ID_BYTES],
 	gossip_diff(ours, nours, theirs, (size_t)cnt, lo,
 	    cnt == GOSSIP_DIGEST_MAX ? &theirs[cnt - 1] : NULL,
 	    send, &nsend, want, &nwant);
-	for (i = 0; i < nsend; i++)
+	for (i = 0; i < nsend; i++) {
+		if (gp != NULL && !gossip_answer_take(gp, nours, now)) {
+			k->gossip.answers_limited += nsend - i;
+			log_warnx_rl(gp, "%s asks for more than its share of "
+			    "objects: %zu not sent", gossip_who(k, from),
+			    nsend - i);
+			break;
+		}
 		if (gossip_send_object(k, GOSSIP_TO_PEER, from, send[i].kind,
 		    send[i].id) == -1)
 			break;
+	}
 	gossip_send_want(k, from, want, nwant);
 	log_debug("digest of %d objects from %s: sent %zu, want %zu", cnt,
 	    gossip_who(k, from), nsend, nwant);
@@ -1031,6 +1072,8 @@ gossip_on_want(struct keyd *k, const uint8_t from[MEMBER_ID_BYTES],
     const uint8_t *p, size_t len)
 {
 	static struct gossip_obj w[GOSSIP_WANT_MAX];
+	struct gossip_peer *gp;
+	size_t nours = 0;
 	int cnt, i;
 
 	if ((cnt = gossip_want_decode(p, len, w, GOSSIP_WANT_MAX)) < 0) {
@@ -1038,10 +1081,20 @@ gossip_on_want(struct keyd *k, const uint8_t from[MEMBER_ID_BYTES],
 		return;
 	}
 	k->gossip.wants_rx++;
+	gp = gossip_peer_get(k, from);
+	free(gossip_inventory(k, &nours));
 	gossip_objs_sort(w, (size_t)cnt);  /* records first */
 	for (i = 0; i < cnt; i++) {
 		if (i > 0 && gossip_obj_cmp(&w[i], &w[i - 1]) == 0)
 			continue;
+		if (gp != NULL && !gossip_answer_take(gp, nours,
+		    gossip_now(k))) {
+			k->gossip.answers_limited += (uint64_t)(cnt - i);
+			log_warnx_rl(gp, "%s asks for more than its share of "
+			    "objects: %d not sent", gossip_who(k, from),
+			    cnt - i);
+			break;
+		}
 		if (gossip_send_object(k, GOSSIP_TO_PEER, from, w[i].kind,
 		    w[i].id) == -1)
 			break;
@@ -1241,7 +1294,7 @@ gossip_ctl_status(const struct keyd *k)
 	const struct keyd_gossip *g = &k->gossip;
 
 	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I,"
-	    " s:I, s:I, s:I, s:I, s:I}",
+	    " s:I, s:I, s:I, s:I, s:I, s:I}",
 	    "edges", (json_int_t)g->ne,
 	    "received", (json_int_t)g->rx,
 	    "refused", (json_int_t)g->rx_bad,
@@ -1256,7 +1309,8 @@ gossip_ctl_status(const struct keyd *k)
 	    "send_failed", (json_int_t)g->send_failed,
 	    "digests_sent", (json_int_t)g->digests_sent,
 	    "digests_received", (json_int_t)g->digests_rx,
-	    "wants_received", (json_int_t)g->wants_rx);
+	    "wants_received", (json_int_t)g->wants_rx,
+	    "answers_limited", (json_int_t)g->answers_limited);
 }
 
 static json_t *

@@ -154,6 +154,13 @@ struct gossip_obj {
 
 int gossip_obj_cmp(const struct gossip_obj *a, const struct gossip_obj *b);
 void gossip_objs_sort(struct gossip_obj *v, size_t n);
+struct gossip_peer;
+/* May we send one more object to this member in answer to its digests
+ * and wants? A token bucket sized by what we hold (inventory objects):
+ * it holds two whole exchanges and refills one every 30 s, at least
+ * GOSSIP_ANSWER_MIN and GOSSIP_ANSWER_MIN / 4 a second. */
+int gossip_answer_take(struct gossip_peer *gp, size_t inventory,
+    double now);
 /*
  * What to do about (one chunk of) a peer's digest. ours and theirs are
  * sorted; only our objects with lo < (kind, id) <= hi count (lo NULL:
@@ -208,6 +215,8 @@ struct gossip_peer {                   /* what linkd told us of a member */
 	int cont;
 	struct gossip_obj last;
 	double t_last;
+	/* objects we may still send it in answer to digests and wants */
+	double answer_tokens, t_answer;
 };
 
 struct gossip_rec_flood {              /* flood rate limit for records */
@@ -239,6 +248,7 @@ struct keyd_gossip {
 	uint64_t records_stored, edges_stored, own_made;
 	uint64_t floods, floods_delayed, objects_sent, send_failed;
 	uint64_t digests_sent, digests_rx, wants_rx;
+	uint64_t answers_limited;      /* objects not sent: over budget */
 };
 
 /* revoke.c: the revocations held (each verified when it came). */

@@ -300,6 +300,41 @@ test_edges_differ(void **state)
 	assert_true(gossip_edges_differ(&held, now, 2));
 }
 
+/* A member that keeps asking gets at most its budget: two whole
+ * exchanges at once, then one inventory per 30 s; a quiet one is full
+ * again. */
+static void
+test_answer_budget(void **state)
+{
+	struct gossip_peer gp;
+	int i, sent;
+
+	(void)state;
+	memset(&gp, 0, sizeof(gp));
+	/* 1000 objects held: 2000 at once, then 1000 / 30 a second */
+	for (sent = 0, i = 0; i < 5000; i++)
+		sent += gossip_answer_take(&gp, 1000, 100.0);
+	assert_int_equal(sent, 2000);
+	for (sent = 0, i = 0; i < 5000; i++)
+		sent += gossip_answer_take(&gp, 1000, 103.0);
+	assert_int_equal(sent, 100);            /* 3 s x 33.3 */
+	for (sent = 0, i = 0; i < 5000; i++)
+		sent += gossip_answer_take(&gp, 1000, 1000.0);
+	assert_int_equal(sent, 2000);           /* refilled, capped */
+	/* a small network still gets GOSSIP_ANSWER_MIN (64), 16 a second */
+	memset(&gp, 0, sizeof(gp));
+	for (sent = 0, i = 0; i < 500; i++)
+		sent += gossip_answer_take(&gp, 3, 5.0);
+	assert_int_equal(sent, 64);
+	for (sent = 0, i = 0; i < 500; i++)
+		sent += gossip_answer_take(&gp, 3, 6.0);
+	assert_int_equal(sent, 16);
+	/* a clock that goes back adds nothing */
+	for (sent = 0, i = 0; i < 500; i++)
+		sent += gossip_answer_take(&gp, 3, 2.0);
+	assert_int_equal(sent, 0);
+}
+
 int
 main(void)
 {
@@ -309,6 +344,7 @@ main(void)
 		cmocka_unit_test(test_chunked_digest),
 		cmocka_unit_test(test_codecs),
 		cmocka_unit_test(test_edges_differ),
+		cmocka_unit_test(test_answer_budget),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
