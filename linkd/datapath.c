@@ -167,11 +167,12 @@ datapath_init(struct linkd *ld, const char *path)
 	ev_timer_init(&dp_resume, dp_resume_cb, 0., 0.);
 	dp->rio.data = dp->wio.data = dp->retry.data = dp_resume.data = ld;
 	forward_init(ld);
-	dp_connect(ld);
-	if (dp->fd == -1) {
-		log_info("waiting for tund at %s", dp->path);
-		ev_timer_again(ld->loop, &dp->retry);
-	}
+	/* The first attempt waits for the loop: main drops privileges
+	 * after this, and tund takes only linkd's uid (SO_PEERCRED is
+	 * fixed at connect), so a connection made now, as root, would be
+	 * refused and cost a DP_RECONNECT on every start. */
+	ev_timer_set(&dp->retry, 0., DP_RECONNECT);
+	ev_timer_start(ld->loop, &dp->retry);
 }
 
 void

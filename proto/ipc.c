@@ -682,6 +682,8 @@ ipc_chan_close(struct ipc_chan *c)
 
 /* rpc: server */
 
+#define IPC_RPC_REPLY_MS 200   /* the longest a reply may wait for its pipe */
+
 static void
 ipc_rpc_async_cb(struct ev_loop *loop, ev_async *a, int revents)
 {
@@ -734,7 +736,14 @@ ipc_rpc_read_cb(struct ev_loop *loop, ev_io *io, int revents)
 		explicit_bzero(r->reply, reply.len);
 		if (out == NULL)
 			continue;
-		if ((rv = nng_sendmsg(r->sock, out, NNG_FLAG_NONBLOCK)) != 0) {
+		/* Not NNG_FLAG_NONBLOCK: rep0 refuses a reply with EAGAIN
+		 * while the pipe still sends the previous one, and a DH
+		 * reply lost that way stalls linkd for its whole deadline
+		 * (and was seen to leave its next calls failing). A short
+		 * wait here is the cheaper side. */
+		(void)nng_socket_set_ms(r->sock, NNG_OPT_SENDTIMEO,
+		    IPC_RPC_REPLY_MS);
+		if ((rv = nng_sendmsg(r->sock, out, 0)) != 0) {
 			nng_msg_free(out);
 			log_warnx_rl(r, "%s: reply %s not sent: %s", r->w.path,
 			    msg_name(rtype), nng_strerror(rv));

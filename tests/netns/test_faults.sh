@@ -150,32 +150,54 @@ files_check() { # LABEL: compare with the snapshot, remember the first diff
 }
 now() { date +%s.%N; }
 # stuck LABEL: traffic did not come back within 15 s; show what the data
-# paths of m1 and m2 say (for whoever debugs it), the first 3 times.
+# paths of m1 and m2 say (for whoever debugs it), the first 3 times: the
+# daemons' counters twice, 3 s apart, what crossed each TUN device and
+# the kernel's IP/ICMP counters meanwhile, the data sockets, the logs.
 stuck_shown=0
+stuck_counters() { # I: one line each of linkd, tund, links, device
+	local i=$1
+	echo "# m$i linkd: $("$IPC" ctl "${MD[$i]}/run/ctl.linkd" \
+	    '{"cmd":"status"}' 2>&1 | jq -c '{pid, tund, paused, links_up,
+	    fib_generation, fib_entries, counters, forward}' 2>&1)"
+	echo "# m$i tund: $("$IPC" ctl "${MD[$i]}/run/ctl.tund" \
+	    '{"cmd":"status"}' 2>&1 | jq -c 'del(.ok, .daemon, .offloads,
+	    .addresses, .ipv4, .ipv6)' 2>&1)"
+	echo "# m$i links: $("$IPC" ctl "${MD[$i]}/run/ctl.linkd" \
+	    '{"cmd":"links"}' 2>&1 | jq -c '[.links[] | {id, peer, dir,
+	    remote, state, tx_packets, rx_packets, tx_bytes, rx_bytes,
+	    errors, queued, last_error}]' 2>&1)"
+	echo "# m$i device: $(ip -n "${NS[$i]}" -s link show dev om-default \
+	    2>&1 | tr -s ' ' | tr '\n' ';')"
+}
 stuck() {
-	local i
+	local i dd
 	stuck_shown=$((stuck_shown + 1))
 	[ $stuck_shown -le 3 ] || return 0
 	echo "# no traffic m1 -> m2 15 s after: $1; the data paths say:"
+	for i in 1 2; do stuck_counters $i; done
+	for i in 1 2; do nx "$i" nstat -n >/dev/null 2>&1; done
 	for i in 1 2; do
-		echo "# m$i linkd: $("$IPC" ctl "${MD[$i]}/run/ctl.linkd" \
-		    '{"cmd":"status"}' 2>&1 | jq -c '{tund, paused, links_up,
-		    counters}' 2>&1)"
-		echo "# m$i tund: $("$IPC" ctl "${MD[$i]}/run/ctl.tund" \
-		    '{"cmd":"status"}' 2>&1 | jq -c 'del(.ok, .daemon, .offloads,
-		    .addresses, .ipv4, .ipv6)' 2>&1)"
-		echo "# m$i links: $("$IPC" ctl "${MD[$i]}/run/ctl.linkd" \
-		    '{"cmd":"links"}' 2>&1 | jq -c '[.links[] | {id, peer, dir,
-		    state, tx_packets, rx_packets, errors, queued}]' 2>&1)"
+		nx "$i" python3 tests/netns/dp_sniff.py om-default 3 \
+		    >"$T/sniff$i.txt" 2>&1 &
+	done
+	wait_for 1 nx 1 ping -c 1 -W 1 "${VA[2]}" || true
+	sleep 3.2
+	echo "# 3 s later:"
+	for i in 1 2; do
+		stuck_counters $i
+		echo "# m$i on om-default: $(cat "$T/sniff$i.txt")"
+		echo "# m$i kernel: $(nx "$i" nstat 2>&1 | grep -E \
+		    '^(Ip|Icmp|IpExt|TcpExt)' | grep -E 'Discard|Drop|Err|No|Echo|InReceives|OutRequests|Delivers' |
+		    awk '{printf "%s=%s ", $1, $2}')"
 	done
 	echo "# m1 routes: $(ip -n "${NS[1]}" -4 route 2>&1 | tr '\n' ';')"
 	for i in 1 2; do
-		echo "# m$i devices: $(ip -n "${NS[$i]}" -br addr 2>&1 | tr '\n' ';')"
+		echo "# m$i addresses: $(ip -n "${NS[$i]}" -br addr 2>&1 | tr '\n' ';')"
 		echo "# m$i data sockets: $(nx "$i" ss -xapn 2>&1 |
 		    grep '^u_seq' | tr -s ' ' | tr '\n' ';')"
 		for dd in tund linkd; do
-			echo "# m$i $dd.log (last 8):"
-			tail -n 8 "${MD[$i]}/run/$dd.log" 2>&1 | sed 's/^/#   /'
+			echo "# m$i $dd.log (last 10):"
+			tail -n 10 "${MD[$i]}/run/$dd.log" 2>&1 | sed 's/^/#   /'
 		done
 	done
 }
