@@ -362,6 +362,10 @@ must "init t (TCP only, for the abuse cases)" \
     om 4 init t --tcp 127.0.0.1:16550
 chmod 755 "${D[4]}"
 must "up t" tnx 60 4 "$OM" -d "${D[4]}" up
+# `up` returns once the daemons run; linkd takes joins once keyd has
+# told it who we are.
+must "t's linkd knows its identity" \
+    wait_for 30 grep -q 'linkd: I am ' "${D[4]}/run/linkd.log"
 url_exp=$(invite 4 expiring --expires 30s) || true
 t_exp=$SECONDS
 check "t invites with --expires 30s (the shortest)" \

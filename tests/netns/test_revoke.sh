@@ -331,7 +331,10 @@ join_tcp() {
 	printf 'listen = %s:6550\ntcp = %s:6550\n' "${U[i]}" "${U[i]}" \
 	    >>"${D[i]}/onionmesh.conf"
 	om_sandbox_off "${D[i]}/onionmesh.conf"
-	timeout 60 ip netns exec "${ns[i]}" "$OM" -d "${D[i]}" up
+	timeout 60 ip netns exec "${ns[i]}" "$OM" -d "${D[i]}" up || return 1
+	# `up` returns once the daemons run; linkd takes joins (and links)
+	# once keyd has told it who we are.
+	wait_for 30 grep -q 'linkd: I am ' "${D[i]}/run/linkd.log"
 }
 url5=$(om 1 invite m5 --admin --ipv4 "${V4[5]}" --expires 10m \
     2>>"$T/commands.log") || url5=
