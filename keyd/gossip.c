@@ -396,14 +396,20 @@ gossip_rf_get(struct keyd *k, const uint8_t id[MEMBER_ID_BYTES])
 }
 
 /* Everything we hold, sorted (records first). NULL: out of memory. */
+/* How many objects gossip_inventory lists, without listing them. */
+static size_t
+gossip_inventory_size(const struct keyd *k)
+{
+	return k->recs.n + k->gossip.ne + revoked_count(k);
+}
+
 static struct gossip_obj *
 gossip_inventory(const struct keyd *k, size_t *n)
 {
 	struct gossip_obj *v;
 	size_t i, c = 0;
 
-	v = calloc(k->recs.n + k->gossip.ne + revoked_count(k) + 1,
-	    sizeof(*v));
+	v = calloc(gossip_inventory_size(k) + 1, sizeof(*v));
 	if (v == NULL)
 		return NULL;
 	for (i = 0; i < k->recs.n; i++, c++) {
@@ -1082,7 +1088,7 @@ gossip_on_want(struct keyd *k, const uint8_t from[MEMBER_ID_BYTES],
 	}
 	k->gossip.wants_rx++;
 	gp = gossip_peer_get(k, from);
-	free(gossip_inventory(k, &nours));
+	nours = gossip_inventory_size(k);
 	gossip_objs_sort(w, (size_t)cnt);  /* records first */
 	for (i = 0; i < cnt; i++) {
 		if (i > 0 && gossip_obj_cmp(&w[i], &w[i - 1]) == 0)

@@ -247,22 +247,31 @@ link_set_state(struct link *l, enum link_state s)
 	l->mp.up = s == LINK_UP;
 }
 
+/* The transport and, with it, the queue marks: decided here once, not
+ * on every write (link_backlog_changed runs per frame). */
+static void
+link_set_transport(struct link *l, const char *transport)
+{
+	l->transport = transport;
+	if (strcmp(transport, "tcp") == 0) {
+		l->obuf_high = LINK_OBUF_HIGH;
+		l->obuf_low = LINK_OBUF_LOW;
+	} else {
+		l->obuf_high = LINK_ONION_HIGH;
+		l->obuf_low = LINK_ONION_LOW;
+	}
+}
+
 /* Queue accounting after the ring grew or shrank. */
 static void
 link_backlog_changed(struct link *l)
 {
 	struct linkd *ld = l->ld;
-	size_t high = LINK_OBUF_HIGH, low = LINK_OBUF_LOW;
-
-	if (strcmp(l->transport, "tcp") != 0) {
-		high = LINK_ONION_HIGH;
-		low = LINK_ONION_LOW;
-	}
 	l->mp.backlog = l->tx.len;
-	if (!l->over_high && l->tx.len > high) {
+	if (!l->over_high && l->tx.len > l->obuf_high) {
 		l->over_high = 1;
 		ld->links_over_high++;
-	} else if (l->over_high && l->tx.len < low) {
+	} else if (l->over_high && l->tx.len < l->obuf_low) {
 		l->over_high = 0;
 		if (--ld->links_over_high == 0)
 			datapath_links_drained(ld);
@@ -519,7 +528,7 @@ link_new(struct linkd *ld, enum link_dir dir)
 	l->slot = -1;
 	l->mp.key = randombytes_random();
 	l->serial = ++ld->link_serial;
-	l->transport = "tcp";
+	link_set_transport(l, "tcp");
 	l->backoff = LINK_BACKOFF_MIN;
 	l->t_state = l->t_wrote = linkd_now();
 	ev_io_init(&l->rio, link_rio_cb, 0, EV_READ);
@@ -699,7 +708,7 @@ link_accept(struct linkd *ld, int fd, const char *transport,
 		close(fd);
 		return NULL;
 	}
-	l->transport = transport;
+	link_set_transport(l, transport);
 	snprintf(l->remote, sizeof(l->remote), "%s", remote);
 	link_set_fd(l, fd);
 	link_set_state(l, LINK_HANDSHAKE);
@@ -747,7 +756,7 @@ link_connect_onion(struct link *l)
 	char err[LINK_ERR_LEN];
 	int fd;
 
-	l->transport = "onion";
+	link_set_transport(l, "onion");
 	if (p->rec.onion[0] == '\0') {
 		link_fail(l, "the member has no onion address");
 		return;

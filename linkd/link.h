@@ -129,6 +129,7 @@ struct link {
 	struct obuf tx;
 	struct mp_path mp;             /* what multipath sees */
 	int over_high;                 /* counted in ld->links_over_high */
+	size_t obuf_high, obuf_low;    /* its transport's marks (set once) */
 	int pending_in;                /* counted in ld->pending_in */
 	ev_io rio;
 	ev_io wio;
