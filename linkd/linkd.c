@@ -121,13 +121,9 @@ main(int argc, char **argv)
 		tcp_buffers_probe();
 	}
 
-	snprintf(path, sizeof(path), "%s", daemon_sock(&d, IPC_KEYD_CRYPTO));
-	if (keyd_client_open(path, d.ids.uid[D_KEYD]) == -1)
-		fatalx("cannot set up the keyd rpc at %s", path);
 	linkd_listen(&ld);
 	snprintf(path, sizeof(path), "%s", daemon_sock(&d, IPC_TUND_DATA));
 	datapath_init(&ld, path);
-	dispatch_init(&ld);
 	ctl_init(&ld);
 
 	ev_timer_init(&ld.tick, tick_cb, TICK, TICK);
@@ -138,6 +134,13 @@ main(int argc, char **argv)
 	ev_prepare_start(ld.loop, &ld.prep);
 
 	daemon_drop(&d);
+	/* Siblings are dialled after the drop: keyd and routed take only
+	 * linkd's uid, and SO_PEERCRED is fixed at connect, so a dial made
+	 * as root would be refused and retried on every start. */
+	snprintf(path, sizeof(path), "%s", daemon_sock(&d, IPC_KEYD_CRYPTO));
+	if (keyd_client_open(path, d.ids.uid[D_KEYD]) == -1)
+		fatalx("cannot set up the keyd rpc at %s", path);
+	dispatch_init(&ld);
 	log_info("started (net %s)", d.conf.paths.net);
 	ev_run(ld.loop, 0);
 

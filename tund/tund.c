@@ -135,10 +135,12 @@ main(int argc, char **argv)
 		tund_fatal_cleanup(t, "out of memory for packet buffers");
 	if (tund_ctl_start(t) == -1)
 		tund_fatal_cleanup(t, "cannot listen on the ctl socket");
-	if (tund_dispatch_start(t) == -1)
-		tund_fatal_cleanup(t, "cannot set up the channel to routed");
 
 	tund_drop(t);
+	/* routed takes only tund's uid, and SO_PEERCRED is fixed at
+	 * connect: dialled as root, the first attempt would be refused. */
+	if (tund_dispatch_start(t) == -1)
+		tund_fatal_cleanup(t, "cannot set up the channel to routed");
 	log_debug("running");
 	ev_run(t->d.loop, 0);
 
