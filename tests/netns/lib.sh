@@ -71,9 +71,9 @@ member_pids() {
 daemon_pid() {
 	local p
 	for p in $(pgrep -f -- "onionmesh-$2" 2>/dev/null); do
-		tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null |
+		{ tr '\0' ' ' <"/proc/$p/cmdline"; } 2>/dev/null |
 		    grep -qF -- "$1 " && { echo "$p"; return 0; }
-		tr '\0' '\n' <"/proc/$p/cmdline" 2>/dev/null |
+		{ tr '\0' '\n' <"/proc/$p/cmdline"; } 2>/dev/null |
 		    grep -qxF -- "$1" && { echo "$p"; return 0; }
 	done
 	return 0

@@ -10,10 +10,12 @@
 # daemons and its TUN device live there. Checked: records exchanged by
 # export/import give a link within 30 s; ping both ways over IPv4 and
 # IPv6; the wire between them never shows the inner payload; 10 s of
-# iperf3; kill -9 of each daemon of each member in turn, with
-# traffic back within 5 s and still flowing after; random bytes sent to
-# linkd's port get no byte back and crash nothing; down and up again keep
-# the member's id and addresses.
+# iperf3; the TUN devices have their TSO/USO offloads; kill -9 of each
+# daemon of each member in turn, with traffic back within 5 s and still
+# flowing after, and the other three daemons the same processes; random
+# bytes sent to linkd's port get no byte back and crash nothing; down and
+# up again keep the member's id and addresses; `netns = NAME` puts the
+# TUN device in another namespace than the daemons, and traffic flows.
 #
 # Shaped like WireGuard's netns.sh: tiny helpers (n1, n2), a cleanup trap,
 # plain assertions printing "ok - ..." / "not ok - ...", and a last line
@@ -26,29 +28,7 @@ cd "$(dirname "$0")/../.."
 OM_BUILD=${OM_BUILD:-build}
 OM=$PWD/$OM_BUILD/onionmesh
 
-passed=0
-failed=0
-ok() { printf 'ok - %s\n' "$*"; passed=$((passed + 1)); }
-not_ok() { printf 'not ok - %s\n' "$*"; failed=$((failed + 1)); }
-# check DESC CMD...: one assertion; the command's output goes to a log.
-check() {
-	local d=$1
-	shift
-	if "$@" >>"$T/commands.log" 2>&1; then ok "$d"; else not_ok "$d"; fi
-}
-# must DESC CMD...: an assertion the rest of the test cannot do without.
-must() {
-	local d=$1
-	shift
-	if "$@" >>"$T/commands.log" 2>&1; then
-		ok "$d"
-	else
-		not_ok "$d"
-		echo "# stopping here: the next steps need this"
-		exit 1
-	fi
-}
-
+. tests/netns/lib.sh
 [ "$(id -u)" -eq 0 ] || { echo "not ok - needs root"; exit 1; }
 for c in ip ping iperf3 jq pgrep timeout; do
 	command -v "$c" >/dev/null ||
@@ -63,6 +43,7 @@ T=$(mktemp -d /tmp/onionmesh-netns.XXXXXX)
 chmod 755 "$T"  # daemons under privsep run as their own users
 ns1=omt$$-1
 ns2=omt$$-2
+ns3=omt$$-3     # m2's TUN device only, in the last case
 d1=$T/m1
 d2=$T/m2
 U1=192.0.2.1
@@ -100,7 +81,7 @@ cleanup() {
 	done
 	# Anything still in our namespaces, and any daemon of our members,
 	# was started by this test.
-	for ns in "$ns1" "$ns2"; do
+	for ns in "$ns1" "$ns2" "$ns3"; do
 		pids=$(ip netns pids "$ns" 2>/dev/null)
 		# shellcheck disable=SC2086
 		[ -n "$pids" ] && kill -KILL $pids 2>/dev/null
@@ -110,6 +91,7 @@ cleanup() {
 	done
 	ip netns del "$ns1" 2>/dev/null
 	ip netns del "$ns2" 2>/dev/null
+	ip netns del "$ns3" 2>/dev/null
 	rm -rf -- "$T"
 	echo "two_members: $passed passed, $failed failed"
 	[ $failed -eq 0 ] || exit 1
@@ -117,50 +99,6 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
-
-# wait_for SECONDS CMD...: run CMD every 0.2 s until it succeeds or
-# SECONDS have passed (a deadline, not a count: CMD itself may be slow).
-wait_for() {
-	local end=$((SECONDS + $1))
-	shift
-	while :; do
-		"$@" >/dev/null 2>&1 && return 0
-		[ $SECONDS -lt $end ] || return 1
-		sleep 0.2
-	done
-}
-
-# Pids of every process whose command line names member dir $1.
-member_pids() {
-	local p
-	for p in $(pgrep -f -- "$1" 2>/dev/null); do
-		[ "$p" != $$ ] && echo "$p"
-	done
-}
-
-# daemon_pid DIR DAEMON: pid of onionmesh-DAEMON of the member in DIR.
-daemon_pid() {
-	local p
-	for p in $(pgrep -f -- "onionmesh-$2" 2>/dev/null); do
-		tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null |
-		    grep -qF -- "$1 " && { echo "$p"; return 0; }
-		tr '\0' '\n' <"/proc/$p/cmdline" 2>/dev/null |
-		    grep -qxF -- "$1" && { echo "$p"; return 0; }
-	done
-	return 0
-}
-
-# The member's IPv6 address: `init` writes it as "ipv6 = ADDR/48".
-conf_ipv6() {
-	sed -n 's/^[[:space:]]*ipv6[[:space:]]*=[[:space:]]*\([^/[:space:]]*\).*/\1/p' \
-	    "$1/onionmesh.conf" | head -n 1
-}
-
-# The network's root (the founder's id): m2 is set up by hand with it.
-conf_root() {
-	sed -n 's/^[[:space:]]*root[[:space:]]*=[[:space:]]*\([0-9a-f]*\).*/\1/p' \
-	    "$1/onionmesh.conf" | head -n 1
-}
 
 # What must survive down/up: the member's id and addresses, from
 # `status --json` (searched by key, so nesting does not matter), and
@@ -212,10 +150,7 @@ must "init m2" om2 init m2 --ipv4 $V42/16 --tcp $U2:6550 \
 chmod 755 "$d1" "$d2"
 # OM_SANDBOX=no: daemons without their seccomp sandbox, for a build with
 # sanitizers (their exit-time leak check is something seccomp kills).
-if [ "${OM_SANDBOX:-}" = no ]; then
-	sed -i 's/^sandbox = yes$/sandbox = no/' "$d1/onionmesh.conf" \
-	    "$d2/onionmesh.conf"
-fi
+om_sandbox_off "$d1/onionmesh.conf" "$d2/onionmesh.conf"
 must "export m1's record" om1 export "$T/m1.record"
 must "export m2's record" om2 export "$T/m2.record"
 must "import m2's record into m1" om1 import "$T/m2.record"
@@ -238,6 +173,24 @@ check "m1 lists a link to m2" eval \
     "om1 links --json | jq -e '[.. | objects | select(.peer? == \"m2\")] | length > 0'"
 check "m2 lists a link to m1" eval \
     "om2 links --json | jq -e '[.. | objects | select(.peer? == \"m1\")] | length > 0'"
+# Superpackets need the TUN device's offloads: TSO always, USO where
+# the kernel has it (Linux 6.2 and later).
+IPC=$PWD/$OM_BUILD/tools/om-ipc
+want_off="tso4 tso6"
+kv=$(uname -r | sed -E 's/^([0-9]+)\.([0-9]+).*/\1 \2/')
+# shellcheck disable=SC2086
+[ "$(printf '%d%03d' $kv)" -ge 6002 ] && want_off="$want_off uso4 uso6"
+offloads_on() { # DIR: tund reports every offload in want_off
+	local got o
+	got=$("$IPC" ctl "$1/run/ctl.tund" '{"cmd":"status"}' |
+	    jq -r '.offloads // empty') || return 1
+	echo "offloads: $got (want $want_off)"
+	for o in $want_off; do
+		case " $got " in *[\ ,]$o[\ ,]*) ;; *) return 1 ;; esac
+	done
+}
+check "m1's TUN device has offloads $want_off" offloads_on "$d1"
+check "m2's TUN device has offloads $want_off" offloads_on "$d2"
 
 # ---------------------------------------------------------------------------
 # Traffic
@@ -318,14 +271,21 @@ check "iperf3 m1 -> m2 carried $iperf_bytes bytes ($iperf_mbps Mbit/s)" \
 # and then breaks the tables would pass the first alone). The supervisor
 # must also have started a new process in place of the killed one.
 
+sibling_pids() { # DIR DAEMON: "name=pid" of the other three daemons
+	local o
+	for o in tund linkd keyd routed; do
+		[ "$o" = "$2" ] || printf '%s=%s ' "$o" "$(daemon_pid "$1" "$o")"
+	done
+}
 kill_daemon() { # MEMBER DIR DAEMON
-	local m=$1 dir=$2 dd=$3 pid new tk out pp first late
+	local m=$1 dir=$2 dd=$3 pid new tk out pp first late others
 	wait_for 10 n1 ping -c 1 -W 1 $V42 || true
 	pid=$(daemon_pid "$dir" "$dd")
 	if [ -z "$pid" ]; then
 		not_ok "kill -9 onionmesh-$dd of $m: no such process"
 		return 0
 	fi
+	others=$(sibling_pids "$dir" "$dd")
 	out=$T/ping-kill-$m-$dd.txt
 	ip netns exec "$ns1" ping -n -D -i 0.2 -W 1 -w 9 $V42 >"$out" 2>&1 &
 	pp=$!
@@ -352,6 +312,10 @@ kill_daemon() { # MEMBER DIR DAEMON
 	    awk -v f="$first" 'BEGIN { exit !(f != "none" && f <= 5) }'
 	check "kill -9 onionmesh-$dd of $m: traffic still flows 5 s on ($late replies)" \
 	    test "$late" -gt 0
+	# The supervisor would hide a sibling that died with it: the
+	# other three must be the very processes they were before.
+	check "kill -9 onionmesh-$dd of $m: the other daemons lived on ($others)" \
+	    test "$others" = "$(sibling_pids "$dir" "$dd")"
 }
 
 for dd in tund linkd keyd routed; do
@@ -423,3 +387,25 @@ check "m1 has the same id and addresses after down/up" \
     diff "$T/ident1.before" "$T/ident1.after"
 check "m2 has the same id and addresses after down/up" \
     diff "$T/ident2.before" "$T/ident2.after"
+
+# ---------------------------------------------------------------------------
+# netns = NAME: m2's daemons stay in ns2 (where its underlay is) and tund
+# moves the TUN device into ns3, a namespace with nothing else in it.
+# Traffic between ns3 and m1 can then only cross m2's daemons.
+
+n3() { ip netns exec "$ns3" "$@"; }
+check "down m2 to move its device" timeout 30 "$OM" -d "$d2" down
+ip netns add "$ns3"
+n3 ip link set lo up
+echo "netns = $ns3" >>"$d2/onionmesh.conf"
+must "up m2 with netns = $ns3" timeout 60 ip netns exec "$ns2" "$OM" -d "$d2" up
+check "m2's TUN device is in $ns3" \
+    wait_for 10 ip -n "$ns3" link show dev om-default
+check "and not in $ns2, where m2's daemons run" \
+    bash -c "! ip -n '$ns2' link show dev om-default"
+check "$ns3 has no interface but lo and the TUN device" \
+    test "$(ip -n "$ns3" -o link show | grep -cv ': lo:\|: om-default:')" = 0
+check "ping $ns3 (m2's device) -> m1 within 30 s" \
+    wait_for 30 n3 ping -c 1 -W 1 $V41
+check "ping m1 -> m2 in $ns3 over IPv6" \
+    wait_for 10 n1 ping -6 -c 1 -W 1 "$V62"
