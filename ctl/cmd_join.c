@@ -98,7 +98,8 @@ join_line(void *arg, char *line)
 		    "?"), ev[0] != '\0' ? ev : "no IPv4",
 		    ctl_json_str(v, "ipv6", "?"));
 	} else if ((v = json_object_get(j, "error")) != NULL &&
-	    json_is_string(v)) {
+	    json_is_string(v) && json_object_get(j, "event") == NULL) {
+		/* The final error; a "retrying" event carries one too. */
 		snprintf(o->error, sizeof(o->error), "%s",
 		    json_string_value(v));
 	} else if ((ev = ctl_json_str(j, "event", NULL)) != NULL &&

@@ -51,6 +51,7 @@
 #include "proto/wire.h"
 
 #define JC_RXBUF (WIRE_LEN_BYTES + 1 + JOIN_BODY_MAX + 4096)
+#define JC_RETRY_S 1   /* after an exchange cut before REDEEM */
 
 struct jc {
 	int fd;
@@ -640,7 +641,7 @@ join_client_run(const struct conf_paths *p, const char *url,
 	char err[KEYD_ERRLEN], hex[2 * MEMBER_ID_BYTES + 1], to[400];
 	char dest[ONION_ADDR_LEN + 1];
 	size_t nrec = 0, nskip = 0, nrev = 0;
-	int n, r, rc = 1, backoff;
+	int n, r, rc = 1, backoff, redeemed = 0;
 
 	memset(&j, 0, sizeof(j));
 	j.fd = -1;
@@ -688,9 +689,11 @@ join_client_run(const struct conf_paths *p, const char *url,
 		snprintf(to, sizeof(to), "%s", u.tcp);
 	else
 		snprintf(to, sizeof(to), "%s:%d", u.onion, DEFAULT_PORT);
-	sodium_memzero(&u, sizeof(u));
+	/* u (with the secret) is kept until the end: an exchange cut
+	 * before our REDEEM starts over from a fresh joiner. */
 	emit(json_pack("{s:s,s:s,s:s}", "event", "connecting", "via",
 	    tcp ? "tcp" : "tor", "to", to));
+again:
 	/* Reaching the inviter is tried again until the deadline: a fresh
 	 * onion service is unreachable for its first seconds and tor's
 	 * first attempt often fails. Nothing is redeemed before the
@@ -714,18 +717,20 @@ join_client_run(const struct conf_paths *p, const char *url,
 
 	for (;;) {
 		while ((n = join_joiner_next(&jj, body, JOIN_BODY_MAX)) > 0) {
-			if (body[0] == JOIN_REDEEM)
+			if (body[0] == JOIN_REDEEM) {
 				emit(json_pack("{s:s}", "event",
 				    "redeeming"));
+				redeemed = 1;
+			}
 			if (send_body(&j, body, (size_t)n) == -1)
-				goto failed;
+				goto cut;
 		}
 		if (n == -1) {
 			snprintf(j.err, sizeof(j.err), "%s", jj.why);
 			goto failed;
 		}
 		if ((n = recv_body(&j, body, JOIN_BODY_MAX)) == -1)
-			goto failed;
+			goto cut;
 		r = join_joiner_input(&jj, body, (size_t)n);
 		if (r == -1) {
 			snprintf(j.err, sizeof(j.err), "%s", jj.why);
@@ -774,9 +779,29 @@ join_client_run(const struct conf_paths *p, const char *url,
 	emit(json_pack("{s:s,s:b,s:s}", "event", "record", "kept",
 	    jj.done_status == JOIN_OK, "message", jj.done_msg));
 	goto out;
+cut:
+	/* The stream broke or the inviter closed it. Before our REDEEM
+	 * left, nothing was used up and a new attempt costs nothing (a
+	 * member that has just come up closes links until its keyd has
+	 * told linkd who it is); after it, the secret may be spent and a
+	 * retry would only be told so. */
+	if (!redeemed && mono() + JC_RETRY_S < j.deadline) {
+		emit(json_pack("{s:s,s:s,s:i}", "event", "retrying",
+		    "error", j.err[0] != '\0' ? j.err : "connection closed",
+		    "in_s", JC_RETRY_S));
+		close(j.fd);
+		j.fd = -1;
+		join_joiner_wipe(&jj);
+		join_joiner_init(&jj, &u, keys_id(), keys_dh_pub(), jc_dh,
+		    NULL);
+		sleep(JC_RETRY_S);
+		goto again;
+	}
+	goto failed;
 failed:
 	fail(j.err[0] != '\0' ? j.err : "the join failed");
 out:
+	sodium_memzero(&u, sizeof(u));
 	join_admit_free(&a);
 	join_joiner_wipe(&jj);
 	if (j.fd != -1)

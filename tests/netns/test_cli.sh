@@ -337,6 +337,30 @@ check 2 "revoke two names" "dave" "$A" -- "$OM" -d "$A" revoke carol dave
 check 1 "revoke while keyd is down" "not running" "$A" -- \
     "$OM" -d "$A" revoke bob
 
+# --- join: the command line and the URL (nothing is dialled) -------------
+J=$T/joiner     # does not exist: a refused join must not create it
+JK=0123456789abcdef0123456789abcdef JI=0123456789abcdef
+JS=0123456789abcdef0123456789abcdef01234567
+JU="onionmesh://default/$JK/$JI/$JS"
+check 2 "join without URL" "URL" "$J" -- "$OM" -d "$J" join
+check 2 "join https://x" "onionmesh://" "$J" -- "$OM" -d "$J" join https://x
+check 2 "join with a 41-digit secret" "secret|41" "$J" -- \
+    "$OM" -d "$J" join "$JU"x?tcp=127.0.0.1:6550
+check 2 "join with onion=abc.onion" "abc.onion" "$J" -- \
+    "$OM" -d "$J" join "$JU?onion=abc.onion"
+check 2 "join with an unknown URL parameter" "colour" "$J" -- \
+    "$OM" -d "$J" join "$JU?tcp=127.0.0.1:6550&colour=1"
+check 2 "join a tcp-only invitation without --tcp" "--tcp" "$J" -- \
+    "$OM" -d "$J" join "$JU?tcp=127.0.0.1:6550"
+check 2 "join --tor-control without --tor-socks" "--tor-socks" "$J" -- \
+    "$OM" -d "$J" join --tcp --tor-control unix:/x "$JU?tcp=127.0.0.1:6550"
+check 2 "join - with nothing on stdin" "standard input" "$J" -- \
+    "$OM" -d "$J" join - </dev/null
+check 1 "join where a network is already set up" "already exists" "$A" -- \
+    "$OM" -d "$A" join --tcp "$JU?tcp=127.0.0.1:6550"
+if [ ! -e "$J" ]; then ok "refused joins created nothing"; else
+	notok "refused joins created $J"; fi
+
 # --- a config with a bad key or value ------------------------------------
 C=$T/badconf
 mkdir -p "$C"

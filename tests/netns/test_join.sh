@@ -461,6 +461,37 @@ if mode == "proxy":     # one connection: forward until REDEEM, keep it
         u.sendall(f)
     open(cap, "wb").write(kept)
     c.close(); u.close()
+elif mode == "cutfirst":  # close the first 3 unanswered, then forward one
+    ls = socket.socket(); ls.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    ls.bind(("127.0.0.1", port)); ls.listen(4); ls.settimeout(60)
+    open(cap + ".ready", "w").close()
+    for _ in range(3):
+        c, _ = ls.accept(); c.settimeout(5)
+        try:
+            c.recv(4096)                     # the HELLO, unanswered
+        except socket.timeout:
+            pass
+        c.close()
+    c, _ = ls.accept(); c.settimeout(60)
+    u = socket.create_connection(("127.0.0.1", up), timeout=30)
+    import threading
+    def pipe(a, b):
+        try:
+            while True:
+                d = a.recv(65536)
+                if not d:
+                    break
+                b.sendall(d)
+        except OSError:
+            pass
+        for x in (a, b):
+            try:
+                x.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+    t = threading.Thread(target=pipe, args=(u, c)); t.start()
+    pipe(c, u); t.join()
+    open(cap, "w").write("forwarded\n")
 else:                   # replay what was kept, read for 5 s
     data = open(cap, "rb").read()
     s = socket.create_connection(("127.0.0.1", up), timeout=5)
@@ -498,3 +529,21 @@ check "the replayed exchange admitted no one ($hosts0 -> $hosts1 records on t)" 
     test "$hosts1" = "$hosts0"
 check "after the replay the real URL still joins" \
     nx 4 timeout 90 "$OM" -d "$T/rgood" join "$url_r" --tcp --no-up
+
+# An inviter that closes the connection before answering (as a member
+# does in the second after `up`, before its keyd has told linkd who it
+# is): nothing was redeemed, so the joiner tries again and gets in.
+url_c=$(invite 4 cmember) || true
+must "t invites cmember" grep -q 'tcp=127.0.0.1:16550$' <<<"$url_c"
+nx 4 timeout 70 python3 "$T/replay.py" cutfirst 16561 16550 "$T/cut.txt" &
+cproxy=$!
+wait_for 10 test -e "$T/cut.txt.ready" || true
+out=$(nx 4 timeout 90 "$OM" -d "$T/ccut" join \
+    "${url_c/tcp=127.0.0.1:16550/tcp=127.0.0.1:16561}" --tcp --no-up 2>&1) ||
+    true
+echo "$out" >>"$T/commands.log"
+wait "$cproxy" 2>/dev/null || true
+check "a join cut 3 times before its REDEEM tried again each time ($(grep -c 'trying again' <<<"$out") retries)" \
+    test "$(grep -c 'closed the connection without an answer' <<<"$out")" -ge 3
+check "and was admitted on the 4th connection" \
+    grep -q '^admitted as cmember' <<<"$out"
