@@ -7,7 +7,7 @@ set -euo pipefail
 PKGS=(gcc clang make pkg-config libc6-dev libclang-rt-14-dev
       libsodium-dev libev-dev libnng-dev libjansson-dev libcmocka-dev
       libseccomp-dev
-      iproute2 iputils-ping iperf3 procps psmisc python3 jq
+      iproute2 iputils-ping iperf3 procps psmisc python3 jq nftables
       tor tinc wireguard-go wireguard-tools)
 
 missing=()

@@ -801,6 +801,43 @@ test_rekey_on_send(void **state)
 	assert_int_equal(A.delivered, 1);
 }
 
+/* The message count rekeys too (2^60 frames cannot be sent in a test:
+ * the counters are set near the mark), whichever side's frames reach
+ * it; past SESSION_REJECT_AFTER_MSGS the keys are not used at all. */
+static void
+test_rekey_after_msgs(void **state)
+{
+	handshake(&A, &B, 0);
+	A.s.tx.counter = SESSION_REKEY_AFTER_MSGS - 1;
+	send_ok(&A, "a", 1, 1);
+	assert_int_equal(A.s.hs_active, 0);
+	send_ok(&A, "b", 1, 1);
+	assert_int_equal(A.s.hs_active, 1);
+	pump(&A, &B, 1);
+	assert_int_equal(B.delivered, 2);
+	assert_int_equal(A.rekeys, 1);
+	assert_int_equal(B.rekeys, 1);
+	assert_true(A.s.tx.counter < 8);
+	/* The responder's frames numbered past the mark: the initiator
+	 * starts the rekey (only an initiator does). */
+	B.s.tx.counter = SESSION_REKEY_AFTER_MSGS;
+	send_ok(&B, "c", 1, 2);
+	pump(&A, &B, 2);
+	assert_int_equal(A.delivered, 1);
+	assert_int_equal(B.s.hs_active, 0);
+	send_ok(&A, "d", 1, 2);
+	assert_int_equal(A.s.hs_active, 1);
+	pump(&A, &B, 2);
+	assert_int_equal(B.delivered, 3);
+	assert_int_equal(A.rekeys, 2);
+	assert_int_equal(B.rekeys, 2);
+	/* Keys used up without a rekey: nothing more is sealed. */
+	A.s.tx.counter = SESSION_REJECT_AFTER_MSGS;
+	assert_int_equal(session_send_packet(&A.s, X, 1, 3), -1);
+	assert_int_equal(A.s.state, SESSION_CLOSED);
+	assert_non_null(strstr(A.s.why, "expired"));
+}
+
 /* A peer that never rekeys: the keys stop working after
  * SESSION_REJECT_AFTER_TIME on both ends. */
 static void
@@ -920,6 +957,7 @@ main(void)
 		T(test_rekey_other_key),
 		T(test_rekey),
 		T(test_rekey_on_send),
+		T(test_rekey_after_msgs),
 		T(test_reject_after_time),
 		T(test_keepalive_and_dead_peer),
 		T(test_hs_timeout),
