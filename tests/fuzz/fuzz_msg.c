@@ -33,6 +33,7 @@ static const uint16_t types[] = {
 	MSG_PEER_STATE, MSG_FIB_BEGIN, MSG_FIB_ENTRY, MSG_FIB_COMMIT,
 	MSG_TUN_STATE, MSG_ROUTE_BEGIN, MSG_ROUTE_ENTRY, MSG_ROUTE_COMMIT,
 	MSG_GOSSIP_IN, MSG_GOSSIP_OUT, MSG_EDGES_LOCAL, MSG_EDGES,
+	MSG_JOIN_IN, MSG_JOIN_OUT,
 };
 #define NTYPES (sizeof(types) / sizeof(types[0]))
 
@@ -71,6 +72,8 @@ codec(uint16_t t, const uint8_t *p, size_t n, struct buf_w *w)
 		struct msg_gossip_out gossip_out;
 		struct msg_edges_local edges_local;
 		struct msg_edges edges;
+		struct msg_join_in join_in;
+		struct msg_join_out join_out;
 	} *m;
 	int r = -1;
 
@@ -103,6 +106,8 @@ codec(uint16_t t, const uint8_t *p, size_t n, struct buf_w *w)
 	case MSG_GOSSIP_OUT: CASE(T, gossip_out);
 	case MSG_EDGES_LOCAL: CASE(T, edges_local);
 	case MSG_EDGES: CASE(T, edges);
+	case MSG_JOIN_IN: CASE(T, join_in);
+	case MSG_JOIN_OUT: CASE(T, join_out);
 	default:
 		break;
 	}

@@ -87,6 +87,20 @@ static uint8_t prologue[SESSION_PROLOGUE_MAX];
 static size_t prologue_len;
 static double now;
 
+/* Mode 2 starts every script from the same established pair. The
+ * handshake costs four X25519 on each side (most of an input's time),
+ * so it runs once and each script starts from a copy of its outcome:
+ * both ends, the frames kept for replays and where the deterministic
+ * randombytes stood. */
+static struct {
+	int ready;
+	struct end ei, er;
+	struct kept sent[SENT_MAX];
+	int nsent;
+	size_t rng_off;
+	double now;
+} pair0;
+
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
@@ -389,15 +403,33 @@ mode_script(const uint8_t *p, size_t len)
 	size_t off = 0, n;
 	int ops;
 
-	end_init(&ei, &er, 1);
-	end_init(&er, &ei, 0);
-	ei.strict = er.strict = 1;
-	nsent = 0;
-	FUZZ_CHECK(session_start(&ei.s, now) == 0);
-	pump();
-	FUZZ_CHECK(ei.s.state == SESSION_ESTABLISHED &&
-	    er.s.state == SESSION_ESTABLISHED);
-	FUZZ_CHECK(ei.established == 1 && er.established == 1);
+	if (!pair0.ready) {
+		end_init(&ei, &er, 1);
+		end_init(&er, &ei, 0);
+		ei.strict = er.strict = 1;
+		nsent = 0;
+		FUZZ_CHECK(session_start(&ei.s, now) == 0);
+		pump();
+		FUZZ_CHECK(ei.s.state == SESSION_ESTABLISHED &&
+		    er.s.state == SESSION_ESTABLISHED);
+		FUZZ_CHECK(ei.established == 1 && er.established == 1);
+		pair0.ei = ei;
+		pair0.er = er;
+		memcpy(pair0.sent, sent, sizeof(sent));
+		pair0.nsent = nsent;
+		pair0.rng_off = fuzz_rng()->off;
+		pair0.now = now;
+		pair0.ready = 1;
+	} else {
+		/* The queues are shared buffers: both are empty here, as
+		 * they were when the copy was made. */
+		ei = pair0.ei;
+		er = pair0.er;
+		memcpy(sent, pair0.sent, sizeof(sent));
+		nsent = pair0.nsent;
+		fuzz_rng()->off = pair0.rng_off;
+		now = pair0.now;
+	}
 
 	for (ops = 0; ops < OPS_MAX && off < len; ops++) {
 		uint8_t op = p[off++];
