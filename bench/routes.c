@@ -8,8 +8,12 @@
  * A random connected graph (a random spanning tree, then random extra
  * links, never twice the same pair) from a fixed seed, so every run and
  * every machine measures the same graph. Every link is announced by
- * both ends with its rtt (200 us .. 50 ms), as keyd hands announcements
- * to routed; member 0 is us, and its links are our direct ones. Each
+ * both ends with its rtt (200 us .. 50 ms) and a rate (a power of two,
+ * 0 or 1 .. 2^19 kbit/s, as keyd announces them), as keyd hands
+ * announcements to routed; member 0 is us, and its links are our
+ * direct ones. The rates come from a hash of the pair, not from the
+ * generator, so the graph and its rtts are the ones measured before
+ * rates existed. Each
  * run then times, from nothing:
  *   build  graph_init, every record (graph_member_set), our links
  *          (graph_link_set) and every announcement (graph_edges_set);
@@ -101,8 +105,21 @@ struct member {
 	size_t npeers, cap;
 };
 
+/* A link's rate from its pair: a power of two, or 0 (not measured)
+ * for about one link in 21. */
+static uint32_t
+pair_rate(uint32_t a, uint32_t b)
+{
+	uint64_t h = ((uint64_t)(a < b ? a : b) << 32 | (a < b ? b : a)) *
+	    0x9e3779b97f4a7c15ULL;
+	unsigned k = (unsigned)((h >> 40) % 21);
+
+	return k == 0 ? 0 : 1u << (k - 1);
+}
+
 static void
-peer_add(struct member *m, const struct member *to, uint32_t rtt)
+peer_add(struct member *m, const struct member *to, uint32_t rtt,
+    uint32_t rate)
 {
 	if (m->npeers == m->cap) {
 		m->cap = m->cap ? m->cap * 2 : 8;
@@ -113,7 +130,8 @@ peer_add(struct member *m, const struct member *to, uint32_t rtt)
 		}
 	}
 	memcpy(m->peers[m->npeers].id, to->rec.id, MEMBER_ID_BYTES);
-	m->peers[m->npeers++].rtt_us = rtt;
+	m->peers[m->npeers].rtt_us = rtt;
+	m->peers[m->npeers++].rate_kbps = rate;
 }
 
 static int
@@ -207,9 +225,11 @@ main(int argc, char **argv)
 		if (!pair_add(&ps, a, b))
 			continue;
 		rtt = (uint32_t)(200 + rnd() % 49800);
-		/* each end measures its own, a little apart */
-		peer_add(&mem[a], &mem[b], rtt);
-		peer_add(&mem[b], &mem[a], rtt + (uint32_t)(rnd() % 100));
+		/* each end measures its own rtt, a little apart; the
+		 * same bytes, so the same rate bucket */
+		peer_add(&mem[a], &mem[b], rtt, pair_rate(a, b));
+		peer_add(&mem[b], &mem[a], rtt + (uint32_t)(rnd() % 100),
+		    pair_rate(a, b));
 		links++;
 	}
 	for (i = 0; i < (size_t)n; i++)
@@ -234,8 +254,9 @@ main(int argc, char **argv)
 			if (graph_member_set(&g, &mem[i].rec) == -1)
 				goto nomem;
 		for (k = 0; k < mem[0].npeers; k++)
-			if (graph_link_set(&g, mem[0].peers[k].id, 1,
-			    mem[0].peers[k].rtt_us) == -1)
+			if (graph_link_set_rate(&g, mem[0].peers[k].id, 1,
+			    mem[0].peers[k].rtt_us,
+			    mem[0].peers[k].rate_kbps) == -1)
 				goto nomem;
 		for (i = 1; i < (size_t)n; i++)
 			if (graph_edges_set(&g, mem[i].rec.id, 1,

@@ -8,7 +8,8 @@
  *   export   {record: our signed record's text} (or "name": another's)
  *   reload   re-read config and hosts/, re-sign ours, push again
  *            (changing: root or the admin group only)
- *   edges    {edges: [{member, id, serial, peers: [{peer, rtt_us}]}]}:
+ *   edges    {edges: [{member, id, serial, peers: [{peer, rtt_us,
+ *            rate_kbps}]}]}:
  *            the edge announcements keyd holds (gossip.c)
  *   invite   {name, ipv4?, expires_s?, admin?} -> {url}: a new
  *            invitation (invites.c); the URL holds its secret, which is

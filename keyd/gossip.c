@@ -35,10 +35,11 @@
  * in memory only: after a restart the neighbours' digests bring them
  * back within seconds. Our own announcement is built from routed's
  * MSG_EDGES_LOCAL (routed knows our live links), signed here, at most
- * once a second, and only when a link came or went or an rtt moved
- * enough to matter; its serial is max(previous + 1, unix time in ms),
- * and raised past any copy of ours a neighbour still holds, so it keeps
- * going up across restarts.
+ * once a second, and only when a link came or went or an rtt or a rate
+ * moved enough to matter (rates rounded down to a power of two, and a
+ * new announcement only when that bucket moved x4); its serial is
+ * max(previous + 1, unix time in ms), and raised past any copy of ours
+ * a neighbour still holds, so it keeps going up across restarts.
  *
  * The pure part (digest diff, payload codecs, the "worth announcing"
  * rule) does no I/O; tests/unit/test_gossip.c calls it directly.
@@ -243,6 +244,7 @@ gossip_edges_differ(const struct edges *held, const struct edges_peer *peers,
 {
 	uint32_t a, b, d, big;
 	size_t i;
+	int sa, sb;
 
 	if (held == NULL || held->npeers != n)
 		return 1;
@@ -257,6 +259,11 @@ gossip_edges_differ(const struct edges *held, const struct edges_peer *peers,
 		d = a > b ? a - b : b - a;
 		big = a > b ? a : b;
 		if (d > GOSSIP_RTT_MOVE_US && (uint64_t)d * 5 > big)
+			return 1;
+		sa = edges_rate_step(held->peers[i].rate_kbps);
+		sb = edges_rate_step(peers[i].rate_kbps);
+		if (sa - sb >= GOSSIP_RATE_MOVE_STEPS ||
+		    sb - sa >= GOSSIP_RATE_MOVE_STEPS)
 			return 1;
 	}
 	return 0;
@@ -814,7 +821,11 @@ gossip_on_edges_local(struct keyd *k, const uint8_t *p, size_t n)
 		if (memcmp(m.peers[i].id, keys_id(), MEMBER_ID_BYTES) == 0)
 			continue;
 		memcpy(g->own_next[c].id, m.peers[i].id, MEMBER_ID_BYTES);
-		g->own_next[c++].rtt_us = m.peers[i].rtt_us;
+		g->own_next[c].rtt_us = m.peers[i].rtt_us;
+		/* linkd buckets already; what we sign must be bucketed
+		 * whoever sent it */
+		g->own_next[c++].rate_kbps =
+		    edges_rate_bucket(m.peers[i].rate_kbps);
 	}
 	qsort(g->own_next, c, sizeof(*g->own_next), peer_qcmp);
 	/* Each member once (routed sends each once; keep the first). */
@@ -1347,9 +1358,10 @@ gossip_ctl_edges(const struct keyd *k)
 			continue;
 		peers = json_array();
 		for (j = 0; j < e.npeers; j++)
-			json_array_append_new(peers, json_pack("{s:o, s:I}",
-			    "peer", ctl_id_or_name(k, e.peers[j].id),
-			    "rtt_us", (json_int_t)e.peers[j].rtt_us));
+			json_array_append_new(peers, json_pack("{s:o, s:I, "
+			    "s:I}", "peer", ctl_id_or_name(k, e.peers[j].id),
+			    "rtt_us", (json_int_t)e.peers[j].rtt_us,
+			    "rate_kbps", (json_int_t)e.peers[j].rate_kbps));
 		hex_encode(hex, ke->id, MEMBER_ID_BYTES);
 		o = json_pack("{s:o, s:s, s:I, s:o}", "member",
 		    ctl_id_or_name(k, ke->id), "id", hex, "serial",

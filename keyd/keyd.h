@@ -191,10 +191,14 @@ int gossip_digest_decode(const uint8_t *p, size_t len, struct gossip_obj *v,
 int gossip_want_decode(const uint8_t *p, size_t len, struct gossip_obj *v,
     size_t cap) __attribute__((warn_unused_result));
 /* Is the list of our live links (sorted by id) worth a new
- * announcement over the one held? Yes when a peer came or went, or an
- * rtt moved by more than GOSSIP_RTT_MOVE_US and a fifth: rtts jitter,
- * and every announcement is flooded to the whole network. */
+ * announcement over the one held? Yes when a peer came or went, an rtt
+ * moved by more than GOSSIP_RTT_MOVE_US and a fifth, or a rate moved by
+ * GOSSIP_RATE_MOVE_STEPS powers of two (edges_rate_step; x4 with 2):
+ * rtts jitter, traffic comes and goes, and every announcement is
+ * flooded to the whole network. Rates are compared as announced
+ * (edges_rate_bucket), so one step up and down again changes nothing. */
 #define GOSSIP_RTT_MOVE_US 1000
+#define GOSSIP_RATE_MOVE_STEPS 2
 int gossip_edges_differ(const struct edges *held,
     const struct edges_peer *peers, size_t n);
 

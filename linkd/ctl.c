@@ -97,7 +97,7 @@ peer_json(struct linkd *ld, const struct peer *p, double now)
 	for (i = 0; i < p->rec.ntcp; i++)
 		json_array_append_new(tcp, json_string(p->rec.tcp[i]));
 	return json_pack("{s:s, s:s, s:o, s:o, s:o, s:o, s:s, s:b, s:i, "
-	    "s:i, s:i, s:f, s:o, s:I}",
+	    "s:i, s:i, s:f, s:I, s:o, s:I}",
 	    "name", p->rec.name,
 	    "id", p->id_hex,
 	    "ipv4", prefix_json(&p->rec.ipv4, 0),
@@ -110,6 +110,11 @@ peer_json(struct linkd *ld, const struct peer *p, double now)
 	    "links", p->nlinks,
 	    "links_up", p->links_up,
 	    "rtt_ms", peer_rtt_us(p) / 1000.0,
+	    /* busiest second of the last minute, as measured (routed
+	     * gets it rounded down to a power of two); a member without
+	     * links takes no samples, so its old peak is not shown */
+	    "rate_kbps", (json_int_t)(p->nlinks > 0 ?
+	    rate_bps_to_kbps(p->rate_bps) : 0),
 	    "last_handshake", p->t_last_hs > 0 ? wall(p->t_last_hs, now) :
 	    json_null(),
 	    "src_drops", (json_int_t)p->src_drops);

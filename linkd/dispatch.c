@@ -11,9 +11,10 @@
  *                 link up starts keyd's digest exchange with it).
  *   routed.linkd  routed -> linkd: MSG_FIB_BEGIN, ENTRY..., COMMIT;
  *                 linkd -> routed: MSG_PEER_STATE when a member's count
- *                 of established links changes, and for every member
- *                 when routed (re)connects, so a restarted routed
- *                 rebuilds its graph from us (keyd likewise).
+ *                 of established links changes or (to routed only) its
+ *                 rate moves to another power of two, and for every
+ *                 member when routed (re)connects, so a restarted
+ *                 routed rebuilds its graph from us (keyd likewise).
  *
  * ipc.c has already checked the sender's uid and msg_check()ed type and
  * length; decoders still check every field. A message that does not
@@ -220,6 +221,7 @@ peer_state_send(struct linkd *ld, struct ipc_chan *c, struct peer *p,
 	memcpy(m.id, p->rec.id, MEMBER_ID_BYTES);
 	m.links_up = (uint16_t)p->links_up;
 	m.rtt_us = peer_rtt_us(p);
+	m.rate_kbps = p->rate_kbps;
 	bw_init(&w, buf, sizeof(buf));
 	msg_peer_state_encode(&w, &m);
 	if (w.err) {
@@ -239,6 +241,12 @@ dispatch_peer_state(struct linkd *ld, struct peer *p)
 	p->reported = p->links_up;
 	peer_state_send(ld, ld->routed, p, "routed");
 	peer_state_send(ld, ld->keyd, p, "keyd");
+}
+
+void
+dispatch_peer_rate(struct linkd *ld, struct peer *p)
+{
+	peer_state_send(ld, ld->routed, p, "routed");
 }
 
 static void

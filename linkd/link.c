@@ -19,7 +19,8 @@
  *    LINK_OBUF_LOW (LINK_ONION_LOW): backpressure, not drops.
  *  - timers: no per-packet timer; link_tick() runs once a second for
  *    every link (session keepalive/rekey/dead peer, handshake and
- *    connect timeouts, a peer that stopped reading).
+ *    connect timeouts, a peer that stopped reading, the member's rate
+ *    sample).
  *
  * Session callbacks run inside session_input / session_send_packet /
  * session_tick, so they never close their own link: the send callback
@@ -1123,6 +1124,11 @@ link_tick(struct link *l, double now)
 		join_relay_tick(l, now);
 		return;
 	}
+	/* First, before anything below can close l: its member's rate
+	 * sample (taken once a tick, by whichever of its links ticks
+	 * first). A CLOSED link's member may be gone already. */
+	if (l->peer != NULL && l->state != LINK_CLOSED)
+		peer_rate_tick(l->ld, l->peer, now);
 	switch (l->state) {
 	case LINK_CONNECTING:
 		if (link_is_tcp(l)) {

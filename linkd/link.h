@@ -140,6 +140,8 @@ struct link {
 	double t_wrote;                /* last write progress */
 	uint32_t rtt_us;
 	uint64_t tx_bytes, rx_bytes;
+	uint64_t rate_seen;            /* tx + rx at the peer's last rate
+	                                * sample (peer_rate_tick) */
 	uint64_t tx_packets, rx_packets;
 	uint64_t errors;
 	uint64_t replays;              /* of sessions already closed */

@@ -56,6 +56,9 @@
 #define DP_RECONNECT     0.5
 #define DP_PAUSE_MAX     2.0  /* tund stuck this long: drop, resume */
 #define DP_BUF           (WIRE_MAX_INNER + 64)
+#define RATE_BLOCK_S     10   /* s: a member's rate peak, per block */
+#define RATE_BLOCKS      6    /* blocks kept: the peak of ~60 s */
+#define RATE_GAP_S       5.0  /* s without a sample: start afresh */
 
 /* ---- members ----- */
 
@@ -75,6 +78,17 @@ struct ts_window {
 	int has_floor;
 };
 
+/*
+ * The busiest second of a member's links over the last minute: the
+ * largest per-second byte count of each RATE_BLOCK_S block, for the
+ * last RATE_BLOCKS blocks. A sliding maximum in constant space, which
+ * forgets a burst within a minute instead of decaying towards it.
+ */
+struct rate_peak {
+	uint64_t blk;                     /* block number of the newest */
+	uint64_t peak[RATE_BLOCKS];       /* bytes/s, by block % BLOCKS */
+};
+
 struct peer {
 	TAILQ_ENTRY(peer) entry;
 	struct peer *hnext;               /* id hash chain */
@@ -90,6 +104,13 @@ struct peer {
 	struct mp_sched mp;
 	int links_up;
 	int reported;                     /* links_up last sent; -1 none */
+	/* rate: bytes/s its links carried (tx + rx), see peer_rate_tick */
+	double rate_t;                    /* monotonic, last sample; 0 none */
+	uint64_t rate_carry;              /* bytes of links gone since */
+	struct rate_peak rate;
+	uint64_t rate_bps;                /* the peak, bytes/s */
+	uint32_t rate_kbps;               /* bucketed (edges_rate_bucket): as
+	                                   * routed was or is to be told */
 	struct link *out[PEER_MAX_OUT];   /* our outgoing links, by slot */
 	uint64_t src_drops;               /* inner source not its own */
 };
@@ -233,6 +254,15 @@ int peer_check_ts(struct peer *p, const uint8_t ts[WIRE_HS_PAYLOAD]);
 /* The same on a bare window (pure, for tests). */
 int ts_window_check(struct ts_window *w, const uint8_t ts[WIRE_HS_PAYLOAD]);
 uint32_t peer_rtt_us(const struct peer *p);
+/* Called from every link's 1 s tick; the first call of a tick for p
+ * takes its sample: the bytes all its links moved since the last one,
+ * per second. Tells routed when the peak's bucket changes. */
+void peer_rate_tick(struct linkd *ld, struct peer *p, double now);
+/* Add a sample (bytes/s at monotonic time now) to r; the peak over the
+ * blocks kept. Pure. */
+uint64_t rate_peak_add(struct rate_peak *r, double now, uint64_t bps);
+/* bytes/s as kbit/s (1000 bit), at most UINT32_MAX. Pure. */
+uint32_t rate_bps_to_kbps(uint64_t bps);
 
 /* transport_tcp.c */
 int tcp_listen(const char *addr, char *err, size_t errlen);
@@ -304,6 +334,8 @@ int dp_inner_addr(const uint8_t *pkt, size_t len, int want_src, int *family,
 void dispatch_init(struct linkd *ld);
 void dispatch_close(struct linkd *ld);
 void dispatch_peer_state(struct linkd *ld, struct peer *p);
+/* Only p's rate changed: tell routed (keyd does not use it). */
+void dispatch_peer_rate(struct linkd *ld, struct peer *p);
 
 /* gossip.c: an INNER_GOSSIP payload from l's member, to keyd; keyd's
  * MSG_GOSSIP_OUT payload, to the members it names. */

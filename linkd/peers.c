@@ -19,6 +19,12 @@
  * member with the lower id dials, the other only accepts. Outgoing
  * links sit in numbered slots, so the policy can say "slots 0..n-1" and
  * a failed link knows whether it is still wanted.
+ *
+ * Rate: routed prefers, among paths of equal rtt cost, the one whose
+ * narrowest link carried the most. What a member's links carried is
+ * measured here (peer_rate_tick), not a capacity estimate: probing one
+ * through tor would spend what it measures. The busiest second of the
+ * last minute, because an idle link is not a narrow one.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +33,7 @@
 
 #include "linkd/e2e.h"
 #include "linkd/linkd.h"
+#include "proto/edges.h"
 #include "proto/log.h"
 
 static unsigned
@@ -302,6 +309,9 @@ peer_link_detach(struct peer *p, struct link *l)
 	for (i = 0; i < p->nlinks; i++) {
 		if (p->links[i] != l)
 			continue;
+		/* What it moved since the last sample still counts. */
+		p->rate_carry += l->tx_bytes + l->rx_bytes >= l->rate_seen ?
+		    l->tx_bytes + l->rx_bytes - l->rate_seen : 0;
 		mp_forget(&p->mp, &l->mp);
 		memmove(&p->links[i], &p->links[i + 1],
 		    (size_t)(p->nlinks - i - 1) * sizeof(p->links[0]));
@@ -413,4 +423,86 @@ peer_rtt_us(const struct peer *p)
 			best = l->rtt_us;
 	}
 	return best;
+}
+
+uint64_t
+rate_peak_add(struct rate_peak *r, double now, uint64_t bps)
+{
+	uint64_t blk, b, best = 0;
+	int i;
+
+	blk = now > 0 ? (uint64_t)(now / RATE_BLOCK_S) : 0;
+	if (blk < r->blk || blk - r->blk >= RATE_BLOCKS) {
+		/* everything kept is older than the window (or the
+		 * clock went back: nothing kept can be trusted) */
+		memset(r->peak, 0, sizeof(r->peak));
+	} else {
+		/* blocks between the last sample and now saw nothing */
+		for (b = r->blk + 1; b <= blk; b++)
+			r->peak[b % RATE_BLOCKS] = 0;
+	}
+	r->blk = blk;
+	if (bps > r->peak[blk % RATE_BLOCKS])
+		r->peak[blk % RATE_BLOCKS] = bps;
+	for (i = 0; i < RATE_BLOCKS; i++)
+		if (r->peak[i] > best)
+			best = r->peak[i];
+	return best;
+}
+
+uint32_t
+rate_bps_to_kbps(uint64_t bps)
+{
+	/* bytes/s * 8 / 1000 without overflow: bps / 125 */
+	bps /= 125;
+	return bps > UINT32_MAX ? UINT32_MAX : (uint32_t)bps;
+}
+
+void
+peer_rate_tick(struct linkd *ld, struct peer *p, double now)
+{
+	uint64_t bytes, cur, bps;
+	uint32_t kbps;
+	double dt;
+	int i;
+
+	/* Every link of p ticks with the same now: one sample a tick. */
+	if (p->rate_t == now)
+		return;
+	bytes = p->rate_carry;
+	p->rate_carry = 0;
+	for (i = 0; i < p->nlinks; i++) {
+		struct link *l = p->links[i];
+
+		cur = l->tx_bytes + l->rx_bytes;
+		bytes += cur >= l->rate_seen ? cur - l->rate_seen : 0;
+		l->rate_seen = cur;
+	}
+	dt = now - p->rate_t;
+	p->rate_t = now;
+	if (dt > RATE_GAP_S || dt <= 0) {
+		/* The first tick (or the first after a time without links,
+		 * or after a stalled loop) only sets the baseline: those
+		 * bytes belong to no known second. It still ages the peak,
+		 * so links that come back after a minute do not report the
+		 * rate of the old ones. */
+		bps = 0;
+	} else {
+		/* The timer fires every second; never count less, so a
+		 * short interval does not inflate its bytes into a rate. */
+		if (dt < 1.0)
+			dt = 1.0;
+		bps = (uint64_t)((double)bytes / dt);
+	}
+	p->rate_bps = rate_peak_add(&p->rate, now, bps);
+	kbps = edges_rate_bucket(rate_bps_to_kbps(p->rate_bps));
+	if (kbps == p->rate_kbps)
+		return;
+	log_debug("member %s: rate %u kbit/s (was %u)", p->rec.name, kbps,
+	    p->rate_kbps);
+	p->rate_kbps = kbps;
+	/* Without a link up routed holds no edge to weigh; the next
+	 * links-up report carries the rate. */
+	if (p->reported > 0)
+		dispatch_peer_rate(ld, p);
 }

@@ -25,6 +25,16 @@
 
 #include "proto/record.h" /* hex_encode */
 
+/* The longest announcement there can be (most peers, every number at
+ * its longest) fits EDGES_MAX_LEN, so edges_format never refuses a
+ * valid struct for its length alone. */
+#define EDGES_LONGEST (sizeof("edges = \n") - 1 + 64 +                     \
+	sizeof("serial = 18446744073709551615\n") - 1 +                    \
+	EDGES_MAX_PEERS * (sizeof("peer =  4294967295 4294967295\n") - 1 +  \
+	64) + sizeof("signature = \n") - 1 + 128)
+_Static_assert(EDGES_LONGEST <= EDGES_MAX_LEN,
+    "the longest edge announcement must fit EDGES_MAX_LEN");
+
 static int
 edges_fail(struct edges *e, char *err, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
@@ -145,23 +155,37 @@ edges_parse(struct edges *e, const char *text, size_t len, char *err,
 				    "'serial = N' (decimal, no leading zeros)");
 		} else if (line_key(p, n, "peer", &voff)) {
 			struct edges_peer *pe;
+			const char *sp2;
 
 			if (e->npeers == EDGES_MAX_PEERS)
 				return edges_fail(e, err, errlen, "line %d: "
 				    "more than %d peers", lineno,
 				    EDGES_MAX_PEERS);
 			pe = &e->peers[e->npeers];
+			/* "<id> <rtt> <rate>": split at the first two
+			 * spaces; a third space lands in the rate and
+			 * fails ldec. */
 			v = p + voff;
 			vlen = n - voff;
 			sp = memchr(v, ' ', vlen);
-			if (sp == NULL || lhex(pe->id, sizeof(pe->id), v,
+			sp2 = sp == NULL ? NULL :
+			    memchr(sp + 1, ' ', (size_t)(v + vlen - sp - 1));
+			if (sp2 == NULL || lhex(pe->id, sizeof(pe->id), v,
 			    (size_t)(sp - v)) == -1 ||
-			    ldec(&x, sp + 1, vlen - (size_t)(sp - v) - 1,
+			    ldec(&x, sp + 1, (size_t)(sp2 - sp - 1),
 			    UINT32_MAX) == -1)
 				return edges_fail(e, err, errlen, "line %d: want "
 				    "'peer = <64 lower-case hex digits> "
-				    "<rtt in us, 0..%u>'", lineno, UINT32_MAX);
+				    "<rtt in us, 0..%u> <rate in kbit/s>'",
+				    lineno, UINT32_MAX);
 			pe->rtt_us = (uint32_t)x;
+			if (ldec(&x, sp2 + 1, (size_t)(v + vlen - sp2 - 1),
+			    UINT32_MAX) == -1)
+				return edges_fail(e, err, errlen, "line %d: "
+				    "bad rate: want kbit/s in decimal, "
+				    "0..%u, no leading zeros", lineno,
+				    UINT32_MAX);
+			pe->rate_kbps = (uint32_t)x;
 			if (memcmp(pe->id, e->id, MEMBER_ID_BYTES) == 0)
 				return edges_fail(e, err, errlen, "line %d: a "
 				    "member is not its own peer", lineno);
@@ -231,7 +255,8 @@ edges_format(const struct edges *e, char *out, size_t cap, int with_sig)
 	PUT("serial = %llu\n", (unsigned long long)e->serial);
 	for (i = 0; i < e->npeers; i++) {
 		hex_encode(hex, e->peers[i].id, MEMBER_ID_BYTES);
-		PUT("peer = %s %u\n", hex, (unsigned)e->peers[i].rtt_us);
+		PUT("peer = %s %u %u\n", hex, (unsigned)e->peers[i].rtt_us,
+		    (unsigned)e->peers[i].rate_kbps);
 	}
 	if (with_sig) {
 		hex_encode(hex, e->signature, sizeof(e->signature));
@@ -338,4 +363,25 @@ edges_find(const struct edges *e, const uint8_t id[MEMBER_ID_BYTES])
 			lo = mid + 1;
 	}
 	return NULL;
+}
+
+uint32_t
+edges_rate_bucket(uint32_t kbps)
+{
+	/* Clear low bits until one is left: at most 31 rounds. */
+	while (kbps & (kbps - 1))
+		kbps &= kbps - 1;
+	return kbps;
+}
+
+int
+edges_rate_step(uint32_t kbps)
+{
+	int step = 0;
+
+	while (kbps != 0) {
+		step++;
+		kbps >>= 1;
+	}
+	return step;
 }

@@ -9,8 +9,16 @@
  *
  *   edges = <64 hex: the announcing member's id>
  *   serial = N
- *   peer = <64 hex member id> <rtt_us>        (0..EDGES_MAX_PEERS)
+ *   peer = <64 hex member id> <rtt_us> <rate_kbps>  (0..EDGES_MAX_PEERS)
  *   signature = <128 hex>
+ *
+ * rtt_us is the announcing member's measured round trip to that peer,
+ * rate_kbps what its links to the peer carried (kbit/s, both
+ * directions) in their busiest second of the last minute; 0 for either
+ * is "not measured". keyd announces rates rounded down to a power of
+ * two (edges_rate_bucket) so that steady traffic does not change the
+ * text, but any decimal 0..UINT32_MAX parses: the spelling is strict,
+ * the policy is the sender's.
  *
  * The signature is Ed25519 by `edges` over "onionmesh edges v1\n" ||
  * netid || the text up to (not including) the signature line. The
@@ -34,8 +42,9 @@
 	EDGES_MAX_LEN)
 
 struct edges_peer {
-	uint8_t id[MEMBER_ID_BYTES];
+	uint8_t id[MEMBER_ID_BYTES];   /* first: edges_sort compares it */
 	uint32_t rtt_us;               /* 0: not measured */
+	uint32_t rate_kbps;            /* 0: not measured */
 };
 
 struct edges {
@@ -70,5 +79,12 @@ int edges_verify(const struct edges *e, const uint8_t netid[NETID_BYTES])
 /* The peer entry for id, or NULL (binary search: peers are sorted). */
 const struct edges_peer *edges_find(const struct edges *e,
     const uint8_t id[MEMBER_ID_BYTES]);
+
+/* Rates as announced: kbps rounded down to a power of two (0 stays 0),
+ * so a rate only changes the announcement when it doubles or halves. */
+uint32_t edges_rate_bucket(uint32_t kbps);
+/* The bucket's step: 0 for 0, else 1 + floor(log2(kbps)); two rates
+ * whose steps differ by k are about 2^k apart. */
+int edges_rate_step(uint32_t kbps);
 
 #endif

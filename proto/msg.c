@@ -52,8 +52,7 @@ static const struct msg_spec msg_table[] = {
 	    ID + STR_LEN(GOSSIP_MAX_PAYLOAD), FROM_LINKD},
 	{MSG_GOSSIP_OUT, "GOSSIP_OUT", 1 + ID + STR_LEN(1),
 	    1 + ID + STR_LEN(GOSSIP_MAX_PAYLOAD), FROM_KEYD},
-	{MSG_EDGES_LOCAL, "EDGES_LOCAL", 2,
-	    2 + EDGES_MAX_PEERS * (ID + 4), FROM_ROUTED},
+	{MSG_EDGES_LOCAL, "EDGES_LOCAL", 2, MSG_EDGES_LOCAL_MAX, FROM_ROUTED},
 	{MSG_EDGES, "EDGES", STR_LEN(1), STR_LEN(EDGES_MAX_LEN), FROM_KEYD},
 	/* join relay: only linkd carries a joiner in, only keyd answers */
 	{MSG_JOIN_IN, "JOIN_IN", 4 + STR_LEN(0),
@@ -61,7 +60,8 @@ static const struct msg_spec msg_table[] = {
 	{MSG_JOIN_OUT, "JOIN_OUT", 4 + 1 + STR_LEN(0),
 	    4 + 1 + STR_LEN(MSG_JOIN_BODY_MAX), FROM_KEYD},
 	/* linkd <-> routed */
-	{MSG_PEER_STATE, "PEER_STATE", ID + 2 + 4, ID + 2 + 4, FROM_LINKD},
+	{MSG_PEER_STATE, "PEER_STATE", ID + 2 + 4 + 4, ID + 2 + 4 + 4,
+	    FROM_LINKD},
 	{MSG_FIB_BEGIN, "FIB_BEGIN", 4, 4, FROM_ROUTED},
 	{MSG_FIB_ENTRY, "FIB_ENTRY", 4 + PREFIX_WIRE_LEN + ID + ID + 4,
 	    4 + PREFIX_WIRE_LEN + ID + ID + 4, FROM_ROUTED},
@@ -439,6 +439,7 @@ msg_peer_state_encode(struct buf_w *w, const struct msg_peer_state *m)
 	bw_bytes(w, m->id, sizeof(m->id));
 	bw_u16(w, m->links_up);
 	bw_u32(w, m->rtt_us);
+	bw_u32(w, m->rate_kbps);
 }
 
 int
@@ -450,6 +451,7 @@ msg_peer_state_decode(struct msg_peer_state *m, const uint8_t *p, size_t n)
 	br_bytes(&r, m->id, sizeof(m->id));
 	m->links_up = br_u16(&r);
 	m->rtt_us = br_u32(&r);
+	m->rate_kbps = br_u32(&r);
 	return finish(&r, m, sizeof(*m));
 }
 
@@ -647,7 +649,8 @@ msg_gossip_out_decode(struct msg_gossip_out *m, const uint8_t *p, size_t n)
 	return -1;
 }
 
-/* MSG_EDGES_LOCAL: u16 count (0..EDGES_MAX_PEERS) | (id(32) | u32)... */
+/* MSG_EDGES_LOCAL: u16 count (0..EDGES_MAX_PEERS) |
+ * (id(32) | u32 rtt_us | u32 rate_kbps)... */
 
 void
 msg_edges_local_encode(struct buf_w *w, const struct msg_edges_local *m)
@@ -662,6 +665,7 @@ msg_edges_local_encode(struct buf_w *w, const struct msg_edges_local *m)
 	for (i = 0; i < m->count; i++) {
 		bw_bytes(w, m->peers[i].id, sizeof(m->peers[i].id));
 		bw_u32(w, m->peers[i].rtt_us);
+		bw_u32(w, m->peers[i].rate_kbps);
 	}
 }
 
@@ -679,6 +683,7 @@ msg_edges_local_decode(struct msg_edges_local *m, const uint8_t *p,
 	for (i = 0; !r.err && i < m->count; i++) {
 		br_bytes(&r, m->peers[i].id, sizeof(m->peers[i].id));
 		m->peers[i].rtt_us = br_u32(&r);
+		m->peers[i].rate_kbps = br_u32(&r);
 	}
 	if (br_done(&r) == 0)
 		return 0;

@@ -70,7 +70,7 @@ enum msg_type {
 	MSG_JOIN_OUT = 0x0131,    /* keyd -> linkd: a frame to send */
 
 	/* linkd <-> routed (pair1 channel routed.linkd) */
-	MSG_PEER_STATE = 0x0201,  /* linkd: links up to a member, rtt */
+	MSG_PEER_STATE = 0x0201,  /* linkd: links up to a member, rtt, rate */
 	MSG_FIB_BEGIN = 0x0210,   /* routed: a new forwarding table */
 	MSG_FIB_ENTRY = 0x0211,
 	MSG_FIB_COMMIT = 0x0212,
@@ -155,10 +155,12 @@ struct msg_sign_resp {
 	uint8_t sig[64];
 };
 
-struct msg_peer_state {
+struct msg_peer_state {                /* id(32) | u16 | u32 | u32 */
 	uint8_t id[MEMBER_ID_BYTES];
 	uint16_t links_up;
 	uint32_t rtt_us;               /* 0 unknown */
+	uint32_t rate_kbps;            /* peak of the last minute, rounded
+	                                * down to a power of two; 0 unknown */
 };
 
 /*
@@ -193,11 +195,15 @@ struct msg_gossip_out {                /* u8 mode | id(32) | u16 len | .. */
 	uint8_t data[GOSSIP_MAX_PAYLOAD];
 };
 
-struct msg_edges_local {               /* u16 count | (id(32) | u32)... */
+/* u16 count | (id(32) | u32 rtt_us | u32 rate_kbps)... */
+#define MSG_EDGES_LOCAL_ENTRY (MEMBER_ID_BYTES + 4 + 4)
+#define MSG_EDGES_LOCAL_MAX   (2 + EDGES_MAX_PEERS * MSG_EDGES_LOCAL_ENTRY)
+struct msg_edges_local {
 	uint16_t count;                /* 0..EDGES_MAX_PEERS */
 	struct {
 		uint8_t id[MEMBER_ID_BYTES];
 		uint32_t rtt_us;
+		uint32_t rate_kbps;
 	} peers[EDGES_MAX_PEERS];
 };
 

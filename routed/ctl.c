@@ -3,12 +3,15 @@
  *
  *   status   {daemon, pid, name, id, members, reachable, routes,
  *            generation, keyd, linkd, tund, tun}
- *   routes   {routes: [{dst, dest, dest_id, next_hop, cost, path}]}:
- *            the table linkd holds; path lists the members a packet
- *            passes from us to dest (us first)
- *   members  {members: [{name, id, record, links_up, rtt_us, reachable,
- *            next_hop, cost, edges, edges_serial}]}: the graph as
- *            routed sees it (edges: peers its announcement lists)
+ *   routes   {routes: [{dst, dest, dest_id, next_hop, cost, rate_kbps,
+ *            path}]}: the table linkd holds; path lists the members a
+ *            packet passes from us to dest (us first), rate_kbps is
+ *            its narrowest edge's rate (0: one is not measured)
+ *   members  {members: [{name, id, record, links_up, rtt_us, rate_kbps,
+ *            reachable, next_hop, cost, path_rate_kbps, edges,
+ *            edges_serial}]}: the graph as routed sees it (rtt_us,
+ *            rate_kbps: our direct link; edges: peers its announcement
+ *            lists)
  *
  * All read-only: routed has no state a user could set.
  */
@@ -128,6 +131,17 @@ ctl_path(const struct graph *g, const uint8_t dest[MEMBER_ID_BYTES])
 	return a;
 }
 
+/* The bottleneck rate of the path to dest, as the last run found it. */
+static json_t *
+ctl_path_rate(const struct graph *g, const uint8_t dest[MEMBER_ID_BYTES])
+{
+	const struct graph_member *m = graph_member_get(g, dest);
+
+	if (m == NULL || !m->reachable)
+		return json_null();
+	return json_integer((json_int_t)m->path_rate_kbps);
+}
+
 static json_t *
 ctl_routes(struct routed *r)
 {
@@ -154,6 +168,8 @@ ctl_routes(struct routed *r)
 		json_object_set_new(o, "next_hop",
 		    ctl_name(&r->g, e->next_hop));
 		json_object_set_new(o, "cost", json_integer(e->cost));
+		json_object_set_new(o, "rate_kbps",
+		    ctl_path_rate(&r->g, e->dest));
 		json_object_set_new(o, "path", ctl_path(&r->g, e->dest));
 		json_array_append_new(a, o);
 	}
@@ -181,12 +197,17 @@ ctl_members(struct routed *r)
 		    memcmp(m->id, r->g.self, MEMBER_ID_BYTES) == 0));
 		json_object_set_new(o, "links_up", json_integer(m->links_up));
 		json_object_set_new(o, "rtt_us", json_integer(m->rtt_us));
+		json_object_set_new(o, "rate_kbps",
+		    json_integer(m->rate_kbps));
 		json_object_set_new(o, "reachable",
 		    json_boolean(m->reachable));
 		json_object_set_new(o, "next_hop", m->next_hop >= 0 ?
 		    ctl_name(&r->g, r->g.m[m->next_hop].id) : json_null());
 		json_object_set_new(o, "cost", m->reachable ?
 		    json_integer((json_int_t)m->dist) : json_null());
+		json_object_set_new(o, "path_rate_kbps", m->reachable ?
+		    json_integer((json_int_t)m->path_rate_kbps) :
+		    json_null());
 		/* its edge announcement: how many peers it lists */
 		json_object_set_new(o, "edges", m->has_edges ?
 		    json_integer((json_int_t)m->nadj) : json_null());

@@ -237,7 +237,7 @@ routed_edges_local_send(struct routed *r)
 {
 	static struct msg_edges_local m;
 	static struct edges_peer pe[EDGES_MAX_PEERS];
-	static uint8_t buf[2 + EDGES_MAX_PEERS * (MEMBER_ID_BYTES + 4)];
+	static uint8_t buf[MSG_EDGES_LOCAL_MAX];
 	struct buf_w w;
 	size_t i, n;
 
@@ -249,6 +249,7 @@ routed_edges_local_send(struct routed *r)
 	for (i = 0; i < n; i++) {
 		memcpy(m.peers[i].id, pe[i].id, MEMBER_ID_BYTES);
 		m.peers[i].rtt_us = pe[i].rtt_us;
+		m.peers[i].rate_kbps = pe[i].rate_kbps;
 	}
 	bw_init(&w, buf, sizeof(buf));
 	msg_edges_local_encode(&w, &m);
@@ -448,14 +449,15 @@ routed_linkd_msg(struct ipc_chan *c, const struct msg_hdr *h,
 		    "dropped", h->length);
 		return;
 	}
-	rc = graph_link_set(&r->g, ps.id, ps.links_up, ps.rtt_us);
+	rc = graph_link_set_rate(&r->g, ps.id, ps.links_up, ps.rtt_us,
+	    ps.rate_kbps);
 	if (rc == -1) {
 		log_warnx("out of memory recording a link; dropped");
 		return;
 	}
 	hex_encode(hex, ps.id, MEMBER_ID_BYTES);
-	log_debug("links to %.16s...: %u, rtt %u us", hex, ps.links_up,
-	    ps.rtt_us);
+	log_debug("links to %.16s...: %u, rtt %u us, rate %u kbit/s", hex,
+	    ps.links_up, ps.rtt_us, ps.rate_kbps);
 	if (rc) {
 		routed_changed(r);
 		routed_edges_soon(r);

@@ -16,7 +16,10 @@
  *    deciding "both ends list each other" by stamping rather than by
  *    comparing ids, then runs Dijkstra with a binary heap and lazy
  *    deletion over them: O((n + e) log n), and the inner loop touches
- *    only those arrays, not the members' records.
+ *    only those arrays, not the members' records. The key is (cost,
+ *    -bottleneck rate): the rate rides along in the same arrays and
+ *    heap entries, so widest-among-shortest costs a compare, not a
+ *    second pass.
  * Ties are broken by position, so a recomputation over the same input
  * always yields the same table.
  */
@@ -319,6 +322,13 @@ int
 graph_link_set(struct graph *g, const uint8_t id[MEMBER_ID_BYTES],
     uint16_t links_up, uint32_t rtt_us)
 {
+	return graph_link_set_rate(g, id, links_up, rtt_us, 0);
+}
+
+int
+graph_link_set_rate(struct graph *g, const uint8_t id[MEMBER_ID_BYTES],
+    uint16_t links_up, uint32_t rtt_us, uint32_t rate_kbps)
+{
 	struct graph_member *m;
 	int i, changed;
 
@@ -331,11 +341,13 @@ graph_link_set(struct graph *g, const uint8_t id[MEMBER_ID_BYTES],
 	}
 	m = &g->m[i];
 	if (links_up == 0)
-		rtt_us = 0;
+		rtt_us = rate_kbps = 0;
 	changed = (m->links_up > 0) != (links_up > 0) ||
-	    (links_up > 0 && graph_cost(m->rtt_us) != graph_cost(rtt_us));
+	    (links_up > 0 && (graph_cost(m->rtt_us) != graph_cost(rtt_us) ||
+	    m->rate_kbps != rate_kbps));
 	m->links_up = links_up;
 	m->rtt_us = rtt_us;
+	m->rate_kbps = rate_kbps;
 	if (links_up == 0)
 		graph_member_gc(g, i);
 	return changed;
@@ -352,6 +364,7 @@ graph_links_clear(struct graph *g)
 			any = 1;
 		g->m[i].links_up = 0;
 		g->m[i].rtt_us = 0;
+		g->m[i].rate_kbps = 0;
 		graph_member_gc(g, (int)i);
 	}
 	return any;
@@ -401,7 +414,8 @@ graph_edges_set(struct graph *g, const uint8_t from[MEMBER_ID_BYTES],
 	for (k = 0; !changed && k < n; k++)
 		if (id_cmp(m->adj[k].id, peers[k].id) != 0 ||
 		    graph_cost(m->adj[k].rtt_us) !=
-		    graph_cost(peers[k].rtt_us))
+		    graph_cost(peers[k].rtt_us) ||
+		    m->adj[k].rate_kbps != peers[k].rate_kbps)
 			changed = 1;
 	if (n > 0 && (na = calloc(n, sizeof(*na))) == NULL) {
 		graph_member_gc(g, i);
@@ -410,6 +424,7 @@ graph_edges_set(struct graph *g, const uint8_t from[MEMBER_ID_BYTES],
 	for (k = 0; k < n; k++) {
 		memcpy(na[k].id, peers[k].id, MEMBER_ID_BYTES);
 		na[k].rtt_us = peers[k].rtt_us;
+		na[k].rate_kbps = peers[k].rate_kbps;
 		na[k].idx = -1;
 	}
 	free(m->adj);
@@ -424,13 +439,22 @@ int
 graph_edge_set(struct graph *g, const uint8_t from[MEMBER_ID_BYTES],
     const uint8_t to[MEMBER_ID_BYTES], uint16_t links_up, uint32_t rtt_us)
 {
+	return graph_edge_set_rate(g, from, to, links_up, rtt_us, 0);
+}
+
+int
+graph_edge_set_rate(struct graph *g, const uint8_t from[MEMBER_ID_BYTES],
+    const uint8_t to[MEMBER_ID_BYTES], uint16_t links_up, uint32_t rtt_us,
+    uint32_t rate_kbps)
+{
 	struct graph_member *m;
 	struct graph_adj *a, *na;
 	size_t pos;
 	int i, changed;
 
 	if (graph_is_self(g, from))
-		return graph_link_set(g, to, links_up, rtt_us);
+		return graph_link_set_rate(g, to, links_up, rtt_us,
+		    rate_kbps);
 	if (memcmp(from, to, MEMBER_ID_BYTES) == 0)
 		return 0;
 	i = graph_member_index(g, from);
@@ -449,8 +473,10 @@ graph_edge_set(struct graph *g, const uint8_t from[MEMBER_ID_BYTES],
 		return 1;
 	}
 	if (a != NULL) {
-		changed = graph_cost(a->rtt_us) != graph_cost(rtt_us);
+		changed = graph_cost(a->rtt_us) != graph_cost(rtt_us) ||
+		    a->rate_kbps != rate_kbps;
 		a->rtt_us = rtt_us;
+		a->rate_kbps = rate_kbps;
 		return changed;
 	}
 	na = reallocarray(m->adj, m->nadj + 1, sizeof(*na));
@@ -463,6 +489,7 @@ graph_edge_set(struct graph *g, const uint8_t from[MEMBER_ID_BYTES],
 	memset(&na[pos], 0, sizeof(*na));
 	memcpy(na[pos].id, to, MEMBER_ID_BYTES);
 	na[pos].rtt_us = rtt_us;
+	na[pos].rate_kbps = rate_kbps;
 	na[pos].idx = -1;
 	m->nadj++;
 	m->has_edges = 1;
@@ -516,7 +543,8 @@ graph_local_edges(const struct graph *g, struct edges_peer *out, size_t cap)
 			    graph_is_self(g, g->m[i].id))
 				continue;
 			memcpy(all[n].id, g->m[i].id, MEMBER_ID_BYTES);
-			all[n++].rtt_us = g->m[i].rtt_us;
+			all[n].rtt_us = g->m[i].rtt_us;
+			all[n++].rate_kbps = g->m[i].rate_kbps;
 		}
 		qsort(all, n, sizeof(*all), local_by_rtt);
 		memcpy(out, all, cap * sizeof(*out));
@@ -529,7 +557,8 @@ graph_local_edges(const struct graph *g, struct edges_peer *out, size_t cap)
 			    graph_is_self(g, g->m[i].id))
 				continue;
 			memcpy(out[n].id, g->m[i].id, MEMBER_ID_BYTES);
-			out[n++].rtt_us = g->m[i].rtt_us;
+			out[n].rtt_us = g->m[i].rtt_us;
+			out[n++].rate_kbps = g->m[i].rate_kbps;
 		}
 	}
 	qsort(out, n, sizeof(*out), id_cmp);
@@ -549,20 +578,21 @@ graph_cost(uint32_t rtt_us)
 /*
  * Scratch for graph_shortest_paths, in compact arrays so the inner loop
  * touches a few hundred kilobytes rather than every member's record:
- * rec[] (may relay), the announced edges as CSR (off, to, cost) with
- * their transpose (ioff, in) to find "both ends list each other" by
- * stamping instead of comparing ids, and Dijkstra's dist/prev/hop and
- * heap.
+ * rec[] (may relay), the announced edges as CSR (off, to, cost, rate)
+ * with their transpose (ioff, in) to find "both ends list each other"
+ * by stamping instead of comparing ids, and Dijkstra's dist/width/
+ * prev/hop and heap (width: the path's bottleneck rate).
  */
-struct graph_heap_ent {
+struct graph_heap_ent {       /* 16 bytes: width fills dist's padding */
 	uint64_t dist;
+	uint32_t width;
 	int32_t idx;
 };
 
 struct graph_spf {
 	size_t ncap, ecap, hcap;
 	uint8_t *rec, *done;
-	uint32_t *off, *ioff, *stamp, *cost;
+	uint32_t *off, *ioff, *stamp, *cost, *rate, *width, *inq, *rev;
 	int32_t *to, *in, *prev, *hop;
 	uint64_t *dist;
 	struct graph_heap_ent *heap;
@@ -579,8 +609,12 @@ graph_spf_free(struct graph_spf *sp)
 	free(sp->ioff);
 	free(sp->stamp);
 	free(sp->cost);
+	free(sp->rate);
+	free(sp->width);
 	free(sp->to);
 	free(sp->in);
+	free(sp->inq);
+	free(sp->rev);
 	free(sp->prev);
 	free(sp->hop);
 	free(sp->dist);
@@ -615,6 +649,8 @@ graph_spf_room(struct graph *g, size_t n, size_t e)
 		GROW(sp->prev, nc);
 		GROW(sp->hop, nc);
 		GROW(sp->dist, nc);
+		GROW(sp->width, nc);
+		GROW(sp->rev, nc);
 		sp->ncap = nc;
 	}
 	if (e > sp->ecap) {
@@ -622,21 +658,30 @@ graph_spf_room(struct graph *g, size_t n, size_t e)
 		while (ec < e)
 			ec *= 2;
 		GROW(sp->cost, ec);
+		GROW(sp->rate, ec);
 		GROW(sp->to, ec);
 		GROW(sp->in, ec);
+		GROW(sp->inq, ec);
 		sp->ecap = ec;
 	}
 	return 0;
 }
 
+/* Cheaper first; of equal cost the wider; then by position, so the
+ * same input always gives the same paths. */
 static int
 heap_less(const struct graph_heap_ent *a, const struct graph_heap_ent *b)
 {
-	return a->dist < b->dist || (a->dist == b->dist && a->idx < b->idx);
+	if (a->dist != b->dist)
+		return a->dist < b->dist;
+	if (a->width != b->width)
+		return a->width > b->width;
+	return a->idx < b->idx;
 }
 
 static int
-heap_push(struct graph_spf *sp, size_t *len, uint64_t dist, int32_t idx)
+heap_push(struct graph_spf *sp, size_t *len, uint64_t dist, uint32_t width,
+    int32_t idx)
 {
 	struct graph_heap_ent *h, t;
 	size_t i, p, ncap;
@@ -652,6 +697,7 @@ heap_push(struct graph_spf *sp, size_t *len, uint64_t dist, int32_t idx)
 	h = sp->heap;
 	i = (*len)++;
 	h[i].dist = dist;
+	h[i].width = width;
 	h[i].idx = idx;
 	while (i > 0) {
 		p = (i - 1) / 2;
@@ -702,7 +748,7 @@ adj_index(const struct graph *g, struct graph_adj *a)
 }
 
 /*
- * The usable announced edges as CSR in sp (off, to, cost): u -> v is
+ * The usable announced edges as CSR in sp (off, to, cost, rate): u -> v is
  * kept when u and v both may relay (a record, not us) and v's
  * announcement lists u too. Built in two passes: every announced entry
  * with a known peer, then its transpose, then for each u a stamp on
@@ -736,7 +782,8 @@ graph_spf_edges(struct graph *g, int s)
 			if (v < 0 || !sp->rec[v])
 				continue;
 			sp->to[k] = v;
-			sp->cost[k++] = graph_cost(m->adj[j].rtt_us);
+			sp->cost[k] = graph_cost(m->adj[j].rtt_us);
+			sp->rate[k++] = m->adj[j].rate_kbps;
 		}
 	}
 	sp->off[n] = (uint32_t)k;
@@ -748,8 +795,36 @@ graph_spf_edges(struct graph *g, int s)
 		sp->ioff[i + 1] += sp->ioff[i];
 	memcpy(sp->stamp, sp->ioff, n * sizeof(*sp->stamp));
 	for (i = 0; i < n; i++)
-		for (q = sp->off[i]; q < sp->off[i + 1]; q++)
+		for (q = sp->off[i]; q < sp->off[i + 1]; q++) {
+			sp->inq[sp->stamp[sp->to[q]]] = (uint32_t)q;
 			sp->in[sp->stamp[sp->to[q]]++] = (int32_t)i;
+		}
+	/*
+	 * One link, one cost, the same on every member: u -> v and v -> u
+	 * both take the larger rtt and rate the two ends announced. Each
+	 * end measures differently (an onion link's dialer times its
+	 * handshake, the end it called measures nothing), and members that
+	 * weigh one link differently can route into each other: a loop for
+	 * as long as the measures last. Done in place before compacting:
+	 * max is the same whichever of the pair is written first.
+	 */
+	memset(sp->stamp, 0, n * sizeof(*sp->stamp));
+	for (i = 0; i < n; i++) {
+		for (q = sp->ioff[i]; q < sp->ioff[i + 1]; q++) {
+			sp->stamp[sp->in[q]] = (uint32_t)i + 1;
+			sp->rev[sp->in[q]] = sp->inq[q];
+		}
+		for (q = sp->off[i]; q < sp->off[i + 1]; q++) {
+			v = sp->to[q];
+			if (sp->stamp[v] != (uint32_t)i + 1)
+				continue;
+			w = sp->rev[v];
+			if (sp->cost[w] > sp->cost[q])
+				sp->cost[q] = sp->cost[w];
+			if (sp->rate[w] > sp->rate[q])
+				sp->rate[q] = sp->rate[w];
+		}
+	}
 	/* keep u -> v only when v -> u is there: stamp everyone listing u,
 	 * then compact u's entries in place */
 	memset(sp->stamp, 0, n * sizeof(*sp->stamp));
@@ -763,12 +838,25 @@ graph_spf_edges(struct graph *g, int s)
 			if (sp->stamp[sp->to[q]] != (uint32_t)i + 1)
 				continue;
 			sp->to[w] = sp->to[q];
-			sp->cost[w++] = sp->cost[q];
+			sp->cost[w] = sp->cost[q];
+			sp->rate[w++] = sp->rate[q];
 		}
 		cur = next;
 	}
 	sp->off[n] = (uint32_t)w;
 	return 0;
+}
+
+/* What member m announced of its link to member index s, or NULL. */
+static const struct graph_adj *
+adj_to(struct graph *g, struct graph_member *m, int s)
+{
+	uint32_t j;
+
+	for (j = 0; j < m->nadj; j++)
+		if (adj_index(g, &m->adj[j]) == s)
+			return &m->adj[j];
+	return NULL;
 }
 
 size_t
@@ -778,7 +866,7 @@ graph_shortest_paths(struct graph *g)
 	struct graph_member *m;
 	struct graph_heap_ent top;
 	size_t i, count = 0, hlen = 0;
-	uint32_t q;
+	uint32_t q, nw;
 	uint64_t nd;
 	int s;
 	int32_t u, v;
@@ -789,6 +877,7 @@ graph_shortest_paths(struct graph *g)
 		m->dist = GRAPH_COST_UNREACHABLE;
 		m->prev = -1;
 		m->next_hop = -1;
+		m->path_rate_kbps = 0;
 	}
 	if (!g->has_self)
 		return 0;
@@ -802,19 +891,33 @@ graph_shortest_paths(struct graph *g)
 	sp = g->spf;
 	for (i = 0; i < g->n; i++) {
 		sp->dist[i] = GRAPH_COST_UNREACHABLE;
+		sp->width[i] = 0;
 		sp->prev[i] = -1;
 		sp->hop[i] = -1;
 		sp->done[i] = 0;
 	}
 
-	/* Our own links are the first step of every path. */
+	/* Our own links are the first step of every path, weighed as the
+	 * other members weigh them: the larger of our measure and what
+	 * the peer announced of its link to us. */
 	for (i = 0; i < g->n; i++) {
+		const struct graph_adj *back;
+		uint32_t rtt, rate;
+
 		m = &g->m[i];
 		if (!sp->rec[i] || m->links_up == 0)
 			continue;
-		sp->dist[i] = graph_cost(m->rtt_us);
+		rtt = m->rtt_us;
+		rate = m->rate_kbps;
+		if (s >= 0 && (back = adj_to(g, m, s)) != NULL) {
+			rtt = back->rtt_us > rtt ? back->rtt_us : rtt;
+			rate = back->rate_kbps > rate ? back->rate_kbps : rate;
+		}
+		sp->dist[i] = graph_cost(rtt);
+		sp->width[i] = rate;
 		sp->hop[i] = (int32_t)i;
-		if (heap_push(sp, &hlen, sp->dist[i], (int32_t)i) == -1)
+		if (heap_push(sp, &hlen, sp->dist[i], sp->width[i],
+		    (int32_t)i) == -1)
 			return 0;
 	}
 
@@ -822,7 +925,8 @@ graph_shortest_paths(struct graph *g)
 	while (hlen > 0) {
 		top = heap_pop(sp, &hlen);
 		u = top.idx;
-		if (sp->done[u] || top.dist != sp->dist[u])
+		if (sp->done[u] || top.dist != sp->dist[u] ||
+		    top.width != sp->width[u])
 			continue;           /* a stale heap entry */
 		sp->done[u] = 1;
 		count++;
@@ -831,12 +935,18 @@ graph_shortest_paths(struct graph *g)
 			if (sp->done[v])
 				continue;
 			nd = sp->dist[u] + sp->cost[q];
-			if (nd >= sp->dist[v])
+			if (nd > sp->dist[v])
+				continue;
+			nw = sp->width[u] < sp->rate[q] ? sp->width[u] :
+			    sp->rate[q];
+			/* equal cost: only a wider path replaces one */
+			if (nd == sp->dist[v] && nw <= sp->width[v])
 				continue;
 			sp->dist[v] = nd;
+			sp->width[v] = nw;
 			sp->prev[v] = u;
 			sp->hop[v] = sp->hop[u];
-			if (heap_push(sp, &hlen, nd, v) == -1)
+			if (heap_push(sp, &hlen, nd, nw, v) == -1)
 				return 0;
 		}
 	}
@@ -849,6 +959,7 @@ graph_shortest_paths(struct graph *g)
 		m->dist = sp->dist[i];
 		m->prev = sp->prev[i];
 		m->next_hop = sp->hop[i];
+		m->path_rate_kbps = sp->width[i];
 	}
 	return count;
 }

@@ -7,8 +7,8 @@
  *
  * Two kinds of edges:
  *  - our own live direct links, from linkd's MSG_PEER_STATE, kept on the
- *    member they lead to (links_up, rtt_us). We know them first-hand,
- *    so they count as soon as linkd reports them.
+ *    member they lead to (links_up, rtt_us, rate_kbps). We know them
+ *    first-hand, so they count as soon as linkd reports them.
  *  - every other member's latest signed edge announcement (proto/
  *    edges.h, through keyd's gossip), kept on the announcing member as
  *    its list of peers sorted by id. An edge A -> B between two other
@@ -18,13 +18,22 @@
  *    enough to route around it.
  * Every edge costs graph_cost(rtt) = rtt in microseconds + 1000, so
  * among paths of similar latency the one with fewer hops wins (each
- * relay costs a little CPU and a hop of the hop limit).
+ * relay costs a little CPU and a hop of the hop limit). Among paths of
+ * equal cost the widest wins: the one whose narrowest edge has the
+ * highest rate (rate_kbps as its announcing end measured it, our own
+ * links as linkd did; 0, unknown, is the narrowest). Latency stays
+ * first: a rate is what a link carried lately, not what it could
+ * carry, so it only breaks ties (most often between paths whose rtts
+ * are unknown and which cost their hops alone).
  *
  * graph_shortest_paths() is Dijkstra with a binary heap over those
- * edges; members are found by id through a hash table, so a network of
- * 10,000 members and 50,000 links is recomputed in a few tens of
- * milliseconds (bench/routes.c). A member is then reachable through relays and its
- * next hop is the first member on the path.
+ * edges, keyed by (cost, -bottleneck): a widest shortest path, which
+ * Dijkstra finds because extending a path never lowers its cost and
+ * keeps the order of two paths to the same member; members are found
+ * by id through a hash table, so a network of 10,000 members and 50,000
+ * links is recomputed in a few tens of milliseconds (bench/routes.c).
+ * A member is then reachable through relays and its next hop is the
+ * first member on the path.
  *
  * Members are keyed by id, so link state or an announcement that
  * arrives before the member's record (or before we know our own id) is
@@ -49,6 +58,7 @@
 struct graph_adj {              /* one peer in a member's announcement */
 	uint8_t id[MEMBER_ID_BYTES];
 	uint32_t rtt_us;
+	uint32_t rate_kbps;   /* 0 unknown */
 	int idx;              /* cached index of id in g->m, or -1 */
 	uint32_t layout;      /* g->layout when idx was cached */
 };
@@ -65,6 +75,7 @@ struct graph_member {
 	int seen;             /* mark for a full resend from keyd */
 	uint16_t links_up;    /* our direct links to it (linkd) */
 	uint32_t rtt_us;      /* their rtt, 0 unknown */
+	uint32_t rate_kbps;   /* their rate (linkd), 0 unknown */
 	/* Its latest edge announcement: peers sorted by id. */
 	struct graph_adj *adj;
 	uint32_t nadj;
@@ -76,6 +87,7 @@ struct graph_member {
 	uint64_t dist;        /* sum of edge costs from self */
 	int prev;             /* previous member on the path, -1 self */
 	int next_hop;         /* first member after self, -1 none */
+	uint32_t path_rate_kbps; /* the path's narrowest edge, 0 unknown */
 };
 
 struct graph {
@@ -125,8 +137,13 @@ int graph_edges_set(struct graph *g, const uint8_t from[MEMBER_ID_BYTES],
     __attribute__((warn_unused_result));
 /* Set one entry of from's announcement: from lists to (links_up > 0)
  * or not (links_up 0). from == self is our direct link
- * (graph_link_set). 1 if routing may change, 0 if not, -1 out of
- * memory. For tests and tools; routed replaces whole announcements. */
+ * (graph_link_set_rate). 1 if routing may change, 0 if not, -1 out of
+ * memory. For tests and tools; routed replaces whole announcements.
+ * graph_edge_set: the same with the rate unknown (0). */
+int graph_edge_set_rate(struct graph *g,
+    const uint8_t from[MEMBER_ID_BYTES], const uint8_t to[MEMBER_ID_BYTES],
+    uint16_t links_up, uint32_t rtt_us, uint32_t rate_kbps)
+    __attribute__((warn_unused_result));
 int graph_edge_set(struct graph *g, const uint8_t from[MEMBER_ID_BYTES],
     const uint8_t to[MEMBER_ID_BYTES], uint16_t links_up, uint32_t rtt_us)
     __attribute__((warn_unused_result));
@@ -140,7 +157,12 @@ int graph_edge_usable(const struct graph *g,
  * are more than cap, the cap with the lowest rtt. Returns the count. */
 size_t graph_local_edges(const struct graph *g, struct edges_peer *out,
     size_t cap);
-/* Our direct link state to a member (MSG_PEER_STATE). */
+/* Our direct link state to a member (MSG_PEER_STATE). 1 if routing may
+ * change (a link came or went, its cost or its rate moved), 0 if not,
+ * -1 out of memory. graph_link_set: the same with the rate unknown. */
+int graph_link_set_rate(struct graph *g, const uint8_t id[MEMBER_ID_BYTES],
+    uint16_t links_up, uint32_t rtt_us, uint32_t rate_kbps)
+    __attribute__((warn_unused_result));
 int graph_link_set(struct graph *g, const uint8_t id[MEMBER_ID_BYTES],
     uint16_t links_up, uint32_t rtt_us) __attribute__((warn_unused_result));
 /* Forget our direct links (linkd restarted: it reports the live links
@@ -153,8 +175,13 @@ uint32_t graph_cost(uint32_t rtt_us);
 
 /* Dijkstra from self: first our direct links, then every usable
  * announced edge whose ends both have records (a relay must be a member
- * we know), never back through self. Fills reachable, dist, prev and
- * next_hop of every member. Returns the number of reachable members
+ * we know), never back through self; the cheapest path, and of those
+ * the widest. A link weighs the same both ways and for every member:
+ * the larger rtt and rate its two ends gave (for our own links, our
+ * measure and the peer's announcement), so members that measure a link
+ * differently cannot route into each other. Fills reachable, dist,
+ * prev, next_hop and path_rate_kbps
+ * of every member. Returns the number of reachable members
  * other than self, or 0 when there is no self (or no memory for the
  * heap: then nothing is reachable until the next run). */
 size_t graph_shortest_paths(struct graph *g);

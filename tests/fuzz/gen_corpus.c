@@ -517,8 +517,11 @@ gen_msg(void)
 		struct msg_gossip_out gossip_out;
 		struct msg_edges_local edges_local;
 		struct msg_edges edges;
+		struct msg_join_in join_in;
+		struct msg_join_out join_out;
 	} *m;
 	struct edges *ed;
+	static const uint8_t join_body[] = { 0x01, 0x01 }; /* HELLO v1 */
 
 	if ((m = calloc(1, sizeof(*m))) == NULL)
 		die("out of memory");
@@ -578,6 +581,7 @@ gen_msg(void)
 	memcpy(m->peer_state.id, k->sign_pk, 32);
 	m->peer_state.links_up = 3;
 	m->peer_state.rtt_us = 250000;
+	m->peer_state.rate_kbps = 8192;
 	ENC(peer_state);
 	put_msg("peer-state", 8, D_LINKD, MSG_PEER_STATE, &w);
 
@@ -651,11 +655,16 @@ gen_msg(void)
 	m->edges_local.count = 2;
 	memcpy(m->edges_local.peers[0].id, k->sign_pk, 32);
 	m->edges_local.peers[0].rtt_us = 30000;
+	m->edges_local.peers[0].rate_kbps = 4294967295U;
 	memcpy(m->edges_local.peers[1].id, k->sign2_pk, 32);
 	ENC(edges_local);
 	put_msg("edges-local", 18, D_ROUTED, MSG_EDGES_LOCAL, &w);
 
 	if ((ed = fuzz_edges_make()) == NULL)
+		die("edges");
+	/* one measured rate, one not */
+	ed->peers[0].rate_kbps = 16384;
+	if (edges_sign(ed, k->sign_sk, k->netid) == -1)
 		die("edges");
 	memset(m, 0, sizeof(m->edges));
 	n = edges_format(ed, m->edges.text, sizeof(m->edges.text), 1);
@@ -665,6 +674,27 @@ gen_msg(void)
 	ENC(edges);
 	put_msg("edges", 19, D_KEYD, MSG_EDGES, &w);
 	free(ed);
+
+	memset(m, 0, sizeof(m->join_in));
+	m->join_in.conn = 7;
+	m->join_in.len = sizeof(join_body);
+	m->join_in.data = join_body;
+	ENC(join_in);
+	put_msg("join-in", 20, D_LINKD, MSG_JOIN_IN, &w);
+	m->join_in.len = 0;             /* the connection ended */
+	ENC(join_in);
+	put_msg("join-in-end", 20, D_LINKD, MSG_JOIN_IN, &w);
+
+	memset(m, 0, sizeof(m->join_out));
+	m->join_out.conn = 7;
+	m->join_out.len = sizeof(join_body);
+	m->join_out.data = join_body;
+	ENC(join_out);
+	put_msg("join-out", 21, D_KEYD, MSG_JOIN_OUT, &w);
+	m->join_out.flags = JOIN_OUT_CLOSE;
+	m->join_out.len = 0;
+	ENC(join_out);
+	put_msg("join-out-close", 21, D_KEYD, MSG_JOIN_OUT, &w);
 #undef ENC
 	free(m);
 }
@@ -852,6 +882,10 @@ gen_edges(void)
 
 	if ((e = fuzz_edges_make()) == NULL)
 		die("edges");
+	/* one measured rate, one not (0) */
+	e->peers[0].rate_kbps = 16384;
+	if (edges_sign(e, k->sign_sk, k->netid) == -1)
+		die("edges");
 	n = edges_format(e, text, sizeof(text), 1);
 	if (n < 0)
 		die("edges format");
@@ -864,11 +898,14 @@ gen_edges(void)
 		die("edges");
 	write_seed("edges", "no-peers", text, (size_t)n);
 
-	/* Forty peers, rtts at the u32 edges. */
+	/* Forty peers, rtts and rates at the u32 edges (rates as keyd
+	 * announces them, powers of two, and one that is not). */
 	e->npeers = 40;
 	for (i = 0; i < e->npeers; i++) {
 		fuzz_fill(e->peers[i].id, MEMBER_ID_BYTES, (uint8_t)(3 * i));
 		e->peers[i].rtt_us = i == 0 ? 4294967295U : (uint32_t)i * 977;
+		e->peers[i].rate_kbps = i == 0 ? 4294967295U :
+		    i % 5 == 1 ? 0 : 1U << (i % 32);
 	}
 	e->serial = 18446744073709551615ULL;
 	if (edges_sort(e) == -1 || edges_sign(e, k->sign_sk, k->netid) == -1 ||

@@ -220,6 +220,18 @@ routed_via() { # I J: routed routes mJ through another member
 STATIC=0
 if wait_for 30 routed_via 1 5 && wait_for 10 routed_via 5 1; then
 	ok "routes --json: m1 reaches m5 via $(route_hop 1 5), m5 reaches m1 via $(route_hop 5 1)"
+	# The whole path and its cost, as the same table says: from us,
+	# through the next hop, to m5; dearer than any one of its hops.
+	path_ok() { # I J
+		om "$1" routes --json 2>/dev/null | jq -e --arg d "m$2" \
+		    --arg s "m$1" '[.routes[] | select(.dest == $d)] | first |
+		    .path[0] == $s and .path[1] == .next_hop and
+		    .path[-1] == $d and (.path | length) >= 3 and .cost > 0'
+	}
+	check "routes --json: m1's path to m5 ($(om 1 routes --json 2>/dev/null | jq -c '[.routes[] | select(.dest == "m5")] | first | {path, cost}')) starts at m1, goes through its next hop, ends at m5, cost > 0" \
+	    path_ok 1 5
+	check "routes --json: a direct route (m1 -> m2) has the path [m1, m2]" \
+	    eval "om 1 routes --json | jq -e '[.routes[] | select(.dest == \"m2\")] | first | .path == [\"m1\", \"m2\"] and .cost > 0'"
 else
 	not_ok "routes --json: m1 has a route to m5 through another member (got '$(route_hop 1 5)')"
 	echo "# routed does not route beyond direct peers: debug_route stands in"

@@ -36,7 +36,8 @@ setup(void **state)
 	return 0;
 }
 
-/* e = our announcement with n peers (ids tag 0x10.., sorted), signed. */
+/* e = our announcement with n peers (ids tag 0x10.., sorted; rtt
+ * 1000 i + 7 us, rate 512 << i kbit/s), signed. */
 static int
 make(size_t n, int sign)
 {
@@ -52,6 +53,7 @@ make(size_t n, int sign)
 		e.peers[i].id[1] = (uint8_t)i;
 		e.peers[i].id[31] = 0xee;
 		e.peers[i].rtt_us = (uint32_t)(i * 1000 + 7);
+		e.peers[i].rate_kbps = 512u << (i % 20);
 	}
 	if (sign)
 		assert_int_equal(edges_sign(&e, sk, netid), 0);
@@ -82,7 +84,7 @@ test_round_trip(void **state)
 	assert_true(n > 0);
 	assert_non_null(strstr(text, "\nserial = 1700000000123\n"));
 	assert_non_null(strstr(text, "\npeer = 0000000000000000000000000000"
-	    "0000000000000000000000000000000000ee 7\n"));
+	    "0000000000000000000000000000000000ee 7 512\n"));
 	assert_non_null(strstr(text, "\nsignature = abababab"));
 	assert_int_equal(strncmp(text, "edges = ", 8), 0);
 	/* without the signature line: what is signed */
@@ -105,6 +107,10 @@ test_verify_binds_everything(void **state)
 	d.peers[1].rtt_us++;
 	assert_int_equal(edges_verify(&d, netid), -1);
 	d.peers[1].rtt_us--;
+	d.peers[1].rate_kbps++;
+	assert_int_equal(edges_verify(&d, netid), -1);
+	d.peers[1].rate_kbps--;
+	assert_int_equal(edges_verify(&d, netid), 0);
 	d.serial++;
 	assert_int_equal(edges_verify(&d, netid), -1);
 	d.serial--;
@@ -156,15 +162,45 @@ test_one_spelling(void **state)
 	refuse("serial = 1700000000123", "serial = +1700000000123", "sign");
 	refuse("serial = 1700000000123", "serial = 18446744073709551616",
 	    "serial past u64");
-	refuse(" 7\n", " 07\n", "rtt with a leading zero");
-	refuse(" 7\n", " 4294967296\n", "rtt past u32");
-	refuse(" 7\n", " \n", "no rtt");
-	refuse(" 7\n", "\n", "no rtt field");
-	refuse(" 7\n", " 7 \n", "trailing space");
+	refuse(" 7 512\n", " 07 512\n", "rtt with a leading zero");
+	refuse(" 7 512\n", " 4294967296 512\n", "rtt past u32");
+	refuse(" 7 512\n", "  512\n", "no rtt");
+	refuse(" 7 512\n", " 512\n", "one number: no rate field");
+	refuse(" 7 512\n", "\n", "no rtt field");
+	refuse(" 7 512\n", " 7 512 \n", "trailing space");
+	refuse(" 7 512\n", " 7  512\n", "two spaces before the rate");
 	refuse("ee 7", "EE 7", "upper-case hex in a peer");
 	refuse("signature = ", "signature  = ", "signature spacing");
 	refuse("\nsignature", "\nfoo = bar\nsignature", "unknown line");
 	refuse("\nsignature", "\n\nsignature", "empty line");
+	/* the rate: decimal, no sign, no leading zero, fits u32, there */
+	refuse(" 7 512\n", " 7 0512\n", "rate with a leading zero");
+	refuse(" 7 512\n", " 7 00\n", "rate 00");
+	refuse(" 7 512\n", " 7 4294967296\n", "rate past u32");
+	refuse(" 7 512\n", " 7 99999999999999999999999\n",
+	    "rate far past u64");
+	refuse(" 7 512\n", " 7 +512\n", "rate with a sign");
+	refuse(" 7 512\n", " 7 -1\n", "negative rate");
+	refuse(" 7 512\n", " 7 0x200\n", "rate in hex");
+	refuse(" 7 512\n", " 7 512.5\n", "fractional rate");
+	refuse(" 7 512\n", " 7 \n", "empty rate");
+	refuse(" 7 512\n", " 7 512 9\n", "a fourth field");
+	refuse(" 7 512\n", " 7 5\t12\n", "a tab in the rate");
+	/* and the message names the line and the field */
+	{
+		char buf[2048], *at;
+
+		strcpy(buf, text);
+		at = strstr(buf, " 7 512\n");
+		assert_non_null(at);
+		memcpy(at, " 7 51x", 6);
+		assert_int_equal(edges_parse(&d, buf, strlen(buf), err,
+		    sizeof(err)), -1);
+		assert_non_null(strstr(err, "line 3"));
+		assert_non_null(strstr(err, "rate"));
+	}
+	/* the old form (no rate) is not read as rate 0 */
+	refuse(" 7 512\n", " 7\n", "announcement without rates");
 	/* the order of lines */
 	hex_encode(hex, pk, 32);
 	snprintf(line, sizeof(line), "edges = %s\nserial = 1700000000123\n",
@@ -253,8 +289,10 @@ test_limits(void **state)
 	/* the most peers with the longest numbers fit EDGES_MAX_LEN */
 	make(EDGES_MAX_PEERS, 0);
 	e.serial = UINT64_MAX;
-	for (size_t i = 0; i < e.npeers; i++)
+	for (size_t i = 0; i < e.npeers; i++) {
 		e.peers[i].rtt_us = UINT32_MAX;
+		e.peers[i].rate_kbps = UINT32_MAX;
+	}
 	assert_int_equal(edges_sign(&e, sk, netid), 0);
 	n = edges_format(&e, text, sizeof(text), 1);
 	assert_true(n > 0 && n <= EDGES_MAX_LEN);
@@ -262,6 +300,7 @@ test_limits(void **state)
 	    0);
 	assert_int_equal(edges_verify(&d, netid), 0);
 	assert_int_equal(d.npeers, EDGES_MAX_PEERS);
+	assert_int_equal(d.peers[EDGES_MAX_PEERS - 1].rate_kbps, UINT32_MAX);
 
 	/* one more peer is refused by both sides */
 	e.npeers = EDGES_MAX_PEERS + 1;
@@ -274,8 +313,8 @@ test_limits(void **state)
 		assert_non_null(buf);
 		memcpy(buf, text, head);
 		/* a 513th peer sorting last */
-		head += (size_t)sprintf(buf + head, "peer = %064x 1\n", 0);
-		memset(buf + head - 67, 'f', 64);
+		head += (size_t)sprintf(buf + head, "peer = %064x 1 1\n", 0);
+		memset(buf + head - 69, 'f', 64);
 		strcpy(buf + head, sig);
 		assert_int_equal(edges_parse(&d, buf, strlen(buf), err,
 		    sizeof(err)), -1);
@@ -295,6 +334,26 @@ test_limits(void **state)
 	n = make(1, 1);
 	assert_int_equal(edges_format(&e, text2, (size_t)n, 1), -1);
 	assert_int_equal(edges_format(&e, text2, (size_t)n + 1, 1), n);
+}
+
+static void
+test_rate_bucket(void **state)
+{
+	static const struct { uint32_t in, bucket; int step; } v[] = {
+		{0, 0, 0}, {1, 1, 1}, {2, 2, 2}, {3, 2, 2}, {4, 4, 3},
+		{1000, 512, 10}, {1023, 512, 10}, {1024, 1024, 11},
+		{1025, 1024, 11}, {0x80000000u, 0x80000000u, 32},
+		{UINT32_MAX, 0x80000000u, 32},
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		assert_int_equal(edges_rate_bucket(v[i].in), v[i].bucket);
+		assert_int_equal(edges_rate_step(v[i].in), v[i].step);
+		/* a bucket is its own bucket */
+		assert_int_equal(edges_rate_bucket(v[i].bucket),
+		    v[i].bucket);
+	}
 }
 
 static void
@@ -326,6 +385,7 @@ main(void)
 		cmocka_unit_test(test_order_and_repeats),
 		cmocka_unit_test(test_every_truncation_refused),
 		cmocka_unit_test(test_limits),
+		cmocka_unit_test(test_rate_bucket),
 		cmocka_unit_test(test_find),
 	};
 

@@ -300,6 +300,56 @@ test_edges_differ(void **state)
 	assert_true(gossip_edges_differ(&held, now, 2));
 }
 
+/* Rates, as keyd announces them (edges_rate_bucket), re-announce only
+ * when they moved two powers of two (x4) from what was announced. */
+static void
+test_edges_differ_rate(void **state)
+{
+	static struct edges held;
+	struct edges_peer now[2];
+
+	memset(&held, 0, sizeof(held));
+	held.npeers = 2;
+	memset(held.peers[0].id, 1, MEMBER_ID_BYTES);
+	memset(held.peers[1].id, 2, MEMBER_ID_BYTES);
+	held.peers[0].rtt_us = 20000;
+	held.peers[0].rate_kbps = 1024;
+	held.peers[1].rtt_us = 300;
+	held.peers[1].rate_kbps = 0;    /* idle or not measured */
+	memcpy(now, held.peers, sizeof(now));
+	assert_false(gossip_edges_differ(&held, now, 2));
+
+	/* steady traffic wobbling across one bucket boundary, either way */
+	now[0].rate_kbps = edges_rate_bucket(2047);
+	assert_false(gossip_edges_differ(&held, now, 2));
+	now[0].rate_kbps = edges_rate_bucket(2100);   /* 2048: one step */
+	assert_false(gossip_edges_differ(&held, now, 2));
+	now[0].rate_kbps = edges_rate_bucket(1000);   /* 512: one step */
+	assert_false(gossip_edges_differ(&held, now, 2));
+	/* x4 up or down: two steps */
+	now[0].rate_kbps = edges_rate_bucket(4096);
+	assert_true(gossip_edges_differ(&held, now, 2));
+	now[0].rate_kbps = edges_rate_bucket(5000);
+	assert_true(gossip_edges_differ(&held, now, 2));
+	now[0].rate_kbps = edges_rate_bucket(256);
+	assert_true(gossip_edges_differ(&held, now, 2));
+	now[0].rate_kbps = 1024;
+	/* from nothing: a trickle (keepalives) is not news, traffic is */
+	now[1].rate_kbps = 1;
+	assert_false(gossip_edges_differ(&held, now, 2));
+	now[1].rate_kbps = 2;
+	assert_true(gossip_edges_differ(&held, now, 2));
+	now[1].rate_kbps = 0;
+	/* the far ends of the range do not wrap */
+	held.peers[0].rate_kbps = 0x80000000u;
+	now[0].rate_kbps = 0x40000000u;
+	assert_false(gossip_edges_differ(&held, now, 2));
+	now[0].rate_kbps = 0x20000000u;
+	assert_true(gossip_edges_differ(&held, now, 2));
+	now[0].rate_kbps = 0;
+	assert_true(gossip_edges_differ(&held, now, 2));
+}
+
 /* A member that keeps asking gets at most its budget: two whole
  * exchanges at once, then one inventory per 30 s; a quiet one is full
  * again. */
@@ -344,6 +394,7 @@ main(void)
 		cmocka_unit_test(test_chunked_digest),
 		cmocka_unit_test(test_codecs),
 		cmocka_unit_test(test_edges_differ),
+		cmocka_unit_test(test_edges_differ_rate),
 		cmocka_unit_test(test_answer_budget),
 	};
 

@@ -31,6 +31,21 @@ mkid(uint8_t id[MEMBER_ID_BYTES], uint8_t tag)
 	memset(id, tag, MEMBER_ID_BYTES);
 }
 
+#define MAX2(a, b) ((a) > (b) ? (a) : (b))
+
+/* The test's own number of the member at graph index gi. */
+static int
+i0_of(const int *idx, int n, int gi)
+{
+	int x;
+
+	for (x = 0; x < n; x++)
+		if (idx[x] == gi)
+			return x;
+	fail_msg("graph index %d is no member of the test", gi);
+	return -1;
+}
+
 /* A record with name, id from tag, ipv4 10.77.0.<host>, ipv6 fd00::<host>
  * and up to two subnets (NULL for none). */
 static struct record
@@ -88,6 +103,18 @@ setup3(struct graph *g)
 	add(g, &a);
 	add(g, &b);
 	add(g, &c);
+}
+
+/* setup3, dave (a record, no link) and an empty table. */
+static void
+setup4(struct graph *g, struct routed_fib *f)
+{
+	struct record d;
+
+	setup3(g);
+	routed_fib_init(f);
+	d = mkrec("dave", DAVE, 4, NULL, NULL);
+	add(g, &d);
 }
 
 static const struct routed_fib_entry *
@@ -285,6 +312,18 @@ test_change_detection(void **state)
 	assert_int_equal(d.added + d.removed, 0);
 	assert_int_equal(d.changed, 4);
 
+	/* A rate change may change the widest path: it is a change; the
+	 * same rate again is not; a link going down forgets its rate. */
+	assert_int_equal(graph_link_set_rate(&g, b.id, 3, 1000, 64), 1);
+	assert_int_equal(graph_link_set_rate(&g, b.id, 3, 1000, 64), 0);
+	assert_int_equal(graph_member_get(&g, b.id)->rate_kbps, 64);
+	assert_int_equal(graph_link_set(&g, b.id, 3, 1000), 1);
+	assert_int_equal(graph_member_get(&g, b.id)->rate_kbps, 0);
+	assert_int_equal(graph_link_set_rate(&g, b.id, 3, 1000, 64), 1);
+	assert_int_equal(graph_link_set_rate(&g, b.id, 0, 1000, 64), 1);
+	assert_int_equal(graph_member_get(&g, b.id)->rate_kbps, 0);
+	assert_int_equal(graph_link_set_rate(&g, b.id, 3, 1000, 0), 1);
+
 	/* A name change matters (ctl shows it), an identical set not. */
 	b = mkrec("bobby", BOB, 2, "192.168.2.0/24", "192.168.3.0/24");
 	assert_int_equal(graph_member_set(&g, &b), 1);
@@ -372,16 +411,12 @@ test_shortest_paths_multihop(void **state)
 	const struct routed_fib_entry *e;
 	uint8_t bob[MEMBER_ID_BYTES], carol[MEMBER_ID_BYTES];
 	uint8_t dave[MEMBER_ID_BYTES];
-	struct record d;
 	int path[8], n, ci;
 
-	setup3(&g);
-	routed_fib_init(&f);
+	setup4(&g, &f);
 	mkid(bob, BOB);
 	mkid(carol, CAROL);
 	mkid(dave, DAVE);
-	d = mkrec("dave", DAVE, 4, NULL, NULL);
-	add(&g, &d);
 
 	/* alice - bob (10), bob <-> carol (5) and carol <-> dave (5),
 	 * each listed by both ends. */
@@ -620,6 +655,8 @@ test_local_edges(void **state)
 	setup3(&g);
 	assert_int_equal(graph_local_edges(&g, out, 4), 0);
 	link_up(&g, CAROL, 2, 300);
+	mkid(id, CAROL);
+	assert_true(graph_link_set_rate(&g, id, 2, 300, 4096) >= 0);
 	link_up(&g, BOB, 1, 0);
 	link_up(&g, DAVE, 1, 100);   /* no record yet: listed all the same */
 	/* our own id never */
@@ -631,10 +668,13 @@ test_local_edges(void **state)
 	assert_int_equal(out[0].rtt_us, 0);
 	assert_int_equal(out[1].id[0], CAROL);
 	assert_int_equal(out[1].rtt_us, 300);
+	assert_int_equal(out[1].rate_kbps, 4096);
+	assert_int_equal(out[0].rate_kbps, 0);
 	assert_int_equal(out[2].id[0], DAVE);
 	/* too many: the lowest rtts, unknown last, still sorted by id */
 	assert_int_equal(graph_local_edges(&g, out, 2), 2);
 	assert_int_equal(out[0].id[0], CAROL);
+	assert_int_equal(out[0].rate_kbps, 4096);
 	assert_int_equal(out[1].id[0], DAVE);
 	link_up(&g, CAROL, 0, 0);
 	assert_int_equal(graph_local_edges(&g, out, 4), 2);
@@ -705,13 +745,14 @@ test_random_against_reference(void **state)
 				    adj[i][j]) >= 0);
 			}
 		}
-		/* reference: relax usable edges until nothing changes */
+		/* reference: relax usable edges until nothing changes; a
+		 * link costs the larger rtt its two ends gave (ours too) */
 		for (i = 0; i < N; i++)
 			ref[i] = UINT64_MAX;
 		ref[0] = 0;
 		for (i = 1; i < N; i++)
 			if (adj[0][i] && i % 17 != 5)
-				ref[i] = graph_cost(adj[0][i]);
+				ref[i] = graph_cost(MAX2(adj[0][i], adj[i][0]));
 		do {
 			changed = 0;
 			for (i = 1; i < N; i++) {
@@ -721,7 +762,8 @@ test_random_against_reference(void **state)
 					if (!adj[i][j] || !adj[j][i] ||
 					    j % 17 == 5)
 						continue;
-					nd = ref[i] + graph_cost(adj[i][j]);
+					nd = ref[i] + graph_cost(
+					    MAX2(adj[i][j], adj[j][i]));
 					if (nd < ref[j]) {
 						ref[j] = nd;
 						changed = 1;
@@ -755,6 +797,323 @@ test_random_against_reference(void **state)
 		}
 		graph_free(&g);
 	}
+#undef RND
+}
+
+/* Rate (kbit/s) of the announced edge from -> to, both ends listing
+ * each other with the same rtt; each end states its own rate. */
+static void
+edge_both(struct graph *g, uint8_t a, uint8_t b, uint32_t rtt,
+    uint32_t rate_ab, uint32_t rate_ba)
+{
+	uint8_t x[MEMBER_ID_BYTES], y[MEMBER_ID_BYTES];
+
+	mkid(x, a);
+	mkid(y, b);
+	assert_true(graph_edge_set_rate(g, x, y, 1, rtt, rate_ab) >= 0);
+	assert_true(graph_edge_set_rate(g, y, x, 1, rtt, rate_ba) >= 0);
+}
+
+static const struct graph_member *
+member(const struct graph *g, uint8_t tag)
+{
+	uint8_t id[MEMBER_ID_BYTES];
+
+	mkid(id, tag);
+	return graph_member_get(g, id);
+}
+
+/*
+ * alice (us) reaches dave through bob or through carol at the same
+ * cost: alice - bob 10, alice - carol 10, bob - dave 5, carol - dave 5.
+ * The wider path wins (its narrowest edge carries more); without rates
+ * the tie goes by position (bob, added first). A cheaper path wins
+ * however narrow.
+ */
+static void
+test_widest_of_equal_cost(void **state)
+{
+	struct graph g;
+	struct routed_fib f;
+	const struct routed_fib_entry *e;
+	uint8_t bob[MEMBER_ID_BYTES], carol[MEMBER_ID_BYTES];
+	uint8_t dave[MEMBER_ID_BYTES];
+
+	setup4(&g, &f);
+	mkid(bob, BOB);
+	mkid(carol, CAROL);
+	mkid(dave, DAVE);
+
+	/* no rates at all: position decides, bob */
+	link_up(&g, BOB, 1, 10);
+	link_up(&g, CAROL, 1, 10);
+	edge_both(&g, BOB, DAVE, 5, 0, 0);
+	edge_both(&g, CAROL, DAVE, 5, 0, 0);
+	build(&g, &f);
+	e = find(&f, "10.77.0.4/32");
+	assert_non_null(e);
+	assert_memory_equal(e->next_hop, bob, MEMBER_ID_BYTES);
+	assert_int_equal(member(&g, DAVE)->path_rate_kbps, 0);
+
+	/* bob's side is narrow (bob - dave 128), carol's wider (min of
+	 * 1024 and 512): carol, at the same cost */
+	assert_int_equal(graph_link_set_rate(&g, bob, 1, 10, 4096), 1);
+	assert_int_equal(graph_link_set_rate(&g, carol, 1, 10, 1024), 1);
+	edge_both(&g, BOB, DAVE, 5, 128, 128);
+	edge_both(&g, CAROL, DAVE, 5, 512, 512);
+	build(&g, &f);
+	e = find(&f, "10.77.0.4/32");
+	assert_memory_equal(e->next_hop, carol, MEMBER_ID_BYTES);
+	assert_int_equal(e->cost, 15 + 2 * GRAPH_COST_HOP);
+	assert_int_equal(member(&g, DAVE)->path_rate_kbps, 512);
+	assert_int_equal(member(&g, BOB)->path_rate_kbps, 4096);
+	assert_int_equal(member(&g, CAROL)->path_rate_kbps, 1024);
+
+	/* a link's rate is the larger its ends gave: bob says 8192 for
+	 * bob -> dave, dave's 1 for dave -> bob does not narrow it */
+	edge_both(&g, BOB, DAVE, 5, 8192, 1);
+	build(&g, &f);
+	e = find(&f, "10.77.0.4/32");
+	assert_memory_equal(e->next_hop, bob, MEMBER_ID_BYTES);
+	assert_int_equal(member(&g, DAVE)->path_rate_kbps, 4096);
+
+	/* our own link is part of the path: unknown (0) is narrowest */
+	assert_int_equal(graph_link_set_rate(&g, bob, 1, 10, 0), 1);
+	build(&g, &f);
+	e = find(&f, "10.77.0.4/32");
+	assert_memory_equal(e->next_hop, carol, MEMBER_ID_BYTES);
+	assert_int_equal(member(&g, DAVE)->path_rate_kbps, 512);
+	assert_int_equal(graph_link_set_rate(&g, bob, 1, 10, 4096), 1);
+
+	/* a cheaper path wins however narrow: carol - dave 1 us less
+	 * and 1 kbit/s */
+	edge_both(&g, CAROL, DAVE, 4, 1, 1);
+	build(&g, &f);
+	e = find(&f, "10.77.0.4/32");
+	assert_memory_equal(e->next_hop, carol, MEMBER_ID_BYTES);
+	assert_int_equal(e->cost, 14 + 2 * GRAPH_COST_HOP);
+	assert_int_equal(member(&g, DAVE)->path_rate_kbps, 1);
+	/* and a wider but costlier one loses even at 1 us */
+	edge_both(&g, CAROL, DAVE, 6, 0x80000000u, 0x80000000u);
+	assert_int_equal(graph_link_set_rate(&g, carol, 1, 10, 0x80000000u),
+	    1);
+	build(&g, &f);
+	e = find(&f, "10.77.0.4/32");
+	assert_memory_equal(e->next_hop, bob, MEMBER_ID_BYTES);
+	assert_int_equal(member(&g, DAVE)->path_rate_kbps, 4096);
+
+	/* a rate change in an announcement is a change for routed */
+	{
+		struct edges_peer p[1];
+
+		memset(p, 0, sizeof(p));
+		mkid(p[0].id, DAVE);
+		p[0].rtt_us = 5;
+		p[0].rate_kbps = 64;
+		assert_int_equal(graph_edges_set(&g, bob, 100, p, 1), 1);
+		assert_int_equal(graph_edges_set(&g, bob, 101, p, 1), 0);
+		p[0].rate_kbps = 128;
+		assert_int_equal(graph_edges_set(&g, bob, 102, p, 1), 1);
+	}
+	routed_fib_free(&f);
+	graph_free(&g);
+}
+
+static void
+edge_one(struct graph *g, uint8_t from, uint8_t to, uint32_t rtt)
+{
+	uint8_t x[MEMBER_ID_BYTES], y[MEMBER_ID_BYTES];
+
+	mkid(x, from);
+	mkid(y, to);
+	assert_true(graph_edge_set_rate(g, x, y, 1, rtt, 0) >= 0);
+}
+
+/*
+ * Each end of a link measures it its own way (over onions only the
+ * dialer times the handshake; the end it called says rtt 0), and a
+ * member that weighs a link lighter than the others do routes into
+ * them: seen over tor, alice sent dave's packets to carol, who had no
+ * cheaper way either. A link costs the larger rtt its ends gave, ours
+ * included:
+ *   alice - bob    alice measured 60 ms, bob says 0
+ *   alice - carol  alice says 0 (carol called), carol 60 ms
+ *   carol - bob    carol 57.8 ms, bob 0
+ *   bob - dave     bob 0, dave 85 ms
+ * alice reaches dave through bob (60 + 85 ms), not carol (60 + 57.8 +
+ * 85 ms), however cheap its own view of the alice - carol link.
+ */
+static void
+test_link_cost_both_ends(void **state)
+{
+	struct graph g;
+	struct routed_fib f;
+	const struct routed_fib_entry *e;
+	uint8_t bob[MEMBER_ID_BYTES];
+
+	setup4(&g, &f);
+	mkid(bob, BOB);
+	link_up(&g, BOB, 4, 60000);
+	link_up(&g, CAROL, 4, 0);
+	edge_one(&g, BOB, ALICE, 0);
+	edge_one(&g, BOB, CAROL, 0);
+	edge_one(&g, BOB, DAVE, 0);
+	edge_one(&g, CAROL, ALICE, 60000);
+	edge_one(&g, CAROL, BOB, 57800);
+	edge_one(&g, DAVE, BOB, 85000);
+	build(&g, &f);
+	e = find(&f, "10.77.0.4/32");
+	assert_non_null(e);
+	assert_memory_equal(e->next_hop, bob, MEMBER_ID_BYTES);
+	assert_int_equal(e->cost, 60000 + 85000 + 2 * GRAPH_COST_HOP);
+	/* carol is one hop at the cost carol gave */
+	assert_int_equal(member(&g, CAROL)->dist, 60000 + GRAPH_COST_HOP);
+	/* bob direct, though carol - bob looks cheap from carol's side */
+	e = find(&f, "10.77.0.2/32");
+	assert_memory_equal(e->next_hop, bob, MEMBER_ID_BYTES);
+	assert_int_equal(e->cost, 60000 + GRAPH_COST_HOP);
+	routed_fib_free(&f);
+	graph_free(&g);
+}
+
+/* Widest shortest paths against a Bellman-Ford on (cost, -width), on
+ * random graphs with few distinct rtts so that equal costs are common:
+ * the same cost and the same bottleneck for every member, and each path
+ * really has that bottleneck. */
+static void
+test_widest_random_against_reference(void **state)
+{
+	enum { N = 80, E = 300 };
+	static uint8_t rtt[N][N];      /* rtt[u][v]: u lists v, rtt - 1 */
+	static uint32_t rate[N][N];
+	struct graph g;
+	uint64_t ref[N], nd;
+	uint32_t w[N], nw, bw;
+	uint8_t id[MEMBER_ID_BYTES], from[MEMBER_ID_BYTES];
+	struct record r;
+	uint32_t seed = 777;
+	int round, i, j, k, changed, idx[N], path[N], n, ties = 0;
+
+#define RND() (seed = seed * 1103515245u + 12345u, (seed >> 16) & 0x7fff)
+/* A link's rate: the larger its two ends announced (one end only: its) */
+#define SYM_RATE(a, b) (rtt[(b)][(a)] ? MAX2(rate[(a)][(b)], \
+	rate[(b)][(a)]) : rate[(a)][(b)])
+#define MID(buf, x) (memset((buf), 0, MEMBER_ID_BYTES), \
+	(buf)[0] = (uint8_t)((x) * 37), (buf)[1] = (uint8_t)(x))
+	for (round = 0; round < 8; round++) {
+		memset(rtt, 0, sizeof(rtt));
+		graph_init(&g);
+		for (i = 0; i < N; i++) {
+			memset(&r, 0, sizeof(r));
+			snprintf(r.name, sizeof(r.name), "m%d", i);
+			MID(r.id, i);
+			r.ipv6.family = 6;
+			r.ipv6.len = 128;
+			r.ipv6.addr[0] = 0xfd;
+			r.ipv6.addr[15] = (uint8_t)i;
+			r.serial = 1;
+			if (i == 0)
+				assert_int_equal(graph_set_self(&g, r.id,
+				    r.name), 1);
+			add(&g, &r);
+			idx[i] = graph_member_index(&g, r.id);
+		}
+		for (k = 0; k < E; k++) {
+			i = (int)(RND() % N);
+			j = (int)(RND() % N);
+			if (i == j)
+				continue;
+			/* rtt 0 or 1 us: costs 1000 or 1001 */
+			rtt[i][j] = (uint8_t)(1 + RND() % 2);
+			rate[i][j] = RND() % 7 == 0 ? 0 : 1u << (RND() % 12);
+			if (RND() % 6 != 0) {
+				rtt[j][i] = rtt[i][j];
+				rate[j][i] = RND() % 7 == 0 ? 0 :
+				    1u << (RND() % 12);
+			}
+		}
+		for (i = 0; i < N; i++) {
+			MID(from, i);
+			for (j = 0; j < N; j++) {
+				if (!rtt[i][j])
+					continue;
+				MID(id, j);
+				assert_true(graph_edge_set_rate(&g, from, id,
+				    1, rtt[i][j] - 1u, rate[i][j]) >= 0);
+			}
+		}
+		/* reference: relax until nothing changes */
+		for (i = 0; i < N; i++) {
+			ref[i] = UINT64_MAX;
+			w[i] = 0;
+		}
+		ref[0] = 0;
+		for (i = 1; i < N; i++) {
+			if (!rtt[0][i])
+				continue;
+			ref[i] = graph_cost(MAX2(rtt[0][i], rtt[i][0]) - 1u);
+			w[i] = SYM_RATE(0, i);
+		}
+		do {
+			changed = 0;
+			for (i = 1; i < N; i++) {
+				if (ref[i] == UINT64_MAX)
+					continue;
+				for (j = 1; j < N; j++) {
+					if (!rtt[i][j] || !rtt[j][i])
+						continue;
+					nd = ref[i] + graph_cost(MAX2(
+					    rtt[i][j], rtt[j][i]) - 1u);
+					nw = w[i] < SYM_RATE(i, j) ? w[i] :
+					    SYM_RATE(i, j);
+					if (nd < ref[j] || (nd == ref[j] &&
+					    nw > w[j])) {
+						ref[j] = nd;
+						w[j] = nw;
+						changed = 1;
+					}
+				}
+			}
+		} while (changed);
+		graph_shortest_paths(&g);
+		for (i = 1; i < N; i++) {
+			const struct graph_member *m = &g.m[idx[i]];
+
+			if (ref[i] == UINT64_MAX) {
+				assert_false(m->reachable);
+				continue;
+			}
+			assert_true(m->reachable);
+			assert_int_equal(m->dist, ref[i]);
+			assert_int_equal(m->path_rate_kbps, w[i]);
+			/* the path's own bottleneck is the one claimed */
+			n = graph_path(&g, idx[i], path, N);
+			assert_true(n >= 1);
+			bw = SYM_RATE(0, i0_of(idx, N, path[0]));
+			for (k = 1; k < n; k++) {
+				int a = -1, b = -1, x;
+
+				for (x = 0; x < N; x++) {
+					if (idx[x] == path[k - 1])
+						a = x;
+					if (idx[x] == path[k])
+						b = x;
+				}
+				assert_true(a >= 0 && b >= 0);
+				assert_true(rtt[a][b] && rtt[b][a]);
+				if (SYM_RATE(a, b) < bw)
+					bw = SYM_RATE(a, b);
+			}
+			assert_int_equal(bw, w[i]);
+			if (m->dist % 1000 == 0 && n > 1)
+				ties++;
+		}
+		graph_free(&g);
+	}
+	/* the graphs did hold multi-hop paths of equal cost */
+	assert_true(ties > 0);
+#undef MID
+#undef SYM_RATE
 #undef RND
 }
 
@@ -794,6 +1153,9 @@ main(void)
 		cmocka_unit_test(test_dead_member_unreachable),
 		cmocka_unit_test(test_local_edges),
 		cmocka_unit_test(test_random_against_reference),
+		cmocka_unit_test(test_widest_of_equal_cost),
+		cmocka_unit_test(test_link_cost_both_ends),
+		cmocka_unit_test(test_widest_random_against_reference),
 		cmocka_unit_test(test_no_self),
 	};
 

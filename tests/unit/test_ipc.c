@@ -144,6 +144,7 @@ send_peer_state(struct ipc_chan *c, uint16_t links, int want)
 	memset(ps.id, 0xab, sizeof(ps.id));
 	ps.links_up = links;
 	ps.rtt_us = 1234;
+	ps.rate_kbps = 8192;
 	bw_init(&w, buf, sizeof(buf));
 	msg_peer_state_encode(&w, &ps);
 	assert_int_equal(w.err, 0);
@@ -241,6 +242,7 @@ test_chan_both_ways(void **state)
 	assert_int_equal(msg_peer_state_decode(&ps, ls->payload, ls->len), 0);
 	assert_int_equal(ps.links_up, 3);
 	assert_int_equal(ps.rtt_us, 1234);
+	assert_int_equal(ps.rate_kbps, 8192);
 
 	/* routed -> linkd: a FIB. */
 	bw_init(&w, buf, sizeof(buf));
@@ -331,6 +333,7 @@ test_chan_drops(void **state)
 
 	memset(&ps, 0, sizeof(ps));
 	ps.links_up = 77;
+	ps.rate_kbps = 65536;
 	bw_init(&w, good, sizeof(good));
 	msg_peer_state_encode(&w, &ps);
 	assert_int_equal(w.err, 0);
@@ -350,6 +353,9 @@ test_chan_drops(void **state)
 	raw_send(raw, MSG_VERSION, MSG_PEER_STATE, 10, good, 10);
 	raw_send(raw, MSG_VERSION, MSG_PEER_STATE, (uint32_t)goodlen + 1,
 	    good, goodlen + 1);
+	/* The form before rates (no rate_kbps): 4 bytes short. */
+	raw_send(raw, MSG_VERSION, MSG_PEER_STATE, (uint32_t)goodlen - 4,
+	    good, goodlen - 4);
 	/* Header length that does not match the body. */
 	raw_send(raw, MSG_VERSION, MSG_PEER_STATE, (uint32_t)goodlen + 4,
 	    good, goodlen);
@@ -369,6 +375,7 @@ test_chan_drops(void **state)
 	assert_int_equal(ls->last.type, MSG_PEER_STATE);
 	assert_int_equal(msg_peer_state_decode(&ps, ls->payload, ls->len), 0);
 	assert_int_equal(ps.links_up, 77);
+	assert_int_equal(ps.rate_kbps, 65536);
 
 	nng_close(raw);
 	ipc_chan_close(l);

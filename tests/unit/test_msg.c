@@ -143,6 +143,7 @@ fill_peer_state(void *v, int big)
 	fill_bytes(m->id, sizeof(m->id), 13);
 	m->links_up = big ? 0xffff : 2;
 	m->rtt_us = big ? 0xffffffff : 12345;
+	m->rate_kbps = big ? 0xffffffff : 4096;
 }
 
 static void
@@ -242,6 +243,7 @@ fill_edges_local(void *v, int big)
 		fill_bytes(m->peers[i].id, sizeof(m->peers[i].id),
 		    (uint8_t)i);
 		m->peers[i].rtt_us = 0xfffffff0u + (i & 0xf);
+		m->peers[i].rate_kbps = 1u << (i & 31);
 	}
 }
 
@@ -779,17 +781,38 @@ test_gossip_values(void **state)
 	assert_int_equal(w.err, 1);
 	wire[0] = (EDGES_MAX_PEERS + 1) >> 8;
 	wire[1] = (EDGES_MAX_PEERS + 1) & 0xff;
-	memset(wire + 2, 1, (EDGES_MAX_PEERS + 1) * 36);
+	memset(wire + 2, 1, (EDGES_MAX_PEERS + 1) * MSG_EDGES_LOCAL_ENTRY);
 	assert_int_equal(msg_edges_local_decode(&ld, wire,
-	    2 + (EDGES_MAX_PEERS + 1) * 36), -1);
+	    2 + (EDGES_MAX_PEERS + 1) * MSG_EDGES_LOCAL_ENTRY), -1);
 	assert_int_equal(ld.count, 0);
 	/* a count that does not match the entries */
 	wire[0] = 0;
 	wire[1] = 2;
-	assert_int_equal(msg_edges_local_decode(&ld, wire, 2 + 36), -1);
-	assert_int_equal(msg_edges_local_decode(&ld, wire, 2 + 3 * 36), -1);
-	assert_int_equal(msg_edges_local_decode(&ld, wire, 2 + 2 * 36), 0);
+	assert_int_equal(msg_edges_local_decode(&ld, wire,
+	    2 + MSG_EDGES_LOCAL_ENTRY), -1);
+	assert_int_equal(msg_edges_local_decode(&ld, wire,
+	    2 + 3 * MSG_EDGES_LOCAL_ENTRY), -1);
+	/* entries without a rate (the form before rates) do not line up */
+	assert_int_equal(msg_edges_local_decode(&ld, wire,
+	    2 + 2 * (MEMBER_ID_BYTES + 4)), -1);
+	assert_int_equal(msg_edges_local_decode(&ld, wire,
+	    2 + 2 * MSG_EDGES_LOCAL_ENTRY), 0);
 	assert_int_equal(ld.count, 2);
+	/* each entry: id | u32 rtt_us | u32 rate_kbps, big-endian */
+	memset(&l, 0, sizeof(l));
+	l.count = 1;
+	memset(l.peers[0].id, 0x5a, MEMBER_ID_BYTES);
+	l.peers[0].rtt_us = 0x01020304;
+	l.peers[0].rate_kbps = 0x0a0b0c0d;
+	bw_init(&w, wire, sizeof(wire));
+	msg_edges_local_encode(&w, &l);
+	assert_int_equal(w.err, 0);
+	assert_int_equal(w.len, 2 + MSG_EDGES_LOCAL_ENTRY);
+	assert_int_equal(wire[2 + MEMBER_ID_BYTES], 0x01);
+	assert_int_equal(wire[2 + MEMBER_ID_BYTES + 4], 0x0a);
+	assert_int_equal(wire[2 + MEMBER_ID_BYTES + 7], 0x0d);
+	assert_int_equal(msg_edges_local_decode(&ld, wire, w.len), 0);
+	assert_int_equal(ld.peers[0].rate_kbps, 0x0a0b0c0d);
 
 	/* edges: no NUL, not empty, not over EDGES_MAX_LEN */
 	memset(&ed, 0, sizeof(ed));
@@ -828,7 +851,37 @@ test_decode_failure_clears(void **state)
 	assert_int_equal(msg_peer_state_decode(&p, b, sizeof(b)), -1);
 	assert_int_equal(p.links_up, 0);
 	assert_int_equal(p.rtt_us, 0);
+	assert_int_equal(p.rate_kbps, 0);
 	assert_int_equal(p.id[0], 0);
+}
+
+/* PEER_STATE carries the rate after the rtt; the form without it (a
+ * linkd from before rates) is refused by length, by the table and by
+ * the decoder, rather than read with a rate of 0. */
+static void
+test_peer_state_rate(void **state)
+{
+	struct msg_peer_state p, d;
+	struct buf_w w;
+	const char *why;
+
+	memset(&p, 0, sizeof(p));
+	memset(p.id, 0x11, sizeof(p.id));
+	p.links_up = 2;
+	p.rtt_us = 30000;
+	p.rate_kbps = 0x00010000;
+	bw_init(&w, wire, sizeof(wire));
+	msg_peer_state_encode(&w, &p);
+	assert_int_equal(w.err, 0);
+	assert_int_equal(w.len, MEMBER_ID_BYTES + 2 + 4 + 4);
+	assert_int_equal(wire[MEMBER_ID_BYTES + 2 + 4 + 1], 0x01);
+	assert_int_equal(msg_peer_state_decode(&d, wire, w.len), 0);
+	assert_int_equal(d.rate_kbps, 0x00010000);
+	assert_int_equal(d.rtt_us, 30000);
+	assert_int_equal(msg_peer_state_decode(&d, wire, w.len - 4), -1);
+	assert_int_equal(msg_check(MSG_PEER_STATE, w.len - 4, D_LINKD, &why),
+	    -1);
+	assert_int_equal(msg_check(MSG_PEER_STATE, w.len, D_LINKD, &why), 0);
 }
 
 int
@@ -851,6 +904,7 @@ main(void)
 		cmocka_unit_test(test_string_values),
 		cmocka_unit_test(test_gossip_values),
 		cmocka_unit_test(test_decode_failure_clears),
+		cmocka_unit_test(test_peer_state_rate),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
