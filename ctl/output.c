@@ -168,6 +168,23 @@ rtt_str(char *out, size_t cap, json_t *v)
 	snprintf(out, cap, ms < 10 ? "%.2f ms" : "%.0f ms", ms);
 }
 
+/* A rate in kbit/s (1000 bit): 0 or less is "not measured yet". */
+static void
+rate_str(char *out, size_t cap, json_t *v)
+{
+	double k;
+
+	out[0] = '\0';
+	if (!json_is_number(v) || (k = json_number_value(v)) <= 0)
+		return;
+	if (k >= 1e6)
+		snprintf(out, cap, "%.1f Gbit/s", k / 1e6);
+	else if (k >= 1e3)
+		snprintf(out, cap, "%.1f Mbit/s", k / 1e3);
+	else
+		snprintf(out, cap, "%.0f kbit/s", k);
+}
+
 /* A member id as its name when known, else its first 16 hex digits. */
 static void
 id_str(char *out, size_t cap, json_t *members, json_t *v)
@@ -389,7 +406,7 @@ static void
 human_routes(FILE *f, json_t *m)
 {
 	static const char *const head[] = { "DST", "DEST", "NEXT-HOP", "COST",
-	    "PATH" };
+	    "RATE", "PATH" };
 	json_t *members = json_object_get(m, "members");
 	json_t *routes = json_object_get(m, "routes");
 	struct table t;
@@ -404,7 +421,7 @@ human_routes(FILE *f, json_t *m)
 			fprintf(f, "no routes\n");
 		return;
 	}
-	table_init(&t, 5, head);
+	table_init(&t, 6, head);
 	json_array_foreach(routes, i, r) {
 		if ((row = table_row(&t)) == NULL)
 			break;
@@ -413,16 +430,17 @@ human_routes(FILE *f, json_t *m)
 		id_str(row[2], CELL_MAX, members,
 		    json_object_get(r, "next_hop"));
 		val_str(row[3], CELL_MAX, json_object_get(r, "cost"));
+		rate_str(row[4], CELL_MAX, json_object_get(r, "rate_kbps"));
 		path = json_object_get(r, "path");
 		if (json_is_array(path)) {
 			json_array_foreach(path, j, e) {
 				id_str(hop, sizeof(hop), members, e);
-				n = strlen(row[4]);
-				snprintf(row[4] + n, CELL_MAX - n, "%s%s",
+				n = strlen(row[5]);
+				snprintf(row[5] + n, CELL_MAX - n, "%s%s",
 				    j ? " > " : "", hop);
 			}
 		} else
-			val_str(row[4], CELL_MAX, path);
+			val_str(row[5], CELL_MAX, path);
 	}
 	table_print(&t, f);
 }
