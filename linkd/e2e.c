@@ -422,15 +422,50 @@ e2e_input_new(struct linkd *ld, uint32_t conn, const struct wire_frame *f,
 		e2e_flush(ld, e, now);
 }
 
+/*
+ * An HS_INIT with a valid mac1 costs keyd two DHs before the session
+ * knows whether it is a member's, and any member can relay one (or
+ * replay one it relayed before) as fast as its link allows. Limited as
+ * on direct links (hs_admit.c): a bucket for everyone and one per
+ * member the frames come from. 0 go on, -1 dropped.
+ */
+static int
+e2e_hs_admit(struct linkd *ld, const struct wire_frame *f,
+    const uint8_t *from, double now)
+{
+	uint8_t seed[RL_SEED_BYTES];
+	size_t msglen;
+
+	if (f->type != WIRE_HS_INIT ||
+	    wire_hs_check(f, ld->self_dh, &msglen) == -1)
+		return 0;       /* no DH for it: mac1 stops it first */
+	if (!ld->fwd.hs_rl.ready) {
+		randombytes_buf(seed, sizeof(seed));
+		ratelimit_init(&ld->fwd.hs_rl, RL_HS_RATE, RL_HS_BURST,
+		    RL_HS_SRC_RATE, RL_HS_SRC_BURST, seed, now);
+		sodium_memzero(seed, sizeof(seed));
+	}
+	if (ratelimit_allow(&ld->fwd.hs_rl, from, from != NULL ?
+	    RL_KEY_MAX : 0, now) == RL_OK)
+		return 0;
+	ld->fwd.c.hs_ratelimited++;
+	log_warnx_rl(&ld->fwd.hs_rl, "end-to-end handshakes over the "
+	    "limit: dropped %llu so far",
+	    (unsigned long long)ld->fwd.c.hs_ratelimited);
+	return -1;
+}
+
 void
-e2e_input(struct linkd *ld, uint32_t conn, const uint8_t *frame,
-    size_t len, double now)
+e2e_input(struct linkd *ld, const uint8_t from[MEMBER_ID_BYTES],
+    uint32_t conn, const uint8_t *frame, size_t len, double now)
 {
 	struct wire_frame f;
 	struct e2e *e;
 
 	if (!ld->fwd.ready || wire_frame_peek(&f, frame, len) != 1 ||
 	    f.frame_len != len)
+		return;
+	if (e2e_hs_admit(ld, &f, from, now) == -1)
 		return;
 	if ((e = e2e_find_conn(ld, conn)) == NULL) {
 		e2e_input_new(ld, conn, &f, now);

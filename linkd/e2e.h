@@ -55,6 +55,7 @@
 #include <jansson.h>
 
 #include "linkd/session.h"
+#include "proto/msg.h"
 
 #define E2E_QUEUE_MAX    16
 #define E2E_MAX_SESSIONS 1024
@@ -91,9 +92,10 @@ struct e2e {
 	uint64_t replays, bad_frames; /* of sessions replaced by a retry */
 };
 
-/* A frame addressed to us (copied out of the session layer's buffer). */
-void e2e_input(struct linkd *ld, uint32_t conn, const uint8_t *frame,
-    size_t len, double now);
+/* A frame addressed to us (copied out of the session layer's buffer),
+ * brought by member from (the previous hop). */
+void e2e_input(struct linkd *ld, const uint8_t from[MEMBER_ID_BYTES],
+    uint32_t conn, const uint8_t *frame, size_t len, double now);
 /* A packet for member p over an e2e session (started if need be). */
 void e2e_send_packet(struct linkd *ld, struct peer *p, const uint8_t *pkt,
     size_t len, double now);

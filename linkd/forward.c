@@ -225,7 +225,8 @@ forward_input(struct linkd *ld, struct link *l, const uint8_t *p, size_t len)
 	case FWD_DELIVER:
 		ld->fwd.c.for_us++;
 		memcpy(fwd_rxbuf, h.frame, h.frame_len);
-		e2e_input(ld, h.conn, fwd_rxbuf, h.frame_len, now);
+		e2e_input(ld, l->peer != NULL ? l->peer->rec.id : NULL,
+		    h.conn, fwd_rxbuf, h.frame_len, now);
 		return;
 	case FWD_HOPS_GONE:
 		ld->fwd.c.hop_limit++;
@@ -348,6 +349,7 @@ forward_status_json(const struct linkd *ld)
 	    "sent_bytes", (json_int_t)c->sent_bytes,
 	    "unknown_conn", (json_int_t)c->unknown_conn,
 	    "hs_dropped", (json_int_t)c->hs_dropped,
+	    "hs_ratelimited", (json_int_t)c->hs_ratelimited,
 	    "too_big", (json_int_t)c->too_big,
 	    "queue_drops", (json_int_t)c->queue_drops,
 	    "e2e_up", (json_int_t)c->e2e_up,

@@ -44,6 +44,7 @@
 
 #include <jansson.h>
 
+#include "linkd/ratelimit.h"
 #include "proto/msg.h"
 #include "proto/wire.h"
 
@@ -98,6 +99,7 @@ struct fwd_counters {
 	uint64_t queue_drops;         /* waiting for a handshake: full */
 	uint64_t e2e_up;              /* sessions established */
 	uint64_t e2e_failed;          /* sessions that ended in error */
+	uint64_t hs_ratelimited;      /* HS_INITs over the limit: no DH */
 };
 
 struct forward {
@@ -109,6 +111,7 @@ struct forward {
 	struct fwd_debug_route dbg[FWD_DEBUG_MAX];
 	int ndbg;
 	struct fwd_counters c;
+	struct ratelimit hs_rl;       /* e2e.c: HS_INITs that cost a DH */
 };
 
 /* ---- pure ---- */
