@@ -30,7 +30,9 @@
 # notice logs. Everything it starts (tor, daemons, namespaces, temporary
 # files) is removed on any exit. About 3-4 minutes. Environment:
 # OM_BUILD, the build dir (make's B=, default build); OM_INIT_ARGS, extra
-# `init` flags (e.g. --no-privsep).
+# `init` flags (e.g. --no-privsep); OM_LOGLEVEL, the members' loglevel
+# (debug shows every end-to-end handshake); TOR_KEEP=DIR keeps the
+# members' logs there when a check fails.
 set -eu
 cd "$(dirname "$0")/../.."
 OM_BUILD=${OM_BUILD:-build}
@@ -87,6 +89,33 @@ dump_logs() {
 	done
 }
 
+# relay_diag: when m4 and m2 cannot reach each other through m1, what
+# each of the three holds: routes, end-to-end sessions and forwarding
+# counters, links, the edge announcements keyd has, gossip counters.
+IPC=$PWD/$OM_BUILD/tools/om-ipc
+relay_diag() {
+	local i c
+	for i in 4 1 2 3; do
+		c=${D[$i]}/run
+		echo "# m$i routes: $(om "$i" routes --json 2>&1 | jq -c \
+		    '[.routes[]? | {dest, next_hop, cost, path}]' 2>&1)"
+		echo "# m$i sessions: $("$IPC" ctl "$c/ctl.linkd" \
+		    '{"cmd":"sessions"}' 2>&1 | jq -c . 2>&1)"
+		echo "# m$i linkd: $("$IPC" ctl "$c/ctl.linkd" \
+		    '{"cmd":"status"}' 2>&1 | jq -c '{links_up, paused,
+		    fib_generation, fib_entries, counters, forward}' 2>&1)"
+		echo "# m$i links: $("$IPC" ctl "$c/ctl.linkd" \
+		    '{"cmd":"links"}' 2>&1 | jq -c '[.links[] | {id, peer,
+		    dir, state, tx_packets, rx_packets, errors, queued,
+		    last_error}]' 2>&1)"
+		echo "# m$i edges: $("$IPC" ctl "$c/ctl.keyd" \
+		    '{"cmd":"edges"}' 2>&1 | jq -c '[.edges[] | {member,
+		    serial, peers: [.peers[] | "\(.peer) \(.rtt_us)"]}]' 2>&1)"
+		echo "# m$i gossip: $("$IPC" ctl "$c/ctl.keyd" \
+		    '{"cmd":"status"}' 2>&1 | jq -c .gossip 2>&1)"
+	done
+}
+
 cleanup() {
 	local rc=$? i ns p pids
 	set +e
@@ -97,6 +126,11 @@ cleanup() {
 		not_ok "the test script stopped early (exit status $rc)"
 	fi
 	[ $failed -eq 0 ] || dump_logs
+	if [ $failed -ne 0 ] && [ -n "${TOR_KEEP:-}" ]; then
+		mkdir -p "$TOR_KEEP" &&
+		    for i in 1 2 3 4; do cp -r "${D[$i]}/run" \
+		        "$TOR_KEEP/m$i" 2>/dev/null; done
+	fi
 	for i in 1 2 3 4; do
 		[ -f "${D[$i]}/onionmesh.conf" ] &&
 			timeout 15 "$OM" -d "${D[$i]}" down >/dev/null 2>&1
@@ -226,6 +260,8 @@ for i in "${M[@]}"; do
 	    om "$i" init "m$i" --ipv4 "${V4[$i]}/16" \
 	    $(tor_args $((i - 1))) $root ${OM_INIT_ARGS:-}
 	chmod 755 "${D[$i]}"
+	[ -z "${OM_LOGLEVEL:-}" ] || sed -i \
+	    "s/^loglevel = .*/loglevel = $OM_LOGLEVEL/" "${D[$i]}/onionmesh.conf"
 	must "export m$i's record" om "$i" export "$T/m$i.record"
 	check "m$i's record carries its onion address" \
 	    grep -qE '^onion = [a-z2-7]{56}\.onion$' "$T/m$i.record"
@@ -378,6 +414,8 @@ must "init m4 --anonymous with tor" \
     om 4 init m4 --anonymous --ipv4 "${V4[4]}/16" $(tor_args 0) \
     --root "$(conf_root "${D[1]}")" ${OM_INIT_ARGS:-}
 chmod 755 "${D[4]}"
+[ -z "${OM_LOGLEVEL:-}" ] || sed -i \
+    "s/^loglevel = .*/loglevel = $OM_LOGLEVEL/" "${D[4]}/onionmesh.conf"
 V6[4]=$(conf_ipv6 "${D[4]}")
 must "export m4's record" om 4 export "$T/m4.record"
 check "m4's record has no tcp line" \
@@ -399,6 +437,15 @@ echo "noconnect = m4" >>"${D[2]}/onionmesh.conf"
 must "restart m2 with noconnect = m4" \
     bash -c "ip netns exec ${NS[2]} '$OM' -d '${D[2]}' down &&
         timeout 60 ip netns exec ${NS[2]} '$OM' -d '${D[2]}' up"
+# m3 knows m4 too but does not link to it: m4, pinned by hand, holds no
+# admission, so its record reaches no one by gossip, and a member that
+# may relay m2's frames for m4 (m3, if routed finds that path cheaper)
+# must know it as every member of a network set up by hand does.
+must "import m4's record into m3" om 3 import "$T/m4.record"
+echo "noconnect = m4" >>"${D[3]}/onionmesh.conf"
+must "restart m3 with noconnect = m4" \
+    bash -c "ip netns exec ${NS[3]} '$OM' -d '${D[3]}' down &&
+        timeout 60 ip netns exec ${NS[3]} '$OM' -d '${D[3]}' up"
 must "up m4" timeout 60 ip netns exec "${NS[4]}" "$OM" -d "${D[4]}" up
 t=$(took $W_FIRST nx 4 ping -c 1 -W 2 "${V4[1]}") || true
 check "anonymous m4 -> m1 over onions within ${W_FIRST} s (after ${t} s)" \
@@ -410,6 +457,7 @@ check "m4's linkd holds no IP socket" linkd_no_ip 4
 t=$(took $W_FIRST nx 4 ping -c 1 -W 2 "${V4[2]}") || true
 check "m4 -> m2 through m1 over onions within ${W_FIRST} s (after ${t} s)" \
     test "$t" != never
+[ "$t" != never ] || relay_diag
 check "ping m2 -> m4 through m1 over IPv6" pings 2 4 6
 no_link_up() { ! links_up "$@"; }
 check "m4 has no direct link to m2" no_link_up 4 m2
@@ -419,3 +467,5 @@ route_hop() { # I NAME: the next hop member I's routed uses for NAME
 }
 check "m4 routes m2 via m1 (next hop: $(route_hop 4 m2))" \
     test "$(route_hop 4 m2)" = m1
+check "m2 routes m4 through another member (next hop: $(route_hop 2 m4))" \
+    test -n "$(route_hop 2 m4)" -a "$(route_hop 2 m4)" != m4
