@@ -8,15 +8,20 @@
 #              of client1's (ADD_ONION to a Unix socket): bench/torbench.py
 #              sends for SECS seconds into a byte-counting sink; an echo
 #              service behind another onion gives the round trip of 56
-#              bytes (a ping's payload), 0.2 s apart
+#              bytes (a ping's payload), 0.2 s apart; then the same
+#              stream on a circuit that first carried a trickle (one
+#              64 KiB block, a cell's worth every 20 ms), as a link's
+#              circuit carries its handshake and keepalives
 #   tinc       tinc 1.0 the oniontinc way: "Proxy = socks5 127.0.0.1 PORT"
 #              (tor's TCP SocksPort, no SOCKS login: tinc's fails against
 #              tor), ConnectTo the other's onion address, whose port 655
 #              ADD_ONION maps to that tincd's listener on 127.0.0.1
 #              (10.78.0.1 <-> 10.78.0.2, TCPOnly, router mode)
 #   onionmesh  two members over onions only (10.77.0.1 <-> 10.77.0.2),
-#              first with circuits = 1 (one link: one circuit, like raw),
-#              then with circuits = 4 and iperf3 -P 4 (aggregation)
+#              first with circuits = 1 (one link: one circuit, like raw;
+#              each round on a new link, bulk first as raw's circuit is
+#              new, then again on that link after the pings), then with
+#              circuits = 4 and iperf3 -P 4 (aggregation)
 #
 # Each VPN's two ends are network namespaces with no link at all, only
 # loopback: onionmesh's daemons run inside them and reach tor by Unix
@@ -204,18 +209,35 @@ measure_raw() {
 	RAW_RTT+=("$rtt")
 	log "raw: $mb MB/s (second half $mb2), echo rtt $rtt ms"
 }
+# measure_raw_idle: a raw stream whose circuit first carries a trickle,
+# as a link's circuit carries its handshake and keepalives.
+measure_raw_idle() {
+	local bytes secs mb mb2
+	read -r bytes secs mb2 < <(python3 "$TB" sendwarm "unix:$C0/socks" \
+	    "$SINK" 9000 "$SECS") || die "raw (idle first) send failed"
+	mb=$(awk -v b="$bytes" -v s="$secs" 'BEGIN { printf "%.2f", b / s / 1e6 }')
+	RAWI_MBS+=("$mb")
+	RAWI_MBS2+=("$mb2")
+	log "raw, idle first: $mb MB/s (second half $mb2)"
+}
 RAW_MBS=()
 RAW_MBS2=()
 RAW_RTT=()
+RAWI_MBS=()
+RAWI_MBS2=()
 OM1_MBS=()
 OM1_MBS2=()
 OM1_RTT=()
+OM1I_MBS=()
+OM1I_MBS2=()
 
-# measure_vpn NAME ADDR STREAMS...: ping median, then iperf3 per STREAMS.
+# measure_vpn NAME ADDR STREAMS...: ping median, then iperf3 per STREAMS
+# (BULK_FIRST=1: iperf3 first, the pings after).
 measure_vpn() {
 	local v=$1 addr=$2 p out bps bytes
 	shift 2
-	R[$v.rtt]=$(ping_median "$NA" "$addr" "$PINGS")
+	[ "${BULK_FIRST:-0}" = 1 ] ||
+		R[$v.rtt]=$(ping_median "$NA" "$addr" "$PINGS")
 	for p in "$@"; do
 		out=$T/iperf-$v-P$p.json
 		read -r bps bytes < <(iperf_run "$NA" "$addr" "$SECS" "$p" \
@@ -228,6 +250,8 @@ measure_vpn() {
 			R[$v.half$p]=$(second_half "$out")
 		fi
 	done
+	[ "${BULK_FIRST:-0}" != 1 ] ||
+		R[$v.rtt]=$(ping_median "$NA" "$addr" "$PINGS")
 	log "$v: ${R[$v.mbs1]:-} MB/s -P1 (second half ${R[$v.half1]:-})," \
 	    "${R[$v.mbs4]:-n/a} MB/s -P4 (second half ${R[$v.half4]:-n/a})," \
 	    "rtt ${R[$v.rtt]} ms"
@@ -397,20 +421,51 @@ set_circuits 1
 om_up
 wait_for 90 nsx "$NA" ping -c 1 -W 2 10.77.0.2 ||
 	om_die "onionmesh: no link within 90 s"
+# fresh_link: kill -9 both linkd (onionmesh up restarts them), so the
+# link and its circuit are new, and return as soon as a ping crosses.
+fresh_link() {
+	local p
+	for p in $(pgrep -x onionmesh-linkd); do
+		tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null |
+		    grep -q -- "$T/om-" && kill -9 "$p"
+	done
+	sleep 0.5
+	wait_for 90 nsx "$NA" ping -c 1 -W 1 10.77.0.2 ||
+		om_die "onionmesh: no link again within 90 s"
+}
+# Each round puts onionmesh on a circuit in the same state as raw's: a
+# new one, loaded from its first cells. tor's circuit congestion control
+# sizes its window from the lowest round trip it has seen; a circuit
+# that carried only a trickle first (a link's handshake, keepalives,
+# pings) learned the idle round trip and keeps a far smaller window
+# under load on this loopback network (bench/RESULTS.md, 2026-11-22), a
+# raw stream no less than onionmesh. So two pairs: raw on a new circuit
+# and onionmesh on a new link (bulk first, then the pings); raw on a
+# circuit that carried a trickle first and onionmesh again on its link
+# once the pings have run (what a long-lived link gives).
 for r in $(seq 1 "$ROUNDS"); do
 	log "round $r of $ROUNDS: raw, then onionmesh over one circuit"
 	measure_raw
-	measure_vpn om1 10.77.0.2 1
+	measure_raw_idle
+	fresh_link
+	BULK_FIRST=1 measure_vpn om1 10.77.0.2 1
 	OM1_MBS+=("${R[om1.mbs1]}")
 	OM1_MBS2+=("${R[om1.half1]}")
 	OM1_RTT+=("${R[om1.rtt]}")
+	measure_vpn om1i 10.77.0.2 1
+	OM1I_MBS+=("${R[om1i.mbs1]}")
+	OM1I_MBS2+=("${R[om1i.half1]}")
 done
 R[raw.mbs1]=$(median "${RAW_MBS[@]}")
 R[raw.half1]=$(median "${RAW_MBS2[@]}")
 R[raw.rtt]=$(median "${RAW_RTT[@]}")
+R[rawi.mbs1]=$(median "${RAWI_MBS[@]}")
+R[rawi.half1]=$(median "${RAWI_MBS2[@]}")
 R[om1.mbs1]=$(median "${OM1_MBS[@]}")
 R[om1.half1]=$(median "${OM1_MBS2[@]}")
 R[om1.rtt]=$(median "${OM1_RTT[@]}")
+R[om1i.mbs1]=$(median "${OM1I_MBS[@]}")
+R[om1i.half1]=$(median "${OM1I_MBS2[@]}")
 
 log "onionmesh: circuits = 4"
 om_down
@@ -453,13 +508,21 @@ report() {
 	echo "| path | MB/s -P1 | MB/s -P1, 2nd half | MB/s -P4 | MB/s -P4, 2nd half | RTT ms (median) |"
 	echo "|---|---:|---:|---:|---:|---:|"
 	echo "| raw SOCKS stream, one circuit (sink; echo) | ${R[raw.mbs1]} ($(range "${RAW_MBS[@]}")) | ${R[raw.half1]} ($(range "${RAW_MBS2[@]}")) | n/a | n/a | ${R[raw.rtt]} ($(range "${RAW_RTT[@]}")) |"
+	echo "| raw SOCKS stream, one circuit that carried a trickle first | ${R[rawi.mbs1]} ($(range "${RAWI_MBS[@]}")) | ${R[rawi.half1]} ($(range "${RAWI_MBS2[@]}")) | n/a | n/a | n/a |"
 	echo "| tinc 1.0 over Tor (Proxy = socks5) | ${R[tinc.mbs1]} | ${R[tinc.half1]} | n/a | n/a | ${R[tinc.rtt]} |"
-	echo "| onionmesh, circuits = 1 | ${R[om1.mbs1]} ($(range "${OM1_MBS[@]}")) | ${R[om1.half1]} ($(range "${OM1_MBS2[@]}")) | n/a | n/a | ${R[om1.rtt]} ($(range "${OM1_RTT[@]}")) |"
+	echo "| onionmesh, circuits = 1, new link | ${R[om1.mbs1]} ($(range "${OM1_MBS[@]}")) | ${R[om1.half1]} ($(range "${OM1_MBS2[@]}")) | n/a | n/a | ${R[om1.rtt]} ($(range "${OM1_RTT[@]}")) |"
+	echo "| onionmesh, circuits = 1, the same link after the pings | ${R[om1i.mbs1]} ($(range "${OM1I_MBS[@]}")) | ${R[om1i.half1]} ($(range "${OM1I_MBS2[@]}")) | n/a | n/a | ${R[om1i.rtt]} |"
 	echo "| onionmesh, circuits = 4 | ${R[om4.mbs1]} | ${R[om4.half1]} | ${R[om4.mbs4]} | ${R[om4.half4]} | ${R[om4.rtt]} |"
 	echo
 	echo "onionmesh (1 circuit) / raw throughput: $thr over the whole" \
 	    "run, $thr2 over its second half (target >= 0.8:" \
 	    "$(verdict "$thr" '>=' 0.8), $(verdict "$thr2" '>=' 0.8))"
+	echo "onionmesh (1 circuit) / raw, both on circuits that idled" \
+	    "first: $(ratio "${R[om1i.mbs1]}" "${R[rawi.mbs1]}") over the" \
+	    "whole run, $(ratio "${R[om1i.half1]}" "${R[rawi.half1]}") over" \
+	    "its second half (against a new raw circuit:" \
+	    "$(ratio "${R[om1i.mbs1]}" "${R[raw.mbs1]}"); the raw circuit's" \
+	    "own idle-first / new: $(ratio "${R[rawi.mbs1]}" "${R[raw.mbs1]}"))"
 	echo "onionmesh (1 circuit) RTT - raw echo RTT: $drtt ms" \
 	    "(target <= 2 ms: $(verdict "$drtt" '<=' 2))"
 	echo "onionmesh (1 circuit) / tinc over Tor throughput:" \

@@ -208,38 +208,6 @@ cpu_delta() { # TAG KEY: ticks of KEY between TAG-pre and TAG-post
 	    END { print v[2] - v[1] }' "$OUT/$1-pre-cpu.txt" "$OUT/$1-post-cpu.txt"
 }
 
-# raw_warm SECS: like torbench.py send, but the stream first carries one
-# 64 KiB block slowly (a cell every 20 ms, ~2.6 s), as a VPN link's
-# circuit carries keepalives before bulk: tor's congestion control then
-# learns the circuit's idle RTT. Prints "BYTES SECONDS" of the bulk part.
-raw_warm() {
-	python3 - "unix:$C0/socks" "$SINK" 9000 "$1" <<'EOP'
-import os, sys, time
-sys.path.insert(0, "bench")
-import torbench as tb
-proxy, onion, port, secs = sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys.argv[4])
-s = tb.socks_connect(proxy, onion, port)
-warm = b"\0" * tb.BLOCK
-for i in range(0, tb.BLOCK, 498):
-    s.sendall(warm[i:i + 498])
-    time.sleep(0.02)
-buf = b"\0" + os.urandom(tb.BLOCK - 1)
-t0 = time.monotonic()
-end = t0 + secs
-while time.monotonic() < end:
-    s.sendall(buf)
-s.sendall(b"\1" + buf[1:])
-f = s.makefile("rb")
-while True:
-    w = f.readline().split()
-    if not w:
-        tb.die("no count")
-    if w[0] == b"E":
-        break
-print("%d %.3f" % (int(w[2]) - tb.BLOCK, float(w[1]) - t0))
-EOP
-}
-
 variant_args() {
 	case $1 in
 	base|fresh) echo "" ;;
@@ -270,7 +238,9 @@ for r in $(seq 1 "$ROUNDS"); do
 		snap "$tag-pre"
 		tor_events "$C0" "$OUT/$tag-tor0.txt" &
 		e0=$!
-		read -r bytes secs < <(raw_warm "$SECS") || die "raw_warm failed"
+		read -r bytes secs _ < <(python3 "$TB" sendwarm \
+		    "unix:$C0/socks" "$SINK" 9000 "$SECS") ||
+			die "raw (idle first) failed"
 		kill "$e0" 2>/dev/null; wait "$e0" 2>/dev/null || true
 		snap "$tag-post"
 		rawwarm=$(awk -v b="$bytes" -v s="$secs" 'BEGIN { printf "%.2f", b / s / 1e6 }')
