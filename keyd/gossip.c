@@ -402,7 +402,6 @@ gossip_rf_get(struct keyd *k, const uint8_t id[MEMBER_ID_BYTES])
 	return nf;
 }
 
-/* Everything we hold, sorted (records first). NULL: out of memory. */
 /* How many objects gossip_inventory lists, without listing them. */
 static size_t
 gossip_inventory_size(const struct keyd *k)
@@ -410,6 +409,7 @@ gossip_inventory_size(const struct keyd *k)
 	return k->recs.n + k->gossip.ne + revoked_count(k);
 }
 
+/* Everything we hold, sorted (records first). NULL: out of memory. */
 static struct gossip_obj *
 gossip_inventory(const struct keyd *k, size_t *n)
 {

@@ -365,23 +365,15 @@ edges_find(const struct edges *e, const uint8_t id[MEMBER_ID_BYTES])
 	return NULL;
 }
 
-uint32_t
-edges_rate_bucket(uint32_t kbps)
-{
-	/* Clear low bits until one is left: at most 31 rounds. */
-	while (kbps & (kbps - 1))
-		kbps &= kbps - 1;
-	return kbps;
-}
-
 int
 edges_rate_step(uint32_t kbps)
 {
-	int step = 0;
+	/* The position of the highest bit, 1-based: 0 stays 0. */
+	return kbps == 0 ? 0 : 32 - __builtin_clz(kbps);
+}
 
-	while (kbps != 0) {
-		step++;
-		kbps >>= 1;
-	}
-	return step;
+uint32_t
+edges_rate_bucket(uint32_t kbps)
+{
+	return kbps == 0 ? 0 : UINT32_C(1) << (edges_rate_step(kbps) - 1);
 }

@@ -681,6 +681,37 @@ test_local_edges(void **state)
 	graph_free(&g);
 }
 
+/* The random graphs' member i: id (i * 37, i, 0...) so ids do not sort
+ * by i, name "m<i>", an IPv6 /128; member 0 is us. Added only when it
+ * has a record; its index in g (or -1). */
+static void
+rnd_id(uint8_t id[MEMBER_ID_BYTES], int i)
+{
+	memset(id, 0, MEMBER_ID_BYTES);
+	id[0] = (uint8_t)(i * 37);
+	id[1] = (uint8_t)i;
+}
+
+static int
+rnd_member(struct graph *g, int i, int with_record)
+{
+	struct record r;
+
+	memset(&r, 0, sizeof(r));
+	snprintf(r.name, sizeof(r.name), "m%d", i);
+	rnd_id(r.id, i);
+	r.ipv6.family = 6;
+	r.ipv6.len = 128;
+	r.ipv6.addr[0] = 0xfd;
+	r.ipv6.addr[15] = (uint8_t)i;
+	r.serial = 1;
+	if (i == 0)
+		assert_int_equal(graph_set_self(g, r.id, r.name), 1);
+	if (with_record)
+		add(g, &r);
+	return graph_member_index(g, r.id);
+}
+
 /* Dijkstra against Bellman-Ford on random graphs with random one-sided
  * claims: same distances, same reachability, and every path is made of
  * usable edges. */
@@ -692,7 +723,6 @@ test_random_against_reference(void **state)
 	struct graph g;
 	uint64_t ref[N], nd;
 	uint8_t id[MEMBER_ID_BYTES];
-	struct record r;
 	uint32_t seed = 12345;
 	int round, i, j, k, changed, idx[N], path[N], n;
 
@@ -700,25 +730,9 @@ test_random_against_reference(void **state)
 	for (round = 0; round < 5; round++) {
 		memset(adj, 0, sizeof(adj));
 		graph_init(&g);
-		for (i = 0; i < N; i++) {
-			memset(&r, 0, sizeof(r));
-			snprintf(r.name, sizeof(r.name), "m%d", i);
-			memset(r.id, 0, sizeof(r.id));
-			r.id[0] = (uint8_t)(i * 37);  /* not sorted by i */
-			r.id[1] = (uint8_t)i;
-			r.ipv6.family = 6;
-			r.ipv6.len = 128;
-			r.ipv6.addr[0] = 0xfd;
-			r.ipv6.addr[15] = (uint8_t)i;
-			r.serial = 1;
-			if (i == 0)
-				assert_int_equal(graph_set_self(&g, r.id,
-				    r.name), 1);
-			/* a few members without a record relay nothing */
-			if (i % 17 != 5)
-				add(&g, &r);
-			idx[i] = graph_member_index(&g, r.id);
-		}
+		/* a few members without a record relay nothing */
+		for (i = 0; i < N; i++)
+			idx[i] = rnd_member(&g, i, i % 17 != 5);
 		for (k = 0; k < E; k++) {
 			i = (int)(RND() % N);
 			j = (int)(RND() % N);
@@ -732,15 +746,11 @@ test_random_against_reference(void **state)
 		for (i = 0; i < N; i++) {
 			uint8_t from[MEMBER_ID_BYTES];
 
-			memset(from, 0, sizeof(from));
-			from[0] = (uint8_t)(i * 37);
-			from[1] = (uint8_t)i;
+			rnd_id(from, i);
 			for (j = 0; j < N; j++) {
 				if (!adj[i][j])
 					continue;
-				memset(id, 0, sizeof(id));
-				id[0] = (uint8_t)(j * 37);
-				id[1] = (uint8_t)j;
+				rnd_id(id, j);
 				assert_true(graph_edge_set(&g, from, id, 1,
 				    adj[i][j]) >= 0);
 			}
@@ -990,7 +1000,6 @@ test_widest_random_against_reference(void **state)
 	uint64_t ref[N], nd;
 	uint32_t w[N], nw, bw;
 	uint8_t id[MEMBER_ID_BYTES], from[MEMBER_ID_BYTES];
-	struct record r;
 	uint32_t seed = 777;
 	int round, i, j, k, changed, idx[N], path[N], n, ties = 0;
 
@@ -998,26 +1007,11 @@ test_widest_random_against_reference(void **state)
 /* A link's rate: the larger its two ends announced (one end only: its) */
 #define SYM_RATE(a, b) (rtt[(b)][(a)] ? MAX2(rate[(a)][(b)], \
 	rate[(b)][(a)]) : rate[(a)][(b)])
-#define MID(buf, x) (memset((buf), 0, MEMBER_ID_BYTES), \
-	(buf)[0] = (uint8_t)((x) * 37), (buf)[1] = (uint8_t)(x))
 	for (round = 0; round < 8; round++) {
 		memset(rtt, 0, sizeof(rtt));
 		graph_init(&g);
-		for (i = 0; i < N; i++) {
-			memset(&r, 0, sizeof(r));
-			snprintf(r.name, sizeof(r.name), "m%d", i);
-			MID(r.id, i);
-			r.ipv6.family = 6;
-			r.ipv6.len = 128;
-			r.ipv6.addr[0] = 0xfd;
-			r.ipv6.addr[15] = (uint8_t)i;
-			r.serial = 1;
-			if (i == 0)
-				assert_int_equal(graph_set_self(&g, r.id,
-				    r.name), 1);
-			add(&g, &r);
-			idx[i] = graph_member_index(&g, r.id);
-		}
+		for (i = 0; i < N; i++)
+			idx[i] = rnd_member(&g, i, 1);
 		for (k = 0; k < E; k++) {
 			i = (int)(RND() % N);
 			j = (int)(RND() % N);
@@ -1033,11 +1027,11 @@ test_widest_random_against_reference(void **state)
 			}
 		}
 		for (i = 0; i < N; i++) {
-			MID(from, i);
+			rnd_id(from, i);
 			for (j = 0; j < N; j++) {
 				if (!rtt[i][j])
 					continue;
-				MID(id, j);
+				rnd_id(id, j);
 				assert_true(graph_edge_set_rate(&g, from, id,
 				    1, rtt[i][j] - 1u, rate[i][j]) >= 0);
 			}
@@ -1112,7 +1106,6 @@ test_widest_random_against_reference(void **state)
 	}
 	/* the graphs did hold multi-hop paths of equal cost */
 	assert_true(ties > 0);
-#undef MID
 #undef SYM_RATE
 #undef RND
 }
