@@ -20,12 +20,11 @@
 #    DHs), oversized and truncated frames, a handshake from an unknown
 #    key: 0 bytes back, linkd alive;
 #  - a handshake flood (2,000/s, valid mac1, random keys; 3 x 5 s) while
-#    iperf3 runs: FLOOD_KEEP (default 70) % or more of the throughput
-#    measured without it (rounds with and without alternate, so a
-#    drifting load on the machine hits both alike), and linkd counted
-#    hs_ratelimited. Issue #6 asks for 80 %; measured here 78-81 % on
-#    this 2-core machine, so the default guards against regressions
-#    while that target stays open (FLOOD_KEEP=80 checks it);
+#    iperf3 runs: FLOOD_KEEP (default 80, issue #6's figure) % or more
+#    of the throughput measured without it (rounds with and without
+#    alternate, so a drifting load on the machine hits both alike), and
+#    linkd counted hs_ratelimited. Since keyd stopped dropping rpc
+#    replies every reading has been 89 % or more (tests/RESULTS.md);
 #  - 1,000 silent half-open connections: all closed within 30 s, linkd's
 #    fd count back to its baseline;
 #  - IPC from the wrong user: keyd.crypto dialled as onionmesh-tund gets
@@ -36,7 +35,8 @@
 # M failed", exit 1 on any failure (after the daemons' logs). Every wait
 # is bounded; about 2-3 minutes. Environment: OM_BUILD (make's B=,
 # default build), OM_INIT_ARGS (extra `init` flags), OM_SANDBOX=no
-# (sandbox = no in the configs, for sanitizer builds), FLOOD_RATE (2000).
+# (sandbox = no in the configs, for sanitizer builds), FLOOD_RATE (2000),
+# FLOOD_KEEP (80).
 set -eu
 cd "$(dirname "$0")/../.."
 OM_BUILD=${OM_BUILD:-build}
@@ -361,7 +361,7 @@ echo "# flood: hs_ratelimited +$((hs1 - hs0)); m2's linkd used" \
     'BEGIN { printf "%.1f", c / hz }') s of CPU in the three rounds"
 check "flood: $fsent handshakes, at least $frate/s in every round (asked $FLOOD_RATE/s), 0 bytes back ($fbytes)" \
     test "$fbytes" = 0 -a "$frate" -ge $((FLOOD_RATE / 2))
-FLOOD_KEEP=${FLOOD_KEEP:-70}
+FLOOD_KEEP=${FLOOD_KEEP:-80}
 check "flood: the link kept >= ${FLOOD_KEEP}% of its throughput ($((flooded / 3)) Mbit/s with, $((base / 3)) without: $((base > 0 ? flooded * 100 / base : 0))%; rounds without/with:$rounds)" \
     test "$base" -gt 0 -a $((flooded * 100)) -ge $((base * FLOOD_KEEP))
 check "flood: linkd counted hs_ratelimited ($((hs1 - hs0)))" \

@@ -18,7 +18,9 @@
 # within a bounded wait: a fresh onion service takes 2-20 s); 10 s of
 # iperf3; `links --json` says transport onion; linkd holds no IP socket;
 # a member whose tor restarts gets its links back by itself; so does one
-# whose linkd, then keyd, is killed with -9; an anonymous member
+# whose linkd, then keyd, is killed with -9 (all three under an iperf3
+# load, each with its recovery time and probes lost, and no member's
+# config, key or record changed by any of them); an anonymous member
 # (`init --anonymous`) has no tcp line in its record, refuses --tcp, and
 # links over tor too.
 #
@@ -334,7 +336,13 @@ check "iperf3 m1 -> m2 carried $iperf_bytes bytes ($iperf_mbs MB/s)" \
     test "${iperf_bytes%.*}" -gt 0
 
 # ---------------------------------------------------------------------------
-# m2's tor restarts: its links come back by themselves
+# Faults under load: m2's tor restarts, then m2's linkd and keyd are
+# killed with -9. iperf3 m1 -> m2 runs through all three (4 Mbit/s, a
+# third or so of what one circuit carries here, so the probes still get
+# through while it runs). For each fault: how long until m2 answers both
+# others again, how many probes m1 -> m2 went unanswered, and whether
+# any member's config, keys or records changed (nothing there changes
+# legitimately while the members run with the records they have).
 
 back() { # member $1 reaches both others again, IPv4 both ways
 	local i=$1 j
@@ -345,43 +353,80 @@ back() { # member $1 reaches both others again, IPv4 both ways
 	done
 }
 
-# Probes m1 -> m2 through the fault count what it costs: recovery (the
-# restart until m2 answers both others again) and packets lost (probes
-# without a reply: one every 0.2 s while answered, each unanswered one
-# waits 1 s). A loop of single pings rather than one long ping: a
-# background job of a script ignores SIGINT, so ping could not be asked
-# for its summary.
-(
-	n=0 lost=0
-	while [ ! -e "$T/restart-stop" ] && [ $n -lt 2000 ]; do
-		n=$((n + 1))
-		nx 1 ping -c 1 -W 1 "${V4[2]}" >/dev/null 2>&1 ||
-			lost=$((lost + 1))
-		echo "$n $lost" >"$T/restart-ping.txt"
-		sleep 0.2
+snapshot() { # sha256 of every member's config, keys and records
+	local i
+	for i in "${M[@]}"; do
+		(cd "${D[$i]}" && sha256sum onionmesh.conf keys/* hosts/*) |
+		    sed "s|^|m$i |"
 	done
-) &
-rping=$!
-bg_pids+=("$rping")
-sleep 1
+}
+
+# Probes m1 -> m2 through a fault count what it costs: one every 0.2 s
+# while answered, each unanswered one waits 1 s. A loop of single pings
+# rather than one long ping: a background job of a script ignores
+# SIGINT, so ping could not be asked for its summary.
+probe_start() {
+	rm -f "$T/probe-stop"
+	echo "0 0" >"$T/probe.txt"
+	(
+		n=0 lost=0
+		while [ ! -e "$T/probe-stop" ] && [ $n -lt 2000 ]; do
+			n=$((n + 1))
+			nx 1 ping -c 1 -W 1 "${V4[2]}" >/dev/null 2>&1 ||
+				lost=$((lost + 1))
+			echo "$n $lost" >"$T/probe.txt"
+			sleep 0.2
+		done
+	) &
+	probe=$!
+	bg_pids+=("$probe")
+	sleep 1
+}
+# fault_done NAME SECONDS: the probes' count, the files, one line.
+fault_done() {
+	local lost sent
+	sleep 1
+	touch "$T/probe-stop"
+	wait "$probe" 2>/dev/null || true
+	read -r sent lost <"$T/probe.txt" 2>/dev/null || sent=0 lost=0
+	echo "# fault $1: traffic back after $2 s; probes m1 -> m2:" \
+	    "$lost of $sent lost"
+	check "$1: no member's config, key or record changed" files_same
+	FAULTS+=("$1: back after $2 s, $lost of $sent probes lost")
+}
+files_same() {
+	snapshot | diff "$T/snapshot" - >"$T/files.diff" 2>&1 && return 0
+	sed 's/^/# /' "$T/files.diff" >&2
+	return 1
+}
+tun_rx_bytes() { # what m2's TUN device took in (all but lo)
+	nx 2 ip -j -s link show | jq '[.[] | select(.ifname != "lo") |
+	    .stats64.rx.bytes] | add // 0'
+}
+FAULTS=()
+snapshot >"$T/snapshot"
+must "snapshot of config, keys and records ($(wc -l <"$T/snapshot") files)" \
+    test "$(wc -l <"$T/snapshot")" -ge 9
+
+rx0=$(tun_rx_bytes)
+# (not through nx: $! must be timeout itself, which passes a TERM on)
+ip netns exec "${NS[1]}" timeout 400 iperf3 -c "${V4[2]}" -t 360 -b 4M \
+    --connect-timeout 10000 >"$T/iperf3-load.txt" 2>&1 &
+load=$!
+bg_pids+=("$load")
+sleep 2
+
+probe_start
 check "restart m2's tor (tornet.sh restart-client)" \
     "$TORNET" restart-client "$TN" 1
 t=$(took $W_BACK back 2) || true
-sleep 1
-touch "$T/restart-stop"
-wait "$rping" 2>/dev/null || true
-read -r r_sent r_lost <"$T/restart-ping.txt" 2>/dev/null || r_sent=0 r_lost=0
-echo "# m2's tor restart: traffic back after ${t} s; probes m1 -> m2:" \
-    "$r_lost of $r_sent lost"
-check "after m2's tor restarts, m2 <-> m1 and m2 <-> m3 ping again within ${W_BACK} s (after ${t} s; $r_lost of $r_sent probes lost)" \
+fault_done "m2's tor restarted" "$t"
+check "after m2's tor restarts, m2 <-> m1 and m2 <-> m3 ping again within ${W_BACK} s (after ${t} s)" \
     test "$t" != never
 check "m2's keyd published its service again (tor connects > 1)" \
     tor_published 2 1
 check "m2's link to m1 is up again" links_up 2 m1
 check "m2's link to m3 is up again" links_up 2 m3
-
-# ---------------------------------------------------------------------------
-# kill -9 of m2's linkd, then of its keyd
 
 for dd in linkd keyd; do
 	pid=$(daemon_pid "${D[2]}" $dd)
@@ -389,14 +434,27 @@ for dd in linkd keyd; do
 		not_ok "kill -9 m2's $dd: no such process"
 		continue
 	fi
+	probe_start
 	kill -KILL "$pid"
 	check "kill -9 m2's $dd: the supervisor starts a new one" \
 	    wait_for 10 replaced "${D[2]}" $dd "$pid"
 	t=$(took $W_BACK back 2) || true
+	fault_done "kill -9 m2's $dd" "$t"
 	check "kill -9 m2's $dd: m2 <-> m1 and m2 <-> m3 ping again within ${W_BACK} s (after ${t} s)" \
 	    test "$t" != never
 	check "kill -9 m2's $dd: m2 pings m3 over IPv6" pings 2 3 6
 done
+
+# The load ran through every fault above: its TCP connection outlived
+# each outage, as a user's would.
+rx1=$(tun_rx_bytes)
+for f in "${FAULTS[@]}"; do echo "# $f"; done
+check "iperf3 m1 -> m2 ran through the three faults (m2's TUN device took $(((rx1 - rx0) / 1000000)) MB meanwhile)" \
+    kill -0 "$load"
+check "the load carried at least 1 MB through the faults" \
+    test $((rx1 - rx0)) -ge 1000000
+kill -TERM "$load" 2>/dev/null || true
+wait "$load" 2>/dev/null || true
 check "m2's new linkd holds no IP socket either" linkd_no_ip 2
 
 # ---------------------------------------------------------------------------
