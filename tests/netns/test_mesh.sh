@@ -37,7 +37,8 @@
 # lines, a last line "mesh: N passed, M failed", exit 1 on any failure
 # (after the daemons' logs), everything cleaned up by the EXIT trap,
 # every wait bounded. Environment: OM_BUILD (make's B=, default build);
-# OM_INIT_ARGS, extra `init` flags (e.g. --no-privsep).
+# OM_INIT_ARGS, extra `init` flags (e.g. --no-privsep); OM_SANDBOX=no
+# (sandbox = no in the configs, for sanitizer builds).
 set -eu
 cd "$(dirname "$0")/../.."
 OM_BUILD=${OM_BUILD:-build}
@@ -156,6 +157,7 @@ for i in $(seq 1 $N); do
 	must "init m$i" om "$i" init "m$i" --ipv4 "${V4[i]}/16" \
 	    --tcp "${U[i]}:6550" $root ${OM_INIT_ARGS:-}
 	chmod 755 "${D[i]}"
+	om_sandbox_off "${D[i]}/onionmesh.conf"
 	V6[i]=$(conf_ipv6 "${D[i]}")
 done
 for pair in $FORBID; do

@@ -35,7 +35,8 @@
 # Prints "ok - ..." / "not ok - ..." and a last line "subnets: N passed,
 # M failed"; exit 1 on any failure, after the daemons' logs. Every wait
 # is bounded. Environment: OM_BUILD, the build dir (make's B=, default
-# build); OM_INIT_ARGS, extra `init` flags (e.g. --no-privsep).
+# build); OM_INIT_ARGS, extra `init` flags (e.g. --no-privsep);
+# OM_SANDBOX=no (sandbox = no in the configs, for sanitizer builds).
 set -eu
 cd "$(dirname "$0")/../.."
 OM_BUILD=${OM_BUILD:-build}
@@ -196,6 +197,7 @@ must "init b" omB init b --ipv4 $VB/16 --tcp $UB:6550 \
 must "init c" omC init c --ipv4 $VC/16 --tcp $UC:6550 \
     --root "$(conf_root "$dA")" ${OM_INIT_ARGS:-}
 chmod 755 "$dA" "$dB" "$dC"
+om_sandbox_off "$dA/onionmesh.conf" "$dB/onionmesh.conf" "$dC/onionmesh.conf"
 printf 'subnet = 192.168.50.0/24\nsubnet = fd50::/64\n' >>"$dC/onionmesh.conf"
 printf 'subnet = 0.0.0.0/0\nsubnet = ::/0\n' >>"$dB/onionmesh.conf"
 

@@ -34,7 +34,8 @@
 # OM_BUILD, the build dir (make's B=, default build); OM_INIT_ARGS, extra
 # `init` flags (e.g. --no-privsep); OM_LOGLEVEL, the members' loglevel
 # (debug shows every end-to-end handshake); TOR_KEEP=DIR keeps the
-# members' logs there when a check fails.
+# members' logs there when a check fails; OM_SANDBOX=no (sandbox = no
+# in the configs, for sanitizer builds).
 set -eu
 cd "$(dirname "$0")/../.."
 OM_BUILD=${OM_BUILD:-build}
@@ -262,6 +263,7 @@ for i in "${M[@]}"; do
 	    om "$i" init "m$i" --ipv4 "${V4[$i]}/16" \
 	    $(tor_args $((i - 1))) $root ${OM_INIT_ARGS:-}
 	chmod 755 "${D[$i]}"
+	om_sandbox_off "${D[$i]}/onionmesh.conf"
 	[ -z "${OM_LOGLEVEL:-}" ] || sed -i \
 	    "s/^loglevel = .*/loglevel = $OM_LOGLEVEL/" "${D[$i]}/onionmesh.conf"
 	must "export m$i's record" om "$i" export "$T/m$i.record"
@@ -472,6 +474,7 @@ must "init m4 --anonymous with tor" \
     om 4 init m4 --anonymous --ipv4 "${V4[4]}/16" $(tor_args 0) \
     --root "$(conf_root "${D[1]}")" ${OM_INIT_ARGS:-}
 chmod 755 "${D[4]}"
+om_sandbox_off "${D[4]}/onionmesh.conf"
 [ -z "${OM_LOGLEVEL:-}" ] || sed -i \
     "s/^loglevel = .*/loglevel = $OM_LOGLEVEL/" "${D[4]}/onionmesh.conf"
 V6[4]=$(conf_ipv6 "${D[4]}")

@@ -4,7 +4,7 @@
 # member. Built from tor's TestingTorNetwork mode with the fast-voting
 # settings chutney uses, so it is usable about 20 s after start.
 #
-#   tornet.sh start DIR [CLIENTS] [--tcp-socks]
+#   tornet.sh start DIR [CLIENTS] [--tcp-socks] [--hop-delay MS]
 #                                   make DIR/{auth0..2,relay0..1,client0..N-1}
 #   tornet.sh wait DIR [SECONDS]    until every client is bootstrapped 100 %
 #   tornet.sh stop DIR              stop every tor of DIR and delete DIR
@@ -18,7 +18,11 @@
 # folder (DIR/clientI/sock/control, .../socks), so members in any network
 # namespace reach them by path. --tcp-socks gives every client a second
 # SocksPort on 127.0.0.1 as well, for programs that only speak SOCKS over
-# TCP (tinc's "Proxy = socks5 HOST PORT"). Ports are chosen at random from
+# TCP (tinc's "Proxy = socks5 HOST PORT"). --hop-delay MS puts
+# hopdelay.py in front of every authority's and relay's ORPort: each
+# direction of every connection between two tors waits MS ms, as a hop
+# across the internet would (see hopdelay.py for why; the benchmark's
+# option). Ports are chosen at random from
 # free ones, so two networks on one machine do not collide. If start fails
 # half way, the tors it started are stopped again.
 set -euo pipefail
@@ -32,20 +36,24 @@ dir=${2:-}
 
 NAUTH=3
 NRELAY=2
+HERE=$(cd "$(dirname "$0")" && pwd)
+hopdelay=0
 
 port_free() {
 	! ss -Hltn "sport = :$1" 2>/dev/null | grep -q .
 }
 
-# A base port B such that B.. (ORPorts), B+100.. (DirPorts) and B+200..
-# (clients' TCP SocksPorts, when asked for) are all free.
+# A base port B such that B.. (ORPorts), B+100.. (DirPorts), B+200..
+# (clients' TCP SocksPorts, when asked for) and B+300.. (the ORPorts
+# behind hopdelay.py) are all free.
 pick_base() {
 	local clients=$1 b i ok
 	for _ in $(seq 1 50); do
 		b=$((20000 + (RANDOM * 7) % 40000))
 		ok=1
 		for i in $(seq 0 $((NAUTH + NRELAY))); do
-			port_free $((b + i)) && port_free $((b + 100 + i)) || ok=0
+			port_free $((b + i)) && port_free $((b + 100 + i)) &&
+			    port_free $((b + 300 + i)) || ok=0
 		done
 		for i in $(seq 0 $((clients - 1))); do
 			port_free $((b + 200 + i)) || ok=0
@@ -88,6 +96,18 @@ start_failed() {
 	echo "tornet: start failed; stopping what it started" >&2
 	stop_tors
 	exit $rc
+}
+
+# or_ports PORT: the torrc lines of a node whose ORPort is PORT: with a
+# hop delay it advertises PORT (where hopdelay.py listens) and listens
+# on PORT + 300.
+or_ports() {
+	if [ "$hopdelay" -gt 0 ]; then
+		echo "ORPort 127.0.0.1:$1 NoListen"
+		echo "ORPort 127.0.0.1:$(($1 + 300)) NoAdvertise"
+	else
+		echo "ORPort $1"
+	fi
 }
 
 start() {
@@ -143,7 +163,7 @@ V3AuthVoteDelay 2
 TestingV3AuthInitialDistDelay 2
 V3AuthDistDelay 2
 Address 127.0.0.1
-ORPort $((base + i))
+$(or_ports $((base + i)))
 DirPort $((base + 100 + i))
 SocksPort 0
 ExitPolicy reject *:*
@@ -158,7 +178,7 @@ EOC
 			common_torrc "$d" "relay$i"
 			cat <<EOC
 Address 127.0.0.1
-ORPort $((base + NAUTH + i))
+$(or_ports $((base + NAUTH + i)))
 DirPort $((base + 100 + NAUTH + i))
 SocksPort 0
 ExitPolicy reject *:*
@@ -201,6 +221,16 @@ EOC
 			fi
 		} >"$d/torrc"
 	done
+	if [ "$hopdelay" -gt 0 ]; then
+		i=0
+		for d in "$dir"/auth* "$dir"/relay*; do
+			setsid python3 "$HERE/hopdelay.py" $((base + i)) \
+			    $((base + 300 + i)) "$hopdelay" "$d/hopdelay.pid" \
+			    >>"$d/hopdelay.log" 2>&1 </dev/null &
+			i=$((i + 1))
+		done
+		echo "$hopdelay" >"$dir/hopdelay"
+	fi
 	for d in "$dir"/auth* "$dir"/relay* "$dir"/client*; do
 		tor -f "$d/torrc" --quiet || {
 			echo "tornet: tor failed to start in $d:" >&2
@@ -209,7 +239,9 @@ EOC
 		}
 	done
 	trap - EXIT
-	echo "tornet: started $NAUTH authorities, $NRELAY relays, $clients clients in $dir (ports $base..)"
+	local delay=
+	[ "$hopdelay" -eq 0 ] || delay=", $hopdelay ms per hop each way"
+	echo "tornet: started $NAUTH authorities, $NRELAY relays, $clients clients in $dir (ports $base..$delay)"
 }
 
 wait_ready() {
@@ -271,11 +303,20 @@ stop_nodes() {
 }
 
 stop_tors() {
-	local nodes=() d
+	local nodes=() d pid
 	for d in "$dir"/auth* "$dir"/relay* "$dir"/client*; do
 		[ -d "$d" ] && nodes+=("$d")
 	done
 	[ ${#nodes[@]} -eq 0 ] || stop_nodes "${nodes[@]}"
+	# hopdelay.py, when started: only a process that is one
+	for d in "$dir"/auth* "$dir"/relay*; do
+		[ -f "$d/hopdelay.pid" ] || continue
+		pid=$(cat "$d/hopdelay.pid" 2>/dev/null) || continue
+		case $pid in ''|*[!0-9]*) continue ;; esac
+		tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null |
+		    grep -q hopdelay.py && kill "$pid" 2>/dev/null
+	done
+	return 0
 }
 
 stop() {
@@ -303,11 +344,25 @@ case $cmd in
 start)
 	n=2
 	tcp=0
-	for a in "${@:3}"; do
-		case $a in
+	hopdelay=0
+	set -- "${@:3}"
+	while [ $# -gt 0 ]; do
+		case $1 in
 		--tcp-socks) tcp=1 ;;
-		*) n=$a ;;
+		--hop-delay)
+			hopdelay=${2:-}
+			case $hopdelay in ''|*[!0-9]*)
+				echo "tornet: --hop-delay '$hopdelay': want milliseconds, 0..1000" >&2
+				exit 2 ;;
+			esac
+			[ "$hopdelay" -le 1000 ] || {
+				echo "tornet: --hop-delay '$hopdelay': want milliseconds, 0..1000" >&2
+				exit 2
+			}
+			shift ;;
+		*) n=$1 ;;
 		esac
+		shift
 	done
 	start "$n" "$tcp"
 	;;
