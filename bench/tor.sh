@@ -244,16 +244,6 @@ measure_raw() {
 	RAW_MBS2+=("$mb2")
 	log "raw: $mb MB/s (second half $mb2)"
 }
-# rtt_pair: the raw echo (a new circuit) and onionmesh's ping at the same
-# time, so both see the same machine: one round trip on this loopback
-# network is a dozen tor hops, each waiting for its process to be
-# scheduled, and the load drifts by more than 2 ms between two runs made
-# one after the other. Both send a cell every 0.2 s; neither slows the
-# other. The raw circuit is built in the direction of the link (the
-# member with the lower id dials): client and service sides pick their
-# guards and vanguards from different sets, and one slow relay pair
-# on one side (+40 ms, seen here) would otherwise land on one of the two
-# only.
 # wait_idle NS: until the namespace's devices sent less than 10 kB in a
 # second (at most 60 s).
 wait_idle() {
@@ -271,6 +261,16 @@ ns_tx_bytes() {
 	nsx "$1" ip -j -s link show | jq '[.[] | select(.ifname != "lo") |
 	    .stats64.tx.bytes] | add // 0'
 }
+# rtt_pair: the raw echo (a new circuit) and onionmesh's ping at the same
+# time, so both see the same machine: one round trip on this loopback
+# network is a dozen tor hops, each waiting for its process to be
+# scheduled, and the load drifts by more than 2 ms between two runs made
+# one after the other. Both send a cell every 0.2 s; neither slows the
+# other. The raw circuit is built in the direction of the link (the
+# member with the lower id dials): client and service sides pick their
+# guards and vanguards from different sets, and one slow relay pair
+# on one side (+40 ms, seen here) would otherwise land on one of the two
+# only.
 rtt_pair() {
 	local raw om socks=$C0 echo=$ECHO dir
 	dir=$(nsx "$NA" "$OM" -d "$T/om-a" links --json | jq -r \

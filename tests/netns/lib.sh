@@ -129,6 +129,17 @@ ip_sockets() {
 	return 0
 }
 
+# member_files DIR...: sha256 of what must never change under a fault,
+# each member's config, keys and records, one line per file ("m1/keys/..."
+# for DIR .../m1).
+member_files() {
+	local d
+	for d in "$@"; do
+		(cd "$d" && sha256sum onionmesh.conf keys/* hosts/*) |
+		    sed "s|  |  ${d##*/}/|"
+	done
+}
+
 # OM_SANDBOX=no (sanitized.sh): the daemons of these configs run without
 # their seccomp sandbox, which would stop LeakSanitizer at exit.
 om_sandbox_off() {

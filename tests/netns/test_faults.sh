@@ -129,14 +129,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# What must never change: config, keys, records of every member.
-snapshot() {
-	local i
-	for i in 1 2 3; do
-		(cd "${MD[$i]}" && sha256sum onionmesh.conf keys/* hosts/*) |
-		    sed "s|  |  m$i/|"
-	done
-}
+snapshot() { member_files "${MD[1]}" "${MD[2]}" "${MD[3]}"; }
 files_bad=0
 files_first=""
 files_check() { # LABEL: compare with the snapshot, remember the first diff

@@ -355,13 +355,7 @@ back() { # member $1 reaches both others again, IPv4 both ways
 	done
 }
 
-snapshot() { # sha256 of every member's config, keys and records
-	local i
-	for i in "${M[@]}"; do
-		(cd "${D[$i]}" && sha256sum onionmesh.conf keys/* hosts/*) |
-		    sed "s|^|m$i |"
-	done
-}
+snapshot() { member_files "${D[1]}" "${D[2]}" "${D[3]}"; }
 
 # Probes m1 -> m2 through a fault count what it costs: one every 0.2 s
 # while answered, each unanswered one waits 1 s. A loop of single pings

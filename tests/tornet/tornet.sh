@@ -229,7 +229,6 @@ EOC
 			    >>"$d/hopdelay.log" 2>&1 </dev/null &
 			i=$((i + 1))
 		done
-		echo "$hopdelay" >"$dir/hopdelay"
 	fi
 	for d in "$dir"/auth* "$dir"/relay* "$dir"/client*; do
 		tor -f "$d/torrc" --quiet || {
@@ -308,7 +307,8 @@ stop_tors() {
 		[ -d "$d" ] && nodes+=("$d")
 	done
 	[ ${#nodes[@]} -eq 0 ] || stop_nodes "${nodes[@]}"
-	# hopdelay.py, when started: only a process that is one
+	# The hopdelay.py relays, if any: by pid file, and only if that pid
+	# still is one (a stale file must not make us kill another process).
 	for d in "$dir"/auth* "$dir"/relay*; do
 		[ -f "$d/hopdelay.pid" ] || continue
 		pid=$(cat "$d/hopdelay.pid" 2>/dev/null) || continue
@@ -351,14 +351,11 @@ start)
 		--tcp-socks) tcp=1 ;;
 		--hop-delay)
 			hopdelay=${2:-}
-			case $hopdelay in ''|*[!0-9]*)
-				echo "tornet: --hop-delay '$hopdelay': want milliseconds, 0..1000" >&2
+			case $hopdelay in
+			[0-9]|[1-9][0-9]|[1-9][0-9][0-9]|1000) ;;
+			*)	echo "tornet: --hop-delay '$hopdelay': want milliseconds, 0..1000" >&2
 				exit 2 ;;
 			esac
-			[ "$hopdelay" -le 1000 ] || {
-				echo "tornet: --hop-delay '$hopdelay': want milliseconds, 0..1000" >&2
-				exit 2
-			}
 			shift ;;
 		*) n=$1 ;;
 		esac
