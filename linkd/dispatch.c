@@ -222,6 +222,8 @@ peer_state_send(struct linkd *ld, struct ipc_chan *c, struct peer *p,
 	m.links_up = (uint16_t)p->links_up;
 	m.rtt_us = peer_rtt_us(p);
 	m.rate_kbps = p->rate_kbps;
+	if (c == ld->routed)
+		p->rtt_reported = m.rtt_us;
 	bw_init(&w, buf, sizeof(buf));
 	msg_peer_state_encode(&w, &m);
 	if (w.err) {
@@ -244,7 +246,7 @@ dispatch_peer_state(struct linkd *ld, struct peer *p)
 }
 
 void
-dispatch_peer_rate(struct linkd *ld, struct peer *p)
+dispatch_peer_measured(struct linkd *ld, struct peer *p)
 {
 	peer_state_send(ld, ld->routed, p, "routed");
 }

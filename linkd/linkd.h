@@ -111,6 +111,7 @@ struct peer {
 	uint64_t rate_bps;                /* the peak, bytes/s */
 	uint32_t rate_kbps;               /* bucketed (edges_rate_bucket): as
 	                                   * routed was or is to be told */
+	uint32_t rtt_reported;            /* rtt_us routed was last told */
 	struct link *out[PEER_MAX_OUT];   /* our outgoing links, by slot */
 	uint64_t src_drops;               /* inner source not its own */
 };
@@ -263,6 +264,15 @@ void peer_rate_tick(struct linkd *ld, struct peer *p, double now);
 uint64_t rate_peak_add(struct rate_peak *r, double now, uint64_t bps);
 /* bytes/s as kbit/s (1000 bit), at most UINT32_MAX. Pure. */
 uint32_t rate_bps_to_kbps(uint64_t bps);
+/* Whether a member's rtt moved from what routed was told by enough to
+ * tell it again: at least RTT_MOVED_US and 1/RTT_MOVED_PART of the
+ * larger. Below that no route would change (every hop costs
+ * GRAPH_COST_HOP, 1 ms, on top of its rtt), and each report spreads to
+ * every member in an edge announcement. Unknown (0) to known, or back,
+ * always counts. */
+#define RTT_MOVED_US   500
+#define RTT_MOVED_PART 4
+int rtt_moved(uint32_t was, uint32_t now);
 
 /* transport_tcp.c */
 int tcp_listen(const char *addr, char *err, size_t errlen);
@@ -334,8 +344,8 @@ int dp_inner_addr(const uint8_t *pkt, size_t len, int want_src, int *family,
 void dispatch_init(struct linkd *ld);
 void dispatch_close(struct linkd *ld);
 void dispatch_peer_state(struct linkd *ld, struct peer *p);
-/* Only p's rate changed: tell routed (keyd does not use it). */
-void dispatch_peer_rate(struct linkd *ld, struct peer *p);
+/* Only p's rate or rtt moved: tell routed (keyd does not use them). */
+void dispatch_peer_measured(struct linkd *ld, struct peer *p);
 
 /* gossip.c: an INNER_GOSSIP payload from l's member, to keyd; keyd's
  * MSG_GOSSIP_OUT payload, to the members it names. */

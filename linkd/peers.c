@@ -25,6 +25,10 @@
  * measured here (peer_rate_tick), not a capacity estimate: probing one
  * through tor would spend what it measures. The busiest second of the
  * last minute, because an idle link is not a narrow one.
+ *
+ * Rtt: routed weighs a link by it, so routed hears it again whenever it
+ * moves by enough to matter (rtt_moved), not only when the link comes
+ * up: the figure taken at that moment is the least settled one.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -462,9 +466,9 @@ void
 peer_rate_tick(struct linkd *ld, struct peer *p, double now)
 {
 	uint64_t bytes, cur, bps;
-	uint32_t kbps;
+	uint32_t kbps, rtt;
 	double dt;
-	int i;
+	int i, moved;
 
 	/* Every link of p ticks with the same now: one sample a tick. */
 	if (p->rate_t == now)
@@ -496,13 +500,32 @@ peer_rate_tick(struct linkd *ld, struct peer *p, double now)
 	}
 	p->rate_bps = rate_peak_add(&p->rate, now, bps);
 	kbps = edges_rate_bucket(rate_bps_to_kbps(p->rate_bps));
-	if (kbps == p->rate_kbps)
-		return;
-	log_debug("member %s: rate %u kbit/s (was %u)", p->rec.name, kbps,
-	    p->rate_kbps);
-	p->rate_kbps = kbps;
+	moved = kbps != p->rate_kbps;
+	if (moved) {
+		log_debug("member %s: rate %u kbit/s (was %u)", p->rec.name,
+		    kbps, p->rate_kbps);
+		p->rate_kbps = kbps;
+	}
+	rtt = peer_rtt_us(p);
+	if (rtt_moved(p->rtt_reported, rtt)) {
+		log_debug("member %s: rtt %u us (routed has %u)", p->rec.name,
+		    rtt, p->rtt_reported);
+		moved = 1;
+	}
 	/* Without a link up routed holds no edge to weigh; the next
-	 * links-up report carries the rate. */
-	if (p->reported > 0)
-		dispatch_peer_rate(ld, p);
+	 * links-up report carries both. */
+	if (moved && p->reported > 0)
+		dispatch_peer_measured(ld, p);
+}
+
+int
+rtt_moved(uint32_t was, uint32_t now)
+{
+	uint32_t d, hi;
+
+	if ((was == 0) != (now == 0))
+		return 1;
+	d = was > now ? was - now : now - was;
+	hi = was > now ? was : now;
+	return d >= RTT_MOVED_US && d >= hi / RTT_MOVED_PART;
 }

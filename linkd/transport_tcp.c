@@ -92,17 +92,6 @@ tcp_tune(int fd)
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 }
 
-uint32_t
-tcp_rtt_us(int fd)
-{
-	struct tcp_info ti;
-	socklen_t len = sizeof(ti);
-
-	if (fd == -1 || getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) == -1)
-		return 0;
-	return ti.tcpi_rtt;
-}
-
 static void
 fmt_sockaddr(const struct sockaddr *sa, char *out, size_t cap)
 {

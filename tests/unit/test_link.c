@@ -10,7 +10,10 @@
  *    what does not fit without losing what it holds;
  *  - the inner-header reader the datapath uses (addresses at the right
  *    offsets after the 10-byte vnet header, short packets refused) and
- *    the dial policy (connect / noconnect / self / no endpoint).
+ *    the dial policy (connect / noconnect / self / no endpoint);
+ *  - when a member's rtt has moved enough to tell routed again, and
+ *    that a TCP link's rtt is the kernel's minimum, which a delayed ACK
+ *    or a late-running linkd cannot inflate (a real loopback pair).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -20,6 +23,11 @@
 #include <string.h>
 
 #include <cmocka.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "linkd/link.h"
 #include "linkd/linkd.h"
@@ -301,6 +309,70 @@ test_inner_addr(void **state)
 }
 
 static void
+test_rtt_moved(void **state)
+{
+	/* unknown <-> known always */
+	assert_int_equal(rtt_moved(0, 80), 1);
+	assert_int_equal(rtt_moved(80, 0), 1);
+	assert_int_equal(rtt_moved(0, 0), 0);
+	/* loopback jitter: no report */
+	assert_int_equal(rtt_moved(60, 400), 0);
+	/* the snapshot of a busy start, then the settled figure: 4.8 ms
+	 * of difference, a route-changing amount */
+	assert_int_equal(rtt_moved(5000, 200), 1);
+	/* a circuit: 20 % of 80 ms is under a quarter */
+	assert_int_equal(rtt_moved(80000, 96000), 0);
+	assert_int_equal(rtt_moved(80000, 120000), 1);
+	/* exactly at both bounds counts */
+	assert_int_equal(rtt_moved(1500, 2000), 1);
+	assert_int_equal(rtt_moved(1500, 1999), 0);
+	assert_int_equal(rtt_moved(UINT32_MAX, 0), 1);
+	assert_int_equal(rtt_moved(UINT32_MAX, 1), 1);
+}
+
+static void
+test_tcp_rtt(void **state)
+{
+	struct sockaddr_in a;
+	socklen_t alen = sizeof(a);
+	int l, c, s;
+	uint32_t rtt;
+	char b[1];
+
+	assert_int_equal(tcp_rtt_us(-1), 0);
+	l = socket(AF_INET, SOCK_STREAM, 0);
+	assert_true(l >= 0);
+	memset(&a, 0, sizeof(a));
+	a.sin_family = AF_INET;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(l, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(listen(l, 1), 0);
+	assert_int_equal(getsockname(l, (struct sockaddr *)&a, &alen), 0);
+	c = socket(AF_INET, SOCK_STREAM, 0);
+	assert_true(c >= 0);
+	assert_int_equal(connect(c, (struct sockaddr *)&a, sizeof(a)), 0);
+	s = accept(l, NULL, NULL);
+	assert_true(s >= 0);
+	/* One exchange whose answer is held back 50 ms, as by a busy
+	 * responder: a link's rtt is the path's (the kernel answers the
+	 * SYN and ACKs itself), not the time the program took. */
+	assert_int_equal(write(c, "x", 1), 1);
+	usleep(50000);
+	assert_int_equal(read(s, b, 1), 1);
+	assert_int_equal(write(s, "y", 1), 1);
+	assert_int_equal(read(c, b, 1), 1);
+	rtt = tcp_rtt_us(c);
+	assert_true(rtt > 0);
+	assert_true(rtt < 20000);
+	rtt = tcp_rtt_us(s);
+	assert_true(rtt > 0);
+	assert_true(rtt < 20000);
+	close(s);
+	close(c);
+	close(l);
+}
+
+static void
 test_dial_policy(void **state)
 {
 	static struct conf c;
@@ -346,6 +418,8 @@ main(void)
 		cmocka_unit_test(test_obuf),
 		cmocka_unit_test(test_inner_addr),
 		cmocka_unit_test(test_dial_policy),
+		cmocka_unit_test(test_rtt_moved),
+		cmocka_unit_test(test_tcp_rtt),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
