@@ -967,6 +967,12 @@ gossip_take_record(struct keyd *k, const uint8_t from[MEMBER_ID_BYTES],
 	}
 }
 
+int
+gossip_own_copy_newer(uint64_t copy_serial, uint64_t own_serial)
+{
+	return copy_serial > own_serial;
+}
+
 static void
 gossip_take_edges(struct keyd *k, const uint8_t from[MEMBER_ID_BYTES],
     const char *text, size_t len)
@@ -983,8 +989,11 @@ gossip_take_edges(struct keyd *k, const uint8_t from[MEMBER_ID_BYTES],
 	}
 	if (memcmp(e.id, keys_id(), MEMBER_ID_BYTES) == 0) {
 		/* A copy of ours from before a restart: ours must go
-		 * above it, or nobody would take our next one. */
-		if (e.serial >= g->own_serial &&
+		 * above it, or nobody would take our next one. Our
+		 * current one echoed back is not that: taking it as such
+		 * made a member announce once a second for as long as a
+		 * peer echoed each new one. */
+		if (gossip_own_copy_newer(e.serial, g->own_serial) &&
 		    edges_verify(&e, k->netid) == 0) {
 			g->own_serial = e.serial;
 			if (g->own_next != NULL)

@@ -201,6 +201,11 @@ int gossip_want_decode(const uint8_t *p, size_t len, struct gossip_obj *v,
 #define GOSSIP_RATE_MOVE_STEPS 2
 int gossip_edges_differ(const struct edges *held,
     const struct edges_peer *peers, size_t n);
+/* A copy of our own edge announcement came back by gossip: is it one we
+ * must announce above (from before a restart of ours, so its serial is
+ * above what we hold), rather than our current one echoed by a peer?
+ * Pure. */
+int gossip_own_copy_newer(uint64_t copy_serial, uint64_t own_serial);
 
 struct keyd_edges {                    /* a verified edge announcement */
 	uint8_t id[MEMBER_ID_BYTES];
@@ -286,6 +291,12 @@ struct keyd {
 	double started;
 	struct torctl_io *tor;   /* onion mode only */
 	char tor_control[CONF_ADDR_LEN]; /* what tor was started with */
+	char tor_applied[CONF_ADDR_LEN + PATH_MAX + 16]; /* control,
+	                                  * auth and cookie it was started
+	                                  * with: a reload restarts on a
+	                                  * change of any */
+	char tor_hint[PATH_MAX + 384];   /* keyd's access to tor, for
+	                                  * "permission denied" errors */
 	struct torctl_io_status tor_last; /* for logging changes */
 	struct keyd_gossip gossip;
 	struct keyd_revoked revoked;   /* revoke.c (issue 4) */
@@ -331,6 +342,11 @@ int keyd_tor_key(const struct conf *c, char *err, size_t errlen)
 int keyd_tor_apply(struct keyd *k);
 /* Withdraw the service (DEL_ONION) and stop; fine when not running. */
 void keyd_tor_stop(struct keyd *k);
+/* Before the drop, in onion mode: the group of tor's that keyd keeps
+ * (tor_group, else the cookie file's group, else its folder's) into
+ * k->d.extra_gid, and k->tor_hint. Exits (fatalx) when tor_group names
+ * no group or root. */
+void keyd_tor_group(struct keyd *k);
 
 /* join_serve.c: the inviter's side of the join exchange (keyd/join.h),
  * frames relayed by linkd as MSG_JOIN_IN / MSG_JOIN_OUT. */

@@ -353,6 +353,19 @@ test_edges_differ_rate(void **state)
 /* A member that keeps asking gets at most its budget: two whole
  * exchanges at once, then one inventory per 30 s; a quiet one is full
  * again. */
+/* Our own announcement echoed back by a peer is not one to go above;
+ * a copy from before a restart (a higher serial) is. */
+static void
+test_own_copy(void **state)
+{
+	assert_int_equal(gossip_own_copy_newer(1000, 1000), 0);
+	assert_int_equal(gossip_own_copy_newer(999, 1000), 0);
+	assert_int_equal(gossip_own_copy_newer(1001, 1000), 1);
+	/* a restarted keyd holds no serial yet */
+	assert_int_equal(gossip_own_copy_newer(1, 0), 1);
+	assert_int_equal(gossip_own_copy_newer(0, 0), 0);
+}
+
 static void
 test_answer_budget(void **state)
 {
@@ -396,6 +409,7 @@ main(void)
 		cmocka_unit_test(test_edges_differ),
 		cmocka_unit_test(test_edges_differ_rate),
 		cmocka_unit_test(test_answer_budget),
+		cmocka_unit_test(test_own_copy),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
