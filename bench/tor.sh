@@ -158,8 +158,8 @@ log "starting a private Tor network (3 authorities, 2 relays, 2 clients)"
 "$TORNET" start "$TN" 2 --tcp-socks --hop-delay "$HOPDELAY" >&2 ||
 	die "tornet start failed"
 "$TORNET" wait "$TN" 120 >&2 || die "the Tor network did not bootstrap"
-C0=$TN/client0/sock
-C1=$TN/client1/sock
+C0=$TN/client0/run
+C1=$TN/client1/run
 TCPSOCKS0=$(cat "$TN/client0/tcpsocks")
 TCPSOCKS1=$(cat "$TN/client1/tcpsocks")
 

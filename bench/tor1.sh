@@ -78,13 +78,14 @@ log "starting a private Tor network"
 if [ -n "${KIST_MS:-}" ]; then
 	for d in "$TN"/auth* "$TN"/relay* "$TN"/client*; do
 		echo "KISTSchedRunInterval $KIST_MS msec" >>"$d/torrc"
-		kill -HUP "$(cat "$d/pid")"
+		# a client writes its pid as debian-tor, into its run/
+		kill -HUP "$(cat "$d/run/tor.pid" 2>/dev/null || cat "$d/pid")"
 	done
 	sleep 2
 	grep -h "KIST\|Received reload" "$TN"/client0/notice.log | tail -2 >&2 || true
 fi
-C0=$TN/client0/sock
-C1=$TN/client1/sock
+C0=$TN/client0/run
+C1=$TN/client1/run
 NA=omt1$$a
 NB=omt1$$b
 bl_netns "$NA"
@@ -124,7 +125,7 @@ for s in a b; do
 done
 wait_for 90 nsx "$NA" ping -c 1 -W 2 10.77.0.2 || die "no link within 90 s"
 
-tor_pids() { cat "$TN"/*/pid 2>/dev/null; }
+tor_pids() { cat "$TN"/*/pid "$TN"/*/run/tor.pid 2>/dev/null; }
 ns_pids() { ip netns pids "$1" 2>/dev/null; }
 om_pids() { # NS: the onionmesh daemons in it
 	local p

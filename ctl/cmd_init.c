@@ -14,9 +14,14 @@
  * Whatever step 2 or 3 created is removed again when a later step fails
  * (only what was not there before: an existing identity is kept).
  *
- * --tcp HOST:PORT is both what our record advertises (tcp =) and where
- * linkd listens (listen =); --listen sets the latter on its own, for a
- * member behind NAT or port forwarding. The IPv4 address is --ipv4's, or
+ * --tcp HOST:PORT is what our record advertises (tcp =); linkd then
+ * listens on every address at PORT (listen = 0.0.0.0:PORT, [::]:PORT
+ * for an IPv6 HOST), because behind NAT or in a container the public
+ * address is not one this host can bind. --listen HOST:PORT says where
+ * instead. Without --tcp and --listen, a tor that runs as Debian's
+ * package sets it up (/run/tor/control and /run/tor/socks are sockets)
+ * is taken for what --tor-control and --tor-socks do not say.
+ * The IPv4 address is --ipv4's, or
  * one derived from the key in 10.77.0.0/16; the IPv6 one is always
  * derived (the network's /48 from its netid).
  */
@@ -81,6 +86,15 @@ netns_valid(const char *s)
 	return 1;
 }
 
+/* Is "unix:PATH" a socket here (tor's, as Debian's package makes it)? */
+static int
+tor_default(const char *addr)
+{
+	struct stat st;
+
+	return stat(addr + 5, &st) == 0 && S_ISSOCK(st.st_mode);
+}
+
 int
 cmd_init(struct ctl *c, int argc, char **argv)
 {
@@ -112,7 +126,7 @@ cmd_init(struct ctl *c, int argc, char **argv)
 	const char *name;
 	struct stat st;
 	uint16_t port;
-	int n, rc, len, ret = CTL_FAIL;
+	int n, rc, len, ret = CTL_FAIL, tor_found = 0;
 
 	if ((rc = ctl_getopt(c, argc, argv, opts, pos, 1, 1, &n)) != CTL_OK)
 		return rc;
@@ -123,8 +137,10 @@ cmd_init(struct ctl *c, int argc, char **argv)
 		return ctl_usage(c, "member name `%s' is not valid (1 to %d "
 		    "of a-z 0-9 _ -, starting with a letter or digit)", name,
 		    NAME_MAX_LEN);
-	conf_defaults(&conf);
+	/* Paths first: the default interface name (om-NET) comes from
+	 * them. */
 	conf.paths = c->paths;
+	conf_defaults(&conf);
 	snprintf(conf.name, sizeof(conf.name), "%s", name);
 	if (opts[O_IPV4].val) {
 		if (ipv4_range_parse(&conf.ipv4, opts[O_IPV4].val, why,
@@ -144,8 +160,10 @@ cmd_init(struct ctl *c, int argc, char **argv)
 			    "1..65535), e.g. 192.0.2.1:%d", opts[O_TCP].val,
 			    DEFAULT_PORT);
 		snprintf(conf.tcp, sizeof(conf.tcp), "%s", opts[O_TCP].val);
-		snprintf(conf.listen, sizeof(conf.listen), "%s",
-		    opts[O_TCP].val);
+		if (ctl_listen_any(opts[O_TCP].val, conf.listen,
+		    sizeof(conf.listen)) == -1)
+			return ctl_usage(c, "--tcp `%s' is not HOST:PORT",
+			    opts[O_TCP].val);
 	}
 	if (opts[O_LISTEN].val) {
 		if (strlen(opts[O_LISTEN].val) >= CONF_ADDR_LEN ||
@@ -182,6 +200,20 @@ cmd_init(struct ctl *c, int argc, char **argv)
 			    opts[O_TORS].val);
 		snprintf(conf.tor_socks, sizeof(conf.tor_socks), "%s",
 		    opts[O_TORS].val);
+	}
+	/* Without TCP, find Debian's tor as shipped (/run/tor) for what
+	 * the flags did not name; any other tor takes the flags. */
+	if (!opts[O_TCP].val && !opts[O_LISTEN].val) {
+		if (!opts[O_TORC].val && tor_default(TOR_CONTROL_DEFAULT)) {
+			snprintf(conf.tor_control, sizeof(conf.tor_control),
+			    "%s", TOR_CONTROL_DEFAULT);
+			tor_found = 1;
+		}
+		if (!opts[O_TORS].val && tor_default(TOR_SOCKS_DEFAULT)) {
+			snprintf(conf.tor_socks, sizeof(conf.tor_socks), "%s",
+			    TOR_SOCKS_DEFAULT);
+			tor_found = 1;
+		}
 	}
 	if (opts[O_NETNS].val) {
 		if (!netns_valid(opts[O_NETNS].val))
@@ -338,6 +370,11 @@ cmd_init(struct ctl *c, int argc, char **argv)
 	printf("ipv6      %s\n", a6);
 	if (conf.tcp[0])
 		printf("tcp       %s\n", conf.tcp);
+	if (conf.tor_control[0] || conf.tor_socks[0])
+		printf("tor       control %s, socks %s%s\n",
+		    conf.tor_control[0] ? conf.tor_control : "-",
+		    conf.tor_socks[0] ? conf.tor_socks : "-",
+		    tor_found ? " (Debian's tor, found in /run/tor)" : "");
 	printf("config    %s\n", c->paths.conf_file);
 	if (opts[O_ROOT].val)   /* a member set up by hand */
 		printf("\nnext: swap host records with the other members "

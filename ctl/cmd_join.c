@@ -13,9 +13,14 @@
  *      reports progress as JSON lines, shown here as words;
  *   4. the config is written from the admission (root, name, addresses,
  *      role, admitted_by, admission; the network's range, mtu and
- *      anonymous flag; our own tor settings) and keyd signs our record;
+ *      anonymous flag; our own tor settings and --endpoint / --listen)
+ *      and keyd signs our record;
  *   5. unless --no-up, the daemons start and we wait (bounded) for the
  *      first link.
+ *
+ * --endpoint HOST:PORT is where other members reach us over TCP (tcp =
+ * in our record, so we can invite over TCP too); linkd listens on every
+ * address at its PORT unless --listen says where, as with init.
  *
  * Whatever steps 2-4 created is removed again when a later step fails
  * (only what was not there before). Once admitted the invitation is
@@ -319,13 +324,15 @@ out:
 static int
 conf_from_admit(struct ctl *c, struct conf *conf, json_t *a,
     const uint8_t pk[MEMBER_ID_BYTES], const char *torc, const char *tors,
-    int privsep_off)
+    const char *endpoint, const char *listen, int privsep_off)
 {
 	struct prefix range, v4;
 	const char *s;
 
-	conf_defaults(conf);
+	/* Paths first: the default interface name (om-NET) comes from
+	 * them. */
 	conf->paths = c->paths;
+	conf_defaults(conf);
 	s = ctl_json_str(a, "name", "");
 	if (!name_valid(s)) {
 		ctl_warnx("the admission names the member `%s', which is not "
@@ -386,6 +393,25 @@ conf_from_admit(struct ctl *c, struct conf *conf, json_t *a,
 		conf->mtu = (uint32_t)json_integer_value(json_object_get(a,
 		    "mtu"));
 	conf->anonymous = json_is_true(json_object_get(a, "anonymous"));
+	/* Known only now; the invitation is used up, so a refusal here
+	 * would cost it: the member joins without the address instead. */
+	if (conf->anonymous && (endpoint != NULL || listen != NULL))
+		ctl_warnx("network %s is anonymous: --%s %s is left out of "
+		    "the config (an anonymous member publishes no address and "
+		    "takes no TCP links)", c->paths.net, endpoint ?
+		    "endpoint" : "listen", endpoint ? endpoint : listen);
+	else {
+		if (endpoint != NULL) {
+			snprintf(conf->tcp, sizeof(conf->tcp), "%s",
+			    endpoint);
+			if (ctl_listen_any(endpoint, conf->listen,
+			    sizeof(conf->listen)) == -1)
+				return -1;
+		}
+		if (listen != NULL)
+			snprintf(conf->listen, sizeof(conf->listen), "%s",
+			    listen);
+	}
 	if (torc != NULL)
 		snprintf(conf->tor_control, sizeof(conf->tor_control), "%s",
 		    torc);
@@ -430,11 +456,14 @@ first_link(struct ctl *c, char *out, size_t cap, int wait_s)
 int
 cmd_join(struct ctl *c, int argc, char **argv)
 {
-	enum { O_TORC, O_TORS, O_TCP, O_NOUP, O_NOPRIVSEP, O_END };
+	enum { O_TORC, O_TORS, O_TCP, O_ENDPOINT, O_LISTEN, O_NOUP,
+	    O_NOPRIVSEP, O_END };
 	struct ctl_opt opts[] = {
 		[O_TORC] = { "tor-control", "ADDR", NULL },
 		[O_TORS] = { "tor-socks", "ADDR", NULL },
 		[O_TCP] = { "tcp", NULL, NULL },
+		[O_ENDPOINT] = { "endpoint", "HOST:PORT", NULL },
+		[O_LISTEN] = { "listen", "HOST:PORT", NULL },
 		[O_NOUP] = { "no-up", NULL, NULL },
 		[O_NOPRIVSEP] = { "no-privsep", NULL, NULL },
 		[O_END] = { NULL, NULL, NULL },
@@ -506,6 +535,19 @@ cmd_join(struct ctl *c, int argc, char **argv)
 	if (opts[O_TORS].val && !ctl_tor_addr_valid(opts[O_TORS].val))
 		return ctl_usage(c, "--tor-socks `%s' is not tor's SocksPort "
 		    "(HOST:PORT or unix:/PATH)", opts[O_TORS].val);
+	if (opts[O_ENDPOINT].val && (strlen(opts[O_ENDPOINT].val) >=
+	    CONF_ADDR_LEN || endpoint_parse(opts[O_ENDPOINT].val, NULL, 0,
+	    NULL) == -1))
+		return ctl_usage(c, "--endpoint `%s' is not HOST:PORT (where "
+		    "other members reach this one: an IPv4 address, [IPv6] "
+		    "or DNS name, and a port 1..65535, e.g. 192.0.2.7:%d)",
+		    opts[O_ENDPOINT].val, DEFAULT_PORT);
+	if (opts[O_LISTEN].val && (strlen(opts[O_LISTEN].val) >=
+	    CONF_ADDR_LEN || endpoint_parse(opts[O_LISTEN].val, NULL, 0,
+	    NULL) == -1))
+		return ctl_usage(c, "--listen `%s' is not HOST:PORT (a local "
+		    "address and a port 1..65535, e.g. 0.0.0.0:%d)",
+		    opts[O_LISTEN].val, DEFAULT_PORT);
 	if ((opts[O_TORC].val == NULL) != (opts[O_TORS].val == NULL))
 		return ctl_usage(c, "--tor-control and --tor-socks go "
 		    "together (a member publishes its onion service and "
@@ -586,7 +628,8 @@ cmd_join(struct ctl *c, int argc, char **argv)
 	/* 4. The config, then our signed record. */
 	if (conf_from_admit(c, &conf, jo.admitted, pk, opts[O_TORC].val,
 	    opts[O_TCP].val != NULL && opts[O_TORS].val == NULL ? NULL :
-	    opts[O_TORS].val, opts[O_NOPRIVSEP].val != NULL) == -1) {
+	    opts[O_TORS].val, opts[O_ENDPOINT].val, opts[O_LISTEN].val,
+	    opts[O_NOPRIVSEP].val != NULL) == -1) {
 		json_decref(jo.admitted);
 		goto out;
 	}

@@ -199,6 +199,7 @@ cmd_status(struct ctl *c, int argc, char **argv)
 	json_object_set_new(s.model, "ipv4", json_string(a));
 	prefix_fmt(&s.conf.ipv6, a, sizeof(a), 1);
 	json_object_set_new(s.model, "ipv6", json_string(a));
+	json_object_set_new(s.model, "version", json_string(ctl_version()));
 	if (s.conf.tcp[0])
 		json_object_set_new(s.model, "tcp", json_string(s.conf.tcp));
 

@@ -21,8 +21,14 @@
  * `up` without --foreground forks the supervisor into its own session and
  * then waits (up to 15 s) until every daemon answers "status" on its ctl
  * socket, so a script that runs `onionmesh up` can use the network next.
+ *
+ * Before any of that, `up` checks that each daemon's user can pass
+ * through the folders above its own, and on a network systemd runs
+ * (onionmesh@NET.target enabled or active) `up` and `down` go through
+ * systemctl instead (ctl/systemd.c).
  */
 #include "ctl/ctl.h"
+#include "ctl/systemd.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -491,6 +497,20 @@ cmd_up(struct ctl *c, int argc, char **argv)
 		return rc;
 	if (ctl_conf_load(c, &conf) == -1)
 		return CTL_FAIL;
+	if (ctl_check_reach(c, &conf) != CTL_OK)
+		return CTL_FAIL;
+	/* systemd runs this network (ctl/systemd.c): never a second set. */
+	if (ctl_systemd_manages(c)) {
+		if (opts[0].val) {
+			ctl_warnx("network %s is run by systemd "
+			    "(onionmesh@%s.target is enabled or active): "
+			    "`up --foreground' would start a second set; use "
+			    "systemctl, or disable the units first",
+			    c->paths.net, c->paths.net);
+			return CTL_FAIL;
+		}
+		return ctl_systemd_up(c, &conf);
+	}
 	memset(&s, 0, sizeof(s));
 	s.c = c;
 	/* Blocked before the first ctl request starts nng's threads, which
@@ -544,6 +564,10 @@ cmd_up(struct ctl *c, int argc, char **argv)
 		return CTL_FAIL;
 	}
 
+	/* The daemons are this supervisor's children: a service manager
+	 * that started `up` (a unit of its own) waits for no READY=1 from
+	 * them, and would refuse it from a pid not its main one. */
+	unsetenv("NOTIFY_SOCKET");
 	if (opts[0].val) {
 		log_init("onionmesh up", LOG_LVL_INFO, 0);
 		if (pidfile_write(s.pidfd, getpid()) == -1) {
@@ -561,6 +585,9 @@ cmd_up(struct ctl *c, int argc, char **argv)
 	if (child == 0) {
 		detach(&s);
 		log_init("onionmesh up", LOG_LVL_INFO, 0);
+		/* run/supervisor.log: a time and level on each line, as the
+		 * daemons' logs have. */
+		log_set_style(LOG_STYLE_TIME);
 		if (pidfile_write(s.pidfd, getpid()) == -1) {
 			log_warn("cannot write %s", s.pidfile);
 			_exit(CTL_FAIL);
@@ -646,6 +673,8 @@ cmd_down(struct ctl *c, int argc, char **argv)
 		return CTL_FAIL;
 	if ((r = pidfile_probe(c, &pid, &fd)) == -1)
 		return CTL_FAIL;
+	if (r == 0 && ctl_systemd_manages(c))
+		return ctl_systemd_down(c);
 	if (r == 0) {
 		ctl_warnx("network %s is not up (no supervisor holds %s)",
 		    c->paths.net, path);

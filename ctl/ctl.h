@@ -77,9 +77,16 @@ void ctl_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* conf_load with the error printed; 0 or -1. */
 int ctl_conf_load(struct ctl *c, struct conf *conf);
 /* Path of a daemon binary (onionmesh-<name>): $ONIONMESH_LIBEXEC, else
- * the directory of the running onionmesh. -1 with a message printed if
- * it is not an executable file. */
+ * the directory of the running onionmesh, else the LIBEXECDIR compiled
+ * in by the Makefile. -1 with a message printed if it is not an
+ * executable file. */
 int ctl_daemon_path(const char *daemon, char *out, size_t cap);
+/* Where linkd listens for a member reachable at endpoint HOST:PORT:
+ * every address at PORT ("0.0.0.0:PORT", or "[::]:PORT" for an IPv6
+ * HOST). 0, or -1 when endpoint is not HOST:PORT. */
+int ctl_listen_any(const char *endpoint, char *out, size_t cap);
+/* "0.1.0": the Makefile's VERSION (what --version and status say). */
+const char *ctl_version(void);
 /* One ctl request {"cmd": cmd} to a daemon. Returns the reply (a new
  * reference, "ok" true) or NULL with a message in err; *down (may be
  * NULL) tells a daemon that did not answer (1) from one that answered
@@ -149,6 +156,7 @@ int cmd_import(struct ctl *c, int argc, char **argv);
 int cmd_invite(struct ctl *c, int argc, char **argv);  /* cmd_invite.c */
 int cmd_revoke(struct ctl *c, int argc, char **argv);
 int cmd_join(struct ctl *c, int argc, char **argv);    /* cmd_join.c */
+int cmd_log(struct ctl *c, int argc, char **argv);     /* cmd_log.c */
 
 /*
  * Outputs (bgpctl's shape): one renderer per read command, each given

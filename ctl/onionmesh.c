@@ -25,8 +25,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "proto/addr.h"
 #include "proto/ipc.h"
 #include "proto/log.h"
+
+/* OM_VERSION, OM_GIT_DESC, OM_LIBEXECDIR: written by the Makefile into
+ * $(B)/gen/ from VERSION, `git describe` and PREFIX. */
+#include "om_config.h"
 
 const char *const ctl_daemons[CTL_NDAEMONS] = {
 	"keyd", "routed", "linkd", "tund",
@@ -51,6 +56,7 @@ static const struct subcommand {
 	    "end member NAME's membership everywhere" },
 	{ "join", cmd_join,
 	    "URL|- [--tor-control ADDR --tor-socks ADDR] [--tcp]\n"
+	    "           [--endpoint HOST:PORT] [--listen HOST:PORT]\n"
 	    "           [--no-up] [--no-privsep]",
 	    "become a member with an invitation URL (-: read it from stdin)" },
 	{ "up", cmd_up, "[--foreground]",
@@ -65,6 +71,8 @@ static const struct subcommand {
 	    "print (or write to FILE) this member's host record" },
 	{ "import", cmd_import, "FILE...",
 	    "add other members' host records" },
+	{ "log", cmd_log, "[warn|info|debug]",
+	    "show or set every running daemon's log level" },
 };
 #define NSUBCOMMANDS (sizeof(subcommands) / sizeof(subcommands[0]))
 
@@ -84,7 +92,8 @@ usage_global(FILE *f)
 {
 	size_t i;
 
-	fprintf(f, "usage: onionmesh [-n NET] [-d DIR] COMMAND [ARGS]\n\n"
+	fprintf(f, "usage: onionmesh [-n NET] [-d DIR] COMMAND [ARGS]\n"
+	    "       onionmesh --version\n\n"
 	    "  -n NET   network name (default \"%s\"; [a-z0-9][a-z0-9_-]"
 	    "{0,31})\n"
 	    "  -d DIR   keep config, keys, host records and sockets under "
@@ -259,14 +268,31 @@ ctl_conf_load(struct ctl *c, struct conf *conf)
 	return 0;
 }
 
+/* A regular file we may run. */
+static int
+runnable(const char *path)
+{
+	struct stat st;
+
+	errno = 0;
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+	    access(path, X_OK) == 0;
+}
+
+/*
+ * $ONIONMESH_LIBEXEC when set (a test's fake keyd, a moved tree); else
+ * next to the command itself, which is where they are in a build tree;
+ * else LIBEXECDIR as the Makefile compiled it in, which is where `make
+ * install` puts them (the command itself goes to sbin/).
+ */
 int
 ctl_daemon_path(const char *daemon, char *out, size_t cap)
 {
 	char self[PATH_MAX], dir[PATH_MAX];
 	const char *env = getenv("ONIONMESH_LIBEXEC");
-	struct stat st;
 	ssize_t n;
 	char *slash;
+	int err;
 
 	if (env && env[0]) {
 		if (realpath(env, dir) == NULL) {
@@ -274,37 +300,67 @@ ctl_daemon_path(const char *daemon, char *out, size_t cap)
 			    "holds the onionmesh daemons", env);
 			return -1;
 		}
-	} else {
-		n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-		if (n <= 0) {
-			ctl_warn("cannot find where onionmesh runs from "
-			    "(/proc/self/exe); set ONIONMESH_LIBEXEC to the "
-			    "directory of the daemons");
+		if ((size_t)snprintf(out, cap, "%s/onionmesh-%s", dir,
+		    daemon) >= cap) {
+			ctl_warnx("path of onionmesh-%s in %s is too long",
+			    daemon, dir);
 			return -1;
 		}
-		self[n] = '\0';
-		if ((slash = strrchr(self, '/')) == NULL)
-			return -1;
-		*slash = '\0';
-		snprintf(dir, sizeof(dir), "%s", self[0] ? self : "/");
-	}
-	if ((size_t)snprintf(out, cap, "%s/onionmesh-%s", dir, daemon) >=
-	    cap) {
-		ctl_warnx("path of onionmesh-%s in %s is too long", daemon,
-		    dir);
-		return -1;
-	}
-	errno = 0;
-	if (stat(out, &st) == -1 || !S_ISREG(st.st_mode) ||
-	    access(out, X_OK) == -1) {
+		if (runnable(out))
+			return 0;
 		ctl_warnx("cannot run %s: %s (the daemons are looked for in "
-		    "%s; set ONIONMESH_LIBEXEC to the directory that holds "
-		    "them)", out, errno ? strerror(errno) : "not a file",
-		    env && env[0] ? "$ONIONMESH_LIBEXEC" :
-		    "the directory of onionmesh");
+		    "$ONIONMESH_LIBEXEC; set it to the directory that holds "
+		    "them, or unset it)", out,
+		    errno ? strerror(errno) : "not a file");
 		return -1;
 	}
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n > 0) {
+		self[n] = '\0';
+		if ((slash = strrchr(self, '/')) != NULL) {
+			*slash = '\0';
+			if ((size_t)snprintf(out, cap, "%s/onionmesh-%s",
+			    self[0] ? self : "", daemon) < cap &&
+			    runnable(out))
+				return 0;
+		}
+	} else
+		snprintf(self, sizeof(self), "(unknown: /proc/self/exe)");
+	if ((size_t)snprintf(out, cap, "%s/onionmesh-%s", OM_LIBEXECDIR,
+	    daemon) >= cap) {
+		ctl_warnx("path of onionmesh-%s in %s is too long", daemon,
+		    OM_LIBEXECDIR);
+		return -1;
+	}
+	if (runnable(out))
+		return 0;
+	err = errno;
+	ctl_warnx("cannot run %s: %s (the daemons are looked for next to "
+	    "onionmesh, in %s, then in %s; set ONIONMESH_LIBEXEC to the "
+	    "directory that holds them)", out, err ? strerror(err) :
+	    "not a file", self, OM_LIBEXECDIR);
+	return -1;
+}
+
+int
+ctl_listen_any(const char *endpoint, char *out, size_t cap)
+{
+	char host[CONF_ADDR_LEN];
+	uint16_t port;
+
+	if (strlen(endpoint) >= sizeof(host) ||
+	    endpoint_parse(endpoint, host, sizeof(host), &port) == -1)
+		return -1;
+	if ((size_t)snprintf(out, cap, "%s:%u", strchr(host, ':') ?
+	    "[::]" : "0.0.0.0", (unsigned)port) >= cap)
+		return -1;
 	return 0;
+}
+
+const char *
+ctl_version(void)
+{
+	return OM_VERSION;
 }
 
 json_t *
@@ -400,6 +456,12 @@ main(int argc, char **argv)
 		if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
 			usage_global(stdout);
 			return 0;
+		}
+		if (strcmp(a, "-V") == 0 || strcmp(a, "--version") == 0) {
+			printf("onionmesh %s%s%s%s\n", OM_VERSION,
+			    OM_GIT_DESC[0] ? " (git " : "", OM_GIT_DESC,
+			    OM_GIT_DESC[0] ? ")" : "");
+			return fflush(stdout) == EOF ? CTL_FAIL : CTL_OK;
 		}
 		if (a[1] == 'n')
 			dst = &c.net;

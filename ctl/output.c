@@ -243,6 +243,12 @@ tor_str(char *out, size_t cap, json_t *m)
 	if (ctl_json_str(t, "last_error", NULL) != NULL)
 		snprintf(out + n, cap - n, ", last error: %s",
 		    ctl_json_str(t, "last_error", ""));
+	/* Published, yet no peer's stream could arrive: keyd saw that
+	 * tor's user cannot reach linkd's onion socket. */
+	n = strlen(out);
+	if (ctl_json_str(t, "target_error", NULL) != NULL)
+		snprintf(out + n, cap - n, "; %s",
+		    ctl_json_str(t, "target_error", ""));
 }
 
 static void
@@ -251,7 +257,7 @@ human_status(FILE *f, json_t *m)
 	json_t *daemons = json_object_get(m, "daemons");
 	json_t *sup = json_object_get(m, "supervisor");
 	json_t *d, *st, *v;
-	char buf[600];
+	char buf[2048];
 	size_t i;
 
 	kv(f, "network", ctl_json_str(m, "net", NULL));
@@ -261,6 +267,8 @@ human_status(FILE *f, json_t *m)
 	kv(f, "ipv6", ctl_json_str(m, "ipv6", NULL));
 	if (ctl_json_str(m, "tcp", NULL))
 		kv(f, "tcp", ctl_json_str(m, "tcp", NULL));
+	if (ctl_json_str(m, "version", NULL))
+		kv(f, "version", ctl_json_str(m, "version", NULL));
 	if (json_is_true(json_object_get(sup, "running")))
 		snprintf(buf, sizeof(buf), "running (pid %lld)",
 		    (long long)json_integer_value(json_object_get(sup,

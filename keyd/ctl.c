@@ -17,6 +17,8 @@
  *   revoke   {name} -> {revoked, also: [names whose chain broke]}
  *            (revoke.c; changing)
  *   revoked  {revoked: [{id, by, serial, name?}]}: the revocations held
+ *   log      {daemon, level[, was]}: read or set the log level
+ *            (proto/logctl.h; setting is changing)
  *
  * Public keys and records only: nothing secret is ever put in a reply.
  */
@@ -31,6 +33,7 @@
 #include "keyd/keyd.h"
 #include "keyd/revoke.h"
 #include "proto/log.h"
+#include "proto/logctl.h"
 
 static json_t *
 ctl_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -300,6 +303,9 @@ keyd_ctl(json_t *req, int may_change, void *arg)
 		return ctl_revoke(k, req, may_change);
 	if (strcmp(cmd, "revoked") == 0)
 		return ctl_revoked(k);
+	if (strcmp(cmd, "log") == 0)
+		return logctl_handle(req, may_change, "keyd");
 	return ctl_error("unknown command \"%.64s\" (keyd answers status, "
-	    "records, export, reload, edges, invite, revoke, revoked)", cmd);
+	    "records, export, reload, edges, invite, revoke, revoked, log)",
+	    cmd);
 }

@@ -45,6 +45,7 @@
 #include "proto/invite.h"
 #include "proto/keystore.h"
 #include "proto/log.h"
+#include "proto/notify.h"
 #include "proto/privdrop.h"
 
 #define KEYS_DIR_MODE 0700
@@ -224,6 +225,19 @@ keyd_join(int argc, char **argv, const struct join_args *ja)
 	return rc;
 }
 
+/* chown, but only when the owner differs: keyd started as its own user
+ * (a systemd unit's User=) cannot chown at all, and need not when the
+ * store is already its own. */
+static int
+chown_if(const char *path, uid_t uid, gid_t gid)
+{
+	struct stat st;
+
+	if (stat(path, &st) == 0 && st.st_uid == uid && st.st_gid == gid)
+		return 0;
+	return chown(path, uid, gid);
+}
+
 /* Give a directory and the files directly in it to keyd's user (or,
  * without privsep, back to the caller: chown, not chown_for, which
  * skips the caller's own ids). */
@@ -235,7 +249,7 @@ chown_tree(const char *dir, uid_t uid, gid_t gid, char *err, size_t errlen)
 	DIR *d;
 	int rc = 0;
 
-	if (chown(dir, uid, gid) == -1) {
+	if (chown_if(dir, uid, gid) == -1) {
 		snprintf(err, errlen, "cannot give %s to uid %u: %s", dir,
 		    (unsigned)uid, strerror(errno));
 		return -1;
@@ -252,7 +266,7 @@ chown_tree(const char *dir, uid_t uid, gid_t gid, char *err, size_t errlen)
 		if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir,
 		    de->d_name) >= sizeof(path))
 			continue;
-		if (chown(path, uid, gid) == -1) {
+		if (chown_if(path, uid, gid) == -1) {
 			snprintf(err, errlen, "cannot give %s to uid %u: %s",
 			    path, (unsigned)uid, strerror(errno));
 			rc = -1;
@@ -313,8 +327,13 @@ keyd_genkey(int argc, char **argv)
 		log_warnx("%s", err);
 		return 1;
 	}
+	/* Before the config exists (init's first run) its privsep line
+	 * is not known yet: privsep if the users are there, else the
+	 * caller's ids; the second run, with the config, decides (and
+	 * refuses privsep = auto without the users). */
 	if (daemon_ids_resolve(&ids, have_conf ? c.privsep : -1, err,
-	    sizeof(err)) == -1) {
+	    sizeof(err)) == -1 && (have_conf ||
+	    daemon_ids_resolve(&ids, 0, err, sizeof(err)) == -1)) {
 		log_warnx("%s", err);
 		return 1;
 	}
@@ -402,12 +421,23 @@ main(int argc, char **argv)
 		fatalx("%s", err);
 	if (mkdir_p(k.d.conf.paths.hosts_dir, 0755) == -1)
 		fatal("cannot create %s", k.d.conf.paths.hosts_dir);
-	/* After the drop keyd must still write hosts/ and own its keys. */
+	/* After the drop keyd must still write hosts/ and own its keys.
+	 * Started as its own user (a unit's User=, a container), it cannot
+	 * take over records root wrote there (`onionmesh import`, `join`),
+	 * and need not: it reads them, and replaces them through the
+	 * folder, which must be its own. */
 	if (k.d.ids.privsep) {
 		if (chown_tree(k.d.conf.paths.keys_dir, k.d.ids.uid[D_KEYD],
-		    k.d.ids.gid[D_KEYD], err, sizeof(err)) == -1 ||
-		    chown_tree(k.d.conf.paths.hosts_dir, k.d.ids.uid[D_KEYD],
 		    k.d.ids.gid[D_KEYD], err, sizeof(err)) == -1)
+			fatalx("%s", err);
+		if (geteuid() != 0 && chown_if(k.d.conf.paths.hosts_dir,
+		    k.d.ids.uid[D_KEYD], k.d.ids.gid[D_KEYD]) == -1)
+			fatal("cannot give %s to uid %u (make it keyd's)",
+			    k.d.conf.paths.hosts_dir,
+			    (unsigned)k.d.ids.uid[D_KEYD]);
+		if (geteuid() == 0 && chown_tree(k.d.conf.paths.hosts_dir,
+		    k.d.ids.uid[D_KEYD], k.d.ids.gid[D_KEYD], err,
+		    sizeof(err)) == -1)
 			fatalx("%s", err);
 	} else if (chown_tree(k.d.conf.paths.keys_dir, geteuid(), getegid(),
 	    err, sizeof(err)) == -1)
@@ -425,6 +455,9 @@ main(int argc, char **argv)
 	log_info("%s: %zu records%s", k.d.conf.paths.hosts_dir, k.recs.n,
 	    bad > 0 ? " (some files skipped, see above)" : "");
 
+	/* tor's group, looked up while keyd may still stat the cookie's
+	 * folder and read /etc/group. */
+	keyd_tor_group(&k);
 	/* IPC after the drop: SO_PEERCRED reports the uid a socket had
 	 * when it listened or connected, and the peers expect keyd's. */
 	daemon_drop(&k.d);
@@ -437,8 +470,10 @@ main(int argc, char **argv)
 	log_info("ready (member %s%s%s)", k.d.conf.name,
 	    keys_onion_addr() ? ", " : "",
 	    keys_onion_addr() ? keys_onion_addr() : "");
+	notify_ready(k.d.loop);
 	ev_run(k.d.loop, 0);
 
+	notify_stopping();
 	log_info("shutting down");
 	keyd_tor_stop(&k);
 	keyd_dispatch_stop(&k);

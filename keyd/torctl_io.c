@@ -8,8 +8,9 @@
  *
  *   PROTOCOLINFO 1
  *   [AUTHCHALLENGE SAFECOOKIE <nonce>]        SAFECOOKIE only
- *   AUTHENTICATE ...                          SAFECOOKIE > COOKIE >
- *                                             HASHEDPASSWORD > NULL
+ *   AUTHENTICATE ...                          the one method the
+ *                                             config names (tor_auth,
+ *                                             SAFECOOKIE by default)
  *   SETEVENTS STATUS_CLIENT HS_DESC           else poll GETINFO every 2 s
  *   GETINFO status/bootstrap-phase
  *   ADD_ONION ED25519-V3:<key> Port=V,TARGET  not detached: see the .h
@@ -38,6 +39,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <limits.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -84,6 +86,9 @@ enum tio_state {
 struct torctl_io {
 	struct ev_loop *loop;
 	char *control;
+	char *cookie_path;
+	char *access_hint;
+	unsigned auth;
 	char *password;
 	char *key_blob;
 	char *target;
@@ -265,10 +270,15 @@ tio_read_cookie(const char *path, uint8_t cookie[TORCTL_COOKIE_BYTES],
 
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 	if (fd == -1) {
+		int e = errno;
+
 		snprintf(err, errlen, "cannot read tor's cookie file %s: %s "
-		    "(keyd's user needs read access to it: tor's "
-		    "CookieAuthFileGroupReadable and a shared group)", path,
-		    strerror(errno));
+		    "(%s)", path, strerror(errno), errno == ENOENT ?
+		    "is tor running, and is this its CookieAuthFile? set "
+		    "tor_cookie = PATH in onionmesh.conf if not" :
+		    "keyd needs tor's CookieAuthFileGroupReadable 1 and the "
+		    "file's group; see tor_group in onionmesh.conf(5)");
+		errno = e;
 		return -1;
 	}
 	if (fstat(fd, &sb) == -1 || !S_ISREG(sb.st_mode) ||
@@ -291,11 +301,60 @@ tio_read_cookie(const char *path, uint8_t cookie[TORCTL_COOKIE_BYTES],
 	return 0;
 }
 
+static const char *
+tio_auth_name(unsigned m)
+{
+	switch (m) {
+	case TORCTL_AUTH_SAFECOOKIE:
+		return "SAFECOOKIE";
+	case TORCTL_AUTH_COOKIE:
+		return "COOKIE";
+	case TORCTL_AUTH_HASHEDPASSWORD:
+		return "HASHEDPASSWORD";
+	case TORCTL_AUTH_NULL:
+		return "NULL";
+	}
+	return "?";
+}
+
+/* What tor offers, and the config line that would accept it. */
+static void
+tio_offer_hint(unsigned methods, char *out, size_t cap)
+{
+	static const unsigned order[] = {TORCTL_AUTH_SAFECOOKIE,
+	    TORCTL_AUTH_COOKIE, TORCTL_AUTH_HASHEDPASSWORD, TORCTL_AUTH_NULL};
+	size_t i, n = 0;
+
+	out[0] = '\0';
+	for (i = 0; i < sizeof(order) / sizeof(order[0]); i++)
+		if (methods & order[i])
+			n += (size_t)snprintf(out + n, n < cap ? cap - n : 0,
+			    "%s%s", n ? "," : "", tio_auth_name(order[i]));
+	if (n == 0)
+		snprintf(out, cap, "nothing");
+	n = strlen(out);
+	if (methods & TORCTL_AUTH_SAFECOOKIE)
+		return;
+	if (methods & TORCTL_AUTH_COOKIE)
+		snprintf(out + n, cap - n, "; better, tor's "
+		    "CookieAuthentication 1 (tor 0.2.3 and later offer "
+		    "SAFECOOKIE with it), or set tor_auth = cookie to accept "
+		    "plain COOKIE");
+	else if (methods & TORCTL_AUTH_NULL)
+		snprintf(out + n, cap - n, "; give tor "
+		    "CookieAuthentication 1, or set tor_auth = none to use "
+		    "a control port without authentication");
+	else
+		snprintf(out + n, cap - n, "; give tor "
+		    "CookieAuthentication 1");
+}
+
 static void
 tio_on_protocolinfo(struct torctl_io *t, const struct torctl_reply *r)
 {
 	struct torctl_protocolinfo pi;
-	char err[TORCTL_ERRLEN + PATH_MAX], cmd[TORCTL_CMD_MAX];
+	char err[TORCTL_ERRLEN + PATH_MAX + 256], cmd[TORCTL_CMD_MAX];
+	char hint[320];
 	int rc;
 
 	if (torctl_parse_protocolinfo(r, &pi, err, sizeof(err)) != 0) {
@@ -303,13 +362,33 @@ tio_on_protocolinfo(struct torctl_io *t, const struct torctl_reply *r)
 		return;
 	}
 	str_cut(t->st.tor_version, sizeof(t->st.tor_version), pi.version);
-	err[0] = '\0';
-	if ((pi.methods & (TORCTL_AUTH_SAFECOOKIE | TORCTL_AUTH_COOKIE)) &&
-	    tio_read_cookie(pi.cookie_file, t->cookie, err,
-	    sizeof(err)) == 0) {
-		if (pi.methods & TORCTL_AUTH_SAFECOOKIE) {
-			str_cut(t->st.auth_method, sizeof(t->st.auth_method),
-			    "SAFECOOKIE");
+	if (!(pi.methods & t->auth)) {
+		tio_offer_hint(pi.methods, hint, sizeof(hint));
+		tio_fail(t, "tor at %s does not offer %s authentication, "
+		    "which tor_auth asks for (it offers %s)", t->control,
+		    tio_auth_name(t->auth), hint);
+		return;
+	}
+	str_cut(t->st.auth_method, sizeof(t->st.auth_method),
+	    tio_auth_name(t->auth));
+	if (t->auth == TORCTL_AUTH_SAFECOOKIE ||
+	    t->auth == TORCTL_AUTH_COOKIE) {
+		errno = 0;
+		if (tio_read_cookie(t->cookie_path, t->cookie, err,
+		    sizeof(err)) != 0) {
+			/* tor's word is a hint for the operator only. */
+			if (errno == EACCES)
+				tio_fail(t, "%s; %s", err, t->access_hint);
+			else if (pi.cookie_file[0] != '\0' &&
+			    strcmp(pi.cookie_file, t->cookie_path) != 0)
+				tio_fail(t, "%s; tor says its cookie is %s: "
+				    "set tor_cookie = %s if that is right",
+				    err, pi.cookie_file, pi.cookie_file);
+			else
+				tio_fail(t, "%s", err);
+			return;
+		}
+		if (t->auth == TORCTL_AUTH_SAFECOOKIE) {
 			if (torctl_safecookie_begin(&t->sc, cmd,
 			    sizeof(cmd)) != 0) {
 				tio_fail(t, "AUTHCHALLENGE does not fit");
@@ -318,30 +397,19 @@ tio_on_protocolinfo(struct torctl_io *t, const struct torctl_reply *r)
 			(void)tio_send(t, C_AUTHCHALLENGE, cmd);
 			return;
 		}
-		str_cut(t->st.auth_method, sizeof(t->st.auth_method),
-		    "COOKIE");
 		rc = torctl_fmt_auth_cookie(cmd, sizeof(cmd), t->cookie);
 		sodium_memzero(t->cookie, sizeof(t->cookie));
-	} else if ((pi.methods & TORCTL_AUTH_HASHEDPASSWORD) &&
-	    t->password != NULL) {
-		str_cut(t->st.auth_method, sizeof(t->st.auth_method),
-		    "HASHEDPASSWORD");
+	} else if (t->auth == TORCTL_AUTH_HASHEDPASSWORD) {
+		if (t->password == NULL) {
+			tio_fail(t, "tor's control port %s wants a password "
+			    "(HASHEDPASSWORD) and none is configured",
+			    t->control);
+			return;
+		}
 		rc = torctl_fmt_auth_password(cmd, sizeof(cmd), t->password);
-	} else if (pi.methods & TORCTL_AUTH_NULL) {
-		str_cut(t->st.auth_method, sizeof(t->st.auth_method), "NULL");
+	} else {
 		rc = snprintf(cmd, sizeof(cmd), "%s",
 		    TORCTL_CMD_AUTH_NULL) < 0;
-	} else if (err[0] != '\0') {
-		tio_fail(t, "%s", err);
-		return;
-	} else if (pi.methods & TORCTL_AUTH_HASHEDPASSWORD) {
-		tio_fail(t, "tor's control port %s wants a password "
-		    "(HASHEDPASSWORD) and none is configured", t->control);
-		return;
-	} else {
-		tio_fail(t, "tor's control port %s offers no authentication "
-		    "method onionmesh can use", t->control);
-		return;
 	}
 	if (rc != 0) {
 		sodium_memzero(cmd, sizeof(cmd));
@@ -367,7 +435,10 @@ tio_on_authchallenge(struct torctl_io *t, const struct torctl_reply *r)
 	sodium_memzero(t->cookie, sizeof(t->cookie));
 	sodium_memzero(&t->sc, sizeof(t->sc));
 	if (rc != 0) {
-		tio_fail(t, "%s (control port %s)", err, t->control);
+		tio_fail(t, "%s (control port %s, cookie %s: is something "
+		    "else on tor's socket path, or is this not tor's "
+		    "CookieAuthFile? see tor_cookie)", err, t->control,
+		    t->cookie_path);
 		return;
 	}
 	(void)tio_send(t, C_AUTHENTICATE, cmd);
@@ -379,12 +450,16 @@ tio_on_authenticate(struct torctl_io *t, const struct torctl_reply *r)
 {
 	char d[160], cmd[TORCTL_CMD_MAX], err[TORCTL_ERRLEN];
 	unsigned gen = t->gen;
-	int rc;
+	int rc, ck;
 
 	if (r->code != 250) {
 		torctl_reply_describe(r, d, sizeof(d));
-		tio_fail(t, "tor at %s refused %s authentication: %s",
-		    t->control, t->st.auth_method, d);
+		ck = (t->auth & (TORCTL_AUTH_SAFECOOKIE |
+		    TORCTL_AUTH_COOKIE)) != 0;
+		tio_fail(t, "tor at %s refused %s authentication: %s%s%s%s",
+		    t->control, t->st.auth_method, d, ck ? " (is " : "",
+		    ck ? t->cookie_path : "", ck ? " this tor's cookie, its "
+		    "CookieAuthFile? see tor_cookie)" : "");
 		return;
 	}
 	t->st.authenticated = 1;
@@ -454,6 +529,72 @@ tio_on_getinfo(struct torctl_io *t, const struct torctl_reply *r)
 	tio_set_bootstrap(t, &b);
 }
 
+/* May tor's user pass `st` (search a folder: X_OK, or connect to a
+ * socket: W_OK)? By owner, primary group, others, as the kernel checks;
+ * tor's supplementary groups are not known here. */
+static int
+tio_may(const struct stat *st, uid_t uid, gid_t gid, unsigned bit)
+{
+	if (uid == 0)
+		return 1;
+	if (st->st_uid == uid)
+		return (st->st_mode & (bit << 6)) != 0;
+	if (st->st_gid == gid)
+		return (st->st_mode & (bit << 3)) != 0;
+	return (st->st_mode & bit) != 0;
+}
+
+/* Can tor (the peer of our Unix control connection) reach the target
+ * socket? Sets st.target_error and logs it once when it cannot. */
+static void
+tio_check_target(struct torctl_io *t)
+{
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	char msg[sizeof(t->st.target_error)];
+	struct ucred uc;
+	socklen_t len = sizeof(uc);
+	struct stat sb;
+	size_t i, n;
+
+	msg[0] = '\0';
+	if (t->sa.ss_family != AF_UNIX || strncmp(t->target, "unix:", 5) ||
+	    getsockopt(t->fd, SOL_SOCKET, SO_PEERCRED, &uc, &len) == -1)
+		goto done;
+	str_cut(path, sizeof(path), t->target + 5);
+	n = strlen(path);
+	for (i = 1; i <= n; i++) {
+		if (i < n && path[i] != '/')
+			continue;
+		path[i] = '\0';
+		if (stat(path, &sb) == -1) {
+			/* linkd has not made the socket yet: no verdict. */
+			path[i] = i < n ? '/' : '\0';
+			break;
+		}
+		if (!tio_may(&sb, uc.uid, uc.gid, S_ISDIR(sb.st_mode) ?
+		    S_IXOTH : S_IWOTH)) {
+			snprintf(msg, sizeof(msg), "tor (uid %u, gid %u) "
+			    "cannot reach the onion service socket %s: %s "
+			    "is mode %04o, owner %u, group %u; %s",
+			    (unsigned)uc.uid, (unsigned)uc.gid,
+			    t->target + 5, path,
+			    (unsigned)(sb.st_mode & 07777),
+			    (unsigned)sb.st_uid, (unsigned)sb.st_gid,
+			    S_ISDIR(sb.st_mode) ? "tor must be able to "
+			    "pass through it (chmod o+x, or put -d DIR "
+			    "under folders anyone may pass, as /run is)" :
+			    "restart linkd (it makes the socket 0666)");
+			break;
+		}
+		if (i < n)
+			path[i] = '/';
+	}
+done:
+	if (msg[0] != '\0' && strcmp(msg, t->st.target_error) != 0)
+		log_warnx("tor: %s", msg);
+	memcpy(t->st.target_error, msg, sizeof(msg));
+}
+
 static void
 tio_on_add_onion(struct torctl_io *t, const struct torctl_reply *r)
 {
@@ -470,6 +611,7 @@ tio_on_add_onion(struct torctl_io *t, const struct torctl_reply *r)
 	}
 	memcpy(t->st.service_id, addr, sizeof(addr));
 	t->st.published = 1;
+	tio_check_target(t);
 	t->st.last_error[0] = '\0';
 	t->backoff = TIO_BACKOFF_MIN;
 	log_info("tor: onion service %s published (port %u to %s)", addr,
@@ -602,6 +744,26 @@ tio_opened(struct torctl_io *t)
 		tio_changed(t);
 }
 
+/* A refused connect names the fix: for a Unix control socket, its
+ * owner, group and mode next to what keyd has (t->access_hint). */
+static void
+tio_connect_failed(struct torctl_io *t, int err)
+{
+	const struct sockaddr_un *su = (const struct sockaddr_un *)&t->sa;
+	char what[PATH_MAX + 96];
+	struct stat sb;
+
+	what[0] = '\0';
+	if (err == EACCES && t->sa.ss_family == AF_UNIX &&
+	    stat(su->sun_path, &sb) == 0)
+		snprintf(what, sizeof(what), "; the socket is mode %04o, "
+		    "owner %u, group %u", (unsigned)(sb.st_mode & 07777),
+		    (unsigned)sb.st_uid, (unsigned)sb.st_gid);
+	tio_fail(t, "cannot connect to tor's control port %s: %s%s%s%s",
+	    t->control, strerror(err), what, err == EACCES ? "; " : "",
+	    err == EACCES ? t->access_hint : "");
+}
+
 static void
 tio_write_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
@@ -613,8 +775,7 @@ tio_write_cb(struct ev_loop *loop, ev_io *w, int revents)
 		if (getsockopt(t->fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
 			err = errno;
 		if (err != 0) {
-			tio_fail(t, "cannot connect to tor's control port "
-			    "%s: %s", t->control, strerror(err));
+			tio_connect_failed(t, err);
 			return;
 		}
 		tio_opened(t);
@@ -648,8 +809,7 @@ tio_connect(struct torctl_io *t)
 		ev_timer_again(t->loop, &t->answer);
 		return;
 	}
-	tio_fail(t, "cannot connect to tor's control port %s: %s",
-	    t->control, strerror(errno));
+	tio_connect_failed(t, errno);
 }
 
 static void
@@ -774,6 +934,8 @@ tio_free(struct torctl_io *t)
 		free(t->password);
 	}
 	free(t->control);
+	free(t->cookie_path);
+	free(t->access_hint);
 	free(t->target);
 	free(t->parser);
 	sodium_memzero(t, sizeof(*t));
@@ -804,12 +966,17 @@ torctl_io_start(const struct torctl_io_cfg *cfg)
 	t->backoff = TIO_BACKOFF_MIN;
 	t->st.progress = -1;
 	t->control = strdup(cfg->control);
+	t->auth = cfg->auth != 0 ? cfg->auth : TORCTL_AUTH_SAFECOOKIE;
+	t->cookie_path = strdup(cfg->cookie != NULL ? cfg->cookie : "");
+	t->access_hint = strdup(cfg->access_hint != NULL ?
+	    cfg->access_hint : "keyd's user needs access to it");
 	t->key_blob = strdup(cfg->key_blob);
 	t->target = strdup(cfg->target);
 	if (cfg->password != NULL && cfg->password[0] != '\0')
 		t->password = strdup(cfg->password);
 	t->parser = malloc(sizeof(*t->parser));
 	if (t->control == NULL || t->key_blob == NULL || t->target == NULL ||
+	    t->cookie_path == NULL || t->access_hint == NULL ||
 	    t->parser == NULL || (cfg->password != NULL &&
 	    cfg->password[0] != '\0' && t->password == NULL)) {
 		log_warnx("tor: out of memory");
@@ -821,6 +988,21 @@ torctl_io_start(const struct torctl_io_cfg *cfg)
 	}
 	onion_addr_from_pk(t->st.address, k.pk);
 	onion_key_wipe(&k);
+	if (t->auth != TORCTL_AUTH_SAFECOOKIE &&
+	    t->auth != TORCTL_AUTH_COOKIE &&
+	    t->auth != TORCTL_AUTH_HASHEDPASSWORD &&
+	    t->auth != TORCTL_AUTH_NULL) {
+		log_warnx("tor: authentication method %#x is not one method",
+		    t->auth);
+		goto fail;
+	}
+	if ((t->auth == TORCTL_AUTH_SAFECOOKIE ||
+	    t->auth == TORCTL_AUTH_COOKIE) && t->cookie_path[0] != '/') {
+		log_warnx("tor: %s authentication needs the absolute path of "
+		    "tor's cookie file (tor_cookie), not \"%s\"",
+		    tio_auth_name(t->auth), t->cookie_path);
+		goto fail;
+	}
 	if (t->virt_port == 0) {
 		log_warnx("tor: onion service port 0 is not usable (want "
 		    "1..65535)");
@@ -961,6 +1143,7 @@ torctl_io_status_json(const struct torctl_io *t)
 	json_object_set_new(b, "summary", str_or_null(s->summary));
 	o = json_object();
 	json_object_set_new(o, "control", json_string(t->control));
+	json_object_set_new(o, "cookie", str_or_null(t->cookie_path));
 	json_object_set_new(o, "connected", json_boolean(s->connected));
 	json_object_set_new(o, "authenticated",
 	    json_boolean(s->authenticated));
@@ -974,5 +1157,6 @@ torctl_io_status_json(const struct torctl_io *t)
 	    json_integer(s->desc_uploads));
 	json_object_set_new(o, "connects", json_integer(s->connects));
 	json_object_set_new(o, "last_error", str_or_null(s->last_error));
+	json_object_set_new(o, "target_error", str_or_null(s->target_error));
 	return o;
 }

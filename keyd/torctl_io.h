@@ -29,6 +29,19 @@ struct torctl_io_cfg {
 	/* "unix:/path" (or just "/path"), "IPV4:PORT", "[IPV6]:PORT" or
 	 * "localhost:PORT". */
 	const char *control;
+	/* The one method keyd uses (TORCTL_AUTH_*; 0 is SAFECOOKIE). A tor
+	 * that does not offer it is refused with a message naming the
+	 * config line that would accept what it offers: keyd never falls
+	 * back to a weaker method by itself. */
+	unsigned auth;
+	/* The cookie file for SAFECOOKIE and COOKIE (conf_tor_cookie()).
+	 * The COOKIEFILE of tor's PROTOCOLINFO is never read: whatever
+	 * answers on the control socket could name any file keyd can
+	 * read, and COOKIE would then send its content in the clear. */
+	const char *cookie;
+	/* Appended to "permission denied" errors (the control socket, the
+	 * cookie): what keyd's groups are and how to change them. */
+	const char *access_hint;
 	/* For HASHEDPASSWORD; NULL or "" when none is configured. */
 	const char *password;
 	/* "ED25519-V3:<base64>", as onion_key_blob() makes it. Copied;
@@ -55,7 +68,11 @@ struct torctl_io_status {
 	char tor_version[64];
 	unsigned desc_uploads; /* descriptors tor reported uploaded */
 	unsigned connects;     /* successful authentications so far */
-	char last_error[256];  /* "" when none since the last publish */
+	char last_error[1024]; /* "" when none since the last publish */
+	/* tor's user cannot reach the target socket (checked on every
+	 * connection with tor's uid and gid from SO_PEERCRED); "" when it
+	 * can or when this is not known (a TCP control port). */
+	char target_error[512];
 };
 
 /* Copies cfg, checks it (the key, the target, the control address) and
@@ -70,9 +87,11 @@ void torctl_io_stop(struct torctl_io *t);
 
 void torctl_io_get_status(const struct torctl_io *t,
     struct torctl_io_status *st);
-/* {"control", "connected", "authenticated", "auth", "tor_version",
+/* {"control", "cookie", "connected", "authenticated", "auth",
+ *  "tor_version",
  *  "bootstrap": {"progress", "tag", "summary"}, "published", "address",
- *  "service_id", "desc_uploads", "connects", "last_error"}; null for
+ *  "service_id", "desc_uploads", "connects", "last_error",
+ *  "target_error"}; null for
  * what is not known. Never holds anything secret. */
 json_t *torctl_io_status_json(const struct torctl_io *t);
 

@@ -4,9 +4,10 @@
  * end-to-end sessions through relays, with the relay counters that
  * "status" also has under "forward"). Read-only, so every caller
  * allowed on the socket may ask; the one exception is debug_route, a
- * test hook (forward.h) only root may send. Times are given as Unix time
- * (from the monotonic clock, so a clock step does not make a link look
- * days old) and durations in milliseconds.
+ * test hook (forward.h) only root may send, and "log" with a level
+ * (proto/logctl.h), which changes the log level. Times are given as
+ * Unix time (from the monotonic clock, so a clock step does not make a
+ * link look days old) and durations in milliseconds.
  */
 #include <string.h>
 #include <time.h>
@@ -16,6 +17,7 @@
 #include "linkd/linkd.h"
 #include "proto/ipc.h"
 #include "proto/log.h"
+#include "proto/logctl.h"
 
 static json_t *
 err_reply(const char *fmt, const char *arg)
@@ -220,9 +222,11 @@ ctl_handle_priv(struct linkd *ld, json_t *req, int may_change)
 		r = cmd_links(ld);
 	else if (strcmp(cmd, "peers") == 0)
 		r = cmd_peers(ld);
+	else if (strcmp(cmd, "log") == 0)
+		r = logctl_handle(req, may_change, "linkd");
 	else
 		return err_reply("unknown command '%s': linkd answers "
-		    "status, links, peers, sessions (and debug_route, a "
+		    "status, links, peers, sessions, log (and debug_route, a "
 		    "test hook)", cmd);
 	if (r == NULL)
 		return err_reply("cannot build the reply to '%s'", cmd);
@@ -244,6 +248,12 @@ ctl_init(struct linkd *ld)
 	snprintf(path, sizeof(path), "%s", daemon_sock(ld->d, name));
 	if ((ld->ctl = ipc_ctl_listen(ld->loop, path, ctl_cb, ld)) == NULL)
 		fatalx("cannot listen on the ctl socket %s", path);
+	/* Made as root, before the drop: give it to linkd's user, or a
+	 * linkd started later as that user (a systemd unit) could not
+	 * replace the file in the sticky run dir. */
+	if (chown_for(path, ld->d->ids.uid[D_LINKD], ld->d->ids.group) == -1)
+		fatal("cannot give %s to uid %u", path,
+		    (unsigned)ld->d->ids.uid[D_LINKD]);
 }
 
 void

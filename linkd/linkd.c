@@ -23,6 +23,7 @@
 #include "linkd/linkd.h"
 #include "proto/ipc.h"
 #include "proto/log.h"
+#include "proto/notify.h"
 
 #define TICK 1.0
 
@@ -142,8 +143,10 @@ main(int argc, char **argv)
 		fatalx("cannot set up the keyd rpc at %s", path);
 	dispatch_init(&ld);
 	log_info("started (net %s)", d.conf.paths.net);
+	notify_ready(ld.loop);
 	ev_run(ld.loop, 0);
 
+	notify_stopping();
 	log_info("stopping");
 	linkd_shutdown(&ld);
 	return 0;

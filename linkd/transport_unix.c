@@ -7,13 +7,15 @@
  * nothing about who is on the other end, and the Noise handshake is
  * what says which member it is.
  *
- * The socket is mode 0666 because tor runs as a user of its own; who
- * may reach it is decided by the run directory's permissions (and a
- * stranger who does gets no byte back: the session sends nothing before
- * a valid handshake). The file is created before linkd drops its
- * privileges, like the TCP listener; a stale socket file (a linkd that
- * died) is replaced, anything else at that path is left alone and
- * reported.
+ * The socket is mode 0666 because tor runs as a user of its own
+ * (debian-tor) that shares no group with us, and the run directory lets
+ * others pass through (proto/daemon.c: 03771) for this socket alone.
+ * That opens nothing new: anyone on the Tor network reaches this door
+ * through tor anyway, and a stranger gets no byte back (the session
+ * sends nothing before a valid handshake). The file is created before
+ * linkd drops its privileges, like the TCP listener; a stale socket
+ * file (a linkd that died) is replaced, anything else at that path is
+ * left alone and reported.
  */
 #include <errno.h>
 #include <stdio.h>

@@ -19,8 +19,10 @@
  */
 #include "proto/conf.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -521,10 +523,117 @@ set_tor_addr(char *dst, const char *v, char *why)
 	return 0;
 }
 
+/* A TCP control port must be on this host: keyd sends tor its cookie
+ * proof and the onion service key over it, in the clear. */
 static int
 set_tor_control(struct conf *c, const char *v, char *why)
 {
-	return set_tor_addr(c->tor_control, v, why);
+	char host[CONF_ADDR_LEN];
+	struct in_addr a4;
+	struct in6_addr a6;
+
+	if (set_tor_addr(c->tor_control, v, why) == -1)
+		return -1;
+	if (strncmp(v, "unix:", 5) == 0)
+		return 0;
+	if (endpoint_parse(v, host, sizeof(host), NULL) == 0 &&
+	    (strcmp(host, "localhost") == 0 ||
+	    (inet_pton(AF_INET, host, &a4) == 1 &&
+	    (ntohl(a4.s_addr) >> 24) == 127) ||
+	    (inet_pton(AF_INET6, host, &a6) == 1 &&
+	    IN6_IS_ADDR_LOOPBACK(&a6))))
+		return 0;
+	c->tor_control[0] = '\0';
+	why_set(why, "not on this host: keyd sends the onion service key "
+	    "over the control connection, so a TCP control port must be "
+	    "loopback (127.0.0.1:9051, [::1]:9051 or localhost:9051); "
+	    "better, tor's unix:/run/tor/control");
+	return -1;
+}
+
+static const char *const tor_auths[] = {
+	[CONF_TOR_AUTH_SAFECOOKIE] = "safecookie",
+	[CONF_TOR_AUTH_COOKIE] = "cookie",
+	[CONF_TOR_AUTH_NONE] = "none",
+};
+
+const char *
+conf_tor_auth_name(int auth)
+{
+	if (auth < 0 || auth >= (int)(sizeof(tor_auths) /
+	    sizeof(tor_auths[0])))
+		return "?";
+	return tor_auths[auth];
+}
+
+static int
+set_tor_auth(struct conf *c, const char *v, char *why)
+{
+	int i;
+
+	for (i = 0; i < (int)(sizeof(tor_auths) / sizeof(tor_auths[0])); i++)
+		if (strcasecmp(v, tor_auths[i]) == 0) {
+			c->tor_auth = i;
+			return 0;
+		}
+	why_set(why, "want safecookie (the default), cookie or none");
+	return -1;
+}
+
+static int
+set_tor_cookie(struct conf *c, const char *v, char *why)
+{
+	size_t i, n = strlen(v);
+
+	for (i = 0; i < n; i++)
+		if (!isgraph((unsigned char)v[i]))
+			break;
+	if (v[0] != '/' || i < n || n >= sizeof(c->tor_cookie)) {
+		why_set(why, "not an absolute path of tor's cookie file (want "
+		    "e.g. %s, tor's CookieAuthFile)", TOR_COOKIE_DEFAULT);
+		return -1;
+	}
+	set_field(c->tor_cookie, sizeof(c->tor_cookie), v);
+	return 0;
+}
+
+/* A group name as useradd takes it. */
+static int
+set_tor_group(struct conf *c, const char *v, char *why)
+{
+	size_t i, n = strlen(v);
+
+	for (i = 0; i < n; i++)
+		if (!isalnum((unsigned char)v[i]) && v[i] != '_' &&
+		    v[i] != '-' && v[i] != '.')
+			break;
+	if (n == 0 || n >= sizeof(c->tor_group) || i < n || v[0] == '-' ||
+	    strcmp(v, "root") == 0) {
+		why_set(why, "not a group keyd may get (want the group of "
+		    "tor's cookie file, e.g. debian-tor: 1..%zu of A-Z, a-z, "
+		    "0-9, '_', '-', '.', not root)", sizeof(c->tor_group) - 1);
+		return -1;
+	}
+	set_field(c->tor_group, sizeof(c->tor_group), v);
+	return 0;
+}
+
+int
+conf_tor_cookie(const struct conf *c, char *out, size_t cap)
+{
+	const char *slash;
+	int n;
+
+	if (c->tor_cookie[0] != '\0')
+		n = snprintf(out, cap, "%s", c->tor_cookie);
+	else if (strncmp(c->tor_control, "unix:", 5) == 0 &&
+	    (slash = strrchr(c->tor_control + 5, '/')) != NULL)
+		n = snprintf(out, cap, "%.*s/%s",
+		    (int)(slash - (c->tor_control + 5)), c->tor_control + 5,
+		    TOR_COOKIE_NAME);
+	else
+		n = snprintf(out, cap, "%s", TOR_COOKIE_DEFAULT);
+	return n < 0 || (size_t)n >= cap ? -1 : 0;
 }
 
 static int
@@ -642,6 +751,9 @@ static const struct conf_key {
 	{"anonymous", set_anonymous, 0},
 	{"tor_control", set_tor_control, 0},
 	{"tor_socks", set_tor_socks, 0},
+	{"tor_auth", set_tor_auth, 0},
+	{"tor_cookie", set_tor_cookie, 0},
+	{"tor_group", set_tor_group, 0},
 	{"circuits", set_circuits, 0},
 	{"loglevel", set_loglevel, 0},
 	{"root", set_root, 0},
@@ -951,6 +1063,10 @@ conf_format(const struct conf *c, char *out, size_t cap)
 	out_kv(&o, "anonymous", c->anonymous ? "yes" : "no");
 	out_opt(&o, "tor_control", c->tor_control);
 	out_opt(&o, "tor_socks", c->tor_socks);
+	if (c->tor_auth != CONF_TOR_AUTH_SAFECOOKIE)
+		out_kv(&o, "tor_auth", conf_tor_auth_name(c->tor_auth));
+	out_opt(&o, "tor_cookie", c->tor_cookie);
+	out_opt(&o, "tor_group", c->tor_group);
 	snprintf(num, sizeof(num), "%u", c->circuits);
 	out_kv(&o, "circuits", num);
 	if (c->loglevel < LOG_LVL_WARN || c->loglevel > LOG_LVL_DEBUG)

@@ -29,6 +29,27 @@
 #define DEFAULT_MTU      1400
 #define DEFAULT_IPV4_NET "10.77.0.0/16"
 
+/* How keyd authenticates to tor's control port (tor_auth =). SAFECOOKIE
+ * is the default and the only method where tor proves it knows the
+ * cookie before we send anything derived from it, so a process that
+ * took tor's socket path learns nothing it could replay; "cookie" (the
+ * cookie itself on the wire) and "none" (a control port without
+ * authentication) are for tors that offer nothing better, and must be
+ * named in the config to be used. Password authentication is not
+ * offered: it would put a secret in the config file. */
+enum {
+	CONF_TOR_AUTH_SAFECOOKIE = 0,
+	CONF_TOR_AUTH_COOKIE,
+	CONF_TOR_AUTH_NONE,
+};
+/* Debian's tor (tor-service-defaults-torrc): the cookie lies next to
+ * the control socket under this name, and at this path whatever the
+ * control port is. */
+#define TOR_CONTROL_DEFAULT "unix:/run/tor/control"
+#define TOR_SOCKS_DEFAULT   "unix:/run/tor/socks"
+#define TOR_COOKIE_NAME    "control.authcookie"
+#define TOR_COOKIE_DEFAULT "/run/tor/" TOR_COOKIE_NAME
+
 struct conf_paths {
 	char net[NAME_MAX_LEN + 1];
 	char conf_dir[PATH_MAX];
@@ -67,6 +88,12 @@ struct conf {
 	int anonymous;                   /* anonymous = yes|no */
 	char tor_control[CONF_ADDR_LEN]; /* tor_control = HOST:PORT|unix:P */
 	char tor_socks[CONF_ADDR_LEN];   /* tor_socks = HOST:PORT|unix:P */
+	int tor_auth;                    /* tor_auth = safecookie|cookie|
+	                                  * none (CONF_TOR_AUTH_*) */
+	char tor_cookie[PATH_MAX];       /* tor_cookie = /PATH ("" tor's
+	                                  * default: conf_tor_cookie) */
+	char tor_group[33];              /* tor_group = GROUP ("" the
+	                                  * cookie file's group) */
 	uint32_t circuits;               /* circuits = 1..16 links per peer */
 	int loglevel;                    /* loglevel = warn|info|debug */
 	/* trust (issue 4) */
@@ -104,6 +131,15 @@ int conf_check(const struct conf *c, char *err, size_t errlen)
  * or -1 if cap is too small or a value cannot be written. */
 int conf_format(const struct conf *c, char *out, size_t cap)
     __attribute__((warn_unused_result));
+/* The cookie file keyd reads: tor_cookie when set, else tor's known
+ * default for the control port: DIR/control.authcookie for
+ * tor_control = unix:DIR/SOCKET, TOR_COOKIE_DEFAULT for a TCP one.
+ * Never what tor's PROTOCOLINFO names: a process on tor's socket path
+ * could name any file keyd can read. -1 when it does not fit. */
+int conf_tor_cookie(const struct conf *c, char *out, size_t cap)
+    __attribute__((warn_unused_result));
+/* "safecookie", "cookie" or "none". */
+const char *conf_tor_auth_name(int auth);
 /* Member and network names: [a-z0-9][a-z0-9_-]{0,31}. */
 int name_valid(const char *s);
 

@@ -34,6 +34,7 @@
 #include "proto/file.h"
 #include "proto/ipc.h"
 #include "proto/log.h"
+#include "proto/notify.h"
 #include "proto/sandbox.h"
 
 /* The longest socket name in ipc.h, to check the run dir once. */
@@ -75,18 +76,27 @@ daemon_sig_hup(struct ev_loop *loop, ev_signal *w, int revents)
 
 /*
  * The runtime directory holds the sockets. Under privsep it is
- * root:onionmesh 03770: every daemon user (all in the group) can
- * connect, nobody else can, and the setgid bit gives each socket file
- * the group onionmesh whoever creates it; the sticky bit keeps one
- * daemon from removing or replacing another's socket. Its parents are
- * made 0755 (they hold nothing but this directory).
+ * root:onionmesh 03771: every daemon user (all in the group) can list
+ * it and connect, the setgid bit gives each socket file the group
+ * onionmesh whoever creates it, and the sticky bit keeps one daemon
+ * from removing or replacing another's socket.
+ *
+ * Others may pass through (o+x), but not list it, for one socket:
+ * linkd.onion, where tor, running as a user of its own (debian-tor),
+ * delivers the streams of our onion service. That socket is a public
+ * door anyway (anyone on the Tor network reaches it through tor, and
+ * nothing is answered before a Noise handshake proves a member key);
+ * everything else here stays closed to others by its own mode: the IPC
+ * and data sockets are 0660 and the logs 0640, group onionmesh. So
+ * tor needs no group of ours, and the user changes nothing of tor's.
+ * Its parents are made 0755 (they hold nothing but this directory).
  */
 static void
 daemon_rundir(struct daemon_ctx *d)
 {
 	const char *run = d->conf.paths.run_dir;
 	char parent[PATH_MAX], *slash;
-	mode_t mode = d->ids.privsep ? 03770 : 0770;
+	mode_t mode = d->ids.privsep ? 03771 : 0771;
 	struct stat st;
 
 	if (strlen(run) + 1 + strlen(LONGEST_SOCK) >=
@@ -101,14 +111,38 @@ daemon_rundir(struct daemon_ctx *d)
 		if (mkdir_p(parent, 0755) == -1)
 			fatal("cannot create %s", parent);
 	}
-	if (mkdir(run, mode & 0777) == -1 && errno != EEXIST)
+	if (mkdir(run, mode & 0777) == -1 && errno != EEXIST) {
+		if (geteuid() != 0 && d->ids.privsep)
+			fatal("cannot create runtime directory %s as a daemon "
+			    "user; make it before the daemons start, root:%s "
+			    "%04o (e.g. the unit's ExecStartPre=+ or "
+			    "tmpfiles.d)", run, PRIVSEP_GROUP, (unsigned)mode);
 		fatal("cannot create runtime directory %s", run);
+	}
 	if (stat(run, &st) == -1)
 		fatal("%s", run);
 	if (!S_ISDIR(st.st_mode))
 		fatalx("runtime directory %s is not a directory", run);
-	if (d->ids.privsep && (st.st_uid != 0 || st.st_gid != d->ids.group) &&
-	    chown(run, 0, d->ids.group) == -1)
+	if (geteuid() != 0 && st.st_uid != geteuid()) {
+		/* Started as a daemon user (a systemd unit's User=): the
+		 * directory is root's, made by the unit or tmpfiles.d, and
+		 * only the group's access matters to us. */
+		if (d->ids.privsep && (st.st_gid != d->ids.group ||
+		    (st.st_mode & 0070) != 0070))
+			fatalx("runtime directory %s is mode %04o group %u; "
+			    "every daemon needs it root:%s %04o (made before "
+			    "the daemons start, e.g. by the unit's "
+			    "ExecStartPre=+ or tmpfiles.d)", run,
+			    (unsigned)(st.st_mode & 07777),
+			    (unsigned)st.st_gid, PRIVSEP_GROUP,
+			    (unsigned)mode);
+		return;
+	}
+	if (d->ids.privsep && geteuid() == 0 && (st.st_uid != 0 ||
+	    st.st_gid != d->ids.group) && chown(run, 0, d->ids.group) == -1)
+		fatal("cannot give %s to group %s", run, PRIVSEP_GROUP);
+	if (d->ids.privsep && geteuid() != 0 && st.st_gid != d->ids.group &&
+	    chown(run, (uid_t)-1, d->ids.group) == -1)
 		fatal("cannot give %s to group %s", run, PRIVSEP_GROUP);
 	if ((st.st_mode & 07777) != mode && chmod(run, mode) == -1)
 		fatal("cannot set mode %04o on %s", (unsigned)mode, run);
@@ -124,6 +158,9 @@ daemon_setup(struct daemon_ctx *d, enum daemon self, int argc, char **argv)
 	memset(d, 0, sizeof(*d));
 	d->self = self;
 	log_init(daemon_name(self), LOG_LVL_INFO, 0);
+	/* stderr is a log file (time and level on each line) or the
+	 * journal (a level prefix only). */
+	log_set_style(log_style_detect());
 
 	/* '+': stop at the first operand; ':' reports a missing argument
 	 * apart from an unknown flag. Stop before a long option too, so
@@ -182,12 +219,18 @@ daemon_setup(struct daemon_ctx *d, enum daemon self, int argc, char **argv)
 		level = LOG_LVL_DEBUG;
 	log_init(daemon_name(self), level, to_syslog);
 
-	if (daemon_ids_resolve(&d->ids, d->conf.privsep, err,
+	if (daemon_ids_resolve_self(&d->ids, d->conf.privsep, self, err,
 	    sizeof(err)) == -1) {
 		log_warnx("%s", err);
 		exit(1);
 	}
 	daemon_rundir(d);
+	/* Under systemd (Type=notify): the socket is opened now, before
+	 * the sandbox; READY=1 comes from the daemon's main. */
+	if (notify_open() == -1)
+		log_warn("NOTIFY_SOCKET=%s is unusable (want /PATH or @NAME "
+		    "of the service manager's socket)",
+		    getenv("NOTIFY_SOCKET"));
 
 	d->loop = ev_default_loop(EVFLAG_AUTO);
 	if (d->loop == NULL)
@@ -226,20 +269,46 @@ daemon_sock(const struct daemon_ctx *d, const char *name)
 	return out;
 }
 
+int
+daemon_unix_only(const struct conf *c, enum daemon self)
+{
+	if (c->tor_control[0] == '\0' || c->tor_socks[0] == '\0')
+		return 0;
+	if (self == D_LINKD)
+		return strncmp(c->tor_socks, "unix:", 5) == 0;
+	if (self == D_KEYD)
+		return strncmp(c->tor_control, "unix:", 5) == 0;
+	return 0;
+}
+
 void
 daemon_drop(struct daemon_ctx *d)
 {
 	uid_t uid = d->ids.uid[d->self];
 	gid_t gid = d->ids.gid[d->self];
+	int extra = d->ids.privsep && d->have_extra_gid;
+	int unix_only = daemon_unix_only(&d->conf, d->self);
 
-	if (privdrop(uid, gid) == -1)
+	if ((extra ? privdrop_extra_group(uid, gid, d->extra_gid) :
+	    privdrop(uid, gid)) == -1)
 		fatal("cannot drop privileges to uid %u gid %u",
 		    (unsigned)uid, (unsigned)gid);
 	if (d->conf.sandbox) {
-		if (sandbox_enter(d->self) == -1)
+		if (sandbox_enter_flags(d->self, unix_only ?
+		    SANDBOX_UNIX_ONLY : 0) == -1)
 			fatal("cannot enter the seccomp sandbox (set "
 			    "sandbox = no to run without it)");
 	}
-	log_info("running as uid %u gid %u%s", (unsigned)uid,
-	    (unsigned)gid, d->conf.sandbox ? ", sandboxed" : "");
+	if (extra)
+		log_info("running as uid %u gid %u, groups %u %u%s%s",
+		    (unsigned)uid, (unsigned)gid, (unsigned)gid,
+		    (unsigned)d->extra_gid,
+		    d->conf.sandbox ? ", sandboxed" : "",
+		    d->conf.sandbox && unix_only ? " (Unix sockets only)" :
+		    "");
+	else
+		log_info("running as uid %u gid %u%s%s", (unsigned)uid,
+		    (unsigned)gid, d->conf.sandbox ? ", sandboxed" : "",
+		    d->conf.sandbox && unix_only ? " (Unix sockets only)" :
+		    "");
 }

@@ -6,8 +6,15 @@
  *   daemon_setup(&d, D_LINKD, argc, argv);   flags, log, conf, ids
  *   ... take privileged resources, IPC up ...
  *   daemon_drop(&d);                         privdrop + sandbox
+ *   notify_ready(d.loop);                    systemd: READY=1, watchdog
  *   ev_run(d.loop, 0);
+ *   notify_stopping();                       systemd: STOPPING=1
  *   ... orderly shutdown ...
+ *
+ * Started as its own user (a systemd unit's User=onionmesh-<daemon>,
+ * Group=onionmesh) a daemon finds its siblings' uids as under privsep
+ * and has nothing to drop; its stderr is then the journal and each line
+ * gets a level prefix instead of a time (proto/log.h).
  *
  * Flags common to all daemons:
  *   -n NET   network name (default "default")
@@ -38,17 +45,28 @@ struct daemon_ctx {
 	ev_signal sig_hup;
 	ev_signal sig_pipe;
 	int hup;              /* set by SIGHUP; daemon may poll or hook */
+	/* One supplementary group daemon_drop keeps under privsep (keyd
+	 * only: tor's cookie group); every other group is dropped. */
+	int have_extra_gid;
+	gid_t extra_gid;
 	void (*on_hup)(struct daemon_ctx *);
 };
 
 /* Exits 2 on a usage error, 1 on a config error (after a message
  * naming the value). SIGTERM/SIGINT stop the loop (ev_break). The run
- * dir exists afterwards (0770, group onionmesh under privsep). */
+ * dir exists afterwards (0771; 03771 group onionmesh under privsep:
+ * tor may pass through to linkd's onion socket, see daemon.c). */
 void daemon_setup(struct daemon_ctx *d, enum daemon self, int argc,
     char **argv);
 /* Runtime socket path for a name from ipc.h ("keyd.linkd"). */
 const char *daemon_sock(const struct daemon_ctx *d, const char *name);
-/* Drop to this daemon's uid and enter its sandbox (when conf.sandbox). */
+/* Drop to this daemon's uid and enter its sandbox (when conf.sandbox):
+ * linkd and keyd in onion mode with Unix sockets for tor get no IP
+ * socket family at all (daemon_unix_only). */
 void daemon_drop(struct daemon_ctx *d);
+/* Does daemon `self` with config c need no IP socket? Onion mode (both
+ * tor addresses set) and unix: for what it dials: tor_socks for linkd,
+ * tor_control for keyd. */
+int daemon_unix_only(const struct conf *c, enum daemon self);
 
 #endif

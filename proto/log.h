@@ -10,6 +10,8 @@
 #define OM_LOG_H
 
 #include <stdarg.h>
+#include <stddef.h>
+#include <time.h>
 
 enum log_level { LOG_LVL_WARN = 0, LOG_LVL_INFO = 1, LOG_LVL_DEBUG = 2 };
 
@@ -18,6 +20,31 @@ enum log_level { LOG_LVL_WARN = 0, LOG_LVL_INFO = 1, LOG_LVL_DEBUG = 2 };
 void log_init(const char *name, int level, int to_syslog);
 void log_setlevel(int level);
 int log_getlevel(void);
+/* "warn", "info", "debug" (NULL for a level out of range), and back
+ * (-1 for a name that is none of them; either case). */
+const char *log_level_name(int level);
+int log_level_parse(const char *name);
+
+/*
+ * How a line on stderr looks. PLAIN "linkd: msg" (the command, tests);
+ * TIME "2026-12-07T12:40:29.123Z info linkd: msg" for a log file (the
+ * `onionmesh up` supervisor appends a daemon's stderr to run/NAME.log);
+ * JOURNAL "<6>msg": stderr is systemd's journal stream, which adds the
+ * time and the process name and reads the level from the sd-daemon(3)
+ * prefix (<3> error .. <7> debug).
+ */
+enum log_style { LOG_STYLE_PLAIN, LOG_STYLE_TIME, LOG_STYLE_JOURNAL };
+void log_set_style(enum log_style style);
+/* JOURNAL when $JOURNAL_STREAM names the device and inode of fd 2
+ * (systemd.exec(5): only then is stderr the journal; a child that
+ * inherited the variable but writes elsewhere gets TIME), else TIME. */
+enum log_style log_style_detect(void);
+/* One line (with its newline) into out, as style says: pri is a
+ * syslog priority (LOG_ERR .. LOG_DEBUG), msg the message with any
+ * strerror suffix already added, now the time for TIME. Returns the
+ * length (cut to fit cap, still ending in a newline). */
+size_t log_format(char *out, size_t cap, enum log_style style, int pri,
+    const char *name, const char *msg, const struct timespec *now);
 
 void log_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void log_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

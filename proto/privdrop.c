@@ -49,9 +49,9 @@ daemon_ids_resolve(struct daemon_ids *ids, int privsep, char *err,
 {
 	struct passwd *pw;
 	struct group *gr;
-	char user[64];
-	size_t i;
-	int d, missing = 0;
+	char user[64], missing[160] = "";
+	size_t i, n;
+	int d;
 
 	memset(ids, 0, sizeof(*ids));
 	/* Without privsep every daemon is the caller, and so is every
@@ -74,16 +74,18 @@ daemon_ids_resolve(struct daemon_ids *ids, int privsep, char *err,
 		return 0;
 	}
 
+	/* Root in auto mode runs privsep or nothing: quietly running
+	 * every daemon as root because a user is missing would turn a
+	 * packaging slip into a root-owned keyd and linkd. Running as root
+	 * on purpose takes an explicit privsep = no. */
 	errno = 0;
 	if ((gr = getgrnam(PRIVSEP_GROUP)) == NULL) {
-		if (privsep == 1) {
-			snprintf(err, errlen, "group %s does not exist; "
-			    "create it with \"groupadd --system %s\" (or run "
-			    "scripts/deps.sh), or set privsep = no",
-			    PRIVSEP_GROUP, PRIVSEP_GROUP);
-			return -1;
-		}
-		return 0;
+		snprintf(err, errlen, "group %s does not exist; create it "
+		    "with \"groupadd --system %s\" (or run scripts/deps.sh, "
+		    "or install deploy/sysusers.d), or set privsep = no to "
+		    "run every daemon as root", PRIVSEP_GROUP,
+		    PRIVSEP_GROUP);
+		return -1;
 	}
 	ids->group = gr->gr_gid;
 
@@ -91,17 +93,10 @@ daemon_ids_resolve(struct daemon_ids *ids, int privsep, char *err,
 		d = privsep_daemons[i];
 		snprintf(user, sizeof(user), "onionmesh-%s", daemon_name(d));
 		if ((pw = getpwnam(user)) == NULL) {
-			if (privsep == 1) {
-				snprintf(err, errlen, "user %s does not "
-				    "exist; create it with \"useradd "
-				    "--system --no-create-home --shell "
-				    "/usr/sbin/nologin --gid %s %s\" (or "
-				    "run scripts/deps.sh), or set privsep "
-				    "= no", user, PRIVSEP_GROUP, user);
-				return -1;
-			}
-			missing = 1;
-			break;
+			n = strlen(missing);
+			snprintf(missing + n, sizeof(missing) - n, "%s%s",
+			    n ? ", " : "", user);
+			continue;
 		}
 		if (pw->pw_uid == 0) {
 			snprintf(err, errlen, "user %s has uid 0; a daemon "
@@ -110,19 +105,21 @@ daemon_ids_resolve(struct daemon_ids *ids, int privsep, char *err,
 		}
 		ids->uid[d] = pw->pw_uid;
 		/* Each daemon runs with the shared group as its gid, so
-		 * the 0660 sockets and the 02770 run dir (group
+		 * the 0660 sockets and the 03771 run dir (group
 		 * onionmesh) are reachable by every sibling. */
 		ids->gid[d] = gr->gr_gid;
 	}
-	if (missing) {
-		/* Auto mode and an incomplete set of users: run without
-		 * privsep rather than half of it. */
-		for (d = 0; d < D_COUNT; d++) {
-			ids->uid[d] = getuid();
-			ids->gid[d] = getgid();
-		}
-		ids->group = getgid();
-		return 0;
+	if (missing[0] != '\0') {
+		snprintf(err, errlen, "privsep %s: the daemon user%s %s "
+		    "do%s not exist; create %s with \"useradd --system "
+		    "--no-create-home --shell /usr/sbin/nologin --gid %s "
+		    "NAME\" (or run scripts/deps.sh, or install "
+		    "deploy/sysusers.d), or set privsep = no to run every "
+		    "daemon as root", privsep == 1 ? "= yes" : "is auto and "
+		    "this runs as root, but", strchr(missing, ',') ? "s" :
+		    "", missing, strchr(missing, ',') ? "" : "es",
+		    strchr(missing, ',') ? "them" : "it", PRIVSEP_GROUP);
+		return -1;
 	}
 	/* ctl is whoever runs the command; root here. */
 	ids->uid[D_CTL] = getuid();
@@ -151,20 +148,46 @@ privdrop_bounding(void)
 	return 0;
 }
 
+/* Do our capability sets hold exactly `want` (effective and
+ * permitted), nothing inheritable? */
+static int
+privdrop_caps_are(const uint32_t *want)
+{
+	struct __user_cap_header_struct hdr;
+	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
+
+	memset(&hdr, 0, sizeof(hdr));
+	memset(data, 0, sizeof(data));
+	hdr.version = _LINUX_CAPABILITY_VERSION_3;
+	if (syscall(SYS_capget, &hdr, data) == -1)
+		return -1;
+	for (size_t i = 0; i < _LINUX_CAPABILITY_U32S_3; i++)
+		if (data[i].effective != want[i] ||
+		    data[i].permitted != want[i] || data[i].inheritable)
+			return 0;
+	return 1;
+}
+
 /* Leave exactly `keep` (a CAP_* number, or -1 for none) effective and
- * permitted, nothing inheritable; read back to be sure. */
+ * permitted, nothing inheritable; read back to be sure. No capset when
+ * the sets are that already: a daemon started by systemd as its own
+ * user without capabilities has nothing to drop, and its unit's
+ * SystemCallFilter= refuses capset (EPERM). */
 static int
 privdrop_caps(int keep)
 {
 	struct __user_cap_header_struct hdr;
 	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
 	uint32_t want[_LINUX_CAPABILITY_U32S_3];
+	int r;
 
 	memset(&hdr, 0, sizeof(hdr));
 	memset(data, 0, sizeof(data));
 	memset(want, 0, sizeof(want));
 	if (keep >= 0)
 		want[CAP_TO_INDEX(keep)] = CAP_TO_MASK(keep);
+	if ((r = privdrop_caps_are(want)) != 0)
+		return r == 1 ? 0 : -1;
 	for (size_t i = 0; i < _LINUX_CAPABILITY_U32S_3; i++)
 		data[i].effective = data[i].permitted = want[i];
 	hdr.version = _LINUX_CAPABILITY_VERSION_3;
@@ -172,14 +195,11 @@ privdrop_caps(int keep)
 	if (syscall(SYS_capset, &hdr, data) == -1)
 		return -1;
 	/* Read back: every set must be what we asked for. */
-	if (syscall(SYS_capget, &hdr, data) == -1)
-		return -1;
-	for (size_t i = 0; i < _LINUX_CAPABILITY_U32S_3; i++)
-		if (data[i].effective != want[i] ||
-		    data[i].permitted != want[i] || data[i].inheritable) {
+	if ((r = privdrop_caps_are(want)) != 1) {
+		if (r == 0)
 			errno = EPERM;
-			return -1;
-		}
+		return -1;
+	}
 	return 0;
 }
 
@@ -198,13 +218,43 @@ privdrop_permitted(int cap)
 	return (data[CAP_TO_INDEX(cap)].permitted & CAP_TO_MASK(cap)) != 0;
 }
 
+/* Are our supplementary groups exactly `want` (any order)? */
 static int
-privdrop_common(uid_t uid, gid_t gid, int keep)
+privdrop_groups_are(const gid_t *want, int nwant)
+{
+	gid_t have[64];
+	int n, i, j;
+
+	if ((n = getgroups(64, have)) == -1)
+		return 0;
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < nwant; j++)
+			if (have[i] == want[j])
+				break;
+		if (j == nwant)
+			return 0;
+	}
+	for (j = 0; j < nwant; j++) {
+		for (i = 0; i < n; i++)
+			if (have[i] == want[j])
+				break;
+		if (i == n)
+			return 0;
+	}
+	return 1;
+}
+
+static int
+privdrop_common(uid_t uid, gid_t gid, int keep, const gid_t *extra)
 {
 	struct rlimit rl = {0, 0};
+	gid_t groups[2] = {gid, gid};
+	int ngroups = 1;
 	uid_t ru, eu, su;
 	gid_t rg, eg, sg;
 
+	if (extra != NULL && *extra != gid)
+		groups[ngroups++] = *extra;
 	if (keep >= 0 && !privdrop_permitted(keep)) {
 		/* Nothing to keep: say so rather than run without it. */
 		errno = EPERM;
@@ -218,7 +268,8 @@ privdrop_common(uid_t uid, gid_t gid, int keep)
 		return -1;
 	if (rg != gid || eg != gid || sg != gid || ru != uid || eu != uid ||
 	    su != uid) {
-		if (geteuid() == 0 && setgroups(1, &gid) == -1)
+		if (geteuid() == 0 && setgroups((size_t)ngroups,
+		    groups) == -1)
 			return -1;
 		if (setresgid(gid, gid, gid) == -1)
 			return -1;
@@ -240,7 +291,8 @@ privdrop_common(uid_t uid, gid_t gid, int keep)
 	}
 	if (getresuid(&ru, &eu, &su) == -1 || ru != uid || eu != uid ||
 	    su != uid || getresgid(&rg, &eg, &sg) == -1 || rg != gid ||
-	    eg != gid || sg != gid) {
+	    eg != gid || sg != gid ||
+	    (extra != NULL && !privdrop_groups_are(groups, ngroups))) {
 		errno = EPERM;
 		return -1;
 	}
@@ -259,7 +311,13 @@ privdrop_common(uid_t uid, gid_t gid, int keep)
 int
 privdrop(uid_t uid, gid_t gid)
 {
-	return privdrop_common(uid, gid, -1);
+	return privdrop_common(uid, gid, -1, NULL);
+}
+
+int
+privdrop_extra_group(uid_t uid, gid_t gid, gid_t extra)
+{
+	return privdrop_common(uid, gid, -1, &extra);
 }
 
 int
@@ -269,7 +327,7 @@ privdrop_keepcap(uid_t uid, gid_t gid, int cap)
 		errno = EINVAL;
 		return -1;
 	}
-	return privdrop_common(uid, gid, cap);
+	return privdrop_common(uid, gid, cap, NULL);
 }
 
 int
@@ -279,4 +337,60 @@ chown_for(const char *path, uid_t uid, gid_t gid)
 	if (uid == geteuid() && gid == getegid())
 		return 0;
 	return chown(path, uid, gid);
+}
+
+/*
+ * A daemon started as its own user from the start (a systemd unit's
+ * User=onionmesh-keyd, Group=onionmesh) has nothing to drop, but its
+ * siblings still run as theirs: the IPC uid checks need every daemon's
+ * uid as under privsep. Anything else goes to daemon_ids_resolve.
+ */
+int
+daemon_ids_resolve_self(struct daemon_ids *ids, int privsep,
+    enum daemon self, char *err, size_t errlen)
+{
+	struct passwd *pw;
+	struct group *gr;
+	char user[64];
+	size_t i;
+	int d;
+
+	snprintf(user, sizeof(user), "onionmesh-%s", daemon_name(self));
+	if (geteuid() == 0 || privsep == 0 || (pw = getpwuid(geteuid())) ==
+	    NULL || strcmp(pw->pw_name, user) != 0)
+		return daemon_ids_resolve(ids, privsep, err, errlen);
+
+	memset(ids, 0, sizeof(*ids));
+	if ((gr = getgrnam(PRIVSEP_GROUP)) == NULL) {
+		snprintf(err, errlen, "running as %s, but group %s does not "
+		    "exist; install deploy/sysusers.d (or run "
+		    "scripts/deps.sh)", user, PRIVSEP_GROUP);
+		return -1;
+	}
+	if (getegid() != gr->gr_gid) {
+		snprintf(err, errlen, "running as %s with gid %u, but a "
+		    "daemon's gid must be group %s (%u), which its siblings "
+		    "share: start it with Group=%s (or setpriv --regid %s)",
+		    user, (unsigned)getegid(), PRIVSEP_GROUP,
+		    (unsigned)gr->gr_gid, PRIVSEP_GROUP, PRIVSEP_GROUP);
+		return -1;
+	}
+	ids->group = gr->gr_gid;
+	for (i = 0; i < NDAEMONS; i++) {
+		d = privsep_daemons[i];
+		snprintf(user, sizeof(user), "onionmesh-%s", daemon_name(d));
+		if ((pw = getpwnam(user)) == NULL || pw->pw_uid == 0) {
+			snprintf(err, errlen, "user %s %s; its siblings need "
+			    "one user each: install deploy/sysusers.d (or "
+			    "run scripts/deps.sh)", user, pw == NULL ?
+			    "does not exist" : "has uid 0");
+			return -1;
+		}
+		ids->uid[d] = pw->pw_uid;
+		ids->gid[d] = gr->gr_gid;
+	}
+	ids->uid[D_CTL] = 0;
+	ids->gid[D_CTL] = gr->gr_gid;
+	ids->privsep = 1;
+	return 0;
 }

@@ -26,11 +26,19 @@ struct daemon_ids {
 	gid_t group;          /* onionmesh group (privsep) or caller's gid */
 };
 
-/* privsep: -1 auto (yes when root and the users exist), 0 no, 1 yes
- * (an error if the users are missing; err names the missing user and
- * how to create it). */
+/* privsep: -1 auto (yes when root, no otherwise), 0 no, 1 yes. Root
+ * with auto or yes and a missing group or daemon user is an error: err
+ * names every missing user and how to create it (running as root takes
+ * an explicit privsep = no). */
 int daemon_ids_resolve(struct daemon_ids *ids, int privsep, char *err,
     size_t errlen) __attribute__((warn_unused_result));
+/* The same for daemon `self`; when the process already runs as that
+ * daemon's user (onionmesh-<self>, gid onionmesh: a systemd unit's
+ * User= and Group=), the ids are every daemon's as under privsep, and
+ * privdrop() has nothing left to change. */
+int daemon_ids_resolve_self(struct daemon_ids *ids, int privsep,
+    enum daemon self, char *err, size_t errlen)
+    __attribute__((warn_unused_result));
 /* Become uid/gid (when different from now) and drop every capability.
  * 0 or -1 with errno; the caller treats -1 as fatal. */
 int privdrop(uid_t uid, gid_t gid) __attribute__((warn_unused_result));
@@ -40,6 +48,12 @@ int privdrop(uid_t uid, gid_t gid) __attribute__((warn_unused_result));
  * changes routes at run time. -1 with errno (EPERM when `cap` is not
  * permitted to begin with: nothing to keep). */
 int privdrop_keepcap(uid_t uid, gid_t gid, int cap)
+    __attribute__((warn_unused_result));
+/* privdrop, keeping one supplementary group besides gid (keyd: tor's
+ * cookie group, so it can read the cookie and use a group-writable
+ * ControlSocket). Only root can set groups: as anyone else the current
+ * groups must already be exactly {gid, extra}, else EPERM. */
+int privdrop_extra_group(uid_t uid, gid_t gid, gid_t extra)
     __attribute__((warn_unused_result));
 /* Give a path to the daemon that owns it (privsep only; else a no-op). */
 int chown_for(const char *path, uid_t uid, gid_t gid)

@@ -17,7 +17,8 @@
  *    netlink family, and ioctls that only read its device, none that
  *    configures an interface or makes a TUN device); linkd and keyd
  *    also AF_INET/AF_INET6 (TCP links, a tor on HOST:PORT) and netlink
- *    (getaddrinfo);
+ *    (getaddrinfo), except in onion mode over tor's Unix sockets
+ *    (SANDBOX_UNIX_ONLY): then AF_UNIX alone;
  *  - calls libc may try and can live without fail quietly: a socket of
  *    another family, a prctl other than naming a thread, setting a
  *    resource limit, sysinfo (EACCES); clone3 returns ENOSYS so glibc
@@ -32,6 +33,14 @@
  * "every family but these" is written out as one rule per other family
  * value. The filter is synchronised to all threads (TSYNC): a daemon
  * enters its sandbox after nng has started its workers.
+ *
+ * The rules are handed out one by one by sandbox_rules(), and
+ * sandbox_enter_flags() adds each to libseccomp: the OCI profile
+ * generator (deploy/seccomp/gen_seccomp.c) takes the very same rules,
+ * so a container's profile cannot drift from what the daemon installs.
+ * With SANDBOX_SETUP the list also allows what the daemon does before it
+ * enters its own filter (the dynamic loader, privdrop, tund's TUN set-up,
+ * seccomp() itself): an outer filter applied from execve on needs that.
  *
  * Build with -DSANDBOX_DEBUG to trap instead of kill and print the
  * number of the refused call on stderr, to find a missing entry.
@@ -153,6 +162,29 @@ static const int sandbox_prctl_ok[] = {
 };
 #define SANDBOX_PRCTL_MAX 100 /* above every option this kernel knows */
 
+/* SANDBOX_SETUP only: what a daemon calls between execve and its own
+ * filter. The loader (arch_prctl, execve itself), privdrop (ids and
+ * groups, the "no way back to root" check, capabilities, RLIMIT_CORE:
+ * prlimit64 below, setrlimit where libc uses it), the filter's own
+ * installation, and chdir("/"). Without capabilities the id calls
+ * change nothing: a daemon started as its own user only checks. */
+static const int sandbox_setup[] = {
+	SCMP_SYS(execve), SCMP_SYS(arch_prctl), SCMP_SYS(capget),
+	SCMP_SYS(capset), SCMP_SYS(seccomp), SCMP_SYS(setgroups),
+	SCMP_SYS(setresuid), SCMP_SYS(setresgid), SCMP_SYS(setuid),
+	SCMP_SYS(setgid), SCMP_SYS(setrlimit), SCMP_SYS(chdir),
+};
+/* ... and the prctls of privdrop (and PR_SET_SECCOMP, which older
+ * libseccomp uses instead of seccomp()). */
+static const int sandbox_prctl_setup[] = {
+	PR_SET_NO_NEW_PRIVS, PR_SET_DUMPABLE, PR_SET_KEEPCAPS,
+	PR_GET_KEEPCAPS, PR_CAPBSET_DROP, PR_CAP_AMBIENT, PR_SET_SECCOMP,
+};
+/* ... and tund's set-up of its device (tund/tun_linux.c). */
+static const unsigned long sandbox_ioctl_tund_setup[] = {
+	TUNSETIFF, TUNSETVNETHDRSZ, TUNSETVNETLE, TUNSETOFFLOAD,
+};
+
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
 struct sandbox_profile {
@@ -220,14 +252,23 @@ int_in(int v, const int *set, size_t n)
 	return 0;
 }
 
+/* Where sandbox_rules() hands its rules: a libseccomp filter being
+ * built, or the profile generator. */
+struct sandbox_sink {
+	sandbox_rule_fn fn;
+	void *arg;
+};
+
 /*
- * Add one rule; a call this architecture does not have (libseccomp
- * gives it a negative pseudo number) is skipped, not an error.
+ * Add one rule to a libseccomp filter; a call this architecture does
+ * not have (libseccomp gives it a negative pseudo number) is skipped,
+ * not an error.
  */
 static int
-sandbox_rule(scmp_filter_ctx ctx, uint32_t action, int nr,
-    unsigned int narg, const struct scmp_arg_cmp *args)
+sandbox_rule_ctx(void *arg, uint32_t action, int nr, unsigned int narg,
+    const struct scmp_arg_cmp *args)
 {
+	scmp_filter_ctx ctx = arg;
 	int rc;
 
 	rc = seccomp_rule_add_array(ctx, action, nr, narg, args);
@@ -241,12 +282,32 @@ sandbox_rule(scmp_filter_ctx ctx, uint32_t action, int nr,
 }
 
 static int
-sandbox_build(scmp_filter_ctx ctx, enum daemon d)
+sandbox_rule(const struct sandbox_sink *sink, uint32_t action, int nr,
+    unsigned int narg, const struct scmp_arg_cmp *args)
 {
+	return sink->fn(sink->arg, action, nr, narg, args);
+}
+
+static int
+ul_in(unsigned long v, const unsigned long *set, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (set[i] == v)
+			return 1;
+	return 0;
+}
+
+int
+sandbox_rules(enum daemon d, unsigned flags, pid_t pid, sandbox_rule_fn fn,
+    void *arg)
+{
+	struct sandbox_sink sink = {fn, arg}, *ctx = &sink;
 	struct sandbox_profile prof;
 	struct scmp_arg_cmp a[2];
 	uint32_t quiet = SCMP_ACT_ERRNO(EACCES);
-	pid_t pid = getpid();
+	int setup = (flags & SANDBOX_SETUP) != 0;
 	size_t i;
 	int v;
 
@@ -254,12 +315,22 @@ sandbox_build(scmp_filter_ctx ctx, enum daemon d)
 		log_warnx("sandbox: no profile for %s", daemon_name(d));
 		return -1;
 	}
+	if ((flags & SANDBOX_UNIX_ONLY) && (d == D_LINKD || d == D_KEYD)) {
+		/* Onion mode over tor's Unix sockets: nothing of linkd or
+		 * keyd speaks IP, so no IP socket can be made either. */
+		prof.families = fam_unix;
+		prof.nfamilies = NELEM(fam_unix);
+	}
 	for (i = 0; i < NELEM(sandbox_common); i++)
 		if (sandbox_rule(ctx, SCMP_ACT_ALLOW, sandbox_common[i], 0,
 		    NULL) == -1)
 			return -1;
 	for (i = 0; i < NELEM(sandbox_quiet); i++)
 		if (sandbox_rule(ctx, quiet, sandbox_quiet[i], 0, NULL) == -1)
+			return -1;
+	for (i = 0; setup && i < NELEM(sandbox_setup); i++)
+		if (sandbox_rule(ctx, SCMP_ACT_ALLOW, sandbox_setup[i], 0,
+		    NULL) == -1)
 			return -1;
 
 	/* Threads only: clone without CLONE_THREAD (fork, vfork, spawn)
@@ -283,21 +354,24 @@ sandbox_build(scmp_filter_ctx ctx, enum daemon d)
 	    a) == -1)
 		return -1;
 
-	/* Reading resource limits yes, changing them no. */
+	/* Reading resource limits yes, changing them no (but privdrop
+	 * sets RLIMIT_CORE to 0 before the filter). */
 	a[0] = arg_cmp(2, SCMP_CMP_EQ, 0, 0);
 	if (sandbox_rule(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prlimit64), 1,
 	    a) == -1)
 		return -1;
 	a[0] = arg_cmp(2, SCMP_CMP_NE, 0, 0);
-	if (sandbox_rule(ctx, quiet, SCMP_SYS(prlimit64), 1, a) == -1)
+	if (sandbox_rule(ctx, setup ? SCMP_ACT_ALLOW : quiet,
+	    SCMP_SYS(prlimit64), 1, a) == -1)
 		return -1;
 
 	/* prctl: the listed options; any other fails quietly. */
 	for (v = 0; v < SANDBOX_PRCTL_MAX; v++) {
 		a[0] = arg_cmp(0, SCMP_CMP_EQ, (scmp_datum_t)v, 0);
 		if (sandbox_rule(ctx, int_in(v, sandbox_prctl_ok,
-		    NELEM(sandbox_prctl_ok)) ? SCMP_ACT_ALLOW : quiet,
-		    SCMP_SYS(prctl), 1, a) == -1)
+		    NELEM(sandbox_prctl_ok)) || (setup && int_in(v,
+		    sandbox_prctl_setup, NELEM(sandbox_prctl_setup))) ?
+		    SCMP_ACT_ALLOW : quiet, SCMP_SYS(prctl), 1, a) == -1)
 			return -1;
 	}
 	a[0] = arg_cmp(0, SCMP_CMP_GE, SANDBOX_PRCTL_MAX, 0);
@@ -356,7 +430,28 @@ sandbox_build(scmp_filter_ctx ctx, enum daemon d)
 		    a) == -1)
 			return -1;
 	}
+	for (i = 0; setup && d == D_TUND &&
+	    i < NELEM(sandbox_ioctl_tund_setup); i++) {
+		if (ul_in(sandbox_ioctl_tund_setup[i], prof.ioctls,
+		    prof.nioctls))
+			continue;
+		a[0] = arg_cmp(1, SCMP_CMP_MASKED_EQ, 0xffffffffu,
+		    (scmp_datum_t)(sandbox_ioctl_tund_setup[i] & 0xffffffffu));
+		if (sandbox_rule(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
+		    a) == -1)
+			return -1;
+	}
 	return 0;
+}
+
+uint32_t
+sandbox_default_action(void)
+{
+#ifdef SANDBOX_DEBUG
+	return SCMP_ACT_TRAP;
+#else
+	return SCMP_ACT_KILL_PROCESS;
+#endif
 }
 
 #ifdef SANDBOX_DEBUG
@@ -386,6 +481,12 @@ sandbox_sigsys(int sig, siginfo_t *si, void *ctx)
 
 int
 sandbox_enter(enum daemon d)
+{
+	return sandbox_enter_flags(d, 0);
+}
+
+int
+sandbox_enter_flags(enum daemon d, unsigned flags)
 {
 	scmp_filter_ctx ctx;
 	uint32_t deflt = SCMP_ACT_KILL_PROCESS;
@@ -422,7 +523,8 @@ sandbox_enter(enum daemon d)
 		goto fail;
 	}
 	rc = 0;
-	if (sandbox_build(ctx, d) == -1)
+	if (sandbox_rules(d, flags & ~(unsigned)SANDBOX_SETUP, getpid(),
+	    sandbox_rule_ctx, ctx) == -1)
 		goto fail;
 	if ((rc = seccomp_load(ctx)) != 0) {
 		log_warnx("sandbox: cannot load the seccomp filter for %s: %s",

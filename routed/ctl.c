@@ -13,7 +13,10 @@
  *            rate_kbps: our direct link; edges: peers its announcement
  *            lists)
  *
- * All read-only: routed has no state a user could set.
+ *   log      {daemon, level[, was]}: proto/logctl.h
+ *
+ * All read-only but "log" with a level: routed has no other state a
+ * user could set.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -22,6 +25,7 @@
 
 #include <jansson.h>
 
+#include "proto/logctl.h"
 #include "proto/record.h"
 #include "routed/routed.h"
 
@@ -233,6 +237,8 @@ routed_ctl(json_t *req, int may_change, void *arg)
 		return ctl_routes(r);
 	if (strcmp(cmd, "members") == 0)
 		return ctl_members(r);
+	if (strcmp(cmd, "log") == 0)
+		return logctl_handle(req, may_change, "routed");
 	return ctl_error("unknown command \"%.64s\" (routed answers status, "
-	    "routes, members)", cmd);
+	    "routes, members, log)", cmd);
 }

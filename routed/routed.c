@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "proto/log.h"
+#include "proto/notify.h"
 #include "routed/routed.h"
 
 int
@@ -33,8 +34,10 @@ main(int argc, char **argv)
 	daemon_drop(&r.d);
 	routed_dispatch_start(&r);
 	log_info("ready");
+	notify_ready(r.d.loop);
 	ev_run(r.d.loop, 0);
 
+	notify_stopping();
 	log_info("shutting down");
 	routed_dispatch_stop(&r);
 	routed_routes_free(&r.routes);

@@ -8,7 +8,10 @@ PKGS=(gcc clang make pkg-config libc6-dev libclang-rt-14-dev
       libsodium-dev libev-dev libnng-dev libjansson-dev libcmocka-dev
       libseccomp-dev
       iproute2 iputils-ping iperf3 procps psmisc python3 jq nftables
-      tor tinc wireguard-go wireguard-tools)
+      tor tinc wireguard-go wireguard-tools
+      groff-base man-db
+      debootstrap systemd-container
+      podman runc netavark)
 
 missing=()
 for p in "${PKGS[@]}"; do

@@ -1,5 +1,6 @@
 /*
- * tund's ctl socket (ctl.tund, nng rep0, JSON). Read-only for now:
+ * tund's ctl socket (ctl.tund, nng rep0, JSON). Read-only but for
+ * "log" with a level (proto/logctl.h, root or tund's user only):
  * "status" reports the device (name, MTU, addresses, offloads, the
  * routes on it), whether linkd is on the data socket, and the data path
  * counters, so
@@ -16,6 +17,7 @@
 #include <unistd.h>
 
 #include "proto/log.h"
+#include "proto/logctl.h"
 
 static json_t *
 ctl_error(const char *msg)
@@ -124,8 +126,10 @@ tund_ctl_handle(struct tund *t, json_t *req, int may_change)
 		return ctl_error("request has no \"cmd\" string");
 	if (strcmp(cmd, "status") == 0)
 		return ctl_status(t);
+	if (strcmp(cmd, "log") == 0)
+		return logctl_handle(req, may_change, "tund");
 	snprintf(msg, sizeof(msg), "unknown command `%.64s'; tund answers: "
-	    "status", cmd);
+	    "status, log", cmd);
 	return ctl_error(msg);
 }
 
@@ -148,7 +152,18 @@ tund_ctl_start(struct tund *t)
 	snprintf(name, sizeof(name), IPC_CTL_FMT, "tund");
 	t->ctl = ipc_ctl_listen(t->d.loop, daemon_sock(&t->d, name), ctl_cb,
 	    t);
-	return t->ctl == NULL ? -1 : 0;
+	if (t->ctl == NULL)
+		return -1;
+	/* Made as root, before the drop: give it to tund's user, or a
+	 * tund started later as that user (a systemd unit) could not
+	 * replace the file in the sticky run dir. */
+	if (chown_for(daemon_sock(&t->d, name), t->d.ids.uid[D_TUND],
+	    t->d.ids.group) == -1) {
+		log_warn("cannot give %s to uid %u", daemon_sock(&t->d, name),
+		    (unsigned)t->d.ids.uid[D_TUND]);
+		return -1;
+	}
+	return 0;
 }
 
 void

@@ -47,6 +47,7 @@
 #include <linux/capability.h>
 
 #include "proto/log.h"
+#include "proto/notify.h"
 #include "proto/sandbox.h"
 
 static struct tund tund;
@@ -142,8 +143,10 @@ main(int argc, char **argv)
 	if (tund_dispatch_start(t) == -1)
 		tund_fatal_cleanup(t, "cannot set up the channel to routed");
 	log_debug("running");
+	notify_ready(t->d.loop);
 	ev_run(t->d.loop, 0);
 
+	notify_stopping();
 	log_info("stopping");
 	/* Our routes go before the device does (they would go with it,
 	 * but a route left behind by a half-stopped tund must not be

@@ -136,6 +136,15 @@ if "$OM" --help | grep -q "usage: onionmesh"; then
 else
 	notok "--help"
 fi
+for v in --version -V; do
+	if out=$("$OM" $v) && grep -qE '^onionmesh [0-9]+\.[0-9]+\.[0-9]+' \
+	    <<<"$out"; then
+		ok "$v prints \"$out\", exit 0"
+	else
+		notok "$v printed \"${out:-}\""
+	fi
+done
+VERSION=$("$OM" --version | awk '{ print $2 }')
 if "$OM" init --help | grep -q -- "--ipv4"; then
 	ok "init --help names its options"
 else
@@ -175,6 +184,10 @@ check 2 "init --tcp empty" "--tcp" "$W" -- \
     "$OM" -d "$M" init alice --tcp=
 check 2 "init --listen bad" "nowhere" "$W" -- \
     "$OM" -d "$M" init alice --listen nowhere
+check 2 "init --listen port 0" "0.0.0.0:0|--listen" "$W" -- \
+    "$OM" -d "$M" init alice --tcp 1.2.3.4:6550 --listen 0.0.0.0:0
+check 2 "init --listen IPv6 without brackets" "::1:6550|--listen" "$W" -- \
+    "$OM" -d "$M" init alice --listen ::1:6550
 check 2 "init --tor-control bad" "nope" "$W" -- \
     "$OM" -d "$M" init alice --tor-control nope
 check 2 "init --tor-socks relative unix path" "unix:relative" "$W" -- \
@@ -251,6 +264,32 @@ else
 	notok "init --root: $(grep root "$BD/onionmesh.conf")"
 fi
 check 1 "init twice" "$A/onionmesh.conf" "$A" -- "$OM" -d "$A" init alice
+# --tcp is the address peers reach; linkd listens on every address at
+# its port (behind NAT the public address cannot be bound), unless
+# --listen says where.
+if grep -qx 'tcp = 127.0.0.1:7001' "$A/onionmesh.conf" &&
+    grep -qx 'listen = 0.0.0.0:7001' "$A/onionmesh.conf"; then
+	ok "init --tcp 127.0.0.1:7001 listens on 0.0.0.0:7001"
+else
+	notok "init --tcp: $(grep -E '^(tcp|listen)' "$A/onionmesh.conf")"
+fi
+must "init --tcp [2001:db8::7]:6551" "$OM" -d "$T/v6" init v6 --no-privsep \
+    --tcp '[2001:db8::7]:6551' || true
+if grep -qx 'listen = \[::\]:6551' "$T/v6/onionmesh.conf" 2>/dev/null; then
+	ok "init --tcp with an IPv6 address listens on [::]:6551"
+else
+	notok "init --tcp IPv6: $(grep -E '^(tcp|listen)' \
+	    "$T/v6/onionmesh.conf" 2>&1)"
+fi
+must "init --tcp with --listen" "$OM" -d "$T/nat" init nat --no-privsep \
+    --tcp 198.51.100.7:6550 --listen 127.0.0.1:16550 || true
+if grep -qx 'tcp = 198.51.100.7:6550' "$T/nat/onionmesh.conf" 2>/dev/null &&
+    grep -qx 'listen = 127.0.0.1:16550' "$T/nat/onionmesh.conf"; then
+	ok "init --tcp PUBLIC --listen LOCAL writes both as given"
+else
+	notok "init --tcp --listen: $(grep -E '^(tcp|listen)' \
+	    "$T/nat/onionmesh.conf" 2>&1)"
+fi
 check 1 "init twice, another name" "$A/onionmesh.conf" "$A" -- \
     "$OM" -d "$A" init carol
 
@@ -290,6 +329,11 @@ check 1 "import good and garbage together writes nothing" \
 must "init carol in network other" "$OM" -n other -d "$T/o" init carol \
     --no-privsep || true
 "$OM" -n other -d "$T/o" export "$T/carol-other.host" 2>/dev/null || true
+if grep -qx 'interface = om-other' "$T/o/onionmesh.conf" 2>/dev/null; then
+	ok "init -n other names the TUN device om-other"
+else
+	notok "init -n other: $(grep interface "$T/o/onionmesh.conf" 2>&1)"
+fi
 check 1 "import a record of another network" \
     "$T/carol-other.host|verify" "$BD" -- \
     "$OM" -d "$BD" import "$T/carol-other.host"
@@ -354,6 +398,16 @@ check 2 "join a tcp-only invitation without --tcp" "--tcp" "$J" -- \
     "$OM" -d "$J" join "$JU?tcp=127.0.0.1:6550"
 check 2 "join --tor-control without --tor-socks" "--tor-socks" "$J" -- \
     "$OM" -d "$J" join --tcp --tor-control unix:/x "$JU?tcp=127.0.0.1:6550"
+check 2 "join --endpoint without a port" "nowhere|--endpoint" "$J" -- \
+    "$OM" -d "$J" join --tcp --endpoint nowhere "$JU?tcp=127.0.0.1:6550"
+check 2 "join --endpoint port 70000" "192.0.2.7:70000|--endpoint" "$J" -- \
+    "$OM" -d "$J" join --tcp --endpoint 192.0.2.7:70000 \
+    "$JU?tcp=127.0.0.1:6550"
+check 2 "join --endpoint without a value" "--endpoint" "$J" -- \
+    "$OM" -d "$J" join --tcp "$JU?tcp=127.0.0.1:6550" --endpoint
+check 2 "join --listen bad" "here:x|--listen" "$J" -- \
+    "$OM" -d "$J" join --tcp --endpoint 192.0.2.7:6550 --listen here:x \
+    "$JU?tcp=127.0.0.1:6550"
 check 2 "join - with nothing on stdin" "standard input" "$J" -- \
     "$OM" -d "$J" join - </dev/null
 check 1 "join where a network is already set up" "already exists" "$A" -- \
@@ -406,6 +460,13 @@ if ip netns add "$NS" 2>/dev/null; then
 		if N "$OM" -d "$BD" status --json >"$T/st.json" 2>"$T/err" &&
 		    valid_json "$T/st.json"; then
 			ok "status --json with every daemon up"
+			if [ "$(jq -r .version "$T/st.json")" = "$VERSION" ]
+			then
+				ok "status --json says version $VERSION"
+			else
+				notok "status --json version:" \
+				    "$(jq -c .version "$T/st.json")"
+			fi
 		else
 			notok "status while up: $(head -c 300 "$T/err")"
 		fi

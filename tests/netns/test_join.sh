@@ -413,7 +413,12 @@ join_refused "one hex digit of the secret flipped" "$T/bad1" \
 join_refused "one hex digit of the key hash flipped" "$T/bad2" \
     "$(flip_keyhash "$url_x")" "key hash"
 check "the wrong secret consumed nothing: the right URL still joins" \
-    nx 4 timeout 90 "$OM" -d "$T/good" join "$url_x" --tcp --no-up
+    nx 4 timeout 90 "$OM" -d "$T/good" join "$url_x" --tcp --no-up \
+    --endpoint 127.0.0.2:16570
+check "join --endpoint: tcp = 127.0.0.2:16570 in the config and the record, listen = 0.0.0.0:16570" \
+    bash -c "grep -qx 'tcp = 127.0.0.2:16570' '$T/good/onionmesh.conf' &&
+        grep -qx 'listen = 0.0.0.0:16570' '$T/good/onionmesh.conf' &&
+        grep -qx 'tcp = 127.0.0.2:16570' '$T/good/hosts/xmember'"
 join_refused "an already used URL" "$T/bad3" "$url_x" "already used"
 join_refused "a URL used by the $NJOIN-way race" "$T/bad4" "$url_many" \
     "already used"

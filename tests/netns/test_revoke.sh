@@ -322,14 +322,18 @@ check "m1 still has no record of m4" eval "! has_record 1 m4"
 # (a stranger's record is taken when its admission chain reaches the
 # root). Then m1 revokes m5, and m6, admitted through it, goes too.
 
-# join_tcp I URL: member I joins over TCP, listens on its underlay
-# address (so it can invite), and starts.
+# join_tcp I URL: member I joins over TCP, reachable at its underlay
+# address (--endpoint: so it can invite), and starts.
 join_tcp() {
 	local i=$1 url=$2
-	om "$i" join "$url" --tcp --no-up || return 1
+	om "$i" join "$url" --tcp --endpoint "${U[i]}:6550" --no-up ||
+	    return 1
 	chmod 755 "${D[i]}"
-	printf 'listen = %s:6550\ntcp = %s:6550\n' "${U[i]}" "${U[i]}" \
-	    >>"${D[i]}/onionmesh.conf"
+	if ! grep -qx "tcp = ${U[i]}:6550" "${D[i]}/onionmesh.conf" ||
+	    ! grep -qx "listen = 0.0.0.0:6550" "${D[i]}/onionmesh.conf"; then
+		echo "join --endpoint wrote no tcp/listen lines" >&2
+		return 1
+	fi
 	om_sandbox_off "${D[i]}/onionmesh.conf"
 	timeout 60 ip netns exec "${ns[i]}" "$OM" -d "${D[i]}" up || return 1
 	# `up` returns once the daemons run; linkd takes joins (and links)

@@ -5,7 +5,7 @@
 # iperf3.
 #
 #   root namespace: the private Tor network; each client's ControlPort
-#                   and SocksPort are Unix sockets (tornet/clientI/sock/)
+#                   and SocksPort are Unix sockets (tornet/clientI/run/)
 #   ns1 (m1)  ns2 (m2)  ns3 (m3): loopback and the member's TUN device,
 #             nothing else; no veth, no route out
 #
@@ -67,7 +67,7 @@ chmod 755 "$T"  # daemons under privsep run as their own users
 TN=$T/tornet
 M=(1 2 3)
 declare -A NS=() D=() V4=() V6=()
-for i in 1 2 3 4; do
+for i in 1 2 3 4 5; do
 	NS[$i]=omtor$$-$i
 	D[$i]=$T/m$i
 	V4[$i]=10.77.0.$i
@@ -131,10 +131,10 @@ cleanup() {
 	[ $failed -eq 0 ] || dump_logs
 	if [ $failed -ne 0 ] && [ -n "${TOR_KEEP:-}" ]; then
 		mkdir -p "$TOR_KEEP" &&
-		    for i in 1 2 3 4; do cp -r "${D[$i]}/run" \
+		    for i in 1 2 3 4 5; do cp -r "${D[$i]}/run" \
 		        "$TOR_KEEP/m$i" 2>/dev/null; done
 	fi
-	for i in 1 2 3 4; do
+	for i in 1 2 3 4 5; do
 		[ -f "${D[$i]}/onionmesh.conf" ] &&
 			timeout 15 "$OM" -d "${D[$i]}" down >/dev/null 2>&1
 	done
@@ -148,7 +148,7 @@ cleanup() {
 		# shellcheck disable=SC2086
 		[ -n "$pids" ] && kill -KILL $pids 2>/dev/null
 	done
-	for i in 1 2 3 4; do
+	for i in 1 2 3 4 5; do
 		for p in $(member_pids "${D[$i]}"); do
 			kill -KILL "$p" 2>/dev/null
 		done
@@ -241,7 +241,7 @@ must "private Tor network starts (3 authorities, 2 relays, 3 clients)" \
 must "every tor client bootstraps within ${W_TORNET} s" \
     "$TORNET" wait "$TN" $W_TORNET
 
-for i in 1 2 3 4; do
+for i in 1 2 3 4 5; do
 	ip netns add "${NS[$i]}"
 	made_ns+=("${NS[$i]}")
 	ip -n "${NS[$i]}" link set lo up
@@ -317,6 +317,47 @@ check "status of m1 shows tor bootstrapped and its service published" \
 for i in "${M[@]}"; do
 	check "m$i's linkd holds no IP socket (only AF_UNIX)" linkd_no_ip "$i"
 done
+
+# Debian's tor as shipped: keyd alone keeps tor's group (taken from the
+# cookie file, debian-tor), authenticates with SAFECOOKIE, and tor
+# (debian-tor, no group of ours) reaches linkd's onion socket.
+groups_of() { # the supplementary gids of member $1's daemon $2, sorted
+	local pid
+	pid=$(daemon_pid "${D[$1]}" "$2")
+	[ -n "$pid" ] || return 1
+	awk '/^Groups:/ { $1 = ""; print }' "/proc/$pid/status" |
+	    tr ' ' '\n' | grep . | sort -n | tr '\n' ' '
+}
+tor_gid=$(getent group debian-tor | cut -d: -f3)
+om_gid=$(getent group onionmesh | cut -d: -f3)
+keyd_groups() {
+	local g want
+	g=$(groups_of 1 keyd) || return 1
+	want=$(printf '%s\n' "$om_gid" "$tor_gid" | sort -n | tr '\n' ' ')
+	echo "m1 keyd groups: $g (want $want)"
+	[ "$g" = "$want" ]
+}
+if ! grep -q '^privsep = no' "${D[1]}/onionmesh.conf"; then
+	check "m1's keyd has groups onionmesh and debian-tor, nothing else" \
+	    keyd_groups
+	for dmn in linkd routed tund; do
+		check "m1's $dmn has no group but onionmesh (not tor's)" \
+		    test "$(groups_of 1 $dmn)" = "$om_gid "
+	done
+fi
+check "m1's keyd authenticated to tor with SAFECOOKIE" \
+    bash -c "'$OM' -d '${D[1]}' status --json | jq -e '.tor.auth == \"SAFECOOKIE\"'"
+check "m1's keyd sees tor's user reach its onion socket" \
+    bash -c "'$OM' -d '${D[1]}' status --json | jq -e '.tor.target_error == null'"
+check "tor runs as debian-tor, not root" \
+    test "$(stat -c %U "$TN/client0/run/tor.pid")" = debian-tor
+if [ "${OM_SANDBOX:-}" != no ]; then
+	for dmn in linkd keyd; do
+		check "m1's $dmn is sandboxed to Unix sockets only" \
+		    grep -q "sandboxed (Unix sockets only)" \
+		    "${D[1]}/run/$dmn.log"
+	done
+fi
 
 # ---------------------------------------------------------------------------
 # iperf3 over onions
@@ -542,3 +583,39 @@ check "m4 routes m2 via m1 (next hop: $(route_hop 4 m2))" \
     test "$(route_hop 4 m2)" = m1
 check "m2 routes m4 through another member (next hop: $(route_hop 2 m4))" \
     test -n "$(route_hop 2 m4)" -a "$(route_hop 2 m4)" != m4
+
+# ---------------------------------------------------------------------------
+# What status says when keyd cannot use tor: m5's config names a group
+# tor's control socket does not let in (tor_group = nogroup), so keyd's
+# connect is refused; status must say so and name the fix. Then the
+# line goes and keyd, restarted, takes the cookie file's group again.
+
+# shellcheck disable=SC2046,SC2086 # flags, split on purpose
+must "init m5 with tor" \
+    om 5 init m5 --ipv4 "${V4[5]}/16" $(tor_args 2) \
+    --root "$(conf_root "${D[1]}")" ${OM_INIT_ARGS:-}
+chmod 755 "${D[5]}"
+om_sandbox_off "${D[5]}/onionmesh.conf"
+if ! grep -q '^privsep = no' "${D[5]}/onionmesh.conf"; then
+	echo "tor_group = nogroup" >>"${D[5]}/onionmesh.conf"
+	must "up m5 with tor_group = nogroup" \
+	    timeout 60 ip netns exec "${NS[5]}" "$OM" -d "${D[5]}" up
+	tor_refused() {
+		om 5 status --json | jq -e '.tor.connected == false and
+		    (.tor.last_error | test("Permission denied")) and
+		    (.tor.last_error | test("tor_group must name"))'
+	}
+	check "m5's status says keyd may not use tor's control socket" \
+	    wait_for 20 tor_refused
+	om 5 status >"$T/m5-status.txt" 2>&1 || true
+	sed 's/^/# /' "$T/m5-status.txt"
+	check "m5's status names the socket's group and keyd's (nogroup)" \
+	    grep -qE "tor .*Permission denied; the socket is mode 0660.*group $tor_gid.*group nogroup" \
+	    "$T/m5-status.txt"
+	must "down m5" om 5 down
+	sed -i '/^tor_group = /d' "${D[5]}/onionmesh.conf"
+	must "up m5 without tor_group" \
+	    timeout 60 ip netns exec "${NS[5]}" "$OM" -d "${D[5]}" up
+	check "m5's keyd then takes the cookie's group and publishes" \
+	    wait_for 60 tor_published 5 0
+fi

@@ -409,3 +409,41 @@ check "ping $ns3 (m2's device) -> m1 within 30 s" \
     wait_for 30 n3 ping -c 1 -W 1 $V41
 check "ping m1 -> m2 in $ns3 over IPv6" \
     wait_for 10 n1 ping -6 -c 1 -W 1 "$V62"
+
+# ---------------------------------------------------------------------------
+# Log levels: `loglevel` in the config reaches every daemon, `onionmesh
+# log LEVEL` changes it in every running daemon at once, and the log
+# files carry a time and the level on each line (under systemd the
+# journal does; tests/unit/test_log.c covers that format).
+
+levels() { # NS DIR: "daemon level" per line, as `onionmesh log` says
+	ip netns exec "$1" "$OM" -d "$2" log | awk '{ print $1, $2 }'
+}
+all_at() { # LEVEL NS DIR: every one of the four daemons says LEVEL
+	[ "$(levels "$2" "$3" | grep -c " $1\$")" = 4 ]
+}
+check "m1's four daemons start at the config's loglevel (info)" \
+    all_at info "$ns1" "$d1"
+must "onionmesh log debug on m1" om1 log debug
+check "every daemon of m1 is at debug now" all_at debug "$ns1" "$d1"
+stamp='^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z'
+for dm in keyd routed linkd tund; do
+	check "$dm.log says the change, with time and level" grep -Eq \
+	    "$stamp warn $dm: log level debug \\(was info\\)" \
+	    "$d1/run/$dm.log"
+done
+rc=0
+om1 log loud >>"$T/commands.log" 2>&1 || rc=$?
+check "onionmesh log loud: exit 2 (not a level)" test "$rc" = 2
+check "levels unchanged after the refused one" all_at debug "$ns1" "$d1"
+must "onionmesh log warn on m1" om1 log warn
+check "every daemon of m1 is at warn now" all_at warn "$ns1" "$d1"
+
+check "down m2 to change its loglevel" timeout 30 "$OM" -d "$d2" down
+sed -i 's/^loglevel = .*/loglevel = warn/' "$d2/onionmesh.conf"
+grep -q '^loglevel = warn' "$d2/onionmesh.conf" ||
+	echo "loglevel = warn" >>"$d2/onionmesh.conf"
+must "up m2 with loglevel = warn" timeout 60 \
+    ip netns exec "$ns2" "$OM" -d "$d2" up
+check "m2's four daemons start at warn, from the config" \
+    wait_for 15 all_at warn "$ns2" "$d2"

@@ -29,7 +29,7 @@ cleanup() { "$here/tornet.sh" stop "$net" >/dev/null 2>&1 || true; }
 trap cleanup EXIT
 
 "$here/tornet.sh" start "$net" 1 >/dev/null
-control=$net/client0/sock/control
+control=$net/client0/run/control
 for _ in $(seq 1 100); do
 	[ -S "$control" ] && break
 	sleep 0.1

@@ -438,6 +438,7 @@ main(void)
 	int tfd, i, ok = 0;
 	json_t *j;
 	char *js;
+	static char cookie[PATH_MAX];
 
 	if (net == NULL || net[0] == '\0') {
 		fprintf(stderr, "torctl_probe: OM_TORNET_DIR is not set: "
@@ -450,13 +451,13 @@ main(void)
 	signal(SIGPIPE, SIG_IGN);
 	log_init("probe", getenv("OM_DEBUG") ? LOG_LVL_DEBUG : LOG_LVL_INFO,
 	    0);
-	snprintf(tor_control, sizeof(tor_control), "%s/client0/sock/control",
+	snprintf(tor_control, sizeof(tor_control), "%s/client0/run/control",
 	    net);
-	snprintf(socks_path, sizeof(socks_path), "%s/client1/sock/socks",
+	snprintf(socks_path, sizeof(socks_path), "%s/client1/run/socks",
 	    net);
 	if (stat(socks_path, &sb) != 0)
 		snprintf(socks_path, sizeof(socks_path),
-		    "%s/client0/sock/socks", net);
+		    "%s/client0/run/socks", net);
 	if (stat(tor_control, &sb) != 0) {
 		fprintf(stderr, "torctl_probe: no tor control socket at %s\n",
 		    tor_control);
@@ -493,6 +494,11 @@ main(void)
 	cfg.control = control;
 	cfg.key_blob = blob;
 	cfg.virt_port = VIRT_PORT;
+	/* The cookie comes from the config, never from PROTOCOLINFO: here
+	 * tor's, next to its control socket as Debian's. */
+	snprintf(cookie, sizeof(cookie), "%s/client0/run/control.authcookie",
+	    net);
+	cfg.cookie = cookie;
 	cfg.target = "unix:relative";
 	CHECK(torctl_io_start(&cfg) == NULL, "relative target accepted");
 	cfg.target = target;

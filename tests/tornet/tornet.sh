@@ -9,14 +9,21 @@
 #   tornet.sh wait DIR [SECONDS]    until every client is bootstrapped 100 %
 #   tornet.sh stop DIR              stop every tor of DIR and delete DIR
 #   tornet.sh client DIR I          print "control=PATH socks=PATH" of client
-#                                   I (and " tcpsocks=127.0.0.1:PORT")
+#                                   I (and " tcpsocks=127.0.0.1:PORT");
+#                                   the cookie is control.authcookie next
+#                                   to the control socket
 #   tornet.sh restart-client DIR I  stop client I's tor and start it again
 #                                   on the same data (keys, state, cookie
 #                                   path), as a tor restart on a host does
 #
-# Each client's ControlPort and SocksPort are Unix sockets in its own
-# folder (DIR/clientI/sock/control, .../socks), so members in any network
-# namespace reach them by path. --tcp-socks gives every client a second
+# Each client runs exactly as Debian's tor package runs the system tor
+# (started as root, User debian-tor, the options of
+# /usr/share/tor/tor-service-defaults-torrc), with DIR/clientI/run as its
+# /run/tor: DIR/clientI/run/control (group-writable), .../socks
+# (world-writable), .../control.authcookie (group debian-tor). Members in
+# any network namespace reach them by path, with the access a member on
+# a Debian host has and no more. DIR and its parents must be passable by
+# everyone (0755), as / and /run are. --tcp-socks gives every client a second
 # SocksPort on 127.0.0.1 as well, for programs that only speak SOCKS over
 # TCP (tinc's "Proxy = socks5 HOST PORT"). --hop-delay MS puts
 # hopdelay.py in front of every authority's and relay's ORPort: each
@@ -36,6 +43,8 @@ dir=${2:-}
 
 NAUTH=3
 NRELAY=2
+# The user Debian's tor package runs tor as.
+TOR_USER=debian-tor
 HERE=$(cd "$(dirname "$0")" && pwd)
 hopdelay=0
 
@@ -64,7 +73,7 @@ pick_base() {
 	return 1
 }
 
-common_torrc() { # node-dir nick [data-dir]
+common_torrc() { # node-dir nick [data-dir [pid-file [log-file]]]
 	cat <<EOC
 TestingTorNetwork 1
 AssumeReachable 1
@@ -77,8 +86,8 @@ V3AuthNIntervalsValid 2
 DataDirectory ${3:-$1}
 Nickname $2
 RunAsDaemon 1
-PidFile $1/pid
-Log notice file $1/notice.log
+PidFile ${4:-$1/pid}
+Log notice file ${5:-$1/notice.log}
 ShutdownWaitLength 0
 SafeLogging 1
 # tor's default lets one process grow to gigabytes; 256 MB is its floor.
@@ -111,8 +120,10 @@ or_ports() {
 }
 
 start() {
-	local clients=${1:-2} tcpsocks=${2:-0} base i d fp v3 or dp data
+	local clients=${1:-2} tcpsocks=${2:-0} base i d fp v3 or dp
 	command -v tor >/dev/null || { echo "tornet: tor is not installed" >&2; exit 1; }
+	[ "$(id -u)" -eq 0 ] || { echo "tornet: must run as root (clients start as root and become $TOR_USER, as Debian's tor does)" >&2; exit 1; }
+	getent passwd "$TOR_USER" >/dev/null || { echo "tornet: user $TOR_USER does not exist (Debian's tor package makes it: apt-get install tor)" >&2; exit 1; }
 	case $clients in
 	''|*[!0-9]*) echo "tornet: CLIENTS '$clients': want a count, 1..32" >&2; exit 2 ;;
 	esac
@@ -123,6 +134,17 @@ start() {
 	[ ! -e "$dir/dirauths" ] || { echo "tornet: $dir already has a network" >&2; exit 1; }
 	mkdir -p "$dir"
 	chmod 0755 "$dir"
+	# tor as $TOR_USER must pass through every folder above its own,
+	# as it passes / and /run on a host: say which one it cannot.
+	local up
+	up=$(cd "$dir" && pwd)
+	while [ "$up" != / ]; do
+		up=$(dirname "$up")
+		[ "$(stat -c %A "$up" | cut -c10)" != - ] || {
+			echo "tornet: $up is mode $(stat -c %a "$up"): $TOR_USER cannot pass through it to $dir; put DIR under folders anyone may pass (0755)" >&2
+			exit 1
+		}
+	done
 	trap start_failed EXIT
 	base=$(pick_base "$clients")
 	echo "$base" >"$dir/base"
@@ -187,33 +209,36 @@ EOC
 	done
 	for i in $(seq 0 $((clients - 1))); do
 		d=$dir/client$i
-		mkdir -p "$d/sock"
-		chmod 0700 "$d"
-		# The socket folder is where members' linkd and keyd connect;
-		# tor wants it private to its owner unless told otherwise.
-		chmod 0755 "$d/sock"
-		# Under privsep keyd and linkd run as their own users in group
-		# onionmesh: that group must get through $d and read the
-		# cookie, which tor (as root here) makes readable only to its
-		# file's group. So tor's own data moves to $d/data (tor keeps
-		# that 0700 and owned by its group), and the setgid socket
-		# folder hands its group to the cookie tor writes into it,
-		# again after every restart.
-		data=$d
-		if getent group onionmesh >/dev/null 2>&1; then
-			data=$d/data
-			chgrp onionmesh "$d" "$d/sock"
-			chmod 0750 "$d"
-			chmod 2755 "$d/sock"
-		fi
+		# Each client is set up as Debian's tor package sets up the
+		# system tor (tor@default.service, tor-service-defaults-torrc):
+		# started as root with User debian-tor, its "/run/tor" made
+		# as the unit makes it (02755 debian-tor:debian-tor), its
+		# DataDirectory debian-tor's and 0700, and the socket, cookie
+		# and SOCKS options of the defaults file. Nothing here changes
+		# a group or mode of what tor makes: members reach tor only as
+		# they would on a Debian host. $d itself is root's and 0755
+		# (torrc, the log), as / and /run are.
+		mkdir -p "$d"
+		chmod 0755 "$d"
+		install -m 02755 -o "$TOR_USER" -g "$TOR_USER" -d "$d/run"
+		install -m 0700 -o "$TOR_USER" -g "$TOR_USER" -d "$d/data"
+		# Its log: Debian's tor logs to syslog, or into /var/log/tor,
+		# a folder of its user's; tor opens it after it has become
+		# $TOR_USER. $d/notice.log leads there, for the scripts that
+		# read it as every node's.
+		install -m 0755 -o "$TOR_USER" -g "$TOR_USER" -d "$d/log"
+		ln -s log/notice.log "$d/notice.log"
 		{
-			common_torrc "$d" "client$i" "$data"
+			common_torrc "$d" "client$i" "$d/data" \
+			    "$d/run/tor.pid" "$d/log/notice.log"
 			cat <<EOC
-SocksPort unix:$d/sock/socks WorldWritable RelaxDirModeCheck
-ControlPort unix:$d/sock/control WorldWritable RelaxDirModeCheck
+User $TOR_USER
+ControlSocket $d/run/control GroupWritable RelaxDirModeCheck
+ControlSocketsGroupWritable 1
+SocksPort unix:$d/run/socks WorldWritable
 CookieAuthentication 1
-CookieAuthFile $d/sock/control.authcookie
 CookieAuthFileGroupReadable 1
+CookieAuthFile $d/run/control.authcookie
 EOC
 			if [ "$tcpsocks" -eq 1 ]; then
 				echo "SocksPort 127.0.0.1:$((base + 200 + i))"
@@ -265,9 +290,11 @@ wait_ready() {
 # The pid of the tor of node dir $1, if it runs (and is a tor: a stale
 # pid file must not make us signal someone else's process).
 tor_pid() {
-	local pid
-	[ -f "$1/pid" ] || return 0
-	pid=$(cat "$1/pid" 2>/dev/null) || return 0
+	local pid f=$1/pid
+	# A client writes it as $TOR_USER, into its "/run/tor" as Debian's.
+	[ -f "$1/run/tor.pid" ] && f=$1/run/tor.pid
+	[ -f "$f" ] || return 0
+	pid=$(cat "$f" 2>/dev/null) || return 0
 	case $pid in ''|*[!0-9]*) return 0 ;; esac
 	[ "$(cat "/proc/$pid/comm" 2>/dev/null)" = tor ] && echo "$pid"
 	return 0
@@ -368,7 +395,7 @@ stop) stop ;;
 client)
 	i=${3:?client index}
 	[ -f "$dir/client$i/torrc" ] || { echo "tornet: $dir has no client $i" >&2; exit 1; }
-	line="control=$dir/client$i/sock/control socks=$dir/client$i/sock/socks"
+	line="control=$dir/client$i/run/control socks=$dir/client$i/run/socks"
 	[ -f "$dir/client$i/tcpsocks" ] &&
 		line="$line tcpsocks=$(cat "$dir/client$i/tcpsocks")"
 	echo "$line"

@@ -43,6 +43,9 @@ static const char good[] =
     "anonymous = no\n"
     "tor_control = unix:/run/tor/control\n"
     "tor_socks = 127.0.0.1:9050\n"
+    "tor_auth = cookie\n"
+    "tor_cookie = /var/lib/tor/control_auth_cookie\n"
+    "tor_group = debian-tor\n"
     "circuits = 8\n"
     "loglevel = debug\n"
     "root = 3b6a27bcceb6a42d62a3a8d02a6f0d73653215771de243a63ac048a18b59da29\n"
@@ -198,6 +201,9 @@ test_parse_good(void **state)
 	assert_int_equal(c.anonymous, 0);
 	assert_string_equal(c.tor_control, "unix:/run/tor/control");
 	assert_string_equal(c.tor_socks, "127.0.0.1:9050");
+	assert_int_equal(c.tor_auth, CONF_TOR_AUTH_COOKIE);
+	assert_string_equal(c.tor_cookie, "/var/lib/tor/control_auth_cookie");
+	assert_string_equal(c.tor_group, "debian-tor");
 	assert_int_equal(c.circuits, 8);
 	assert_int_equal(c.loglevel, LOG_LVL_DEBUG);
 	assert_int_equal(c.have_root, 1);
@@ -243,6 +249,45 @@ test_round_trip(void **state)
 	    sizeof(err)), 0);
 	assert_memory_equal(&a, &b, sizeof(a));
 	assert_null(strstr(text, "ipv4")); /* unset stays unset */
+}
+
+/* Loopback control ports are taken; the cookie path is the config's or
+ * tor's known default for the control port, nothing else. */
+static void
+test_tor_control(void **state)
+{
+	static const char *const ok[] = {
+		"127.0.0.1:9051", "127.1.2.3:9051", "[::1]:9051",
+		"localhost:9051", "unix:/run/tor/control",
+	};
+	struct conf c;
+	char err[256] = "", text[256], path[PATH_MAX];
+	size_t i;
+
+	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		new_conf(&c, "corp");
+		snprintf(text, sizeof(text), "tor_control = %s\n", ok[i]);
+		if (conf_parse(&c, "t", text, strlen(text), err,
+		    sizeof(err)) != 0)
+			fail_msg("%s: %s", ok[i], err);
+		assert_string_equal(c.tor_control, ok[i]);
+	}
+	new_conf(&c, "corp");
+	assert_int_equal(c.tor_auth, CONF_TOR_AUTH_SAFECOOKIE);
+	strcpy(c.tor_control, "unix:/run/tor/control");
+	assert_int_equal(conf_tor_cookie(&c, path, sizeof(path)), 0);
+	assert_string_equal(path, "/run/tor/control.authcookie");
+	strcpy(c.tor_control, "unix:/tmp/t/client0/run/control");
+	assert_int_equal(conf_tor_cookie(&c, path, sizeof(path)), 0);
+	assert_string_equal(path, "/tmp/t/client0/run/control.authcookie");
+	strcpy(c.tor_control, "127.0.0.1:9051");
+	assert_int_equal(conf_tor_cookie(&c, path, sizeof(path)), 0);
+	assert_string_equal(path, TOR_COOKIE_DEFAULT);
+	strcpy(c.tor_cookie, "/etc/tor/cookie");
+	assert_int_equal(conf_tor_cookie(&c, path, sizeof(path)), 0);
+	assert_string_equal(path, "/etc/tor/cookie");
+	assert_int_equal(conf_tor_cookie(&c, path, 5), -1);
+	assert_string_equal(conf_tor_auth_name(CONF_TOR_AUTH_NONE), "none");
 }
 
 static void
@@ -307,6 +352,20 @@ static const struct {
 	{"anonymous = yess", "yess"},
 	{"tor_control = localhost", "localhost"},
 	{"tor_socks = unix:", "unix:"},
+	/* A TCP control port must be loopback: keyd sends the onion key. */
+	{"tor_control = 192.0.2.1:9051", "192.0.2.1:9051: not on this host"},
+	{"tor_control = 10.0.0.1:9051", "must be loopback"},
+	{"tor_control = [2001:db8::1]:9051", "not on this host"},
+	{"tor_control = [::ffff:127.0.0.1]:9051", "not on this host"},
+	{"tor_control = tor.example:9051", "tor.example:9051: not on this"},
+	{"tor_control = 0.0.0.0:9051", "not on this host"},
+	{"tor_auth = password", "tor_auth = password: want safecookie (the"
+	    " default), cookie or none"},
+	{"tor_auth = safe", "safe"},
+	{"tor_cookie = run/tor/control.authcookie", "not an absolute path"},
+	{"tor_group = root", "tor_group = root: not a group keyd may get"},
+	{"tor_group = -x", "not a group"},
+	{"tor_group = a/b", "not a group"},
 	{"circuits = 0", "circuits = 0: out of range (want 1..16)"},
 	{"circuits = 17", "17"},
 	{"loglevel = verbose", "verbose"},
@@ -542,6 +601,7 @@ main(void)
 		cmocka_unit_test(test_parse_good),
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_format_small_buffer),
+		cmocka_unit_test(test_tor_control),
 		cmocka_unit_test(test_bad_lines),
 		cmocka_unit_test(test_bad_bytes),
 		cmocka_unit_test(test_repeat_limits),

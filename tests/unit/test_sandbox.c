@@ -6,6 +6,9 @@
  *  - gets a quiet EACCES for socket families outside its profile.
  * One child does the whole daemon sequence: privdrop to the daemon's
  * user (when root and the users exist), then the sandbox, then IPC.
+ * In onion mode over tor's Unix sockets (SANDBOX_UNIX_ONLY, chosen by
+ * daemon_unix_only) linkd and keyd get no IP or netlink socket at all;
+ * keyd's drop keeps tor's group and only that (privdrop_extra_group).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,12 +17,15 @@
 #include <cmocka.h>
 
 #include <dirent.h>
+#include <grp.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/ptrace.h>
 #include <sys/random.h>
 #include <sys/socket.h>
@@ -28,6 +34,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "proto/conf.h"
+#include "proto/daemon.h"
 #include "proto/ipc.h"
 #include "proto/log.h"
 #include "proto/msg.h"
@@ -51,6 +59,7 @@ enum {
 	E_EXPECT,
 	E_PRIVDROP,
 	E_THREADS,
+	E_SETUP,
 };
 
 /*
@@ -289,11 +298,12 @@ child_forbidden(enum daemon d, enum forbidden what)
 
 /* socket() of a family outside the profile: EACCES, not death. */
 static int
-child_socket(enum daemon d, int family, int type, int want_ok)
+child_socket(enum daemon d, unsigned flags, int family, int type,
+    int want_ok)
 {
 	int fd;
 
-	if (sandbox_enter(d) == -1)
+	if (sandbox_enter_flags(d, flags) == -1)
 		return E_ENTER;
 	fd = socket(family, type, 0);
 	if (want_ok)
@@ -411,21 +421,36 @@ test_forbidden_kills(void **state)
 static void
 test_socket_families(void **state)
 {
+	enum { U = SANDBOX_UNIX_ONLY };
 	static const struct {
 		enum daemon d;
+		unsigned flags;
 		int family, type, ok;
 	} cases[] = {
-		{D_ROUTED, AF_UNIX, SOCK_STREAM, 1},
-		{D_ROUTED, AF_INET, SOCK_STREAM, 0},
-		{D_ROUTED, AF_INET6, SOCK_DGRAM, 0},
-		{D_ROUTED, AF_NETLINK, SOCK_RAW, 0},
-		{D_TUND, AF_NETLINK, SOCK_RAW, 1},
-		{D_TUND, AF_INET, SOCK_DGRAM, 0},
-		{D_LINKD, AF_INET, SOCK_STREAM, 1},
-		{D_LINKD, AF_INET6, SOCK_STREAM, 1},
-		{D_LINKD, AF_PACKET, SOCK_RAW, 0},
-		{D_KEYD, AF_INET, SOCK_STREAM, 1},
-		{D_KEYD, AF_PACKET, SOCK_DGRAM, 0},
+		{D_ROUTED, 0, AF_UNIX, SOCK_STREAM, 1},
+		{D_ROUTED, 0, AF_INET, SOCK_STREAM, 0},
+		{D_ROUTED, 0, AF_INET6, SOCK_DGRAM, 0},
+		{D_ROUTED, 0, AF_NETLINK, SOCK_RAW, 0},
+		{D_TUND, 0, AF_NETLINK, SOCK_RAW, 1},
+		{D_TUND, 0, AF_INET, SOCK_DGRAM, 0},
+		{D_LINKD, 0, AF_INET, SOCK_STREAM, 1},
+		{D_LINKD, 0, AF_INET6, SOCK_STREAM, 1},
+		{D_LINKD, 0, AF_PACKET, SOCK_RAW, 0},
+		{D_KEYD, 0, AF_INET, SOCK_STREAM, 1},
+		{D_KEYD, 0, AF_PACKET, SOCK_DGRAM, 0},
+		/* onion mode over tor's Unix sockets */
+		{D_LINKD, U, AF_UNIX, SOCK_STREAM, 1},
+		{D_LINKD, U, AF_UNIX, SOCK_SEQPACKET, 1},
+		{D_LINKD, U, AF_INET, SOCK_STREAM, 0},
+		{D_LINKD, U, AF_INET6, SOCK_STREAM, 0},
+		{D_LINKD, U, AF_INET, SOCK_DGRAM, 0},
+		{D_LINKD, U, AF_NETLINK, SOCK_RAW, 0},
+		{D_KEYD, U, AF_UNIX, SOCK_STREAM, 1},
+		{D_KEYD, U, AF_INET, SOCK_STREAM, 0},
+		{D_KEYD, U, AF_INET6, SOCK_STREAM, 0},
+		{D_KEYD, U, AF_NETLINK, SOCK_RAW, 0},
+		/* tund keeps its netlink whatever the flag says */
+		{D_TUND, U, AF_NETLINK, SOCK_RAW, 1},
 	};
 	size_t i;
 	pid_t pid;
@@ -436,15 +461,173 @@ test_socket_families(void **state)
 		pid = fork();
 		assert_true(pid >= 0);
 		if (pid == 0)
-			_exit(child_socket(cases[i].d, cases[i].family,
-			    cases[i].type, cases[i].ok));
+			_exit(child_socket(cases[i].d, cases[i].flags,
+			    cases[i].family, cases[i].type, cases[i].ok));
 		rc = wait_child(pid, &sig);
 		if (rc != OK)
-			fail_msg("%s: socket family %d: exit %d signal %d "
+			fail_msg("%s%s: socket family %d: exit %d signal %d "
 			    "(want %s)", daemon_name(cases[i].d),
+			    cases[i].flags ? " (Unix only)" : "",
 			    cases[i].family, rc, sig,
 			    cases[i].ok ? "a socket" : "EACCES");
 	}
+}
+
+/* Which daemon gets SANDBOX_UNIX_ONLY: linkd and keyd in onion mode,
+ * each when what it dials is a Unix socket; nobody in TCP mode. */
+static void
+test_unix_only_rule(void **state)
+{
+	static struct conf c;
+
+	(void)state;
+	memset(&c, 0, sizeof(c));
+	assert_false(daemon_unix_only(&c, D_LINKD)); /* TCP mode */
+	assert_false(daemon_unix_only(&c, D_KEYD));
+	strcpy(c.tor_control, "unix:/run/tor/control");
+	assert_false(daemon_unix_only(&c, D_KEYD)); /* no socks: not onion */
+	strcpy(c.tor_socks, "unix:/run/tor/socks");
+	assert_true(daemon_unix_only(&c, D_LINKD));
+	assert_true(daemon_unix_only(&c, D_KEYD));
+	assert_false(daemon_unix_only(&c, D_ROUTED));
+	assert_false(daemon_unix_only(&c, D_TUND));
+	strcpy(c.tor_socks, "127.0.0.1:9050");
+	assert_false(daemon_unix_only(&c, D_LINKD));
+	assert_true(daemon_unix_only(&c, D_KEYD));
+	strcpy(c.tor_control, "127.0.0.1:9051");
+	assert_false(daemon_unix_only(&c, D_KEYD));
+}
+
+/* keyd's drop: exactly {gid, extra} afterwards, and no way back. */
+static int
+child_extra_group(void)
+{
+	gid_t g[8];
+	int n;
+
+	if (privdrop_extra_group(65534, 65534, 4242) == -1)
+		return E_PRIVDROP;
+	n = getgroups(8, g);
+	if (n != 2 || !((g[0] == 65534 && g[1] == 4242) ||
+	    (g[0] == 4242 && g[1] == 65534)))
+		return E_EXPECT;
+	if (getuid() != 65534 || setgroups(0, NULL) != -1)
+		return E_EXPECT;
+	return OK;
+}
+
+/* and plain privdrop keeps none of the caller's groups */
+static int
+child_no_extra_group(void)
+{
+	gid_t g[8], extra = 4242;
+	int n;
+
+	if (setgroups(1, &extra) == -1 || privdrop(65534, 65534) == -1)
+		return E_PRIVDROP;
+	n = getgroups(8, g);
+	return n == 1 && g[0] == 65534 ? OK : E_EXPECT;
+}
+
+static void
+test_extra_group(void **state)
+{
+	pid_t pid;
+	int rc, sig;
+
+	(void)state;
+	if (geteuid() != 0) {
+		/* Only root sets groups: as anyone else it must refuse
+		 * rather than run with groups it did not ask for. */
+		pid = fork();
+		assert_true(pid >= 0);
+		if (pid == 0)
+			_exit(privdrop_extra_group(getuid(), getgid(),
+			    4242) == -1 ? OK : E_EXPECT);
+		assert_int_equal(wait_child(pid, &sig), OK);
+		return;
+	}
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0)
+		_exit(child_extra_group());
+	rc = wait_child(pid, &sig);
+	assert_int_equal(rc, OK);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0)
+		_exit(child_no_extra_group());
+	rc = wait_child(pid, &sig);
+	assert_int_equal(rc, OK);
+}
+
+/*
+ * privsep = auto as root without the daemon users: refused, naming each
+ * missing user and privsep = no (no quiet fall-back to running every
+ * daemon as root). A child in a mount namespace of its own sees a copy
+ * of /etc/passwd without onionmesh-keyd and onionmesh-tund.
+ */
+static int
+child_users_missing(const char *dir)
+{
+	char path[128], line[1024], err[1024];
+	struct daemon_ids ids;
+	FILE *in, *out;
+
+	if (unshare(CLONE_NEWNS) == -1 ||
+	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == -1)
+		return E_SETUP;
+	snprintf(path, sizeof(path), "%s/passwd", dir);
+	if ((in = fopen("/etc/passwd", "r")) == NULL ||
+	    (out = fopen(path, "w")) == NULL)
+		return E_SETUP;
+	while (fgets(line, sizeof(line), in) != NULL)
+		if (strncmp(line, "onionmesh-keyd:", 15) != 0 &&
+		    strncmp(line, "onionmesh-tund:", 15) != 0)
+			fputs(line, out);
+	fclose(in);
+	if (fclose(out) != 0 ||
+	    mount(path, "/etc/passwd", NULL, MS_BIND, NULL) == -1)
+		return E_SETUP;
+	err[0] = '\0';
+	if (daemon_ids_resolve(&ids, -1, err, sizeof(err)) != -1 ||
+	    strstr(err, "onionmesh-keyd") == NULL ||
+	    strstr(err, "onionmesh-tund") == NULL ||
+	    strstr(err, "privsep = no") == NULL)
+		return E_EXPECT;
+	if (daemon_ids_resolve(&ids, 1, err, sizeof(err)) != -1)
+		return E_EXPECT;
+	/* Running as root on purpose stays possible. */
+	if (daemon_ids_resolve(&ids, 0, err, sizeof(err)) != 0 ||
+	    ids.privsep || ids.uid[D_KEYD] != 0)
+		return E_EXPECT;
+	return OK;
+}
+
+static void
+test_privsep_auto_needs_users(void **state)
+{
+	struct fx *f = *state;
+	struct daemon_ids ids;
+	char err[512];
+	pid_t pid;
+	int rc, sig;
+
+	if (geteuid() != 0) {
+		/* Not root: auto means no privsep, and that is no error. */
+		assert_int_equal(daemon_ids_resolve(&ids, -1, err,
+		    sizeof(err)), 0);
+		assert_false(ids.privsep);
+		return;
+	}
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0)
+		_exit(child_users_missing(f->dir));
+	rc = wait_child(pid, &sig);
+	if (rc != OK)
+		fail_msg("privsep = auto without users: exit %d signal %d",
+		    rc, sig);
 }
 
 static void
@@ -473,6 +656,10 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test(test_forbidden_kills),
 		cmocka_unit_test(test_socket_families),
+		cmocka_unit_test(test_unix_only_rule),
+		cmocka_unit_test(test_extra_group),
+		cmocka_unit_test_setup_teardown(test_privsep_auto_needs_users,
+		    setup, teardown),
 		cmocka_unit_test(test_no_profile),
 	};
 

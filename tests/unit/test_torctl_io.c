@@ -5,6 +5,11 @@
  * cookie file, a password tor wants and we lack, ADD_ONION refused,
  * SETEVENTS refused (polling), garbage, and tor closing on us. The real
  * thing is tests/tornet/check_torctl.sh.
+ *
+ * The hardening rules: the one method the config names is used and no
+ * other (a tor that offers only COOKIE or NULL is refused when
+ * SAFECOOKIE is asked for, before any AUTHENTICATE), and the cookie is
+ * read from the configured path, never from the COOKIEFILE tor names.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -21,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -37,6 +43,10 @@ struct fake {
 	/* the scenario, fixed while the thread runs */
 	const char *methods;
 	int with_cookiefile;
+	const char *said_cookiefile; /* COOKIEFILE it names (cookie_path) */
+	unsigned client_auth;        /* what the client is configured to */
+	const char *client_cookie;   /* its cookie path (cookie_path) */
+	const char *client_target;   /* its ADD_ONION target */
 	uint8_t cookie[32];   /* what this "tor" believes the cookie is */
 	const char *password; /* HASHEDPASSWORD it accepts */
 	int add_collision;
@@ -120,7 +130,8 @@ fake_line(struct fake *f, int fd, const char *l, struct torctl_safecookie *sc,
 		say(fd, "250-PROTOCOLINFO 1\r\n250-AUTH METHODS=%s",
 		    f->methods);
 		if (f->with_cookiefile)
-			say(fd, " COOKIEFILE=\"%s\"", f->cookie_path);
+			say(fd, " COOKIEFILE=\"%s\"", f->said_cookiefile ?
+			    f->said_cookiefile : f->cookie_path);
 		say(fd, "\r\n250-VERSION Tor=\"0.4.9.99-fake\"\r\n250 OK\r\n");
 		return 0;
 	}
@@ -313,6 +324,7 @@ setup(void **state)
 	assert_int_equal(bind(f->lfd, (struct sockaddr *)&su, sizeof(su)), 0);
 	assert_int_equal(listen(f->lfd, 4), 0);
 	f->methods = "NULL";
+	f->client_auth = TORCTL_AUTH_NULL;
 	F = f;
 	*state = f;
 	return 0;
@@ -387,9 +399,12 @@ cli_start(struct cli *c, struct fake *f, const char *password)
 	cfg.loop = c->loop;
 	cfg.control = c->control;
 	cfg.password = password;
+	cfg.auth = f->client_auth;
+	cfg.cookie = f->client_cookie ? f->client_cookie : f->cookie_path;
 	cfg.key_blob = c->blob;
 	cfg.virt_port = 443;
-	cfg.target = "unix:/run/onionmesh/test/linkd.onion";
+	cfg.target = f->client_target ? f->client_target :
+	    "unix:/run/onionmesh/test/linkd.onion";
 	cfg.on_change = on_change;
 	cfg.arg = c;
 	c->t = torctl_io_start(&cfg);
@@ -517,6 +532,7 @@ test_password(void **state)
 	struct cli c;
 
 	f->methods = "HASHEDPASSWORD";
+	f->client_auth = TORCTL_AUTH_HASHEDPASSWORD;
 	f->password = "se\"cr\\et pw";
 	fake_start(f);
 	cli_start(&c, f, "se\"cr\\et pw");
@@ -530,6 +546,7 @@ test_password_missing(void **state)
 	struct cli c;
 
 	f->methods = "HASHEDPASSWORD";
+	f->client_auth = TORCTL_AUTH_HASHEDPASSWORD;
 	f->password = "pw";
 	fake_start(f);
 	cli_start(&c, f, "");
@@ -549,6 +566,7 @@ test_password_wrong(void **state)
 	struct cli c;
 
 	f->methods = "HASHEDPASSWORD";
+	f->client_auth = TORCTL_AUTH_HASHEDPASSWORD;
 	f->password = "right";
 	fake_start(f);
 	cli_start(&c, f, "wrong");
@@ -568,6 +586,7 @@ test_cookie(void **state)
 
 	f->methods = "COOKIE";
 	f->with_cookiefile = 1;
+	f->client_auth = TORCTL_AUTH_COOKIE;
 	fake_start(f);
 	cli_start(&c, f, NULL);
 	check_published(&c, f, "COOKIE");
@@ -581,6 +600,7 @@ test_safecookie(void **state)
 
 	f->methods = "COOKIE,SAFECOOKIE";
 	f->with_cookiefile = 1;
+	f->client_auth = 0; /* the default: SAFECOOKIE */
 	fake_start(f);
 	cli_start(&c, f, NULL);
 	check_published(&c, f, "SAFECOOKIE");
@@ -596,6 +616,7 @@ test_safecookie_impostor(void **state)
 
 	f->methods = "SAFECOOKIE";
 	f->with_cookiefile = 1;
+	f->client_auth = TORCTL_AUTH_SAFECOOKIE;
 	f->cookie[0] ^= 0xff;
 	fake_start(f);
 	cli_start(&c, f, NULL);
@@ -613,6 +634,7 @@ test_cookie_unreadable(void **state)
 
 	f->methods = "COOKIE,SAFECOOKIE";
 	f->with_cookiefile = 1;
+	f->client_auth = TORCTL_AUTH_SAFECOOKIE;
 	unlink(f->cookie_path);
 	fake_start(f);
 	cli_start(&c, f, NULL);
@@ -620,6 +642,146 @@ test_cookie_unreadable(void **state)
 	assert_non_null(strstr(c.st.last_error, "cannot read tor's cookie "
 	    "file"));
 	assert_non_null(strstr(c.st.last_error, f->cookie_path));
+	cli_stop(&c);
+}
+
+
+static void
+test_safecookie_required(void **state)
+{
+	/* A tor that offers only plain COOKIE: with tor_auth at its
+	 * default keyd sends nothing derived from the cookie, and says
+	 * which config line would accept it. */
+	struct fake *f = *state;
+	struct cli c;
+
+	f->methods = "COOKIE";
+	f->with_cookiefile = 1;
+	f->client_auth = 0;
+	fake_start(f);
+	cli_start(&c, f, NULL);
+	assert_true(run_until(&c, c_error, 5));
+	assert_non_null(strstr(c.st.last_error, "does not offer SAFECOOKIE"));
+	assert_non_null(strstr(c.st.last_error, "tor_auth = cookie"));
+	assert_true(run_until(&c, c_two_conns, 3));
+	assert_int_equal(atomic_load(&f->auth_cmds), 0);
+	assert_false(c.st.authenticated);
+	cli_stop(&c);
+}
+
+static void
+test_null_needs_config(void **state)
+{
+	/* A control port without authentication is not used unless the
+	 * config says tor_auth = none. */
+	struct fake *f = *state;
+	struct cli c;
+
+	f->methods = "NULL";
+	f->client_auth = TORCTL_AUTH_SAFECOOKIE;
+	fake_start(f);
+	cli_start(&c, f, NULL);
+	assert_true(run_until(&c, c_error, 5));
+	assert_non_null(strstr(c.st.last_error, "does not offer SAFECOOKIE"));
+	assert_non_null(strstr(c.st.last_error, "tor_auth = none"));
+	assert_int_equal(atomic_load(&f->auth_cmds), 0);
+	cli_stop(&c);
+}
+
+static void
+test_cookie_path_not_from_tor(void **state)
+{
+	/* tor names a decoy file: keyd reads the configured one, and the
+	 * cookie it sends is the real one, not the decoy's content. */
+	struct fake *f = *state;
+	struct cli c;
+	char decoy[160], hex[65];
+	uint8_t junk[32];
+	FILE *fp;
+
+	snprintf(decoy, sizeof(decoy), "%s/decoy", f->dir);
+	memset(junk, 0x5a, sizeof(junk));
+	fp = fopen(decoy, "wb");
+	assert_non_null(fp);
+	assert_int_equal(fwrite(junk, 1, 32, fp), 32);
+	fclose(fp);
+	f->methods = "COOKIE";
+	f->with_cookiefile = 1;
+	f->said_cookiefile = decoy;
+	f->client_auth = TORCTL_AUTH_COOKIE;
+	fake_start(f);
+	cli_start(&c, f, NULL);
+	check_published(&c, f, "COOKIE");
+	sodium_bin2hex(hex, sizeof(hex), f->cookie, 32);
+	assert_non_null(strstr(f->last_auth, hex));
+	unlink(decoy);
+}
+
+static void
+test_cookie_path_missing(void **state)
+{
+	/* The configured file is not there, the one tor names is: keyd
+	 * does not fall back to tor's word, it names tor's path as a hint
+	 * and sends no AUTHENTICATE. */
+	struct fake *f = *state;
+	struct cli c;
+	char missing[160];
+
+	snprintf(missing, sizeof(missing), "%s/nothing-here", f->dir);
+	f->methods = "COOKIE,SAFECOOKIE";
+	f->with_cookiefile = 1;
+	f->client_auth = TORCTL_AUTH_SAFECOOKIE;
+	f->client_cookie = missing;
+	fake_start(f);
+	cli_start(&c, f, NULL);
+	assert_true(run_until(&c, c_error, 5));
+	assert_non_null(strstr(c.st.last_error, missing));
+	assert_non_null(strstr(c.st.last_error, "tor says its cookie is"));
+	assert_non_null(strstr(c.st.last_error, "tor_cookie ="));
+	assert_int_equal(atomic_load(&f->auth_cmds), 0);
+	cli_stop(&c);
+}
+
+static void
+test_target_unreachable(void **state)
+{
+	/* tor's user (SO_PEERCRED of the control socket: here a listener
+	 * made with euid 65534) cannot pass the target's folder (mkdtemp:
+	 * 0700, ours): status says so, naming the folder. Only root can
+	 * make such a listener; others check that a reachable target gets
+	 * no verdict. */
+	struct fake *f = *state;
+	struct sockaddr_un su;
+	struct cli c;
+	char target[200];
+
+	snprintf(target, sizeof(target), "unix:%s/linkd.onion", f->dir);
+	f->client_target = target;
+	if (geteuid() == 0) {
+		close(f->lfd);
+		unlink(f->sock);
+		memset(&su, 0, sizeof(su));
+		su.sun_family = AF_UNIX;
+		cut(su.sun_path, sizeof(su.sun_path), f->sock);
+		f->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		assert_true(f->lfd != -1);
+		assert_int_equal(bind(f->lfd, (struct sockaddr *)&su,
+		    sizeof(su)), 0);
+		/* This thread only (the raw call, not glibc's broadcast);
+		 * listen() records the credentials the client will see. */
+		assert_int_equal(syscall(SYS_setresuid, -1, 65534, -1), 0);
+		assert_int_equal(listen(f->lfd, 4), 0);
+		assert_int_equal(syscall(SYS_setresuid, -1, 0, -1), 0);
+	}
+	fake_start(f);
+	cli_start(&c, f, NULL);
+	assert_true(run_until(&c, c_published, 5));
+	if (geteuid() == 0) {
+		assert_non_null(strstr(c.st.target_error, "tor (uid 65534"));
+		assert_non_null(strstr(c.st.target_error, f->dir));
+		assert_non_null(strstr(c.st.target_error, "mode 0700"));
+	} else
+		assert_string_equal(c.st.target_error, "");
 	cli_stop(&c);
 }
 
@@ -702,6 +864,7 @@ test_bad_config(void **state)
 	cfg.control = c.control;
 	cfg.key_blob = c.blob;
 	cfg.virt_port = 443;
+	cfg.auth = TORCTL_AUTH_NULL; /* each case below fails on its own */
 	cfg.target = "unix:/x";
 	cfg.control = "tor:9051";
 	assert_null(torctl_io_start(&cfg));
@@ -717,6 +880,16 @@ test_bad_config(void **state)
 	cfg.key_blob = "ED25519-V3:nope";
 	assert_null(torctl_io_start(&cfg));
 	cfg.key_blob = NULL;
+	assert_null(torctl_io_start(&cfg));
+	/* SAFECOOKIE (the default) needs an absolute cookie path. */
+	cfg.key_blob = c.blob;
+	cfg.auth = 0;
+	cfg.cookie = NULL;
+	assert_null(torctl_io_start(&cfg));
+	cfg.cookie = "relative/cookie";
+	assert_null(torctl_io_start(&cfg));
+	cfg.auth = TORCTL_AUTH_NULL | TORCTL_AUTH_COOKIE;
+	cfg.cookie = "/run/tor/control.authcookie";
 	assert_null(torctl_io_start(&cfg));
 	cli_stop(&c);
 	torctl_io_stop(NULL);
@@ -735,6 +908,11 @@ main(void)
 		T(test_safecookie),
 		T(test_safecookie_impostor),
 		T(test_cookie_unreadable),
+		T(test_safecookie_required),
+		T(test_null_needs_config),
+		T(test_cookie_path_not_from_tor),
+		T(test_cookie_path_missing),
+		T(test_target_unreachable),
 		T(test_collision),
 		T(test_setevents_refused_polls),
 		T(test_garbage),
