@@ -290,9 +290,19 @@ daemon_drop(struct daemon_ctx *d)
 	int unix_only = daemon_unix_only(&d->conf, d->self);
 
 	if ((extra ? privdrop_extra_group(uid, gid, d->extra_gid) :
-	    privdrop(uid, gid)) == -1)
+	    privdrop(uid, gid)) == -1) {
+		/* Started as its own user (a unit's User=), it can only
+		 * keep the groups it was given: say who gives them. */
+		if (extra && geteuid() != 0)
+			fatalx("running as uid %u without tor's group (gid "
+			    "%u), which only root can add: under systemd run "
+			    "`onionmesh -n %s up` once (it writes the unit's "
+			    "SupplementaryGroups= drop-in), or start it with "
+			    "that group", (unsigned)geteuid(),
+			    (unsigned)d->extra_gid, d->conf.paths.net);
 		fatal("cannot drop privileges to uid %u gid %u",
 		    (unsigned)uid, (unsigned)gid);
+	}
 	if (d->conf.sandbox) {
 		if (sandbox_enter_flags(d->self, unix_only ?
 		    SANDBOX_UNIX_ONLY : 0) == -1)
