@@ -44,15 +44,6 @@
 #define SD_UP_WAIT     30.0  /* systemctl start returned: all READY=1 */
 #define SYSTEMCTL_WAIT 90    /* seconds, for start/stop jobs */
 
-static double
-mono(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 /*
  * Run systemctl with args (NULL-terminated, without "systemctl"); its
  * output goes to ours unless quiet. The exit status, or -1 when it
@@ -85,7 +76,7 @@ systemctl(int quiet, const char *const *args)
 		    strerror(errno));
 		_exit(127);
 	}
-	end = mono() + SYSTEMCTL_WAIT;
+	end = ctl_mono() + SYSTEMCTL_WAIT;
 	for (;;) {
 		r = waitpid(pid, &st, WNOHANG);
 		if (r == pid)
@@ -94,7 +85,7 @@ systemctl(int quiet, const char *const *args)
 			ctl_warn("waitpid systemctl");
 			return -1;
 		}
-		if (mono() >= end) {
+		if (ctl_mono() >= end) {
 			kill(pid, SIGKILL);
 			waitpid(pid, NULL, 0);
 			ctl_warnx("systemctl %s did not finish within %d s",
@@ -289,12 +280,12 @@ ctl_systemd_up(struct ctl *c, const struct conf *conf)
 	}
 	/* Type=notify: started means READY=1; ask each daemon all the
 	 * same, as the supervisor's `up' does. */
-	end = mono() + SD_UP_WAIT;
+	end = ctl_mono() + SD_UP_WAIT;
 	for (i = 0; i < CTL_NDAEMONS; i++) {
 		for (;;) {
 			rep = ctl_call(c, ctl_daemons[i], "status", 500, err,
 			    sizeof(err), &down);
-			if (rep != NULL || mono() >= end)
+			if (rep != NULL || ctl_mono() >= end)
 				break;
 			usleep(200 * 1000);
 		}

@@ -150,16 +150,24 @@ privdrop_bounding(void)
 
 /* Do our capability sets hold exactly `want` (effective and
  * permitted), nothing inheritable? */
+/* Our capability sets (all three words), or -1. */
+static int
+privdrop_capget(struct __user_cap_data_struct *data)
+{
+	struct __user_cap_header_struct hdr;
+
+	memset(&hdr, 0, sizeof(hdr));
+	memset(data, 0, sizeof(*data) * _LINUX_CAPABILITY_U32S_3);
+	hdr.version = _LINUX_CAPABILITY_VERSION_3;
+	return (int)syscall(SYS_capget, &hdr, data);
+}
+
 static int
 privdrop_caps_are(const uint32_t *want)
 {
-	struct __user_cap_header_struct hdr;
 	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
 
-	memset(&hdr, 0, sizeof(hdr));
-	memset(data, 0, sizeof(data));
-	hdr.version = _LINUX_CAPABILITY_VERSION_3;
-	if (syscall(SYS_capget, &hdr, data) == -1)
+	if (privdrop_capget(data) == -1)
 		return -1;
 	for (size_t i = 0; i < _LINUX_CAPABILITY_U32S_3; i++)
 		if (data[i].effective != want[i] ||
@@ -207,13 +215,9 @@ privdrop_caps(int keep)
 static int
 privdrop_permitted(int cap)
 {
-	struct __user_cap_header_struct hdr;
 	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
 
-	memset(&hdr, 0, sizeof(hdr));
-	memset(data, 0, sizeof(data));
-	hdr.version = _LINUX_CAPABILITY_VERSION_3;
-	if (syscall(SYS_capget, &hdr, data) == -1)
+	if (privdrop_capget(data) == -1)
 		return 0;
 	return (data[CAP_TO_INDEX(cap)].permitted & CAP_TO_MASK(cap)) != 0;
 }
