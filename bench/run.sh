@@ -8,6 +8,9 @@
 #   tinc 1.0      10.78.0.1 <-> 10.78.0.2   (TCPOnly = yes, router mode)
 #   wireguard-go  10.79.0.1 <-> 10.79.0.2   (userspace, UDP)
 #   veth          192.0.2.1 <-> 192.0.2.2   (no VPN: the ceiling)
+#   baseline      10.76.0.1 <-> 10.76.0.2   (with --baseline: another
+#                                            build of onionmesh, such as
+#                                            the previous commit's)
 # and each is measured the same way: iperf3 for SECS seconds with one and
 # with four streams, the median of 20 pings, and the CPU time (user +
 # system) all of that VPN's processes on both ends spent per GB carried.
@@ -16,6 +19,12 @@
 #
 #   bench/run.sh [--only onionmesh,tinc,wg,veth] [--time SECS]
 #                [--pings N] [--markdown FILE] [--no-build]
+#                [--baseline BUILD_DIR]
+#
+# --baseline runs a second onionmesh from BUILD_DIR (built by the caller,
+# e.g. `git worktree add /tmp/prev HEAD~1 && make -C /tmp/prev`) in the
+# same run, and prints this build's ratios to it: a change that should
+# not move performance is checked against the commit before it.
 #
 # Needs root (namespaces, TUN). Installs its tools when missing and builds
 # onionmesh first. Everything it starts is ended, and the namespaces and
@@ -31,10 +40,12 @@ SECS=5
 PINGS=20
 MARKDOWN=""
 BUILD=1
+BASE_BUILD=""
 
 usage() {
 	echo "usage: bench/run.sh [--only onionmesh,tinc,wg,veth] [--time SECS]" >&2
 	echo "                    [--pings N] [--markdown FILE] [--no-build]" >&2
+	echo "                    [--baseline BUILD_DIR]" >&2
 	exit 2
 }
 
@@ -45,6 +56,7 @@ while [ $# -gt 0 ]; do
 	--pings) [ $# -ge 2 ] || usage; PINGS=$2; shift 2 ;;
 	--markdown) [ $# -ge 2 ] || usage; MARKDOWN=$2; shift 2 ;;
 	--no-build) BUILD=0; shift ;;
+	--baseline) [ $# -ge 2 ] || usage; BASE_BUILD=$2; shift 2 ;;
 	-h|--help) usage ;;
 	*) echo "bench: unknown argument '$1'" >&2; usage ;;
 	esac
@@ -67,6 +79,13 @@ for v in "${only_list[@]}"; do
 	*) die "--only: unknown VPN '$v' (want onionmesh, tinc, wg, veth)" ;;
 	esac
 done
+if [ -n "$BASE_BUILD" ]; then
+	[ -x "$BASE_BUILD/onionmesh" ] ||
+		die "--baseline '$BASE_BUILD': no onionmesh built there (want a make B= dir)"
+	BASE_BUILD=$(cd "$BASE_BUILD" && pwd)
+	WANT[baseline]=1
+	ALL+=(baseline)
+fi
 want() { [ -n "${WANT[$1]:-}" ]; }
 
 [ "$(id -u)" -eq 0 ] || die "needs root (network namespaces, TUN devices)"
@@ -213,7 +232,7 @@ start_wg() {
 # die, after the last lines of each onionmesh daemon's log.
 om_die() {
 	local f
-	for f in "$T"/om-*/run/*.log; do
+	for f in "$T"/om-*/run/*.log "$T"/omb-*/run/*.log; do
 		[ -f "$f" ] || continue
 		echo "----- ${f#"$T"/} (last 20 lines)" >&2
 		tail -n 20 "$f" >&2
@@ -221,42 +240,54 @@ om_die() {
 	die "$@"
 }
 
-start_onionmesh() {
-	local s i ns d root
+# om_pair BINARY TAG NET PORT: two members a and b of one network, from
+# that build, on NET.0.1 and NET.0.2 (/16), linked over TCP PORT.
+om_pair() {
+	local om=$1 tag=$2 net=$3 port=$4 s i ns d root
 	for s in a b; do
-		d=$T/om-$s
+		d=$T/$tag-$s
 		i=1; ns=$NA; [ $s = b ] && { i=2; ns=$NB; }
 		# a founds the network; b is set up by hand with its root.
 		root=
 		[ $s = a ] || root="--root $(sed -n 's/^root = //p' \
-		    "$T/om-a/onionmesh.conf")"
+		    "$T/$tag-a/onionmesh.conf")"
 		# shellcheck disable=SC2086 # extra flags, split on purpose
-		nsx "$ns" "$OM" -d "$d" init "bench$s" --ipv4 10.77.0.$i/16 \
-		    --tcp 192.0.2.$i:6550 $root ${OM_INIT_ARGS:-} ||
-			die "onionmesh init failed"
+		nsx "$ns" "$om" -d "$d" init "$tag$s" --ipv4 $net.0.$i/16 \
+		    --tcp 192.0.2.$i:$port $root ${OM_INIT_ARGS:-} ||
+			die "$tag: onionmesh init failed"
 		chmod 755 "$d"
-		"$OM" -d "$d" export "$T/om-$s.record" ||
-			die "onionmesh export failed"
+		"$om" -d "$d" export "$T/$tag-$s.record" ||
+			die "$tag: onionmesh export failed"
 	done
-	"$OM" -d "$T/om-a" import "$T/om-b.record" || die "import into a failed"
-	"$OM" -d "$T/om-b" import "$T/om-a.record" || die "import into b failed"
+	"$om" -d "$T/$tag-a" import "$T/$tag-b.record" ||
+		die "$tag: import into a failed"
+	"$om" -d "$T/$tag-b" import "$T/$tag-a.record" ||
+		die "$tag: import into b failed"
 	for s in a b; do
-		d=$T/om-$s
+		d=$T/$tag-$s
 		ns=$NA; [ $s = b ] && ns=$NB
 		BL_ONIONMESH+=("$ns $d")
-		timeout 60 ip netns exec "$ns" "$OM" -d "$d" up \
-		    >"$T/om-$s-up.log" 2>&1 ||
-			om_die "onionmesh up ($s) failed: $(cat "$T/om-$s-up.log")"
+		timeout 60 ip netns exec "$ns" "$om" -d "$d" up \
+		    >"$T/$tag-$s-up.log" 2>&1 ||
+			om_die "$tag: onionmesh up ($s) failed: $(cat "$T/$tag-$s-up.log")"
 	done
 	VPN_PIDS=()
 	for s in a b; do
 		# Every process whose command line names the member's dir:
 		# the supervisor and its four daemons.
 		mapfile -t -O ${#VPN_PIDS[@]} VPN_PIDS \
-		    < <(pgrep -f -- "$T/om-$s" || true)
+		    < <(pgrep -f -- "$T/$tag-$s" || true)
 	done
-	[ ${#VPN_PIDS[@]} -gt 0 ] || die "no onionmesh process found"
-	ADDR_B=10.77.0.2
+	[ ${#VPN_PIDS[@]} -gt 0 ] || die "$tag: no onionmesh process found"
+	ADDR_B=$net.0.2
+}
+
+start_onionmesh() {
+	om_pair "$OM" om 10.77 6550
+}
+
+start_baseline() {
+	om_pair "$BASE_BUILD/onionmesh" omb 10.76 6551
 }
 
 # --- measuring ---------------------------------------------------------------
@@ -266,7 +297,8 @@ declare -A R=()
 measure() {
 	local v=$1 p t0 t1 out bps bytes
 	if ! wait_for 30 nsx "$NA" ping -c 1 -W 1 "$ADDR_B"; then
-		[ "$v" != onionmesh ] || om_die "no link within 30 s"
+		[ "$v" != onionmesh ] && [ "$v" != baseline ] ||
+			om_die "$v: no link within 30 s"
 		die "$v: $ADDR_B does not answer ping from $NA within 30 s"
 	fi
 	R[$v.rtt]=$(ping_median "$NA" "$ADDR_B" "$PINGS")
@@ -302,7 +334,8 @@ measure() {
 }
 
 declare -A LABEL=([onionmesh]=onionmesh [tinc]="tinc 1.0 (TCPOnly)"
-    [wg]=wireguard-go [veth]="veth (no VPN)")
+    [wg]=wireguard-go [veth]="veth (no VPN)"
+    [baseline]="onionmesh baseline ($BASE_BUILD)")
 ran=()
 for v in "${ALL[@]}"; do
 	want "$v" || continue
@@ -331,7 +364,7 @@ report() {
 		    "${R[$v.rtt]} | ${R[$v.cpu1]} | ${R[$v.cpu4]} |"
 	done
 	if want onionmesh; then
-		for o in tinc wg; do
+		for o in tinc wg baseline; do
 			want "$o" || continue
 			echo
 			echo "onionmesh / ${LABEL[$o]}:" \

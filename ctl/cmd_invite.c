@@ -59,22 +59,28 @@ ctl_duration_parse(const char *s, long long *out)
 	return 0;
 }
 
-/* One request to keyd; the reply (ok true) or NULL with the error
- * printed. */
+/* One request to keyd, req taken (NULL: it could not be made); the
+ * reply (ok true) or NULL with the error printed. */
 static json_t *
 keyd_call(struct ctl *c, json_t *req, const char *what)
 {
 	char name[32], path[PATH_MAX], e[1024];
 	json_t *rep;
 
+	if (req == NULL) {
+		ctl_warnx("out of memory");
+		return NULL;
+	}
 	snprintf(name, sizeof(name), IPC_CTL_FMT, "keyd");
 	if (ipc_path(path, sizeof(path), c->paths.run_dir, name) == -1) {
 		ctl_warnx("socket path %s/%s is too long", c->paths.run_dir,
 		    name);
+		json_decref(req);
 		return NULL;
 	}
 	e[0] = '\0';
 	rep = ipc_ctl_call(path, req, INVITE_TIMEOUT_MS, e, sizeof(e));
+	json_decref(req);
 	if (rep == NULL) {
 		ctl_warnx("%s: keyd is not running (%s); start the daemons "
 		    "with 'onionmesh up'", what, e[0] ? e : path);
@@ -106,14 +112,10 @@ cmd_invite(struct ctl *c, int argc, char **argv)
 	const char *url;
 	char *pos[1];
 	json_t *req, *rep;
-	int n, rc;
+	int rc;
 
-	if ((rc = ctl_getopt(c, argc, argv, opts, pos, 1, 1, &n)) != CTL_OK)
+	if ((rc = ctl_member_arg(c, argc, argv, opts, pos)) != CTL_OK)
 		return rc;
-	if (!name_valid(pos[0]))
-		return ctl_usage(c, "member name `%s' is not valid (1 to %d "
-		    "of a-z 0-9 _ -, starting with a letter or digit)",
-		    pos[0], NAME_MAX_LEN);
 	if (opts[O_IPV4].val != NULL &&
 	    (strchr(opts[O_IPV4].val, '/') != NULL ||
 	    addr_parse(&p, opts[O_IPV4].val) == -1 || p.family != 4))
@@ -131,16 +133,13 @@ cmd_invite(struct ctl *c, int argc, char **argv)
 	req = json_pack("{s:s, s:s, s:I, s:b}", "cmd", "invite", "name",
 	    pos[0], "expires_s", (json_int_t)ttl, "admin",
 	    opts[O_ADMIN].val != NULL);
-	if (req == NULL || (opts[O_IPV4].val != NULL &&
+	if (req != NULL && opts[O_IPV4].val != NULL &&
 	    json_object_set_new(req, "ipv4",
-	    json_string(opts[O_IPV4].val)) == -1)) {
+	    json_string(opts[O_IPV4].val)) == -1) {
 		json_decref(req);
-		ctl_warnx("out of memory");
-		return CTL_FAIL;
+		req = NULL;
 	}
-	rep = keyd_call(c, req, "invite");
-	json_decref(req);
-	if (rep == NULL)
+	if ((rep = keyd_call(c, req, "invite")) == NULL)
 		return CTL_FAIL;
 	url = json_string_value(json_object_get(rep, "url"));
 	if (url == NULL) {
@@ -179,24 +178,14 @@ cmd_revoke(struct ctl *c, int argc, char **argv)
 	char *pos[1];
 	json_t *req, *rep, *also, *v;
 	size_t i;
-	int n, rc;
+	int rc;
 
-	if ((rc = ctl_getopt(c, argc, argv, NULL, pos, 1, 1, &n)) != CTL_OK)
+	if ((rc = ctl_member_arg(c, argc, argv, NULL, pos)) != CTL_OK)
 		return rc;
-	if (!name_valid(pos[0]))
-		return ctl_usage(c, "member name `%s' is not valid (1 to %d "
-		    "of a-z 0-9 _ -, starting with a letter or digit)",
-		    pos[0], NAME_MAX_LEN);
 	if (ctl_conf_load(c, &conf) == -1)
 		return CTL_FAIL;
 	req = json_pack("{s:s, s:s}", "cmd", "revoke", "name", pos[0]);
-	if (req == NULL) {
-		ctl_warnx("out of memory");
-		return CTL_FAIL;
-	}
-	rep = keyd_call(c, req, "revoke");
-	json_decref(req);
-	if (rep == NULL)
+	if ((rep = keyd_call(c, req, "revoke")) == NULL)
 		return CTL_FAIL;
 	printf("revoked %s\n", ctl_json_str(rep, "revoked", pos[0]));
 	also = json_object_get(rep, "also");

@@ -33,7 +33,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <netdb.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -42,7 +41,6 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -50,6 +48,8 @@
 #include <sodium.h>
 
 #include "proto/addr.h"
+#include "proto/clock.h"
+#include "proto/endpoint.h"
 #include "proto/file.h"
 #include "proto/invite.h"
 #include "proto/record.h"
@@ -143,51 +143,17 @@ struct torq {
 	size_t in_len, in_off;
 };
 
+/* tor's ControlPort (endpoint.h's dialler), with timeouts: a person is
+ * waiting. */
 static int
 torq_connect(const char *addr)
 {
-	struct sockaddr_un sun;
-	struct addrinfo hints, *res = NULL, *ai;
 	struct timeval tv = { 5, 0 };
-	char host[CONF_ADDR_LEN], port[8];
-	uint16_t pn;
-	int fd = -1;
+	char err[256];
+	int fd;
 
-	if (strncmp(addr, "unix:", 5) == 0) {
-		memset(&sun, 0, sizeof(sun));
-		sun.sun_family = AF_UNIX;
-		if (strlen(addr + 5) >= sizeof(sun.sun_path))
-			return -1;
-		memcpy(sun.sun_path, addr + 5, strlen(addr + 5));
-		if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) ==
-		    -1)
-			return -1;
-		if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
-			close(fd);
-			return -1;
-		}
-	} else {
-		if (endpoint_parse(addr, host, sizeof(host), &pn) == -1)
-			return -1;
-		snprintf(port, sizeof(port), "%u", (unsigned)pn);
-		memset(&hints, 0, sizeof(hints));
-		hints.ai_socktype = SOCK_STREAM;
-		if (getaddrinfo(host, port, &hints, &res) != 0)
-			return -1;
-		for (ai = res; ai != NULL; ai = ai->ai_next) {
-			fd = socket(ai->ai_family, ai->ai_socktype |
-			    SOCK_CLOEXEC, ai->ai_protocol);
-			if (fd != -1 && connect(fd, ai->ai_addr,
-			    ai->ai_addrlen) == 0)
-				break;
-			if (fd != -1)
-				close(fd);
-			fd = -1;
-		}
-		freeaddrinfo(res);
-		if (fd == -1)
-			return -1;
-	}
+	if ((fd = endpoint_connect(addr, 0, NULL, 0, err, sizeof(err))) == -1)
+		return -1;
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	return fd;
@@ -280,8 +246,9 @@ static void
 tor_bootstrap_wait(const char *control, int wait_s)
 {
 	struct torq q;
-	double deadline = ctl_mono() + wait_s;
-	char why[256] = "", *pr;
+	struct torctl_bootstrap b;
+	double deadline = mono_now() + wait_s;
+	char why[256] = "";
 	int last = -1, pct;
 
 	memset(&q, 0, sizeof(q));
@@ -298,12 +265,12 @@ tor_bootstrap_wait(const char *control, int wait_s)
 		    why[0] ? why : "no answer");
 		goto out;
 	}
-	while (ctl_mono() < deadline) {
-		if (torq_cmd(&q, "GETINFO status/bootstrap-phase\r\n") == -1 ||
+	while (mono_now() < deadline) {
+		if (torq_cmd(&q, TORCTL_CMD_GETINFO_BOOTSTRAP) == -1 ||
 		    q.p->reply.n < 1)
 			break;
-		pr = strstr(q.p->reply.line[0].text, "PROGRESS=");
-		pct = pr != NULL ? atoi(pr + 9) : -1;
+		pct = torctl_parse_getinfo_bootstrap(&q.p->reply, &b, why,
+		    sizeof(why)) == 0 ? b.progress : -1;
 		if (pct != last && pct >= 0)
 			progress("tor: bootstrapped %d%%", pct);
 		last = pct;
@@ -320,13 +287,46 @@ out:
 	free(q.p);
 }
 
+/* Our addresses from the admission: IPv4 (if any) with the network's
+ * prefix length, IPv6 in the network's /48. 0 or -1 printed. */
+static int
+admit_addrs(struct conf *conf, json_t *a)
+{
+	struct prefix range, v4;
+	const char *s = ctl_json_str(a, "ipv4", "");
+
+	if (s[0] != '\0') {
+		if (addr_parse(&v4, s) == -1 || v4.family != 4) {
+			ctl_warnx("the admission's IPv4 address `%s' does not "
+			    "parse", s);
+			return -1;
+		}
+		v4.len = 32;
+		if (prefix_parse(&range, ctl_json_str(a, "ipv4_range",
+		    "")) == 0 && range.family == 4 &&
+		    prefix_contains(&range, 4, v4.addr))
+			v4.len = range.len;
+		else if (prefix_parse(&range, DEFAULT_IPV4_NET) == 0 &&
+		    prefix_contains(&range, 4, v4.addr))
+			v4.len = range.len;
+		conf->ipv4 = v4;
+	}
+	s = ctl_json_str(a, "ipv6", "");
+	if (addr_parse(&conf->ipv6, s) == -1 || conf->ipv6.family != 6) {
+		ctl_warnx("the admission's IPv6 address `%s' does not parse",
+		    s);
+		return -1;
+	}
+	conf->ipv6.len = 48;
+	return 0;
+}
+
 /* The config from the admission. 0 or -1 (printed). */
 static int
 conf_from_admit(struct ctl *c, struct conf *conf, json_t *a,
     const uint8_t pk[MEMBER_ID_BYTES], const char *torc, const char *tors,
     const char *endpoint, const char *listen, int privsep_off)
 {
-	struct prefix range, v4;
 	const char *s;
 
 	/* Paths first: the default interface name (om-NET) comes from
@@ -363,31 +363,8 @@ conf_from_admit(struct ctl *c, struct conf *conf, json_t *a,
 	conf->admitted = 1;
 	conf->role = strcmp(ctl_json_str(a, "role", "member"), "admin") == 0 ?
 	    ROLE_ADMIN : ROLE_MEMBER;
-	/* IPv4: our address with the network's prefix length. */
-	s = ctl_json_str(a, "ipv4", "");
-	if (s[0] != '\0') {
-		if (addr_parse(&v4, s) == -1 || v4.family != 4) {
-			ctl_warnx("the admission's IPv4 address `%s' does not "
-			    "parse", s);
-			return -1;
-		}
-		v4.len = 32;
-		if (prefix_parse(&range, ctl_json_str(a, "ipv4_range",
-		    "")) == 0 && range.family == 4 &&
-		    prefix_contains(&range, 4, v4.addr))
-			v4.len = range.len;
-		else if (prefix_parse(&range, DEFAULT_IPV4_NET) == 0 &&
-		    prefix_contains(&range, 4, v4.addr))
-			v4.len = range.len;
-		conf->ipv4 = v4;
-	}
-	s = ctl_json_str(a, "ipv6", "");
-	if (addr_parse(&conf->ipv6, s) == -1 || conf->ipv6.family != 6) {
-		ctl_warnx("the admission's IPv6 address `%s' does not parse",
-		    s);
+	if (admit_addrs(conf, a) == -1)
 		return -1;
-	}
-	conf->ipv6.len = 48;
 	if (json_integer_value(json_object_get(a, "mtu")) >= 1280 &&
 	    json_integer_value(json_object_get(a, "mtu")) <= 65535)
 		conf->mtu = (uint32_t)json_integer_value(json_object_get(a,
@@ -427,12 +404,12 @@ conf_from_admit(struct ctl *c, struct conf *conf, json_t *a,
 static int
 first_link(struct ctl *c, char *out, size_t cap, int wait_s)
 {
-	double deadline = ctl_mono() + wait_s;
+	double deadline = mono_now() + wait_s;
 	json_t *rep, *l;
 	char err[256];
 	size_t i;
 
-	while (ctl_mono() < deadline) {
+	while (mono_now() < deadline) {
 		rep = ctl_call(c, "linkd", "links", 2000, err, sizeof(err),
 		    NULL);
 		if (rep != NULL) {
@@ -453,98 +430,80 @@ first_link(struct ctl *c, char *out, size_t cap, int wait_s)
 	return -1;
 }
 
-int
-cmd_join(struct ctl *c, int argc, char **argv)
+enum { O_TORC, O_TORS, O_TCP, O_ENDPOINT, O_LISTEN, O_NOUP,
+    O_NOPRIVSEP, O_END };
+
+/* The invitation against -n and --tcp; without -n, the URL names the
+ * network. */
+static int
+join_url_check(struct ctl *c, struct ctl_opt *opts,
+    const struct invite_url *url)
 {
-	enum { O_TORC, O_TORS, O_TCP, O_ENDPOINT, O_LISTEN, O_NOUP,
-	    O_NOPRIVSEP, O_END };
-	struct ctl_opt opts[] = {
-		[O_TORC] = { "tor-control", "ADDR", NULL },
-		[O_TORS] = { "tor-socks", "ADDR", NULL },
-		[O_TCP] = { "tcp", NULL, NULL },
-		[O_ENDPOINT] = { "endpoint", "HOST:PORT", NULL },
-		[O_LISTEN] = { "listen", "HOST:PORT", NULL },
-		[O_NOUP] = { "no-up", NULL, NULL },
-		[O_NOPRIVSEP] = { "no-privsep", NULL, NULL },
-		[O_END] = { NULL, NULL, NULL },
-	};
-	static struct conf conf, check;
-	static char text[16384];
-	static struct undo u;
-	static struct invite_url url;
-	struct join_out jo;
-	struct record rec;
-	uint8_t pk[MEMBER_ID_BYTES], pk2[MEMBER_ID_BYTES];
-	uint8_t netid[NETID_BYTES];
-	char why[PATH_MAX + 256], keyd[PATH_MAX], path[PATH_MAX + 64];
-	char peer[NAME_MAX_LEN + 64];
-	const char *jargv[10];
-	char *pos[1];
-	struct stat st;
-	int n, rc, len, i, ret = CTL_FAIL, admitted = 0;
+	char why[PATH_MAX + 256];
 
-	if ((rc = ctl_getopt(c, argc, argv, opts, pos, 1, 1, &n)) != CTL_OK)
-		return rc;
-	/* "-": the URL is the first line of stdin, so it need not appear in
-	 * our argv (which every local user can read) or the shell history. */
-	if (strcmp(pos[0], "-") == 0) {
-		static char line[INVITE_URL_MAX + 2];
-
-		if (fgets(line, sizeof(line), stdin) == NULL)
-			return ctl_usage(c, "join -: no URL on standard input");
-		line[strcspn(line, "\r\n")] = '\0';
-		pos[0] = line;
-	}
-
-	/* 1. The URL and the options. */
-	if (invite_url_parse(&url, pos[0], why, sizeof(why)) == -1) {
-		sodium_memzero(&url, sizeof(url));
-		return ctl_usage(c, "%s", why);
-	}
-	if (strcmp(url.net, c->paths.net) != 0) {
-		if (strcmp(c->net, DEFAULT_NET) != 0) {
-			ctl_usage(c, "the invitation is for network `%s', "
-			    "not `%s' (-n %s, or leave -n out)", url.net,
-			    c->net, url.net);
-			sodium_memzero(&url, sizeof(url));
-			return CTL_USAGE;
-		}
-		/* No -n: the URL names the network. */
-		if (conf_paths(&c->paths, url.net, c->dir, why,
+	if (strcmp(url->net, c->paths.net) != 0) {
+		if (strcmp(c->net, DEFAULT_NET) != 0)
+			return ctl_usage(c, "the invitation is for network "
+			    "`%s', not `%s' (-n %s, or leave -n out)",
+			    url->net, c->net, url->net);
+		if (conf_paths(&c->paths, url->net, c->dir, why,
 		    sizeof(why)) == -1) {
 			ctl_warnx("%s", why);
-			sodium_memzero(&url, sizeof(url));
 			return CTL_FAIL;
 		}
 		c->net = c->paths.net;
 	}
-	if (opts[O_TCP].val != NULL && url.tcp[0] == '\0') {
-		sodium_memzero(&url, sizeof(url));
+	if (opts[O_TCP].val != NULL && url->tcp[0] == '\0')
 		return ctl_usage(c, "--tcp: the invitation has no tcp= "
 		    "endpoint (the inviter takes onion links only)");
-	}
-	if (opts[O_TCP].val == NULL && url.onion[0] == '\0') {
-		sodium_memzero(&url, sizeof(url));
+	if (opts[O_TCP].val == NULL && url->onion[0] == '\0')
 		return ctl_usage(c, "the invitation has only a tcp= endpoint: "
 		    "add --tcp to reach it without tor");
+	return CTL_OK;
+}
+
+/* 1. The URL (pos[0]; "-": the first line of stdin, so that it need not
+ * appear in our argv, which every local user can read, or the shell
+ * history). */
+static int
+join_url(struct ctl *c, struct ctl_opt *opts, char **pos)
+{
+	static struct invite_url url;
+	static char line[INVITE_URL_MAX + 2];
+	char why[PATH_MAX + 256];
+	int rc;
+
+	if (strcmp(pos[0], "-") == 0) {
+		if (fgets(line, sizeof(line), stdin) == NULL)
+			return ctl_usage(c, "join -: no URL on standard "
+			    "input");
+		line[strcspn(line, "\r\n")] = '\0';
+		pos[0] = line;
 	}
+	if (invite_url_parse(&url, pos[0], why, sizeof(why)) == -1) {
+		sodium_memzero(&url, sizeof(url));
+		return ctl_usage(c, "%s", why);
+	}
+	rc = join_url_check(c, opts, &url);
 	sodium_memzero(&url, sizeof(url));
-	if (opts[O_TORC].val && !ctl_tor_addr_valid(opts[O_TORC].val))
-		return ctl_usage(c, "--tor-control `%s' is not tor's "
-		    "ControlPort (HOST:PORT or unix:/PATH)", opts[O_TORC].val);
-	if (opts[O_TORS].val && !ctl_tor_addr_valid(opts[O_TORS].val))
-		return ctl_usage(c, "--tor-socks `%s' is not tor's SocksPort "
-		    "(HOST:PORT or unix:/PATH)", opts[O_TORS].val);
-	if (opts[O_ENDPOINT].val && (strlen(opts[O_ENDPOINT].val) >=
-	    CONF_ADDR_LEN || endpoint_parse(opts[O_ENDPOINT].val, NULL, 0,
-	    NULL) == -1))
+	return rc;
+}
+
+/* 1. The options. */
+static int
+join_opts(struct ctl *c, struct ctl_opt *opts)
+{
+	int rc;
+
+	if ((rc = ctl_tor_opts_check(c, opts[O_TORC].val,
+	    opts[O_TORS].val)) != CTL_OK)
+		return rc;
+	if (opts[O_ENDPOINT].val && !ctl_hostport_valid(opts[O_ENDPOINT].val))
 		return ctl_usage(c, "--endpoint `%s' is not HOST:PORT (where "
 		    "other members reach this one: an IPv4 address, [IPv6] "
 		    "or DNS name, and a port 1..65535, e.g. 192.0.2.7:%d)",
 		    opts[O_ENDPOINT].val, DEFAULT_PORT);
-	if (opts[O_LISTEN].val && (strlen(opts[O_LISTEN].val) >=
-	    CONF_ADDR_LEN || endpoint_parse(opts[O_LISTEN].val, NULL, 0,
-	    NULL) == -1))
+	if (opts[O_LISTEN].val && !ctl_hostport_valid(opts[O_LISTEN].val))
 		return ctl_usage(c, "--listen `%s' is not HOST:PORT (a local "
 		    "address and a port 1..65535, e.g. 0.0.0.0:%d)",
 		    opts[O_LISTEN].val, DEFAULT_PORT);
@@ -556,53 +515,20 @@ cmd_join(struct ctl *c, int argc, char **argv)
 		return ctl_usage(c, "the inviter is reached through tor: give "
 		    "--tor-control ADDR --tor-socks ADDR (or --tcp when the "
 		    "invitation has a tcp= endpoint)");
-	if (stat(c->paths.conf_file, &st) == 0) {
-		ctl_warnx("%s already exists: network \"%s\" is already set "
-		    "up here (remove it, and %s, to start over)",
-		    c->paths.conf_file, c->paths.net, c->paths.keys_dir);
-		return CTL_FAIL;
-	}
-	if (errno != ENOENT) {
-		ctl_warn("cannot check %s", c->paths.conf_file);
-		return CTL_FAIL;
-	}
-	if (ctl_daemon_path("keyd", keyd, sizeof(keyd)) == -1)
-		return CTL_FAIL;
+	return CTL_OK;
+}
 
-	/* 2. Directories and the identity. */
-	memset(&u, 0, sizeof(u));
-	u.conf_file = c->paths.conf_file;
-	u.watch[0] = c->paths.hosts_dir;
-	u.watch[1] = c->paths.keys_dir;
-	u.watch[2] = c->paths.revoked_dir;
-	undo_note_dir(&u, c->paths.conf_dir);
-	undo_note_dir(&u, c->paths.hosts_dir);
-	undo_note_dir(&u, c->paths.keys_dir);
-	undo_note_dir(&u, c->paths.revoked_dir);
-	for (i = 0; i < 3; i++)
-		if ((u.before[i] = listing(u.watch[i])) == NULL) {
-			ctl_warnx("out of memory");
-			goto out;
-		}
-	if (mkdir_p(c->paths.conf_dir, 0755) == -1) {
-		ctl_warn("cannot create %s", c->paths.conf_dir);
-		goto out;
-	}
-	if (mkdir_p(c->paths.hosts_dir, 0755) == -1) {
-		ctl_warn("cannot create %s", c->paths.hosts_dir);
-		goto out;
-	}
-	if (mkdir_p(c->paths.keys_dir, 0700) == -1) {
-		ctl_warn("cannot create %s", c->paths.keys_dir);
-		goto out;
-	}
-	if (ctl_genkey(c, keyd, pk) == -1)
-		goto out;
+/* 3. Redeem: keyd --join, the URL on its stdin. 0 with jo->admitted, or
+ * -1 printed. */
+static int
+join_redeem(struct ctl *c, struct ctl_opt *opts, const char *keyd,
+    const char *url, struct join_out *jo)
+{
+	const char *jargv[10];
+	int i = 0, rc;
 
-	/* 3. Redeem. */
 	if (opts[O_TORC].val != NULL && opts[O_TCP].val == NULL)
 		tor_bootstrap_wait(opts[O_TORC].val, JOIN_TOR_WAIT);
-	i = 0;
 	jargv[i++] = "--join";
 	jargv[i++] = "-";          /* the URL on stdin, not in argv */
 	if (opts[O_TCP].val != NULL)
@@ -614,29 +540,40 @@ cmd_join(struct ctl *c, int argc, char **argv)
 	if (opts[O_TORC].val != NULL && opts[O_TORS].val != NULL)
 		jargv[i++] = "--onion";
 	jargv[i] = NULL;
-	memset(&jo, 0, sizeof(jo));
-	rc = ctl_run_keyd(c, keyd, jargv, pos[0], JOIN_KEYD_WAIT, join_line,
-	    &jo);
-	if (rc == -1 || jo.admitted == NULL) {
-		ctl_warnx("join failed: %s", jo.error[0] != '\0' ? jo.error :
-		    "keyd ended without an answer (see above)");
-		json_decref(jo.admitted);
-		goto out;
+	memset(jo, 0, sizeof(*jo));
+	rc = ctl_run_keyd(c, keyd, jargv, url, JOIN_KEYD_WAIT, join_line,
+	    jo);
+	if (rc == -1 || jo->admitted == NULL) {
+		ctl_warnx("join failed: %s", jo->error[0] != '\0' ?
+		    jo->error : "keyd ended without an answer (see above)");
+		json_decref(jo->admitted);
+		jo->admitted = NULL;
+		return -1;
 	}
-	admitted = 1;
+	return 0;
+}
 
-	/* 4. The config, then our signed record. */
-	if (conf_from_admit(c, &conf, jo.admitted, pk, opts[O_TORC].val,
+/* 4. The config from the admission, then our signed record. 0, or -1
+ * printed. */
+static int
+join_config(struct ctl *c, struct ctl_opt *opts, struct undo *u,
+    const char *keyd, json_t *admitted, const uint8_t pk[MEMBER_ID_BYTES])
+{
+	static struct conf conf, check;
+	static char text[16384];
+	struct record rec;
+	uint8_t netid[NETID_BYTES];
+	char why[PATH_MAX + 256], path[PATH_MAX + 64];
+	int len;
+
+	if (conf_from_admit(c, &conf, admitted, pk, opts[O_TORC].val,
 	    opts[O_TCP].val != NULL && opts[O_TORS].val == NULL ? NULL :
 	    opts[O_TORS].val, opts[O_ENDPOINT].val, opts[O_LISTEN].val,
-	    opts[O_NOPRIVSEP].val != NULL) == -1) {
-		json_decref(jo.admitted);
-		goto out;
-	}
-	json_decref(jo.admitted);
+	    opts[O_NOPRIVSEP].val != NULL) == -1)
+		return -1;
 	if ((len = conf_format(&conf, text, sizeof(text))) < 0) {
 		ctl_warnx("the config does not fit %zu bytes", sizeof(text));
-		goto out;
+		return -1;
 	}
 	conf_defaults(&check);
 	check.paths = c->paths;
@@ -646,62 +583,90 @@ cmd_join(struct ctl *c, int argc, char **argv)
 	    -1) {
 		ctl_warnx("the config from the admission does not read back: "
 		    "%s", why[0] ? why : "no reason given");
-		goto out;
+		return -1;
 	}
-	u.conf_written = 1;
-	if (file_write_atomic(c->paths.conf_file, text, len, 0644) == -1) {
-		ctl_warn("cannot write %s", c->paths.conf_file);
-		goto out;
-	}
-	if (ctl_genkey(c, keyd, pk2) == -1)
-		goto out;
-	if (sodium_memcmp(pk, pk2, MEMBER_ID_BYTES) != 0) {
-		ctl_warnx("%s --genkey printed a different key the second "
-		    "time: is another init or join running on %s?", keyd,
-		    c->paths.keys_dir);
-		goto out;
-	}
+	if (ctl_setup_write(c, u, keyd, text, len, pk, "init or join") == -1)
+		return -1;
 	netid_derive(netid, c->paths.net, conf.root);
 	snprintf(path, sizeof(path), "%s/%s", c->paths.hosts_dir, conf.name);
 	if (ctl_record_read(path, netid, &rec, why, sizeof(why)) == -1) {
 		ctl_warnx("keyd did not leave our signed record: %s", why);
-		goto out;
+		return -1;
 	}
 	progress("member %s of network %s, config %s", conf.name,
 	    c->paths.net, c->paths.conf_file);
-	ret = CTL_OK;
+	return 0;
+}
 
-	/* 5. Up, and the first link. */
-	if (opts[O_NOUP].val == NULL) {
-		char *upv[] = { "up", NULL };
+/* 5. Unless --no-up: up, and the first link. */
+static int
+join_up(struct ctl *c, struct ctl_opt *opts)
+{
+	char *upv[] = { "up", NULL };
+	char peer[NAME_MAX_LEN + 64];
 
-		progress("starting the daemons");
-		if (cmd_up(c, 1, upv) != CTL_OK) {
-			ctl_warnx("joined, but the daemons did not start: "
-			    "see above, then onionmesh%s%s%s%s up",
-			    c->dir ? " -d " : "", c->dir ? c->dir : "",
-			    " -n ", c->paths.net);
-			return CTL_FAIL;
-		}
-		if (first_link(c, peer, sizeof(peer), JOIN_LINK_WAIT) == 0)
-			progress("first link up: %s", peer);
-		else {
-			ctl_warnx("joined and started, but no link came up "
-			    "within %d s (onionmesh links shows why)",
-			    JOIN_LINK_WAIT);
-			return CTL_FAIL;
-		}
-	} else
+	if (opts[O_NOUP].val != NULL) {
 		printf("next: onionmesh%s%s -n %s up\n", c->dir ? " -d " : "",
 		    c->dir ? c->dir : "", c->paths.net);
-out:
-	if (ret != CTL_OK) {
+		return CTL_OK;
+	}
+	progress("starting the daemons");
+	if (cmd_up(c, 1, upv) != CTL_OK) {
+		ctl_warnx("joined, but the daemons did not start: see above, "
+		    "then onionmesh%s%s%s%s up", c->dir ? " -d " : "",
+		    c->dir ? c->dir : "", " -n ", c->paths.net);
+		return CTL_FAIL;
+	}
+	if (first_link(c, peer, sizeof(peer), JOIN_LINK_WAIT) != 0) {
+		ctl_warnx("joined and started, but no link came up within %d "
+		    "s (onionmesh links shows why)", JOIN_LINK_WAIT);
+		return CTL_FAIL;
+	}
+	progress("first link up: %s", peer);
+	return CTL_OK;
+}
+
+int
+cmd_join(struct ctl *c, int argc, char **argv)
+{
+	struct ctl_opt opts[] = {
+		[O_TORC] = { "tor-control", "ADDR", NULL },
+		[O_TORS] = { "tor-socks", "ADDR", NULL },
+		[O_TCP] = { "tcp", NULL, NULL },
+		[O_ENDPOINT] = { "endpoint", "HOST:PORT", NULL },
+		[O_LISTEN] = { "listen", "HOST:PORT", NULL },
+		[O_NOUP] = { "no-up", NULL, NULL },
+		[O_NOPRIVSEP] = { "no-privsep", NULL, NULL },
+		[O_END] = { NULL, NULL, NULL },
+	};
+	static struct undo u;
+	struct join_out jo;
+	uint8_t pk[MEMBER_ID_BYTES];
+	char keyd[PATH_MAX], *pos[1];
+	int n, rc, ok = 0, admitted = 0;
+
+	if ((rc = ctl_getopt(c, argc, argv, opts, pos, 1, 1, &n)) != CTL_OK)
+		return rc;
+	if ((rc = join_url(c, opts, pos)) != CTL_OK ||
+	    (rc = join_opts(c, opts)) != CTL_OK)
+		return rc;
+	if (ctl_setup_check(c, keyd, sizeof(keyd)) == -1)
+		return CTL_FAIL;
+
+	/* 2. Directories and the identity, then 3 and 4. */
+	memset(&jo, 0, sizeof(jo));
+	if (ctl_setup_dirs(c, &u, 1) == 0 && ctl_genkey(c, keyd, pk) == 0 &&
+	    join_redeem(c, opts, keyd, pos[0], &jo) == 0) {
+		admitted = 1;
+		ok = join_config(c, opts, &u, keyd, jo.admitted, pk) == 0;
+	}
+	json_decref(jo.admitted);
+	if (!ok) {
 		undo_run(&u);
 		if (admitted)
 			ctl_warnx("the invitation was used up by this "
 			    "attempt; ask the inviter for a new one");
 	}
-	for (i = 0; i < 3; i++)
-		listing_free(u.before[i]);
-	return ret;
+	ctl_setup_free(&u);
+	return ok ? join_up(c, opts) : CTL_FAIL;
 }

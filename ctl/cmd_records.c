@@ -172,12 +172,7 @@ hosts_free(char **v)
 static int
 host_path(struct ctl *c, const char *name, char *out, size_t cap)
 {
-	if ((size_t)snprintf(out, cap, "%s/%s", c->paths.hosts_dir, name) >=
-	    cap) {
-		ctl_warnx("path %s/%s is too long", c->paths.hosts_dir, name);
-		return -1;
-	}
-	return 0;
+	return ctl_path(out, cap, c->paths.hosts_dir, name);
 }
 
 /*
@@ -252,6 +247,18 @@ id_short(char out[17], const uint8_t id[MEMBER_ID_BYTES])
 	out[16] = '\0';
 }
 
+/* The config, the network id and the path of our own record. 0, or -1
+ * printed. */
+static int
+own_record(struct ctl *c, struct conf *conf, uint8_t netid[NETID_BYTES],
+    char *path, size_t cap)
+{
+	if (ctl_conf_load(c, conf) == -1)
+		return -1;
+	netid_derive(netid, c->paths.net, conf->root);
+	return host_path(c, conf->name, path, cap);
+}
+
 int
 cmd_export(struct ctl *c, int argc, char **argv)
 {
@@ -265,10 +272,7 @@ cmd_export(struct ctl *c, int argc, char **argv)
 
 	if ((rc = ctl_getopt(c, argc, argv, NULL, pos, 0, 1, &n)) != CTL_OK)
 		return rc;
-	if (ctl_conf_load(c, &conf) == -1)
-		return CTL_FAIL;
-	netid_derive(netid, c->paths.net, conf.root);
-	if (host_path(c, conf.name, path, sizeof(path)) == -1)
+	if (own_record(c, &conf, netid, path, sizeof(path)) == -1)
 		return CTL_FAIL;
 	if (ctl_record_read(path, netid, &r, err, sizeof(err)) == -1) {
 		ctl_warnx("%s (keyd writes this member's record at init; "
@@ -292,6 +296,42 @@ cmd_export(struct ctl *c, int argc, char **argv)
 	return CTL_OK;
 }
 
+/* Is one of r's addresses k's (k not NULL) or, with k NULL, this
+ * member's own (conf's, as a host address)? -1 printed. */
+static int
+addr_clash(const char *file, const struct record *r,
+    const struct record *k, const struct conf *conf)
+{
+	const struct prefix *p, *o;
+	char a[PREFIX_STRLEN];
+	int fam, clash;
+
+	for (fam = 4; fam <= 6; fam += 2) {
+		p = fam == 4 ? &r->ipv4 : &r->ipv6;
+		if (!p->family)
+			continue;
+		o = fam == 4 ? (k ? &k->ipv4 : &conf->ipv4) :
+		    (k ? &k->ipv6 : &conf->ipv6);
+		if (k != NULL)
+			clash = prefix_equal(p, o);
+		else
+			clash = o->family && prefix_contains(p, fam,
+			    o->addr) && p->len == (fam == 4 ? 32 : 128);
+		if (!clash)
+			continue;
+		prefix_fmt(p, a, sizeof(a), 0);
+		if (k != NULL)
+			ctl_warnx("%s: %s's ipv%d %s is already %s's; every "
+			    "member needs its own address", file, r->name,
+			    fam, a, k->name);
+		else
+			ctl_warnx("%s: %s's ipv%d %s is this member's own "
+			    "address", file, r->name, fam, a);
+		return -1;
+	}
+	return 0;
+}
+
 /*
  * Would adding `r` (read from `file`) clash with a record we know (or
  * one imported just before it)? Returns 1 when it should be written, 0
@@ -303,7 +343,7 @@ import_check(const struct conf *conf, const struct record *self,
     const struct record *known, int nknown, const char *file,
     const struct record *r, const char *hosts_dir)
 {
-	char a[PREFIX_STRLEN], s1[17], s2[17];
+	char s1[17], s2[17];
 	int i;
 
 	if (strcmp(r->name, conf->name) == 0) {
@@ -352,38 +392,10 @@ import_check(const struct conf *conf, const struct record *self,
 			}
 			continue;
 		}
-		if (r->ipv4.family && prefix_equal(&r->ipv4, &k->ipv4)) {
-			prefix_fmt(&r->ipv4, a, sizeof(a), 0);
-			ctl_warnx("%s: %s's ipv4 %s is already %s's; every "
-			    "member needs its own address", file, r->name, a,
-			    k->name);
+		if (addr_clash(file, r, k, conf) == -1)
 			return -1;
-		}
-		if (r->ipv6.family && prefix_equal(&r->ipv6, &k->ipv6)) {
-			prefix_fmt(&r->ipv6, a, sizeof(a), 0);
-			ctl_warnx("%s: %s's ipv6 %s is already %s's; every "
-			    "member needs its own address", file, r->name, a,
-			    k->name);
-			return -1;
-		}
 	}
-	if (r->ipv4.family && conf->ipv4.family &&
-	    prefix_contains(&r->ipv4, 4, conf->ipv4.addr) &&
-	    r->ipv4.len == 32) {
-		prefix_fmt(&r->ipv4, a, sizeof(a), 0);
-		ctl_warnx("%s: %s's ipv4 %s is this member's own address",
-		    file, r->name, a);
-		return -1;
-	}
-	if (r->ipv6.family && conf->ipv6.family &&
-	    prefix_contains(&r->ipv6, 6, conf->ipv6.addr) &&
-	    r->ipv6.len == 128) {
-		prefix_fmt(&r->ipv6, a, sizeof(a), 0);
-		ctl_warnx("%s: %s's ipv6 %s is this member's own address",
-		    file, r->name, a);
-		return -1;
-	}
-	return 1;
+	return addr_clash(file, r, NULL, conf) == -1 ? -1 : 1;
 }
 
 /* A revoked member never comes back, not even by hand: keyd keeps the
@@ -407,26 +419,78 @@ import_revoked(struct ctl *c, const char *file, const struct record *r)
 	return 0;
 }
 
+/* The records that passed (write_it[i]) into hosts/. 0 or -1 printed. */
+static int
+import_write(struct ctl *c, const struct record *recs, const int *write_it,
+    int n, char **pos)
+{
+	char path[PATH_MAX], text[RECORD_MAX_LEN + 1], s[17];
+	int i, len;
+
+	if (mkdir_p(c->paths.hosts_dir, 0755) == -1) {
+		ctl_warn("cannot create %s", c->paths.hosts_dir);
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		if (!write_it[i])
+			continue;
+		if ((len = record_format(&recs[i], text, sizeof(text),
+		    1)) < 0) {
+			ctl_warnx("record of `%s' does not fit %d bytes",
+			    recs[i].name, RECORD_MAX_LEN);
+			return -1;
+		}
+		if (host_path(c, recs[i].name, path, sizeof(path)) == -1)
+			return -1;
+		if (file_write_atomic(path, text, len, 0644) == -1) {
+			ctl_warn("cannot write %s", path);
+			return -1;
+		}
+		id_short(s, recs[i].id);
+		printf("imported %s (id %s) from %s\n", recs[i].name, s,
+		    pos[i]);
+	}
+	return 0;
+}
+
+/* keyd keeps the records in memory: have it rescan and push. */
+static int
+import_reload(struct ctl *c)
+{
+	char e[512];
+	json_t *rep;
+	int down;
+
+	e[0] = '\0';
+	rep = ctl_call(c, "keyd", "reload", 5000, e, sizeof(e), &down);
+	if (rep != NULL) {
+		json_decref(rep);
+		printf("keyd reloaded the host records\n");
+	} else if (down) {
+		printf("keyd is not running: it reads the records when it "
+		    "starts\n");
+	} else {
+		ctl_warnx("the records are written, but %s", e);
+		return -1;
+	}
+	return 0;
+}
+
 int
 cmd_import(struct ctl *c, int argc, char **argv)
 {
 	struct conf conf;
 	struct record self, *known = NULL, *recs = NULL, *grown;
 	uint8_t netid[NETID_BYTES];
-	char path[PATH_MAX], err[PATH_MAX + 256], e[512];
-	char text[RECORD_MAX_LEN + 1], s[17];
+	char path[PATH_MAX], err[PATH_MAX + 256];
 	char *pos[IMPORT_MAX];
 	int write_it[IMPORT_MAX];
-	int n, nknown, i, rc, len, have_self, down, ret = CTL_FAIL;
-	json_t *rep;
+	int n, nknown, i, rc, have_self, ret = CTL_FAIL;
 
 	if ((rc = ctl_getopt(c, argc, argv, NULL, pos, 1, IMPORT_MAX,
 	    &n)) != CTL_OK)
 		return rc;
-	if (ctl_conf_load(c, &conf) == -1)
-		return CTL_FAIL;
-	netid_derive(netid, c->paths.net, conf.root);
-	if (host_path(c, conf.name, path, sizeof(path)) == -1)
+	if (own_record(c, &conf, netid, path, sizeof(path)) == -1)
 		return CTL_FAIL;
 	have_self = ctl_record_read(path, netid, &self, err,
 	    sizeof(err)) == 0;
@@ -459,44 +523,9 @@ cmd_import(struct ctl *c, int argc, char **argv)
 		if (write_it[i])
 			known[nknown++] = recs[i];
 	}
-	if (mkdir_p(c->paths.hosts_dir, 0755) == -1) {
-		ctl_warn("cannot create %s", c->paths.hosts_dir);
-		goto out;
-	}
-	for (i = 0; i < n; i++) {
-		if (!write_it[i])
-			continue;
-		if ((len = record_format(&recs[i], text, sizeof(text),
-		    1)) < 0) {
-			ctl_warnx("record of `%s' does not fit %d bytes",
-			    recs[i].name, RECORD_MAX_LEN);
-			goto out;
-		}
-		if (host_path(c, recs[i].name, path, sizeof(path)) == -1)
-			goto out;
-		if (file_write_atomic(path, text, len, 0644) == -1) {
-			ctl_warn("cannot write %s", path);
-			goto out;
-		}
-		id_short(s, recs[i].id);
-		printf("imported %s (id %s) from %s\n", recs[i].name, s,
-		    pos[i]);
-	}
-
-	/* keyd keeps the records in memory: have it rescan and push. */
-	e[0] = '\0';
-	rep = ctl_call(c, "keyd", "reload", 5000, e, sizeof(e), &down);
-	if (rep != NULL) {
-		json_decref(rep);
-		printf("keyd reloaded the host records\n");
-	} else if (down) {
-		printf("keyd is not running: it reads the records when it "
-		    "starts\n");
-	} else {
-		ctl_warnx("the records are written, but %s", e);
-		goto out;
-	}
-	ret = CTL_OK;
+	if (import_write(c, recs, write_it, n, pos) == 0 &&
+	    import_reload(c) == 0)
+		ret = CTL_OK;
 out:
 	free(known);
 	free(recs);

@@ -31,8 +31,15 @@ struct show {
 	int failed;              /* a daemon refused a request */
 };
 
+static void
+show_free(struct show *s)
+{
+	json_decref(s->model);
+	json_decref(s->daemons);
+}
+
 static int
-show_begin(struct show *s, struct ctl *c, int argc, char **argv)
+show_open(struct show *s, struct ctl *c, int argc, char **argv)
 {
 	struct ctl_opt opts[] = {
 		{ "json", NULL, NULL },
@@ -57,6 +64,18 @@ show_begin(struct show *s, struct ctl *c, int argc, char **argv)
 	json_object_set_new(s->model, "net", json_string(c->paths.net));
 	json_object_set_new(s->model, "name", json_string(s->conf.name));
 	return CTL_OK;
+}
+
+/* --json, the config and an empty model. On failure nothing is left to
+ * free. */
+static int
+show_begin(struct show *s, struct ctl *c, int argc, char **argv)
+{
+	int rc = show_open(s, c, argc, argv);
+
+	if (rc != CTL_OK)
+		show_free(s);
+	return rc;
 }
 
 /* Ask a daemon; note in the model whether it answered. Returns the
@@ -121,13 +140,6 @@ show_end(struct show *s, void (*render)(FILE *, json_t *))
 	return rc;
 }
 
-static void
-show_free(struct show *s)
-{
-	json_decref(s->model);
-	json_decref(s->daemons);
-}
-
 static int
 link_is_up(json_t *l)
 {
@@ -178,20 +190,66 @@ member_names(json_t *hosts)
 	return m;
 }
 
+/* Members: keyd's view when it runs (what it accepted), else the
+ * records on disk. */
+static void
+status_members(struct show *s)
+{
+	json_t *rep = NULL, *list = NULL, *hosts;
+
+	if (json_is_true(json_object_get(json_object_get(s->daemons, "keyd"),
+	    "running")) && (rep = show_call(s, "keyd", "records")) != NULL)
+		list = reply_list(rep, "records");
+	if (list) {
+		json_object_set_new(s->model, "members",
+		    json_integer(json_array_size(list)));
+		json_object_set_new(s->model, "members_from",
+		    json_string("keyd"));
+	} else if ((hosts = ctl_hosts_json(s->c, s->netid)) != NULL) {
+		json_object_set_new(s->model, "members",
+		    json_integer(json_array_size(hosts)));
+		json_object_set_new(s->model, "members_from",
+		    json_string("hosts"));
+		json_decref(hosts);
+	}
+	json_decref(rep);
+}
+
+/* Links: how many linkd has and how many are up, null when it does not
+ * say. */
+static void
+status_links(struct show *s)
+{
+	json_t *rep = NULL, *list = NULL, *l;
+	size_t i, nup = 0;
+
+	if (json_is_true(json_object_get(json_object_get(s->daemons,
+	    "linkd"), "running")) && (rep = show_call(s, "linkd",
+	    "links")) != NULL)
+		list = reply_list(rep, "links");
+	if (list) {
+		json_array_foreach(list, i, l)
+			nup += link_is_up(l);
+		json_object_set_new(s->model, "links_up", json_integer(nup));
+		json_object_set_new(s->model, "links",
+		    json_integer(json_array_size(list)));
+	} else
+		json_object_set_new(s->model, "links_up", json_null());
+	json_decref(rep);
+}
+
 int
 cmd_status(struct ctl *c, int argc, char **argv)
 {
 	struct show s;
 	char hex[MEMBER_ID_BYTES * 2 + 1], a[PREFIX_STRLEN];
-	json_t *rep, *d, *sup, *hosts, *l, *list;
+	json_t *rep, *d, *sup, *l;
 	pid_t pid;
-	size_t i, nup;
+	size_t i;
 	int rc, r;
 
-	if ((rc = show_begin(&s, c, argc, argv)) != CTL_OK) {
-		show_free(&s);
+	if ((rc = show_begin(&s, c, argc, argv)) != CTL_OK)
 		return rc;
-	}
 	self_id(&s, hex);
 	json_object_set_new(s.model, "id", hex[0] ? json_string(hex) :
 	    json_null());
@@ -226,43 +284,8 @@ cmd_status(struct ctl *c, int argc, char **argv)
 		    json_incref(l) : json_null());
 	}
 
-	/* Members: keyd's view when it runs (what it accepted), else the
-	 * records on disk. */
-	list = NULL;
-	rep = NULL;
-	if (json_is_true(json_object_get(json_object_get(s.daemons, "keyd"),
-	    "running")) && (rep = show_call(&s, "keyd", "records")) != NULL)
-		list = reply_list(rep, "records");
-	if (list) {
-		json_object_set_new(s.model, "members",
-		    json_integer(json_array_size(list)));
-		json_object_set_new(s.model, "members_from",
-		    json_string("keyd"));
-	} else if ((hosts = ctl_hosts_json(c, s.netid)) != NULL) {
-		json_object_set_new(s.model, "members",
-		    json_integer(json_array_size(hosts)));
-		json_object_set_new(s.model, "members_from",
-		    json_string("hosts"));
-		json_decref(hosts);
-	}
-	json_decref(rep);
-
-	rep = NULL;
-	list = NULL;
-	if (json_is_true(json_object_get(json_object_get(s.daemons, "linkd"),
-	    "running")) && (rep = show_call(&s, "linkd", "links")) != NULL)
-		list = reply_list(rep, "links");
-	if (list) {
-		nup = 0;
-		json_array_foreach(list, i, l)
-			nup += link_is_up(l);
-		json_object_set_new(s.model, "links_up", json_integer(nup));
-		json_object_set_new(s.model, "links",
-		    json_integer(json_array_size(list)));
-	} else {
-		json_object_set_new(s.model, "links_up", json_null());
-	}
-	json_decref(rep);
+	status_members(&s);
+	status_links(&s);
 	return show_end(&s, s.out->status);
 }
 
@@ -276,10 +299,8 @@ cmd_peers(struct ctl *c, int argc, char **argv)
 	size_t i, j;
 	int rc, nup;
 
-	if ((rc = show_begin(&s, c, argc, argv)) != CTL_OK) {
-		show_free(&s);
+	if ((rc = show_begin(&s, c, argc, argv)) != CTL_OK)
 		return rc;
-	}
 	if ((hosts = ctl_hosts_json(c, s.netid)) == NULL) {
 		show_free(&s);
 		return CTL_FAIL;
@@ -323,48 +344,39 @@ cmd_peers(struct ctl *c, int argc, char **argv)
 	return show_end(&s, s.out->peers);
 }
 
-int
-cmd_links(struct ctl *c, int argc, char **argv)
+/* links and routes: one daemon's list, and the member names the table
+ * shows beside ids. */
+static int
+show_list(struct ctl *c, int argc, char **argv, const char *daemon,
+    const char *key)
 {
 	struct show s;
-	json_t *rep, *links, *hosts;
+	json_t *rep, *list, *hosts;
 	int rc;
 
-	if ((rc = show_begin(&s, c, argc, argv)) != CTL_OK) {
-		show_free(&s);
+	if ((rc = show_begin(&s, c, argc, argv)) != CTL_OK)
 		return rc;
-	}
-	rep = show_call(&s, "linkd", "links");
-	links = reply_list(rep, "links");
-	json_object_set_new(s.model, "links", links ? json_incref(links) :
+	rep = show_call(&s, daemon, key);
+	list = reply_list(rep, key);
+	json_object_set_new(s.model, key, list ? json_incref(list) :
 	    json_array());
 	if ((hosts = ctl_hosts_json(c, s.netid)) != NULL) {
 		json_object_set_new(s.model, "members", member_names(hosts));
 		json_decref(hosts);
 	}
 	json_decref(rep);
-	return show_end(&s, s.out->links);
+	return show_end(&s, strcmp(key, "routes") == 0 ? s.out->routes :
+	    s.out->links);
+}
+
+int
+cmd_links(struct ctl *c, int argc, char **argv)
+{
+	return show_list(c, argc, argv, "linkd", "links");
 }
 
 int
 cmd_routes(struct ctl *c, int argc, char **argv)
 {
-	struct show s;
-	json_t *rep, *routes, *hosts;
-	int rc;
-
-	if ((rc = show_begin(&s, c, argc, argv)) != CTL_OK) {
-		show_free(&s);
-		return rc;
-	}
-	rep = show_call(&s, "routed", "routes");
-	routes = reply_list(rep, "routes");
-	json_object_set_new(s.model, "routes", routes ?
-	    json_incref(routes) : json_array());
-	if ((hosts = ctl_hosts_json(c, s.netid)) != NULL) {
-		json_object_set_new(s.model, "members", member_names(hosts));
-		json_decref(hosts);
-	}
-	json_decref(rep);
-	return show_end(&s, s.out->routes);
+	return show_list(c, argc, argv, "routed", "routes");
 }

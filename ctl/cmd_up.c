@@ -43,6 +43,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "proto/clock.h"
 #include "proto/file.h"
 #include "proto/log.h"
 
@@ -75,15 +76,6 @@ struct supervisor {
 	int pidfd;
 };
 
-static double
-now_mono(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 static void
 sleep_s(double s)
 {
@@ -98,12 +90,7 @@ sleep_s(double s)
 static int
 run_path(struct ctl *c, const char *name, char *out, size_t cap)
 {
-	if ((size_t)snprintf(out, cap, "%s/%s", c->paths.run_dir, name) >=
-	    cap) {
-		ctl_warnx("path %s/%s is too long", c->paths.run_dir, name);
-		return -1;
-	}
-	return 0;
+	return ctl_path(out, cap, c->paths.run_dir, name);
 }
 
 /* The pid in the file, or 0 when it holds none (never 1 or below: that
@@ -281,13 +268,13 @@ child_start(struct supervisor *s, struct child *ch)
 
 	if ((pid = fork()) == -1) {
 		log_warn("cannot start %s", ch->name);
-		ch->restart_at = now_mono() + ch->delay;
+		ch->restart_at = mono_now() + ch->delay;
 		return;
 	}
 	if (pid == 0)
 		child_exec(s, ch);
 	ch->pid = pid;
-	ch->started = now_mono();
+	ch->started = mono_now();
 	log_info("started %s (pid %d)", ch->name, (int)pid);
 }
 
@@ -323,7 +310,7 @@ reap(struct supervisor *s, int stopping)
 			log_info("%s (pid %d) %s", ch->name, (int)pid, how);
 			continue;
 		}
-		now = now_mono();
+		now = mono_now();
 		alive = now - ch->started;
 		if (alive >= RESTART_RESET)
 			ch->delay = RESTART_FIRST;
@@ -360,9 +347,9 @@ stop_all(struct supervisor *s)
 			kill(s->ch[i].pid, SIGTERM);
 	sigemptyset(&chld);
 	sigaddset(&chld, SIGCHLD);
-	deadline = now_mono() + STOP_GRACE;
+	deadline = mono_now() + STOP_GRACE;
 	reap(s, 1);
-	while (any_running(s) && (left = deadline - now_mono()) > 0) {
+	while (any_running(s) && (left = deadline - mono_now()) > 0) {
 		timeout_ts(&ts, left);
 		(void)sigtimedwait(&chld, NULL, &ts);
 		reap(s, 1);
@@ -415,7 +402,7 @@ supervise(struct supervisor *s)
 		child_start(s, &s->ch[i]);
 
 	for (;;) {
-		now = now_mono();
+		now = mono_now();
 		next = 3600;
 		for (i = 0; i < CTL_NDAEMONS; i++)
 			if (s->ch[i].pid == 0 &&
@@ -436,7 +423,7 @@ supervise(struct supervisor *s)
 		}
 		if (sig == SIGCHLD)
 			reap(s, 0);
-		now = now_mono();
+		now = mono_now();
 		for (i = 0; i < CTL_NDAEMONS; i++)
 			if (s->ch[i].pid == 0 && s->ch[i].restart_at <= now)
 				child_start(s, &s->ch[i]);
@@ -475,6 +462,142 @@ detach(struct supervisor *s)
 	}
 }
 
+/* What the supervisor needs before it starts: the daemons' binaries and
+ * logs, the run dir, the pid file (locked in s->pidfd), and no daemon
+ * left over from a supervisor that was killed (it would hold the
+ * sockets the new ones need). CTL_OK, or CTL_FAIL printed. */
+static int
+up_prepare(struct ctl *c, struct supervisor *s)
+{
+	char err[512], logpath[PATH_MAX];
+	pid_t holder;
+	json_t *rep;
+	int i, down;
+
+	memset(s, 0, sizeof(*s));
+	s->c = c;
+	/* Blocked before the first ctl request starts nng's threads, which
+	 * inherit the mask: otherwise a SIGCHLD or SIGTERM meant for the
+	 * supervisor's sigtimedwait could be taken by one of them. */
+	sigemptyset(&s->waitset);
+	sigaddset(&s->waitset, SIGCHLD);
+	sigaddset(&s->waitset, SIGTERM);
+	sigaddset(&s->waitset, SIGINT);
+	sigaddset(&s->waitset, SIGHUP);
+	sigprocmask(SIG_BLOCK, &s->waitset, &s->oldmask);
+	for (i = 0; i < CTL_NDAEMONS; i++) {
+		s->ch[i].name = ctl_daemons[i];
+		s->ch[i].delay = RESTART_FIRST;
+		if (ctl_daemon_path(ctl_daemons[i], s->ch[i].path,
+		    sizeof(s->ch[i].path)) == -1)
+			return CTL_FAIL;
+		snprintf(logpath, sizeof(logpath), "%s.log", ctl_daemons[i]);
+		if (run_path(c, logpath, s->ch[i].log,
+		    sizeof(s->ch[i].log)) == -1)
+			return CTL_FAIL;
+	}
+	if (mkdir_p(c->paths.run_dir, 0770) == -1) {
+		ctl_warn("cannot create %s", c->paths.run_dir);
+		return CTL_FAIL;
+	}
+	if (run_path(c, PIDFILE, s->pidfile, sizeof(s->pidfile)) == -1)
+		return CTL_FAIL;
+	if ((s->pidfd = pidfile_lock(s->pidfile, &holder)) < 0) {
+		if (s->pidfd == -1 && holder > 0)
+			ctl_warnx("network %s is already up (supervisor pid "
+			    "%d holds %s); `onionmesh down' stops it",
+			    c->paths.net, (int)holder, s->pidfile);
+		else if (s->pidfd == -1)
+			ctl_warnx("network %s is already up or starting (%s "
+			    "is locked)", c->paths.net, s->pidfile);
+		return CTL_FAIL;
+	}
+	for (i = 0; i < CTL_NDAEMONS; i++) {
+		if ((rep = ctl_call(c, ctl_daemons[i], "status", 500, err,
+		    sizeof(err), &down)) == NULL)
+			continue;
+		ctl_warnx("%s is already running (pid %lld) without a "
+		    "supervisor; stop it first", ctl_daemons[i],
+		    (long long)json_integer_value(json_object_get(rep,
+		    "pid")));
+		json_decref(rep);
+		close(s->pidfd);
+		return CTL_FAIL;
+	}
+	return CTL_OK;
+}
+
+/* Wait (bounded) for every daemon the supervisor (pid child) starts to
+ * answer, and say which did. */
+static int
+up_wait(struct ctl *c, pid_t child)
+{
+	char err[512], logpath[PATH_MAX], notup[128];
+	const char *lasterr[CTL_NDAEMONS];
+	char errs[CTL_NDAEMONS][512];
+	pid_t pids[CTL_NDAEMONS];
+	double deadline = mono_now() + UP_WAIT;
+	int up[CTL_NDAEMONS];
+	int i, nup = 0, st, down;
+	json_t *rep;
+
+	for (i = 0; i < CTL_NDAEMONS; i++) {
+		up[i] = 0;
+		pids[i] = 0;
+		lasterr[i] = "no answer yet";
+	}
+	for (;;) {
+		if (waitpid(child, &st, WNOHANG) == child) {
+			describe_status(err, sizeof(err), st);
+			run_path(c, SUPERVISOR_LOG, logpath, sizeof(logpath));
+			ctl_warnx("the supervisor (pid %d) %s; see %s",
+			    (int)child, err, logpath);
+			return CTL_FAIL;
+		}
+		for (i = 0; i < CTL_NDAEMONS; i++) {
+			if (up[i])
+				continue;
+			rep = ctl_call(c, ctl_daemons[i], "status", 500,
+			    errs[i], sizeof(errs[i]), &down);
+			if (rep == NULL) {
+				lasterr[i] = errs[i];
+				continue;
+			}
+			up[i] = 1;
+			nup++;
+			pids[i] = (pid_t)json_integer_value(
+			    json_object_get(rep, "pid"));
+			json_decref(rep);
+		}
+		if (nup == CTL_NDAEMONS || mono_now() >= deadline)
+			break;
+		sleep_s(0.2);
+	}
+
+	notup[0] = '\0';
+	for (i = 0; i < CTL_NDAEMONS; i++) {
+		if (up[i]) {
+			printf("%-8s up (pid %d)\n", ctl_daemons[i],
+			    (int)pids[i]);
+			continue;
+		}
+		printf("%-8s not up: %s\n", ctl_daemons[i], lasterr[i]);
+		snprintf(notup + strlen(notup), sizeof(notup) - strlen(notup),
+		    "%s%s", notup[0] ? ", " : "", ctl_daemons[i]);
+	}
+	if (nup == CTL_NDAEMONS) {
+		printf("network %s is up (supervisor pid %d)\n",
+		    c->paths.net, (int)child);
+		return CTL_OK;
+	}
+	fflush(stdout);
+	ctl_warnx("%s did not answer within %.0f s (their logs: %s/<daemon>"
+	    ".log); the supervisor (pid %d) keeps restarting them, "
+	    "`onionmesh down' stops it", notup, UP_WAIT, c->paths.run_dir,
+	    (int)child);
+	return CTL_FAIL;
+}
+
 int
 cmd_up(struct ctl *c, int argc, char **argv)
 {
@@ -484,14 +607,8 @@ cmd_up(struct ctl *c, int argc, char **argv)
 	};
 	static struct supervisor s;
 	struct conf conf;
-	char err[512], logpath[PATH_MAX], notup[128];
-	const char *lasterr[CTL_NDAEMONS];
-	char errs[CTL_NDAEMONS][512];
-	pid_t holder, child, pids[CTL_NDAEMONS];
-	json_t *rep;
-	double deadline;
-	int up[CTL_NDAEMONS];
-	int n, rc, i, nup, st, down;
+	pid_t child;
+	int n, rc;
 
 	if ((rc = ctl_getopt(c, argc, argv, opts, NULL, 0, 0, &n)) != CTL_OK)
 		return rc;
@@ -511,58 +628,8 @@ cmd_up(struct ctl *c, int argc, char **argv)
 		}
 		return ctl_systemd_up(c, &conf);
 	}
-	memset(&s, 0, sizeof(s));
-	s.c = c;
-	/* Blocked before the first ctl request starts nng's threads, which
-	 * inherit the mask: otherwise a SIGCHLD or SIGTERM meant for the
-	 * supervisor's sigtimedwait could be taken by one of them. */
-	sigemptyset(&s.waitset);
-	sigaddset(&s.waitset, SIGCHLD);
-	sigaddset(&s.waitset, SIGTERM);
-	sigaddset(&s.waitset, SIGINT);
-	sigaddset(&s.waitset, SIGHUP);
-	sigprocmask(SIG_BLOCK, &s.waitset, &s.oldmask);
-	for (i = 0; i < CTL_NDAEMONS; i++) {
-		s.ch[i].name = ctl_daemons[i];
-		s.ch[i].delay = RESTART_FIRST;
-		if (ctl_daemon_path(ctl_daemons[i], s.ch[i].path,
-		    sizeof(s.ch[i].path)) == -1)
-			return CTL_FAIL;
-		snprintf(logpath, sizeof(logpath), "%s.log", ctl_daemons[i]);
-		if (run_path(c, logpath, s.ch[i].log,
-		    sizeof(s.ch[i].log)) == -1)
-			return CTL_FAIL;
-	}
-	if (mkdir_p(c->paths.run_dir, 0770) == -1) {
-		ctl_warn("cannot create %s", c->paths.run_dir);
+	if (up_prepare(c, &s) != CTL_OK)
 		return CTL_FAIL;
-	}
-	if (run_path(c, PIDFILE, s.pidfile, sizeof(s.pidfile)) == -1)
-		return CTL_FAIL;
-	if ((s.pidfd = pidfile_lock(s.pidfile, &holder)) < 0) {
-		if (s.pidfd == -1 && holder > 0)
-			ctl_warnx("network %s is already up (supervisor pid "
-			    "%d holds %s); `onionmesh down' stops it",
-			    c->paths.net, (int)holder, s.pidfile);
-		else if (s.pidfd == -1)
-			ctl_warnx("network %s is already up or starting (%s "
-			    "is locked)", c->paths.net, s.pidfile);
-		return CTL_FAIL;
-	}
-	/* Daemons left over from a supervisor that was killed would hold
-	 * the sockets the new ones need. */
-	for (i = 0; i < CTL_NDAEMONS; i++) {
-		if ((rep = ctl_call(c, ctl_daemons[i], "status", 500, err,
-		    sizeof(err), &down)) == NULL)
-			continue;
-		ctl_warnx("%s is already running (pid %lld) without a "
-		    "supervisor; stop it first", ctl_daemons[i],
-		    (long long)json_integer_value(json_object_get(rep,
-		    "pid")));
-		json_decref(rep);
-		close(s.pidfd);
-		return CTL_FAIL;
-	}
 
 	/* The daemons are this supervisor's children: a service manager
 	 * that started `up` (a unit of its own) waits for no READY=1 from
@@ -599,64 +666,7 @@ cmd_up(struct ctl *c, int argc, char **argv)
 	/* ^C while waiting ends this process (nng's threads keep the
 	 * signals blocked, so the main thread takes them). */
 	sigprocmask(SIG_SETMASK, &s.oldmask, NULL);
-
-	memset(up, 0, sizeof(up));
-	for (i = 0; i < CTL_NDAEMONS; i++) {
-		pids[i] = 0;
-		lasterr[i] = "no answer yet";
-	}
-	deadline = now_mono() + UP_WAIT;
-	nup = 0;
-	for (;;) {
-		if (waitpid(child, &st, WNOHANG) == child) {
-			describe_status(err, sizeof(err), st);
-			run_path(c, SUPERVISOR_LOG, logpath, sizeof(logpath));
-			ctl_warnx("the supervisor (pid %d) %s; see %s",
-			    (int)child, err, logpath);
-			return CTL_FAIL;
-		}
-		for (i = 0; i < CTL_NDAEMONS; i++) {
-			if (up[i])
-				continue;
-			rep = ctl_call(c, ctl_daemons[i], "status", 500,
-			    errs[i], sizeof(errs[i]), &down);
-			if (rep == NULL) {
-				lasterr[i] = errs[i];
-				continue;
-			}
-			up[i] = 1;
-			nup++;
-			pids[i] = (pid_t)json_integer_value(
-			    json_object_get(rep, "pid"));
-			json_decref(rep);
-		}
-		if (nup == CTL_NDAEMONS || now_mono() >= deadline)
-			break;
-		sleep_s(0.2);
-	}
-
-	notup[0] = '\0';
-	for (i = 0; i < CTL_NDAEMONS; i++) {
-		if (up[i]) {
-			printf("%-8s up (pid %d)\n", ctl_daemons[i],
-			    (int)pids[i]);
-			continue;
-		}
-		printf("%-8s not up: %s\n", ctl_daemons[i], lasterr[i]);
-		snprintf(notup + strlen(notup), sizeof(notup) - strlen(notup),
-		    "%s%s", notup[0] ? ", " : "", ctl_daemons[i]);
-	}
-	if (nup == CTL_NDAEMONS) {
-		printf("network %s is up (supervisor pid %d)\n",
-		    c->paths.net, (int)child);
-		return CTL_OK;
-	}
-	fflush(stdout);
-	ctl_warnx("%s did not answer within %.0f s (their logs: %s/<daemon>"
-	    ".log); the supervisor (pid %d) keeps restarting them, "
-	    "`onionmesh down' stops it", notup, UP_WAIT, c->paths.run_dir,
-	    (int)child);
-	return CTL_FAIL;
+	return up_wait(c, child);
 }
 
 int
@@ -694,9 +704,9 @@ cmd_down(struct ctl *c, int argc, char **argv)
 	}
 	/* Gone when its lock is: the kernel drops it as the process exits
 	 * (even a zombie's), whether the file is removed or not. */
-	deadline = now_mono() + DOWN_WAIT;
+	deadline = mono_now() + DOWN_WAIT;
 	while (flock(fd, LOCK_SH | LOCK_NB) == -1) {
-		if (now_mono() >= deadline) {
+		if (mono_now() >= deadline) {
 			ctl_warnx("the supervisor (pid %d) did not stop "
 			    "within %.0f s", (int)pid, DOWN_WAIT);
 			close(fd);

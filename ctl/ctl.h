@@ -65,6 +65,10 @@ struct ctl_opt {
 
 int ctl_getopt(struct ctl *c, int argc, char **argv, struct ctl_opt *opts,
     char **pos, int minpos, int maxpos, int *npos);
+/* ctl_getopt for a command whose one positional argument is a member
+ * NAME (pos[0]), checked: CTL_OK or the exit status. */
+int ctl_member_arg(struct ctl *c, int argc, char **argv,
+    struct ctl_opt *opts, char **pos);
 /* The usage line of the running subcommand, and ctl_usage: print
  * "onionmesh CMD: <message>" and the usage line; returns CTL_USAGE. */
 int ctl_usage(struct ctl *c, const char *fmt, ...)
@@ -74,6 +78,9 @@ void ctl_print_usage(struct ctl *c, FILE *f);
 void ctl_warnx(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void ctl_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* DIR/NAME into out; 0, or -1 with "path DIR/NAME is too long"
+ * printed. */
+int ctl_path(char *out, size_t cap, const char *dir, const char *name);
 /* conf_load with the error printed; 0 or -1. */
 int ctl_conf_load(struct ctl *c, struct conf *conf);
 /* Path of a daemon binary (onionmesh-<name>): $ONIONMESH_LIBEXEC, else
@@ -127,8 +134,28 @@ void undo_note_dir(struct undo *u, const char *path);
 /* Remove the config if we wrote it, every new entry of the watched
  * dirs, and the dirs we made. */
 void undo_run(struct undo *u);
+/* HOST:PORT (an IP address or DNS name) that fits the config. */
+int ctl_hostport_valid(const char *s);
 /* A tor control/SOCKS address: HOST:PORT or unix:/ABSOLUTE/PATH. */
 int ctl_tor_addr_valid(const char *s);
+/* --tor-control and --tor-socks (either may be NULL): CTL_OK, or the
+ * usage printed and CTL_USAGE. */
+int ctl_tor_opts_check(struct ctl *c, const char *control,
+    const char *socks);
+/* The steps init and join share. Before anything is made: refuse an
+ * existing config and find keyd (0, or -1 printed). */
+int ctl_setup_check(struct ctl *c, char *keyd, size_t cap);
+/* Note in u what is there (hosts/, keys/ and with watch_revoked also
+ * revoked/), then make the directories. 0, or -1 printed; free u's
+ * listings with ctl_setup_free either way. */
+int ctl_setup_dirs(struct ctl *c, struct undo *u, int watch_revoked);
+void ctl_setup_free(struct undo *u);
+/* Write the config, then have keyd (--genkey, again) sign our record
+ * with it and check the key is still pk; who ("init") names the
+ * command in the message if not. 0, or -1 printed. */
+int ctl_setup_write(struct ctl *c, struct undo *u, const char *keyd,
+    const char *text, int len, const uint8_t pk[MEMBER_ID_BYTES],
+    const char *who);
 
 /* keyd_run.c: keyd's one-shot modes. input (or NULL: /dev/null) is
  * written to its stdin as one line; lines of its stdout go to on_line;
@@ -142,7 +169,6 @@ int ctl_genkey(struct ctl *c, const char *keyd,
     uint8_t pk[MEMBER_ID_BYTES]);
 /* How the last failed ctl_run_keyd ended ("exit status 3"). */
 const char *ctl_keyd_end(void);
-double ctl_mono(void);
 
 int cmd_init(struct ctl *c, int argc, char **argv);
 int cmd_up(struct ctl *c, int argc, char **argv);

@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "proto/clock.h"
 #include "proto/record.h"
 
 #define KEYD_OUT_MAX (64 * 1024)   /* a --join reply's longest line */
@@ -25,46 +26,14 @@
 /* How the last run ended when it failed ("exit status 3"). */
 static char last_end[64];
 
-double
-ctl_mono(void)
+/* Fork keyd with argv, input (or /dev/null) on its stdin; *out reads its
+ * stdout. The pid, or -1 printed. */
+static pid_t
+keyd_spawn(const char *keyd, const char **argv, const char *input,
+    int *out)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-/*
- * Run keyd with extra arguments; its stdout comes back through on_line,
- * one line at a time; its stderr is ours. Killed after wait_s. 0 when it
- * exited 0, -1 otherwise (a message printed unless quiet_fail).
- */
-int
-ctl_run_keyd(struct ctl *c, const char *keyd, const char *const *extra,
-    const char *input, int wait_s, ctl_line_fn on_line, void *arg)
-{
-	static char buf[KEYD_OUT_MAX + 1];
-	const char *argv[16];
-	struct pollfd pfd;
-	double deadline;
-	size_t len = 0;
-	char *nl, *start;
-	int p[2], in[2], st, fd, i = 0, killed = 0;
-	ssize_t r;
+	int p[2], in[2], fd;
 	pid_t pid;
-
-	snprintf(last_end, sizeof(last_end), "it did not run");
-
-	argv[i++] = keyd;
-	argv[i++] = "-n";
-	argv[i++] = c->paths.net;
-	if (c->dir) {
-		argv[i++] = "-d";
-		argv[i++] = c->dir;
-	}
-	for (; *extra != NULL && i < 15; extra++)
-		argv[i++] = *extra;
-	argv[i] = NULL;
 
 	if (pipe2(p, O_CLOEXEC) == -1) {
 		ctl_warn("pipe");
@@ -108,25 +77,39 @@ ctl_run_keyd(struct ctl *c, const char *keyd, const char *const *extra,
 			ctl_warn("writing to %s", keyd);
 		close(in[1]);
 	}
-	deadline = ctl_mono() + wait_s;
+	*out = p[0];
+	return pid;
+}
+
+/* keyd's stdout (fd), line by line to on_line, until it ends or wait_s
+ * passes (then keyd is killed and 1 returned). */
+static int
+keyd_lines(int fd, pid_t pid, int wait_s, ctl_line_fn on_line, void *arg)
+{
+	static char buf[KEYD_OUT_MAX + 1];
+	double deadline = mono_now() + wait_s;
+	struct pollfd pfd;
+	size_t len = 0;
+	char *nl, *start;
+	ssize_t r;
+
 	for (;;) {
-		pfd.fd = p[0];
+		pfd.fd = fd;
 		pfd.events = POLLIN;
 		r = poll(&pfd, 1, 200);
 		if (r == -1 && errno != EINTR)
-			break;
-		if (ctl_mono() > deadline) {
+			return 0;
+		if (mono_now() > deadline) {
 			kill(pid, SIGKILL);
-			killed = 1;
-			break;
+			return 1;
 		}
 		if (r <= 0)
 			continue;
-		r = read(p[0], buf + len, KEYD_OUT_MAX - len);
+		r = read(fd, buf + len, KEYD_OUT_MAX - len);
 		if (r == -1 && errno == EINTR)
 			continue;
 		if (r <= 0)
-			break;
+			return 0;
 		len += (size_t)r;
 		buf[len] = '\0';
 		start = buf;
@@ -141,7 +124,38 @@ ctl_run_keyd(struct ctl *c, const char *keyd, const char *const *extra,
 		if (len == KEYD_OUT_MAX)     /* a line that long: drop it */
 			len = 0;
 	}
-	close(p[0]);
+}
+
+/*
+ * Run keyd with extra arguments; its stdout comes back through on_line,
+ * one line at a time; its stderr is ours. Killed after wait_s. 0 when it
+ * exited 0, -1 otherwise (a message printed unless quiet_fail).
+ */
+int
+ctl_run_keyd(struct ctl *c, const char *keyd, const char *const *extra,
+    const char *input, int wait_s, ctl_line_fn on_line, void *arg)
+{
+	const char *argv[16];
+	int out, st, i = 0, killed;
+	pid_t pid;
+
+	snprintf(last_end, sizeof(last_end), "it did not run");
+
+	argv[i++] = keyd;
+	argv[i++] = "-n";
+	argv[i++] = c->paths.net;
+	if (c->dir) {
+		argv[i++] = "-d";
+		argv[i++] = c->dir;
+	}
+	for (; *extra != NULL && i < 15; extra++)
+		argv[i++] = *extra;
+	argv[i] = NULL;
+
+	if ((pid = keyd_spawn(keyd, argv, input, &out)) == -1)
+		return -1;
+	killed = keyd_lines(out, pid, wait_s, on_line, arg);
+	close(out);
 	while (waitpid(pid, &st, 0) == -1)
 		if (errno != EINTR) {
 			ctl_warn("waiting for %s", keyd);

@@ -244,6 +244,31 @@ ctl_getopt(struct ctl *c, int argc, char **argv, struct ctl_opt *opts,
 }
 
 int
+ctl_member_arg(struct ctl *c, int argc, char **argv, struct ctl_opt *opts,
+    char **pos)
+{
+	int n, rc;
+
+	if ((rc = ctl_getopt(c, argc, argv, opts, pos, 1, 1, &n)) != CTL_OK)
+		return rc;
+	if (!name_valid(pos[0]))
+		return ctl_usage(c, "member name `%s' is not valid (1 to %d "
+		    "of a-z 0-9 _ -, starting with a letter or digit)",
+		    pos[0], NAME_MAX_LEN);
+	return CTL_OK;
+}
+
+int
+ctl_path(char *out, size_t cap, const char *dir, const char *name)
+{
+	if ((size_t)snprintf(out, cap, "%s/%s", dir, name) >= cap) {
+		ctl_warnx("path %s/%s is too long", dir, name);
+		return -1;
+	}
+	return 0;
+}
+
+int
 ctl_conf_load(struct ctl *c, struct conf *conf)
 {
 	char err[512];
@@ -428,25 +453,20 @@ absolute_dir(const char *dir, char *out, size_t cap)
 	return 0;
 }
 
-int
-main(int argc, char **argv)
+/*
+ * The global flags before COMMAND. -1 when COMMAND follows at argv[*next]
+ * (or is missing), else the exit status (--help, --version, a bad flag).
+ */
+static int
+global_flags(struct ctl *c, int argc, char **argv, const char **dir,
+    int *next)
 {
-	static char dirbuf[PATH_MAX];
-	struct ctl c;
-	const struct subcommand *s;
-	const char *dir = NULL;
-	char err[512];
-	int i, rc;
-
-	memset(&c, 0, sizeof(c));
-	c.prog = "onionmesh";
-	c.net = DEFAULT_NET;
-	log_init("onionmesh", LOG_LVL_WARN, 0);
+	const char **dst;
+	const char *a;
+	int i;
 
 	for (i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		const char **dst;
-
+		a = argv[i];
 		if (a[0] != '-' || a[1] == '\0')
 			break;
 		if (strcmp(a, "--") == 0) {
@@ -464,50 +484,89 @@ main(int argc, char **argv)
 			return fflush(stdout) == EOF ? CTL_FAIL : CTL_OK;
 		}
 		if (a[1] == 'n')
-			dst = &c.net;
+			dst = &c->net;
 		else if (a[1] == 'd')
-			dst = &dir;
+			dst = dir;
 		else
-			return ctl_usage(&c, "unknown option `%s'", a);
+			return ctl_usage(c, "unknown option `%s'", a);
 		if (a[2] != '\0')
 			*dst = a + 2;
 		else if (i + 1 < argc)
 			*dst = argv[++i];
 		else
-			return ctl_usage(&c, "option -%c needs a value (%s)",
+			return ctl_usage(c, "option -%c needs a value (%s)",
 			    a[1], a[1] == 'n' ? "NET" : "DIR");
 	}
-	if (i >= argc)
-		return ctl_usage(&c, "no command given");
-	if (strcmp(argv[i], "help") == 0) {
-		if (i + 1 < argc) {
-			if ((s = subcommand_find(argv[i + 1])) == NULL)
-				return ctl_usage(&c, "unknown command `%s'",
-				    argv[i + 1]);
-			c.cmd = s->name;
-			ctl_print_usage(&c, stdout);
-			printf("  %s\n", s->desc);
-		} else
-			usage_global(stdout);
+	*next = i;
+	return -1;
+}
+
+/* onionmesh help [COMMAND] */
+static int
+help(struct ctl *c, const char *cmd)
+{
+	const struct subcommand *s;
+
+	if (cmd == NULL) {
+		usage_global(stdout);
 		return 0;
 	}
-	if ((s = subcommand_find(argv[i])) == NULL)
-		return ctl_usage(&c, "unknown command `%s'", argv[i]);
+	if ((s = subcommand_find(cmd)) == NULL)
+		return ctl_usage(c, "unknown command `%s'", cmd);
+	c->cmd = s->name;
+	ctl_print_usage(c, stdout);
+	printf("  %s\n", s->desc);
+	return 0;
+}
 
-	if (!name_valid(c.net))
-		return ctl_usage(&c, "network name `%s' is not valid (1 to "
+/* -n and -d: the paths every subcommand works on. CTL_OK or the exit
+ * status. */
+static int
+network_paths(struct ctl *c, const char *dir)
+{
+	static char dirbuf[PATH_MAX];
+	char err[512];
+
+	if (!name_valid(c->net))
+		return ctl_usage(c, "network name `%s' is not valid (1 to "
 		    "%d of a-z 0-9 _ -, starting with a letter or digit)",
-		    c.net, NAME_MAX_LEN);
+		    c->net, NAME_MAX_LEN);
 	if (dir != NULL) {
 		if (dir[0] == '\0' ||
 		    absolute_dir(dir, dirbuf, sizeof(dirbuf)) == -1)
-			return ctl_usage(&c, "directory `%s' is not usable "
+			return ctl_usage(c, "directory `%s' is not usable "
 			    "(an existing or creatable path)", dir);
-		c.dir = dirbuf;
+		c->dir = dirbuf;
 	}
 	err[0] = '\0';
-	if (conf_paths(&c.paths, c.net, c.dir, err, sizeof(err)) == -1)
-		return ctl_usage(&c, "%s", err[0] ? err : "bad -n or -d");
+	if (conf_paths(&c->paths, c->net, c->dir, err, sizeof(err)) == -1)
+		return ctl_usage(c, "%s", err[0] ? err : "bad -n or -d");
+	return CTL_OK;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct ctl c;
+	const struct subcommand *s;
+	const char *dir = NULL;
+	int i = 0, rc;
+
+	memset(&c, 0, sizeof(c));
+	c.prog = "onionmesh";
+	c.net = DEFAULT_NET;
+	log_init("onionmesh", LOG_LVL_WARN, 0);
+
+	if ((rc = global_flags(&c, argc, argv, &dir, &i)) != -1)
+		return rc;
+	if (i >= argc)
+		return ctl_usage(&c, "no command given");
+	if (strcmp(argv[i], "help") == 0)
+		return help(&c, i + 1 < argc ? argv[i + 1] : NULL);
+	if ((s = subcommand_find(argv[i])) == NULL)
+		return ctl_usage(&c, "unknown command `%s'", argv[i]);
+	if ((rc = network_paths(&c, dir)) != CTL_OK)
+		return rc;
 
 	c.cmd = s->name;
 	rc = s->fn(&c, argc - i, argv + i);

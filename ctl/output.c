@@ -156,26 +156,32 @@ val_str(char *out, size_t cap, json_t *v)
 		snprintf(out, cap, "{...}");
 }
 
-/* Round-trip times: 0 or less is "not measured yet". */
+/* A measurement in v: 1 and *x when it is a number above 0 (0 or less
+ * is "not measured yet"); else 0 and an empty cell. */
+static int
+measured(char *out, json_t *v, double *x)
+{
+	out[0] = '\0';
+	return json_is_number(v) && (*x = json_number_value(v)) > 0;
+}
+
+/* Round-trip times. */
 static void
 rtt_str(char *out, size_t cap, json_t *v)
 {
 	double ms;
 
-	out[0] = '\0';
-	if (!json_is_number(v) || (ms = json_number_value(v)) <= 0)
-		return;
-	snprintf(out, cap, ms < 10 ? "%.2f ms" : "%.0f ms", ms);
+	if (measured(out, v, &ms))
+		snprintf(out, cap, ms < 10 ? "%.2f ms" : "%.0f ms", ms);
 }
 
-/* A rate in kbit/s (1000 bit): 0 or less is "not measured yet". */
+/* A rate in kbit/s (1000 bit). */
 static void
 rate_str(char *out, size_t cap, json_t *v)
 {
 	double k;
 
-	out[0] = '\0';
-	if (!json_is_number(v) || (k = json_number_value(v)) <= 0)
+	if (!measured(out, v, &k))
 		return;
 	if (k >= 1e6)
 		snprintf(out, cap, "%.1f Gbit/s", k / 1e6);
@@ -357,6 +363,24 @@ human_peers(FILE *f, json_t *m)
 	table_print(&t, f);
 }
 
+/* The table of a daemon's list (what: "links"), or when it is empty
+ * nothing, and "no links" if the daemon runs (else status says it is
+ * down). 1 when there is a table to fill. */
+static int
+list_table(struct table *t, FILE *f, json_t *m, json_t *list,
+    const char *daemon, const char *what, int ncols,
+    const char *const *head)
+{
+	if (json_array_size(list) == 0) {
+		if (json_is_true(json_object_get(json_object_get(
+		    json_object_get(m, "daemons"), daemon), "running")))
+			fprintf(f, "no %s\n", what);
+		return 0;
+	}
+	table_init(t, ncols, head);
+	return 1;
+}
+
 static void
 human_links(FILE *f, json_t *m)
 {
@@ -371,13 +395,8 @@ human_links(FILE *f, json_t *m)
 	double since;
 	size_t i;
 
-	if (json_array_size(links) == 0) {
-		if (json_is_true(json_object_get(json_object_get(
-		    json_object_get(m, "daemons"), "linkd"), "running")))
-			fprintf(f, "no links\n");
+	if (!list_table(&t, f, m, links, "linkd", "links", 11, head))
 		return;
-	}
-	table_init(&t, 11, head);
 	json_array_foreach(links, i, l) {
 		if ((row = table_row(&t)) == NULL)
 			break;
@@ -423,13 +442,8 @@ human_routes(FILE *f, json_t *m)
 	json_t *r, *path, *e;
 	size_t i, j, n;
 
-	if (json_array_size(routes) == 0) {
-		if (json_is_true(json_object_get(json_object_get(
-		    json_object_get(m, "daemons"), "routed"), "running")))
-			fprintf(f, "no routes\n");
+	if (!list_table(&t, f, m, routes, "routed", "routes", 6, head))
 		return;
-	}
-	table_init(&t, 6, head);
 	json_array_foreach(routes, i, r) {
 		if ((row = table_row(&t)) == NULL)
 			break;

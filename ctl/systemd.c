@@ -34,6 +34,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "proto/clock.h"
 #include "proto/file.h"
 #include "proto/privdrop.h"
 #include "proto/reach.h"
@@ -76,7 +77,7 @@ systemctl(int quiet, const char *const *args)
 		    strerror(errno));
 		_exit(127);
 	}
-	end = ctl_mono() + SYSTEMCTL_WAIT;
+	end = mono_now() + SYSTEMCTL_WAIT;
 	for (;;) {
 		r = waitpid(pid, &st, WNOHANG);
 		if (r == pid)
@@ -85,7 +86,7 @@ systemctl(int quiet, const char *const *args)
 			ctl_warn("waitpid systemctl");
 			return -1;
 		}
-		if (ctl_mono() >= end) {
+		if (mono_now() >= end) {
 			kill(pid, SIGKILL);
 			waitpid(pid, NULL, 0);
 			ctl_warnx("systemctl %s did not finish within %d s",
@@ -137,23 +138,6 @@ ctl_systemd_manages(struct ctl *c)
 	return 0;
 }
 
-/* Only names useradd would take: the text goes into a unit file. */
-static int
-group_name_ok(const char *s)
-{
-	size_t i, n = strlen(s);
-
-	if (n == 0 || n > 32 || s[0] == '-')
-		return 0;
-	for (i = 0; i < n; i++)
-		if (!((s[i] >= 'a' && s[i] <= 'z') ||
-		    (s[i] >= 'A' && s[i] <= 'Z') ||
-		    (s[i] >= '0' && s[i] <= '9') || s[i] == '_' ||
-		    s[i] == '-' || s[i] == '.'))
-			return 0;
-	return strcmp(s, "root") != 0;
-}
-
 /*
  * The group keyd's unit must give it for tor, in out: tor_group, else
  * the cookie file's group. 1 found, 0 the config uses no tor control
@@ -181,7 +165,7 @@ tor_group(const struct conf *conf, char *out, size_t cap)
 		return -1;
 	}
 	if ((gr = getgrgid(st.st_gid)) == NULL || st.st_gid == 0 ||
-	    !group_name_ok(gr->gr_name)) {
+	    !group_name_valid(gr->gr_name)) {
 		ctl_warnx("tor's cookie file %s belongs to group %u, which "
 		    "keyd's unit cannot be given; set tor_group = GROUP in "
 		    "the config", cookie, (unsigned)st.st_gid);
@@ -280,12 +264,12 @@ ctl_systemd_up(struct ctl *c, const struct conf *conf)
 	}
 	/* Type=notify: started means READY=1; ask each daemon all the
 	 * same, as the supervisor's `up' does. */
-	end = ctl_mono() + SD_UP_WAIT;
+	end = mono_now() + SD_UP_WAIT;
 	for (i = 0; i < CTL_NDAEMONS; i++) {
 		for (;;) {
 			rep = ctl_call(c, ctl_daemons[i], "status", 500, err,
 			    sizeof(err), &down);
-			if (rep != NULL || ctl_mono() >= end)
+			if (rep != NULL || mono_now() >= end)
 				break;
 			usleep(200 * 1000);
 		}

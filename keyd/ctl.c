@@ -7,13 +7,14 @@
  *            serial}]}
  *   export   {record: our signed record's text} (or "name": another's)
  *   reload   re-read config and hosts/, re-sign ours, push again
- *            (changing: root or the admin group only)
+ *            (changing: root or keyd's own user only, refused at
+ *            the door: proto/ipc.c)
  *   edges    {edges: [{member, id, serial, peers: [{peer, rtt_us,
  *            rate_kbps}]}]}:
  *            the edge announcements keyd holds (gossip.c)
  *   invite   {name, ipv4?, expires_s?, admin?} -> {url}: a new
  *            invitation (invites.c); the URL holds its secret, which is
- *            in this reply only (changing: root or the admin group)
+ *            in this reply only (changing)
  *   revoke   {name} -> {revoked, also: [names whose chain broke]}
  *            (revoke.c; changing)
  *   revoked  {revoked: [{id, by, serial, name?}]}: the revocations held
@@ -22,7 +23,6 @@
  *
  * Public keys and records only: nothing secret is ever put in a reply.
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -33,44 +33,8 @@
 #include "keyd/keyd.h"
 #include "keyd/revoke.h"
 #include "proto/log.h"
+#include "proto/json.h"
 #include "proto/logctl.h"
-
-static json_t *
-ctl_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static json_t *
-ctl_error(const char *fmt, ...)
-{
-	char msg[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	return ipc_ctl_error_reply(msg);
-}
-
-static json_t *
-ctl_hex(const uint8_t *p, size_t n)
-{
-	char hex[2 * 64 + 1];
-
-	if (n > 64)
-		return json_null();
-	hex_encode(hex, p, n);
-	return json_string(hex);
-}
-
-static json_t *
-ctl_prefix(const struct prefix *p, int with_len)
-{
-	char s[PREFIX_STRLEN];
-
-	if (p->family == 0)
-		return json_null();
-	prefix_fmt(p, s, sizeof(s), with_len);
-	return json_string(s);
-}
 
 static json_t *
 ctl_record(const struct record *r)
@@ -83,12 +47,12 @@ ctl_record(const struct record *r)
 		json_array_append_new(tcp, json_string(r->tcp[i]));
 	subnets = json_array();
 	for (i = 0; i < r->nsubnets; i++)
-		json_array_append_new(subnets, ctl_prefix(&r->subnets[i], 1));
+		json_array_append_new(subnets, json_prefix(&r->subnets[i], 1));
 	o = json_object();
 	json_object_set_new(o, "name", json_string(r->name));
-	json_object_set_new(o, "id", ctl_hex(r->id, MEMBER_ID_BYTES));
-	json_object_set_new(o, "ipv4", ctl_prefix(&r->ipv4, 0));
-	json_object_set_new(o, "ipv6", ctl_prefix(&r->ipv6, 0));
+	json_object_set_new(o, "id", json_hex(r->id, MEMBER_ID_BYTES));
+	json_object_set_new(o, "ipv4", json_prefix(&r->ipv4, 0));
+	json_object_set_new(o, "ipv6", json_prefix(&r->ipv6, 0));
 	json_object_set_new(o, "tcp", tcp);
 	json_object_set_new(o, "onion",
 	    r->onion[0] ? json_string(r->onion) : json_null());
@@ -96,13 +60,14 @@ ctl_record(const struct record *r)
 	json_object_set_new(o, "serial", json_integer((json_int_t)r->serial));
 	json_object_set_new(o, "role", json_string(role_name(r->role)));
 	json_object_set_new(o, "admitted_by", r->admitted ?
-	    ctl_hex(r->admitted_by, MEMBER_ID_BYTES) : json_null());
+	    json_hex(r->admitted_by, MEMBER_ID_BYTES) : json_null());
 	return o;
 }
 
 static json_t *
-ctl_status(struct keyd *k)
+ctl_status(void *ctx, json_t *req)
 {
+	struct keyd *k = ctx;
 	json_t *o;
 
 	o = json_object();
@@ -110,9 +75,9 @@ ctl_status(struct keyd *k)
 	json_object_set_new(o, "daemon", json_string("keyd"));
 	json_object_set_new(o, "pid", json_integer(getpid()));
 	json_object_set_new(o, "name", json_string(k->d.conf.name));
-	json_object_set_new(o, "id", ctl_hex(keys_id(), MEMBER_ID_BYTES));
-	json_object_set_new(o, "netid", ctl_hex(k->netid, NETID_BYTES));
-	json_object_set_new(o, "root", ctl_hex(k->d.conf.root,
+	json_object_set_new(o, "id", json_hex(keys_id(), MEMBER_ID_BYTES));
+	json_object_set_new(o, "netid", json_hex(k->netid, NETID_BYTES));
+	json_object_set_new(o, "root", json_hex(k->d.conf.root,
 	    MEMBER_ID_BYTES));
 	json_object_set_new(o, "revoked",
 	    json_integer((json_int_t)revoked_count(k)));
@@ -136,8 +101,9 @@ ctl_status(struct keyd *k)
 }
 
 static json_t *
-ctl_records(struct keyd *k)
+ctl_records(void *ctx, json_t *req)
 {
+	struct keyd *k = ctx;
 	json_t *a;
 	size_t i;
 
@@ -148,8 +114,9 @@ ctl_records(struct keyd *k)
 }
 
 static json_t *
-ctl_export(struct keyd *k, json_t *req)
+ctl_export(void *ctx, json_t *req)
 {
+	struct keyd *k = ctx;
 	const struct keyd_rec *e = NULL;
 	const char *name;
 	json_t *jn;
@@ -159,77 +126,73 @@ ctl_export(struct keyd *k, json_t *req)
 	if (jn != NULL && !json_is_null(jn)) {
 		name = json_string_value(jn);
 		if (name == NULL)
-			return ctl_error("export: \"name\" must be a string");
+			return json_error("export: \"name\" must be a string");
 		for (i = 0; i < k->recs.n; i++)
 			if (strcmp(k->recs.v[i].rec.name, name) == 0)
 				e = &k->recs.v[i];
 		if (e == NULL)
-			return ctl_error("export: no record of a member named "
-			    "\"%s\"", name);
+			return json_error("export: no record of a member "
+			    "named \"%s\"", name);
 	} else {
 		e = records_find(&k->recs, keys_id());
 		if (e == NULL)
-			return ctl_error("export: our own record is missing");
+			return json_error("export: our own record is missing");
 	}
 	return json_pack("{s:b, s:s, s:s%}", "ok", 1, "name", e->rec.name,
 	    "record", e->text, e->len);
 }
 
 static json_t *
-ctl_reload(struct keyd *k, int may_change)
+ctl_reload(void *ctx, json_t *req)
 {
+	struct keyd *k = ctx;
 	char err[KEYD_ERRLEN];
 
-	if (!may_change)
-		return ctl_error("reload changes keyd's state: run it as root "
-		    "or as a member of the %s admin group", "onionmesh");
 	if (keyd_reload(k, err, sizeof(err)) == -1)
-		return ctl_error("reload failed, previous state kept: %s",
+		return json_error("reload failed, previous state kept: %s",
 		    err);
 	return json_pack("{s:b, s:I}", "ok", 1, "records",
 	    (json_int_t)k->recs.n);
 }
 
 static json_t *
-ctl_invite(struct keyd *k, json_t *req, int may_change)
+ctl_invite(void *ctx, json_t *req)
 {
+	struct keyd *k = ctx;
 	char url[INVITE_URL_MAX + 1], err[KEYD_ERRLEN];
 	const char *name, *ipv4 = NULL;
 	json_t *j, *rep;
 	json_int_t ttl = INVITE_TTL_DEFAULT;
 	int role = ROLE_MEMBER;
 
-	if (!may_change)
-		return ctl_error("invite changes keyd's state: run it as root "
-		    "or as a member of the %s admin group", "onionmesh");
 	name = json_string_value(json_object_get(req, "name"));
 	if (name == NULL)
-		return ctl_error("invite: \"name\" must be a string");
+		return json_error("invite: \"name\" must be a string");
 	j = json_object_get(req, "ipv4");
 	if (j != NULL && !json_is_null(j) &&
 	    (ipv4 = json_string_value(j)) == NULL)
-		return ctl_error("invite: \"ipv4\" must be a string");
+		return json_error("invite: \"ipv4\" must be a string");
 	j = json_object_get(req, "expires_s");
 	if (j != NULL && !json_is_null(j)) {
 		if (!json_is_integer(j))
-			return ctl_error("invite: \"expires_s\" must be a "
+			return json_error("invite: \"expires_s\" must be a "
 			    "whole number of seconds");
 		ttl = json_integer_value(j);
 		if (ttl < INVITE_TTL_MIN || ttl > INVITE_TTL_MAX)
-			return ctl_error("invite: expires_s %lld is out of "
+			return json_error("invite: expires_s %lld is out of "
 			    "range (want %d..%d: 30s..30d)", (long long)ttl,
 			    INVITE_TTL_MIN, INVITE_TTL_MAX);
 	}
 	j = json_object_get(req, "admin");
 	if (j != NULL && !json_is_null(j)) {
 		if (!json_is_boolean(j))
-			return ctl_error("invite: \"admin\" must be true or "
+			return json_error("invite: \"admin\" must be true or "
 			    "false");
 		role = json_is_true(j) ? ROLE_ADMIN : ROLE_MEMBER;
 	}
 	if (invites_create(k, name, ipv4, (uint64_t)ttl, role, url,
 	    sizeof(url), err, sizeof(err)) == -1)
-		return ctl_error("invite %.64s: %s", name, err);
+		return json_error("invite %.64s: %s", name, err);
 	rep = json_pack("{s:b, s:s, s:s, s:I}", "ok", 1, "url", url, "name",
 	    name, "expires_s", ttl);
 	sodium_memzero(url, sizeof(url));
@@ -237,32 +200,31 @@ ctl_invite(struct keyd *k, json_t *req, int may_change)
 }
 
 static json_t *
-ctl_revoke(struct keyd *k, json_t *req, int may_change)
+ctl_revoke(void *ctx, json_t *req)
 {
+	struct keyd *k = ctx;
 	char err[KEYD_ERRLEN], rn[NAME_MAX_LEN + 1];
 	const char *name;
 	json_t *also;
 
-	if (!may_change)
-		return ctl_error("revoke changes keyd's state: run it as root "
-		    "or as a member of the %s admin group", "onionmesh");
 	name = json_string_value(json_object_get(req, "name"));
 	if (name == NULL)
-		return ctl_error("revoke: \"name\" must be a string");
+		return json_error("revoke: \"name\" must be a string");
 	if ((also = json_array()) == NULL)
-		return ctl_error("out of memory");
+		return json_error("out of memory");
 	if (revoke_make(k, name, rn, sizeof(rn), also, err,
 	    sizeof(err)) == -1) {
 		json_decref(also);
-		return ctl_error("revoke %.64s: %s", name, err);
+		return json_error("revoke %.64s: %s", name, err);
 	}
 	return json_pack("{s:b, s:s, s:o}", "ok", 1, "revoked", rn, "also",
 	    also);
 }
 
 static json_t *
-ctl_revoked(struct keyd *k)
+ctl_revoked(void *ctx, json_t *req)
 {
+	struct keyd *k = ctx;
 	const struct revocation *v;
 	json_t *a;
 	size_t i;
@@ -271,41 +233,29 @@ ctl_revoked(struct keyd *k)
 	for (i = 0; i < revoked_count(k); i++) {
 		v = revoked_get(k, i);
 		json_array_append_new(a, json_pack("{s:o, s:o, s:I}", "id",
-		    ctl_hex(v->revoked, MEMBER_ID_BYTES), "by",
-		    ctl_hex(v->by, MEMBER_ID_BYTES), "serial",
+		    json_hex(v->revoked, MEMBER_ID_BYTES), "by",
+		    json_hex(v->by, MEMBER_ID_BYTES), "serial",
 		    (json_int_t)v->serial));
 	}
 	return json_pack("{s:b, s:o}", "ok", 1, "revoked", a);
 }
 
-json_t *
-keyd_ctl(json_t *req, int may_change, void *arg)
+static json_t *
+ctl_edges(void *ctx, json_t *req)
 {
-	struct keyd *k = arg;
-	const char *cmd;
-
-	cmd = json_string_value(json_object_get(req, "cmd"));
-	if (cmd == NULL)
-		return ctl_error("request has no \"cmd\" string");
-	if (strcmp(cmd, "status") == 0)
-		return ctl_status(k);
-	if (strcmp(cmd, "records") == 0)
-		return ctl_records(k);
-	if (strcmp(cmd, "export") == 0)
-		return ctl_export(k, req);
-	if (strcmp(cmd, "reload") == 0)
-		return ctl_reload(k, may_change);
-	if (strcmp(cmd, "edges") == 0)
-		return gossip_ctl_edges(k);
-	if (strcmp(cmd, "invite") == 0)
-		return ctl_invite(k, req, may_change);
-	if (strcmp(cmd, "revoke") == 0)
-		return ctl_revoke(k, req, may_change);
-	if (strcmp(cmd, "revoked") == 0)
-		return ctl_revoked(k);
-	if (strcmp(cmd, "log") == 0)
-		return logctl_handle(req, may_change, "keyd");
-	return ctl_error("unknown command \"%.64s\" (keyd answers status, "
-	    "records, export, reload, edges, invite, revoke, revoked, log)",
-	    cmd);
+	return gossip_ctl_edges(ctx);
 }
+
+/* In this order in the door's "keyd answers ..." list. */
+const struct ctl_cmd keyd_ctl_cmds[] = {
+	{ "status",  CTL_READ,        NULL,    ctl_status },
+	{ "records", CTL_READ,        NULL,    ctl_records },
+	{ "export",  CTL_READ,        NULL,    ctl_export },
+	{ "reload",  CTL_CHANGE,      NULL,    ctl_reload },
+	{ "edges",   CTL_READ,        NULL,    ctl_edges },
+	{ "invite",  CTL_CHANGE,      NULL,    ctl_invite },
+	{ "revoke",  CTL_CHANGE,      NULL,    ctl_revoke },
+	{ "revoked", CTL_READ,        NULL,    ctl_revoked },
+	LOGCTL_ROW,
+};
+const size_t keyd_nctl_cmds = TABLE_LEN(keyd_ctl_cmds);

@@ -277,16 +277,6 @@ gossip_now(const struct keyd *k)
 	return ev_now(k->d.loop);
 }
 
-static uint64_t
-gossip_wall_ms(void)
-{
-	struct timespec ts;
-
-	if (clock_gettime(CLOCK_REALTIME, &ts) == -1 || ts.tv_sec < 0)
-		return 0;
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 /* A member's name for logs: its record's, else the start of its id. */
 static const char *
 gossip_who(const struct keyd *k, const uint8_t id[MEMBER_ID_BYTES])
@@ -323,28 +313,18 @@ gossip_edges_store(struct keyd *k, const uint8_t id[MEMBER_ID_BYTES],
     uint64_t serial, const char *text, size_t len)
 {
 	struct keyd_gossip *g = &k->gossip;
-	struct keyd_edges *e, *ne;
+	struct keyd_edges *e;
 	char *t;
-	size_t ncap;
 
 	if ((t = malloc(len + 1)) == NULL)
 		return NULL;
 	memcpy(t, text, len);
 	t[len] = '\0';
-	if ((e = gossip_edges_find(k, id)) == NULL) {
-		if (g->ne == g->ecap) {
-			ncap = g->ecap ? g->ecap * 2 : 16;
-			ne = reallocarray(g->e, ncap, sizeof(*ne));
-			if (ne == NULL) {
-				free(t);
-				return NULL;
-			}
-			g->e = ne;
-			g->ecap = ncap;
-		}
-		e = &g->e[g->ne++];
-		memset(e, 0, sizeof(*e));
-		memcpy(e->id, id, MEMBER_ID_BYTES);
+	e = keyd_id_slot(&g->e, &g->ne, &g->ecap, sizeof(*g->e),
+	    offsetof(struct keyd_edges, id), id);
+	if (e == NULL) {
+		free(t);
+		return NULL;
 	}
 	free(e->text);
 	e->text = t;
@@ -357,49 +337,23 @@ static struct gossip_peer *
 gossip_peer_get(struct keyd *k, const uint8_t id[MEMBER_ID_BYTES])
 {
 	struct keyd_gossip *g = &k->gossip;
-	struct gossip_peer *np;
-	size_t i, ncap;
+	struct gossip_peer *p;
+	size_t had = g->np;
 
-	for (i = 0; i < g->np; i++)
-		if (memcmp(g->p[i].id, id, MEMBER_ID_BYTES) == 0)
-			return &g->p[i];
-	if (g->np == g->pcap) {
-		ncap = g->pcap ? g->pcap * 2 : 16;
-		np = reallocarray(g->p, ncap, sizeof(*np));
-		if (np == NULL)
-			return NULL;
-		g->p = np;
-		g->pcap = ncap;
-	}
-	np = &g->p[g->np++];
-	memset(np, 0, sizeof(*np));
-	memcpy(np->id, id, MEMBER_ID_BYTES);
-	np->gen = g->gen - 1;          /* not reported by this linkd yet */
-	return np;
+	p = keyd_id_slot(&g->p, &g->np, &g->pcap, sizeof(*g->p),
+	    offsetof(struct gossip_peer, id), id);
+	if (p != NULL && g->np != had)
+		p->gen = g->gen - 1;   /* not reported by this linkd yet */
+	return p;
 }
 
 static struct gossip_rec_flood *
 gossip_rf_get(struct keyd *k, const uint8_t id[MEMBER_ID_BYTES])
 {
 	struct keyd_gossip *g = &k->gossip;
-	struct gossip_rec_flood *nf;
-	size_t i, ncap;
 
-	for (i = 0; i < g->nrf; i++)
-		if (memcmp(g->rf[i].id, id, MEMBER_ID_BYTES) == 0)
-			return &g->rf[i];
-	if (g->nrf == g->rfcap) {
-		ncap = g->rfcap ? g->rfcap * 2 : 16;
-		nf = reallocarray(g->rf, ncap, sizeof(*nf));
-		if (nf == NULL)
-			return NULL;
-		g->rf = nf;
-		g->rfcap = ncap;
-	}
-	nf = &g->rf[g->nrf++];
-	memset(nf, 0, sizeof(*nf));
-	memcpy(nf->id, id, MEMBER_ID_BYTES);
-	return nf;
+	return keyd_id_slot(&g->rf, &g->nrf, &g->rfcap, sizeof(*g->rf),
+	    offsetof(struct gossip_rec_flood, id), id);
 }
 
 /* How many objects gossip_inventory lists, without listing them. */
@@ -557,6 +511,23 @@ now:
 		k->gossip.floods++;
 }
 
+/* One object waiting for the flood limit: flooded now if its time has
+ * come. 1 while it must still wait. */
+static int
+gossip_flood_due(struct keyd *k, int *pending, double *t_flood,
+    uint8_t kind, const uint8_t id[MEMBER_ID_BYTES], double now)
+{
+	if (!*pending)
+		return 0;
+	if (now - *t_flood < GOSSIP_FLOOD_MIN_S)
+		return 1;
+	*pending = 0;
+	*t_flood = now;
+	if (gossip_send_object(k, GOSSIP_TO_ALL, NULL, kind, id) == 1)
+		k->gossip.floods++;
+	return 0;
+}
+
 static void
 gossip_flood_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
@@ -566,32 +537,12 @@ gossip_flood_cb(struct ev_loop *loop, ev_timer *w, int revents)
 	size_t i;
 	int left = 0;
 
-	for (i = 0; i < g->nrf; i++) {
-		if (!g->rf[i].pending)
-			continue;
-		if (now - g->rf[i].t_flood < GOSSIP_FLOOD_MIN_S) {
-			left = 1;
-			continue;
-		}
-		g->rf[i].pending = 0;
-		g->rf[i].t_flood = now;
-		if (gossip_send_object(k, GOSSIP_TO_ALL, NULL, GOSSIP_RECORD,
-		    g->rf[i].id) == 1)
-			g->floods++;
-	}
-	for (i = 0; i < g->ne; i++) {
-		if (!g->e[i].flood_pending)
-			continue;
-		if (now - g->e[i].t_flood < GOSSIP_FLOOD_MIN_S) {
-			left = 1;
-			continue;
-		}
-		g->e[i].flood_pending = 0;
-		g->e[i].t_flood = now;
-		if (gossip_send_object(k, GOSSIP_TO_ALL, NULL, GOSSIP_EDGES,
-		    g->e[i].id) == 1)
-			g->floods++;
-	}
+	for (i = 0; i < g->nrf; i++)
+		left |= gossip_flood_due(k, &g->rf[i].pending,
+		    &g->rf[i].t_flood, GOSSIP_RECORD, g->rf[i].id, now);
+	for (i = 0; i < g->ne; i++)
+		left |= gossip_flood_due(k, &g->e[i].flood_pending,
+		    &g->e[i].t_flood, GOSSIP_EDGES, g->e[i].id, now);
 	if (left)
 		gossip_flood_timer_arm(k);
 }
@@ -651,61 +602,6 @@ gossip_send_want(struct keyd *k, const uint8_t to[MEMBER_ID_BYTES],
 	}
 }
 
-/* A record that changed, to linkd and routed as one MSG_RECORD each. */
-static void
-gossip_push_record(struct keyd *k, const char *text, size_t len)
-{
-	static struct msg_record mr;
-	static uint8_t buf[RECORD_MAX_LEN + 64];
-	struct ipc_chan *c[2] = {k->linkd, k->routed};
-	struct buf_w w;
-	int i;
-
-	mr.flags = 0;
-	mr.len = (uint16_t)len;
-	memcpy(mr.text, text, len);
-	mr.text[len] = '\0';
-	for (i = 0; i < 2; i++) {
-		if (c[i] == NULL || !ipc_chan_connected(c[i]))
-			continue;  /* its on_up sends everything */
-		bw_init(&w, buf, sizeof(buf));
-		msg_record_encode(&w, &mr);
-		if (w.err || ipc_send(c[i], MSG_RECORD, 0, 0, &w) == -1)
-			keyd_resend_later(k, c[i]);
-	}
-}
-
-static int
-gossip_push_one_edges(struct keyd *k, struct ipc_chan *c,
-    const struct keyd_edges *e)
-{
-	static struct msg_edges m;
-	static uint8_t buf[2 + EDGES_MAX_LEN];
-	struct buf_w w;
-
-	if (c == NULL || !ipc_chan_connected(c))
-		return -1;
-	m.len = (uint16_t)e->len;
-	memcpy(m.text, e->text, e->len);
-	m.text[e->len] = '\0';
-	bw_init(&w, buf, sizeof(buf));
-	msg_edges_encode(&w, &m);
-	if (w.err || ipc_send(c, MSG_EDGES, 0, 0, &w) == -1)
-		return -1;
-	return 0;
-}
-
-int
-gossip_push_edges(struct keyd *k, struct ipc_chan *c)
-{
-	size_t i;
-
-	for (i = 0; i < k->gossip.ne; i++)
-		if (gossip_push_one_edges(k, c, &k->gossip.e[i]) == -1)
-			return -1;
-	return 0;
-}
-
 /* ---- our own announcement ------------------------------------------ */
 
 static void
@@ -722,7 +618,7 @@ gossip_own_announce(struct keyd *k)
 	g->own_wait = 0;
 	if (!keys_loaded() || g->own_next == NULL)
 		return;
-	serial = gossip_wall_ms();
+	serial = keyd_serial_now(0);
 	if (serial <= g->own_serial) {
 		if (g->own_serial == UINT64_MAX) {
 			log_warnx("our edge announcement's serial cannot go "
@@ -753,8 +649,8 @@ gossip_own_announce(struct keyd *k)
 	g->own_made++;
 	log_info("our edge announcement, serial %llu: %zu links",
 	    (unsigned long long)serial, e.npeers);
-	if (gossip_push_one_edges(k, k->routed, held) == -1)
-		keyd_resend_later(k, k->routed);
+	if (push_edges_one(k, k->routed, held) == -1)
+		push_resend_later(k, k->routed);
 	/* Our own limit applies (above): no flood limit on top. */
 	held->t_flood = g->t_own;
 	held->flood_pending = 0;
@@ -853,15 +749,115 @@ gossip_bad(struct keyd *k, const uint8_t from[MEMBER_ID_BYTES],
 	    gossip_who(k, from), what, why);
 }
 
+/*
+ * May r (verified) be held? A self-signed record proves only that
+ * someone holds a key, so a stranger's record is taken only with an
+ * admission chain that reaches the root. A held member's update must
+ * keep what it was admitted as: the same admission (which must verify
+ * over the new name, addresses and role) or a new valid chain. A member
+ * pinned by hand (import, no admission) updates itself as before. Its
+ * name must not be another member's. 0, or -1 when dropped (counted and
+ * logged).
+ */
+static int
+gossip_record_admitted(struct keyd *k, const uint8_t from[MEMBER_ID_BYTES],
+    const struct record *r, const struct keyd_rec *held)
+{
+	char err[512];
+	size_t i;
+
+	if (held == NULL || held->rec.admitted) {
+		int same = held != NULL && r->admitted &&
+		    memcmp(r->admitted_by, held->rec.admitted_by,
+		    MEMBER_ID_BYTES) == 0 &&
+		    memcmp(r->admission, held->rec.admission,
+		    sizeof(r->admission)) == 0 &&
+		    admission_verify(r, k->netid) == 0;
+
+		if (!same && keyd_trust_check(k, r, err,
+		    sizeof(err)) != 0) {
+			if (held == NULL) {
+				k->gossip.rx_unknown++;
+				log_info("record of %s from %s: not admitted"
+				    " (%s); dropped", r->name,
+				    gossip_who(k, from), err);
+			} else
+				gossip_bad(k, from, r->name, err);
+			return -1;
+		}
+	}
+	for (i = 0; i < k->recs.n; i++) {
+		if (strcmp(k->recs.v[i].rec.name, r->name) == 0 &&
+		    memcmp(k->recs.v[i].rec.id, r->id, MEMBER_ID_BYTES) != 0) {
+			gossip_bad(k, from, r->name, "that name belongs to "
+			    "another member's record");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* hosts/<name>, atomically, and the old file gone when the member was
+ * renamed (oldname, "" when not). Failures are logged only: the record
+ * stays in memory, so the network works on and a reload tells the
+ * truth. */
+static void
+gossip_record_write(struct keyd *k, const uint8_t from[MEMBER_ID_BYTES],
+    const struct record *r, const char *oldname, const char *text,
+    size_t len)
+{
+	const char *dir = k->d.conf.paths.hosts_dir;
+	char path[PATH_MAX];
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir,
+	    r->name) >= sizeof(path))
+		log_warnx("%s/%s: path too long; record kept in memory only",
+		    dir, r->name);
+	else if (file_write_atomic(path, text, len, GOSSIP_RECORD_MODE) == -1)
+		log_warn("%s: record from %s kept in memory only", path,
+		    gossip_who(k, from));
+	else if (oldname[0] != '\0' && (size_t)snprintf(path, sizeof(path),
+	    "%s/%s", dir, oldname) < sizeof(path) &&
+	    unlink(path) == -1 && errno != ENOENT)
+		log_warn("%s: the member is now %s; old file not removed",
+		    path, r->name);
+}
+
+/* A record stored: tell linkd and routed, flood it, and ask from for
+ * what may have been dropped before it. */
+static void
+gossip_record_stored(struct keyd *k, const uint8_t from[MEMBER_ID_BYTES],
+    const struct record *r, int is_new, const char *text, size_t len)
+{
+	struct gossip_obj w;
+
+	k->gossip.records_stored++;
+	log_info("%s of %s, serial %llu, from %s", is_new ?
+	    "new member: record" : "record", r->name,
+	    (unsigned long long)r->serial, gossip_who(k, from));
+	push_record(k, text, len);
+	gossip_flood(k, GOSSIP_RECORD, r->id, from);
+	/* A record it sent before this one may have been dropped for
+	 * want of this admitter: one more digest lets it send again. */
+	if (is_new)
+		gossip_send_digest(k, from);
+	/* Its announcement may have come first and been dropped. */
+	if (gossip_edges_find(k, r->id) == NULL) {
+		memset(&w, 0, sizeof(w));
+		w.kind = GOSSIP_EDGES;
+		memcpy(w.id, r->id, MEMBER_ID_BYTES);
+		gossip_send_want(k, from, &w, 1);
+	}
+}
+
 static void
 gossip_take_record(struct keyd *k, const uint8_t from[MEMBER_ID_BYTES],
     const char *text, size_t len)
 {
 	static struct record r;
-	char err[512], path[PATH_MAX], oldname[NAME_MAX_LEN + 1];
+	char err[512], oldname[NAME_MAX_LEN + 1];
 	const struct keyd_rec *held;
-	size_t i;
-	int rc;
+	int is_new;
 
 	if (record_parse(&r, text, len, err, sizeof(err)) == -1) {
 		gossip_bad(k, from, "a record that does not parse", err);
@@ -887,84 +883,18 @@ gossip_take_record(struct keyd *k, const uint8_t from[MEMBER_ID_BYTES],
 		    "verify for this network");
 		return;
 	}
-	/*
-	 * A self-signed record proves only that someone holds a key, so a
-	 * stranger's record is taken only with an admission chain that
-	 * reaches the root. A held member's update must keep what it was
-	 * admitted as: the same admission (which must verify over the new
-	 * name, addresses and role) or a new valid chain. A member pinned
-	 * by hand (import, no admission) updates itself as before.
-	 */
-	if (held == NULL || held->rec.admitted) {
-		int same = held != NULL && r.admitted &&
-		    memcmp(r.admitted_by, held->rec.admitted_by,
-		    MEMBER_ID_BYTES) == 0 &&
-		    memcmp(r.admission, held->rec.admission,
-		    sizeof(r.admission)) == 0 &&
-		    admission_verify(&r, k->netid) == 0;
-
-		if (!same && keyd_trust_check(k, &r, err,
-		    sizeof(err)) != 0) {
-			if (held == NULL) {
-				k->gossip.rx_unknown++;
-				log_info("record of %s from %s: not admitted"
-				    " (%s); dropped", r.name,
-				    gossip_who(k, from), err);
-			} else
-				gossip_bad(k, from, r.name, err);
-			return;
-		}
-	}
-	for (i = 0; i < k->recs.n; i++) {
-		if (strcmp(k->recs.v[i].rec.name, r.name) == 0 &&
-		    memcmp(k->recs.v[i].rec.id, r.id, MEMBER_ID_BYTES) != 0) {
-			gossip_bad(k, from, r.name, "that name belongs to "
-			    "another member's record");
-			return;
-		}
-	}
+	if (gossip_record_admitted(k, from, &r, held) == -1)
+		return;
 	oldname[0] = '\0';
 	if (held != NULL && strcmp(held->rec.name, r.name) != 0)
 		snprintf(oldname, sizeof(oldname), "%s", held->rec.name);
-
-	/* hosts/<name>, atomically; in memory even when that fails, so
-	 * the network works on and a reload tells the truth. */
-	if ((size_t)snprintf(path, sizeof(path), "%s/%s",
-	    k->d.conf.paths.hosts_dir, r.name) >= sizeof(path))
-		log_warnx("%s/%s: path too long; record kept in memory only",
-		    k->d.conf.paths.hosts_dir, r.name);
-	else if (file_write_atomic(path, text, len, GOSSIP_RECORD_MODE) == -1)
-		log_warn("%s: record from %s kept in memory only", path,
-		    gossip_who(k, from));
-	else if (oldname[0] != '\0' && (size_t)snprintf(path, sizeof(path),
-	    "%s/%s", k->d.conf.paths.hosts_dir, oldname) < sizeof(path) &&
-	    unlink(path) == -1 && errno != ENOENT)
-		log_warn("%s: the member is now %s; old file not removed",
-		    path, r.name);
-
-	if ((rc = records_put(&k->recs, &r, text, len)) != 1) {
+	is_new = held == NULL;
+	gossip_record_write(k, from, &r, oldname, text, len);
+	if (records_put(&k->recs, &r, text, len) != 1) {
 		log_warnx("out of memory storing the record of %s", r.name);
 		return;
 	}
-	k->gossip.records_stored++;
-	log_info("%s of %s, serial %llu, from %s", held == NULL ?
-	    "new member: record" : "record", r.name,
-	    (unsigned long long)r.serial, gossip_who(k, from));
-	gossip_push_record(k, text, len);
-	gossip_flood(k, GOSSIP_RECORD, r.id, from);
-	/* A record it sent before this one may have been dropped for
-	 * want of this admitter: one more digest lets it send again. */
-	if (held == NULL)
-		gossip_send_digest(k, from);
-	/* Its announcement may have come first and been dropped. */
-	if (gossip_edges_find(k, r.id) == NULL) {
-		struct gossip_obj w;
-
-		memset(&w, 0, sizeof(w));
-		w.kind = GOSSIP_EDGES;
-		memcpy(w.id, r.id, MEMBER_ID_BYTES);
-		gossip_send_want(k, from, &w, 1);
-	}
+	gossip_record_stored(k, from, &r, is_new, text, len);
 }
 
 int
@@ -1027,9 +957,30 @@ gossip_take_edges(struct keyd *k, const uint8_t from[MEMBER_ID_BYTES],
 	log_debug("edges of %s, serial %llu (%zu links), from %s",
 	    gossip_who(k, e.id), (unsigned long long)e.serial, e.npeers,
 	    gossip_who(k, from));
-	if (gossip_push_one_edges(k, k->routed, held) == -1)
-		keyd_resend_later(k, k->routed);
+	if (push_edges_one(k, k->routed, held) == -1)
+		push_resend_later(k, k->routed);
 	gossip_flood(k, GOSSIP_EDGES, e.id, from);
+}
+
+/* One object to from in answer to its digest or want, if its budget
+ * (gossip_answer_take) allows; left: the objects still to answer,
+ * counted and logged when over budget. 0, or -1 when answering stops
+ * here. */
+static int
+gossip_answer_one(struct keyd *k, struct gossip_peer *gp,
+    const uint8_t from[MEMBER_ID_BYTES], size_t inventory, double now,
+    const struct gossip_obj *o, size_t left)
+{
+	if (gp != NULL && !gossip_answer_take(gp, inventory, now)) {
+		k->gossip.answers_limited += left;
+		log_warnx_rl(gp, "%s asks for more than its share of "
+		    "objects: %zu not sent", gossip_who(k, from), left);
+		return -1;
+	}
+	if (gossip_send_object(k, GOSSIP_TO_PEER, from, o->kind,
+	    o->id) == -1)
+		return -1;
+	return 0;
 }
 
 static void
@@ -1066,18 +1017,10 @@ gossip_on_digest(struct keyd *k, const uint8_t from[MEMBER_ID_BYTES],
 	gossip_diff(ours, nours, theirs, (size_t)cnt, lo,
 	    cnt == GOSSIP_DIGEST_MAX ? &theirs[cnt - 1] : NULL,
 	    send, &nsend, want, &nwant);
-	for (i = 0; i < nsend; i++) {
-		if (gp != NULL && !gossip_answer_take(gp, nours, now)) {
-			k->gossip.answers_limited += nsend - i;
-			log_warnx_rl(gp, "%s asks for more than its share of "
-			    "objects: %zu not sent", gossip_who(k, from),
-			    nsend - i);
+	for (i = 0; i < nsend; i++)
+		if (gossip_answer_one(k, gp, from, nours, now, &send[i],
+		    nsend - i) == -1)
 			break;
-		}
-		if (gossip_send_object(k, GOSSIP_TO_PEER, from, send[i].kind,
-		    send[i].id) == -1)
-			break;
-	}
 	gossip_send_want(k, from, want, nwant);
 	log_debug("digest of %d objects from %s: sent %zu, want %zu", cnt,
 	    gossip_who(k, from), nsend, nwant);
@@ -1113,16 +1056,8 @@ gossip_on_want(struct keyd *k, const uint8_t from[MEMBER_ID_BYTES],
 	for (i = 0; i < cnt; i++) {
 		if (i > 0 && gossip_obj_cmp(&w[i], &w[i - 1]) == 0)
 			continue;
-		if (gp != NULL && !gossip_answer_take(gp, nours,
-		    gossip_now(k))) {
-			k->gossip.answers_limited += (uint64_t)(cnt - i);
-			log_warnx_rl(gp, "%s asks for more than its share of "
-			    "objects: %d not sent", gossip_who(k, from),
-			    cnt - i);
-			break;
-		}
-		if (gossip_send_object(k, GOSSIP_TO_PEER, from, w[i].kind,
-		    w[i].id) == -1)
+		if (gossip_answer_one(k, gp, from, nours, gossip_now(k),
+		    &w[i], (size_t)(cnt - i)) == -1)
 			break;
 	}
 }
@@ -1283,7 +1218,7 @@ gossip_start(struct keyd *k)
 
 	/*
 	 * The trust state, before linkd or routed can connect (they come
-	 * after this, in keyd_dispatch_start): revocations from
+	 * after this, in keyd_start): revocations from
 	 * STATE/revoked drop what they cover from the records loaded.
 	 */
 	if (revoke_load(k, err, sizeof(err)) == -1)

@@ -271,55 +271,108 @@ may_invite(const struct keyd *k, int role, char *err, size_t errlen)
 	return 0;
 }
 
+/* The request itself: a valid name, role and expiry, from a member
+ * that may invite. 0, or -1 with err. */
+static int
+invite_request_ok(const struct keyd *k, const char *name, uint64_t ttl_s,
+    int role, char *err, size_t errlen)
+{
+	if (!name_valid(name)) {
+		snprintf(err, errlen, "member name \"%.64s\" is not valid "
+		    "(1 to %d of a-z 0-9 _ -, starting with a letter or "
+		    "digit)", name, NAME_MAX_LEN);
+		return -1;
+	}
+	if (role != ROLE_MEMBER && role != ROLE_ADMIN) {
+		snprintf(err, errlen, "role %d is neither member nor admin",
+		    role);
+		return -1;
+	}
+	if (ttl_s < INVITE_TTL_MIN || ttl_s > INVITE_TTL_MAX) {
+		snprintf(err, errlen, "expiry %llu s is out of range (want "
+		    "30s..30d)", (unsigned long long)ttl_s);
+		return -1;
+	}
+	if (may_invite(k, role, err, errlen) == -1)
+		return -1;
+	if (name_taken(k, name)) {
+		snprintf(err, errlen, "the name \"%s\" is taken (by a member "
+		    "or a pending invitation)", name);
+		return -1;
+	}
+	return 0;
+}
+
+/* Where the joiner reaches us, into u. 0, or -1 with err when we
+ * publish no address. */
+static int
+invite_where(const struct keyd *k, struct invite_url *u, char *err,
+    size_t errlen)
+{
+	const char *onion = keys_onion_addr();
+
+	if (onion != NULL)
+		snprintf(u->onion, sizeof(u->onion), "%s", onion);
+	if (k->d.conf.tcp[0] != '\0' && !k->d.conf.anonymous)
+		snprintf(u->tcp, sizeof(u->tcp), "%s", k->d.conf.tcp);
+	if (u->onion[0] == '\0' && u->tcp[0] == '\0') {
+		snprintf(err, errlen, "this member publishes no address a "
+		    "joiner could reach (no onion service, no tcp = in %s)",
+		    k->d.conf.paths.conf_file);
+		return -1;
+	}
+	return 0;
+}
+
+/* Write iv to keys/invites/<id> (never over another); its path into
+ * path and the folder into dir. 0, or -1 with err. */
+static int
+invite_store(const struct keyd *k, const struct invite *iv, char *dir,
+    size_t dircap, char *path, size_t pathcap, char *err, size_t errlen)
+{
+	char text[INVITE_TEXT_MAX];
+	int len;
+
+	if ((len = invite_format(iv, text, sizeof(text))) < 0) {
+		snprintf(err, errlen, "cannot format the invitation");
+		return -1;
+	}
+	if (invites_dir(k, dir, dircap) == -1 ||
+	    invite_path(k, iv->id, "", path, pathcap) == -1) {
+		snprintf(err, errlen, "%s: path too long",
+		    k->d.conf.paths.keys_dir);
+		return -1;
+	}
+	if (mkdir_p(dir, INVITE_DIR_MODE) == -1) {
+		snprintf(err, errlen, "cannot create %s: %s", dir,
+		    strerror(errno));
+		return -1;
+	}
+	if (file_create_excl(path, text, (size_t)len,
+	    INVITE_FILE_MODE) == -1) {
+		snprintf(err, errlen, "cannot write %s: %s", path,
+		    strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 int
 invites_create(struct keyd *k, const char *name, const char *ipv4,
     uint64_t ttl_s, int role, char *url, size_t urlcap, char *err,
     size_t errlen)
 {
-	char dir[PATH_MAX], path[PATH_MAX], text[INVITE_TEXT_MAX];
+	char dir[PATH_MAX], path[PATH_MAX];
 	struct invite iv;
 	struct invite_url u;
-	const char *onion = keys_onion_addr();
-	int len, rc = -1;
+	int rc = -1;
 
 	memset(&u, 0, sizeof(u));
 	memset(&iv, 0, sizeof(iv));
-	if (!name_valid(name)) {
-		snprintf(err, errlen, "member name \"%.64s\" is not valid "
-		    "(1 to %d of a-z 0-9 _ -, starting with a letter or "
-		    "digit)", name, NAME_MAX_LEN);
+	if (invite_request_ok(k, name, ttl_s, role, err, errlen) == -1 ||
+	    pick_ipv4(k, &iv.ipv4, ipv4, err, errlen) == -1 ||
+	    invite_where(k, &u, err, errlen) == -1)
 		goto out;
-	}
-	if (role != ROLE_MEMBER && role != ROLE_ADMIN) {
-		snprintf(err, errlen, "role %d is neither member nor admin",
-		    role);
-		goto out;
-	}
-	if (ttl_s < INVITE_TTL_MIN || ttl_s > INVITE_TTL_MAX) {
-		snprintf(err, errlen, "expiry %llu s is out of range (want "
-		    "30s..30d)", (unsigned long long)ttl_s);
-		goto out;
-	}
-	if (may_invite(k, role, err, errlen) == -1)
-		goto out;
-	if (name_taken(k, name)) {
-		snprintf(err, errlen, "the name \"%s\" is taken (by a member "
-		    "or a pending invitation)", name);
-		goto out;
-	}
-	if (pick_ipv4(k, &iv.ipv4, ipv4, err, errlen) == -1)
-		goto out;
-	/* Where the joiner reaches us. */
-	if (onion != NULL)
-		snprintf(u.onion, sizeof(u.onion), "%s", onion);
-	if (k->d.conf.tcp[0] != '\0' && !k->d.conf.anonymous)
-		snprintf(u.tcp, sizeof(u.tcp), "%s", k->d.conf.tcp);
-	if (u.onion[0] == '\0' && u.tcp[0] == '\0') {
-		snprintf(err, errlen, "this member publishes no address a "
-		    "joiner could reach (no onion service, no tcp = in %s)",
-		    k->d.conf.paths.conf_file);
-		goto out;
-	}
 
 	randombytes_buf(iv.id, sizeof(iv.id));
 	randombytes_buf(u.secret, sizeof(u.secret));
@@ -332,27 +385,9 @@ invites_create(struct keyd *k, const char *name, const char *ipv4,
 	snprintf(u.net, sizeof(u.net), "%s", k->d.conf.paths.net);
 	invite_keyhash(u.keyhash, keys_id());
 
-	if ((len = invite_format(&iv, text, sizeof(text))) < 0) {
-		snprintf(err, errlen, "cannot format the invitation");
+	if (invite_store(k, &iv, dir, sizeof(dir), path, sizeof(path), err,
+	    errlen) == -1)
 		goto out;
-	}
-	if (invites_dir(k, dir, sizeof(dir)) == -1 ||
-	    invite_path(k, iv.id, "", path, sizeof(path)) == -1) {
-		snprintf(err, errlen, "%s: path too long",
-		    k->d.conf.paths.keys_dir);
-		goto out;
-	}
-	if (mkdir_p(dir, INVITE_DIR_MODE) == -1) {
-		snprintf(err, errlen, "cannot create %s: %s", dir,
-		    strerror(errno));
-		goto out;
-	}
-	if (file_create_excl(path, text, (size_t)len,
-	    INVITE_FILE_MODE) == -1) {
-		snprintf(err, errlen, "cannot write %s: %s", path,
-		    strerror(errno));
-		goto out;
-	}
 	if (invite_url_format(&u, url, urlcap) < 0) {
 		(void)unlink(path);
 		snprintf(err, errlen, "the invitation URL does not fit");
@@ -367,27 +402,23 @@ out:
 	return rc;
 }
 
-int
-invites_redeem(struct keyd *k, const uint8_t id[INVITE_ID_BYTES],
-    const uint8_t secret[INVITE_SECRET_BYTES], struct invite *inv,
+/* The invitation at path, parsed, if secret is its secret and it has
+ * not expired. 0, or -1 with err. */
+static int
+invite_check(const char *path, const char *used,
+    const uint8_t id[INVITE_ID_BYTES],
+    const uint8_t secret[INVITE_SECRET_BYTES], struct invite *iv,
     char *err, size_t errlen)
 {
-	char path[PATH_MAX], used[PATH_MAX], perr[256], when[64];
+	char perr[256], when[64];
 	uint8_t h[32];
-	struct invite iv;
 	struct stat st;
 	struct tm tm;
 	time_t t;
-	size_t len, i;
+	size_t len;
 	char *text;
 	int rc;
 
-	memset(inv, 0, sizeof(*inv));
-	if (invite_path(k, id, "", path, sizeof(path)) == -1 ||
-	    invite_path(k, id, ".used", used, sizeof(used)) == -1) {
-		snprintf(err, errlen, "internal error (path too long)");
-		return -1;
-	}
 	text = file_read(path, INVITE_TEXT_MAX, &len);
 	if (text == NULL) {
 		if (errno == ENOENT && stat(used, &st) == 0)
@@ -398,7 +429,7 @@ invites_redeem(struct keyd *k, const uint8_t id[INVITE_ID_BYTES],
 			    "id: it was never made here, or was removed)");
 		return -1;
 	}
-	rc = invite_parse(&iv, text, len, perr, sizeof(perr));
+	rc = invite_parse(iv, text, len, perr, sizeof(perr));
 	free(text);
 	if (rc == -1) {
 		log_warnx("%s: %s", path, perr);
@@ -407,39 +438,70 @@ invites_redeem(struct keyd *k, const uint8_t id[INVITE_ID_BYTES],
 		return -1;
 	}
 	invite_secret_hash(h, secret);
-	if (sodium_memcmp(iv.id, id, INVITE_ID_BYTES) != 0 ||
-	    crypto_verify_32(h, iv.secret_hash) != 0) {
+	if (sodium_memcmp(iv->id, id, INVITE_ID_BYTES) != 0 ||
+	    crypto_verify_32(h, iv->secret_hash) != 0) {
 		sodium_memzero(h, sizeof(h));
 		snprintf(err, errlen, "wrong secret for this invitation "
 		    "(copy the whole URL again)");
 		return -1;
 	}
 	sodium_memzero(h, sizeof(h));
-	if ((uint64_t)time(NULL) > iv.expires) {
-		t = (time_t)iv.expires;
+	if ((uint64_t)time(NULL) > iv->expires) {
+		t = (time_t)iv->expires;
 		if (gmtime_r(&t, &tm) == NULL || strftime(when, sizeof(when),
 		    "%Y-%m-%d %H:%M:%S UTC", &tm) == 0)
 			snprintf(when, sizeof(when), "%llu",
-			    (unsigned long long)iv.expires);
+			    (unsigned long long)iv->expires);
 		snprintf(err, errlen, "this invitation expired at %s", when);
 		return -1;
 	}
-	/* The name or address may have gone to someone else since. */
+	return 0;
+}
+
+/* The name or address may have gone to someone else since. 0, or -1
+ * with err. */
+static int
+invite_still_free(const struct keyd *k, const struct invite *iv,
+    char *err, size_t errlen)
+{
+	size_t i;
+
 	for (i = 0; i < k->recs.n; i++) {
-		if (strcmp(k->recs.v[i].rec.name, iv.name) == 0) {
+		if (strcmp(k->recs.v[i].rec.name, iv->name) == 0) {
 			snprintf(err, errlen, "the name \"%s\" was taken by "
 			    "another member since this invitation was made",
-			    iv.name);
+			    iv->name);
 			return -1;
 		}
-		if (iv.ipv4.family == 4 &&
+		if (iv->ipv4.family == 4 &&
 		    k->recs.v[i].rec.ipv4.family == 4 &&
-		    memcmp(k->recs.v[i].rec.ipv4.addr, iv.ipv4.addr, 4) == 0) {
+		    memcmp(k->recs.v[i].rec.ipv4.addr, iv->ipv4.addr,
+		    4) == 0) {
 			snprintf(err, errlen, "the address of this invitation "
 			    "was taken by another member since it was made");
 			return -1;
 		}
 	}
+	return 0;
+}
+
+int
+invites_redeem(struct keyd *k, const uint8_t id[INVITE_ID_BYTES],
+    const uint8_t secret[INVITE_SECRET_BYTES], struct invite *inv,
+    char *err, size_t errlen)
+{
+	char path[PATH_MAX], used[PATH_MAX];
+	struct invite iv;
+
+	memset(inv, 0, sizeof(*inv));
+	if (invite_path(k, id, "", path, sizeof(path)) == -1 ||
+	    invite_path(k, id, ".used", used, sizeof(used)) == -1) {
+		snprintf(err, errlen, "internal error (path too long)");
+		return -1;
+	}
+	if (invite_check(path, used, id, secret, &iv, err, errlen) == -1 ||
+	    invite_still_free(k, &iv, err, errlen) == -1)
+		return -1;
 	/* The atomic consume: only one redeemer finds the file. */
 	if (rename(path, used) == -1) {
 		if (errno == ENOENT)

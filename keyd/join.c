@@ -445,9 +445,23 @@ ji_record(struct join_inviter *s, const uint8_t *d, size_t n)
 	return 0;
 }
 
+/* What the inviter takes in each state: one kind of frame, one step. */
+static const struct {
+	enum join_inviter_state state;
+	uint8_t frame;
+	int (*fn)(struct join_inviter *, const uint8_t *, size_t);
+} ji_steps[] = {
+	{ JI_HELLO,  JOIN_HELLO,  ji_hello },
+	{ JI_HS1,    JOIN_HS1,    ji_hs1 },
+	{ JI_REDEEM, JOIN_REDEEM, ji_redeem },
+	{ JI_RECORD, JOIN_RECORD, ji_record },
+};
+
 int
 join_inviter_input(struct join_inviter *s, const uint8_t *body, size_t len)
 {
+	size_t i;
+
 	if (s->state == JI_FAILED)
 		return -1;
 	if (len < 1 || len > JOIN_BODY_MAX)
@@ -455,26 +469,10 @@ join_inviter_input(struct join_inviter *s, const uint8_t *body, size_t len)
 	/* One frame at a time: the previous answer must be taken first. */
 	if (s->pend_len != 0)
 		return ji_fail(s, "frame before the answer was sent");
-	switch (s->state) {
-	case JI_HELLO:
-		if (body[0] != JOIN_HELLO)
-			break;
-		return ji_hello(s, body + 1, len - 1);
-	case JI_HS1:
-		if (body[0] != JOIN_HS1)
-			break;
-		return ji_hs1(s, body + 1, len - 1);
-	case JI_REDEEM:
-		if (body[0] != JOIN_REDEEM)
-			break;
-		return ji_redeem(s, body + 1, len - 1);
-	case JI_RECORD:
-		if (body[0] != JOIN_RECORD)
-			break;
-		return ji_record(s, body + 1, len - 1);
-	default:
-		break;
-	}
+	for (i = 0; i < sizeof(ji_steps) / sizeof(ji_steps[0]); i++)
+		if (ji_steps[i].state == s->state &&
+		    ji_steps[i].frame == body[0])
+			return ji_steps[i].fn(s, body + 1, len - 1);
 	return ji_fail(s, "unexpected frame");
 }
 
@@ -740,9 +738,23 @@ jj_done(struct join_joiner *s, const uint8_t *d, size_t n)
 	return 2;
 }
 
+/* What the joiner takes in each state: one kind of frame, one step. */
+static const struct {
+	enum join_joiner_state state;
+	uint8_t frame;
+	int (*fn)(struct join_joiner *, const uint8_t *, size_t);
+} jj_steps[] = {
+	{ JJ_KEY,    JOIN_KEY,   jj_key },
+	{ JJ_HS2,    JOIN_HS2,   jj_hs2 },
+	{ JJ_ADMIT,  JOIN_ADMIT, jj_admit },
+	{ JJ_RECORD, JOIN_DONE,  jj_done },
+};
+
 int
 join_joiner_input(struct join_joiner *s, const uint8_t *body, size_t len)
 {
+	size_t i;
+
 	if (s->state == JJ_FAILED)
 		return -1;
 	if (len < 1 || len > JOIN_BODY_MAX)
@@ -751,26 +763,12 @@ join_joiner_input(struct join_joiner *s, const uint8_t *body, size_t len)
 	if (s->pend_len != 0)
 		return jj_fail(s, "%s", "the inviter sent a frame out of "
 		    "turn");
-	switch (s->state) {
-	case JJ_KEY:
-		if (body[0] != JOIN_KEY)
-			break;
-		return jj_key(s, body + 1, len - 1);
-	case JJ_HS2:
-		if (body[0] != JOIN_HS2)
-			break;
-		return jj_hs2(s, body + 1, len - 1);
-	case JJ_ADMIT:
-		if (body[0] != JOIN_ADMIT)
-			break;
-		return jj_admit(s, body + 1, len - 1);
-	case JJ_RECORD:
-		if (body[0] != JOIN_DONE || s->rec_frame != NULL)
-			break;
-		return jj_done(s, body + 1, len - 1);
-	default:
-		break;
-	}
+	/* Our record still to send: nothing may come before it left. */
+	for (i = 0; s->rec_frame == NULL &&
+	    i < sizeof(jj_steps) / sizeof(jj_steps[0]); i++)
+		if (jj_steps[i].state == s->state &&
+		    jj_steps[i].frame == body[0])
+			return jj_steps[i].fn(s, body + 1, len - 1);
 	return jj_fail(s, "the inviter sent an unexpected frame (step %s)",
 	    body[0] == JOIN_KEY ? "KEY" : body[0] == JOIN_HS2 ? "HS2" :
 	    body[0] == JOIN_ADMIT ? "ADMIT" : body[0] == JOIN_DONE ? "DONE" :

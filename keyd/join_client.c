@@ -23,11 +23,9 @@
  */
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 
 #include <errno.h>
 #include <fcntl.h>
-#include <netdb.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,6 +40,8 @@
 #include "keyd/keyd.h"
 #include "proto/addr.h"
 #include "proto/buf.h"
+#include "proto/clock.h"
+#include "proto/endpoint.h"
 #include "proto/file.h"
 #include "proto/invite.h"
 #include "proto/log.h"
@@ -87,15 +87,6 @@ fail(const char *msg)
 
 /* ---- blocking I/O with one deadline ---- */
 
-static double
-mono(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 static int
 wait_fd(struct jc *j, short ev)
 {
@@ -104,7 +95,7 @@ wait_fd(struct jc *j, short ev)
 	int r;
 
 	for (;;) {
-		left = j->deadline - mono();
+		left = j->deadline - mono_now();
 		if (left <= 0) {
 			snprintf(j->err, sizeof(j->err), "no answer from the "
 			    "inviter within %.0f s", JOIN_CLIENT_TIMEOUT);
@@ -126,22 +117,37 @@ wait_fd(struct jc *j, short ev)
 	}
 }
 
+/* One send (POLLOUT) or receive (POLLIN) within the deadline: the
+ * bytes moved (0 from a receive: the stream ended), or -1 with
+ * j->err. */
+static ssize_t
+io_once(struct jc *j, short ev, void *p, size_t n)
+{
+	ssize_t r;
+
+	for (;;) {
+		if (wait_fd(j, ev) == -1)
+			return -1;
+		r = ev == POLLOUT ? send(j->fd, p, n, MSG_NOSIGNAL |
+		    MSG_DONTWAIT) : recv(j->fd, p, n, MSG_DONTWAIT);
+		if (r == -1 && (errno == EAGAIN || errno == EINTR))
+			continue;
+		if (r == -1)
+			snprintf(j->err, sizeof(j->err), "%s the inviter: %s",
+			    ev == POLLOUT ? "send to" : "receive from",
+			    strerror(errno));
+		return r;
+	}
+}
+
 static int
 write_all(struct jc *j, const uint8_t *p, size_t n)
 {
 	ssize_t w;
 
 	while (n > 0) {
-		if (wait_fd(j, POLLOUT) == -1)
+		if ((w = io_once(j, POLLOUT, (void *)p, n)) == -1)
 			return -1;
-		w = send(j->fd, p, n, MSG_NOSIGNAL | MSG_DONTWAIT);
-		if (w == -1 && (errno == EAGAIN || errno == EINTR))
-			continue;
-		if (w == -1) {
-			snprintf(j->err, sizeof(j->err), "send to the "
-			    "inviter: %s", strerror(errno));
-			return -1;
-		}
 		p += w;
 		n -= (size_t)w;
 	}
@@ -158,28 +164,17 @@ read_more(struct jc *j)
 		snprintf(j->err, sizeof(j->err), "the inviter sent too much");
 		return -1;
 	}
-	for (;;) {
-		if (wait_fd(j, POLLIN) == -1)
-			return -1;
-		r = recv(j->fd, j->rx + j->rx_len, JC_RXBUF - j->rx_len,
-		    MSG_DONTWAIT);
-		if (r == -1 && (errno == EAGAIN || errno == EINTR))
-			continue;
-		if (r == -1) {
-			snprintf(j->err, sizeof(j->err), "receive from the "
-			    "inviter: %s", strerror(errno));
-			return -1;
-		}
-		if (r == 0) {
-			snprintf(j->err, sizeof(j->err), "the inviter closed "
-			    "the connection without an answer (busy with "
-			    "other joins, or not an onionmesh member: try "
-			    "again later)");
-			return -1;
-		}
-		j->rx_len += (size_t)r;
-		return 0;
+	r = io_once(j, POLLIN, j->rx + j->rx_len, JC_RXBUF - j->rx_len);
+	if (r == -1)
+		return -1;
+	if (r == 0) {
+		snprintf(j->err, sizeof(j->err), "the inviter closed the "
+		    "connection without an answer (busy with other joins, or "
+		    "not an onionmesh member: try again later)");
+		return -1;
 	}
+	j->rx_len += (size_t)r;
+	return 0;
 }
 
 static int
@@ -200,73 +195,16 @@ connect_wait(struct jc *j, const char *what)
 	return 0;
 }
 
-/* "unix:PATH" or HOST:PORT; non-blocking socket, connected. */
+/* "unix:PATH" or HOST:PORT (proto/endpoint.h), connected within the
+ * deadline. */
 static int
 dial(struct jc *j, const char *addr)
 {
-	struct sockaddr_un sun;
-	struct addrinfo hints, *res = NULL, *ai;
-	char host[256], port[8];
-	uint16_t pn;
-	int r;
-
-	if (strncmp(addr, "unix:", 5) == 0) {
-		memset(&sun, 0, sizeof(sun));
-		sun.sun_family = AF_UNIX;
-		if (strlen(addr + 5) >= sizeof(sun.sun_path)) {
-			snprintf(j->err, sizeof(j->err), "socket path too "
-			    "long: %s", addr + 5);
-			return -1;
-		}
-		memcpy(sun.sun_path, addr + 5, strlen(addr + 5));
-		j->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK |
-		    SOCK_CLOEXEC, 0);
-		if (j->fd == -1 || (connect(j->fd, (struct sockaddr *)&sun,
-		    sizeof(sun)) == -1 && errno != EINPROGRESS &&
-		    errno != EAGAIN)) {
-			snprintf(j->err, sizeof(j->err), "cannot connect to "
-			    "%s: %s", addr, strerror(errno));
-			return -1;
-		}
-		return connect_wait(j, addr);
-	}
-	if (endpoint_parse(addr, host, sizeof(host), &pn) == -1) {
-		snprintf(j->err, sizeof(j->err), "'%s' is not HOST:PORT or "
-		    "unix:PATH", addr);
+	j->fd = endpoint_connect(addr, EP_NONBLOCK, NULL, 0, j->err,
+	    sizeof(j->err));
+	if (j->fd == -1)
 		return -1;
-	}
-	snprintf(port, sizeof(port), "%u", (unsigned)pn);
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_NUMERICSERV;
-	if ((r = getaddrinfo(host, port, &hints, &res)) != 0) {
-		snprintf(j->err, sizeof(j->err), "cannot resolve %s: %s",
-		    host, gai_strerror(r));
-		return -1;
-	}
-	for (ai = res; ai != NULL; ai = ai->ai_next) {
-		if (j->fd != -1)
-			close(j->fd);
-		j->fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK |
-		    SOCK_CLOEXEC, ai->ai_protocol);
-		if (j->fd == -1)
-			continue;
-		if (connect(j->fd, ai->ai_addr, ai->ai_addrlen) == -1 &&
-		    errno != EINPROGRESS) {
-			snprintf(j->err, sizeof(j->err), "cannot connect to "
-			    "%s: %s", addr, strerror(errno));
-			continue;
-		}
-		if (connect_wait(j, addr) == 0) {
-			freeaddrinfo(res);
-			return 0;
-		}
-	}
-	freeaddrinfo(res);
-	if (j->err[0] == '\0')
-		snprintf(j->err, sizeof(j->err), "cannot connect to %s",
-		    addr);
-	return -1;
+	return connect_wait(j, addr);
 }
 
 /* SOCKS5 to onion:DEFAULT_PORT over j->fd (connected to tor), with a
@@ -417,25 +355,16 @@ ensure_dir(const char *dir, mode_t mode, char *err, size_t errlen)
 	return 0;
 }
 
-/*
- * Check the admission and everything with it; write the valid records
- * and revocations. 0, or -1 with err.
- */
+/* The answer is for us: the handshake's root, the invitation's
+ * network, an admission for our own id and the IPv6 address of our
+ * key. 0, or -1 with err. */
 static int
-accept_admit(const struct conf_paths *p, const struct join_joiner *jj,
-    const struct join_admit *a, size_t *nrec, size_t *nskip, size_t *nrev,
+admit_is_ours(const struct join_joiner *jj, const struct join_admit *a,
     char *err, size_t errlen)
 {
-	struct held h;
 	struct record mine;
 	struct prefix v6;
-	const struct record *adm;
-	char why[256], path[PATH_MAX + 80], hex[2 * MEMBER_ID_BYTES + 1];
-	size_t i;
-	int rc = -1;
 
-	memset(&h, 0, sizeof(h));
-	*nrec = *nskip = *nrev = 0;
 	if (sodium_memcmp(a->root, jj->root, MEMBER_ID_BYTES) != 0) {
 		snprintf(err, errlen, "the inviter's answer names another "
 		    "root than its handshake");
@@ -446,7 +375,6 @@ accept_admit(const struct conf_paths *p, const struct join_joiner *jj,
 		    "invitation's '%s'", a->net, jj->net);
 		return -1;
 	}
-	/* Our admission, for our own id. */
 	memset(&mine, 0, sizeof(mine));
 	snprintf(mine.name, sizeof(mine.name), "%s", a->name);
 	memcpy(mine.id, jj->id, MEMBER_ID_BYTES);
@@ -467,85 +395,150 @@ accept_admit(const struct conf_paths *p, const struct join_joiner *jj,
 		    "is not derived from our key");
 		return -1;
 	}
+	return 0;
+}
+
+/* The records that parse and verify (not ours) and the revocations
+ * that check, into h; the rest counted in *nskip. 0, or -1 when out of
+ * memory. */
+static int
+held_fill(struct held *h, const struct join_joiner *jj,
+    const struct join_admit *a, size_t *nskip)
+{
+	char why[256];
+	size_t i;
+
 	if ((a->nrecords > 0 &&
-	    ((h.r = calloc(a->nrecords, sizeof(*h.r))) == NULL ||
-	    (h.ti = calloc(a->nrecords, sizeof(*h.ti))) == NULL)) ||
+	    ((h->r = calloc(a->nrecords, sizeof(*h->r))) == NULL ||
+	    (h->ti = calloc(a->nrecords, sizeof(*h->ti))) == NULL)) ||
 	    (a->nrevs > 0 &&
-	    (h.v = calloc(a->nrevs, sizeof(*h.v))) == NULL)) {
-		snprintf(err, errlen, "out of memory");
-		goto out;
-	}
+	    (h->v = calloc(a->nrevs, sizeof(*h->v))) == NULL))
+		return -1;
 	for (i = 0; i < a->nrecords; i++) {
-		if (record_parse(&h.r[h.n], a->records[i].p,
+		if (record_parse(&h->r[h->n], a->records[i].p,
 		    a->records[i].len, why, sizeof(why)) == -1 ||
-		    record_verify(&h.r[h.n], jj->netid) != 0 ||
-		    memcmp(h.r[h.n].id, jj->id, MEMBER_ID_BYTES) == 0) {
+		    record_verify(&h->r[h->n], jj->netid) != 0 ||
+		    memcmp(h->r[h->n].id, jj->id, MEMBER_ID_BYTES) == 0) {
 			(*nskip)++;
 			continue;
 		}
-		h.ti[h.n] = i;
-		h.n++;
+		h->ti[h->n] = i;
+		h->n++;
 	}
 	for (i = 0; i < a->nrevs; i++) {
-		if (revocation_parse(&h.v[h.nv], a->revs[i].p, a->revs[i].len,
-		    why, sizeof(why)) == -1 ||
-		    revocation_check(&h.v[h.nv], a->root, jj->netid,
-		    held_lookup, NULL, &h, why, sizeof(why)) == -1) {
+		if (revocation_parse(&h->v[h->nv], a->revs[i].p,
+		    a->revs[i].len, why, sizeof(why)) == -1 ||
+		    revocation_check(&h->v[h->nv], a->root, jj->netid,
+		    held_lookup, NULL, h, why, sizeof(why)) == -1) {
 			(*nskip)++;
 			continue;
 		}
-		h.nv++;
+		h->nv++;
 	}
-	/* The admitter must be a valid member that may admit our role. */
-	adm = held_lookup(&h, a->admitted_by);
+	return 0;
+}
+
+/* The admitter must be a valid member that may admit our role. */
+static int
+admitter_ok(struct held *h, const struct join_joiner *jj,
+    const struct join_admit *a, char *err, size_t errlen)
+{
+	const struct record *adm;
+	char why[256];
+
+	adm = held_lookup(h, a->admitted_by);
 	if (adm == NULL || trust_check(adm, a->root, jj->netid, held_lookup,
-	    held_revoked, &h, why, sizeof(why)) == -1) {
+	    held_revoked, h, why, sizeof(why)) == -1) {
 		snprintf(err, errlen, "the inviter's own membership does not "
 		    "check out (%s)", adm == NULL ? "its record is missing" :
 		    why);
-		goto out;
+		return -1;
 	}
 	if (a->role == ROLE_ADMIN && memcmp(adm->id, a->root,
 	    MEMBER_ID_BYTES) != 0 && adm->role != ROLE_ADMIN) {
 		snprintf(err, errlen, "an admin admission from a member that "
 		    "is not an admin");
-		goto out;
+		return -1;
 	}
+	return 0;
+}
+
+/* dir/name holds text. 0, or -1 with err. */
+static int
+write_in(const char *dir, const char *name, const char *text, size_t len,
+    char *err, size_t errlen)
+{
+	char path[PATH_MAX + 80];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	if (file_write_atomic(path, text, len, 0644) == -1) {
+		snprintf(err, errlen, "cannot write %s: %s", path,
+		    strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* The records whose chain holds into hosts/ (counted in *nrec, the
+ * others in *nskip), every revocation into revoked/ (*nrev). 0, or -1
+ * with err. */
+static int
+held_write(const struct conf_paths *p, struct held *h,
+    const struct join_joiner *jj, const struct join_admit *a, size_t *nrec,
+    size_t *nskip, size_t *nrev, char *err, size_t errlen)
+{
+	char why[256], hex[2 * MEMBER_ID_BYTES + 1];
+	size_t i;
+
 	if (ensure_dir(p->hosts_dir, 0755, err, errlen) == -1 ||
 	    ensure_dir(p->revoked_dir, 0755, err, errlen) == -1)
-		goto out;
-	for (i = 0; i < h.n; i++) {
-		if (trust_check(&h.r[i], a->root, jj->netid, held_lookup,
-		    held_revoked, &h, why, sizeof(why)) == -1 ||
-		    strcmp(h.r[i].name, a->name) == 0) {
+		return -1;
+	for (i = 0; i < h->n; i++) {
+		if (trust_check(&h->r[i], a->root, jj->netid, held_lookup,
+		    held_revoked, h, why, sizeof(why)) == -1 ||
+		    strcmp(h->r[i].name, a->name) == 0) {
 			log_info("join: record of %s not kept: %s",
-			    h.r[i].name, why);
+			    h->r[i].name, why);
 			(*nskip)++;
 			continue;
 		}
-		snprintf(path, sizeof(path), "%s/%s", p->hosts_dir,
-		    h.r[i].name);
-		if (file_write_atomic(path, a->records[h.ti[i]].p,
-		    a->records[h.ti[i]].len, 0644) == -1) {
-			snprintf(err, errlen, "cannot write %s: %s", path,
-			    strerror(errno));
-			goto out;
-		}
+		if (write_in(p->hosts_dir, h->r[i].name,
+		    a->records[h->ti[i]].p, a->records[h->ti[i]].len, err,
+		    errlen) == -1)
+			return -1;
 		(*nrec)++;
 	}
-	for (i = 0; i < h.nv; i++) {
-		hex_encode(hex, h.v[i].revoked, MEMBER_ID_BYTES);
-		snprintf(path, sizeof(path), "%s/%s", p->revoked_dir, hex);
-		if (file_write_atomic(path, a->revs[i].p, a->revs[i].len,
-		    0644) == -1) {
-			snprintf(err, errlen, "cannot write %s: %s", path,
-			    strerror(errno));
-			goto out;
-		}
+	for (i = 0; i < h->nv; i++) {
+		hex_encode(hex, h->v[i].revoked, MEMBER_ID_BYTES);
+		if (write_in(p->revoked_dir, hex, a->revs[i].p,
+		    a->revs[i].len, err, errlen) == -1)
+			return -1;
 		(*nrev)++;
 	}
-	rc = 0;
-out:
+	return 0;
+}
+
+/*
+ * Check the admission and everything with it; write the valid records
+ * and revocations. 0, or -1 with err.
+ */
+static int
+accept_admit(const struct conf_paths *p, const struct join_joiner *jj,
+    const struct join_admit *a, size_t *nrec, size_t *nskip, size_t *nrev,
+    char *err, size_t errlen)
+{
+	struct held h;
+	int rc = -1;
+
+	memset(&h, 0, sizeof(h));
+	*nrec = *nskip = *nrev = 0;
+	if (admit_is_ours(jj, a, err, errlen) == -1)
+		return -1;
+	if (held_fill(&h, jj, a, nskip) == -1)
+		snprintf(err, errlen, "out of memory");
+	else if (admitter_ok(&h, jj, a, err, errlen) == 0 &&
+	    held_write(p, &h, jj, a, nrec, nskip, nrev, err, errlen) == 0)
+		rc = 0;
 	free(h.r);
 	free(h.ti);
 	free(h.v);
@@ -564,7 +557,6 @@ own_record(const struct conf_paths *p, const struct join_joiner *jj,
     size_t *len, char *err, size_t errlen)
 {
 	struct record r;
-	char path[PATH_MAX + 80];
 	int n;
 
 	memset(&r, 0, sizeof(r));
@@ -592,13 +584,7 @@ own_record(const struct conf_paths *p, const struct join_joiner *jj,
 		return -1;
 	}
 	*len = (size_t)n;
-	snprintf(path, sizeof(path), "%s/%s", p->hosts_dir, r.name);
-	if (file_write_atomic(path, text, *len, 0644) == -1) {
-		snprintf(err, errlen, "cannot write %s: %s", path,
-		    strerror(errno));
-		return -1;
-	}
-	return 0;
+	return write_in(p->hosts_dir, r.name, text, *len, err, errlen);
 }
 
 static json_t *
@@ -627,53 +613,199 @@ admitted_json(const struct join_admit *a, const struct join_joiner *jj,
 	    "revocations", (int)nrev);
 }
 
+/* What the URL and the flags allow. NULL, or why not (err may hold
+ * it). */
+static const char *
+url_usable(const struct conf_paths *p, const char *url,
+    struct invite_url *u, const char *tor_socks, int tcp, int anonymous,
+    char *err, size_t errlen)
+{
+	if (invite_url_parse(u, url, err, errlen) == -1)
+		return err;
+	if (strcmp(u->net, p->net) != 0) {
+		snprintf(err, errlen, "the invitation is for network "
+		    "'%s', not '%s' (-n %s)", u->net, p->net, u->net);
+		return err;
+	}
+	if (tcp && (u->tcp[0] == '\0' || anonymous))
+		return anonymous ? "--tcp is refused in anonymous mode" :
+		    "--tcp: the invitation has no tcp= endpoint";
+	if (!tcp && u->onion[0] == '\0')
+		return "the invitation has no onion address (the "
+		    "inviter is reachable over TCP only: use --tcp)";
+	if (!tcp && (tor_socks == NULL || tor_socks[0] == '\0'))
+		return "no tor SocksPort to reach the onion address "
+		    "(--tor-socks ADDR)";
+	return NULL;
+}
+
+/* Reach the inviter: to (tcp) directly, or its onion through tor's
+ * SocksPort. Tried again until the deadline: a fresh onion service is
+ * unreachable for its first seconds and tor's first attempt often
+ * fails. Nothing is redeemed before the connection stands, so a retry
+ * costs nothing. 0, or -1 with j->err. */
+static int
+reach(struct jc *j, const char *to, const char *tor_socks,
+    const char *onion, int tcp)
+{
+	int backoff;
+
+	for (backoff = 1;; backoff = backoff * 2 > 8 ? 8 : backoff * 2) {
+		j->err[0] = '\0';
+		j->rx_len = 0;
+		if (dial(j, tcp ? to : tor_socks) == 0 &&
+		    (tcp || socks(j, onion) == 0))
+			break;
+		if (j->fd != -1)
+			close(j->fd);
+		j->fd = -1;
+		if (mono_now() + backoff >= j->deadline)
+			return -1;
+		emit(json_pack("{s:s,s:s,s:i}", "event", "retrying",
+		    "error", j->err, "in_s", backoff));
+		sleep((unsigned)backoff);
+	}
+	emit(json_pack("{s:s}", "event", "connected"));
+	return 0;
+}
+
+#define JC_CUT (-2)
+
+/* The exchange up to the inviter's ADMIT. 0, -1 failed or JC_CUT (the
+ * stream broke), with j->err; *redeemed once our REDEEM left. */
+static int
+exchange(struct jc *j, struct join_joiner *jj, uint8_t *body,
+    int *redeemed)
+{
+	char hex[2 * MEMBER_ID_BYTES + 1];
+	int n, r;
+
+	for (;;) {
+		while ((n = join_joiner_next(jj, body, JOIN_BODY_MAX)) > 0) {
+			if (body[0] == JOIN_REDEEM) {
+				emit(json_pack("{s:s}", "event",
+				    "redeeming"));
+				*redeemed = 1;
+			}
+			if (send_body(j, body, (size_t)n) == -1)
+				return JC_CUT;
+		}
+		if (n == -1) {
+			snprintf(j->err, sizeof(j->err), "%s", jj->why);
+			return -1;
+		}
+		if ((n = recv_body(j, body, JOIN_BODY_MAX)) == -1)
+			return JC_CUT;
+		r = join_joiner_input(jj, body, (size_t)n);
+		if (r == -1) {
+			snprintf(j->err, sizeof(j->err), "%s", jj->why);
+			return -1;
+		}
+		if (jj->state == JJ_HS2 && body[0] == JOIN_KEY) {
+			hex_encode(hex, jj->inviter, MEMBER_ID_BYTES);
+			emit(json_pack("{s:s,s:s}", "event", "inviter", "id",
+			    hex));
+		}
+		if (r == 1)
+			return 0;
+	}
+}
+
+/* The ADMIT came: check and write it, say so, and send our record to
+ * the inviter (it then knows us before our daemons start; admitted
+ * either way, gossip carries the record later). The exit code. */
+static int
+admitted(const struct conf_paths *p, struct jc *j, struct join_joiner *jj,
+    struct join_admit *a, uint8_t *body, int onion)
+{
+	static char own[RECORD_MAX_LEN + 1];
+	char err[KEYD_ERRLEN];
+	size_t own_len = 0, nrec = 0, nskip = 0, nrev = 0;
+	int n;
+
+	if (join_admit_decode(a, jj->admit, jj->admit_len, err,
+	    sizeof(err)) == -1)
+		return fail(err);
+	if (a->status != JOIN_OK) {
+		snprintf(err, sizeof(err), "the inviter refused: %s",
+		    a->message[0] != '\0' ? a->message :
+		    join_status_str(a->status));
+		return fail(err);
+	}
+	if (accept_admit(p, jj, a, &nrec, &nskip, &nrev, err,
+	    sizeof(err)) == -1 ||
+	    own_record(p, jj, a, onion, own, sizeof(own), &own_len, err,
+	    sizeof(err)) == -1)
+		return fail(err);
+	emit(admitted_json(a, jj, nrec, nskip, nrev));
+	if (join_joiner_send_record(jj, own, own_len) == -1 ||
+	    (n = join_joiner_next(jj, body, JOIN_BODY_MAX)) <= 0 ||
+	    send_body(j, body, (size_t)n) == -1 ||
+	    (n = recv_body(j, body, JOIN_BODY_MAX)) == -1 ||
+	    join_joiner_input(jj, body, (size_t)n) != 2) {
+		emit(json_pack("{s:s,s:b,s:s}", "event", "record", "kept", 0,
+		    "message", j->err[0] != '\0' ? j->err : jj->why));
+		return 0;
+	}
+	emit(json_pack("{s:s,s:b,s:s}", "event", "record", "kept",
+	    jj->done_status == JOIN_OK, "message", jj->done_msg));
+	return 0;
+}
+
+/* Connect and run the exchange until the ADMIT, starting over when the
+ * stream breaks before our REDEEM left: nothing was used up, and a
+ * member that has just come up closes links until its keyd has told
+ * linkd who it is. After it, the secret may be spent and a retry would
+ * only be told so. 0, or -1 with j->err. u (with the secret) is kept
+ * until the end for those fresh starts. */
+static int
+connect_and_exchange(struct jc *j, struct join_joiner *jj,
+    const struct invite_url *u, uint8_t *body, const char *to,
+    const char *tor_socks, int tcp)
+{
+	int r, redeemed = 0;
+
+	for (;;) {
+		if (reach(j, to, tor_socks, u->onion, tcp) == -1)
+			return -1;
+		r = exchange(j, jj, body, &redeemed);
+		if (r != JC_CUT)
+			return r;
+		if (redeemed || mono_now() + JC_RETRY_S >= j->deadline)
+			return -1;
+		emit(json_pack("{s:s,s:s,s:i}", "event", "retrying",
+		    "error", j->err[0] != '\0' ? j->err : "connection closed",
+		    "in_s", JC_RETRY_S));
+		close(j->fd);
+		j->fd = -1;
+		join_joiner_wipe(jj);
+		join_joiner_init(jj, u, keys_id(), keys_dh_pub(), jc_dh,
+		    NULL);
+		sleep(JC_RETRY_S);
+	}
+}
+
 int
 join_client_run(const struct conf_paths *p, const char *url,
     const char *tor_socks, int tcp, int anonymous, int onion)
 {
-	static char own[RECORD_MAX_LEN + 1];
-	size_t own_len = 0;
 	static struct join_joiner jj;
 	struct invite_url u;
 	struct join_admit a;
 	struct jc j;
 	uint8_t *body = NULL;
-	char err[KEYD_ERRLEN], hex[2 * MEMBER_ID_BYTES + 1], to[400];
-	char dest[ONION_ADDR_LEN + 1];
-	size_t nrec = 0, nskip = 0, nrev = 0;
-	int n, r, rc = 1, backoff, redeemed = 0;
+	char err[KEYD_ERRLEN], to[400];
+	const char *why;
+	int rc;
 
 	memset(&j, 0, sizeof(j));
 	j.fd = -1;
 	memset(&a, 0, sizeof(a));
-	if (invite_url_parse(&u, url, err, sizeof(err)) == -1) {
+	if ((why = url_usable(p, url, &u, tor_socks, tcp, anonymous, err,
+	    sizeof(err))) != NULL ||
+	    (keys_load(p->keys_dir, err, sizeof(err)) == -1 && (why = err))) {
 		sodium_memzero(&u, sizeof(u));
-		return fail(err);
-	}
-	if (strcmp(u.net, p->net) != 0) {
-		snprintf(err, sizeof(err), "the invitation is for network "
-		    "'%s', not '%s' (-n %s)", u.net, p->net, u.net);
-		sodium_memzero(&u, sizeof(u));
-		return fail(err);
-	}
-	if (tcp && (u.tcp[0] == '\0' || anonymous)) {
-		sodium_memzero(&u, sizeof(u));
-		return fail(anonymous ? "--tcp is refused in anonymous mode" :
-		    "--tcp: the invitation has no tcp= endpoint");
-	}
-	if (!tcp && u.onion[0] == '\0') {
-		sodium_memzero(&u, sizeof(u));
-		return fail("the invitation has no onion address (the "
-		    "inviter is reachable over TCP only: use --tcp)");
-	}
-	if (!tcp && (tor_socks == NULL || tor_socks[0] == '\0')) {
-		sodium_memzero(&u, sizeof(u));
-		return fail("no tor SocksPort to reach the onion address "
-		    "(--tor-socks ADDR)");
-	}
-	if (keys_load(p->keys_dir, err, sizeof(err)) == -1) {
-		sodium_memzero(&u, sizeof(u));
-		return fail(err);
+		return fail(why);
 	}
 	if ((j.rx = malloc(JC_RXBUF)) == NULL ||
 	    (body = malloc(JOIN_BODY_MAX)) == NULL) {
@@ -682,125 +814,18 @@ join_client_run(const struct conf_paths *p, const char *url,
 		return fail("out of memory");
 	}
 	join_joiner_init(&jj, &u, keys_id(), keys_dh_pub(), jc_dh, NULL);
-	j.deadline = mono() + JOIN_CLIENT_TIMEOUT;
-
-	snprintf(dest, sizeof(dest), "%s", u.onion);
+	j.deadline = mono_now() + JOIN_CLIENT_TIMEOUT;
 	if (tcp)
 		snprintf(to, sizeof(to), "%s", u.tcp);
 	else
 		snprintf(to, sizeof(to), "%s:%d", u.onion, DEFAULT_PORT);
-	/* u (with the secret) is kept until the end: an exchange cut
-	 * before our REDEEM starts over from a fresh joiner. */
 	emit(json_pack("{s:s,s:s,s:s}", "event", "connecting", "via",
 	    tcp ? "tcp" : "tor", "to", to));
-again:
-	/* Reaching the inviter is tried again until the deadline: a fresh
-	 * onion service is unreachable for its first seconds and tor's
-	 * first attempt often fails. Nothing is redeemed before the
-	 * connection stands, so a retry costs nothing. */
-	for (backoff = 1;; backoff = backoff * 2 > 8 ? 8 : backoff * 2) {
-		j.err[0] = '\0';
-		j.rx_len = 0;
-		if (dial(&j, tcp ? to : tor_socks) == 0 &&
-		    (tcp || socks(&j, dest) == 0))
-			break;
-		if (j.fd != -1)
-			close(j.fd);
-		j.fd = -1;
-		if (mono() + backoff >= j.deadline)
-			goto failed;
-		emit(json_pack("{s:s,s:s,s:i}", "event", "retrying",
-		    "error", j.err, "in_s", backoff));
-		sleep((unsigned)backoff);
-	}
-	emit(json_pack("{s:s}", "event", "connected"));
-
-	for (;;) {
-		while ((n = join_joiner_next(&jj, body, JOIN_BODY_MAX)) > 0) {
-			if (body[0] == JOIN_REDEEM) {
-				emit(json_pack("{s:s}", "event",
-				    "redeeming"));
-				redeemed = 1;
-			}
-			if (send_body(&j, body, (size_t)n) == -1)
-				goto cut;
-		}
-		if (n == -1) {
-			snprintf(j.err, sizeof(j.err), "%s", jj.why);
-			goto failed;
-		}
-		if ((n = recv_body(&j, body, JOIN_BODY_MAX)) == -1)
-			goto cut;
-		r = join_joiner_input(&jj, body, (size_t)n);
-		if (r == -1) {
-			snprintf(j.err, sizeof(j.err), "%s", jj.why);
-			goto failed;
-		}
-		if (jj.state == JJ_HS2 && body[0] == JOIN_KEY) {
-			hex_encode(hex, jj.inviter, MEMBER_ID_BYTES);
-			emit(json_pack("{s:s,s:s}", "event", "inviter", "id",
-			    hex));
-		}
-		if (r == 1)
-			break;
-	}
-	if (join_admit_decode(&a, jj.admit, jj.admit_len, err,
-	    sizeof(err)) == -1) {
-		fail(err);
-		goto out;
-	}
-	if (a.status != JOIN_OK) {
-		snprintf(err, sizeof(err), "the inviter refused: %s",
-		    a.message[0] != '\0' ? a.message :
-		    join_status_str(a.status));
-		fail(err);
-		goto out;
-	}
-	if (accept_admit(p, &jj, &a, &nrec, &nskip, &nrev, err,
-	    sizeof(err)) == -1 ||
-	    own_record(p, &jj, &a, onion, own, sizeof(own), &own_len, err,
-	    sizeof(err)) == -1) {
-		fail(err);
-		goto out;
-	}
-	emit(admitted_json(&a, &jj, nrec, nskip, nrev));
-	rc = 0;
-	/* Our record to the inviter: it then knows us before our daemons
-	 * start. Admitted either way; gossip carries the record later. */
-	if (join_joiner_send_record(&jj, own, own_len) == -1 ||
-	    (n = join_joiner_next(&jj, body, JOIN_BODY_MAX)) <= 0 ||
-	    send_body(&j, body, (size_t)n) == -1 ||
-	    (n = recv_body(&j, body, JOIN_BODY_MAX)) == -1 ||
-	    join_joiner_input(&jj, body, (size_t)n) != 2) {
-		emit(json_pack("{s:s,s:b,s:s}", "event", "record", "kept", 0,
-		    "message", j.err[0] != '\0' ? j.err : jj.why));
-		goto out;
-	}
-	emit(json_pack("{s:s,s:b,s:s}", "event", "record", "kept",
-	    jj.done_status == JOIN_OK, "message", jj.done_msg));
-	goto out;
-cut:
-	/* The stream broke or the inviter closed it. Before our REDEEM
-	 * left, nothing was used up and a new attempt costs nothing (a
-	 * member that has just come up closes links until its keyd has
-	 * told linkd who it is); after it, the secret may be spent and a
-	 * retry would only be told so. */
-	if (!redeemed && mono() + JC_RETRY_S < j.deadline) {
-		emit(json_pack("{s:s,s:s,s:i}", "event", "retrying",
-		    "error", j.err[0] != '\0' ? j.err : "connection closed",
-		    "in_s", JC_RETRY_S));
-		close(j.fd);
-		j.fd = -1;
-		join_joiner_wipe(&jj);
-		join_joiner_init(&jj, &u, keys_id(), keys_dh_pub(), jc_dh,
-		    NULL);
-		sleep(JC_RETRY_S);
-		goto again;
-	}
-	goto failed;
-failed:
-	fail(j.err[0] != '\0' ? j.err : "the join failed");
-out:
+	if (connect_and_exchange(&j, &jj, &u, body, to, tor_socks,
+	    tcp) == -1)
+		rc = fail(j.err[0] != '\0' ? j.err : "the join failed");
+	else
+		rc = admitted(p, &j, &jj, &a, body, onion);
 	sodium_memzero(&u, sizeof(u));
 	join_admit_free(&a);
 	join_joiner_wipe(&jj);

@@ -343,7 +343,7 @@ serve_record(void *arg, const uint8_t jid[MEMBER_ID_BYTES], const char *text,
 	}
 	log_info("join: record of %s kept (serial %llu)", r.name,
 	    (unsigned long long)r.serial);
-	keyd_push_all(k);
+	push_all(k);
 	gossip_record_new(k, r.id);
 	return 0;
 refused:

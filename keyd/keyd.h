@@ -4,9 +4,12 @@
  * keys.c holds the identity secret and is the only file that sees it;
  * records.c is the set of verified host records and the building of our
  * own (pure apart from reading and writing hosts/, so a test calls it
- * without a loop); dispatch.c and ctl.c are the IPC faces. The daemon
- * state lives in one struct keyd that main owns and passes around, so no
- * file reaches into another's globals.
+ * without a loop); dispatch.c (messages) and ctl.c (requests) are the
+ * IPC faces, and turn what comes in into calls; what keyd sends to
+ * linkd and routed goes down through push.c, so the modules never call
+ * back up into them. The daemon state lives in one struct keyd that
+ * main owns and passes around, so no file reaches into another's
+ * globals.
  */
 #ifndef OM_KEYD_H
 #define OM_KEYD_H
@@ -20,6 +23,7 @@
 
 #include "keyd/torctl_io.h"
 #include "proto/conf.h"
+#include "proto/dispatch.h"
 #include "proto/edges.h"
 #include "proto/daemon.h"
 #include "proto/ipc.h"
@@ -82,6 +86,20 @@ void keys_onion_wipe(void);
 void keys_wipe(void);
 
 /* records.c */
+/* Room for one more element in *v (n held, *cap allocated, each size
+ * bytes): the array doubles, from first. 0, or -1 when out of memory
+ * (*v unchanged). Every growing set in keyd grows this way. */
+int keyd_grow(void *v, size_t *cap, size_t n, size_t size, size_t first)
+    __attribute__((warn_unused_result));
+/* The element of the set *v (*n held, each size bytes, its member id
+ * at offset off) for id, or a new zeroed one with that id at the end;
+ * NULL when out of memory. */
+void *keyd_id_slot(void *v, size_t *n, size_t *cap, size_t size, size_t off,
+    const uint8_t id[MEMBER_ID_BYTES]);
+/* A serial from the wall clock (ms since the epoch), so one made after
+ * a restart is still above the last; if_none when the clock is not
+ * usable. */
+uint64_t keyd_serial_now(uint64_t if_none);
 struct keyd_rec {
 	struct record rec;
 	size_t len;
@@ -250,7 +268,8 @@ struct keyd_gossip {
 	size_t own_nnext;
 	ev_timer own_timer;
 	ev_timer flood_timer;
-	ev_timer ae_timer;             /* anti-entropy: a digest now and then */
+	/* anti-entropy: a digest now and then */
+	ev_timer ae_timer;
 	int started;
 	/* counters (ctl status) */
 	uint64_t rx, rx_bad, rx_old, rx_unknown;
@@ -303,19 +322,51 @@ struct keyd {
 	struct keyd_joins *joins;      /* join_serve.c (issue 4) */
 };
 
-/* dispatch.c */
-void keyd_dispatch_start(struct keyd *k);
-void keyd_dispatch_stop(struct keyd *k);
-/* Full resend to one peer: MSG_SELF, every record, MSG_SYNC_DONE. */
-int keyd_push(struct keyd *k, struct ipc_chan *c);
-void keyd_push_all(struct keyd *k);
-/* Re-read the config and hosts/, re-sign our record, push everything
- * again. 0 or -1 with err (the previous state is kept). */
-int keyd_reload(struct keyd *k, char *err, size_t errlen);
+/* push.c: what keyd sends to linkd and routed. */
+void push_start(struct keyd *k);
+void push_stop(struct keyd *k);
+/* Full resend to one peer: MSG_SELF, every record, MSG_SYNC_DONE (and
+ * to routed every held edge announcement). -1 if not connected, or a
+ * message did not fit (a full resend follows a second later). */
+int push_full(struct keyd *k, struct ipc_chan *c);
+void push_all(struct keyd *k);
 /* A message to c was dropped: send c the whole set again shortly. */
-void keyd_resend_later(struct keyd *k, struct ipc_chan *c);
+void push_resend_later(struct keyd *k, struct ipc_chan *c);
+/* One record that changed, to both peers. */
+void push_record(struct keyd *k, const char *text, size_t len);
+/* A record that is gone (MSG_RECORD_DEL), to both peers. */
+void push_record_del(struct keyd *k, const uint8_t id[MEMBER_ID_BYTES]);
+/* One held edge announcement to c, or all of them. -1 if one could not
+ * be queued. */
+int push_edges_one(struct keyd *k, struct ipc_chan *c,
+    const struct keyd_edges *e);
+int push_edges(struct keyd *k, struct ipc_chan *c);
 
-/* gossip.c, the daemon side (dispatch.c calls these) */
+/* store.c: the key store and hosts/ on disk. */
+/* chown, but only when the owner differs: keyd started as its own user
+ * (a systemd unit's User=) cannot chown at all, and need not when the
+ * store is already its own. */
+int keyd_chown_if(const char *path, uid_t uid, gid_t gid);
+/* Give a directory and the files directly in it to uid/gid. 0, or -1
+ * with err. */
+int keyd_chown_tree(const char *dir, uid_t uid, gid_t gid, char *err,
+    size_t errlen);
+/* Create the keys dir with 0700; refuse one that others can enter. */
+int keyd_keys_dir_ensure(const char *dir, char *err, size_t errlen);
+
+/* reload.c: re-read the config and hosts/, re-sign our record, push
+ * everything again. 0 or -1 with err (the previous state is kept). */
+int keyd_reload(struct keyd *k, char *err, size_t errlen);
+
+/* dispatch.c: the message table ipc.c runs (cfg.arg is the keyd), the
+ * channels' on_up, and the crypto rpc. */
+extern const struct msg_handler keyd_msgs[];
+extern const size_t keyd_nmsgs;
+void keyd_on_up(struct ipc_chan *c, void *arg);
+uint16_t keyd_rpc(const struct msg_hdr *h, const uint8_t *payload,
+    struct buf_w *reply, void *arg);
+
+/* gossip.c, the daemon side (dispatch.c and keyd.c call these) */
 void gossip_start(struct keyd *k);
 void gossip_stop(struct keyd *k);
 /* linkd (re)connected: it reports every member's links afresh. */
@@ -323,9 +374,6 @@ void gossip_linkd_up(struct keyd *k);
 void gossip_on_peer_state(struct keyd *k, const uint8_t *p, size_t n);
 void gossip_on_in(struct keyd *k, const uint8_t *p, size_t n);
 void gossip_on_edges_local(struct keyd *k, const uint8_t *p, size_t n);
-/* Every held announcement to c (routed), after its records. -1 if one
- * could not be queued. */
-int gossip_push_edges(struct keyd *k, struct ipc_chan *c);
 /* The records changed (reload): drop announcements of members gone. */
 void gossip_records_changed(struct keyd *k);
 void gossip_record_new(struct keyd *k, const uint8_t id[MEMBER_ID_BYTES]);
@@ -367,7 +415,8 @@ json_t *join_serve_status(const struct keyd *k);
 int join_client_run(const struct conf_paths *p, const char *url,
     const char *tor_socks, int tcp, int anonymous, int onion);
 
-/* ctl.c */
-json_t *keyd_ctl(json_t *req, int may_change, void *arg);
+/* ctl.c: the ctl socket's table (proto/dispatch.h); ctx is the keyd. */
+extern const struct ctl_cmd keyd_ctl_cmds[];
+extern const size_t keyd_nctl_cmds;
 
 #endif

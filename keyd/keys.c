@@ -164,39 +164,42 @@ keys_sign_record(struct record *r, const uint8_t netid[NETID_BYTES])
 	return record_sign(r, secret->sk, netid);
 }
 
+/* sig over the n bytes a *_signed_bytes() made (n < 0: it could not):
+ * the admission and revocation domains, which keys_sign refuses. */
+static int
+keys_sign_signed_bytes(uint8_t sig[64], const uint8_t *buf, int n)
+{
+	if (n < 0)
+		return -1;
+	if (crypto_sign_detached(sig, NULL, buf, (size_t)n, secret->sk) != 0)
+		return -1;
+	return 0;
+}
+
 int
 keys_sign_admission(struct record *r, const uint8_t netid[NETID_BYTES])
 {
 	uint8_t buf[ADMISSION_SIGNED_MAX];
-	int n;
 
 	if (secret == NULL)
 		return -1;
 	memcpy(r->admitted_by, id_pk, sizeof(id_pk));
 	r->admitted = 1;
-	if ((n = admission_signed_bytes(r, netid, buf, sizeof(buf))) < 0)
-		return -1;
-	if (crypto_sign_detached(r->admission, NULL, buf, (size_t)n,
-	    secret->sk) != 0)
-		return -1;
-	return 0;
+	return keys_sign_signed_bytes(r->admission, buf,
+	    admission_signed_bytes(r, netid, buf, sizeof(buf)));
 }
 
 int
 keys_sign_revocation(struct revocation *v, const uint8_t netid[NETID_BYTES])
 {
 	uint8_t buf[REVOCATION_SIGNED_MAX];
-	int n;
 
 	if (secret == NULL)
 		return -1;
+	/* The signer is part of what is signed. */
 	memcpy(v->by, id_pk, sizeof(id_pk));
-	if ((n = revocation_signed_bytes(v, netid, buf, sizeof(buf))) < 0)
-		return -1;
-	if (crypto_sign_detached(v->signature, NULL, buf, (size_t)n,
-	    secret->sk) != 0)
-		return -1;
-	return 0;
+	return keys_sign_signed_bytes(v->signature, buf,
+	    revocation_signed_bytes(v, netid, buf, sizeof(buf)));
 }
 
 int

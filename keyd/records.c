@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <sodium.h>
 
@@ -105,9 +106,8 @@ int
 records_put(struct keyd_records *s, const struct record *r, const char *text,
     size_t len)
 {
-	struct keyd_rec *e, *nv;
+	struct keyd_rec *e;
 	ssize_t i;
-	size_t ncap;
 
 	if (len > RECORD_MAX_LEN)
 		return -1;
@@ -117,14 +117,8 @@ records_put(struct keyd_records *s, const struct record *r, const char *text,
 			return 0;
 		e = &s->v[i];
 	} else {
-		if (s->n == s->cap) {
-			ncap = s->cap ? s->cap * 2 : 16;
-			nv = reallocarray(s->v, ncap, sizeof(*nv));
-			if (nv == NULL)
-				return -1;
-			s->v = nv;
-			s->cap = ncap;
-		}
+		if (keyd_grow(&s->v, &s->cap, s->n, sizeof(*s->v), 16) == -1)
+			return -1;
 		e = &s->v[s->n++];
 	}
 	e->rec = *r;
@@ -132,6 +126,53 @@ records_put(struct keyd_records *s, const struct record *r, const char *text,
 	e->text[len] = '\0';
 	e->len = len;
 	return 1;
+}
+
+int
+keyd_grow(void *v, size_t *cap, size_t n, size_t size, size_t first)
+{
+	void **pv = v;
+	void *nv;
+	size_t ncap;
+
+	if (n < *cap)
+		return 0;
+	ncap = *cap ? *cap * 2 : first;
+	if ((nv = reallocarray(*pv, ncap, size)) == NULL)
+		return -1;
+	*pv = nv;
+	*cap = ncap;
+	return 0;
+}
+
+void *
+keyd_id_slot(void *v, size_t *n, size_t *cap, size_t size, size_t off,
+    const uint8_t id[MEMBER_ID_BYTES])
+{
+	uint8_t *e;
+	size_t i;
+
+	for (i = 0; i < *n; i++) {
+		e = *(uint8_t **)v + i * size;
+		if (memcmp(e + off, id, MEMBER_ID_BYTES) == 0)
+			return e;
+	}
+	if (keyd_grow(v, cap, *n, size, 16) == -1)
+		return NULL;
+	e = *(uint8_t **)v + (*n)++ * size;
+	memset(e, 0, size);
+	memcpy(e + off, id, MEMBER_ID_BYTES);
+	return e;
+}
+
+uint64_t
+keyd_serial_now(uint64_t if_none)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_REALTIME, &ts) == -1 || ts.tv_sec < 0)
+		return if_none;
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 int
@@ -248,15 +289,15 @@ records_load_dir(struct keyd_records *s, const char *dir,
 	return bad;
 }
 
-int
-records_own_build(struct record *out, const struct conf *c,
+/* The record's content from the config: name, id, onion, tcp,
+ * addresses, subnets (each once, host bits clear), role and admission.
+ * Serial 1. 0 or -1 with err. */
+static int
+own_from_conf(struct record *out, const struct conf *c,
     const uint8_t netid[NETID_BYTES], const uint8_t id[MEMBER_ID_BYTES],
-    const char *onion,
-    const struct record *prev, char *err, size_t errlen)
+    const char *onion, char *err, size_t errlen)
 {
-	char a[RECORD_MAX_LEN + 1], b[RECORD_MAX_LEN + 1];
-	struct record cmp;
-	int i, la, lb;
+	int i;
 
 	memset(out, 0, sizeof(*out));
 	if (!name_valid(c->name)) {
@@ -318,14 +359,23 @@ records_own_build(struct record *out, const struct conf *c,
 		    sizeof(out->admitted_by));
 		memcpy(out->admission, c->admission, sizeof(out->admission));
 	}
+	return 0;
+}
 
-	if (prev == NULL ||
-	    memcmp(prev->id, id, MEMBER_ID_BYTES) != 0)
-		return 0;
+/* out after prev, our record held before: its admission carried over
+ * when the config has none, and prev's serial kept when nothing else
+ * changed, else raised by one. 0 or -1 with err. */
+static int
+own_after(struct record *out, const struct record *prev, const char *name,
+    char *err, size_t errlen)
+{
+	char a[RECORD_MAX_LEN + 1], b[RECORD_MAX_LEN + 1];
+	struct record cmp;
+	int la, lb;
 
 	/* An admission belongs to the member, not to one version of its
 	 * record: without one in the config, keep the one held. */
-	if (!c->admitted && prev->admitted) {
+	if (!out->admitted && prev->admitted) {
 		out->admitted = prev->admitted;
 		out->role = prev->role;
 		memcpy(out->admitted_by, prev->admitted_by,
@@ -340,7 +390,7 @@ records_own_build(struct record *out, const struct conf *c,
 	lb = record_format(prev, b, sizeof(b), 0);
 	if (la < 0 || lb < 0) {
 		snprintf(err, errlen, "record of %s does not fit %d bytes",
-		    c->name, RECORD_MAX_LEN);
+		    name, RECORD_MAX_LEN);
 		return -1;
 	}
 	if (la == lb && memcmp(a, b, (size_t)la) == 0) {
@@ -349,7 +399,7 @@ records_own_build(struct record *out, const struct conf *c,
 	}
 	if (prev->serial == UINT64_MAX) {
 		snprintf(err, errlen, "record of %s: serial %llu cannot be "
-		    "raised any more", c->name,
+		    "raised any more", name,
 		    (unsigned long long)prev->serial);
 		return -1;
 	}
@@ -358,18 +408,29 @@ records_own_build(struct record *out, const struct conf *c,
 }
 
 int
-records_own_refresh(struct keyd_records *s, const struct conf *c,
-    const uint8_t netid[NETID_BYTES], int do_chown, uid_t uid, gid_t gid,
-    char *err, size_t errlen)
+records_own_build(struct record *out, const struct conf *c,
+    const uint8_t netid[NETID_BYTES], const uint8_t id[MEMBER_ID_BYTES],
+    const char *onion,
+    const struct record *prev, char *err, size_t errlen)
 {
-	char path[PATH_MAX], text[RECORD_MAX_LEN + 1], idhex[65];
+	if (own_from_conf(out, c, netid, id, onion, err, errlen) == -1)
+		return -1;
+	if (prev == NULL ||
+	    memcmp(prev->id, id, MEMBER_ID_BYTES) != 0)
+		return 0;
+	return own_after(out, prev, c->name, err, errlen);
+}
+
+/* Our record, built and signed, as canonical text (its length, or -1
+ * with err). */
+static int
+own_sign(const struct keyd_records *s, const struct conf *c,
+    const uint8_t netid[NETID_BYTES], struct record *own, char *text,
+    size_t cap, char *err, size_t errlen)
+{
 	const struct keyd_rec *held;
 	const char *onion = NULL;
-	struct record own, prev;
-	size_t i, olen = 0;
-	ssize_t idx;
-	char *old;
-	int len, have_prev = 0, written = 0;
+	int len;
 
 	if (!keys_loaded()) {
 		snprintf(err, errlen, "identity key not loaded");
@@ -385,40 +446,42 @@ records_own_refresh(struct keyd_records *s, const struct conf *c,
 		return -1;
 	}
 	held = records_find(s, keys_id());
-	if (held != NULL) {
-		prev = held->rec;
-		have_prev = 1;
-	}
-	if (records_own_build(&own, c, netid, keys_id(), onion,
-	    have_prev ? &prev : NULL, err, errlen) == -1)
+	if (records_own_build(own, c, netid, keys_id(), onion,
+	    held != NULL ? &held->rec : NULL, err, errlen) == -1)
 		return -1;
-	if (keys_sign_record(&own, netid) == -1) {
+	if (keys_sign_record(own, netid) == -1) {
 		snprintf(err, errlen, "cannot sign the record of %s", c->name);
 		return -1;
 	}
-	len = record_format(&own, text, sizeof(text), 1);
+	len = record_format(own, text, cap, 1);
 	if (len < 0) {
 		snprintf(err, errlen, "record of %s does not fit %d bytes",
 		    c->name, RECORD_MAX_LEN);
 		return -1;
 	}
+	return len;
+}
+
+/* hosts/<name> (path) holds text, written only when it differs; then
+ * path and STATE/revoked given to uid/gid when do_chown. 1 written, 0
+ * unchanged, -1 with err. */
+static int
+own_write(const struct conf *c, const char *path, const char *text,
+    size_t len, int do_chown, uid_t uid, gid_t gid, char *err,
+    size_t errlen)
+{
+	size_t olen = 0;
+	char *old;
+	int written = 0;
 
 	if (mkdir_p(c->paths.hosts_dir, HOSTS_DIR_MODE) == -1) {
 		snprintf(err, errlen, "cannot create %s: %s",
 		    c->paths.hosts_dir, strerror(errno));
 		return -1;
 	}
-	if ((size_t)snprintf(path, sizeof(path), "%s/%s", c->paths.hosts_dir,
-	    own.name) >= sizeof(path)) {
-		snprintf(err, errlen, "%s/%s: path too long",
-		    c->paths.hosts_dir, own.name);
-		return -1;
-	}
 	old = file_read(path, RECORD_MAX_LEN, &olen);
-	if (old == NULL || olen != (size_t)len ||
-	    memcmp(old, text, olen) != 0) {
-		if (file_write_atomic(path, text, (size_t)len,
-		    RECORD_MODE) == -1) {
+	if (old == NULL || olen != len || memcmp(old, text, olen) != 0) {
+		if (file_write_atomic(path, text, len, RECORD_MODE) == -1) {
 			snprintf(err, errlen, "cannot write %s: %s", path,
 			    strerror(errno));
 			free(old);
@@ -440,12 +503,24 @@ records_own_refresh(struct keyd_records *s, const struct conf *c,
 		    c->paths.revoked_dir, strerror(errno));
 		return -1;
 	}
+	return written;
+}
 
-	/* hosts/<our name> is ours now: a record of another member held
-	 * under the same name came from that file and is gone with it. */
+/* Our record into s. hosts/<our name> (path) is ours now: a record of
+ * another member held under the same name came from that file and is
+ * gone with it. 0, or -1 with err. */
+static int
+own_keep(struct keyd_records *s, const struct record *own,
+    const char *text, size_t len, const char *path, char *err,
+    size_t errlen)
+{
+	char idhex[65];
+	ssize_t idx;
+	size_t i;
+
 	for (i = 0; i < s->n; ) {
-		if (strcmp(s->v[i].rec.name, own.name) == 0 &&
-		    memcmp(s->v[i].rec.id, own.id, MEMBER_ID_BYTES) != 0) {
+		if (strcmp(s->v[i].rec.name, own->name) == 0 &&
+		    memcmp(s->v[i].rec.id, own->id, MEMBER_ID_BYTES) != 0) {
 			hex_encode(idhex, s->v[i].rec.id, MEMBER_ID_BYTES);
 			log_warnx("%s held the record of another member "
 			    "(id %.16s...) under our name; replaced by ours",
@@ -454,17 +529,43 @@ records_own_refresh(struct keyd_records *s, const struct conf *c,
 		} else
 			i++;
 	}
-	idx = records_index(s, own.id);
+	idx = records_index(s, own->id);
 	if (idx >= 0) {
 		/* Same serial (unchanged) or a higher one: replace in place
 		 * so the text is exactly what we signed now. */
-		s->v[idx].rec = own;
-		memcpy(s->v[idx].text, text, (size_t)len + 1);
-		s->v[idx].len = (size_t)len;
-	} else if (records_put(s, &own, text, (size_t)len) == -1) {
+		s->v[idx].rec = *own;
+		memcpy(s->v[idx].text, text, len + 1);
+		s->v[idx].len = len;
+	} else if (records_put(s, own, text, len) == -1) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
+	return 0;
+}
+
+int
+records_own_refresh(struct keyd_records *s, const struct conf *c,
+    const uint8_t netid[NETID_BYTES], int do_chown, uid_t uid, gid_t gid,
+    char *err, size_t errlen)
+{
+	char path[PATH_MAX], text[RECORD_MAX_LEN + 1];
+	struct record own;
+	int len, written;
+
+	len = own_sign(s, c, netid, &own, text, sizeof(text), err, errlen);
+	if (len < 0)
+		return -1;
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", c->paths.hosts_dir,
+	    own.name) >= sizeof(path)) {
+		snprintf(err, errlen, "%s/%s: path too long",
+		    c->paths.hosts_dir, own.name);
+		return -1;
+	}
+	written = own_write(c, path, text, (size_t)len, do_chown, uid, gid,
+	    err, errlen);
+	if (written == -1 ||
+	    own_keep(s, &own, text, (size_t)len, path, err, errlen) == -1)
+		return -1;
 	if (written)
 		log_info("%s: our record, serial %llu", path,
 		    (unsigned long long)own.serial);

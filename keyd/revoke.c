@@ -118,23 +118,16 @@ revoked_put(struct keyd *k, const struct revocation *v, const char *text,
     size_t len)
 {
 	struct keyd_revoked *s = &k->revoked;
-	struct keyd_revocation *e, *nv;
+	struct keyd_revocation *e;
 	ssize_t i;
-	size_t ncap;
 
 	if (len >= sizeof(e->text))
 		return -1;
 	if ((i = revoked_index(k, v->revoked)) >= 0)
 		e = &s->v[i];
 	else {
-		if (s->n == s->cap) {
-			ncap = s->cap ? s->cap * 2 : 8;
-			nv = reallocarray(s->v, ncap, sizeof(*nv));
-			if (nv == NULL)
-				return -1;
-			s->v = nv;
-			s->cap = ncap;
-		}
+		if (keyd_grow(&s->v, &s->cap, s->n, sizeof(*s->v), 8) == -1)
+			return -1;
 		e = &s->v[s->n++];
 	}
 	e->rv = *v;
@@ -187,27 +180,6 @@ revoke_free(struct keyd *k)
 
 /* ---- effects ------------------------------------------------------- */
 
-static void
-send_del(struct keyd *k, const uint8_t id[MEMBER_ID_BYTES])
-{
-	static uint8_t buf[64];
-	struct ipc_chan *c[2] = {k->linkd, k->routed};
-	struct msg_member m;
-	struct buf_w w;
-	int i;
-
-	memset(&m, 0, sizeof(m));
-	memcpy(m.id, id, MEMBER_ID_BYTES);
-	for (i = 0; i < 2; i++) {
-		if (c[i] == NULL || !ipc_chan_connected(c[i]))
-			continue;  /* its on_up sends the set without it */
-		bw_init(&w, buf, sizeof(buf));
-		msg_member_encode(&w, &m);
-		if (w.err || ipc_send(c[i], MSG_RECORD_DEL, 0, 0, &w) == -1)
-			keyd_resend_later(k, c[i]);
-	}
-}
-
 /* Drop the record at index i: memory, hosts/, linkd and routed. */
 static void
 drop_record(struct keyd *k, size_t i, const char *why)
@@ -223,7 +195,7 @@ drop_record(struct keyd *k, size_t i, const char *why)
 		log_warn("%s: revoked member's record not removed", path);
 	(void)records_remove(&k->recs, id);
 	log_warnx("member %s: %s; its record is removed", name, why);
-	send_del(k, id);
+	push_record_del(k, id);
 }
 
 /*
@@ -401,16 +373,6 @@ revoke_load(struct keyd *k, char *err, size_t errlen)
 
 /* ---- new revocations ----------------------------------------------- */
 
-static uint64_t
-wall_ms(void)
-{
-	struct timespec ts;
-
-	if (clock_gettime(CLOCK_REALTIME, &ts) == -1 || ts.tv_sec < 0)
-		return 1;
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 /*
  * Keep, store, flood (to every direct peer but from) and act on a
  * checked revocation. The flood goes first: linkd handles our messages
@@ -434,7 +396,7 @@ revoke_apply(struct keyd *k, const struct revocation *v, const char *text,
 	/* Not held: linkd may still know the key from an earlier push
 	 * (a record it got before ours was reloaded); tell it anyway. */
 	if (!held && memcmp(v->revoked, keys_id(), MEMBER_ID_BYTES) != 0)
-		send_del(k, v->revoked);
+		push_record_del(k, v->revoked);
 }
 
 int
@@ -485,7 +447,7 @@ revoke_make(struct keyd *k, const char *name, char *revoked_name,
 	snprintf(revoked_name, rncap, "%s", target->rec.name);
 	memset(&v, 0, sizeof(v));
 	memcpy(v.revoked, target->rec.id, MEMBER_ID_BYTES);
-	v.serial = wall_ms();
+	v.serial = keyd_serial_now(1);
 	if (keys_sign_revocation(&v, k->netid) == -1 ||
 	    (len = revocation_format(&v, text, sizeof(text), 1)) < 0) {
 		snprintf(err, errlen, "cannot sign the revocation of %s",

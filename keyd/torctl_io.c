@@ -45,6 +45,7 @@
 
 #include <sodium.h>
 
+#include "proto/endpoint.h"
 #include "proto/log.h"
 #include "proto/torctl.h"
 
@@ -129,15 +130,6 @@ tio_changed(struct torctl_io *t)
 {
 	if (t->on_change != NULL)
 		t->on_change(t->arg);
-}
-
-static void
-str_cut(char *dst, size_t cap, const char *src)
-{
-	size_t n = strnlen(src, cap - 1);
-
-	memcpy(dst, src, n);
-	dst[n] = '\0';
 }
 
 /* Close the connection and forget everything learnt on it. */
@@ -361,7 +353,8 @@ tio_on_protocolinfo(struct torctl_io *t, const struct torctl_reply *r)
 		tio_fail(t, "%s", err);
 		return;
 	}
-	str_cut(t->st.tor_version, sizeof(t->st.tor_version), pi.version);
+	snprintf(t->st.tor_version, sizeof(t->st.tor_version), "%s",
+	    pi.version);
 	if (!(pi.methods & t->auth)) {
 		tio_offer_hint(pi.methods, hint, sizeof(hint));
 		tio_fail(t, "tor at %s does not offer %s authentication, "
@@ -369,7 +362,7 @@ tio_on_protocolinfo(struct torctl_io *t, const struct torctl_reply *r)
 		    tio_auth_name(t->auth), hint);
 		return;
 	}
-	str_cut(t->st.auth_method, sizeof(t->st.auth_method),
+	snprintf(t->st.auth_method, sizeof(t->st.auth_method), "%s",
 	    tio_auth_name(t->auth));
 	if (t->auth == TORCTL_AUTH_SAFECOOKIE ||
 	    t->auth == TORCTL_AUTH_COOKIE) {
@@ -497,8 +490,8 @@ tio_set_bootstrap(struct torctl_io *t, const struct torctl_bootstrap *b)
 	if (b->progress == 100 && t->st.progress != 100)
 		log_info("tor: bootstrapped 100%%");
 	t->st.progress = b->progress;
-	str_cut(t->st.tag, sizeof(t->st.tag), b->tag);
-	str_cut(t->st.summary, sizeof(t->st.summary), b->summary);
+	snprintf(t->st.tag, sizeof(t->st.tag), "%s", b->tag);
+	snprintf(t->st.summary, sizeof(t->st.summary), "%s", b->summary);
 	tio_changed(t);
 }
 
@@ -560,7 +553,7 @@ tio_check_target(struct torctl_io *t)
 	if (t->sa.ss_family != AF_UNIX || strncmp(t->target, "unix:", 5) ||
 	    getsockopt(t->fd, SOL_SOCKET, SO_PEERCRED, &uc, &len) == -1)
 		goto done;
-	str_cut(path, sizeof(path), t->target + 5);
+	snprintf(path, sizeof(path), "%s", t->target + 5);
 	n = strlen(path);
 	for (i = 1; i <= n; i++) {
 		if (i < n && path[i] != '/')
@@ -642,6 +635,19 @@ tio_on_event(struct torctl_io *t, const struct torctl_reply *r)
 		log_debug("tor: a descriptor upload of %s failed", addr);
 }
 
+/* What each command's answer does (DEL_ONION's: nothing, on the way
+ * out). */
+static void (*const tio_on_answer[])(struct torctl_io *,
+    const struct torctl_reply *) = {
+	[C_PROTOCOLINFO] = tio_on_protocolinfo,
+	[C_AUTHCHALLENGE] = tio_on_authchallenge,
+	[C_AUTHENTICATE] = tio_on_authenticate,
+	[C_SETEVENTS] = tio_on_setevents,
+	[C_GETINFO] = tio_on_getinfo,
+	[C_ADD_ONION] = tio_on_add_onion,
+	[C_DEL_ONION] = NULL,
+};
+
 static void
 tio_on_reply(struct torctl_io *t, const struct torctl_reply *r)
 {
@@ -663,28 +669,8 @@ tio_on_reply(struct torctl_io *t, const struct torctl_reply *r)
 		ev_timer_stop(t->loop, &t->answer);
 	else
 		ev_timer_again(t->loop, &t->answer);
-	switch (cmd) {
-	case C_PROTOCOLINFO:
-		tio_on_protocolinfo(t, r);
-		break;
-	case C_AUTHCHALLENGE:
-		tio_on_authchallenge(t, r);
-		break;
-	case C_AUTHENTICATE:
-		tio_on_authenticate(t, r);
-		break;
-	case C_SETEVENTS:
-		tio_on_setevents(t, r);
-		break;
-	case C_GETINFO:
-		tio_on_getinfo(t, r);
-		break;
-	case C_ADD_ONION:
-		tio_on_add_onion(t, r);
-		break;
-	case C_DEL_ONION:
-		break;
-	}
+	if (tio_on_answer[cmd] != NULL)
+		tio_on_answer[cmd](t, r);
 }
 
 static void
@@ -845,77 +831,43 @@ tio_poll_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		(void)tio_send(t, C_GETINFO, TORCTL_CMD_GETINFO_BOOTSTRAP);
 }
 
-static int
-tio_port(const char *s, uint16_t *port)
-{
-	char *end;
-	unsigned long v;
-
-	if (*s < '0' || *s > '9')
-		return -1;
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno != 0 || *end != '\0' || v < 1 || v > 65535)
-		return -1;
-	*port = (uint16_t)v;
-	return 0;
-}
-
-/* "unix:/path", "/path", "IPV4:PORT", "[IPV6]:PORT", "localhost:PORT". */
+/* "unix:/path", "/path", "IPV4:PORT", "[IPV6]:PORT", "localhost:PORT"
+ * (endpoint_split), into t->sa: numeric only, so connecting needs no
+ * name lookup inside the sandbox. */
 static int
 tio_parse_control(struct torctl_io *t, const char *s)
 {
 	struct sockaddr_un *su = (struct sockaddr_un *)&t->sa;
 	struct sockaddr_in *s4 = (struct sockaddr_in *)&t->sa;
 	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&t->sa;
-	char host[INET6_ADDRSTRLEN + 1];
-	const char *path = NULL, *colon;
-	uint16_t port;
-	size_t n;
+	char spec[sizeof(su->sun_path) + 8], err[256];
+	struct endpoint ep;
 
 	memset(&t->sa, 0, sizeof(t->sa));
-	if (strncmp(s, "unix:", 5) == 0)
-		path = s + 5;
-	else if (s[0] == '/')
-		path = s;
-	if (path != NULL) {
-		n = strlen(path);
-		if (path[0] != '/' || n >= sizeof(su->sun_path))
-			goto bad;
+	/* A bare absolute path is tor's own spelling of a socket. */
+	snprintf(spec, sizeof(spec), "%s%s", s[0] == '/' ? "unix:" : "", s);
+	if (endpoint_split(spec, &ep, err, sizeof(err)) == -1)
+		goto bad;
+	if (ep.is_unix) {
 		su->sun_family = AF_UNIX;
-		memcpy(su->sun_path, path, n + 1);
+		memcpy(su->sun_path, ep.path, strlen(ep.path) + 1);
 		t->salen = (socklen_t)sizeof(*su);
 		return 0;
 	}
-	if (s[0] == '[') {
-		colon = strchr(s, ']');
-		if (colon == NULL || colon[1] != ':' ||
-		    (size_t)(colon - s - 1) >= sizeof(host))
-			goto bad;
-		memcpy(host, s + 1, (size_t)(colon - s - 1));
-		host[colon - s - 1] = '\0';
-		if (inet_pton(AF_INET6, host, &s6->sin6_addr) != 1 ||
-		    tio_port(colon + 2, &port) != 0)
-			goto bad;
+	if (strcmp(ep.host, "localhost") == 0)
+		snprintf(ep.host, sizeof(ep.host), "127.0.0.1");
+	if (inet_pton(AF_INET6, ep.host, &s6->sin6_addr) == 1) {
 		s6->sin6_family = AF_INET6;
-		s6->sin6_port = htons(port);
+		s6->sin6_port = htons(ep.port);
 		t->salen = (socklen_t)sizeof(*s6);
 		return 0;
 	}
-	colon = strrchr(s, ':');
-	if (colon == NULL || (size_t)(colon - s) >= sizeof(host))
-		goto bad;
-	memcpy(host, s, (size_t)(colon - s));
-	host[colon - s] = '\0';
-	if (strcmp(host, "localhost") == 0)
-		snprintf(host, sizeof(host), "127.0.0.1");
-	if (inet_pton(AF_INET, host, &s4->sin_addr) != 1 ||
-	    tio_port(colon + 1, &port) != 0)
-		goto bad;
-	s4->sin_family = AF_INET;
-	s4->sin_port = htons(port);
-	t->salen = (socklen_t)sizeof(*s4);
-	return 0;
+	if (inet_pton(AF_INET, ep.host, &s4->sin_addr) == 1) {
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons(ep.port);
+		t->salen = (socklen_t)sizeof(*s4);
+		return 0;
+	}
 bad:
 	log_warnx("tor control port \"%s\" is not usable (want unix:/PATH, "
 	    "IPV4:PORT, [IPV6]:PORT or localhost:PORT)", s);
@@ -942,20 +894,13 @@ tio_free(struct torctl_io *t)
 	free(t);
 }
 
-struct torctl_io *
-torctl_io_start(const struct torctl_io_cfg *cfg)
+/* A torctl_io holding copies of cfg's strings; NULL when out of
+ * memory (logged). */
+static struct torctl_io *
+tio_new(const struct torctl_io_cfg *cfg)
 {
 	struct torctl_io *t;
-	struct onion_key k;
-	char why[TORCTL_ERRLEN];
 
-	if (cfg->loop == NULL || cfg->control == NULL ||
-	    cfg->key_blob == NULL || cfg->target == NULL) {
-		log_warnx("tor: control port, onion key and target are all "
-		    "needed to publish the onion service");
-		errno = EINVAL;
-		return NULL;
-	}
 	if ((t = calloc(1, sizeof(*t))) == NULL)
 		return NULL;
 	t->fd = -1;
@@ -980,11 +925,23 @@ torctl_io_start(const struct torctl_io_cfg *cfg)
 	    t->parser == NULL || (cfg->password != NULL &&
 	    cfg->password[0] != '\0' && t->password == NULL)) {
 		log_warnx("tor: out of memory");
-		goto fail;
+		tio_free(t);
+		return NULL;
 	}
+	return t;
+}
+
+/* The key, the method, the ports and the target are usable; the
+ * service's address into t->st. 0, or -1 (logged). */
+static int
+tio_check_cfg(struct torctl_io *t)
+{
+	struct onion_key k;
+	char why[TORCTL_ERRLEN];
+
 	if (onion_key_from_blob(&k, t->key_blob, why, sizeof(why)) != 0) {
 		log_warnx("tor: %s", why);
-		goto fail;
+		return -1;
 	}
 	onion_addr_from_pk(t->st.address, k.pk);
 	onion_key_wipe(&k);
@@ -994,26 +951,48 @@ torctl_io_start(const struct torctl_io_cfg *cfg)
 	    t->auth != TORCTL_AUTH_NULL) {
 		log_warnx("tor: authentication method %#x is not one method",
 		    t->auth);
-		goto fail;
+		return -1;
 	}
 	if ((t->auth == TORCTL_AUTH_SAFECOOKIE ||
 	    t->auth == TORCTL_AUTH_COOKIE) && t->cookie_path[0] != '/') {
 		log_warnx("tor: %s authentication needs the absolute path of "
 		    "tor's cookie file (tor_cookie), not \"%s\"",
 		    tio_auth_name(t->auth), t->cookie_path);
-		goto fail;
+		return -1;
 	}
 	if (t->virt_port == 0) {
 		log_warnx("tor: onion service port 0 is not usable (want "
 		    "1..65535)");
-		goto fail;
+		return -1;
 	}
 	if (torctl_target_check(t->target, why, sizeof(why)) != 0) {
 		log_warnx("tor: %s", why);
-		goto fail;
+		return -1;
 	}
-	if (tio_parse_control(t, t->control) != 0)
-		goto fail;
+	return tio_parse_control(t, t->control);
+}
+
+struct torctl_io *
+torctl_io_start(const struct torctl_io_cfg *cfg)
+{
+	struct torctl_io *t;
+
+	if (cfg->loop == NULL || cfg->control == NULL ||
+	    cfg->key_blob == NULL || cfg->target == NULL) {
+		log_warnx("tor: control port, onion key and target are all "
+		    "needed to publish the onion service");
+		errno = EINVAL;
+		return NULL;
+	}
+	if ((t = tio_new(cfg)) == NULL) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	if (tio_check_cfg(t) != 0) {
+		tio_free(t);
+		errno = EINVAL;
+		return NULL;
+	}
 	torctl_parser_init(t->parser);
 	ev_io_init(&t->rio, tio_read_cb, 0, EV_READ);
 	ev_io_init(&t->wio, tio_write_cb, 0, EV_WRITE);
@@ -1027,10 +1006,6 @@ torctl_io_start(const struct torctl_io_cfg *cfg)
 	ev_timer_set(&t->retry, 0., 0.);
 	ev_timer_start(t->loop, &t->retry);
 	return t;
-fail:
-	tio_free(t);
-	errno = EINVAL;
-	return NULL;
 }
 
 static long
@@ -1134,29 +1109,27 @@ json_t *
 torctl_io_status_json(const struct torctl_io *t)
 {
 	const struct torctl_io_status *s = &t->st;
-	json_t *o, *b;
+	json_t *b;
 
-	b = json_object();
-	json_object_set_new(b, "progress",
-	    s->progress >= 0 ? json_integer(s->progress) : json_null());
-	json_object_set_new(b, "tag", str_or_null(s->tag));
-	json_object_set_new(b, "summary", str_or_null(s->summary));
-	o = json_object();
-	json_object_set_new(o, "control", json_string(t->control));
-	json_object_set_new(o, "cookie", str_or_null(t->cookie_path));
-	json_object_set_new(o, "connected", json_boolean(s->connected));
-	json_object_set_new(o, "authenticated",
-	    json_boolean(s->authenticated));
-	json_object_set_new(o, "auth", str_or_null(s->auth_method));
-	json_object_set_new(o, "tor_version", str_or_null(s->tor_version));
-	json_object_set_new(o, "bootstrap", b);
-	json_object_set_new(o, "published", json_boolean(s->published));
-	json_object_set_new(o, "address", json_string(s->address));
-	json_object_set_new(o, "service_id", str_or_null(s->service_id));
-	json_object_set_new(o, "desc_uploads",
-	    json_integer(s->desc_uploads));
-	json_object_set_new(o, "connects", json_integer(s->connects));
-	json_object_set_new(o, "last_error", str_or_null(s->last_error));
-	json_object_set_new(o, "target_error", str_or_null(s->target_error));
-	return o;
+	b = json_pack("{s:o, s:o, s:o}",
+	    "progress", s->progress >= 0 ? json_integer(s->progress) :
+	    json_null(),
+	    "tag", str_or_null(s->tag),
+	    "summary", str_or_null(s->summary));
+	return json_pack("{s:s, s:o, s:b, s:b, s:o, s:o, s:o, s:b, s:s, s:o,"
+	    " s:I, s:I, s:o, s:o}",
+	    "control", t->control,
+	    "cookie", str_or_null(t->cookie_path),
+	    "connected", s->connected,
+	    "authenticated", s->authenticated,
+	    "auth", str_or_null(s->auth_method),
+	    "tor_version", str_or_null(s->tor_version),
+	    "bootstrap", b,
+	    "published", s->published,
+	    "address", s->address,
+	    "service_id", str_or_null(s->service_id),
+	    "desc_uploads", (json_int_t)s->desc_uploads,
+	    "connects", (json_int_t)s->connects,
+	    "last_error", str_or_null(s->last_error),
+	    "target_error", str_or_null(s->target_error));
 }

@@ -1,49 +1,33 @@
 /*
- * linkd's ctl socket (ctl.linkd, nng rep0, JSON): what the onionmesh
+ * What linkd's ctl socket (ctl.linkd, nng rep0, JSON; linkd.c opens it)
+ * answers, one row per command in linkd_ctl_cmds: what the onionmesh
  * command shows for "status", "links" and "peers", and "sessions" (the
  * end-to-end sessions through relays, with the relay counters that
  * "status" also has under "forward"). Read-only, so every caller
- * allowed on the socket may ask; the one exception is debug_route, a
- * test hook (forward.h) only root may send, and "log" with a level
- * (proto/logctl.h), which changes the log level. Times are given as
+ * allowed on the socket may ask; the exceptions, refused at the door
+ * (proto/ipc.c) for callers who may only read, are debug_route, a test
+ * hook (route.h), and "log" with a level (proto/logctl.h). Times are given as
  * Unix time (from the monotonic clock, so a clock step does not make a
  * link look days old) and durations in milliseconds.
  */
+#include <stddef.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "linkd/e2e.h"
 #include "linkd/linkd.h"
-#include "proto/ipc.h"
+#include "proto/dispatch.h"
+#include "proto/json.h"
 #include "proto/log.h"
 #include "proto/logctl.h"
 
-static json_t *
-err_reply(const char *fmt, const char *arg)
-{
-	char msg[256];
-
-	snprintf(msg, sizeof(msg), fmt, arg);
-	return ipc_ctl_error_reply(msg);
-}
+static json_t *forward_json(const struct linkd *ld);
 
 /* Monotonic time -> Unix time. */
 static json_t *
 wall(double mono, double now)
 {
 	return json_integer((json_int_t)(time(NULL) - (time_t)(now - mono)));
-}
-
-static json_t *
-prefix_json(const struct prefix *p, int with_len)
-{
-	char s[PREFIX_STRLEN];
-
-	if (p->family == 0)
-		return json_null();
-	prefix_fmt(p, s, sizeof(s), with_len);
-	return json_string(s);
 }
 
 static json_t *
@@ -74,9 +58,24 @@ link_json(const struct link *l, double now)
 	    "last_error", l->last_error);
 }
 
+/* {"ok": true, key: a}, or NULL (out of memory). */
 static json_t *
-cmd_links(struct linkd *ld)
+ok_with(const char *key, json_t *a)
 {
+	json_t *r = json_ok();
+
+	if (r == NULL || a == NULL || json_object_set_new(r, key, a) == -1) {
+		json_decref(r);
+		json_decref(a);
+		return NULL;
+	}
+	return r;
+}
+
+static json_t *
+ctl_links(void *ctx, json_t *req)
+{
+	struct linkd *ld = ctx;
 	json_t *a = json_array();
 	struct link *l;
 	double now = linkd_now();
@@ -84,7 +83,7 @@ cmd_links(struct linkd *ld)
 	TAILQ_FOREACH(l, &ld->links, entry)
 		if (l->state != LINK_CLOSED)
 			json_array_append_new(a, link_json(l, now));
-	return json_pack("{s:b, s:o}", "ok", 1, "links", a);
+	return ok_with("links", a);
 }
 
 static json_t *
@@ -95,15 +94,15 @@ peer_json(struct linkd *ld, const struct peer *p, double now)
 
 	for (i = 0; i < p->rec.nsubnets; i++)
 		json_array_append_new(subnets,
-		    prefix_json(&p->rec.subnets[i], 1));
+		    json_prefix(&p->rec.subnets[i], 1));
 	for (i = 0; i < p->rec.ntcp; i++)
 		json_array_append_new(tcp, json_string(p->rec.tcp[i]));
 	return json_pack("{s:s, s:s, s:o, s:o, s:o, s:o, s:s, s:b, s:i, "
 	    "s:i, s:i, s:f, s:I, s:o, s:I}",
 	    "name", p->rec.name,
 	    "id", p->id_hex,
-	    "ipv4", prefix_json(&p->rec.ipv4, 0),
-	    "ipv6", prefix_json(&p->rec.ipv6, 0),
+	    "ipv4", json_prefix(&p->rec.ipv4, 0),
+	    "ipv6", json_prefix(&p->rec.ipv6, 0),
 	    "subnets", subnets,
 	    "tcp", tcp,
 	    "onion", p->rec.onion,
@@ -123,28 +122,109 @@ peer_json(struct linkd *ld, const struct peer *p, double now)
 }
 
 static json_t *
-cmd_peers(struct linkd *ld)
+ctl_peers(void *ctx, json_t *req)
 {
+	struct linkd *ld = ctx;
 	json_t *a = json_array();
 	struct peer *p;
 	double now = linkd_now();
 
 	TAILQ_FOREACH(p, &ld->peers, entry)
 		json_array_append_new(a, peer_json(ld, p, now));
-	return json_pack("{s:b, s:o}", "ok", 1, "peers", a);
+	return ok_with("peers", a);
 }
 
 static json_t *
-cmd_sessions(struct linkd *ld)
+ctl_sessions(void *ctx, json_t *req)
 {
+	struct linkd *ld = ctx;
+
 	return json_pack("{s:b, s:o, s:o}", "ok", 1,
 	    "sessions", e2e_sessions_json(ld),
-	    "forward", forward_status_json(ld));
+	    "forward", forward_json(ld));
+}
+
+/* A uint64_t counter of struct linkd, by its name in a reply. */
+struct counter {
+	const char *name;
+	size_t off;
+};
+
+#define LD_COUNTER(name, member) { name, offsetof(struct linkd, member) }
+
+/* status's "counters": the data path's, and the doors' refusals. */
+static const struct counter status_counters[] = {
+	LD_COUNTER("from_tund", dp.tx_packets),
+	LD_COUNTER("to_tund", dp.rx_packets),
+	LD_COUNTER("no_route", dp.no_route),
+	LD_COUNTER("no_link", dp.no_link),
+	LD_COUNTER("src_drops", dp.src_drops),
+	LD_COUNTER("tund_drops", dp.tund_drops),
+	LD_COUNTER("bad_packets", dp.bad_packets),
+	LD_COUNTER("refused_in", refused_in),
+	LD_COUNTER("hs_ratelimited", hs_ratelimited),
+	LD_COUNTER("links_paused", dp.links_paused_n),
+	LD_COUNTER("tund_paused", dp.tund_paused_n),
+};
+
+/* Relays and end-to-end sessions (forward.h has the meanings). */
+static const struct counter forward_counters[] = {
+	LD_COUNTER("forwarded", fwd.c.forwarded),
+	LD_COUNTER("forwarded_bytes", fwd.c.forwarded_bytes),
+	LD_COUNTER("hop_limit", fwd.c.hop_limit),
+	LD_COUNTER("no_route", fwd.c.no_route),
+	LD_COUNTER("no_link", fwd.c.no_link),
+	LD_COUNTER("congested", fwd.c.congested),
+	LD_COUNTER("bad", fwd.c.bad),
+	LD_COUNTER("for_us", fwd.c.for_us),
+	LD_COUNTER("sent", fwd.c.sent),
+	LD_COUNTER("sent_bytes", fwd.c.sent_bytes),
+	LD_COUNTER("unknown_conn", fwd.c.unknown_conn),
+	LD_COUNTER("hs_dropped", fwd.c.hs_dropped),
+	LD_COUNTER("hs_ratelimited", fwd.c.hs_ratelimited),
+	LD_COUNTER("too_big", fwd.c.too_big),
+	LD_COUNTER("queue_drops", fwd.c.queue_drops),
+	LD_COUNTER("e2e_up", fwd.c.e2e_up),
+	LD_COUNTER("e2e_failed", fwd.c.e2e_failed),
+};
+
+/* {name: value, ...} of the counters tab names in ld. */
+static json_t *
+counters_json(const struct linkd *ld, const struct counter *tab, size_t n)
+{
+	json_t *o = json_object();
+	uint64_t v;
+	size_t i;
+
+	for (i = 0; o != NULL && i < n; i++) {
+		memcpy(&v, (const char *)ld + tab[i].off, sizeof(v));
+		json_object_set_new(o, tab[i].name, json_integer(
+		    (json_int_t)v));
+	}
+	return o;
 }
 
 static json_t *
-cmd_status(struct linkd *ld)
+forward_json(const struct linkd *ld)
 {
+	json_t *o = counters_json(ld, forward_counters,
+	    TABLE_LEN(forward_counters));
+
+	if (o != NULL) {
+		json_object_set_new(o, "e2e_sessions",
+		    json_integer((json_int_t)ld->fwd.nsessions));
+		json_object_set_new(o, "e2e_pending",
+		    json_integer((json_int_t)ld->fwd.npending));
+		json_object_set_new(o, "debug_routes",
+		    json_integer(ld->routes.n));
+	}
+	return o;
+}
+
+static json_t *
+ctl_status(void *ctx, json_t *req)
+{
+	struct linkd *ld = ctx;
 	const struct datapath *dp = &ld->dp;
 	const struct link *l;
 	json_t *r;
@@ -158,9 +238,7 @@ cmd_status(struct linkd *ld)
 			up++;
 	}
 	r = json_pack("{s:b, s:s, s:i, s:s, s:s, s:s, s:s, s:s, s:b, "
-	    "s:I, s:i, s:i, "
-	    "s:i, s:b, s:b, s:b, s:b, s:I, s:I, s:{s:I, s:I, s:I, s:I, "
-	    "s:I, s:I, s:I, s:I, s:I, s:I, s:I}}",
+	    "s:I, s:i, s:i, s:i, s:b, s:b, s:b, s:b, s:I, s:I, s:o}",
 	    "ok", 1,
 	    "daemon", "linkd",
 	    "pid", (int)getpid(),
@@ -180,86 +258,103 @@ cmd_status(struct linkd *ld)
 	    "paused", ld->links_paused || dp->tund_paused,
 	    "fib_generation", (json_int_t)fib_generation(ld->fib),
 	    "fib_entries", (json_int_t)fib_count(ld->fib),
-	    "counters",
-	    "from_tund", (json_int_t)dp->tx_packets,
-	    "to_tund", (json_int_t)dp->rx_packets,
-	    "no_route", (json_int_t)dp->no_route,
-	    "no_link", (json_int_t)dp->no_link,
-	    "src_drops", (json_int_t)dp->src_drops,
-	    "tund_drops", (json_int_t)dp->tund_drops,
-	    "bad_packets", (json_int_t)dp->bad_packets,
-	    "refused_in", (json_int_t)ld->refused_in,
-	    "hs_ratelimited", (json_int_t)ld->hs_ratelimited,
-	    "links_paused", (json_int_t)dp->links_paused_n,
-	    "tund_paused", (json_int_t)dp->tund_paused_n);
+	    "counters", counters_json(ld, status_counters,
+	    TABLE_LEN(status_counters)));
 	/* Relays and end-to-end sessions (forward.h has the meanings). */
 	if (r != NULL)
-		json_object_set_new(r, "forward", forward_status_json(ld));
+		json_object_set_new(r, "forward", forward_json(ld));
 	return r;
 }
 
-json_t *
-ctl_handle(struct linkd *ld, json_t *req)
-{
-	return ctl_handle_priv(ld, req, 0);
-}
+/* ---- debug_route (route.h) ---- */
 
-json_t *
-ctl_handle_priv(struct linkd *ld, json_t *req, int may_change)
+static const char *
+member_name(struct linkd *ld, const uint8_t id[MEMBER_ID_BYTES])
 {
-	const char *cmd = json_string_value(json_object_get(req, "cmd"));
-	json_t *r;
+	struct peer *p;
 
-	if (cmd == NULL)
-		return err_reply("request has no \"cmd\" string%s", "");
-	if (strcmp(cmd, "sessions") == 0)
-		r = cmd_sessions(ld);
-	else if (strcmp(cmd, "debug_route") == 0)
-		r = forward_ctl_debug_route(ld, req, may_change);
-	else if (strcmp(cmd, "status") == 0)
-		r = cmd_status(ld);
-	else if (strcmp(cmd, "links") == 0)
-		r = cmd_links(ld);
-	else if (strcmp(cmd, "peers") == 0)
-		r = cmd_peers(ld);
-	else if (strcmp(cmd, "log") == 0)
-		r = logctl_handle(req, may_change, "linkd");
-	else
-		return err_reply("unknown command '%s': linkd answers "
-		    "status, links, peers, sessions, log (and debug_route, a "
-		    "test hook)", cmd);
-	if (r == NULL)
-		return err_reply("cannot build the reply to '%s'", cmd);
-	return r;
+	if (ld->self_known && memcmp(id, ld->self_id, MEMBER_ID_BYTES) == 0)
+		return ld->self_name;
+	return (p = peers_find(ld, id)) != NULL ? p->rec.name : "?";
 }
 
 static json_t *
-ctl_cb(json_t *req, int may_change, void *arg)
+debug_routes_reply(struct linkd *ld)
 {
-	return ctl_handle_priv(arg, req, may_change);
+	json_t *a = json_array();
+	char hex[2 * MEMBER_ID_BYTES + 1];
+	int i;
+
+	for (i = 0; i < ld->routes.n; i++) {
+		hex_encode(hex, ld->routes.o[i].dest, MEMBER_ID_BYTES);
+		json_array_append_new(a, json_pack("{s:s, s:s, s:s}",
+		    "dest", member_name(ld, ld->routes.o[i].dest),
+		    "dest_id", hex,
+		    "via", member_name(ld, ld->routes.o[i].via)));
+	}
+	return ok_with("debug_routes", a);
 }
 
-void
-ctl_init(struct linkd *ld)
+/* A member by 64 hex digits or by name; never ourselves. */
+static struct peer *
+resolve_member(struct linkd *ld, const char *s)
 {
-	char path[PATH_MAX], name[32];
+	uint8_t id[MEMBER_ID_BYTES];
+	struct peer *p;
 
-	snprintf(name, sizeof(name), IPC_CTL_FMT, "linkd");
-	snprintf(path, sizeof(path), "%s", daemon_sock(ld->d, name));
-	if ((ld->ctl = ipc_ctl_listen(ld->loop, path, ctl_cb, ld)) == NULL)
-		fatalx("cannot listen on the ctl socket %s", path);
-	/* Made as root, before the drop: give it to linkd's user, or a
-	 * linkd started later as that user (a systemd unit) could not
-	 * replace the file in the sticky run dir. */
-	if (chown_for(path, ld->d->ids.uid[D_LINKD], ld->d->ids.group) == -1)
-		fatal("cannot give %s to uid %u", path,
-		    (unsigned)ld->d->ids.uid[D_LINKD]);
+	if (strlen(s) == 2 * MEMBER_ID_BYTES &&
+	    hex_decode(id, sizeof(id), s) == 0)
+		return peers_find(ld, id);
+	TAILQ_FOREACH(p, &ld->peers, entry)
+		if (strcmp(p->rec.name, s) == 0)
+			return p;
+	return NULL;
 }
 
-void
-ctl_close(struct linkd *ld)
+/* The door (ipc.c) has refused it to callers who may only read. */
+static json_t *
+ctl_debug_route(void *ctx, json_t *req)
 {
-	if (ld->ctl != NULL)
-		ipc_ctl_close(ld->ctl);
-	ld->ctl = NULL;
+	struct linkd *ld = ctx;
+	const char *ds, *vs;
+	struct peer *dest, *via;
+	json_t *v;
+
+	if (json_is_true(json_object_get(req, "clear"))) {
+		route_debug_clear_all(ld);
+		return debug_routes_reply(ld);
+	}
+	if ((ds = json_string_value(json_object_get(req, "dest"))) == NULL)
+		return json_error("debug_route needs \"dest\" (a member's "
+		    "name or 64 hex id) and \"via\", or \"clear\": true");
+	if ((dest = resolve_member(ld, ds)) == NULL)
+		return json_error("debug_route: dest '%s' is no member linkd "
+		    "knows (want a name or a 64 hex id)", ds);
+	v = json_object_get(req, "via");
+	if (v == NULL || json_is_null(v)) {
+		(void)route_debug_clear(ld, dest);
+		return debug_routes_reply(ld);
+	}
+	if ((vs = json_string_value(v)) == NULL)
+		return json_error("debug_route: \"via\" must be a member's "
+		    "name or 64 hex id");
+	if ((via = resolve_member(ld, vs)) == NULL)
+		return json_error("debug_route: via '%s' is no member linkd "
+		    "knows (want a name or a 64 hex id; not this member)",
+		    vs);
+	if (route_debug_set(ld, dest, via) == -1)
+		return json_error("debug_route: table full (%d routes); "
+		    "clear one first", ROUTE_DEBUG_MAX);
+	return debug_routes_reply(ld);
 }
+
+/* In this order in the door's "linkd answers ..." list. */
+const struct ctl_cmd linkd_ctl_cmds[] = {
+	{ "status",      CTL_READ,        NULL,    ctl_status },
+	{ "links",       CTL_READ,        NULL,    ctl_links },
+	{ "peers",       CTL_READ,        NULL,    ctl_peers },
+	{ "sessions",    CTL_READ,        NULL,    ctl_sessions },
+	LOGCTL_ROW,
+	{ "debug_route", CTL_CHANGE,      NULL,    ctl_debug_route },
+};
+const size_t linkd_nctl_cmds = TABLE_LEN(linkd_ctl_cmds);

@@ -1,17 +1,10 @@
 /*
- * The data path between tund and the links.
+ * The data socket to tund (proto/datapath.h has the format) and the
+ * packets that go down it; outbound.c reads the other direction.
  *
  * tund listens on run/tund.data, a Unix SOCK_SEQPACKET socket; linkd
- * connects (and reconnects every DP_RECONNECT s while it is absent). One
- * message is one superpacket: a 10-byte virtio_net_hdr and an IP packet
- * of up to 64 KiB (tund reads the TUN device with TSO/USO offloads).
+ * connects (and reconnects every DP_RECONNECT s while it is absent).
  *
- *   tund -> peer: recv into one buffer -> IP version and destination ->
- *     fib (longest prefix) -> member -> multipath picks its link ->
- *     session seals straight from our buffer. No allocation, no copy
- *     of ours; at most DP_BATCH messages per wakeup. A member with no
- *     direct link up is reached through its end-to-end session
- *     (e2e.c), whose frames go to the fib's next hop (forward.c).
  *   peer -> tund: the session hands over the decrypted packet -> its
  *     inner source must be one of the sending member's addresses or
  *     subnets (record_owns_addr), else it is dropped and counted ->
@@ -40,10 +33,6 @@
 #include "linkd/linkd.h"
 #include "proto/log.h"
 
-#define VNET_HDR_LEN   10
-#define DP_SOCKBUF     (4 * 1024 * 1024)
-
-static void dp_rio_cb(struct ev_loop *, ev_io *, int);
 static void dp_wio_cb(struct ev_loop *, ev_io *, int);
 static void dp_retry_cb(struct ev_loop *, ev_timer *, int);
 static void dp_resume_cb(struct ev_loop *, ev_timer *, int);
@@ -56,19 +45,19 @@ int
 dp_inner_addr(const uint8_t *pkt, size_t len, int want_src, int *family,
     const uint8_t **addr)
 {
-	const uint8_t *ip = pkt + VNET_HDR_LEN;
+	const uint8_t *ip = pkt + TUN_VNET_HDR_LEN;
 
-	if (len < VNET_HDR_LEN + 1)
+	if (len < TUN_VNET_HDR_LEN + 1)
 		return -1;
 	switch (ip[0] >> 4) {
 	case 4:
-		if (len < VNET_HDR_LEN + 20)
+		if (len < TUN_VNET_HDR_LEN + 20)
 			return -1;
 		*family = 4;
 		*addr = ip + (want_src ? 12 : 16);
 		return 0;
 	case 6:
-		if (len < VNET_HDR_LEN + 40)
+		if (len < TUN_VNET_HDR_LEN + 40)
 			return -1;
 		*family = 6;
 		*addr = ip + (want_src ? 8 : 24);
@@ -110,8 +99,8 @@ dp_connect(struct linkd *ld)
 	log_info("connected to tund (%s)", dp->path);
 }
 
-static void
-dp_disconnect(struct linkd *ld, const char *why)
+void
+datapath_disconnect(struct linkd *ld, const char *why)
 {
 	struct datapath *dp = &ld->dp;
 
@@ -160,13 +149,11 @@ datapath_init(struct linkd *ld, const char *path)
 	if ((dp->buf = malloc(DP_BUF)) == NULL ||
 	    (dp->pend = malloc(DP_BUF)) == NULL)
 		fatal("datapath buffers");
-	ev_io_init(&dp->rio, dp_rio_cb, 0, EV_READ);
 	ev_io_init(&dp->wio, dp_wio_cb, 0, EV_WRITE);
 	ev_init(&dp->retry, dp_retry_cb);
 	dp->retry.repeat = DP_RECONNECT;
 	ev_timer_init(&dp_resume, dp_resume_cb, 0., 0.);
-	dp->rio.data = dp->wio.data = dp->retry.data = dp_resume.data = ld;
-	forward_init(ld);
+	dp->wio.data = dp->retry.data = dp_resume.data = ld;
 	/* The first attempt waits for the loop: main drops privileges
 	 * after this, and tund takes only linkd's uid (SO_PEERCRED is
 	 * fixed at connect), so a connection made now, as root, would be
@@ -180,7 +167,6 @@ datapath_close(struct linkd *ld)
 {
 	struct datapath *dp = &ld->dp;
 
-	forward_close(ld);
 	ev_timer_stop(ld->loop, &dp->retry);
 	ev_timer_stop(ld->loop, &dp_resume);
 	ev_io_stop(ld->loop, &dp->rio);
@@ -193,87 +179,6 @@ datapath_close(struct linkd *ld)
 	dp->buf = dp->pend = NULL;
 }
 
-/* One superpacket from tund to its member. */
-static void
-dp_forward(struct linkd *ld, const uint8_t *pkt, size_t len, double now)
-{
-	struct datapath *dp = &ld->dp;
-	const struct fib_entry *e;
-	const uint8_t *dst;
-	struct peer *p;
-	struct link *l;
-	int family;
-
-	if (dp_inner_addr(pkt, len, 0, &family, &dst) == -1) {
-		dp->bad_packets++;
-		return;
-	}
-	if ((e = fib_lookup(ld->fib, family, dst)) != NULL)
-		p = peers_find(ld, e->dest);
-	else if ((p = forward_debug_dest(ld, family, dst)) == NULL) {
-		/* (a test's debug_route may name a member routed does not
-		 * route yet) */
-		dp->no_route++;
-		return;
-	}
-	if (p == NULL) {
-		dp->no_link++;
-		return;
-	}
-	/* A direct link when one is up, unless a debug route says
-	 * otherwise; else the member's end-to-end session. */
-	if (forward_debug_route(ld, p->rec.id) == NULL &&
-	    (l = peer_tx_link(p, pkt + VNET_HDR_LEN, len - VNET_HDR_LEN,
-	    now)) != NULL) {
-		if (link_send_packet(l, pkt, len, now) == -1)
-			dp->no_link++;
-		return;
-	}
-	forward_send_packet(ld, p, pkt, len, now);
-}
-
-static void
-dp_rio_cb(struct ev_loop *loop, ev_io *w, int revents)
-{
-	struct linkd *ld = w->data;
-	struct datapath *dp = &ld->dp;
-	char why[128];
-	double now = linkd_now();
-	ssize_t n;
-	int i;
-
-	for (i = 0; i < DP_BATCH; i++) {
-		n = recv(dp->fd, dp->buf, DP_BUF, MSG_DONTWAIT | MSG_TRUNC);
-		if (n == -1) {
-			if (errno == EINTR)
-				continue;
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
-				return;
-			snprintf(why, sizeof(why), "recv: %s",
-			    strerror(errno));
-			dp_disconnect(ld, why);
-			return;
-		}
-		if (n == 0) {
-			dp_disconnect(ld, "tund closed the data socket");
-			return;
-		}
-		if ((size_t)n > DP_BUF) {       /* truncated: not ours */
-			dp->bad_packets++;
-			continue;
-		}
-		dp->tx_packets++;
-		dp_forward(ld, dp->buf, (size_t)n, now);
-		if (ld->links_over_high > 0) {
-			/* A link is congested: let TUN's queue push back. */
-			ev_io_stop(loop, &dp->rio);
-			dp->tund_paused = 1;
-			dp->tund_paused_n++;
-			return;
-		}
-	}
-}
-
 void
 datapath_links_drained(struct linkd *ld)
 {
@@ -283,13 +188,6 @@ datapath_links_drained(struct linkd *ld)
 		dp->tund_paused = 0;
 		ev_io_start(ld->loop, &dp->rio);
 	}
-}
-
-void
-datapath_deliver(struct linkd *ld, struct link *l, const uint8_t *pkt,
-    size_t len)
-{
-	datapath_deliver_peer(ld, l->peer, pkt, len);
 }
 
 /*
@@ -318,7 +216,7 @@ datapath_src_ok(struct linkd *ld, struct peer *p, int family,
 }
 
 void
-datapath_deliver_peer(struct linkd *ld, struct peer *p, const uint8_t *pkt,
+datapath_deliver(struct linkd *ld, struct peer *p, const uint8_t *pkt,
     size_t len)
 {
 	struct datapath *dp = &ld->dp;
@@ -373,7 +271,7 @@ datapath_deliver_peer(struct linkd *ld, struct peer *p, const uint8_t *pkt,
 		dp->bad_packets++;
 		return;
 	default:
-		dp_disconnect(ld, strerror(errno));
+		datapath_disconnect(ld, strerror(errno));
 		return;
 	}
 }
@@ -392,7 +290,7 @@ dp_wio_cb(struct ev_loop *loop, ev_io *w, int revents)
 			if (errno == EAGAIN || errno == EWOULDBLOCK ||
 			    errno == ENOBUFS || errno == EINTR)
 				return;
-			dp_disconnect(ld, strerror(errno));
+			datapath_disconnect(ld, strerror(errno));
 			return;
 		}
 		dp->rx_packets++;
@@ -407,7 +305,6 @@ datapath_tick(struct linkd *ld, double now)
 {
 	struct datapath *dp = &ld->dp;
 
-	forward_tick(ld, now);
 	if (ld->links_paused && dp->pend_len > 0 &&
 	    now - dp->t_paused > DP_PAUSE_MAX) {
 		log_warnx_rl(dp, "tund took no packet for %.0f s: dropping "

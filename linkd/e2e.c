@@ -1,6 +1,8 @@
 /*
- * End-to-end sessions with members reached through others (e2e.h has
- * the rules; forward.c carries the frames).
+ * End-to-end sessions with members reached through others, and what
+ * arrives for us in INNER_FORWARD (forward.h has the rules). The upper
+ * half of the forwarding module: frames go down to forward.c, packets
+ * down to the datapath; nothing below calls back up into here.
  *
  * Every entry point (a frame for us, a packet from tund, the 1 s timer,
  * a member removed) runs outside the callbacks of the session it works
@@ -19,10 +21,22 @@
 
 #include <sodium.h>
 
-#include "linkd/e2e.h"
 #include "linkd/forward.h"
 #include "linkd/linkd.h"
 #include "proto/log.h"
+
+/* A forward payload for us is copied out of the session layer's
+ * receive buffer, into which the e2e session decrypts it. */
+static uint8_t e2e_rxbuf[WIRE_MAX_INNER];
+
+/* The next hop route_decide chose for the packet being sent now: every
+ * frame e2e_send_packet makes its session seal goes there. Outside it
+ * (timers, answers to frames that came in) each frame asks
+ * route_next_hop. linkd has one thread. */
+static struct {
+	int set;
+	const uint8_t *via;
+} e2e_tx_route;
 
 static const char *
 e2e_name(const struct e2e *e)
@@ -127,9 +141,15 @@ e2e_cb_send(void *arg, const uint8_t *frame, size_t len)
 	/* A frame that cannot go now is lost, as on any network; the
 	 * session's timers notice if it keeps happening. Returning -1
 	 * would end the session at the first gap in the routes. */
-	if (e->peer != NULL)
-		(void)forward_emit(e->ld, e->peer->rec.id, e->conn, frame,
-		    len, linkd_now());
+	const uint8_t *via = e2e_tx_route.via;
+
+	if (e->peer == NULL)
+		return 0;
+	if (!e2e_tx_route.set &&
+	    route_next_hop(e->ld, e->peer->rec.id, &via) == -1)
+		via = NULL;
+	(void)forward_emit(e->ld, e->peer->rec.id, via, e->conn, frame, len,
+	    linkd_now());
 	return 0;
 }
 
@@ -143,7 +163,7 @@ e2e_cb_deliver(void *arg, const uint8_t *pkt, size_t len)
 	e->rx_packets++;
 	e->rx_bytes += len;
 	e->t_data = linkd_now();
-	datapath_deliver_peer(e->ld, e->peer, pkt, len);
+	datapath_deliver(e->ld, e->peer, pkt, len);
 }
 
 static void
@@ -190,24 +210,20 @@ e2e_cb_check_ts(void *arg, const uint8_t rs[NOISE_DHLEN],
 	return p == NULL ? -1 : peer_check_ts(p, ts);
 }
 
+static const struct session_cb e2e_cbs = {
+	.send = e2e_cb_send,
+	.deliver = e2e_cb_deliver,
+	.inner = NULL,          /* nothing but packets end to end */
+	.established = e2e_cb_established,
+	.lookup_peer = e2e_cb_lookup_peer,
+	.check_ts = e2e_cb_check_ts,
+};
+
 static int
 e2e_session_init(struct e2e *e)
 {
-	struct linkd *ld = e->ld;
-	struct session_cb cb = {
-		.send = e2e_cb_send,
-		.deliver = e2e_cb_deliver,
-		.inner = NULL,          /* nothing but packets end to end */
-		.established = e2e_cb_established,
-		.dh = keyd_dh,
-		.lookup_peer = e2e_cb_lookup_peer,
-		.check_ts = e2e_cb_check_ts,
-		.arg = e,
-	};
-
-	return session_init(&e->sess, e->initiator, ld->prologue,
-	    ld->prologue_len, ld->self_dh, e->initiator ? e->peer->dh : NULL,
-	    &cb);
+	return linkd_session_init(e->ld, &e->sess, e->initiator,
+	    e->initiator ? e->peer->dh : NULL, &e2e_cbs, e);
 }
 
 /* A conn id no session of ours uses (0 is never one), or 0. */
@@ -296,30 +312,19 @@ e2e_flush(struct linkd *ld, struct e2e *e, double now)
 		} else {
 			ld->fwd.c.queue_drops++;
 		}
-		free(e->q[i]);
-		e->q[i] = NULL;
 	}
-	e->nq = 0;
-	ld->fwd.queued_bytes -= e->qbytes;
-	e->qbytes = 0;
+	e2e_drop_queue(ld, e);
 }
 
 /* ---- entry points ---- */
 
-void
-e2e_send_packet(struct linkd *ld, struct peer *p, const uint8_t *pkt,
-    size_t len, double now)
+/* A packet for p with no direct link: its session, or a new one. */
+static void
+e2e_send_routed(struct linkd *ld, struct peer *p, const uint8_t *via,
+    const uint8_t *pkt, size_t len, double now)
 {
-	const uint8_t *via;
 	struct e2e *e;
 
-	if (!ld->fwd.ready || !ld->self_known)
-		return;
-	/* It must fit one forward payload once sealed end to end. */
-	if (len > FWD_MAX_FRAME - WIRE_DATA_HDR - 1 - NOISE_TAGLEN) {
-		ld->fwd.c.too_big++;
-		return;
-	}
 	if ((e = e2e_best(ld, p)) != NULL) {
 		if (e->nq > 0)
 			e2e_flush(ld, e, now);
@@ -336,7 +341,7 @@ e2e_send_packet(struct linkd *ld, struct peer *p, const uint8_t *pkt,
 	if ((e = e2e_pending_initiator(ld, p)) == NULL) {
 		/* No next hop at all: no handshake (each costs keyd a
 		 * DH) until routed finds a path. */
-		if (forward_next_hop(ld, p->rec.id, &via) == -1) {
+		if (via == NULL) {
 			ld->fwd.c.no_route++;
 			return;
 		}
@@ -361,6 +366,24 @@ e2e_send_packet(struct linkd *ld, struct peer *p, const uint8_t *pkt,
 	e->qlen[e->nq++] = len;
 	e->qbytes += len;
 	ld->fwd.queued_bytes += len;
+}
+
+void
+e2e_send_packet(struct linkd *ld, struct peer *p, const uint8_t *via,
+    const uint8_t *pkt, size_t len, double now)
+{
+	if (!ld->fwd.ready || !ld->self_known)
+		return;
+	/* It must fit one forward payload once sealed end to end. */
+	if (len > WIRE_FWD_MAX_FRAME - WIRE_DATA_HDR - 1 - NOISE_TAGLEN) {
+		ld->fwd.c.too_big++;
+		return;
+	}
+	e2e_tx_route.set = 1;
+	e2e_tx_route.via = via;
+	e2e_send_routed(ld, p, via, pkt, len, now);
+	e2e_tx_route.set = 0;
+	e2e_tx_route.via = NULL;
 }
 
 /*
@@ -433,19 +456,12 @@ static int
 e2e_hs_admit(struct linkd *ld, const struct wire_frame *f,
     const uint8_t *from, double now)
 {
-	uint8_t seed[RL_SEED_BYTES];
 	size_t msglen;
 
 	if (f->type != WIRE_HS_INIT ||
 	    wire_hs_check(f, ld->self_dh, &msglen) == -1)
 		return 0;       /* no DH for it: mac1 stops it first */
-	if (!ld->fwd.hs_rl.ready) {
-		randombytes_buf(seed, sizeof(seed));
-		ratelimit_init(&ld->fwd.hs_rl, RL_HS_RATE, RL_HS_BURST,
-		    RL_HS_SRC_RATE, RL_HS_SRC_BURST, seed, now);
-		sodium_memzero(seed, sizeof(seed));
-	}
-	if (ratelimit_allow(&ld->fwd.hs_rl, from, from != NULL ?
+	if (hs_rl_allow(&ld->fwd.hs_rl, NULL, from, from != NULL ?
 	    RL_KEY_MAX : 0, now) == RL_OK)
 		return 0;
 	ld->fwd.c.hs_ratelimited++;
@@ -455,7 +471,7 @@ e2e_hs_admit(struct linkd *ld, const struct wire_frame *f,
 	return -1;
 }
 
-void
+static void
 e2e_input(struct linkd *ld, const uint8_t from[MEMBER_ID_BYTES],
     uint32_t conn, const uint8_t *frame, size_t len, double now)
 {
@@ -505,6 +521,42 @@ e2e_input(struct linkd *ld, const uint8_t from[MEMBER_ID_BYTES],
 		e2e_flush(ld, e, now);
 }
 
+void
+e2e_forward_input(struct linkd *ld, struct peer *from, const uint8_t *p,
+    size_t len)
+{
+	struct wire_fwd h;
+	double now = linkd_now();
+	uint8_t hops = 0;
+
+	if (!ld->self_known)
+		return;
+	if (wire_fwd_parse(&h, p, len) == -1) {
+		ld->fwd.c.bad++;
+		log_warnx_rl(&ld->fwd.c.bad, "member %s sent a forward frame "
+		    "that does not parse (%zu bytes): dropped",
+		    from->rec.name, len);
+		return;
+	}
+	switch (fwd_decide(ld->self_id, &h, &hops)) {
+	case FWD_DELIVER:
+		ld->fwd.c.for_us++;
+		memcpy(e2e_rxbuf, h.frame, h.frame_len);
+		e2e_input(ld, from->rec.id, h.conn, e2e_rxbuf, h.frame_len,
+		    now);
+		return;
+	case FWD_HOPS_GONE:
+		ld->fwd.c.hop_limit++;
+		log_warnx_rl(&ld->fwd.c.hop_limit, "a forward frame from %s "
+		    "used up its hop limit (a routing loop?): dropped",
+		    from->rec.name);
+		return;
+	case FWD_RELAY:
+		forward_relay(ld, &h, hops, p, len, now);
+		return;
+	}
+}
+
 /* e has heard nothing for a while: start over with a new handshake,
  * unless one is on its way or there is no route to try it on. */
 static void
@@ -515,7 +567,7 @@ e2e_stale(struct linkd *ld, struct e2e *e, double now)
 
 	e->stale = 1;
 	if (e->peer == NULL || e2e_pending_initiator(ld, e->peer) != NULL ||
-	    forward_next_hop(ld, e->peer->rec.id, &via) == -1 ||
+	    route_next_hop(ld, e->peer->rec.id, &via) == -1 ||
 	    ld->fwd.nsessions >= E2E_MAX_SESSIONS)
 		return;
 	log_info("e2e session %08x with %s: nothing heard for %.0f s; a "
@@ -525,11 +577,21 @@ e2e_stale(struct linkd *ld, struct e2e *e, double now)
 }
 
 void
+e2e_init(struct linkd *ld)
+{
+	memset(&ld->fwd, 0, sizeof(ld->fwd));
+	TAILQ_INIT(&ld->fwd.sessions);
+	ld->fwd.ready = 1;
+}
+
+void
 e2e_tick(struct linkd *ld, double now)
 {
 	struct e2e *e, *next;
 	double retry = ld->onion ? E2E_HS_RETRY_ONION : E2E_HS_RETRY;
 
+	if (!ld->fwd.ready)
+		return;
 	for (e = TAILQ_FIRST(&ld->fwd.sessions); e != NULL; e = next) {
 		next = TAILQ_NEXT(e, entry);
 		if (e->initiator && e->sess.state == SESSION_HS_SENT &&
@@ -623,7 +685,7 @@ e2e_sessions_json(struct linkd *ld)
 	TAILQ_FOREACH(e, &ld->fwd.sessions, entry) {
 		hop = NULL;
 		if (e->peer != NULL &&
-		    forward_next_hop(ld, e->peer->rec.id, &via) == 0)
+		    route_next_hop(ld, e->peer->rec.id, &via) == 0)
 			hop = peers_find(ld, via);
 		snprintf(conn, sizeof(conn), "%08x", e->conn);
 		json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:s, "

@@ -19,6 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "proto/addr.h"
+
 struct fib_group {
 	uint8_t len;
 	size_t start;
@@ -43,18 +45,12 @@ fam_index(int family)
 	return family == 4 ? 0 : 1;
 }
 
-static size_t
-fam_bytes(int family)
-{
-	return family == 4 ? 4 : 16;
-}
-
 /* out = addr with every bit after len cleared (and bytes past the
  * family's length zero). */
 static void
 mask_addr(uint8_t out[16], int family, const uint8_t *addr, unsigned len)
 {
-	size_t nb = fam_bytes(family), full = len / 8, i;
+	size_t nb = (size_t)prefix_addr_bytes(family), full = len / 8, i;
 
 	memset(out, 0, 16);
 	memcpy(out, addr, nb);
@@ -223,7 +219,7 @@ fib_lookup(const struct fib *f, int family, const uint8_t *addr)
 	if (f == NULL || (family != 4 && family != 6))
 		return NULL;
 	fi = fam_index(family);
-	nb = fam_bytes(family);
+	nb = (size_t)prefix_addr_bytes(family);
 	for (gi = 0; gi < f->ng[fi]; gi++) {
 		const struct fib_group *g = &f->g[fi][gi];
 		size_t lo = g->start, hi = g->start + g->count;

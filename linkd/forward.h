@@ -2,38 +2,75 @@
  * Forwarding through members: how a packet reaches a member we have no
  * direct link to, and what a member in the middle does with it.
  *
- * An INNER_FORWARD payload (proto/wire.h) is
- *
- *   dest member id (32) | u8 hop limit | u32 conn id | e2e frame
- *
- * where the e2e frame is one whole wire frame (HS_INIT, HS_RESP or
- * DATA) of the end-to-end session between the two ends (e2e.h). A
- * relay reads only the first 37 bytes: it lowers the hop limit, drops
- * the frame when it reaches 0, and otherwise seals it again on a link
+ * An INNER_FORWARD payload (proto/wire.h: struct wire_fwd) carries one
+ * whole frame of the end-to-end session between the two ends (below).
+ * A relay reads only the first WIRE_FWD_HDR bytes: it lowers the hop
+ * limit, drops the frame when it reaches 0, and otherwise seals it
+ * again on a link
  * to the next hop for dest. It never holds a key of the end-to-end
  * session, so it learns the destination, the hop limit and an opaque
  * connection number, nothing else.
  *
- * Next hop for a member, in order: a debug override (test hook, below),
- * a direct link that is up, the forwarding table's next hop for that
- * member (fib_lookup_member). The link to it is chosen by the member's
- * multipath scheduler with the conn id as the flow, so every frame of
- * one end-to-end session takes the same circuit and arrives in order
- * (the session refuses a counter that goes back).
+ * Next hop for a member: route.h (route_next_hop). The link to it is
+ * chosen by the member's multipath scheduler with the conn id as the
+ * flow, so every frame of one end-to-end session takes the same
+ * circuit and arrives in order (the session refuses a counter that
+ * goes back).
  *
  * Congestion: a relay drops a frame when the next link has more than
  * LINK_OBUF_HIGH bytes queued, like a router's tail drop; the inner TCP
  * backs off. Pausing the incoming link instead could deadlock two
  * relays forwarding to each other.
  *
- * Test hook (debug_route): linkd's ctl request
- *   {"cmd":"debug_route","dest":ID|NAME,"via":ID|NAME}
- * makes every frame for dest, ours and relayed, go to via until
- * {"cmd":"debug_route","dest":ID|NAME} (no via) or
- * {"cmd":"debug_route","clear":true}. It exists so a test can build a
- * forwarding loop and watch the hop limit end it; only root (or
- * linkd's own user) may send it, and setting one is logged as a
- * warning. It is not part of any configuration and dies with linkd.
+ * One module, two files, one direction: e2e.c (the sessions, and what
+ * arrives in INNER_FORWARD) calls forward.c (the relay: a frame sealed
+ * on a link to the next hop), never the other way.
+ *
+ * End-to-end sessions: a sealed session (linkd/session.c, the same Noise
+ * IK state machine as a link's) with a member we reach only through
+ * others. Its frames travel inside INNER_FORWARD (forward.h): the send
+ * callback wraps each one for the member and hands it to the next hop,
+ * and frames for us are matched to a session by the conn id in the
+ * forward header.
+ *
+ * Roles: the member with a packet to send and no session starts one
+ * (initiator) with a random conn id; the other end creates its
+ * responder session when an HS_INIT arrives for a conn id it does not
+ * know, with the same checks as for an incoming link: mac1, the static
+ * key must be a member's (lookup_peer), the timestamp fresher than the
+ * last one seen from that member (check_ts, the same window as its
+ * links). Both ends send over whichever of their established sessions
+ * with the member did the latest handshake, so one handshake serves
+ * both directions.
+ *
+ * While the handshake runs, up to E2E_QUEUE_MAX packets wait (copied;
+ * E2E_QUEUE_BYTES for all sessions together); more are dropped. A
+ * handshake unanswered for E2E_HS_RETRY s (E2E_HS_RETRY_ONION through
+ * Tor circuits) is sent again from a fresh session (new conn id, new
+ * timestamp) up to E2E_HS_TRIES times.
+ *
+ * A session that has heard nothing for E2E_STALE s, although the other
+ * end sends a keepalive every SESSION_KEEPALIVE s, has probably been
+ * forgotten there (that linkd restarted): a new handshake starts at once
+ * and takes over when it completes, instead of sending into the void
+ * until SESSION_DEAD_AFTER. Relays keep no state, so a relay's restart
+ * costs an e2e session nothing.
+ *
+ * A relay can drop, delay or replay frames but cannot forge one, and a
+ * bad or replayed handshake frame must not cost a working session: a
+ * handshake frame for an existing session is tried on a copy of it,
+ * which replaces the session only if the frame was good.
+ *
+ * Lifetime: the session layer's keepalives and dead-peer timer, plus an
+ * idle timer: no packet either way for E2E_IDLE s (the datapath prefers
+ * a direct link as soon as one is up, so that is what happens then)
+ * closes it, with INNER_CLOSE to the other end. A route that goes away
+ * costs nothing at once: frames are dropped until a new next hop
+ * appears, or the session dies after SESSION_DEAD_AFTER.
+ *
+ * Packets a session delivers go through the same source check as a
+ * direct link's (datapath_deliver: record_owns_addr of the member the
+ * handshake proved).
  */
 #ifndef OM_LINKD_FORWARD_H
 #define OM_LINKD_FORWARD_H
@@ -45,31 +82,13 @@
 #include <jansson.h>
 
 #include "linkd/ratelimit.h"
+#include "linkd/session.h"
 #include "proto/msg.h"
 #include "proto/wire.h"
-
-#define FWD_HOP_LIMIT   16
-#define FWD_HDR         (MEMBER_ID_BYTES + 1 + 4)
-/* The largest e2e frame an INNER_FORWARD can carry. */
-#define FWD_MAX_FRAME   (WIRE_MAX_INNER - 1 - FWD_HDR)
-#define FWD_DEBUG_MAX   16
 
 struct linkd;
 struct link;
 struct peer;
-struct e2e;
-
-TAILQ_HEAD(e2e_list, e2e);
-
-/* A parsed INNER_FORWARD payload (pointers into it). */
-struct fwd_hdr {
-	const uint8_t *dest;          /* MEMBER_ID_BYTES */
-	uint8_t hops;
-	uint32_t conn;
-	const uint8_t *frame;         /* one whole wire frame */
-	size_t frame_len;
-	uint8_t frame_type;
-};
 
 enum fwd_action {
 	FWD_DELIVER = 0,  /* dest is us: the e2e layer takes the frame */
@@ -77,10 +96,39 @@ enum fwd_action {
 	FWD_HOPS_GONE,    /* hop limit used up: drop */
 };
 
-struct fwd_debug_route {
-	uint8_t dest[MEMBER_ID_BYTES];
-	uint8_t via[MEMBER_ID_BYTES];
+#define E2E_QUEUE_MAX    16
+#define E2E_MAX_SESSIONS 1024
+#define E2E_MAX_PENDING  64    /* responders in handshake (DH each) */
+#define E2E_IDLE         60.0
+#define E2E_HS_RETRY     3.0
+#define E2E_HS_RETRY_ONION 8.0
+#define E2E_HS_TRIES     3
+#define E2E_STALE        (SESSION_KEEPALIVE + 2.0)
+#define E2E_QUEUE_BYTES  (4 * 1024 * 1024)
+
+struct e2e {
+	TAILQ_ENTRY(e2e) entry;
+	struct linkd *ld;
+	struct peer *peer;            /* NULL: responder before lookup */
+	uint32_t conn;
+	int initiator;
+	int tries;                    /* initiator: handshakes sent */
+	int flush;                    /* established: send the queue */
+	int was_up;
+	int pending;                  /* counted in fwd.npending */
+	int stale;                    /* a new handshake was started */
+	size_t qbytes;                /* counted in fwd.queued_bytes */
+	struct session sess;
+	uint8_t *q[E2E_QUEUE_MAX];    /* packets waiting for the handshake */
+	size_t qlen[E2E_QUEUE_MAX];
+	int nq;
+	double t_created;
+	double t_data;                /* last packet either way */
+	uint64_t tx_packets, rx_packets, tx_bytes, rx_bytes;
+	uint64_t replays, bad_frames; /* of sessions replaced by a retry */
 };
+
+TAILQ_HEAD(e2e_list, e2e);
 
 struct fwd_counters {
 	uint64_t forwarded;           /* frames relayed for others */
@@ -108,59 +156,47 @@ struct forward {
 	size_t nsessions;
 	size_t npending;              /* responders mid-handshake */
 	size_t queued_bytes;          /* packets waiting for handshakes */
-	struct fwd_debug_route dbg[FWD_DEBUG_MAX];
-	int ndbg;
 	struct fwd_counters c;
 	struct ratelimit hs_rl;       /* e2e.c: HS_INITs that cost a DH */
 };
 
 /* ---- pure ---- */
 
-/* Parse an INNER_FORWARD payload: header and exactly one whole wire
- * frame after it. 0, or -1 (short, bad frame, trailing bytes). */
-int fwd_parse(struct fwd_hdr *h, const uint8_t *p, size_t len)
-    __attribute__((warn_unused_result));
-/* Write the 37-byte header into out. */
-void fwd_put_hdr(uint8_t out[FWD_HDR], const uint8_t dest[MEMBER_ID_BYTES],
-    uint8_t hops, uint32_t conn);
 /* What to do with a parsed frame that arrived at self. */
 enum fwd_action fwd_decide(const uint8_t self[MEMBER_ID_BYTES],
-    const struct fwd_hdr *h, uint8_t *hops_out);
+    const struct wire_fwd *h, uint8_t *hops_out);
 
-/* ---- linkd ---- */
+/* ---- forward.c: the relay (calls only down: links, sessions) ---- */
 
-void forward_init(struct linkd *ld);
-/* Close every e2e session (linkd stopping). */
-void forward_close(struct linkd *ld);
-/* The 1 s timer: e2e sessions' timers. */
-void forward_tick(struct linkd *ld, double now);
-/* An INNER_FORWARD payload from link l's session. p points into the
- * session layer's buffer: copied before anything else is sealed. */
-void forward_input(struct linkd *ld, struct link *l, const uint8_t *p,
-    size_t len);
-/* Wrap an e2e frame for dest and send it toward the next hop. 0 sent,
- * -1 dropped (counted). frame may be the session layer's buffer. */
+/* Wrap an e2e frame for dest and seal it on a link to via (the next
+ * hop route.h chose; NULL: none, counted as no_route). 0 sent, -1
+ * dropped (counted). frame may be the session layer's buffer. */
 int forward_emit(struct linkd *ld, const uint8_t dest[MEMBER_ID_BYTES],
-    uint32_t conn, const uint8_t *frame, size_t len, double now);
-/* Which member is the next hop for dest (see above); 0 with *via set,
- * -1 none. */
-int forward_next_hop(struct linkd *ld, const uint8_t dest[MEMBER_ID_BYTES],
-    const uint8_t **via);
-/* A debug override for dest, or NULL. */
-const struct fwd_debug_route *forward_debug_route(const struct linkd *ld,
-    const uint8_t dest[MEMBER_ID_BYTES]);
-/* The member a debug override sends this address to (its record owns
- * the address), or NULL: a test's packet for a member the fib does not
- * know yet. */
-struct peer *forward_debug_dest(struct linkd *ld, int family,
-    const uint8_t *addr);
-/* The datapath has a packet for member p and no direct link to use. */
-void forward_send_packet(struct linkd *ld, struct peer *p,
-    const uint8_t *pkt, size_t len, double now);
+    const uint8_t *via, uint32_t conn, const uint8_t *frame, size_t len,
+    double now);
+/* Send a parsed INNER_FORWARD payload p (len bytes) on towards h->dest
+ * with the hop limit lowered to hops. */
+void forward_relay(struct linkd *ld, const struct wire_fwd *h, uint8_t hops,
+    const uint8_t *p, size_t len, double now);
 
-/* ctl */
-json_t *forward_status_json(const struct linkd *ld);
-json_t *forward_ctl_debug_route(struct linkd *ld, json_t *req,
-    int may_change);
+/* ---- e2e.c: end-to-end sessions ---- */
+
+void e2e_init(struct linkd *ld);
+/* An INNER_FORWARD payload from member from (a link's frame handler).
+ * p points into the session layer's buffer: copied before anything
+ * else is sealed. */
+void e2e_forward_input(struct linkd *ld, struct peer *from,
+    const uint8_t *p, size_t len);
+/* A packet for member p over an e2e session (started if need be),
+ * whose frames go to via (route.h decided; NULL: no next hop). */
+void e2e_send_packet(struct linkd *ld, struct peer *p, const uint8_t *via,
+    const uint8_t *pkt, size_t len, double now);
+void e2e_tick(struct linkd *ld, double now);
+/* p is being removed: end its sessions. */
+void e2e_peer_gone(struct linkd *ld, struct peer *p);
+void e2e_close_all(struct linkd *ld, const char *why);
+/* Established session with p carrying packets now, or NULL. */
+struct e2e *e2e_best(struct linkd *ld, const struct peer *p);
+json_t *e2e_sessions_json(struct linkd *ld);
 
 #endif

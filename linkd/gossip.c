@@ -50,7 +50,8 @@ gossip_to_peer(struct linkd *ld, struct peer *p, const uint8_t *data,
 {
 	struct link *l;
 
-	if ((l = gossip_link(p)) == NULL || link_backlog(l) >= LINK_OBUF_HIGH) {
+	if ((l = gossip_link(p)) == NULL ||
+	    link_backlog(l) >= LINK_OBUF_HIGH) {
 		ld->gossip_drops++;
 		log_debug("gossip for %s dropped: %s", p->rec.name, l == NULL ?
 		    "no established link" : "its links are congested");
@@ -99,24 +100,21 @@ linkd_gossip_output(struct linkd *ld, const uint8_t *payload, size_t n)
 }
 
 void
-linkd_gossip_input(struct linkd *ld, struct link *l, const uint8_t *p,
+linkd_gossip_input(struct linkd *ld, struct peer *from, const uint8_t *p,
     size_t len)
 {
 	static struct msg_gossip_in m;    /* 60 KiB: not on the stack */
 	static uint8_t buf[MEMBER_ID_BYTES + 2 + GOSSIP_MAX_PAYLOAD];
 	struct buf_w w;
 
-	if (l->peer == NULL)
-		return;
-	l->rx_packets++;
 	if (len == 0 || len > GOSSIP_MAX_PAYLOAD) {
 		ld->gossip_drops++;
-		log_warnx_rl(&ld->gossip_in, "gossip payload of %zu bytes from "
-		    "%s (at most %d); dropped", len, l->peer->rec.name,
+		log_warnx_rl(&ld->gossip_in, "gossip payload of %zu bytes "
+		    "from %s (at most %d); dropped", len, from->rec.name,
 		    GOSSIP_MAX_PAYLOAD);
 		return;
 	}
-	memcpy(m.id, l->peer->rec.id, MEMBER_ID_BYTES);
+	memcpy(m.id, from->rec.id, MEMBER_ID_BYTES);
 	m.len = (uint16_t)len;
 	memcpy(m.data, p, len);
 	bw_init(&w, buf, sizeof(buf));
@@ -126,7 +124,7 @@ linkd_gossip_input(struct linkd *ld, struct link *l, const uint8_t *p,
 		/* keyd away or behind: the digest exchange repairs it. */
 		ld->gossip_drops++;
 		log_debug("gossip from %s not passed to keyd",
-		    l->peer->rec.name);
+		    from->rec.name);
 		return;
 	}
 	ld->gossip_in++;

@@ -21,12 +21,35 @@
 #include "linkd/ratelimit.h"
 #include "proto/log.h"
 
+enum rl_verdict
+hs_rl_allow(struct ratelimit *rl, const struct link *l, const uint8_t *key,
+    size_t klen, double now)
+{
+	uint8_t seed[RL_SEED_BYTES], lkey[RL_KEY_MAX];
+
+	if (!rl->ready) {
+		randombytes_buf(seed, sizeof(seed));
+		ratelimit_init(rl, RL_HS_RATE, RL_HS_BURST, RL_HS_SRC_RATE,
+		    RL_HS_SRC_BURST, seed, now);
+		sodium_memzero(seed, sizeof(seed));
+	}
+	/* Every onion link comes from tor: one source for all of them
+	 * would let one stranger lock members out, so global only. */
+	if (l != NULL) {
+		klen = 0;
+		key = lkey;
+		if (strcmp(l->transport, "tcp") != 0 ||
+		    ratelimit_source_key(l->remote, lkey, &klen) == -1)
+			klen = 0;
+	}
+	return ratelimit_allow(rl, klen > 0 ? key : NULL, klen, now);
+}
+
 int
 hs_admit(struct linkd *ld, struct link *l, const struct wire_frame *f,
     double now)
 {
-	uint8_t key[RL_KEY_MAX], seed[RL_SEED_BYTES];
-	size_t klen = 0, msglen;
+	size_t msglen;
 	enum rl_verdict v;
 
 	if (f->type != WIRE_HS_INIT || l->dir != LINK_IN ||
@@ -34,19 +57,7 @@ hs_admit(struct linkd *ld, struct link *l, const struct wire_frame *f,
 		return 0;
 	if (wire_hs_check(f, ld->self_dh, &msglen) == -1)
 		return 0;
-	if (!ld->hs_rl.ready) {
-		randombytes_buf(seed, sizeof(seed));
-		ratelimit_init(&ld->hs_rl, RL_HS_RATE, RL_HS_BURST,
-		    RL_HS_SRC_RATE, RL_HS_SRC_BURST, seed, now);
-		sodium_memzero(seed, sizeof(seed));
-	}
-	/* Every onion link comes from tor: one source for all of them
-	 * would let one stranger lock members out, so global only. */
-	if (strcmp(l->transport, "tcp") != 0 ||
-	    ratelimit_source_key(l->remote, key, &klen) == -1)
-		klen = 0;
-	v = ratelimit_allow(&ld->hs_rl, klen > 0 ? key : NULL, klen, now);
-	if (v == RL_OK)
+	if ((v = hs_rl_allow(&ld->hs_rl, l, NULL, 0, now)) == RL_OK)
 		return 0;
 	ld->hs_ratelimited++;
 	log_warnx_rl(&ld->hs_rl, "handshakes over the limit (%s): dropped "

@@ -51,9 +51,6 @@ relay_to_keyd(struct linkd *ld, struct link *l, const uint8_t *body,
 static int
 relay_start(struct linkd *ld, struct link *l, double now)
 {
-	uint8_t key[RL_KEY_MAX], seed[RL_SEED_BYTES];
-	size_t klen = 0;
-
 	if (l->dir != LINK_IN || l->peer != NULL || l->seen_frame ||
 	    l->state != LINK_HANDSHAKE) {
 		link_fail(l, "a join frame on a member's link");
@@ -66,17 +63,7 @@ relay_start(struct linkd *ld, struct link *l, double now)
 		link_close(l, "too many joins in progress");
 		return -1;
 	}
-	if (!ld->hs_rl.ready) {
-		randombytes_buf(seed, sizeof(seed));
-		ratelimit_init(&ld->hs_rl, RL_HS_RATE, RL_HS_BURST,
-		    RL_HS_SRC_RATE, RL_HS_SRC_BURST, seed, now);
-		sodium_memzero(seed, sizeof(seed));
-	}
-	if (strcmp(l->transport, "tcp") != 0 ||
-	    ratelimit_source_key(l->remote, key, &klen) == -1)
-		klen = 0;
-	if (ratelimit_allow(&ld->hs_rl, klen > 0 ? key : NULL, klen, now) !=
-	    RL_OK) {
+	if (hs_rl_allow(&ld->hs_rl, l, NULL, 0, now) != RL_OK) {
 		ld->join_refused++;
 		ld->hs_ratelimited++;
 		link_close(l, "join over the handshake rate limit");

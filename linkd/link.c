@@ -22,21 +22,25 @@
  *    connect timeouts, a peer that stopped reading, the member's rate
  *    sample).
  *
- * Session callbacks run inside session_input / session_send_packet /
- * session_tick, so they never close their own link: the send callback
- * only records why it failed and returns -1, and the caller closes the
- * link once the session has returned. Closed links are freed from the
- * loop's prepare watcher, so no pointer held during a callback dangles.
+ * Session callbacks (link_session.c) run inside session_input /
+ * session_send_packet / session_tick, so they never close their own
+ * link: the send callback only records why it failed and returns -1,
+ * and the caller closes the link once the session has returned. Closed
+ * links are freed from the loop's prepare watcher, so no pointer held
+ * during a callback dangles.
  *
  * A stranger gets nothing: an incoming link writes only what its
  * session sends, and the session sends nothing until it has checked the
  * mac, the member's key and the timestamp.
  *
+ * What an established session opens is handed on by its inner kind
+ * through the table linkd.c sets up (ld->frames): link.c knows no
+ * handler, so the packet path below it never calls back up.
+ *
  * Onion links (onion mode) differ only in how the stream comes about:
  * an outgoing one connects to tor's SocksPort and negotiates SOCKS5
- * (a username/password of its own, so tor gives it its own circuit)
- * while still CONNECTING; the SOCKS replies are read into the same
- * buffer as frames, and whatever follows the last reply is the peer's.
+ * (transport_socks.c) while still CONNECTING, in the same read buffer
+ * as frames: whatever follows the last reply is the peer's.
  * An incoming one is a stream tor's onion service hands to our Unix
  * socket, anonymous by design ("onion"). There is no TCP_INFO on them:
  * the rtt of an outgoing onion link is its last handshake's round trip
@@ -55,141 +59,15 @@
 #include <sodium.h>
 
 #include "linkd/linkd.h"
+#include "proto/clock.h"
 #include "proto/log.h"
-
-/* ---- pure stream buffers ------------------------------------------- */
-
-int
-framer_init(struct framer *fr, size_t cap)
-{
-	memset(fr, 0, sizeof(*fr));
-	if ((fr->buf = malloc(cap)) == NULL)
-		return -1;
-	fr->cap = cap;
-	return 0;
-}
-
-void
-framer_free(struct framer *fr)
-{
-	free(fr->buf);
-	memset(fr, 0, sizeof(*fr));
-}
-
-uint8_t *
-framer_space(struct framer *fr, size_t *room)
-{
-	if (fr->head == fr->tail) {
-		fr->head = fr->tail = 0;
-	} else if (fr->head > 0 && fr->cap - fr->tail < WIRE_MAX_FRAME) {
-		/* Only the partial frame at the end moves (< one frame). */
-		memmove(fr->buf, fr->buf + fr->head, fr->tail - fr->head);
-		fr->tail -= fr->head;
-		fr->head = 0;
-	}
-	*room = fr->cap - fr->tail;
-	return fr->buf + fr->tail;
-}
-
-void
-framer_commit(struct framer *fr, size_t n)
-{
-	if (n > fr->cap - fr->tail)     /* caller bug; never past cap */
-		n = fr->cap - fr->tail;
-	fr->tail += n;
-}
-
-int
-framer_next(struct framer *fr, struct wire_frame *f)
-{
-	int r;
-
-	if (fr->tail == fr->head)
-		return 0;
-	r = wire_frame_peek(f, fr->buf + fr->head, fr->tail - fr->head);
-	if (r == 1)
-		fr->head += f->frame_len;
-	return r;
-}
-
-size_t
-framer_pending(const struct framer *fr)
-{
-	return fr->tail - fr->head;
-}
-
-void
-obuf_init(struct obuf *o, size_t cap)
-{
-	memset(o, 0, sizeof(*o));
-	o->cap = cap;
-}
-
-void
-obuf_free(struct obuf *o)
-{
-	free(o->buf);
-	o->buf = NULL;
-	o->head = o->len = 0;
-}
-
-int
-obuf_append(struct obuf *o, const uint8_t *p, size_t n)
-{
-	size_t t, first;
-
-	if (n > o->cap - o->len)
-		return -1;
-	if (n == 0)
-		return 0;
-	if (o->buf == NULL && (o->buf = malloc(o->cap)) == NULL)
-		return -1;
-	t = (o->head + o->len) % o->cap;
-	first = o->cap - t < n ? o->cap - t : n;
-	memcpy(o->buf + t, p, first);
-	if (n > first)
-		memcpy(o->buf, p + first, n - first);
-	o->len += n;
-	return 0;
-}
-
-int
-obuf_iov(const struct obuf *o, struct iovec iov[2])
-{
-	size_t first;
-
-	if (o->len == 0)
-		return 0;
-	first = o->cap - o->head < o->len ? o->cap - o->head : o->len;
-	iov[0].iov_base = o->buf + o->head;
-	iov[0].iov_len = first;
-	if (first == o->len)
-		return 1;
-	iov[1].iov_base = o->buf;
-	iov[1].iov_len = o->len - first;
-	return 2;
-}
-
-void
-obuf_consume(struct obuf *o, size_t n)
-{
-	if (n >= o->len) {
-		o->head = o->len = 0;
-		return;
-	}
-	o->head = (o->head + n) % o->cap;
-	o->len -= n;
-}
 
 /* ---- the link ------------------------------------------------------ */
 
 double
 linkd_now(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+	return mono_now();
 }
 
 const char *
@@ -210,7 +88,7 @@ link_state_name(enum link_state s)
 	return "?";
 }
 
-static const char *
+const char *
 link_peer_name(const struct link *l)
 {
 	return l->peer != NULL ? l->peer->rec.name : "(unknown)";
@@ -227,25 +105,19 @@ static void link_wio_cb(struct ev_loop *, ev_io *, int);
 static void link_retry_cb(struct ev_loop *, ev_timer *, int);
 static void link_connect(struct link *l);
 static int link_parse(struct link *l, double now);
-static void link_socks_read(struct link *l);
 
-static void
-link_socks_free(struct link *l)
-{
-	if (l->socks == NULL)
-		return;
-	socks5_client_wipe(l->socks);
-	sodium_memzero(l->socks, sizeof(*l->socks));
-	free(l->socks);
-	l->socks = NULL;
-}
-
-static void
+void
 link_set_state(struct link *l, enum link_state s)
 {
 	l->state = s;
 	l->t_state = linkd_now();
 	l->mp.up = s == LINK_UP;
+}
+
+int
+link_is_tcp(const struct link *l)
+{
+	return strcmp(l->transport, "tcp") == 0;
 }
 
 /* The transport and, with it, the queue marks: decided here once, not
@@ -274,8 +146,7 @@ link_backlog_changed(struct link *l)
 		ld->links_over_high++;
 	} else if (l->over_high && l->tx.len < l->obuf_low) {
 		l->over_high = 0;
-		if (--ld->links_over_high == 0)
-			datapath_links_drained(ld);
+		ld->links_over_high--;  /* 0: linkd.c reads tund again */
 	}
 }
 
@@ -284,8 +155,8 @@ link_backlog_changed(struct link *l)
  * queued, else (or for what the socket did not take) into the ring.
  * Never closes the link; -1 with l->send_err set.
  */
-static int
-link_write(struct link *l, const uint8_t *frame, size_t len)
+int
+link_send_raw(struct link *l, const uint8_t *frame, size_t len)
 {
 	ssize_t n = 0;
 
@@ -316,196 +187,6 @@ link_write(struct link *l, const uint8_t *frame, size_t len)
 	}
 	ev_io_start(l->ld->loop, &l->wio);
 	link_backlog_changed(l);
-	return 0;
-}
-
-int
-link_send_raw(struct link *l, const uint8_t *frame, size_t len)
-{
-	return link_write(l, frame, len);
-}
-
-/* ---- session callbacks ---- */
-
-static int
-link_is_tcp(const struct link *l)
-{
-	return strcmp(l->transport, "tcp") == 0;
-}
-
-static void
-link_measure_rtt(struct link *l)
-{
-	double d;
-
-	if (link_is_tcp(l)) {
-		l->rtt_us = tcp_rtt_us(l->fd);
-		return;
-	}
-	if (l->dir != LINK_OUT || l->sess.t_hs_started < 0)
-		return;
-	d = linkd_now() - l->sess.t_hs_started;
-	if (d >= 0 && d < SESSION_HS_TIMEOUT)
-		l->rtt_us = (uint32_t)(d * 1e6);
-}
-
-static int
-cb_send(void *arg, const uint8_t *frame, size_t len)
-{
-	return link_write(arg, frame, len);
-}
-
-static void
-cb_deliver(void *arg, const uint8_t *pkt, size_t len)
-{
-	struct link *l = arg;
-
-	l->rx_packets++;
-	if (l->peer == NULL)        /* cannot happen: established => known */
-		return;
-	datapath_deliver(l->ld, l, pkt, len);
-}
-
-/* INNER_FORWARD (and other non-packet kinds) from the member. p points
- * into the session layer's buffer; forward.c copies it. */
-static void
-cb_inner(void *arg, uint8_t kind, const uint8_t *p, size_t len)
-{
-	struct link *l = arg;
-
-	if (l->peer == NULL)        /* cannot happen: established => known */
-		return;
-	switch (kind) {
-	case INNER_GOSSIP:
-		linkd_gossip_input(l->ld, l, p, len);
-		break;
-	case INNER_FORWARD:
-		l->rx_packets++;
-		forward_input(l->ld, l, p, len);
-		break;
-	default:
-		break;
-	}
-}
-
-/*
- * For TCP every member dials each other member at most once, so a new
- * incoming TCP link from a member replaces older incoming ones: they
- * belong to a connection the member has given up on (it restarted, or
- * its network changed) and would otherwise carry traffic into the void
- * until SESSION_DEAD_AFTER.
- */
-static void
-link_replace_older(struct link *l)
-{
-	struct link *old[PEER_MAX_LINKS];
-	struct peer *p = l->peer;
-	int i, n = 0;
-
-	if (l->dir != LINK_IN || strcmp(l->transport, "tcp") != 0)
-		return;
-	for (i = 0; i < p->nlinks; i++) {
-		struct link *o = p->links[i];
-
-		if (o != l && o->dir == LINK_IN &&
-		    strcmp(o->transport, "tcp") == 0 &&
-		    (o->state == LINK_HANDSHAKE || o->state == LINK_UP))
-			old[n++] = o;
-	}
-	for (i = 0; i < n; i++)
-		link_close(old[i], "replaced by a newer link from the member");
-}
-
-static void
-cb_established(void *arg, int rekey)
-{
-	struct link *l = arg;
-	struct linkd *ld = l->ld;
-	double now;
-
-	if (rekey) {
-		log_debug("link #%u %s %s: rekeyed", l->serial,
-		    l->dir == LINK_OUT ? "to" : "from", link_peer_name(l));
-		if (!link_is_tcp(l))
-			link_measure_rtt(l);
-		return;
-	}
-	if (l->peer == NULL)
-		return;
-	now = linkd_now();
-	link_set_state(l, LINK_UP);
-	l->mp.t_up = now;
-	l->backoff = LINK_BACKOFF_MIN;
-	l->last_error[0] = '\0';
-	link_measure_rtt(l);              /* for routed's first state */
-	if (l->pending_in) {
-		l->pending_in = 0;
-		ld->pending_in--;
-	}
-	log_info("link #%u %s %s (%s %s): up", l->serial,
-	    l->dir == LINK_OUT ? "to" : "from", l->peer->rec.name,
-	    l->transport, l->remote);
-	link_replace_older(l);
-	peer_links_changed(ld, l->peer);
-}
-
-static int
-cb_lookup_peer(void *arg, const uint8_t rs[NOISE_DHLEN])
-{
-	struct link *l = arg;
-	struct peer *p = peers_find_dh(l->ld, rs);
-
-	if (p == NULL) {
-		l->send_err = "handshake from a key that is no member's";
-		return -1;
-	}
-	if (l->peer == p)           /* a rekey, or our own dial */
-		return 0;
-	if (l->peer != NULL) {
-		l->send_err = "rekey handshake from a different member";
-		return -1;
-	}
-	if (peer_link_attach(p, l) == -1) {
-		l->send_err = "the member has too many links";
-		return -1;
-	}
-	l->peer = p;
-	return 0;
-}
-
-static int
-cb_check_ts(void *arg, const uint8_t rs[NOISE_DHLEN],
-    const uint8_t ts[WIRE_HS_PAYLOAD])
-{
-	struct link *l = arg;
-	struct peer *p = peers_find_dh(l->ld, rs);
-
-	if (p == NULL || peer_check_ts(p, ts) == -1) {
-		l->send_err = "replayed handshake (timestamp not newer)";
-		return -1;
-	}
-	return 0;
-}
-
-static int
-link_session_init(struct link *l, int initiator)
-{
-	struct linkd *ld = l->ld;
-	struct session_cb cb = {
-		.send = cb_send,
-		.deliver = cb_deliver,
-		.inner = cb_inner,
-		.established = cb_established,
-		.dh = keyd_dh,
-		.lookup_peer = cb_lookup_peer,
-		.check_ts = cb_check_ts,
-		.arg = l,
-	};
-
-	if (session_init(&l->sess, initiator, ld->prologue, ld->prologue_len,
-	    ld->self_dh, initiator ? l->peer->dh : NULL, &cb) == -1)
-		return -1;
-	l->sess_live = 1;
 	return 0;
 }
 
@@ -575,7 +256,7 @@ link_shutdown(struct link *l, const char *why, int failed)
 		close(l->fd);
 		l->fd = -1;
 	}
-	link_socks_free(l);
+	socks_free(l);
 	if (l->pending_in) {
 		l->pending_in = 0;
 		ld->pending_in--;
@@ -748,62 +429,52 @@ link_dial(struct linkd *ld, struct peer *p, int slot)
 	return l;
 }
 
-/* Onion mode: connect to tor's SocksPort; SOCKS5 follows once the
- * socket is writable (link_connected). */
-static void
-link_connect_onion(struct link *l)
+/* Where the next dial goes: tor's SocksPort for the member's onion
+ * address (SOCKS5 follows once the socket is writable), or the
+ * member's next tcp endpoint. fd (connecting) or -1 with err. */
+static int
+link_open_stream(struct link *l, char *err, size_t errlen)
 {
 	struct peer *p = l->peer;
-	char err[LINK_ERR_LEN];
-	int fd;
+	const char *ep;
 
-	link_set_transport(l, "onion");
-	if (p->rec.onion[0] == '\0') {
-		link_fail(l, "the member has no onion address");
-		return;
+	if (l->ld->onion) {
+		link_set_transport(l, "onion");
+		if (p->rec.onion[0] == '\0') {
+			snprintf(err, errlen, "the member has no onion "
+			    "address");
+			return -1;
+		}
+		link_set_state(l, LINK_CONNECTING);
+		snprintf(l->remote, sizeof(l->remote), "%s:%d", p->rec.onion,
+		    DEFAULT_PORT);
+		return socks_proxy_connect(l->ld->conf->tor_socks, err,
+		    errlen);
 	}
+	if (p->rec.ntcp == 0) {
+		snprintf(err, errlen, "the member has no tcp endpoint");
+		return -1;
+	}
+	ep = p->rec.tcp[l->ep_next++ % p->rec.ntcp];
 	link_set_state(l, LINK_CONNECTING);
-	snprintf(l->remote, sizeof(l->remote), "%s:%d", p->rec.onion,
-	    DEFAULT_PORT);
-	if ((fd = socks_proxy_connect(l->ld->conf->tor_socks, err,
-	    sizeof(err))) == -1) {
-		link_fail(l, err);
-		return;
-	}
-	link_set_fd(l, fd);
-	ev_io_start(l->ld->loop, &l->wio);
-	log_debug("link #%u to %s: connecting through tor to %s", l->serial,
-	    p->rec.name, l->remote);
+	snprintf(l->remote, sizeof(l->remote), "%s", ep);
+	return tcp_connect(ep, l->remote, sizeof(l->remote), err, errlen);
 }
 
 static void
 link_connect(struct link *l)
 {
-	struct peer *p = l->peer;
-	char err[256];
-	const char *ep;
+	char err[LINK_ERR_LEN];
 	int fd;
 
-	if (l->ld->onion) {
-		link_connect_onion(l);
-		return;
-	}
-	if (p->rec.ntcp == 0) {
-		link_fail(l, "the member has no tcp endpoint");
-		return;
-	}
-	ep = p->rec.tcp[l->ep_next++ % p->rec.ntcp];
-	link_set_state(l, LINK_CONNECTING);
-	snprintf(l->remote, sizeof(l->remote), "%s", ep);
-	if ((fd = tcp_connect(ep, l->remote, sizeof(l->remote), err,
-	    sizeof(err))) == -1) {
+	if ((fd = link_open_stream(l, err, sizeof(err))) == -1) {
 		link_fail(l, err);
 		return;
 	}
 	link_set_fd(l, fd);
 	ev_io_start(l->ld->loop, &l->wio);
-	log_debug("link #%u to %s: connecting to %s", l->serial,
-	    p->rec.name, l->remote);
+	log_debug("link #%u to %s: connecting %sto %s", l->serial,
+	    link_peer_name(l), l->ld->onion ? "through tor " : "", l->remote);
 }
 
 void
@@ -848,91 +519,20 @@ link_start_session(struct link *l)
 		link_fail_session(l);
 }
 
-/* Send what the SOCKS state machine has queued. -1: the link failed. */
-static int
-link_socks_send(struct link *l)
-{
-	char why[LINK_ERR_LEN];
-
-	if (l->socks->out_len == 0)
-		return 0;
-	if (link_write(l, l->socks->out, l->socks->out_len) == -1) {
-		snprintf(why, sizeof(why), "tor SOCKS: %s", l->send_err);
-		link_fail(l, why);
-		return -1;
-	}
-	/* link_write copied it; the auth request holds the credentials. */
-	sodium_memzero(l->socks->out, l->socks->out_len);
-	l->socks->out_len = 0;
-	return 0;
-}
-
-/* Connected to tor's SocksPort: greeting, then read the replies. */
-static void
-link_socks_begin(struct link *l)
-{
-	struct peer *p = l->peer;
-	char user[33], pass[33], why[LINK_ERR_LEN];
-	int r;
-
-	if ((l->socks = malloc(sizeof(*l->socks))) == NULL) {
-		link_fail(l, "out of memory (SOCKS)");
-		return;
-	}
-	socks_credentials(user, pass);
-	r = socks5_client_init(l->socks, p->rec.onion, DEFAULT_PORT, user,
-	    pass);
-	sodium_memzero(user, sizeof(user));
-	sodium_memzero(pass, sizeof(pass));
-	if (r == -1) {
-		socks_error(l->socks, why, sizeof(why));
-		link_fail(l, why);
-		return;
-	}
-	if (link_socks_send(l) == -1)
-		return;
-	/* Read even while links are paused: SOCKS replies are not
-	 * packets for tund (links_pause leaves this link alone). */
-	ev_io_start(l->ld->loop, &l->rio);
-}
-
-/* Bytes from tor during the SOCKS negotiation. */
+/* Bytes from tor while SOCKS is negotiated (transport_socks.c); once
+ * tor has connected the stream, the handshake. */
 static void
 link_socks_read(struct link *l)
 {
 	char why[LINK_ERR_LEN];
-	size_t room, used;
-	uint8_t *buf;
-	ssize_t n;
 	int r;
 
-	buf = framer_space(&l->rx, &room);
-	n = recv(l->fd, buf, room, MSG_DONTWAIT);
-	if (n == 0) {
-		link_fail(l, "tor closed the SOCKS connection");
-		return;
-	}
-	if (n == -1) {
-		if (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK)
-			return;
-		snprintf(why, sizeof(why), "tor SOCKS: recv: %s",
-		    strerror(errno));
+	if ((r = socks_input(l, why, sizeof(why))) == -1) {
 		link_fail(l, why);
 		return;
 	}
-	framer_commit(&l->rx, (size_t)n);
-	l->rx_bytes += (uint64_t)n;
-	r = socks5_client_input(l->socks, l->rx.buf + l->rx.head,
-	    framer_pending(&l->rx), &used);
-	l->rx.head += used;             /* the rest is the peer's */
-	if (r == SOCKS5_ERROR) {
-		socks_error(l->socks, why, sizeof(why));
-		link_fail(l, why);
+	if (r == 0)
 		return;
-	}
-	if (link_socks_send(l) == -1 || r == SOCKS5_MORE)
-		return;
-	link_socks_free(l);
 	log_debug("link #%u to %s: tor connected the stream to %s",
 	    l->serial, link_peer_name(l), l->remote);
 	link_start_session(l);
@@ -960,7 +560,12 @@ link_connected(struct link *l)
 		return;
 	}
 	if (!link_is_tcp(l)) {
-		link_socks_begin(l);
+		/* Read even while links are paused: SOCKS replies are not
+		 * packets for tund (links_pause leaves this link alone). */
+		if (socks_start(l, why, sizeof(why)) == -1)
+			link_fail(l, why);
+		else
+			ev_io_start(l->ld->loop, &l->rio);
 		return;
 	}
 	tcp_tune(l->fd);
@@ -1023,19 +628,12 @@ link_rio_cb(struct ev_loop *loop, ev_io *w, int revents)
 		if (l->ld->links_paused)
 			return;
 		p = framer_space(&l->rx, &room);
-		n = recv(l->fd, p, room, MSG_DONTWAIT);
-		if (n == 0) {
-			link_fail(l, "connection closed by the other end");
+		n = stream_recv(l->fd, p, room, 0, why, sizeof(why));
+		if (n == STREAM_AGAIN)
 			return;
-		}
-		if (n == -1) {
-			if (errno == EINTR)
-				continue;
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
-				return;
-			snprintf(why, sizeof(why), "recv: %s",
-			    strerror(errno));
-			link_fail(l, why);
+		if (n <= 0) {
+			link_fail(l, n == 0 ? "connection closed by the other "
+			    "end" : why);
 			return;
 		}
 		framer_commit(&l->rx, (size_t)n);

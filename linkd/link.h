@@ -3,12 +3,9 @@
  * from a member's onion service) carrying one sealed session to one
  * member.
  *
- * The stream handling is split in two so a unit test can drive it:
- *  - pure buffers: the framer (a large read buffer in which every whole
- *    frame is found with wire_frame_peek, however the stream was split)
- *    and the output ring (what the socket did not take yet);
- *  - the link proper: socket, libev watchers, session, state machine,
- *    counters.
+ * The stream buffers are stream.h (pure, for unit tests); this is the
+ * link proper: socket, libev watchers, session, state machine,
+ * counters.
  *
  * States:
  *   CONNECTING  outgoing connect in progress: TCP, or for an onion link
@@ -31,6 +28,7 @@
 
 #include "linkd/multipath.h"
 #include "linkd/session.h"
+#include "linkd/stream.h"
 #include "proto/socks5.h"
 #include "proto/wire.h"
 
@@ -54,45 +52,6 @@
 #define LINK_BACKOFF_MIN       1.0
 #define LINK_BACKOFF_MAX       30.0
 #define LINK_ERR_LEN           256
-
-/* ---- pure stream buffers ------------------------------------------- */
-
-struct framer {
-	uint8_t *buf;
-	size_t cap;
-	size_t head;          /* first unparsed byte */
-	size_t tail;          /* end of data */
-};
-
-int framer_init(struct framer *fr, size_t cap)
-    __attribute__((warn_unused_result));
-void framer_free(struct framer *fr);
-/* Where the next read goes and how much fits. Moves a partial frame to
- * the front first when the room left could not hold a whole frame, so
- * room is never 0 while cap >= WIRE_MAX_FRAME. */
-uint8_t *framer_space(struct framer *fr, size_t *room);
-void framer_commit(struct framer *fr, size_t n);
-/* 1: a whole frame in f (valid until the next framer_space), 0: need
- * more bytes, -1: the stream is bad (close the link). */
-int framer_next(struct framer *fr, struct wire_frame *f)
-    __attribute__((warn_unused_result));
-size_t framer_pending(const struct framer *fr);
-
-struct obuf {
-	uint8_t *buf;         /* allocated on first use */
-	size_t cap;
-	size_t head;
-	size_t len;
-};
-
-void obuf_init(struct obuf *o, size_t cap);
-void obuf_free(struct obuf *o);
-/* Copy n bytes in. -1 (nothing copied) when they do not fit. */
-int obuf_append(struct obuf *o, const uint8_t *p, size_t n)
-    __attribute__((warn_unused_result));
-/* The queued bytes as up to two pieces; returns the count (0..2). */
-int obuf_iov(const struct obuf *o, struct iovec iov[2]);
-void obuf_consume(struct obuf *o, size_t n);
 
 /* ---- the link ------------------------------------------------------ */
 
@@ -155,6 +114,14 @@ struct link {
 };
 
 const char *link_state_name(enum link_state s);
+/* The member's name, or "(unknown)" before the handshake says. */
+const char *link_peer_name(const struct link *l);
+int link_is_tcp(const struct link *l);
+/* A new state, since now; multipath sees whether it is up. */
+void link_set_state(struct link *l, enum link_state s);
+/* link_session.c: the link's session (initiator: we dialled). 0 or -1. */
+int link_session_init(struct link *l, int initiator)
+    __attribute__((warn_unused_result));
 /* A connection accepted on a listener. Closes fd on failure. */
 struct link *link_accept(struct linkd *ld, int fd, const char *transport,
     const char *remote);

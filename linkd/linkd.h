@@ -3,21 +3,36 @@
  * linkd holds everything the daemon knows; every file gets it passed in
  * (there is no global), so unit tests can build one by hand.
  *
- *   linkd.c          main, loop, 1 s timer
- *   dispatch.c       channels to keyd and routed
- *   peers.c          members, dial policy, handshake timestamps
- *   link.c           one byte stream + one session (link.h)
- *   transport_tcp.c  TCP listen / connect
+ *   linkd.c          main: lifecycle, channels, ctl socket, timers,
+ *                    the table of what links hand on (inner kind ->
+ *                    handler)
+ *   dispatch.c       keyd's and routed's messages -> calls (linkd_msgs)
+ *   ctl.c            ctl requests -> replies (linkd_ctl_cmds)
+ *   peers.c          members, dial policy, handshake timestamps, their
+ *                    state as told to keyd and routed
+ *   link.c           one byte stream + one session (link.h): states,
+ *                    dialling, reading, writing, timers
+ *   link_session.c   a link's session callbacks: send, what it opens,
+ *                    who it is, up
+ *   stream.c         a link's read framer and output ring (stream.h)
+ *   transport_tcp.c  TCP listen / connect, the accept loop
  *   transport_socks.c  onion mode: SOCKS5 through tor, config checks
  *   transport_unix.c   onion mode: the Unix socket tor's service maps to
+ *   hs_admit.c       handshake rate limit
+ *   join_relay.c     joiners' frames to keyd and back
  *   keyd_client.c    keyd_dh(): DH with our static key, in keyd
- *   datapath.c       tund.data <-> links
+ *   outbound.c       tund -> members: read, route once, seal
+ *   route.c          the route decision and debug_route (route.h)
+ *   datapath.c       the tund.data socket; members -> tund
  *   fib.c            forwarding table (fib.h)
- *   forward.c        relaying INNER_FORWARD, next hops (forward.h)
- *   e2e.c            end-to-end sessions through relays (e2e.h)
+ *   e2e.c            end-to-end sessions through relays (forward.h)
+ *   forward.c        relaying INNER_FORWARD (forward.h)
  *   multipath.c      which link of a peer (multipath.h)
  *   gossip.c         carries keyd's gossip between members
- *   ctl.c            JSON ctl socket
+ *
+ * The packet path walks down: outbound -> route, links, e2e -> forward
+ * -> links -> session; links hand what they open to the handlers
+ * linkd.c registered (datapath, gossip, e2e), which go down again.
  */
 #ifndef OM_LINKD_LINKD_H
 #define OM_LINKD_LINKD_H
@@ -35,9 +50,12 @@
 #include "linkd/link.h"
 #include "linkd/multipath.h"
 #include "linkd/ratelimit.h"
+#include "linkd/route.h"
 #include "linkd/session.h"
 #include "proto/conf.h"
 #include "proto/daemon.h"
+#include "proto/datapath.h"
+#include "proto/dispatch.h"
 #include "proto/ipc.h"
 #include "proto/msg.h"
 #include "proto/record.h"
@@ -138,6 +156,16 @@ struct datapath {
 	uint64_t tund_paused_n;           /* a link full: tund stopped */
 };
 
+/* What a link does with an inner kind its session opened, from member
+ * from (linkd.c's table). p points into the session layer's buffer. */
+typedef void (*link_frame_fn)(struct linkd *ld, struct peer *from,
+    const uint8_t *p, size_t len);
+
+struct link_frame {
+	uint8_t kind;                     /* enum wire_inner */
+	link_frame_fn fn;
+};
+
 struct linkd {
 	struct daemon_ctx *d;
 	struct ev_loop *loop;
@@ -150,7 +178,7 @@ struct linkd {
 	uint8_t netid[NETID_BYTES];
 	char self_name[NAME_MAX_LEN + 1];
 	char self_hex[2 * MEMBER_ID_BYTES + 1];
-	uint8_t prologue[SESSION_PROLOGUE_MAX];
+	uint8_t prologue[WIRE_PROLOGUE_MAX];
 	size_t prologue_len;
 	struct record self_rec;
 	int have_self_rec;
@@ -163,6 +191,8 @@ struct linkd {
 	int syncing;
 
 	/* links */
+	const struct link_frame *frames;  /* inner kind -> handler */
+	size_t nframes;
 	struct link_list links;
 	struct link_list reap;
 	uint32_t link_serial;
@@ -177,6 +207,7 @@ struct linkd {
 	struct fib *fib;
 	struct fib_builder fb;
 	struct forward fwd;               /* relays and e2e sessions */
+	struct route_overrides routes;    /* debug_route (route.h) */
 
 	struct datapath dp;
 
@@ -212,6 +243,11 @@ struct linkd {
 
 /* Monotonic seconds. */
 double linkd_now(void);
+/* A session (link's or end-to-end) with our identity and prologue: cb
+ * without dh and arg, which are keyd_dh and arg. */
+int linkd_session_init(struct linkd *ld, struct session *s, int initiator,
+    const uint8_t *rs, const struct session_cb *cb, void *arg)
+    __attribute__((warn_unused_result));
 
 /* peers.c */
 void peers_init(struct linkd *ld);
@@ -259,6 +295,12 @@ uint32_t peer_rtt_us(const struct peer *p);
  * takes its sample: the bytes all its links moved since the last one,
  * per second. Tells routed when the peak's bucket changes. */
 void peer_rate_tick(struct linkd *ld, struct peer *p, double now);
+/* Tell routed and keyd p's state (links up, rtt, rate); only routed
+ * when only its rate or rtt moved; c (keyd's or routed's channel, just
+ * up) every member's. */
+void peer_report_state(struct linkd *ld, struct peer *p);
+void peer_report_measured(struct linkd *ld, struct peer *p);
+void peers_report_all(struct linkd *ld, struct ipc_chan *c);
 /* Add a sample (bytes/s at monotonic time now) to r; the peak over the
  * blocks kept. Pure. */
 uint64_t rate_peak_add(struct rate_peak *r, double now, uint64_t bps);
@@ -278,12 +320,24 @@ int rtt_moved(uint32_t was, uint32_t now);
 int tcp_listen(const char *addr, char *err, size_t errlen);
 /* fd, or -1 (errno EAGAIN when nothing is waiting). */
 int tcp_accept(int lfd, char *remote, size_t cap);
+/* Take what waits on a listening socket (at most a batch) as incoming
+ * links of this transport ("tcp": remote is the address; "onion"). */
+void listener_accept(struct linkd *ld, int lfd, const char *transport,
+    const char *where);
+/* A listening socket fd just made (-1: err says why, logged, tried
+ * again next tick) into *fdp, its watcher w started with cb. 0 or -1.
+ * And the other way: stopped and closed; 0 if it was open. */
+int listener_watch(struct linkd *ld, ev_io *w, int *fdp, int fd,
+    const char *err, void (*cb)(struct ev_loop *, ev_io *, int));
+int listener_unwatch(struct linkd *ld, ev_io *w, int *fdp);
 /* Non-blocking connect to "HOST:PORT"; fd or -1 with err. */
 int tcp_connect(const char *endpoint, char *remote, size_t cap, char *err,
     size_t errlen);
 /* 0 when the connect finished well, else the errno. */
 int tcp_connect_result(int fd);
 void tcp_tune(int fd);
+/* The socket buffers tcp_buffers_probe chose (none: autotuning). */
+void tcp_buffers(int fd);
 uint32_t tcp_rtt_us(int fd);
 void tcp_buffers_probe(void);
 
@@ -305,6 +359,17 @@ void socks_credentials(char user[33], char pass[33]);
 /* Short words for a failed SOCKS negotiation (tor's reply code when
  * there is one, else the state machine's reason). */
 void socks_error(const struct socks5_client *c, char *out, size_t cap);
+/* An outgoing onion link whose socket to tor is connected: start the
+ * SOCKS5 negotiation for its member's onion address. 0, or -1 with
+ * why. */
+int socks_start(struct link *l, char *why, size_t cap)
+    __attribute__((warn_unused_result));
+/* Read tor's answer into the link's framer: 0 more to come, 1 tor
+ * connected the stream (whatever follows is the peer's; the SOCKS
+ * state is freed), -1 failed with why. */
+int socks_input(struct link *l, char *why, size_t cap)
+    __attribute__((warn_unused_result));
+void socks_free(struct link *l);
 
 /* transport_unix.c */
 /* Listen on the Unix stream socket at path: a stale socket file is
@@ -322,16 +387,14 @@ void keyd_client_close(void);
 int keyd_dh(void *arg, uint8_t out[NOISE_DHLEN],
     const uint8_t pub[NOISE_DHLEN]) __attribute__((warn_unused_result));
 
-/* datapath.c */
+/* datapath.c: the socket to tund, and members' packets down it */
 void datapath_init(struct linkd *ld, const char *path);
 void datapath_close(struct linkd *ld);
-/* A packet from a link's session (vnet hdr + IP). */
-void datapath_deliver(struct linkd *ld, struct link *l, const uint8_t *pkt,
+void datapath_disconnect(struct linkd *ld, const char *why);
+/* A packet from member p (a link's or an end-to-end session's): vnet
+ * hdr + IP, its source checked against p (record_owns_addr). */
+void datapath_deliver(struct linkd *ld, struct peer *p, const uint8_t *pkt,
     size_t len);
-/* The same for a packet from member p's end-to-end session: the
- * same source check (record_owns_addr), the same way to tund. */
-void datapath_deliver_peer(struct linkd *ld, struct peer *p,
-    const uint8_t *pkt, size_t len);
 /* No link is above its high-water mark any more. */
 void datapath_links_drained(struct linkd *ld);
 void datapath_tick(struct linkd *ld, double now);
@@ -340,20 +403,25 @@ void datapath_tick(struct linkd *ld, double now);
 int dp_inner_addr(const uint8_t *pkt, size_t len, int want_src, int *family,
     const uint8_t **addr);
 
-/* dispatch.c */
-void dispatch_init(struct linkd *ld);
-void dispatch_close(struct linkd *ld);
-void dispatch_peer_state(struct linkd *ld, struct peer *p);
-/* Only p's rate or rtt moved: tell routed (keyd does not use them). */
-void dispatch_peer_measured(struct linkd *ld, struct peer *p);
+/* outbound.c: tund -> members (reads the socket datapath.c opens) */
+void outbound_init(struct linkd *ld);
 
-/* gossip.c: an INNER_GOSSIP payload from l's member, to keyd; keyd's
+/* dispatch.c: the messages linkd takes from keyd and routed */
+extern const struct msg_handler linkd_msgs[];
+extern const size_t linkd_nmsgs;
+
+/* gossip.c: an INNER_GOSSIP payload from member from, to keyd; keyd's
  * MSG_GOSSIP_OUT payload, to the members it names. */
-void linkd_gossip_input(struct linkd *ld, struct link *l, const uint8_t *p,
-    size_t len);
+void linkd_gossip_input(struct linkd *ld, struct peer *from,
+    const uint8_t *p, size_t len);
 void linkd_gossip_output(struct linkd *ld, const uint8_t *payload,
     size_t n);
 
+/* hs_admit.c: a token of rl (initialised on first use) for a
+ * handshake from link l (its source address; onion: global only), or
+ * when l is NULL from key (klen bytes; 0: global only). */
+enum rl_verdict hs_rl_allow(struct ratelimit *rl, const struct link *l,
+    const uint8_t *key, size_t klen, double now);
 /* hs_admit.c: may this frame go to the session? An HS_INIT with a
  * valid mac1 on an incoming link without a session spends a token of
  * ld->hs_rl; over the limit the link is closed (silently) and -1
@@ -377,14 +445,11 @@ void join_relay_tick(struct link *l, double now);
 /* The relay's link is going down: tell keyd, free its slot. */
 void join_relay_end(struct link *l);
 
-/* ctl.c */
-void ctl_init(struct linkd *ld);
-void ctl_close(struct linkd *ld);
-json_t *ctl_handle(struct linkd *ld, json_t *req);
-/* The same with the caller's right to change things (debug_route). */
-json_t *ctl_handle_priv(struct linkd *ld, json_t *req, int may_change);
+/* ctl.c: the commands linkd's ctl socket answers */
+extern const struct ctl_cmd linkd_ctl_cmds[];
+extern const size_t linkd_nctl_cmds;
 
-/* linkd.c-independent listener glue (transport_tcp.c) */
+/* transport_tcp.c: the TCP listener (onion mode: onion_listener_*) */
 void listener_start(struct linkd *ld);
 void listener_stop(struct linkd *ld);
 

@@ -35,7 +35,7 @@
 
 #include <sodium.h>
 
-#include "linkd/e2e.h"
+#include "linkd/forward.h"
 #include "linkd/linkd.h"
 #include "proto/edges.h"
 #include "proto/log.h"
@@ -153,7 +153,7 @@ peers_remove(struct linkd *ld, struct peer *p, const char *why)
 		link_close(p->links[0], why);
 	if (p->reported > 0) {
 		p->links_up = 0;
-		dispatch_peer_state(ld, p);
+		peer_report_state(ld, p);
 	}
 	for (pp = &ld->hash[id_hash(p->rec.id)]; *pp != NULL;
 	    pp = &(*pp)->hnext) {
@@ -336,7 +336,7 @@ peer_links_changed(struct linkd *ld, struct peer *p)
 			up++;
 	p->links_up = up;
 	if (up != p->reported)
-		dispatch_peer_state(ld, p);
+		peer_report_state(ld, p);
 }
 
 struct link *
@@ -515,7 +515,7 @@ peer_rate_tick(struct linkd *ld, struct peer *p, double now)
 	/* Without a link up routed holds no edge to weigh; the next
 	 * links-up report carries both. */
 	if (moved && p->reported > 0)
-		dispatch_peer_measured(ld, p);
+		peer_report_measured(ld, p);
 }
 
 int
@@ -528,4 +528,59 @@ rtt_moved(uint32_t was, uint32_t now)
 	d = was > now ? was - now : now - was;
 	hi = was > now ? was : now;
 	return d >= RTT_MOVED_US && d >= hi / RTT_MOVED_PART;
+}
+
+/* ---- what keyd and routed are told ---- */
+
+static void
+peer_state_send(struct linkd *ld, struct ipc_chan *c, struct peer *p,
+    const char *to)
+{
+	struct msg_peer_state m;
+	uint8_t buf[64];
+	struct buf_w w;
+
+	if (c == NULL)
+		return;
+	memset(&m, 0, sizeof(m));
+	memcpy(m.id, p->rec.id, MEMBER_ID_BYTES);
+	m.links_up = (uint16_t)p->links_up;
+	m.rtt_us = peer_rtt_us(p);
+	m.rate_kbps = p->rate_kbps;
+	if (c == ld->routed)
+		p->rtt_reported = m.rtt_us;
+	bw_init(&w, buf, sizeof(buf));
+	msg_peer_state_encode(&w, &m);
+	if (w.err) {
+		log_warnx("MSG_PEER_STATE does not fit %zu bytes",
+		    sizeof(buf));
+		return;
+	}
+	/* Not connected: it gets every state on its on_up. */
+	if (ipc_send(c, MSG_PEER_STATE, 0, 0, &w) == -1)
+		log_debug("peer state of %s not sent (%s away)",
+		    p->rec.name, to);
+}
+
+void
+peer_report_state(struct linkd *ld, struct peer *p)
+{
+	p->reported = p->links_up;
+	peer_state_send(ld, ld->routed, p, "routed");
+	peer_state_send(ld, ld->keyd, p, "keyd");
+}
+
+void
+peer_report_measured(struct linkd *ld, struct peer *p)
+{
+	peer_state_send(ld, ld->routed, p, "routed");
+}
+
+void
+peers_report_all(struct linkd *ld, struct ipc_chan *c)
+{
+	struct peer *p;
+
+	TAILQ_FOREACH(p, &ld->peers, entry)
+		peer_state_send(ld, c, p, c == ld->routed ? "routed" : "keyd");
 }

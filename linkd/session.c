@@ -38,26 +38,11 @@
 
 #include "proto/buf.h"
 
-#define SESSION_HS_INIT_MSG  (NOISE_MSG1_OVERHEAD + WIRE_HS_PAYLOAD)
-#define SESSION_HS_RESP_MSG  NOISE_MSG2_OVERHEAD
-#define SESSION_HS_FRAME_MAX \
-	(WIRE_LEN_BYTES + 1 + SESSION_HS_INIT_MSG + WIRE_MAC_BYTES)
-#define SESSION_PROLOGUE_TAG "onionmesh/1"
 /* TAI64 label of the Unix epoch (2^62 + 10 leap seconds), as WireGuard. */
 #define SESSION_TAI64_BASE   0x400000000000000aULL
 
 static _Thread_local uint8_t session_txbuf[WIRE_MAX_FRAME];
 static _Thread_local uint8_t session_rxbuf[WIRE_MAX_INNER];
-
-size_t
-session_prologue(uint8_t out[SESSION_PROLOGUE_MAX], const uint8_t netid[32])
-{
-	size_t n = sizeof(SESSION_PROLOGUE_TAG) - 1;
-
-	memcpy(out, SESSION_PROLOGUE_TAG, n);
-	memcpy(out + n, netid, 32);
-	return n + 32;
-}
 
 /*
  * TAI64N of the wall clock. The responder keeps the newest timestamp it
@@ -129,7 +114,7 @@ session_init(struct session *s, int initiator, const uint8_t *prologue,
 	memset(s, 0, sizeof(*s));
 	s->state = SESSION_CLOSED;
 	if (cb == NULL || cb->send == NULL || cb->dh == NULL ||
-	    s_pub == NULL || prologue_len > SESSION_PROLOGUE_MAX ||
+	    s_pub == NULL || prologue_len > WIRE_PROLOGUE_MAX ||
 	    (prologue == NULL && prologue_len != 0)) {
 		s->why = "bad session parameters";
 		return -1;
@@ -167,8 +152,8 @@ session_init(struct session *s, int initiator, const uint8_t *prologue,
 static int
 session_send_hs_init(struct session *s, double now, int first)
 {
-	uint8_t ts[WIRE_HS_PAYLOAD], msg[SESSION_HS_INIT_MSG];
-	uint8_t frame[SESSION_HS_FRAME_MAX];
+	uint8_t ts[WIRE_HS_PAYLOAD], msg[WIRE_HS_INIT_MSG];
+	uint8_t frame[WIRE_HS_FRAME_MAX];
 	int n, fl;
 
 	if (noise_hs_init(&s->hs, 1, s->prologue, s->prologue_len, s->s_pub,
@@ -176,7 +161,7 @@ session_send_hs_init(struct session *s, double now, int first)
 		return session_fail(s, "cannot start a handshake");
 	session_tai64n(ts);
 	n = noise_write_msg1(&s->hs, ts, sizeof(ts), msg, sizeof(msg));
-	if (n != SESSION_HS_INIT_MSG)
+	if (n != WIRE_HS_INIT_MSG)
 		return session_fail(s,
 		    "cannot write handshake (static key DH failed)");
 	fl = wire_hs_frame(frame, sizeof(frame), WIRE_HS_INIT, msg,
@@ -231,6 +216,34 @@ session_install(struct session *s, const struct noise_cipher *tx,
 	s->t_last_recv = now;
 }
 
+/* What an HS_INIT must be before any DH is spent on it. 1 (a rekey)
+ * or 0 (the first handshake) with *msglen set, -1 (session failed). */
+static int
+session_hs_init_check(struct session *s, const struct wire_frame *f,
+    size_t *msglen)
+{
+	if (s->initiator)
+		return session_fail(s, "handshake initiation from the peer "
+		    "we dialed");
+	/* mac1 first: costs one hash, no DH, and proves the sender knows
+	 * which member it is talking to. */
+	if (wire_hs_check(f, s->s_pub, msglen) == -1) {
+		s->bad_frames++;
+		return session_fail(s, "handshake initiation with a bad mac1 "
+		    "(not meant for us)");
+	}
+	if (*msglen != WIRE_HS_INIT_MSG) {
+		s->bad_frames++;
+		return session_fail(s, "handshake initiation of the wrong "
+		    "length");
+	}
+	if (s->state == SESSION_ESTABLISHED)
+		return 1;
+	if (s->state != SESSION_NEW)
+		return session_fail(s, "handshake initiation out of order");
+	return 0;
+}
+
 /* Responder: HS_INIT, the first one or a rekey. */
 static int
 session_in_hs_init(struct session *s, const struct wire_frame *f,
@@ -238,31 +251,14 @@ session_in_hs_init(struct session *s, const struct wire_frame *f,
 {
 	struct noise_hs hs;
 	struct noise_cipher c1, c2;
-	uint8_t ts[WIRE_HS_PAYLOAD], msg[SESSION_HS_RESP_MSG];
-	uint8_t frame[SESSION_HS_FRAME_MAX];
+	uint8_t ts[WIRE_HS_PAYLOAD], msg[WIRE_HS_RESP_MSG];
+	uint8_t frame[WIRE_HS_FRAME_MAX];
 	const char *why = NULL;
 	size_t msglen;
 	int rekey, fl = -1;
 
-	if (s->initiator)
-		return session_fail(s, "handshake initiation from the peer "
-		    "we dialed");
-	/* mac1 first: costs one hash, no DH, and proves the sender knows
-	 * which member it is talking to. */
-	if (wire_hs_check(f, s->s_pub, &msglen) == -1) {
-		s->bad_frames++;
-		return session_fail(s, "handshake initiation with a bad mac1 "
-		    "(not meant for us)");
-	}
-	if (msglen != SESSION_HS_INIT_MSG) {
-		s->bad_frames++;
-		return session_fail(s, "handshake initiation of the wrong "
-		    "length");
-	}
-	rekey = (s->state == SESSION_ESTABLISHED);
-	if (!rekey && s->state != SESSION_NEW)
-		return session_fail(s, "handshake initiation out of order");
-
+	if ((rekey = session_hs_init_check(s, f, &msglen)) == -1)
+		return -1;
 	if (noise_hs_init(&hs, 0, s->prologue, s->prologue_len, s->s_pub,
 	    NULL, s->cb.dh, s->cb.arg) == -1)
 		return session_fail(s, "cannot start a handshake");
@@ -288,7 +284,7 @@ session_in_hs_init(struct session *s, const struct wire_frame *f,
 		goto out;
 	}
 	if (noise_write_msg2(&hs, NULL, 0, msg, sizeof(msg)) !=
-	    SESSION_HS_RESP_MSG) {
+	    WIRE_HS_RESP_MSG) {
 		why = "cannot write handshake response";
 		goto out;
 	}
@@ -331,7 +327,7 @@ session_in_hs_resp(struct session *s, const struct wire_frame *f,
 		s->bad_frames++;
 		return session_fail(s, "handshake response with a bad mac1");
 	}
-	if (msglen != SESSION_HS_RESP_MSG ||
+	if (msglen != WIRE_HS_RESP_MSG ||
 	    noise_read_msg2(&s->hs, f->body, msglen, NULL, 0) != 0) {
 		s->bad_frames++;
 		return session_fail(s, "handshake response failed to "

@@ -45,7 +45,6 @@
 #define SESSION_KEEPALIVE         5.0
 #define SESSION_DEAD_AFTER        15.0
 #define SESSION_HS_TIMEOUT        10.0
-#define SESSION_PROLOGUE_MAX      64
 
 enum session_state {
 	SESSION_NEW = 0,      /* nothing sent or received yet */
@@ -89,7 +88,7 @@ struct session {
 	enum session_state state;
 	int initiator;
 	struct session_cb cb;
-	uint8_t prologue[SESSION_PROLOGUE_MAX];
+	uint8_t prologue[WIRE_PROLOGUE_MAX];
 	size_t prologue_len;
 	uint8_t s_pub[NOISE_DHLEN];   /* ours */
 	uint8_t rs[NOISE_DHLEN];      /* peer's (known to initiator) */
@@ -135,8 +134,5 @@ int session_tick(struct session *s, double now)
 void session_close(struct session *s, const char *why);
 void session_wipe(struct session *s);
 
-/* Our prologue: "onionmesh/1" || netid. */
-size_t session_prologue(uint8_t out[SESSION_PROLOGUE_MAX],
-    const uint8_t netid[32]);
 
 #endif

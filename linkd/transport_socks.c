@@ -3,11 +3,11 @@
  * credentials that give each link its own circuit, SOCKS errors in
  * words, and the config checks that keep anonymous mode closed.
  *
- * The SOCKS5 conversation itself is proto/socks5.c's pure state
- * machine; link.c feeds it the bytes of the link's own socket, so a
- * link is one socket and one buffer from the first SOCKS byte to the
- * last frame, and whatever tor sends after its final reply is already
- * where the framer looks for frames.
+ * The SOCKS5 conversation is proto/socks5.c's pure state machine, fed
+ * here with the bytes of the link's own socket (socks_start,
+ * socks_input): a link is one socket and one buffer from the first
+ * SOCKS byte to the last frame, and whatever tor sends after its final
+ * reply is already where the link's framer looks for frames.
  *
  * Credentials: tor's default IsolateSOCKSAuth keeps streams with
  * different username/password on different circuits, so each link
@@ -16,11 +16,12 @@
  * share a circuit, so they are wiped after use and never logged.
  *
  * A Unix SocksPort is the normal case (no IP socket at all, and it
- * crosses network namespaces by path); HOST:PORT works too, through
- * transport_tcp.c's connect.
+ * crosses network namespaces by path); HOST:PORT works too
+ * (proto/endpoint.h dials both).
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <arpa/inet.h>
@@ -32,6 +33,7 @@
 
 #include "linkd/linkd.h"
 #include "proto/addr.h"
+#include "proto/endpoint.h"
 #include "proto/log.h"
 
 #define SOCKS_CRED_BYTES 16
@@ -83,52 +85,22 @@ linkd_conf_check(const struct conf *c, char *err, size_t errlen)
 	return 0;
 }
 
-static int
-unix_connect(const char *proxy, char *err, size_t errlen)
-{
-	struct sockaddr_un sun;
-	const char *path = proxy + 5;
-	int fd;
-
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	if (path[0] != '/' || strlen(path) >= sizeof(sun.sun_path)) {
-		snprintf(err, errlen, "tor_socks = %s: want unix:/absolute/"
-		    "path shorter than %zu bytes", proxy,
-		    sizeof(sun.sun_path));
-		return -1;
-	}
-	memcpy(sun.sun_path, path, strlen(path) + 1);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd == -1) {
-		snprintf(err, errlen, "socket for tor's SocksPort: %s",
-		    strerror(errno));
-		return -1;
-	}
-	/* A Unix connect completes at once or fails at once; EAGAIN
-	 * means tor's accept queue is full. */
-	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1 &&
-	    errno != EINPROGRESS) {
-		snprintf(err, errlen, "cannot reach tor's SocksPort %s: %s",
-		    proxy, errno == EAGAIN ? "busy (accept queue full)" :
-		    strerror(errno));
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
 int
 socks_proxy_connect(const char *proxy, char *err, size_t errlen)
 {
-	char remote[80], why[256];
+	char why[256];
 	int fd;
 
-	if (strncmp(proxy, "unix:", 5) == 0)
-		return unix_connect(proxy, err, errlen);
-	if ((fd = tcp_connect(proxy, remote, sizeof(remote), why,
-	    sizeof(why))) == -1)
+	if ((fd = endpoint_connect(proxy, EP_NONBLOCK, NULL, 0, why,
+	    sizeof(why))) == -1) {
 		snprintf(err, errlen, "tor's SocksPort: %s", why);
+		return -1;
+	}
+	/* The options a link's own TCP connection gets. */
+	if (strncmp(proxy, "unix:", 5) != 0) {
+		tcp_buffers(fd);
+		tcp_tune(fd);
+	}
 	return fd;
 }
 
@@ -155,4 +127,91 @@ socks_error(const struct socks5_client *c, char *out, size_t cap)
 	else
 		snprintf(out, cap, "tor SOCKS: %s", c->err[0] != '\0' ?
 		    c->err : "failed");
+}
+
+void
+socks_free(struct link *l)
+{
+	if (l->socks == NULL)
+		return;
+	socks5_client_wipe(l->socks);
+	sodium_memzero(l->socks, sizeof(*l->socks));
+	free(l->socks);
+	l->socks = NULL;
+}
+
+/* Send what the state machine has queued. -1 with why. */
+static int
+socks_send(struct link *l, char *why, size_t cap)
+{
+	if (l->socks->out_len == 0)
+		return 0;
+	if (link_send_raw(l, l->socks->out, l->socks->out_len) == -1) {
+		snprintf(why, cap, "tor SOCKS: %s", l->send_err);
+		return -1;
+	}
+	/* Copied by the link; the auth request holds the credentials. */
+	sodium_memzero(l->socks->out, l->socks->out_len);
+	l->socks->out_len = 0;
+	return 0;
+}
+
+int
+socks_start(struct link *l, char *why, size_t cap)
+{
+	char user[33], pass[33];
+	int r;
+
+	if ((l->socks = malloc(sizeof(*l->socks))) == NULL) {
+		snprintf(why, cap, "out of memory (SOCKS)");
+		return -1;
+	}
+	socks_credentials(user, pass);
+	r = socks5_client_init(l->socks, l->peer->rec.onion, DEFAULT_PORT,
+	    user, pass);
+	sodium_memzero(user, sizeof(user));
+	sodium_memzero(pass, sizeof(pass));
+	if (r == -1) {
+		socks_error(l->socks, why, cap);
+		return -1;
+	}
+	return socks_send(l, why, cap);
+}
+
+int
+socks_input(struct link *l, char *why, size_t cap)
+{
+	char err[LINK_ERR_LEN];
+	size_t room, used;
+	uint8_t *buf;
+	ssize_t n;
+	int r;
+
+	buf = framer_space(&l->rx, &room);
+	n = stream_recv(l->fd, buf, room, 0, err, sizeof(err));
+	if (n == STREAM_AGAIN)
+		return 0;
+	if (n == 0) {
+		snprintf(why, cap, "tor closed the SOCKS connection");
+		return -1;
+	}
+	if (n < 0) {
+		snprintf(why, cap, "tor SOCKS: %s", err);
+		return -1;
+	}
+	framer_commit(&l->rx, (size_t)n);
+	l->rx_bytes += (uint64_t)n;
+	r = socks5_client_input(l->socks, l->rx.buf + l->rx.head,
+	    framer_pending(&l->rx), &used);
+	l->rx.head += used;             /* the rest is the peer's */
+	if (r == SOCKS5_ERROR) {
+		socks_error(l->socks, why, cap);
+		return -1;
+	}
+	if (socks_send(l, why, cap) == -1)
+		return -1;
+	if (r == SOCKS5_MORE)
+		return 0;
+	socks_free(l);
+	return 1;
 }

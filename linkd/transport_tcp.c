@@ -73,8 +73,8 @@ tcp_buffers_probe(void)
 	    sockbuf_snd, sockbuf_rcv);
 }
 
-static void
-set_buffers(int fd)
+void
+tcp_buffers(int fd)
 {
 	if (sockbuf_snd > 0)
 		(void)setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sockbuf_snd,
@@ -159,7 +159,7 @@ tcp_listen(const char *addr, char *err, size_t errlen)
 		(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one,
 		    sizeof(one));
 		/* Accepted sockets inherit the buffers (and window scale). */
-		set_buffers(fd);
+		tcp_buffers(fd);
 		if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 &&
 		    listen(fd, LISTEN_BACKLOG) == 0)
 			break;
@@ -210,7 +210,7 @@ tcp_connect(const char *endpoint, char *remote, size_t cap, char *err,
 		freeaddrinfo(res);
 		return -1;
 	}
-	set_buffers(fd);
+	tcp_buffers(fd);
 	tcp_tune(fd);
 	if (connect(fd, res->ai_addr, res->ai_addrlen) == -1 &&
 	    errno != EINPROGRESS) {
@@ -234,22 +234,58 @@ tcp_connect_result(int fd)
 	return err;
 }
 
+void
+listener_accept(struct linkd *ld, int lfd, const char *transport,
+    const char *where)
+{
+	char remote[64];
+	int i, fd, tcp = strcmp(transport, "tcp") == 0;
+
+	for (i = 0; i < ACCEPTS_PER_WAKEUP; i++) {
+		fd = tcp ? tcp_accept(lfd, remote, sizeof(remote)) :
+		    accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd == -1) {
+			if (errno != EAGAIN && errno != EWOULDBLOCK &&
+			    errno != EINTR && errno != ECONNABORTED)
+				log_warn("accept on %s", where);
+			return;
+		}
+		/* tor says nothing of who is on the other end. */
+		(void)link_accept(ld, fd, transport, tcp ? remote : "onion");
+	}
+}
+
 static void
 listener_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct linkd *ld = w->data;
-	char remote[64];
-	int i, fd;
 
-	for (i = 0; i < ACCEPTS_PER_WAKEUP; i++) {
-		if ((fd = tcp_accept(ld->lfd, remote, sizeof(remote))) == -1) {
-			if (errno != EAGAIN && errno != EWOULDBLOCK &&
-			    errno != EINTR && errno != ECONNABORTED)
-				log_warn("accept on %s", ld->listen_addr);
-			return;
-		}
-		(void)link_accept(ld, fd, "tcp", remote);
+	listener_accept(ld, ld->lfd, "tcp", ld->listen_addr);
+}
+
+int
+listener_watch(struct linkd *ld, ev_io *w, int *fdp, int fd,
+    const char *err, void (*cb)(struct ev_loop *, ev_io *, int))
+{
+	if ((*fdp = fd) == -1) {
+		log_warnx_rl(fdp, "%s (retrying)", err);
+		return -1;
 	}
+	ev_io_init(w, cb, fd, EV_READ);
+	w->data = ld;
+	ev_io_start(ld->loop, w);
+	return 0;
+}
+
+int
+listener_unwatch(struct linkd *ld, ev_io *w, int *fdp)
+{
+	if (*fdp == -1)
+		return -1;
+	ev_io_stop(ld->loop, w);
+	close(*fdp);
+	*fdp = -1;
+	return 0;
 }
 
 void
@@ -261,22 +297,13 @@ listener_start(struct linkd *ld)
 		return;
 	snprintf(ld->listen_addr, sizeof(ld->listen_addr), "%s",
 	    ld->conf->listen);
-	if ((ld->lfd = tcp_listen(ld->listen_addr, err, sizeof(err))) == -1) {
-		log_warnx_rl(&ld->lfd, "%s (retrying)", err);
-		return;
-	}
-	ev_io_init(&ld->lio, listener_cb, ld->lfd, EV_READ);
-	ld->lio.data = ld;
-	ev_io_start(ld->loop, &ld->lio);
-	log_info("listening on tcp %s", ld->listen_addr);
+	if (listener_watch(ld, &ld->lio, &ld->lfd, tcp_listen(
+	    ld->listen_addr, err, sizeof(err)), err, listener_cb) == 0)
+		log_info("listening on tcp %s", ld->listen_addr);
 }
 
 void
 listener_stop(struct linkd *ld)
 {
-	if (ld->lfd == -1)
-		return;
-	ev_io_stop(ld->loop, &ld->lio);
-	close(ld->lfd);
-	ld->lfd = -1;
+	(void)listener_unwatch(ld, &ld->lio, &ld->lfd);
 }

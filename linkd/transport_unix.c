@@ -33,7 +33,6 @@
  * they are strangers) instead of being half-dropped by the kernel and
  * left dangling on the caller's side; the kernel caps it at somaxconn. */
 #define UNIX_BACKLOG 1024
-#define UNIX_ACCEPTS_PER_WAKEUP 16
 
 int
 unix_listen(const char *path, char *err, size_t errlen)
@@ -81,19 +80,8 @@ static void
 onion_listener_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct linkd *ld = w->data;
-	int i, fd;
 
-	for (i = 0; i < UNIX_ACCEPTS_PER_WAKEUP; i++) {
-		fd = accept4(ld->ofd, NULL, NULL,
-		    SOCK_NONBLOCK | SOCK_CLOEXEC);
-		if (fd == -1) {
-			if (errno != EAGAIN && errno != EWOULDBLOCK &&
-			    errno != EINTR && errno != ECONNABORTED)
-				log_warn("accept on %s", ld->onion_path);
-			return;
-		}
-		(void)link_accept(ld, fd, "onion", "onion");
-	}
+	listener_accept(ld, ld->ofd, "onion", ld->onion_path);
 }
 
 void
@@ -110,25 +98,16 @@ onion_listener_start(struct linkd *ld)
 		    IPC_LINKD_ONION);
 		return;
 	}
-	if ((ld->ofd = unix_listen(ld->onion_path, err, sizeof(err))) == -1) {
-		log_warnx_rl(&ld->ofd, "%s (retrying)", err);
-		return;
-	}
-	ev_io_init(&ld->oio, onion_listener_cb, ld->ofd, EV_READ);
-	ld->oio.data = ld;
-	ev_io_start(ld->loop, &ld->oio);
-	log_info("listening for tor on %s", ld->onion_path);
+	if (listener_watch(ld, &ld->oio, &ld->ofd, unix_listen(
+	    ld->onion_path, err, sizeof(err)), err, onion_listener_cb) == 0)
+		log_info("listening for tor on %s", ld->onion_path);
 }
 
 void
 onion_listener_stop(struct linkd *ld)
 {
-	if (ld->ofd == -1)
-		return;
-	ev_io_stop(ld->loop, &ld->oio);
-	close(ld->ofd);
-	ld->ofd = -1;
 	/* Best effort: after the privilege drop the sticky run dir may
 	 * not let us; the next start replaces the stale file. */
-	(void)unlink(ld->onion_path);
+	if (listener_unwatch(ld, &ld->oio, &ld->ofd) == 0)
+		(void)unlink(ld->onion_path);
 }

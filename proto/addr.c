@@ -16,18 +16,6 @@
 /* Longest address text inet_pton is given; longer input is an error. */
 #define ADDR_TEXT_MAX INET6_ADDRSTRLEN
 
-static int
-addr_len(int family)
-{
-	return family == 4 ? 4 : 16;
-}
-
-static int
-max_bits(int family)
-{
-	return family == 4 ? 32 : 128;
-}
-
 /* Parse the address part (exactly n bytes of s) into p. */
 static int
 parse_host(struct prefix *p, const char *s, size_t n)
@@ -86,7 +74,7 @@ prefix_parse(struct prefix *p, const char *s)
 		return addr_parse(p, s);
 	if (parse_host(&q, s, (size_t)(slash - s)) == -1)
 		return -1;
-	if (parse_bits(slash + 1, max_bits(q.family), &q.len) == -1)
+	if (parse_bits(slash + 1, prefix_max_len(q.family), &q.len) == -1)
 		return -1;
 	*p = q;
 	return 0;
@@ -122,7 +110,7 @@ prefix_fmt(const struct prefix *p, char *out, size_t cap, int with_len)
 		snprintf(out, cap, "invalid");
 		return;
 	}
-	if (!with_len && p->len == max_bits(p->family))
+	if (!with_len && p->len == prefix_max_len(p->family))
 		snprintf(out, cap, "%s", a);
 	else
 		snprintf(out, cap, "%s/%u", a, p->len);
@@ -149,7 +137,7 @@ prefix_mask(struct prefix *p)
 {
 	if (p->family != 4 && p->family != 6)
 		return;
-	mask_bits(p->addr, addr_len(p->family), p->len);
+	mask_bits(p->addr, prefix_addr_bytes(p->family), p->len);
 	if (p->family == 4)
 		memset(p->addr + 4, 0, 12);
 }
@@ -174,7 +162,7 @@ prefix_contains(const struct prefix *p, int family, const uint8_t *addr)
 {
 	if ((p->family != 4 && p->family != 6) || p->family != family)
 		return 0;
-	if (p->len > max_bits(p->family))
+	if (p->len > prefix_max_len(p->family))
 		return 0;
 	return bits_equal(p->addr, addr, p->len);
 }
@@ -184,7 +172,7 @@ prefix_covers(const struct prefix *p, const struct prefix *q)
 {
 	if (p->family != q->family || q->len < p->len)
 		return 0;
-	if (q->len > max_bits(q->family))
+	if (q->len > prefix_max_len(q->family))
 		return 0;
 	return prefix_contains(p, q->family, q->addr);
 }
@@ -196,7 +184,8 @@ prefix_equal(const struct prefix *a, const struct prefix *b)
 		return 0;
 	if (a->family != 4 && a->family != 6)
 		return 1;
-	return memcmp(a->addr, b->addr, (size_t)addr_len(a->family)) == 0;
+	return memcmp(a->addr, b->addr,
+	    (size_t)prefix_addr_bytes(a->family)) == 0;
 }
 
 /*

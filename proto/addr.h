@@ -26,6 +26,19 @@ int addr_parse(struct prefix *p, const char *s)
     __attribute__((warn_unused_result));
 /* "A.B.C.D/LEN" or "A.B.C.D" when len is full and with_len is 0. */
 void prefix_fmt(const struct prefix *p, char *out, size_t cap, int with_len);
+/* A family's (4 or 6) address in bytes, 4 or 16, and its longest
+ * prefix, 32 or 128. Inline: linkd's lookup uses it on every packet. */
+static inline int
+prefix_addr_bytes(int family)
+{
+	return family == 4 ? 4 : 16;
+}
+
+static inline int
+prefix_max_len(int family)
+{
+	return family == 4 ? 32 : 128;
+}
 /* Clear host bits. */
 void prefix_mask(struct prefix *p);
 /* Is addr (family 4/6, raw bytes) inside p? */

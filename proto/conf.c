@@ -23,7 +23,6 @@
 #include <ctype.h>
 #include <errno.h>
 #include <netinet/in.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +30,7 @@
 
 #include <sodium.h>
 
+#include "proto/errbuf.h"
 #include "proto/file.h"
 #include "proto/log.h"
 #include "proto/record.h"
@@ -54,19 +54,8 @@ set_field(char *dst, size_t cap, const char *src)
 	memcpy(dst, src, n);
 }
 
-static void
-why_set(char *why, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void
-why_set(char *why, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(why, WHY_MAX, fmt, ap);
-	va_end(ap);
-}
+/* Every message names the value and what would be right. */
+#define why_set(why, ...) err_set((why), WHY_MAX, __VA_ARGS__)
 
 int
 name_valid(const char *s)
@@ -87,6 +76,37 @@ name_valid(const char *s)
 		return 0;
 	}
 	return i > 0;
+}
+
+/* Every byte is one of POSIX's portable file name characters. */
+static int
+portable_chars(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		    (*s >= '0' && *s <= '9') || *s == '_' || *s == '-' ||
+		    *s == '.'))
+			return 0;
+	return 1;
+}
+
+int
+netns_name_valid(const char *s)
+{
+	size_t n = strlen(s);
+
+	/* A file name under /run/netns. */
+	return n > 0 && n < sizeof(((struct conf *)0)->netns) &&
+	    portable_chars(s) && strcmp(s, ".") != 0 && strcmp(s, "..") != 0;
+}
+
+int
+group_name_valid(const char *s)
+{
+	size_t n = strlen(s);
+
+	return n > 0 && n < sizeof(((struct conf *)0)->tor_group) &&
+	    portable_chars(s) && s[0] != '-' && strcmp(s, "root") != 0;
 }
 
 /* Paths */
@@ -190,23 +210,18 @@ parse_u32(const char *v, uint32_t lo, uint32_t hi, uint32_t *out, char *why)
 	uint64_t x = 0;
 	const char *s;
 
-	if (*v == '\0') {
-		why_set(why, "not a number (want %u..%u)", lo, hi);
-		return -1;
-	}
+	if (*v == '\0')
+		return why_set(why, "not a number (want %u..%u)", lo, hi);
 	for (s = v; *s; s++) {
-		if (*s < '0' || *s > '9') {
-			why_set(why, "not a number (want %u..%u)", lo, hi);
-			return -1;
-		}
+		if (*s < '0' || *s > '9')
+			return why_set(why, "not a number (want %u..%u)", lo,
+			    hi);
 		x = x * 10 + (uint64_t)(*s - '0');
 		if (x > UINT32_MAX)
 			break;
 	}
-	if (x < lo || x > hi) {
-		why_set(why, "out of range (want %u..%u)", lo, hi);
-		return -1;
-	}
+	if (x < lo || x > hi)
+		return why_set(why, "out of range (want %u..%u)", lo, hi);
 	*out = (uint32_t)x;
 	return 0;
 }
@@ -219,8 +234,7 @@ parse_bool(const char *v, int *out, char *why)
 	else if (strcasecmp(v, "no") == 0)
 		*out = 0;
 	else {
-		why_set(why, "want yes or no");
-		return -1;
+		return why_set(why, "want yes or no");
 	}
 	return 0;
 }
@@ -281,20 +295,15 @@ parse_member_prefix(const char *v, int family, struct prefix *out,
 	struct prefix p, net;
 	int bits = family == 4 ? 32 : 128;
 
-	if (prefix_parse(&p, v) == -1 || p.family != family) {
-		why_set(why, "not an IPv%d address with length (%s)", family,
+	if (prefix_parse(&p, v) == -1 || p.family != family)
+		return why_set(why, "not an IPv%d address with length (%s)",
+		    family, want);
+	if (strchr(v, '/') == NULL)
+		return why_set(why, "no /LEN: the length gives the network's "
+		    "range (%s)", want);
+	if (p.len == 0)
+		return why_set(why, "length 0 covers every address (%s)",
 		    want);
-		return -1;
-	}
-	if (strchr(v, '/') == NULL) {
-		why_set(why, "no /LEN: the length gives the network's range"
-		    " (%s)", want);
-		return -1;
-	}
-	if (p.len == 0) {
-		why_set(why, "length 0 covers every address (%s)", want);
-		return -1;
-	}
 	if (p.len < bits - 1) {
 		net = p;
 		prefix_mask(&net);
@@ -315,11 +324,10 @@ typedef int (*conf_set_fn)(struct conf *, const char *, char *);
 static int
 set_name(struct conf *c, const char *v, char *why)
 {
-	if (!name_valid(v)) {
-		why_set(why, "not a valid name (want 1..%d of a-z, 0-9, '_',"
-		    " '-', starting with a letter or digit)", NAME_MAX_LEN);
-		return -1;
-	}
+	if (!name_valid(v))
+		return why_set(why, "not a valid name (want 1..%d of a-z, "
+		    "0-9, '_', '-', starting with a letter or digit)",
+		    NAME_MAX_LEN);
 	set_field(c->name, sizeof(c->name), v);
 	return 0;
 }
@@ -327,11 +335,9 @@ set_name(struct conf *c, const char *v, char *why)
 static int
 set_interface(struct conf *c, const char *v, char *why)
 {
-	if (!ifname_valid(v)) {
-		why_set(why, "not a valid interface name (want 1..15"
+	if (!ifname_valid(v))
+		return why_set(why, "not a valid interface name (want 1..15"
 		    " printable characters without '/', ':' or spaces)");
-		return -1;
-	}
 	set_field(c->ifname, sizeof(c->ifname), v);
 	return 0;
 }
@@ -357,11 +363,9 @@ set_mtu(struct conf *c, const char *v, char *why)
 static int
 set_listen(struct conf *c, const char *v, char *why)
 {
-	if (!endpoint_valid(v) && !unix_addr_valid(v)) {
-		why_set(why, "not an address to listen on (want %s)",
+	if (!endpoint_valid(v) && !unix_addr_valid(v))
+		return why_set(why, "not an address to listen on (want %s)",
 		    WANT_TOR);
-		return -1;
-	}
 	set_field(c->listen, sizeof(c->listen), v);
 	return 0;
 }
@@ -369,11 +373,9 @@ set_listen(struct conf *c, const char *v, char *why)
 static int
 set_tcp(struct conf *c, const char *v, char *why)
 {
-	if (!endpoint_valid(v)) {
-		why_set(why, "not an address peers can reach (want %s)",
+	if (!endpoint_valid(v))
+		return why_set(why, "not an address peers can reach (want %s)",
 		    WANT_ENDPOINT);
-		return -1;
-	}
 	set_field(c->tcp, sizeof(c->tcp), v);
 	return 0;
 }
@@ -384,23 +386,17 @@ add_name(char list[][NAME_MAX_LEN + 1], int *n, const char *key,
 {
 	int i;
 
-	if (!name_valid(v)) {
-		why_set(why, "not a valid member name (want 1..%d of a-z,"
-		    " 0-9, '_', '-', starting with a letter or digit)",
+	if (!name_valid(v))
+		return why_set(why, "not a valid member name (want 1..%d of "
+		    "a-z, 0-9, '_', '-', starting with a letter or digit)",
 		    NAME_MAX_LEN);
-		return -1;
-	}
 	for (i = 0; i < *n; i++) {
-		if (strcmp(list[i], v) == 0) {
-			why_set(why, "listed twice");
-			return -1;
-		}
+		if (strcmp(list[i], v) == 0)
+			return why_set(why, "listed twice");
 	}
-	if (*n >= CONF_MAX_PEERS) {
-		why_set(why, "too many %s lines (max %d)", key,
+	if (*n >= CONF_MAX_PEERS)
+		return why_set(why, "too many %s lines (max %d)", key,
 		    CONF_MAX_PEERS);
-		return -1;
-	}
 	set_field(list[*n], NAME_MAX_LEN + 1, v);
 	(*n)++;
 	return 0;
@@ -425,29 +421,22 @@ set_subnet(struct conf *c, const char *v, char *why)
 	char want[PREFIX_STRLEN];
 	int i;
 
-	if (prefix_parse(&p, v) == -1 || strchr(v, '/') == NULL) {
-		why_set(why, "not a prefix (want ADDR/LEN, e.g. 192.168.5.0/24"
-		    " or fd00:5::/64)");
-		return -1;
-	}
+	if (prefix_parse(&p, v) == -1 || strchr(v, '/') == NULL)
+		return why_set(why, "not a prefix (want ADDR/LEN, e.g. "
+		    "192.168.5.0/24 or fd00:5::/64)");
 	m = p;
 	prefix_mask(&m);
 	if (!prefix_equal(&m, &p)) {
 		prefix_fmt(&m, want, sizeof(want), 1);
-		why_set(why, "host bits set (did you mean %s?)", want);
-		return -1;
+		return why_set(why, "host bits set (did you mean %s?)", want);
 	}
 	for (i = 0; i < c->nsubnets; i++) {
-		if (prefix_equal(&c->subnets[i], &p)) {
-			why_set(why, "listed twice");
-			return -1;
-		}
+		if (prefix_equal(&c->subnets[i], &p))
+			return why_set(why, "listed twice");
 	}
-	if (c->nsubnets >= CONF_MAX_SUBNETS) {
-		why_set(why, "too many subnet lines (max %d)",
+	if (c->nsubnets >= CONF_MAX_SUBNETS)
+		return why_set(why, "too many subnet lines (max %d)",
 		    CONF_MAX_SUBNETS);
-		return -1;
-	}
 	c->subnets[c->nsubnets++] = p;
 	return 0;
 }
@@ -455,13 +444,11 @@ set_subnet(struct conf *c, const char *v, char *why)
 static int
 set_gateway(struct conf *c, const char *v, char *why)
 {
-	if (!name_valid(v)) {
-		why_set(why, "not a valid member name (want the name of the "
-		    "member that announces 0.0.0.0/0 or ::/0: 1..%d of a-z,"
-		    " 0-9, '_', '-', starting with a letter or digit)",
+	if (!name_valid(v))
+		return why_set(why, "not a valid member name (want the name "
+		    "of the member that announces 0.0.0.0/0 or ::/0: 1..%d of "
+		    "a-z, 0-9, '_', '-', starting with a letter or digit)",
 		    NAME_MAX_LEN);
-		return -1;
-	}
 	set_field(c->gateway, sizeof(c->gateway), v);
 	return 0;
 }
@@ -469,19 +456,10 @@ set_gateway(struct conf *c, const char *v, char *why)
 static int
 set_netns(struct conf *c, const char *v, char *why)
 {
-	size_t i, n = strlen(v);
-
-	/* A file name under /run/netns. */
-	for (i = 0; i < n; i++)
-		if (!isalnum((unsigned char)v[i]) && v[i] != '_' &&
-		    v[i] != '-' && v[i] != '.')
-			break;
-	if (n == 0 || n >= sizeof(c->netns) || i < n || strcmp(v, ".") == 0 ||
-	    strcmp(v, "..") == 0) {
-		why_set(why, "not a network namespace name (want 1..%zu of"
-		    " A-Z, a-z, 0-9, '_', '-', '.')", sizeof(c->netns) - 1);
-		return -1;
-	}
+	if (!netns_name_valid(v))
+		return why_set(why, "not a network namespace name (want "
+		    "1..%zu of A-Z, a-z, 0-9, '_', '-', '.')",
+		    sizeof(c->netns) - 1);
 	set_field(c->netns, sizeof(c->netns), v);
 	return 0;
 }
@@ -493,10 +471,8 @@ set_privsep(struct conf *c, const char *v, char *why)
 		c->privsep = -1;
 		return 0;
 	}
-	if (parse_bool(v, &c->privsep, why) == -1) {
-		why_set(why, "want yes, no or auto");
-		return -1;
-	}
+	if (parse_bool(v, &c->privsep, why) == -1)
+		return why_set(why, "want yes, no or auto");
 	return 0;
 }
 
@@ -515,10 +491,9 @@ set_anonymous(struct conf *c, const char *v, char *why)
 static int
 set_tor_addr(char *dst, const char *v, char *why)
 {
-	if (!endpoint_valid(v) && !unix_addr_valid(v)) {
-		why_set(why, "not an address of tor (want %s)", WANT_TOR);
-		return -1;
-	}
+	if (!endpoint_valid(v) && !unix_addr_valid(v))
+		return why_set(why, "not an address of tor (want %s)",
+		    WANT_TOR);
 	set_field(dst, CONF_ADDR_LEN, v);
 	return 0;
 }
@@ -576,8 +551,7 @@ set_tor_auth(struct conf *c, const char *v, char *why)
 			c->tor_auth = i;
 			return 0;
 		}
-	why_set(why, "want safecookie (the default), cookie or none");
-	return -1;
+	return why_set(why, "want safecookie (the default), cookie or none");
 }
 
 static int
@@ -588,32 +562,22 @@ set_tor_cookie(struct conf *c, const char *v, char *why)
 	for (i = 0; i < n; i++)
 		if (!isgraph((unsigned char)v[i]))
 			break;
-	if (v[0] != '/' || i < n || n >= sizeof(c->tor_cookie)) {
-		why_set(why, "not an absolute path of tor's cookie file (want "
-		    "e.g. %s, tor's CookieAuthFile)", TOR_COOKIE_DEFAULT);
-		return -1;
-	}
+	if (v[0] != '/' || i < n || n >= sizeof(c->tor_cookie))
+		return why_set(why, "not an absolute path of tor's cookie "
+		    "file (want e.g. %s, tor's CookieAuthFile)",
+		    TOR_COOKIE_DEFAULT);
 	set_field(c->tor_cookie, sizeof(c->tor_cookie), v);
 	return 0;
 }
 
-/* A group name as useradd takes it. */
 static int
 set_tor_group(struct conf *c, const char *v, char *why)
 {
-	size_t i, n = strlen(v);
-
-	for (i = 0; i < n; i++)
-		if (!isalnum((unsigned char)v[i]) && v[i] != '_' &&
-		    v[i] != '-' && v[i] != '.')
-			break;
-	if (n == 0 || n >= sizeof(c->tor_group) || i < n || v[0] == '-' ||
-	    strcmp(v, "root") == 0) {
-		why_set(why, "not a group keyd may get (want the group of "
-		    "tor's cookie file, e.g. debian-tor: 1..%zu of A-Z, a-z, "
-		    "0-9, '_', '-', '.', not root)", sizeof(c->tor_group) - 1);
-		return -1;
-	}
+	if (!group_name_valid(v))
+		return why_set(why, "not a group keyd may get (want the group "
+		    "of tor's cookie file, e.g. debian-tor: 1..%zu of A-Z, "
+		    "a-z, 0-9, '_', '-', '.', not root)",
+		    sizeof(c->tor_group) - 1);
 	set_field(c->tor_group, sizeof(c->tor_group), v);
 	return 0;
 }
@@ -671,8 +635,7 @@ set_loglevel(struct conf *c, const char *v, char *why)
 			return 0;
 		}
 	}
-	why_set(why, "want warn, info or debug");
-	return -1;
+	return why_set(why, "want warn, info or debug");
 }
 
 /* 2n hex digits, either case (the file is written by hand too). */
@@ -680,10 +643,9 @@ static int
 parse_hex(uint8_t *out, size_t n, const char *v, const char *what,
     char *why)
 {
-	if (hex_decode(out, n, v) == -1) {
-		why_set(why, "not %s (want %zu hex digits)", what, 2 * n);
-		return -1;
-	}
+	if (hex_decode(out, n, v) == -1)
+		return why_set(why, "not %s (want %zu hex digits)", what,
+		    2 * n);
 	return 0;
 }
 
@@ -705,8 +667,7 @@ set_role(struct conf *c, const char *v, char *why)
 	else if (strcmp(v, "admin") == 0)
 		c->role = ROLE_ADMIN;
 	else {
-		why_set(why, "want member or admin");
-		return -1;
+		return why_set(why, "want member or admin");
 	}
 	return 0;
 }
@@ -974,43 +935,28 @@ conf_load(struct conf *c, char *err, size_t errlen)
 
 /* Output */
 
-struct out {
-	char *p;
-	size_t len;
-	size_t cap;
-	int err;
-};
-
 static void
-out_kv(struct out *o, const char *key, const char *val)
+out_kv(struct kv_out *o, const char *key, const char *val)
     __attribute__((nonnull));
 
 /* One "key = value" line; a value the parser would read differently
  * (empty, with '#', a line break or surrounding blanks) cannot be
  * written. */
 static void
-out_kv(struct out *o, const char *key, const char *val)
+out_kv(struct kv_out *o, const char *key, const char *val)
 {
 	size_t n = strlen(val);
-	int k;
 
-	if (o->err)
-		return;
 	if (n == 0 || strpbrk(val, "#\n\r") != NULL || is_blank(val[0]) ||
 	    is_blank(val[n - 1])) {
 		o->err = 1;
 		return;
 	}
-	k = snprintf(o->p + o->len, o->cap - o->len, "%s = %s\n", key, val);
-	if (k < 0 || (size_t)k >= o->cap - o->len) {
-		o->err = 1;
-		return;
-	}
-	o->len += (size_t)k;
+	kv_put(o, key, val);
 }
 
 static void
-out_prefix(struct out *o, const char *key, const struct prefix *p)
+out_prefix(struct kv_out *o, const char *key, const struct prefix *p)
 {
 	char s[PREFIX_STRLEN];
 
@@ -1021,7 +967,7 @@ out_prefix(struct out *o, const char *key, const struct prefix *p)
 }
 
 static void
-out_opt(struct out *o, const char *key, const char *val)
+out_opt(struct kv_out *o, const char *key, const char *val)
 {
 	if (val[0] != '\0')
 		out_kv(o, key, val);
@@ -1030,13 +976,12 @@ out_opt(struct out *o, const char *key, const char *val)
 int
 conf_format(const struct conf *c, char *out, size_t cap)
 {
-	struct out o = {out, 0, cap, 0};
+	struct kv_out o;
 	char num[16], hex[2 * 64 + 1];
 	int i;
 
-	if (cap == 0)
+	if (kv_open(&o, out, cap) == -1)
 		return -1;
-	out[0] = '\0';
 	out_opt(&o, "name", c->name);
 	out_kv(&o, "interface", c->ifname);
 	out_prefix(&o, "ipv4", &c->ipv4);
@@ -1084,9 +1029,5 @@ conf_format(const struct conf *c, char *out, size_t cap)
 		hex_encode(hex, c->admission, sizeof(c->admission));
 		out_kv(&o, "admission", hex);
 	}
-	if (o.err) {
-		out[0] = '\0';
-		return -1;
-	}
-	return (int)o.len;
+	return kv_close(&o, cap);
 }

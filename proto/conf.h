@@ -142,5 +142,12 @@ int conf_tor_cookie(const struct conf *c, char *out, size_t cap)
 const char *conf_tor_auth_name(int auth);
 /* Member and network names: [a-z0-9][a-z0-9_-]{0,31}. */
 int name_valid(const char *s);
+/* A network namespace name as ip netns makes it (netns =, --netns):
+ * 1..63 of A-Z a-z 0-9 '_' '-' '.', not "." or "..". */
+int netns_name_valid(const char *s);
+/* A group keyd may be given for tor's cookie (tor_group =), as useradd
+ * takes it: 1..32 of A-Z a-z 0-9 '_' '-' '.', not starting with '-',
+ * not root. */
+int group_name_valid(const char *s);
 
 #endif

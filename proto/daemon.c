@@ -148,19 +148,36 @@ daemon_rundir(struct daemon_ctx *d)
 		fatal("cannot set mode %04o on %s", (unsigned)mode, run);
 }
 
-void
-daemon_setup(struct daemon_ctx *d, enum daemon self, int argc, char **argv)
+int
+daemon_flag(struct daemon_flags *f, int ch, const char *arg)
 {
-	char err[1024];
-	const char *net = NULL, *dir = NULL;
-	int ch, verbose = 0, to_syslog = 0, level;
+	switch (ch) {
+	case 'n':
+		f->net = arg;
+		return 1;
+	case 'd':
+		f->dir = arg;
+		return 1;
+	case 'f':
+		f->to_syslog = 0;
+		return 1;
+	case 's':
+		f->to_syslog = 1;
+		return 1;
+	case 'v':
+		f->verbose++;
+		return 1;
+	}
+	return 0;
+}
 
-	memset(d, 0, sizeof(*d));
-	d->self = self;
-	log_init(daemon_name(self), LOG_LVL_INFO, 0);
-	/* stderr is a log file (time and level on each line) or the
-	 * journal (a level prefix only). */
-	log_set_style(log_style_detect());
+/* The flags before the daemon's own (long) options; exits on -h and on
+ * a usage error. */
+static void
+daemon_flags(enum daemon self, int argc, char **argv,
+    struct daemon_flags *f)
+{
+	int ch;
 
 	/* '+': stop at the first operand; ':' reports a missing argument
 	 * apart from an unknown flag. Stop before a long option too, so
@@ -173,38 +190,58 @@ daemon_setup(struct daemon_ctx *d, enum daemon self, int argc, char **argv)
 			break;
 		if ((ch = getopt(argc, argv, "+:n:d:fsvh")) == -1)
 			break;
-		switch (ch) {
-		case 'n':
-			net = optarg;
-			break;
-		case 'd':
-			dir = optarg;
-			break;
-		case 'f':
-			to_syslog = 0;
-			break;
-		case 's':
-			to_syslog = 1;
-			break;
-		case 'v':
-			verbose++;
-			break;
-		case 'h':
+		if (daemon_flag(f, ch, optarg))
+			continue;
+		if (ch == 'h')
 			daemon_usage(self, 0);
-		case ':':
+		if (ch == ':')
 			fprintf(stderr, "onionmesh-%s: option -%c needs a "
 			    "value\n", daemon_name(self), optopt);
-			daemon_usage(self, 2);
-		default:
+		else
 			fprintf(stderr, "onionmesh-%s: unknown option -%c\n",
 			    daemon_name(self), optopt);
-			daemon_usage(self, 2);
-		}
+		daemon_usage(self, 2);
 	}
 	if (optind < argc && strcmp(argv[optind], "--") == 0)
 		optind++;
+}
 
-	if (conf_paths(&d->conf.paths, net, dir, err, sizeof(err)) == -1) {
+/* SIGTERM and SIGINT stop the loop, SIGHUP sets d->hup; SIGPIPE: a
+ * peer that went away is an error return, not death. Ignored
+ * process-wide, so nng's threads are covered too. */
+static void
+daemon_signals(struct daemon_ctx *d)
+{
+	signal(SIGPIPE, SIG_IGN);
+	ev_signal_init(&d->sig_term, daemon_sig_stop, SIGTERM);
+	ev_signal_init(&d->sig_int, daemon_sig_stop, SIGINT);
+	ev_signal_init(&d->sig_hup, daemon_sig_hup, SIGHUP);
+	d->sig_hup.data = d;
+	ev_signal_start(d->loop, &d->sig_term);
+	ev_signal_start(d->loop, &d->sig_int);
+	ev_signal_start(d->loop, &d->sig_hup);
+	/* sig_pipe stays unused: SIG_IGN above is the whole answer. */
+	ev_signal_init(&d->sig_pipe, daemon_sig_stop, SIGPIPE);
+}
+
+void
+daemon_setup(struct daemon_ctx *d, enum daemon self, int argc, char **argv)
+{
+	struct daemon_flags fl;
+	char err[1024];
+	int level;
+
+	memset(d, 0, sizeof(*d));
+	memset(&fl, 0, sizeof(fl));
+	d->self = self;
+	log_init(daemon_name(self), LOG_LVL_INFO, 0);
+	/* stderr is a log file (time and level on each line) or the
+	 * journal (a level prefix only). */
+	log_set_style(log_style_detect());
+	daemon_flags(self, argc, argv, &fl);
+
+	if (conf_paths(&d->conf.paths, fl.net, fl.dir, err,
+	    sizeof(err)) == -1) {
 		fprintf(stderr, "onionmesh-%s: %s\n", daemon_name(self), err);
 		exit(2);
 	}
@@ -214,10 +251,10 @@ daemon_setup(struct daemon_ctx *d, enum daemon self, int argc, char **argv)
 	}
 	/* -v raises the configured level; -vv from the default reaches
 	 * debug. */
-	level = d->conf.loglevel + verbose;
+	level = d->conf.loglevel + fl.verbose;
 	if (level > LOG_LVL_DEBUG)
 		level = LOG_LVL_DEBUG;
-	log_init(daemon_name(self), level, to_syslog);
+	log_init(daemon_name(self), level, fl.to_syslog);
 
 	if (daemon_ids_resolve_self(&d->ids, d->conf.privsep, self, err,
 	    sizeof(err)) == -1) {
@@ -235,18 +272,7 @@ daemon_setup(struct daemon_ctx *d, enum daemon self, int argc, char **argv)
 	d->loop = ev_default_loop(EVFLAG_AUTO);
 	if (d->loop == NULL)
 		fatalx("cannot start the event loop (libev)");
-	/* SIGPIPE: a peer that went away is an error return, not death.
-	 * Ignored process-wide, so nng's threads are covered too. */
-	signal(SIGPIPE, SIG_IGN);
-	ev_signal_init(&d->sig_term, daemon_sig_stop, SIGTERM);
-	ev_signal_init(&d->sig_int, daemon_sig_stop, SIGINT);
-	ev_signal_init(&d->sig_hup, daemon_sig_hup, SIGHUP);
-	d->sig_hup.data = d;
-	ev_signal_start(d->loop, &d->sig_term);
-	ev_signal_start(d->loop, &d->sig_int);
-	ev_signal_start(d->loop, &d->sig_hup);
-	/* sig_pipe stays unused: SIG_IGN above is the whole answer. */
-	ev_signal_init(&d->sig_pipe, daemon_sig_stop, SIGPIPE);
+	daemon_signals(d);
 
 	log_debug("network %s, config %s, runtime %s, privsep %s",
 	    d->conf.paths.net, d->conf.paths.conf_file,
@@ -321,4 +347,38 @@ daemon_drop(struct daemon_ctx *d)
 		    (unsigned)gid, d->conf.sandbox ? ", sandboxed" : "",
 		    d->conf.sandbox && unix_only ? " (Unix sockets only)" :
 		    "");
+}
+
+struct ipc_chan *
+daemon_chan(struct daemon_ctx *d, const char *name, enum daemon peer,
+    const struct msg_handler *tab, size_t n, ipc_up_cb on_up, void *arg,
+    int listen)
+{
+	struct ipc_chan_cfg cfg;
+
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.loop = d->loop;
+	cfg.path = daemon_sock(d, name);
+	cfg.self = d->self;
+	cfg.peer = peer;
+	cfg.peer_uid = d->ids.uid[peer];
+	cfg.handlers = tab;
+	cfg.nhandlers = n;
+	cfg.on_up = on_up;
+	cfg.arg = arg;
+	return listen ? ipc_chan_listen(&cfg) : ipc_chan_dial(&cfg);
+}
+
+struct ipc_ctl *
+daemon_ctl(struct daemon_ctx *d, const struct ctl_cmd *tab, size_t n,
+    void *ctx, const char **path)
+{
+	const char *self = daemon_name(d->self), *p;
+	char name[64];
+
+	snprintf(name, sizeof(name), IPC_CTL_FMT, self);
+	p = daemon_sock(d, name);
+	if (path != NULL)
+		*path = p;
+	return ipc_ctl_listen(d->loop, p, self, tab, n, ctx);
 }

@@ -32,6 +32,8 @@
 #include <ev.h>
 
 #include "proto/conf.h"
+#include "proto/dispatch.h"
+#include "proto/ipc.h"
 #include "proto/msg.h"
 #include "proto/privdrop.h"
 
@@ -52,6 +54,18 @@ struct daemon_ctx {
 	void (*on_hup)(struct daemon_ctx *);
 };
 
+/* The flags every daemon takes, as daemon_setup and keyd's one-shot
+ * modes read them. */
+struct daemon_flags {
+	const char *net;               /* -n NET; NULL: the default */
+	const char *dir;               /* -d DIR */
+	int to_syslog;                 /* -s (-f: 0) */
+	int verbose;                   /* -v, counted */
+};
+/* getopt's ch (and optarg) into f: 1 when it was one of -n, -d, -f, -s
+ * and -v, else 0 (the caller's to handle). */
+int daemon_flag(struct daemon_flags *f, int ch, const char *arg);
+
 /* Exits 2 on a usage error, 1 on a config error (after a message
  * naming the value). SIGTERM/SIGINT stop the loop (ev_break). The run
  * dir exists afterwards (0771; 03771 group onionmesh under privsep:
@@ -60,6 +74,19 @@ void daemon_setup(struct daemon_ctx *d, enum daemon self, int argc,
     char **argv);
 /* Runtime socket path for a name from ipc.h ("keyd.linkd"). */
 const char *daemon_sock(const struct daemon_ctx *d, const char *name);
+/* The channel to sibling `peer` at runtime socket `name` (ipc.h),
+ * listening or dialling, its messages answered from the daemon's table
+ * (dispatch.h) with arg as ctx; on_up may be NULL. NULL when it cannot
+ * be set up (logged by ipc.c): the caller stops. */
+struct ipc_chan *daemon_chan(struct daemon_ctx *d, const char *name,
+    enum daemon peer, const struct msg_handler *tab, size_t n,
+    ipc_up_cb on_up, void *arg, int listen);
+/* This daemon's ctl socket (ctl.<daemon>, IPC_CTL_FMT) answering from
+ * its command table (dispatch.h) with ctx; its path in path (may be
+ * NULL) for the caller's messages. NULL when it cannot listen (logged
+ * by ipc.c): the caller stops. */
+struct ipc_ctl *daemon_ctl(struct daemon_ctx *d, const struct ctl_cmd *tab,
+    size_t n, void *ctx, const char **path);
 /* Drop to this daemon's uid and enter its sandbox (when conf.sandbox):
  * linkd and keyd in onion mode with Unix sockets for tor get no IP
  * socket family at all (daemon_unix_only). */

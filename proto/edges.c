@@ -16,14 +16,14 @@
  */
 #include "proto/edges.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <sodium.h>
 
-#include "proto/record.h" /* hex_encode */
+#include "proto/errbuf.h"
+#include "proto/record.h" /* hex_encode, signed_head */
 
 /* The longest announcement there can be (most peers, every number at
  * its longest) fits EDGES_MAX_LEN, so edges_format never refuses a
@@ -35,23 +35,8 @@
 _Static_assert(EDGES_LONGEST <= EDGES_MAX_LEN,
     "the longest edge announcement must fit EDGES_MAX_LEN");
 
-static int
-edges_fail(struct edges *e, char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static int
-edges_fail(struct edges *e, char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err != NULL && errlen > 0) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	memset(e, 0, sizeof(*e));
-	return -1;
-}
+/* A parse error: nothing half-filled is left in e. */
+#define edges_fail(e, ...) err_wipe((e), sizeof(*(e)), __VA_ARGS__)
 
 /* Exactly 2n lower-case hex digits. */
 static int
@@ -116,98 +101,105 @@ id_cmp(const void *a, const void *b)
 	return memcmp(a, b, MEMBER_ID_BYTES);
 }
 
+/* "peer = <id> <rtt> <rate>" (the value v, vlen bytes): the next peer,
+ * after the last and not e itself. */
+static int
+edges_peer(struct edges *e, const char *v, size_t vlen, int lineno,
+    char *err, size_t errlen)
+{
+	struct edges_peer *pe;
+	const char *sp, *sp2;
+	uint64_t x;
+
+	if (e->npeers == EDGES_MAX_PEERS)
+		return edges_fail(e, err, errlen, "line %d: more than %d "
+		    "peers", lineno, EDGES_MAX_PEERS);
+	pe = &e->peers[e->npeers];
+	/* Split at the first two spaces; a third space lands in the rate
+	 * and fails ldec. */
+	sp = memchr(v, ' ', vlen);
+	sp2 = sp == NULL ? NULL :
+	    memchr(sp + 1, ' ', (size_t)(v + vlen - sp - 1));
+	if (sp2 == NULL || lhex(pe->id, sizeof(pe->id), v,
+	    (size_t)(sp - v)) == -1 ||
+	    ldec(&x, sp + 1, (size_t)(sp2 - sp - 1), UINT32_MAX) == -1)
+		return edges_fail(e, err, errlen, "line %d: want 'peer = "
+		    "<64 lower-case hex digits> <rtt in us, 0..%u> <rate in "
+		    "kbit/s>'", lineno, UINT32_MAX);
+	pe->rtt_us = (uint32_t)x;
+	if (ldec(&x, sp2 + 1, (size_t)(v + vlen - sp2 - 1),
+	    UINT32_MAX) == -1)
+		return edges_fail(e, err, errlen, "line %d: bad rate: want "
+		    "kbit/s in decimal, 0..%u, no leading zeros", lineno,
+		    UINT32_MAX);
+	pe->rate_kbps = (uint32_t)x;
+	if (memcmp(pe->id, e->id, MEMBER_ID_BYTES) == 0)
+		return edges_fail(e, err, errlen, "line %d: a member is not "
+		    "its own peer", lineno);
+	if (e->npeers > 0 && id_cmp(e->peers[e->npeers - 1].id,
+	    pe->id) >= 0)
+		return edges_fail(e, err, errlen, "line %d: peers must be "
+		    "sorted by id, each once", lineno);
+	e->npeers++;
+	return 0;
+}
+
+/* One line (p, n bytes, without its newline) of the announcement. */
+static int
+edges_line(struct edges *e, const char *p, size_t n, int lineno,
+    int *have_sig, char *err, size_t errlen)
+{
+	size_t voff;
+
+	if (*have_sig)
+		return edges_fail(e, err, errlen, "line %d: text after the "
+		    "signature line", lineno);
+	if (lineno == 1) {
+		if (!line_key(p, n, "edges", &voff) ||
+		    lhex(e->id, sizeof(e->id), p + voff, n - voff))
+			return edges_fail(e, err, errlen, "line 1: want "
+			    "'edges = <64 lower-case hex digits>'");
+	} else if (lineno == 2) {
+		if (!line_key(p, n, "serial", &voff) ||
+		    ldec(&e->serial, p + voff, n - voff, UINT64_MAX) == -1)
+			return edges_fail(e, err, errlen, "line 2: want "
+			    "'serial = N' (decimal, no leading zeros)");
+	} else if (line_key(p, n, "peer", &voff))
+		return edges_peer(e, p + voff, n - voff, lineno, err,
+		    errlen);
+	else if (line_key(p, n, "signature", &voff)) {
+		if (lhex(e->signature, sizeof(e->signature), p + voff,
+		    n - voff) == -1)
+			return edges_fail(e, err, errlen, "line %d: want "
+			    "'signature = <128 lower-case hex digits>'",
+			    lineno);
+		*have_sig = 1;
+	} else
+		return edges_fail(e, err, errlen, "line %d: '%.*s': not a "
+		    "peer or signature line", lineno, (int)(n < 40 ? n : 40),
+		    p);
+	return 0;
+}
+
 int
 edges_parse(struct edges *e, const char *text, size_t len, char *err,
     size_t errlen)
 {
-	const char *p = text, *end = text + len, *nl, *v, *sp;
-	size_t n, voff, vlen;
-	uint64_t x;
-	int lineno = 0, have_sig = 0;
+	const char *p = text, *end = text + len, *line;
+	int lineno = 0, have_sig = 0, rc;
+	size_t n;
 
 	memset(e, 0, sizeof(*e));
-	if (len > EDGES_MAX_LEN)
-		return edges_fail(e, err, errlen, "announcement is %zu bytes "
-		    "(max %d)", len, EDGES_MAX_LEN);
-	if (memchr(text, '\0', len) != NULL)
-		return edges_fail(e, err, errlen, "announcement holds a NUL "
-		    "byte");
-	while (p < end) {
-		lineno++;
-		nl = memchr(p, '\n', (size_t)(end - p));
-		if (nl == NULL)
-			return edges_fail(e, err, errlen, "line %d: no newline "
-			    "at the end", lineno);
-		n = (size_t)(nl - p);
-		if (have_sig)
-			return edges_fail(e, err, errlen, "line %d: text after "
-			    "the signature line", lineno);
-		if (lineno == 1) {
-			if (!line_key(p, n, "edges", &voff) ||
-			    lhex(e->id, sizeof(e->id), p + voff, n - voff))
-				return edges_fail(e, err, errlen, "line 1: want "
-				    "'edges = <64 lower-case hex digits>'");
-		} else if (lineno == 2) {
-			if (!line_key(p, n, "serial", &voff) ||
-			    ldec(&e->serial, p + voff, n - voff,
-			    UINT64_MAX) == -1)
-				return edges_fail(e, err, errlen, "line 2: want "
-				    "'serial = N' (decimal, no leading zeros)");
-		} else if (line_key(p, n, "peer", &voff)) {
-			struct edges_peer *pe;
-			const char *sp2;
-
-			if (e->npeers == EDGES_MAX_PEERS)
-				return edges_fail(e, err, errlen, "line %d: "
-				    "more than %d peers", lineno,
-				    EDGES_MAX_PEERS);
-			pe = &e->peers[e->npeers];
-			/* "<id> <rtt> <rate>": split at the first two
-			 * spaces; a third space lands in the rate and
-			 * fails ldec. */
-			v = p + voff;
-			vlen = n - voff;
-			sp = memchr(v, ' ', vlen);
-			sp2 = sp == NULL ? NULL :
-			    memchr(sp + 1, ' ', (size_t)(v + vlen - sp - 1));
-			if (sp2 == NULL || lhex(pe->id, sizeof(pe->id), v,
-			    (size_t)(sp - v)) == -1 ||
-			    ldec(&x, sp + 1, (size_t)(sp2 - sp - 1),
-			    UINT32_MAX) == -1)
-				return edges_fail(e, err, errlen, "line %d: want "
-				    "'peer = <64 lower-case hex digits> "
-				    "<rtt in us, 0..%u> <rate in kbit/s>'",
-				    lineno, UINT32_MAX);
-			pe->rtt_us = (uint32_t)x;
-			if (ldec(&x, sp2 + 1, (size_t)(v + vlen - sp2 - 1),
-			    UINT32_MAX) == -1)
-				return edges_fail(e, err, errlen, "line %d: "
-				    "bad rate: want kbit/s in decimal, "
-				    "0..%u, no leading zeros", lineno,
-				    UINT32_MAX);
-			pe->rate_kbps = (uint32_t)x;
-			if (memcmp(pe->id, e->id, MEMBER_ID_BYTES) == 0)
-				return edges_fail(e, err, errlen, "line %d: a "
-				    "member is not its own peer", lineno);
-			if (e->npeers > 0 && id_cmp(e->peers[e->npeers - 1].id,
-			    pe->id) >= 0)
-				return edges_fail(e, err, errlen, "line %d: "
-				    "peers must be sorted by id, each once",
-				    lineno);
-			e->npeers++;
-		} else if (line_key(p, n, "signature", &voff)) {
-			if (lhex(e->signature, sizeof(e->signature),
-			    p + voff, n - voff) == -1)
-				return edges_fail(e, err, errlen, "line %d: want "
-				    "'signature = <128 lower-case hex "
-				    "digits>'", lineno);
-			have_sig = 1;
-		} else
-			return edges_fail(e, err, errlen, "line %d: '%.*s': "
-			    "not a peer or signature line", lineno,
-			    (int)(n < 40 ? n : 40), p);
-		p = nl + 1;
-	}
+	if (text_check(text, len, EDGES_MAX_LEN, "announcement", err,
+	    errlen) == -1)
+		return -1;
+	while ((rc = text_line(&p, end, &line, &n)) == 1)
+		if (edges_line(e, line, n, ++lineno, &have_sig, err,
+		    errlen) == -1)
+			return -1;
+	if (rc == -1)
+		return edges_fail(e, err, errlen, "line %d: no newline at "
+		    "the end", lineno + 1);
 	if (lineno < 2)
 		return edges_fail(e, err, errlen, "%s missing",
 		    lineno == 0 ? "edges and serial lines" : "serial line");
@@ -235,40 +227,28 @@ edges_valid(const struct edges *e)
 int
 edges_format(const struct edges *e, char *out, size_t cap, int with_sig)
 {
-	char hex[2 * 64 + 1];
-	size_t len = 0, i;
-	int k;
+	char hex[2 * 64 + 1], v[2 * 64 + 1 + 24];
+	struct kv_out o;
+	size_t i;
 
-	if (cap == 0)
+	if (kv_open(&o, out, cap) == -1 || edges_valid(e) == -1)
 		return -1;
-	out[0] = '\0';
-	if (edges_valid(e) == -1)
-		return -1;
-#define PUT(...) do {                                                     \
-		k = snprintf(out + len, cap - len, __VA_ARGS__);          \
-		if (k < 0 || (size_t)k >= cap - len)                      \
-			goto toolong;                                     \
-		len += (size_t)k;                                         \
-	} while (0)
 	hex_encode(hex, e->id, MEMBER_ID_BYTES);
-	PUT("edges = %s\n", hex);
-	PUT("serial = %llu\n", (unsigned long long)e->serial);
+	kv_put(&o, "edges", hex);
+	snprintf(v, sizeof(v), "%llu", (unsigned long long)e->serial);
+	kv_put(&o, "serial", v);
 	for (i = 0; i < e->npeers; i++) {
 		hex_encode(hex, e->peers[i].id, MEMBER_ID_BYTES);
-		PUT("peer = %s %u %u\n", hex, (unsigned)e->peers[i].rtt_us,
+		snprintf(v, sizeof(v), "%s %u %u", hex,
+		    (unsigned)e->peers[i].rtt_us,
 		    (unsigned)e->peers[i].rate_kbps);
+		kv_put(&o, "peer", v);
 	}
 	if (with_sig) {
 		hex_encode(hex, e->signature, sizeof(e->signature));
-		PUT("signature = %s\n", hex);
+		kv_put(&o, "signature", hex);
 	}
-#undef PUT
-	if (len > EDGES_MAX_LEN)
-		goto toolong;
-	return (int)len;
-toolong:
-	out[0] = '\0';
-	return -1;
+	return kv_close(&o, EDGES_MAX_LEN);
 }
 
 int
@@ -293,18 +273,11 @@ int
 edges_signed_bytes(const struct edges *e, const uint8_t netid[NETID_BYTES],
     uint8_t *buf, size_t cap)
 {
-	size_t ctx = sizeof(EDGES_SIG_CONTEXT) - 1;
-	int n;
+	int k = signed_head(buf, cap, EDGES_SIG_CONTEXT, netid);
+	int n = k < 0 ? -1 : edges_format(e, (char *)buf + k,
+	    cap - (size_t)k, 0);
 
-	if (cap < ctx + NETID_BYTES + 1)
-		return -1;
-	memcpy(buf, EDGES_SIG_CONTEXT, ctx);
-	memcpy(buf + ctx, netid, NETID_BYTES);
-	n = edges_format(e, (char *)buf + ctx + NETID_BYTES,
-	    cap - ctx - NETID_BYTES, 0);
-	if (n < 0)
-		return -1;
-	return (int)(ctx + NETID_BYTES + (size_t)n);
+	return n < 0 ? -1 : k + n;
 }
 
 int
@@ -312,20 +285,9 @@ edges_sign(struct edges *e, const uint8_t sk[64],
     const uint8_t netid[NETID_BYTES])
 {
 	static uint8_t buf[EDGES_SIGNED_MAX + 1];
-	uint8_t pk[crypto_sign_PUBLICKEYBYTES];
-	int n;
+	int n = edges_signed_bytes(e, netid, buf, sizeof(buf));
 
-	if (sodium_init() < 0)
-		return -1;
-	if (crypto_sign_ed25519_sk_to_pk(pk, sk) != 0 ||
-	    sodium_memcmp(pk, e->id, sizeof(pk)) != 0)
-		return -1;
-	if ((n = edges_signed_bytes(e, netid, buf, sizeof(buf))) < 0)
-		return -1;
-	if (crypto_sign_detached(e->signature, NULL, buf, (size_t)n,
-	    sk) != 0)
-		return -1;
-	return 0;
+	return signed_sign(e->signature, buf, n, sk, e->id);
 }
 
 int
@@ -336,12 +298,8 @@ edges_verify(const struct edges *e, const uint8_t netid[NETID_BYTES])
 
 	if (sodium_init() < 0)
 		return -1;
-	if ((n = edges_signed_bytes(e, netid, buf, sizeof(buf))) < 0)
-		return -1;
-	if (crypto_sign_verify_detached(e->signature, buf, (size_t)n,
-	    e->id) != 0)
-		return -1;
-	return 0;
+	n = edges_signed_bytes(e, netid, buf, sizeof(buf));
+	return signed_verify(e->signature, buf, n, e->id);
 }
 
 const struct edges_peer *

@@ -16,34 +16,17 @@
  */
 #include "proto/invite.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include <sodium.h>
 
+#include "proto/errbuf.h"
 #include "proto/onion.h"
 #include "proto/trust.h"
 
 #define KEYHASH_CONTEXT "onionmesh key v1\n"
 #define SECRET_CONTEXT  "onionmesh invite v1\n"
-
-static int
-fail(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int
-fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err != NULL && errlen > 0) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	return -1;
-}
 
 /* Exactly 2n lower-case hex digits in s[0..len). */
 static int
@@ -131,168 +114,199 @@ next_part(const char **p, const char *end, const char **s, size_t *n)
 	return 0;
 }
 
-int
-invite_url_parse(struct invite_url *u, const char *s, char *err,
-    size_t errlen)
+/* Length, characters and scheme of the whole text. */
+static int
+url_text(const char *s, size_t *lenp, char *err, size_t errlen)
 {
-	const char *p, *end, *part, *amp, *eq;
-	size_t n, len, slen = strlen(INVITE_SCHEME), i;
-	char tmp[NAME_MAX_LEN + 1];
-	int seen_onion = 0, seen_tcp = 0, rc = -1;
+	size_t len, slen = strlen(INVITE_SCHEME), i;
 
-	memset(u, 0, sizeof(*u));
 	len = strnlen(s, INVITE_URL_MAX + 1);
-	if (len > INVITE_URL_MAX) {
-		fail(err, errlen, "the invitation is longer than %d"
+	if (len > INVITE_URL_MAX)
+		return err_set(err, errlen, "the invitation is longer than %d"
 		    " characters", INVITE_URL_MAX);
-		goto out;
-	}
 	for (i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)s[i];
 
 		if (c <= ' ' || c >= 0x7f || c == '%' || c == '#' ||
-		    c == '+' || c == '\\') {
-			fail(err, errlen, "the invitation holds %s at"
-			    " position %zu (copy it again, whole)",
+		    c == '+' || c == '\\')
+			return err_set(err, errlen, "the invitation holds %s"
+			    " at position %zu (copy it again, whole)",
 			    c <= ' ' || c >= 0x7f ? "a space or control"
 			    " character" : "a character no invitation has",
 			    i + 1);
-			goto out;
-		}
 	}
-	if (len < slen || memcmp(s, INVITE_SCHEME, slen) != 0) {
-		fail(err, errlen, "not an invitation: it must start with %s",
-		    INVITE_SCHEME);
-		goto out;
-	}
-	p = s + slen;
-	end = s + len;
+	if (len < slen || memcmp(s, INVITE_SCHEME, slen) != 0)
+		return err_set(err, errlen, "not an invitation: it must start"
+		    " with %s", INVITE_SCHEME);
+	*lenp = len;
+	return 0;
+}
 
-	next_part(&p, end, &part, &n);
-	if (n == 0 || n > NAME_MAX_LEN) {
-		fail(err, errlen, "network name: %s (want 1..%d of a-z, 0-9,"
-		    " '_', '-')", n == 0 ? "missing" : "too long",
+static int
+url_net(struct invite_url *u, const char **p, const char *end, char *err,
+    size_t errlen)
+{
+	char tmp[NAME_MAX_LEN + 1];
+	const char *part;
+	size_t n;
+
+	next_part(p, end, &part, &n);
+	if (n == 0 || n > NAME_MAX_LEN)
+		return err_set(err, errlen, "network name: %s (want 1..%d of"
+		    " a-z, 0-9, '_', '-')", n == 0 ? "missing" : "too long",
 		    NAME_MAX_LEN);
-		goto out;
-	}
 	memcpy(tmp, part, n);
 	tmp[n] = '\0';
-	if (!name_valid(tmp)) {
-		fail(err, errlen, "network name '%s' is not valid (want 1..%d"
-		    " of a-z, 0-9, '_', '-', starting with a letter or"
-		    " digit)", tmp, NAME_MAX_LEN);
-		goto out;
-	}
+	if (!name_valid(tmp))
+		return err_set(err, errlen, "network name '%s' is not valid"
+		    " (want 1..%d of a-z, 0-9, '_', '-', starting with a"
+		    " letter or digit)", tmp, NAME_MAX_LEN);
 	memcpy(u->net, tmp, n + 1);
+	return 0;
+}
 
-	if (p >= end || *p != '/') {
-		fail(err, errlen, "key hash missing after the network name"
-		    " (want onionmesh://NET/KEYHASH/ID/SECRET?...)");
-		goto out;
-	}
-	p++;
-	next_part(&p, end, &part, &n);
-	if (hex_exact(u->keyhash, sizeof(u->keyhash), part, n) == -1) {
-		fail(err, errlen, "key hash '%.*s' is not %d lower-case hex"
-		    " digits", (int)(n > 80 ? 80 : n), part,
-		    2 * INVITE_KEYHASH_BYTES);
-		goto out;
-	}
-	if (p >= end || *p != '/') {
-		fail(err, errlen, "invitation id missing after the key hash");
-		goto out;
-	}
-	p++;
-	next_part(&p, end, &part, &n);
-	if (hex_exact(u->id, sizeof(u->id), part, n) == -1) {
-		fail(err, errlen, "invitation id '%.*s' is not %d lower-case"
-		    " hex digits", (int)(n > 80 ? 80 : n), part,
-		    2 * INVITE_ID_BYTES);
-		goto out;
-	}
-	if (p >= end || *p != '/') {
-		fail(err, errlen, "secret missing after the invitation id");
-		goto out;
-	}
-	p++;
-	next_part(&p, end, &part, &n);
-	if (hex_exact(u->secret, sizeof(u->secret), part, n) == -1) {
-		/* The secret is not echoed: it may be nearly right. */
-		fail(err, errlen, "secret is not %d lower-case hex digits"
-		    " (it has %zu characters)", 2 * INVITE_SECRET_BYTES, n);
-		goto out;
-	}
-	if (p >= end) {
-		fail(err, errlen, "no address of the inviter: want ?onion="
-		    "ADDR.onion and/or tcp=HOST:PORT after the secret");
-		goto out;
-	}
-	if (*p != '?') {
-		fail(err, errlen, "text after the secret: want '?' and the"
-		    " inviter's address (onion=, tcp=)");
-		goto out;
-	}
+/* "/PART": the part after the next '/', or -1 with `missing`. */
+static int
+url_slash_part(const char **p, const char *end, const char **part,
+    size_t *n, const char *missing, char *err, size_t errlen)
+{
+	if (*p >= end || **p != '/')
+		return err_set(err, errlen, "%s", missing);
+	(*p)++;
+	return next_part(p, end, part, n);
+}
+
+/* "/HEX" of exactly 2 * cap digits into out; what names it in errors. */
+static int
+url_hex(const char **p, const char *end, uint8_t *out, size_t cap,
+    const char *what, const char *missing, char *err, size_t errlen)
+{
+	const char *part;
+	size_t n;
+
+	if (url_slash_part(p, end, &part, &n, missing, err, errlen) == -1)
+		return -1;
+	if (hex_exact(out, cap, part, n) == -1)
+		return err_set(err, errlen, "%s '%.*s' is not %d lower-case"
+		    " hex digits", what, (int)(n > 80 ? 80 : n), part,
+		    (int)(2 * cap));
+	return 0;
+}
+
+/* NET/KEYHASH/ID/SECRET */
+static int
+url_path(struct invite_url *u, const char **p, const char *end, char *err,
+    size_t errlen)
+{
+	const char *part;
+	size_t n;
+
+	if (url_net(u, p, end, err, errlen) == -1 ||
+	    url_hex(p, end, u->keyhash, sizeof(u->keyhash), "key hash",
+	    "key hash missing after the network name (want "
+	    "onionmesh://NET/KEYHASH/ID/SECRET?...)", err, errlen) == -1 ||
+	    url_hex(p, end, u->id, sizeof(u->id), "invitation id",
+	    "invitation id missing after the key hash", err, errlen) == -1 ||
+	    url_slash_part(p, end, &part, &n, "secret missing after the "
+	    "invitation id", err, errlen) == -1)
+		return -1;
+	/* The secret is not echoed: it may be nearly right. */
+	if (hex_exact(u->secret, sizeof(u->secret), part, n) == -1)
+		return err_set(err, errlen, "secret is not %d lower-case hex "
+		    "digits (it has %zu characters)", 2 * INVITE_SECRET_BYTES,
+		    n);
+	return 0;
+}
+
+/* The value of onion= or tcp=, once, if ok says it is usable. */
+static int
+url_addr(char *dst, int *seen, const char *name, int ok, const char *v,
+    size_t n, const char *want, char *err, size_t errlen)
+{
+	if ((*seen)++)
+		return err_set(err, errlen, "parameter %s= given twice",
+		    name);
+	if (!ok)
+		return err_set(err, errlen, "%s= '%.*s' is not %s", name,
+		    (int)(n > 80 ? 80 : n), v, want);
+	memcpy(dst, v, n);
+	dst[n] = '\0';
+	return 0;
+}
+
+/* One NAME=VALUE of the query, p..amp. */
+static int
+url_param(struct invite_url *u, const char *p, const char *amp,
+    int *seen_onion, int *seen_tcp, char *err, size_t errlen)
+{
+	const char *eq = memchr(p, '=', (size_t)(amp - p));
+	size_t n;
+
+	if (eq == NULL)
+		return err_set(err, errlen, "parameter '%.*s' is not "
+		    "NAME=VALUE", (int)((amp - p) > 80 ? 80 : (amp - p)), p);
+	n = (size_t)(amp - eq - 1);
+	if ((size_t)(eq - p) == 5 && memcmp(p, "onion", 5) == 0)
+		return url_addr(u->onion, seen_onion, "onion",
+		    onion_ok(eq + 1, n), eq + 1, n, "a valid v3 onion address "
+		    "(56 of a-z, 2-7, then .onion)", err, errlen);
+	if ((size_t)(eq - p) == 3 && memcmp(p, "tcp", 3) == 0)
+		return url_addr(u->tcp, seen_tcp, "tcp", tcp_ok(eq + 1, n),
+		    eq + 1, n, "HOST:PORT (e.g. 192.0.2.1:6550 or "
+		    "[2001:db8::1]:6550)", err, errlen);
+	return err_set(err, errlen, "unknown parameter '%.*s' (known: onion,"
+	    " tcp)", (int)((eq - p) > 40 ? 40 : (eq - p)), p);
+}
+
+/* ?onion=...&tcp=... after the secret. */
+static int
+url_query(struct invite_url *u, const char *p, const char *end, char *err,
+    size_t errlen)
+{
+	const char *amp;
+	int seen_onion = 0, seen_tcp = 0;
+
+	if (p >= end)
+		return err_set(err, errlen, "no address of the inviter: want "
+		    "?onion=ADDR.onion and/or tcp=HOST:PORT after the "
+		    "secret");
+	if (*p != '?')
+		return err_set(err, errlen, "text after the secret: want '?'"
+		    " and the inviter's address (onion=, tcp=)");
 	p++;
 	while (p <= end) {
 		amp = memchr(p, '&', (size_t)(end - p));
 		if (amp == NULL)
 			amp = end;
-		eq = memchr(p, '=', (size_t)(amp - p));
-		if (eq == NULL) {
-			fail(err, errlen, "parameter '%.*s' is not NAME=VALUE",
-			    (int)((amp - p) > 80 ? 80 : (amp - p)), p);
-			goto out;
-		}
-		n = (size_t)(amp - eq - 1);
-		if ((size_t)(eq - p) == 5 && memcmp(p, "onion", 5) == 0) {
-			if (seen_onion++) {
-				fail(err, errlen, "parameter onion= given"
-				    " twice");
-				goto out;
-			}
-			if (!onion_ok(eq + 1, n)) {
-				fail(err, errlen, "onion= '%.*s' is not a"
-				    " valid v3 onion address (56 of a-z, 2-7,"
-				    " then .onion)", (int)(n > 80 ? 80 : n),
-				    eq + 1);
-				goto out;
-			}
-			memcpy(u->onion, eq + 1, n);
-			u->onion[n] = '\0';
-		} else if ((size_t)(eq - p) == 3 &&
-		    memcmp(p, "tcp", 3) == 0) {
-			if (seen_tcp++) {
-				fail(err, errlen, "parameter tcp= given"
-				    " twice");
-				goto out;
-			}
-			if (!tcp_ok(eq + 1, n)) {
-				fail(err, errlen, "tcp= '%.*s' is not"
-				    " HOST:PORT (e.g. 192.0.2.1:6550 or"
-				    " [2001:db8::1]:6550)", (int)(n > 80 ? 80 :
-				    n), eq + 1);
-				goto out;
-			}
-			memcpy(u->tcp, eq + 1, n);
-			u->tcp[n] = '\0';
-		} else {
-			fail(err, errlen, "unknown parameter '%.*s' (known:"
-			    " onion, tcp)", (int)((eq - p) > 40 ? 40 :
-			    (eq - p)), p);
-			goto out;
-		}
+		if (url_param(u, p, amp, &seen_onion, &seen_tcp, err,
+		    errlen) == -1)
+			return -1;
 		p = amp + 1;
 	}
-	if (!seen_onion && !seen_tcp) {
-		fail(err, errlen, "no address of the inviter: want onion= or"
-		    " tcp=");
-		goto out;
-	}
-	rc = 0;
-out:
-	if (rc == -1)
-		sodium_memzero(u, sizeof(*u));
-	return rc;
+	if (!seen_onion && !seen_tcp)
+		return err_set(err, errlen, "no address of the inviter: want "
+		    "onion= or tcp=");
+	return 0;
+}
+
+int
+invite_url_parse(struct invite_url *u, const char *s, char *err,
+    size_t errlen)
+{
+	const char *p;
+	size_t len = 0;
+
+	memset(u, 0, sizeof(*u));
+	if (url_text(s, &len, err, errlen) == -1)
+		goto fail;
+	p = s + strlen(INVITE_SCHEME);
+	if (url_path(u, &p, s + len, err, errlen) == -1 ||
+	    url_query(u, p, s + len, err, errlen) == -1)
+		goto fail;
+	return 0;
+fail:
+	sodium_memzero(u, sizeof(*u));
+	return -1;
 }
 
 int
@@ -358,23 +372,23 @@ if_value(struct invite *iv, int f, const char *v, char *why, size_t wl)
 	switch (f) {
 	case IF_ID:
 		if (hex_exact(iv->id, sizeof(iv->id), v, strlen(v)) == -1)
-			return fail(why, wl, "not %d lower-case hex digits",
+			return err_set(why, wl, "not %d lower-case hex digits",
 			    2 * INVITE_ID_BYTES);
 		return 0;
 	case IF_NAME:
 	case IF_MADE_BY:
 		if (!name_valid(v))
-			return fail(why, wl, "not a valid member name");
+			return err_set(why, wl, "not a valid member name");
 		snprintf(f == IF_NAME ? iv->name : iv->made_by,
 		    NAME_MAX_LEN + 1, "%s", v);
 		return 0;
 	case IF_IPV4:
 		if (addr_parse(&iv->ipv4, v) == -1 || iv->ipv4.family != 4)
-			return fail(why, wl, "not an IPv4 address");
+			return err_set(why, wl, "not an IPv4 address");
 		prefix_fmt(&iv->ipv4, canon, sizeof(canon), 0);
 		if (strcmp(canon, v) != 0)
-			return fail(why, wl, "not in canonical form (want %s)",
-			    canon);
+			return err_set(why, wl, "not in canonical form "
+			    "(want %s)", canon);
 		return 0;
 	case IF_ROLE:
 		if (strcmp(v, "member") == 0)
@@ -382,20 +396,21 @@ if_value(struct invite *iv, int f, const char *v, char *why, size_t wl)
 		else if (strcmp(v, "admin") == 0)
 			iv->role = ROLE_ADMIN;
 		else
-			return fail(why, wl, "want member or admin");
+			return err_set(why, wl, "want member or admin");
 		return 0;
 	case IF_EXPIRES:
 		if (dec_u64(&iv->expires, v) == -1)
-			return fail(why, wl, "not a decimal number without"
+			return err_set(why, wl, "not a decimal number without"
 			    " leading zeros");
 		return 0;
 	case IF_HASH:
 		if (hex_exact(iv->secret_hash, sizeof(iv->secret_hash), v,
 		    strlen(v)) == -1)
-			return fail(why, wl, "not 64 lower-case hex digits");
+			return err_set(why, wl, "not 64 lower-case hex "
+			    "digits");
 		return 0;
 	}
-	return fail(why, wl, "internal error");
+	return err_set(why, wl, "internal error");
 }
 
 int
@@ -403,40 +418,25 @@ invite_parse(struct invite *iv, const char *text, size_t len, char *err,
     size_t errlen)
 {
 	char line[INVITE_TEXT_MAX + 1], why[160];
-	const char *p = text, *end = text + len, *nl;
-	char *eq;
-	size_t n;
-	int f = 0, lineno = 0;
+	const char *p = text, *end = text + len;
+	char *val;
+	int f = 0, lineno = 0, rc;
 
 	memset(iv, 0, sizeof(*iv));
-	if (len > INVITE_TEXT_MAX)
-		return fail(err, errlen, "invitation file is %zu bytes (max"
-		    " %d)", len, INVITE_TEXT_MAX);
-	if (memchr(text, '\0', len) != NULL)
-		return fail(err, errlen, "invitation file holds a NUL byte");
-	while (p < end) {
+	if (text_check(text, len, INVITE_TEXT_MAX, "invitation file", err,
+	    errlen) == -1)
+		return -1;
+	while ((rc = kv_line(&p, end, line, sizeof(line), &val)) == 1) {
 		lineno++;
-		nl = memchr(p, '\n', (size_t)(end - p));
-		if (nl == NULL) {
-			fail(err, errlen, "line %d: no newline at the end",
-			    lineno);
+		if (val == NULL) {
+			err_set(err, errlen, "line %d: '%.80s': not in the "
+			    "form 'key = value'", lineno, line);
 			goto bad;
 		}
-		n = (size_t)(nl - p);
-		memcpy(line, p, n);
-		line[n] = '\0';
-		p = nl + 1;
-		eq = strstr(line, " = ");
-		if (eq == NULL || eq == line) {
-			fail(err, errlen, "line %d: '%.80s': not in the form"
-			    " 'key = value'", lineno, line);
-			goto bad;
-		}
-		*eq = '\0';
 		while (f < IF_COUNT && strcmp(line, if_fields[f].key) != 0) {
 			if (!if_fields[f].optional) {
-				fail(err, errlen, "line %d: '%.40s' where %s"
-				    " belongs (fields in order: id, name,"
+				err_set(err, errlen, "line %d: '%.40s' where "
+				    "%s belongs (fields in order: id, name,"
 				    " ipv4, role, expires, secret-hash,"
 				    " made-by)", lineno, line,
 				    if_fields[f].key);
@@ -445,21 +445,26 @@ invite_parse(struct invite *iv, const char *text, size_t len, char *err,
 			f++;
 		}
 		if (f == IF_COUNT) {
-			fail(err, errlen, "line %d: '%.40s' is unknown,"
+			err_set(err, errlen, "line %d: '%.40s' is unknown,"
 			    " repeated or out of order", lineno, line);
 			goto bad;
 		}
 		why[0] = '\0';
-		if (if_value(iv, f, eq + 3, why, sizeof(why)) == -1) {
-			fail(err, errlen, "line %d: %s = %.80s: %s", lineno,
-			    if_fields[f].key, eq + 3, why);
+		if (if_value(iv, f, val, why, sizeof(why)) == -1) {
+			err_set(err, errlen, "line %d: %s = %.80s: %s", lineno,
+			    if_fields[f].key, val, why);
 			goto bad;
 		}
 		f++;
 	}
+	if (rc == -1) {
+		err_set(err, errlen, "line %d: no newline at the end",
+		    lineno + 1);
+		goto bad;
+	}
 	for (; f < IF_COUNT; f++) {
 		if (!if_fields[f].optional) {
-			fail(err, errlen, "field %s missing",
+			err_set(err, errlen, "field %s missing",
 			    if_fields[f].key);
 			goto bad;
 		}

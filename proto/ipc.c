@@ -51,6 +51,7 @@
 #include <nng/protocol/reqrep0/rep.h>
 #include <nng/protocol/reqrep0/req.h>
 
+#include "proto/dispatch.h"
 #include "proto/log.h"
 
 #define IPC_PATH_MAX   sizeof(((struct sockaddr_un *)0)->sun_path)
@@ -116,7 +117,9 @@ struct ipc_ctl {
 	char path[IPC_PATH_MAX];
 	nng_socket sock;
 	ev_io rd;
-	ipc_ctl_cb cb;
+	const struct ctl_cmd *tab;
+	size_t ntab;
+	const char *daemon;
 	void *arg;
 };
 
@@ -544,7 +547,13 @@ ipc_chan_read_cb(struct ev_loop *loop, ev_io *io, int revents)
 			break;
 		}
 		if (ipc_check_in(c, c->w.path, m, c->cfg.peer, &h,
-		    &payload) == 0)
+		    &payload) != 0)
+			;
+		else if (c->cfg.handlers != NULL)
+			(void)msg_dispatch(c->cfg.handlers,
+			    c->cfg.nhandlers, c->cfg.peer, c->cfg.arg, &h,
+			    payload);
+		else
 			c->cfg.on_msg(c, &h, payload, c->cfg.arg);
 		nng_msg_free(m);
 	}
@@ -559,11 +568,15 @@ ipc_chan_open(const struct ipc_chan_cfg *cfg, int listen)
 	struct ipc_chan *c;
 	int fd, rv;
 
-	if (cfg->loop == NULL || cfg->on_msg == NULL) {
+	if (cfg->loop == NULL || (cfg->on_msg == NULL &&
+	    cfg->handlers == NULL)) {
 		log_warnx("IPC channel %s: no loop or message handler",
 		    cfg->path ? cfg->path : "(null)");
 		return NULL;
 	}
+	if (cfg->handlers != NULL && msg_table_check(cfg->handlers,
+	    cfg->nhandlers, daemon_name(cfg->self)) == -1)
+		return NULL;
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
 		log_warn("IPC channel");
 		return NULL;
@@ -967,74 +980,45 @@ ipc_rpc_close(struct ipc_rpc *r)
 
 /* ctl: server */
 
+
+/* "a, b, c": the commands a table answers, for the unknown-command
+ * error. */
+static void
+ipc_ctl_names(const struct ipc_ctl *c, char *out, size_t cap)
+{
+	size_t i, used = 0;
+	int n;
+
+	out[0] = '\0';
+	for (i = 0; i < c->ntab && used < cap; i++) {
+		n = snprintf(out + used, cap - used, "%s%s", i ? ", " : "",
+		    c->tab[i].name);
+		if (n < 0)
+			break;
+		used += (size_t)n;
+	}
+}
+
+/* The door: a command the table does not have, or one that changes
+ * state from a caller who may only read, is answered here and never
+ * reaches a handler. */
 static json_t *
-ipc_ctl_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static json_t *
-ipc_ctl_error(const char *fmt, ...)
+ipc_ctl_door(struct ipc_ctl *c, json_t *req, const char *name,
+    int may_change)
 {
-	char msg[512];
-	va_list ap;
+	const struct ctl_cmd *row;
+	char names[512];
 
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	return ipc_ctl_error_reply(msg);
-}
-
-/* Length of the valid UTF-8 sequence at s (1..4), or 0 if there is none. */
-static size_t
-utf8_seq(const unsigned char *s)
-{
-	unsigned char c = s[0];
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf)
-		return (s[1] & 0xc0) == 0x80 ? 2 : 0;
-	if (c >= 0xe0 && c <= 0xef) {
-		/* e0: no overlongs (a0..bf); ed: no surrogates (80..9f) */
-		if ((c == 0xe0 && (s[1] < 0xa0 || s[1] > 0xbf)) ||
-		    (c == 0xed && (s[1] < 0x80 || s[1] > 0x9f)) ||
-		    (s[1] & 0xc0) != 0x80)
-			return 0;
-		return (s[2] & 0xc0) == 0x80 ? 3 : 0;
+	if ((row = ctl_cmd_find(c->tab, c->ntab, name)) == NULL) {
+		ipc_ctl_names(c, names, sizeof(names));
+		return json_error("unknown command \"%.64s\" (%s answers %s)",
+		    name, c->daemon, names);
 	}
-	if (c >= 0xf0 && c <= 0xf4) {
-		/* f0: no overlongs (90..bf); f4: not past U+10FFFF (80..8f) */
-		if ((c == 0xf0 && (s[1] < 0x90 || s[1] > 0xbf)) ||
-		    (c == 0xf4 && (s[1] < 0x80 || s[1] > 0x8f)) ||
-		    (s[1] & 0xc0) != 0x80)
-			return 0;
-		return ((s[2] & 0xc0) == 0x80 && (s[3] & 0xc0) == 0x80) ?
-		    4 : 0;
-	}
-	return 0;
-}
-
-size_t
-utf8_scrub(char *s)
-{
-	unsigned char *p = (unsigned char *)s;
-	size_t n, bad = 0;
-
-	/* A NUL ends the string and is never a continuation byte, so the
-	 * look-ahead in utf8_seq stops at it. */
-	while (*p != '\0') {
-		if ((n = utf8_seq(p)) == 0) {
-			*p++ = '?';
-			bad++;
-		} else
-			p += n;
-	}
-	return bad;
-}
-
-json_t *
-ipc_ctl_error_reply(char *msg)
-{
-	(void)utf8_scrub(msg);
-	return json_pack("{s:b, s:s}", "ok", 0, "error", msg);
+	if (!may_change && ctl_cmd_changes(row, req))
+		return json_error("\"%s\" changes %s's state: only root or "
+		    "%s's own user may send it", row->name, c->daemon,
+		    c->daemon);
+	return row->fn(c->arg, req);
 }
 
 /* Parse and check one request; the reply (a new reference) either comes
@@ -1048,25 +1032,25 @@ ipc_ctl_handle(struct ipc_ctl *c, const char *text, size_t len,
 
 	req = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
 	if (req == NULL)
-		return ipc_ctl_error("request is not valid JSON: %s (line %d, "
+		return json_error("request is not valid JSON: %s (line %d, "
 		    "column %d)", jerr.text, jerr.line, jerr.column);
 	if (!json_is_object(req)) {
 		json_decref(req);
-		return ipc_ctl_error("request must be a JSON object such as "
+		return json_error("request must be a JSON object such as "
 		    "{\"cmd\": \"status\"}");
 	}
 	cmd = json_object_get(req, "cmd");
 	if (!json_is_string(cmd) || json_string_length(cmd) == 0) {
 		json_decref(req);
-		return ipc_ctl_error("request has no \"cmd\" string; send an "
+		return json_error("request has no \"cmd\" string; send an "
 		    "object such as {\"cmd\": \"status\"}");
 	}
-	reply = c->cb(req, may_change, c->arg);
+	reply = ipc_ctl_door(c, req, json_string_value(cmd), may_change);
 	if (reply == NULL || !json_is_object(reply)) {
 		log_warnx("%s: handler gave no reply object for \"%s\"",
 		    c->path, json_string_value(cmd));
 		json_decref(reply);
-		reply = ipc_ctl_error("internal error answering \"%s\"",
+		reply = json_error("internal error answering \"%s\"",
 		    json_string_value(cmd));
 	}
 	json_decref(req);
@@ -1127,14 +1111,14 @@ ipc_ctl_read_cb(struct ev_loop *loop, ev_io *io, int revents)
 }
 
 struct ipc_ctl *
-ipc_ctl_listen(struct ev_loop *loop, const char *path, ipc_ctl_cb cb,
-    void *arg)
+ipc_ctl_listen(struct ev_loop *loop, const char *path, const char *daemon,
+    const struct ctl_cmd *tab, size_t ntab, void *arg)
 {
 	struct ipc_ctl *c;
 	int fd, rv;
 
-	if (loop == NULL || cb == NULL) {
-		log_warnx("ctl socket %s: no loop or handler",
+	if (loop == NULL || tab == NULL || ntab == 0 || daemon == NULL) {
+		log_warnx("ctl socket %s: no loop or command table",
 		    path ? path : "(null)");
 		return NULL;
 	}
@@ -1147,7 +1131,9 @@ ipc_ctl_listen(struct ev_loop *loop, const char *path, ipc_ctl_cb cb,
 		return NULL;
 	}
 	c->loop = loop;
-	c->cb = cb;
+	c->tab = tab;
+	c->ntab = ntab;
+	c->daemon = daemon;
 	c->arg = arg;
 	if ((rv = nng_rep0_open(&c->sock)) != 0) {
 		log_warnx("%s: cannot open a rep socket: %s", c->path,

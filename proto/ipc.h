@@ -29,6 +29,8 @@
 #include <ev.h>
 #include <jansson.h>
 
+#include "proto/dispatch.h"
+#include "proto/json.h"
 #include "proto/msg.h"
 
 struct ipc_chan;
@@ -59,7 +61,10 @@ struct ipc_chan_cfg {
 	enum daemon self;
 	enum daemon peer;
 	uid_t peer_uid;         /* expected uid of the peer process */
-	ipc_msg_cb on_msg;
+	ipc_msg_cb on_msg;      /* or: */
+	const struct msg_handler *handlers; /* the daemon's table, run with
+	                                     * arg as ctx (dispatch.h) */
+	size_t nhandlers;
 	ipc_up_cb on_up;        /* may be NULL */
 	void *arg;
 };
@@ -94,24 +99,17 @@ ssize_t ipc_rpc_call(struct ipc_rpc *r, uint16_t type,
     int timeout_ms) __attribute__((warn_unused_result));
 void ipc_rpc_close(struct ipc_rpc *r);
 
-/* ctl server: handler gets the parsed request object and whether the
- * caller may change things (uid 0 or in the admin group); it returns a
- * new reference to the reply object, which always has "ok": true/false
- * and on false "error": "message naming the value". */
-typedef json_t *(*ipc_ctl_cb)(json_t *req, int may_change, void *arg);
+/* ctl server: answers JSON requests from a command table (dispatch.h).
+ * A request that is not a JSON object with a "cmd" string, a command
+ * the table does not have, or one that changes state from a caller who
+ * may only read (anyone in the socket's group but root and this
+ * daemon's own uid) is answered at the door and never reaches a
+ * handler. A handler returns a new reference to the reply object, which
+ * always has "ok": true/false and on false "error": "message naming the
+ * value" (json.h); daemon names the daemon in the door's answers. */
 struct ipc_ctl *ipc_ctl_listen(struct ev_loop *loop, const char *path,
-    ipc_ctl_cb cb, void *arg);
+    const char *daemon, const struct ctl_cmd *tab, size_t n, void *ctx);
 void ipc_ctl_close(struct ipc_ctl *c);
-/* The {"ok": false, "error": msg} reply. msg may have been cut by a
- * fixed-size buffer inside a UTF-8 sequence (a long command name quoted
- * back); JSON strings must be valid UTF-8, so a cut or invalid sequence
- * becomes '?' here instead of making the reply (and the answer) vanish.
- * msg is changed in place. NULL only when out of memory. */
-json_t *ipc_ctl_error_reply(char *msg);
-/* Replace every byte that is not part of a valid UTF-8 sequence
- * (RFC 3629: no overlongs, surrogates or code points past U+10FFFF)
- * with '?'. Returns how many bytes were replaced. */
-size_t utf8_scrub(char *s);
 /* ctl client (onionmesh command). Returns a new reference or NULL with
  * a message in err ("keyd is not running (no socket at PATH)"). */
 json_t *ipc_ctl_call(const char *path, json_t *req, int timeout_ms,

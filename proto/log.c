@@ -44,6 +44,12 @@ log_setlevel(int level)
 	log_level = level;
 }
 
+const char *
+log_getname(void)
+{
+	return log_name;
+}
+
 int
 log_getlevel(void)
 {

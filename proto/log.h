@@ -20,6 +20,8 @@ enum log_level { LOG_LVL_WARN = 0, LOG_LVL_INFO = 1, LOG_LVL_DEBUG = 2 };
 void log_init(const char *name, int level, int to_syslog);
 void log_setlevel(int level);
 int log_getlevel(void);
+/* The name given to log_init ("keyd", ...). */
+const char *log_getname(void);
 /* "warn", "info", "debug" (NULL for a level out of range), and back
  * (-1 for a name that is none of them; either case). */
 const char *log_level_name(int level);

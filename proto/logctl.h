@@ -6,17 +6,22 @@
  *                                    "level": "info"}
  *   {"cmd": "log", "level": "debug"} the same after the change, with
  *                                    "was": "info"; changing needs
- *                                    may_change (root or the daemon's
- *                                    own user), as every changing
- *                                    request does
+ *                                    root or the daemon's own user,
+ *                                    as every changing request does
  */
 #ifndef OM_LOGCTL_H
 #define OM_LOGCTL_H
 
 #include <jansson.h>
 
-/* daemon: "keyd", ... for the reply. A new reference, or NULL when out
- * of memory. */
-json_t *logctl_handle(json_t *req, int may_change, const char *daemon);
+#include "proto/dispatch.h"
+
+/* The handler; the reply names the daemon by its log name
+ * (log_init). A new reference, or NULL when out of memory. */
+json_t *logctl_cmd(void *ctx, json_t *req);
+
+/* The row every daemon's ctl table has: reading is open, setting a
+ * level changes state. */
+#define LOGCTL_ROW { "log", CTL_CHANGE_WITH, "level", logctl_cmd }
 
 #endif

@@ -20,6 +20,7 @@
  */
 #include "proto/msg.h"
 
+#include <stddef.h>
 #include <string.h>
 
 #include "proto/conf.h" /* name_valid */
@@ -239,6 +240,86 @@ finish(struct buf_r *r, void *m, size_t size)
 	return -1;
 }
 
+/*
+ * Fixed-layout payloads: one table of fields per message drives both its
+ * encoder and its decoder, so the two cannot disagree. An integer is as
+ * wide as its struct member (big-endian on the wire), a byte array as
+ * long, a prefix as msg_prefix_encode writes it.
+ */
+enum field_kind { F_UINT, F_BYTES, F_PREFIX };
+
+struct field {
+	enum field_kind kind;
+	size_t off;
+	size_t size;
+};
+
+#define FIELD(kind, T, member)                                             \
+	{ kind, offsetof(struct msg_##T, member),                          \
+	    sizeof(((struct msg_##T *)0)->member) }
+#define NFIELDS(t) (sizeof(t) / sizeof((t)[0]))
+
+static void
+fields_put(struct buf_w *w, const struct field *f, size_t n, const void *m)
+{
+	const uint8_t *p;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		p = (const uint8_t *)m + f[i].off;
+		if (f[i].kind == F_PREFIX)
+			msg_prefix_encode(w, (const struct prefix *)p);
+		else if (f[i].kind == F_BYTES)
+			bw_bytes(w, p, f[i].size);
+		else if (f[i].size == 1)
+			bw_u8(w, *p);
+		else if (f[i].size == 2)
+			bw_u16(w, *(const uint16_t *)p);
+		else
+			bw_u32(w, *(const uint32_t *)p);
+	}
+}
+
+static int
+fields_get(const struct field *f, size_t n, void *m, size_t size,
+    const uint8_t *in, size_t len)
+{
+	struct buf_r r;
+	uint8_t *p;
+	size_t i;
+
+	br_init(&r, in, len);
+	for (i = 0; i < n; i++) {
+		p = (uint8_t *)m + f[i].off;
+		if (f[i].kind == F_PREFIX)
+			msg_prefix_decode(&r, (struct prefix *)p);
+		else if (f[i].kind == F_BYTES)
+			br_bytes(&r, p, f[i].size);
+		else if (f[i].size == 1)
+			*p = br_u8(&r);
+		else if (f[i].size == 2)
+			*(uint16_t *)p = br_u16(&r);
+		else
+			*(uint32_t *)p = br_u32(&r);
+	}
+	return finish(&r, m, size);
+}
+
+/* msg_T_encode and msg_T_decode (msg.h) from T_fields. */
+#define FIXED_CODEC(T)                                                     \
+void                                                                       \
+msg_##T##_encode(struct buf_w *w, const struct msg_##T *m)                 \
+{                                                                          \
+	fields_put(w, T##_fields, NFIELDS(T##_fields), m);                 \
+}                                                                          \
+                                                                           \
+int                                                                        \
+msg_##T##_decode(struct msg_##T *m, const uint8_t *p, size_t n)            \
+{                                                                          \
+	return fields_get(T##_fields, NFIELDS(T##_fields), m, sizeof(*m),  \
+	    p, n);                                                         \
+}
+
 /* MSG_SELF */
 
 void
@@ -309,77 +390,32 @@ msg_record_decode(struct msg_record *m, const uint8_t *p, size_t n)
 
 /* MSG_RECORD_DEL */
 
-void
-msg_member_encode(struct buf_w *w, const struct msg_member *m)
-{
-	bw_bytes(w, m->id, sizeof(m->id));
-}
-
-int
-msg_member_decode(struct msg_member *m, const uint8_t *p, size_t n)
-{
-	struct buf_r r;
-
-	br_init(&r, p, n);
-	br_bytes(&r, m->id, sizeof(m->id));
-	return finish(&r, m, sizeof(*m));
-}
+static const struct field member_fields[] = {
+	FIELD(F_BYTES, member, id),
+};
+FIXED_CODEC(member)
 
 /* MSG_SYNC_DONE */
 
-void
-msg_sync_done_encode(struct buf_w *w, const struct msg_sync_done *m)
-{
-	bw_u32(w, m->count);
-}
-
-int
-msg_sync_done_decode(struct msg_sync_done *m, const uint8_t *p, size_t n)
-{
-	struct buf_r r;
-
-	br_init(&r, p, n);
-	m->count = br_u32(&r);
-	return finish(&r, m, sizeof(*m));
-}
+static const struct field sync_done_fields[] = {
+	FIELD(F_UINT, sync_done, count),
+};
+FIXED_CODEC(sync_done)
 
 /* MSG_DH_REQ */
 
-void
-msg_dh_req_encode(struct buf_w *w, const struct msg_dh_req *m)
-{
-	bw_bytes(w, m->pub, sizeof(m->pub));
-}
-
-int
-msg_dh_req_decode(struct msg_dh_req *m, const uint8_t *p, size_t n)
-{
-	struct buf_r r;
-
-	br_init(&r, p, n);
-	br_bytes(&r, m->pub, sizeof(m->pub));
-	return finish(&r, m, sizeof(*m));
-}
+static const struct field dh_req_fields[] = {
+	FIELD(F_BYTES, dh_req, pub),
+};
+FIXED_CODEC(dh_req)
 
 /* MSG_DH_RESP */
 
-void
-msg_dh_resp_encode(struct buf_w *w, const struct msg_dh_resp *m)
-{
-	bw_u8(w, m->status);
-	bw_bytes(w, m->shared, sizeof(m->shared));
-}
-
-int
-msg_dh_resp_decode(struct msg_dh_resp *m, const uint8_t *p, size_t n)
-{
-	struct buf_r r;
-
-	br_init(&r, p, n);
-	m->status = br_u8(&r);
-	br_bytes(&r, m->shared, sizeof(m->shared));
-	return finish(&r, m, sizeof(*m));
-}
+static const struct field dh_resp_fields[] = {
+	FIELD(F_UINT, dh_resp, status),
+	FIELD(F_BYTES, dh_resp, shared),
+};
+FIXED_CODEC(dh_resp)
 
 /* MSG_SIGN_REQ: u16 len | data */
 
@@ -413,111 +449,47 @@ msg_sign_req_decode(struct msg_sign_req *m, const uint8_t *p, size_t n)
 
 /* MSG_SIGN_RESP */
 
-void
-msg_sign_resp_encode(struct buf_w *w, const struct msg_sign_resp *m)
-{
-	bw_u8(w, m->status);
-	bw_bytes(w, m->sig, sizeof(m->sig));
-}
-
-int
-msg_sign_resp_decode(struct msg_sign_resp *m, const uint8_t *p, size_t n)
-{
-	struct buf_r r;
-
-	br_init(&r, p, n);
-	m->status = br_u8(&r);
-	br_bytes(&r, m->sig, sizeof(m->sig));
-	return finish(&r, m, sizeof(*m));
-}
+static const struct field sign_resp_fields[] = {
+	FIELD(F_UINT, sign_resp, status),
+	FIELD(F_BYTES, sign_resp, sig),
+};
+FIXED_CODEC(sign_resp)
 
 /* MSG_PEER_STATE */
 
-void
-msg_peer_state_encode(struct buf_w *w, const struct msg_peer_state *m)
-{
-	bw_bytes(w, m->id, sizeof(m->id));
-	bw_u16(w, m->links_up);
-	bw_u32(w, m->rtt_us);
-	bw_u32(w, m->rate_kbps);
-}
-
-int
-msg_peer_state_decode(struct msg_peer_state *m, const uint8_t *p, size_t n)
-{
-	struct buf_r r;
-
-	br_init(&r, p, n);
-	br_bytes(&r, m->id, sizeof(m->id));
-	m->links_up = br_u16(&r);
-	m->rtt_us = br_u32(&r);
-	m->rate_kbps = br_u32(&r);
-	return finish(&r, m, sizeof(*m));
-}
+static const struct field peer_state_fields[] = {
+	FIELD(F_BYTES, peer_state, id),
+	FIELD(F_UINT, peer_state, links_up),
+	FIELD(F_UINT, peer_state, rtt_us),
+	FIELD(F_UINT, peer_state, rate_kbps),
+};
+FIXED_CODEC(peer_state)
 
 /* MSG_FIB_BEGIN, MSG_ROUTE_BEGIN */
 
-void
-msg_fib_begin_encode(struct buf_w *w, const struct msg_fib_begin *m)
-{
-	bw_u32(w, m->generation);
-}
-
-int
-msg_fib_begin_decode(struct msg_fib_begin *m, const uint8_t *p, size_t n)
-{
-	struct buf_r r;
-
-	br_init(&r, p, n);
-	m->generation = br_u32(&r);
-	return finish(&r, m, sizeof(*m));
-}
+static const struct field fib_begin_fields[] = {
+	FIELD(F_UINT, fib_begin, generation),
+};
+FIXED_CODEC(fib_begin)
 
 /* MSG_FIB_ENTRY */
 
-void
-msg_fib_entry_encode(struct buf_w *w, const struct msg_fib_entry *m)
-{
-	bw_u32(w, m->generation);
-	msg_prefix_encode(w, &m->dst);
-	bw_bytes(w, m->dest, sizeof(m->dest));
-	bw_bytes(w, m->next_hop, sizeof(m->next_hop));
-	bw_u32(w, m->cost);
-}
-
-int
-msg_fib_entry_decode(struct msg_fib_entry *m, const uint8_t *p, size_t n)
-{
-	struct buf_r r;
-
-	br_init(&r, p, n);
-	m->generation = br_u32(&r);
-	msg_prefix_decode(&r, &m->dst);
-	br_bytes(&r, m->dest, sizeof(m->dest));
-	br_bytes(&r, m->next_hop, sizeof(m->next_hop));
-	m->cost = br_u32(&r);
-	return finish(&r, m, sizeof(*m));
-}
+static const struct field fib_entry_fields[] = {
+	FIELD(F_UINT, fib_entry, generation),
+	FIELD(F_PREFIX, fib_entry, dst),
+	FIELD(F_BYTES, fib_entry, dest),
+	FIELD(F_BYTES, fib_entry, next_hop),
+	FIELD(F_UINT, fib_entry, cost),
+};
+FIXED_CODEC(fib_entry)
 
 /* MSG_FIB_COMMIT, MSG_ROUTE_COMMIT */
 
-void
-msg_fib_commit_encode(struct buf_w *w, const struct msg_fib_commit *m)
-{
-	bw_u32(w, m->generation);
-	bw_u32(w, m->count);
-}
-
-int
-msg_fib_commit_decode(struct msg_fib_commit *m, const uint8_t *p, size_t n)
-{
-	struct buf_r r;
-
-	br_init(&r, p, n);
-	m->generation = br_u32(&r);
-	m->count = br_u32(&r);
-	return finish(&r, m, sizeof(*m));
-}
+static const struct field fib_commit_fields[] = {
+	FIELD(F_UINT, fib_commit, generation),
+	FIELD(F_UINT, fib_commit, count),
+};
+FIXED_CODEC(fib_commit)
 
 /* MSG_TUN_STATE: str ifname (1..15) | u32 mtu | u8 up (0/1) */
 
@@ -549,24 +521,11 @@ msg_tun_state_decode(struct msg_tun_state *m, const uint8_t *p, size_t n)
 
 /* MSG_ROUTE_ENTRY */
 
-void
-msg_route_entry_encode(struct buf_w *w, const struct msg_route_entry *m)
-{
-	bw_u32(w, m->generation);
-	msg_prefix_encode(w, &m->dst);
-}
-
-int
-msg_route_entry_decode(struct msg_route_entry *m, const uint8_t *p,
-    size_t n)
-{
-	struct buf_r r;
-
-	br_init(&r, p, n);
-	m->generation = br_u32(&r);
-	msg_prefix_decode(&r, &m->dst);
-	return finish(&r, m, sizeof(*m));
-}
+static const struct field route_entry_fields[] = {
+	FIELD(F_UINT, route_entry, generation),
+	FIELD(F_PREFIX, route_entry, dst),
+};
+FIXED_CODEC(route_entry)
 
 /* MSG_GOSSIP_IN: id(32) | u16 len (1..GOSSIP_MAX_PAYLOAD) | payload */
 

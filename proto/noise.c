@@ -213,38 +213,26 @@ mix_dh(struct noise_hs *hs, int is_static, const uint8_t *priv,
 	return rc;
 }
 
-/* out gets len + TAGLEN bytes (every EncryptAndHash in IK has a key). */
+/* EncryptAndHash (encrypt: out gets len + TAGLEN bytes) or
+ * DecryptAndHash (out gets len - TAGLEN); either way the ciphertext is
+ * hashed. Every one in IK has a key. */
 static int
-encrypt_and_hash(struct noise_hs *hs, const uint8_t *pt, size_t len,
-    uint8_t *out)
+crypt_and_hash(struct noise_hs *hs, int encrypt, const uint8_t *in,
+    size_t len, uint8_t *out)
 {
 	int n;
 
 	if (!hs->cs.has_k)
 		return -1;
-	n = noise_encrypt(hs->cs.k, hs->cs.n, hs->h, NOISE_HASHLEN, pt, len,
-	    out);
+	n = (encrypt ? noise_encrypt : noise_decrypt)(hs->cs.k, hs->cs.n,
+	    hs->h, NOISE_HASHLEN, in, len, out);
 	if (n < 0)
 		return -1;
 	hs->cs.n++;
-	mix_hash(hs, out, (size_t)n);
-	return n;
-}
-
-static int
-decrypt_and_hash(struct noise_hs *hs, const uint8_t *ct, size_t len,
-    uint8_t *out)
-{
-	int n;
-
-	if (!hs->cs.has_k)
-		return -1;
-	n = noise_decrypt(hs->cs.k, hs->cs.n, hs->h, NOISE_HASHLEN, ct, len,
-	    out);
-	if (n < 0)
-		return -1;
-	hs->cs.n++;
-	mix_hash(hs, ct, len);
+	if (encrypt)
+		mix_hash(hs, out, (size_t)n);
+	else
+		mix_hash(hs, in, len);
 	return n;
 }
 
@@ -292,65 +280,87 @@ noise_hs_init(struct noise_hs *hs, int initiator, const uint8_t *prologue,
 	return 0;
 }
 
+/* The checks every handshake message makes first: our role, the step,
+ * and room for the payload (plen of room bytes). */
+static int
+msg_fits(const struct noise_hs *hs, int initiator, int step, size_t plen,
+    size_t room, const void *payload)
+{
+	return !hs->initiator == !initiator && hs->step == step &&
+	    plen <= room && (payload != NULL || plen == 0);
+}
+
+/* A message written or read (rc: its length) moves to step; a failure
+ * (rc < 0) wipes the state, as a half-run handshake is useless, and
+ * makes any further call fail. */
+static int
+hs_end(struct noise_hs *hs, int rc, int step)
+{
+	if (rc < 0) {
+		noise_hs_wipe(hs);
+		hs->step = -1;
+		return -1;
+	}
+	hs->step = step;
+	return rc;
+}
+
+/* Token "e": our ephemeral key out in clear, or the peer's in. */
+static void
+send_e(struct noise_hs *hs, uint8_t *out)
+{
+	memcpy(out, hs->e_pub, NOISE_DHLEN);
+	mix_hash(hs, hs->e_pub, NOISE_DHLEN);
+}
+
+static void
+take_e(struct noise_hs *hs, const uint8_t *msg)
+{
+	memcpy(hs->re, msg, NOISE_DHLEN);
+	mix_hash(hs, hs->re, NOISE_DHLEN);
+}
+
+/* The payload that ends a message: exactly plen bytes, or -1. */
+static int
+take_payload(struct noise_hs *hs, const uint8_t *c, size_t clen,
+    uint8_t *payload, size_t plen)
+{
+	int n = crypt_and_hash(hs, 0, c, clen, payload);
+
+	return n < 0 || (size_t)n != plen ? -1 : n;
+}
+
 /* -> e, es, s, ss */
 int
 noise_write_msg1(struct noise_hs *hs, const uint8_t *payload, size_t plen,
     uint8_t *out, size_t cap)
 {
-	size_t need = NOISE_MSG1_OVERHEAD + plen;
-
-	if (!hs->initiator || hs->step != 0 || plen > cap ||
-	    cap < need || (payload == NULL && plen != 0))
-		goto fail;
-	memcpy(out, hs->e_pub, NOISE_DHLEN);
-	mix_hash(hs, hs->e_pub, NOISE_DHLEN);
-	if (mix_dh(hs, 0, hs->e_priv, hs->rs) == -1)
-		goto fail;
-	if (encrypt_and_hash(hs, hs->s_pub, NOISE_DHLEN, out + 32) == -1)
-		goto fail;
-	if (mix_dh(hs, 1, NULL, hs->rs) == -1)
-		goto fail;
-	if (encrypt_and_hash(hs, payload, plen, out + 80) == -1)
-		goto fail;
-	hs->step = 1;
-	return (int)need;
-fail:
-	/* A half-run handshake is useless: make any further call fail. */
-	noise_hs_wipe(hs);
-	hs->step = -1;
-	return -1;
+	if (cap < NOISE_MSG1_OVERHEAD || !msg_fits(hs, 1, 0, plen,
+	    cap - NOISE_MSG1_OVERHEAD, payload))
+		return hs_end(hs, -1, 0);
+	send_e(hs, out);
+	if (mix_dh(hs, 0, hs->e_priv, hs->rs) == -1 ||
+	    crypt_and_hash(hs, 1, hs->s_pub, NOISE_DHLEN, out + 32) == -1 ||
+	    mix_dh(hs, 1, NULL, hs->rs) == -1 ||
+	    crypt_and_hash(hs, 1, payload, plen, out + 80) == -1)
+		return hs_end(hs, -1, 0);
+	return hs_end(hs, (int)(NOISE_MSG1_OVERHEAD + plen), 1);
 }
 
 int
 noise_read_msg1(struct noise_hs *hs, const uint8_t *msg, size_t len,
     uint8_t *payload, size_t cap)
 {
-	size_t plen;
-	int n;
-
-	if (hs->initiator || hs->step != 0 || len < NOISE_MSG1_OVERHEAD)
-		goto fail;
-	plen = len - NOISE_MSG1_OVERHEAD;
-	if (plen > cap || (payload == NULL && plen != 0))
-		goto fail;
-	memcpy(hs->re, msg, NOISE_DHLEN);
-	mix_hash(hs, hs->re, NOISE_DHLEN);
-	if (mix_dh(hs, 1, NULL, hs->re) == -1)
-		goto fail;
-	if (decrypt_and_hash(hs, msg + 32, NOISE_DHLEN + NOISE_TAGLEN,
-	    hs->rs) != NOISE_DHLEN)
-		goto fail;
-	if (mix_dh(hs, 1, NULL, hs->rs) == -1)
-		goto fail;
-	n = decrypt_and_hash(hs, msg + 80, len - 80, payload);
-	if (n < 0 || (size_t)n != plen)
-		goto fail;
-	hs->step = 1;
-	return n;
-fail:
-	noise_hs_wipe(hs);
-	hs->step = -1;
-	return -1;
+	if (len < NOISE_MSG1_OVERHEAD || !msg_fits(hs, 0, 0,
+	    len - NOISE_MSG1_OVERHEAD, cap, payload))
+		return hs_end(hs, -1, 0);
+	take_e(hs, msg);
+	if (mix_dh(hs, 1, NULL, hs->re) == -1 ||
+	    crypt_and_hash(hs, 0, msg + 32, NOISE_DHLEN + NOISE_TAGLEN,
+	    hs->rs) != NOISE_DHLEN || mix_dh(hs, 1, NULL, hs->rs) == -1)
+		return hs_end(hs, -1, 0);
+	return hs_end(hs, take_payload(hs, msg + 80, len - 80, payload,
+	    len - NOISE_MSG1_OVERHEAD), 1);
 }
 
 /* <- e, ee, se */
@@ -358,56 +368,34 @@ int
 noise_write_msg2(struct noise_hs *hs, const uint8_t *payload, size_t plen,
     uint8_t *out, size_t cap)
 {
-	size_t need = NOISE_MSG2_OVERHEAD + plen;
-
-	if (hs->initiator || hs->step != 1 || plen > cap || cap < need ||
-	    (payload == NULL && plen != 0))
-		goto fail;
-	memcpy(out, hs->e_pub, NOISE_DHLEN);
-	mix_hash(hs, hs->e_pub, NOISE_DHLEN);
-	if (mix_dh(hs, 0, hs->e_priv, hs->re) == -1)
-		goto fail;
-	/* se from the responder's side: DH(e, rs), no static secret. */
-	if (mix_dh(hs, 0, hs->e_priv, hs->rs) == -1)
-		goto fail;
-	if (encrypt_and_hash(hs, payload, plen, out + 32) == -1)
-		goto fail;
-	hs->step = 2;
-	return (int)need;
-fail:
-	noise_hs_wipe(hs);
-	hs->step = -1;
-	return -1;
+	if (cap < NOISE_MSG2_OVERHEAD || !msg_fits(hs, 0, 1, plen,
+	    cap - NOISE_MSG2_OVERHEAD, payload))
+		return hs_end(hs, -1, 0);
+	send_e(hs, out);
+	/* ee, then se from the responder's side: DH(e, rs), no static
+	 * secret. */
+	if (mix_dh(hs, 0, hs->e_priv, hs->re) == -1 ||
+	    mix_dh(hs, 0, hs->e_priv, hs->rs) == -1 ||
+	    crypt_and_hash(hs, 1, payload, plen, out + 32) == -1)
+		return hs_end(hs, -1, 0);
+	return hs_end(hs, (int)(NOISE_MSG2_OVERHEAD + plen), 2);
 }
 
 int
 noise_read_msg2(struct noise_hs *hs, const uint8_t *msg, size_t len,
     uint8_t *payload, size_t cap)
 {
-	size_t plen;
-	int n;
-
-	if (!hs->initiator || hs->step != 1 || len < NOISE_MSG2_OVERHEAD)
-		goto fail;
-	plen = len - NOISE_MSG2_OVERHEAD;
-	if (plen > cap || (payload == NULL && plen != 0))
-		goto fail;
-	memcpy(hs->re, msg, NOISE_DHLEN);
-	mix_hash(hs, hs->re, NOISE_DHLEN);
-	if (mix_dh(hs, 0, hs->e_priv, hs->re) == -1)
-		goto fail;
-	/* se from the initiator's side: DH(s, re), through the callback. */
-	if (mix_dh(hs, 1, NULL, hs->re) == -1)
-		goto fail;
-	n = decrypt_and_hash(hs, msg + 32, len - 32, payload);
-	if (n < 0 || (size_t)n != plen)
-		goto fail;
-	hs->step = 2;
-	return n;
-fail:
-	noise_hs_wipe(hs);
-	hs->step = -1;
-	return -1;
+	if (len < NOISE_MSG2_OVERHEAD || !msg_fits(hs, 1, 1,
+	    len - NOISE_MSG2_OVERHEAD, cap, payload))
+		return hs_end(hs, -1, 0);
+	take_e(hs, msg);
+	/* ee, then se from the initiator's side: DH(s, re), through the
+	 * callback. */
+	if (mix_dh(hs, 0, hs->e_priv, hs->re) == -1 ||
+	    mix_dh(hs, 1, NULL, hs->re) == -1)
+		return hs_end(hs, -1, 0);
+	return hs_end(hs, take_payload(hs, msg + 32, len - 32, payload,
+	    len - NOISE_MSG2_OVERHEAD), 2);
 }
 
 void

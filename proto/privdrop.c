@@ -222,30 +222,33 @@ privdrop_permitted(int cap)
 	return (data[CAP_TO_INDEX(cap)].permitted & CAP_TO_MASK(cap)) != 0;
 }
 
+/* Is every gid of a[0..na) one of b[0..nb)? */
+static int
+gids_within(const gid_t *a, int na, const gid_t *b, int nb)
+{
+	int i, j;
+
+	for (i = 0; i < na; i++) {
+		for (j = 0; j < nb; j++)
+			if (a[i] == b[j])
+				break;
+		if (j == nb)
+			return 0;
+	}
+	return 1;
+}
+
 /* Are our supplementary groups exactly `want` (any order)? */
 static int
 privdrop_groups_are(const gid_t *want, int nwant)
 {
 	gid_t have[64];
-	int n, i, j;
+	int n;
 
 	if ((n = getgroups(64, have)) == -1)
 		return 0;
-	for (i = 0; i < n; i++) {
-		for (j = 0; j < nwant; j++)
-			if (have[i] == want[j])
-				break;
-		if (j == nwant)
-			return 0;
-	}
-	for (j = 0; j < nwant; j++) {
-		for (i = 0; i < n; i++)
-			if (have[i] == want[j])
-				break;
-		if (i == n)
-			return 0;
-	}
-	return 1;
+	return gids_within(have, n, want, nwant) &&
+	    gids_within(want, nwant, have, n);
 }
 
 static int

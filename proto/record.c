@@ -18,10 +18,10 @@
  * derived from its key.
  */
 #include "proto/record.h"
+#include "proto/errbuf.h"
 #include "proto/onion.h"
 #include "proto/trust.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -66,19 +66,7 @@ static const struct {
 	[F_SIGNATURE] = {"signature", 1, 1},
 };
 
-static void
-why_set(char *why, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void
-why_set(char *why, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(why, WHY_MAX, fmt, ap);
-	va_end(ap);
-}
+#define why_set(why, ...) err_set((why), WHY_MAX, __VA_ARGS__)
 
 /* Hex */
 
@@ -355,56 +343,28 @@ parse_value(struct record *r, enum field f, const char *v, char *why)
 	return -1;
 }
 
-static int
-fail(struct record *r, char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static int
-fail(struct record *r, char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	memset(r, 0, sizeof(*r));
-	return -1;
-}
+/* A parse error: nothing half-filled is left in r. */
+#define fail(r, ...) err_wipe((r), sizeof(*(r)), __VA_ARGS__)
 
 int
 record_parse(struct record *r, const char *text, size_t len, char *err,
     size_t errlen)
 {
 	char line[RECORD_MAX_LEN + 1], why[WHY_MAX];
-	const char *p = text, *end = text + len, *nl;
-	char *eq, *val;
+	const char *p = text, *end = text + len;
+	char *val;
 	int count[F_COUNT] = {0};
-	int cur = -1, f, i, lineno = 0;
-	size_t n;
+	int cur = -1, f, i, lineno = 0, rc;
 
 	memset(r, 0, sizeof(*r));
-	if (len > RECORD_MAX_LEN)
-		return fail(r, err, errlen, "record is %zu bytes (max %d)",
-		    len, RECORD_MAX_LEN);
-	if (memchr(text, '\0', len) != NULL)
-		return fail(r, err, errlen, "record holds a NUL byte");
-	while (p < end) {
+	if (text_check(text, len, RECORD_MAX_LEN, "record", err,
+	    errlen) == -1)
+		return -1;
+	while ((rc = kv_line(&p, end, line, sizeof(line), &val)) == 1) {
 		lineno++;
-		nl = memchr(p, '\n', (size_t)(end - p));
-		if (nl == NULL)
-			return fail(r, err, errlen, "line %d: no newline at"
-			    " the end", lineno);
-		n = (size_t)(nl - p);
-		memcpy(line, p, n);
-		line[n] = '\0';
-		p = nl + 1;
-
-		eq = strstr(line, " = ");
-		if (eq == NULL || eq == line)
+		if (val == NULL)
 			return fail(r, err, errlen, "line %d: '%.80s': not in"
 			    " the form 'key = value'", lineno, line);
-		*eq = '\0';
-		val = eq + 3;
 		for (f = 0; f < F_COUNT; f++)
 			if (strcmp(line, fields[f].key) == 0)
 				break;
@@ -442,6 +402,9 @@ record_parse(struct record *r, const char *text, size_t len, char *err,
 		count[f]++;
 		cur = f;
 	}
+	if (rc == -1)
+		return fail(r, err, errlen, "line %d: no newline at the end",
+		    lineno + 1);
 	for (f = 0; f < F_COUNT; f++)
 		if (fields[f].required && count[f] == 0)
 			return fail(r, err, errlen, "field %s missing",
@@ -451,15 +414,80 @@ record_parse(struct record *r, const char *text, size_t len, char *err,
 
 /* Format */
 
-struct out {
-	char *p;
-	size_t len;
-	size_t cap;
-	int err;
-};
+int
+text_check(const char *text, size_t len, size_t max, const char *what,
+    char *err, size_t errlen)
+{
+	if (len > max)
+		return err_set(err, errlen, "%s is %zu bytes (max %zu)", what,
+		    len, max);
+	if (memchr(text, '\0', len) != NULL)
+		return err_set(err, errlen, "%s holds a NUL byte", what);
+	return 0;
+}
 
-static void
-out_kv(struct out *o, const char *key, const char *val)
+int
+text_line(const char **p, const char *end, const char **line, size_t *n)
+{
+	const char *nl;
+
+	if (*p >= end)
+		return 0;
+	if ((nl = memchr(*p, '\n', (size_t)(end - *p))) == NULL)
+		return -1;
+	*line = *p;
+	*n = (size_t)(nl - *p);
+	*p = nl + 1;
+	return 1;
+}
+
+int
+kv_line(const char **p, const char *end, char *buf, size_t cap,
+    char **val)
+{
+	const char *l;
+	char *eq;
+	size_t n;
+	int rc;
+
+	if ((rc = text_line(p, end, &l, &n)) != 1)
+		return rc;
+	if (n >= cap)
+		n = cap - 1;
+	memcpy(buf, l, n);
+	buf[n] = '\0';
+	*val = NULL;
+	if ((eq = strstr(buf, " = ")) != NULL && eq != buf) {
+		*eq = '\0';
+		*val = eq + 3;
+	}
+	return 1;
+}
+
+int
+kv_open(struct kv_out *o, char *out, size_t cap)
+{
+	memset(o, 0, sizeof(*o));
+	o->p = out;
+	o->cap = cap;
+	if (cap == 0)
+		return -1;
+	out[0] = '\0';
+	return 0;
+}
+
+int
+kv_close(struct kv_out *o, size_t max)
+{
+	if (o->err || o->len > max) {
+		o->p[0] = '\0';
+		return -1;
+	}
+	return (int)o->len;
+}
+
+void
+kv_put(struct kv_out *o, const char *key, const char *val)
 {
 	int k;
 
@@ -474,12 +502,12 @@ out_kv(struct out *o, const char *key, const char *val)
 }
 
 static void
-out_hex(struct out *o, const char *key, const uint8_t *b, size_t n)
+out_hex(struct kv_out *o, const char *key, const uint8_t *b, size_t n)
 {
 	char h[2 * 64 + 1];
 
 	hex_encode(h, b, n);
-	out_kv(o, key, h);
+	kv_put(o, key, h);
 }
 
 /* Could parse read this struct back from its text? */
@@ -525,35 +553,32 @@ record_valid(const struct record *r)
 int
 record_format(const struct record *r, char *out, size_t cap, int with_sig)
 {
-	struct out o = {out, 0, cap, 0};
+	struct kv_out o;
 	char s[PREFIX_STRLEN], num[24];
 	int i;
 
-	if (cap == 0)
+	if (kv_open(&o, out, cap) == -1 || record_valid(r) == -1)
 		return -1;
-	out[0] = '\0';
-	if (record_valid(r) == -1)
-		return -1;
-	out_kv(&o, "name", r->name);
+	kv_put(&o, "name", r->name);
 	out_hex(&o, "id", r->id, sizeof(r->id));
 	if (r->onion[0] != '\0')
-		out_kv(&o, "onion", r->onion);
+		kv_put(&o, "onion", r->onion);
 	for (i = 0; i < r->ntcp; i++)
-		out_kv(&o, "tcp", r->tcp[i]);
+		kv_put(&o, "tcp", r->tcp[i]);
 	if (r->ipv4.family == 4) {
 		prefix_fmt(&r->ipv4, s, sizeof(s), 0);
-		out_kv(&o, "ipv4", s);
+		kv_put(&o, "ipv4", s);
 	}
 	prefix_fmt(&r->ipv6, s, sizeof(s), 0);
-	out_kv(&o, "ipv6", s);
+	kv_put(&o, "ipv6", s);
 	for (i = 0; i < r->nsubnets; i++) {
 		prefix_fmt(&r->subnets[i], s, sizeof(s), 1);
-		out_kv(&o, "subnet", s);
+		kv_put(&o, "subnet", s);
 	}
 	snprintf(num, sizeof(num), "%llu", (unsigned long long)r->serial);
-	out_kv(&o, "serial", num);
+	kv_put(&o, "serial", num);
 	if (r->role == ROLE_ADMIN)
-		out_kv(&o, "role", "admin");
+		kv_put(&o, "role", "admin");
 	if (r->admitted) {
 		out_hex(&o, "admitted-by", r->admitted_by,
 		    sizeof(r->admitted_by));
@@ -561,11 +586,7 @@ record_format(const struct record *r, char *out, size_t cap, int with_sig)
 	}
 	if (with_sig)
 		out_hex(&o, "signature", r->signature, sizeof(r->signature));
-	if (o.err || o.len > RECORD_MAX_LEN) {
-		out[0] = '\0';
-		return -1;
-	}
-	return (int)o.len;
+	return kv_close(&o, RECORD_MAX_LEN);
 }
 
 /* Sign and verify */
@@ -573,21 +594,57 @@ record_format(const struct record *r, char *out, size_t cap, int with_sig)
 #define SIGNED_MAX (sizeof(RECORD_SIG_CONTEXT) - 1 + NETID_BYTES + \
 	RECORD_MAX_LEN + 1)
 
+int
+signed_head(uint8_t *buf, size_t cap, const char *context,
+    const uint8_t netid[NETID_BYTES])
+{
+	size_t ctx = strlen(context);
+
+	if (cap < ctx + NETID_BYTES + 1)
+		return -1;
+	memcpy(buf, context, ctx);
+	memcpy(buf + ctx, netid, NETID_BYTES);
+	return (int)(ctx + NETID_BYTES);
+}
+
+int
+signed_sign(uint8_t sig[64], const uint8_t *buf, int n,
+    const uint8_t sk[64], const uint8_t id[32])
+{
+	uint8_t pk[crypto_sign_PUBLICKEYBYTES];
+
+	if (n < 0 || sodium_init() < 0 ||
+	    crypto_sign_ed25519_sk_to_pk(pk, sk) != 0 ||
+	    sodium_memcmp(pk, id, sizeof(pk)) != 0 ||
+	    crypto_sign_detached(sig, NULL, buf, (size_t)n, sk) != 0)
+		return -1;
+	return 0;
+}
+
+int
+signed_verify(const uint8_t sig[64], const uint8_t *buf, int n,
+    const uint8_t pk[32])
+{
+	if (n < 0 ||
+	    crypto_sign_verify_detached(sig, buf, (size_t)n, pk) != 0)
+		return -1;
+	return 0;
+}
+
 /* "onionmesh record v1\n" || netid || text without the signature. */
 static int
 signed_bytes(const struct record *r, const uint8_t netid[NETID_BYTES],
     uint8_t *buf, size_t *len)
 {
-	size_t ctx = sizeof(RECORD_SIG_CONTEXT) - 1;
-	int n;
+	int k, n;
 
-	memcpy(buf, RECORD_SIG_CONTEXT, ctx);
-	memcpy(buf + ctx, netid, NETID_BYTES);
-	n = record_format(r, (char *)buf + ctx + NETID_BYTES,
-	    SIGNED_MAX - ctx - NETID_BYTES, 0);
+	if ((k = signed_head(buf, SIGNED_MAX, RECORD_SIG_CONTEXT,
+	    netid)) < 0)
+		return -1;
+	n = record_format(r, (char *)buf + k, SIGNED_MAX - (size_t)k, 0);
 	if (n < 0)
 		return -1;
-	*len = ctx + NETID_BYTES + (size_t)n;
+	*len = (size_t)k + (size_t)n;
 	return 0;
 }
 
@@ -595,20 +652,12 @@ int
 record_sign(struct record *r, const uint8_t sk[64],
     const uint8_t netid[NETID_BYTES])
 {
-	uint8_t buf[SIGNED_MAX], pk[crypto_sign_PUBLICKEYBYTES];
+	uint8_t buf[SIGNED_MAX];
 	size_t len;
 
-	if (sodium_init() < 0)
-		return -1;
-	/* A signature by another key than `id` would never verify. */
-	if (crypto_sign_ed25519_sk_to_pk(pk, sk) != 0 ||
-	    sodium_memcmp(pk, r->id, sizeof(pk)) != 0)
-		return -1;
 	if (signed_bytes(r, netid, buf, &len) == -1)
 		return -1;
-	if (crypto_sign_detached(r->signature, NULL, buf, len, sk) != 0)
-		return -1;
-	return 0;
+	return signed_sign(r->signature, buf, (int)len, sk, r->id);
 }
 
 int
@@ -617,13 +666,9 @@ record_verify(const struct record *r, const uint8_t netid[NETID_BYTES])
 	uint8_t buf[SIGNED_MAX];
 	size_t len;
 
-	if (sodium_init() < 0)
+	if (sodium_init() < 0 || signed_bytes(r, netid, buf, &len) == -1)
 		return -1;
-	if (signed_bytes(r, netid, buf, &len) == -1)
-		return -1;
-	if (crypto_sign_verify_detached(r->signature, buf, len, r->id) != 0)
-		return -1;
-	return 0;
+	return signed_verify(r->signature, buf, (int)len, r->id);
 }
 
 int

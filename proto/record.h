@@ -58,11 +58,57 @@ int record_parse(struct record *r, const char *text, size_t len, char *err,
     size_t errlen) __attribute__((warn_unused_result));
 /* Canonical text; with_sig 0 stops before the signature line (what is
  * signed). Returns length or -1 if cap is too small. */
+/* A "key = value\n" text written into a fixed buffer (records and the
+ * config): the first line that does not fit sets err, and every later
+ * one is skipped, so the caller checks err once at the end. */
+struct kv_out {
+	char *p;
+	size_t len;
+	size_t cap;
+	int err;
+};
+/* Start a text in out (cap bytes; "" until a line fits): -1 when cap
+ * is 0. */
+int kv_open(struct kv_out *o, char *out, size_t cap);
+void kv_put(struct kv_out *o, const char *key, const char *val);
+/* The text's length, or -1 (and out "") when a line did not fit or the
+ * text is longer than max. */
+int kv_close(struct kv_out *o, size_t max);
+/* The next line of a text at *p (before end): *line and its length *n,
+ * without the newline, and *p past it. 1; 0 at the end of the text; -1
+ * when the last line has no newline. */
+int text_line(const char **p, const char *end, const char **line,
+    size_t *n);
+/* text_line, copied into buf (cap bytes, longer lines cut) and split
+ * at the first " = ": buf holds the key and *val the value, or *val is
+ * NULL (and buf the whole line) when there is no " = " after a key. */
+int kv_line(const char **p, const char *end, char *buf, size_t cap,
+    char **val);
+/* A text to parse (a record, an announcement, ...; what names it in the
+ * message): at most max bytes, no NUL. 0, or -1 with err. */
+int text_check(const char *text, size_t len, size_t max, const char *what,
+    char *err, size_t errlen);
+
 int record_format(const struct record *r, char *out, size_t cap,
     int with_sig) __attribute__((warn_unused_result));
 int record_sign(struct record *r, const uint8_t sk[64],
     const uint8_t netid[NETID_BYTES]) __attribute__((warn_unused_result));
 /* 0 when the self-signature verifies. */
+/* CONTEXT || netid: the head of every signed text (records, edges,
+ * admissions, revocations), so that a signature made for one kind of
+ * text or one network is never valid for another. Its length, or -1
+ * when buf cannot hold it and one byte more. */
+int signed_head(uint8_t *buf, size_t cap, const char *context,
+    const uint8_t netid[NETID_BYTES]);
+/* Sign buf[0..n) with sk into sig, if sk is the key of id (a signature
+ * by another key would never verify). -1, sig untouched, when not or
+ * when n < 0. */
+int signed_sign(uint8_t sig[64], const uint8_t *buf, int n,
+    const uint8_t sk[64], const uint8_t id[32]);
+/* 0 when sig over buf[0..n) is pk's; -1 when not, or when n < 0 (the
+ * signed text could not be made). */
+int signed_verify(const uint8_t sig[64], const uint8_t *buf, int n,
+    const uint8_t pk[32]);
 int record_verify(const struct record *r, const uint8_t netid[NETID_BYTES])
     __attribute__((warn_unused_result));
 /* Does the record own this inner source address (its ipv4/ipv6 or one

@@ -140,30 +140,30 @@ socks5_connect_request(uint8_t *out, size_t cap, const char *host,
 	return (int)(7 + hl);
 }
 
-int
-socks5_parse_method(const uint8_t *in, size_t len, uint8_t *method)
+/* The two-byte replies: VERSION, VALUE. */
+static int
+parse_pair(const uint8_t *in, size_t len, uint8_t version, uint8_t *value)
 {
 	if (len < 1)
 		return 0;
-	if (in[0] != SOCKS5_VERSION)
+	if (in[0] != version)
 		return -1;
 	if (len < 2)
 		return 0;
-	*method = in[1];
+	*value = in[1];
 	return 2;
+}
+
+int
+socks5_parse_method(const uint8_t *in, size_t len, uint8_t *method)
+{
+	return parse_pair(in, len, SOCKS5_VERSION, method);
 }
 
 int
 socks5_parse_auth(const uint8_t *in, size_t len, uint8_t *status)
 {
-	if (len < 1)
-		return 0;
-	if (in[0] != SOCKS5_AUTH_VERSION)
-		return -1;
-	if (len < 2)
-		return 0;
-	*status = in[1];
-	return 2;
+	return parse_pair(in, len, SOCKS5_AUTH_VERSION, status);
 }
 
 int

@@ -15,31 +15,20 @@
 #include "proto/torctl.h"
 
 #include <arpa/inet.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/un.h>
 
 #include <sodium.h>
 
+#include "proto/endpoint.h"
+#include "proto/errbuf.h"
+#include "proto/record.h" /* hex_decode */
+
 #define TOKEN_KEY_MAX 64
 
-static void
-err_set(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-err_set(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
+/* A protocol error: torctl_parser_feed marks the parser failed. */
+#define PARSER_FAIL(p, ...) err_set((p)->err, sizeof((p)->err), __VA_ARGS__)
 
 /* Reply parser */
 
@@ -64,21 +53,6 @@ torctl_parser_init(struct torctl_parser *p)
 	p->err[0] = '\0';
 }
 
-static int
-parser_fail(struct torctl_parser *p, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static int
-parser_fail(struct torctl_parser *p, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(p->err, sizeof(p->err), fmt, ap);
-	va_end(ap);
-	p->failed = 1;
-	return -1;
-}
 
 /* A data line is complete at buf[line_start..len): unstuff it, or close
  * the block on ".". */
@@ -109,7 +83,7 @@ parser_data_line(struct torctl_parser *p)
 		p->len--;
 	}
 	if (p->len >= TORCTL_REPLY_MAX)
-		return parser_fail(p, "reply from tor longer than %d bytes",
+		return PARSER_FAIL(p, "reply from tor longer than %d bytes",
 		    TORCTL_REPLY_MAX);
 	p->buf[p->len++] = '\n';
 	p->line_start = p->len;
@@ -128,15 +102,15 @@ parser_status_line(struct torctl_parser *p)
 	if (ll < 4 || line[0] < '0' || line[0] > '9' || line[1] < '0' ||
 	    line[1] > '9' || line[2] < '0' || line[2] > '9' ||
 	    (line[3] != '-' && line[3] != ' ' && line[3] != '+'))
-		return parser_fail(p, "malformed line from tor (want three "
+		return PARSER_FAIL(p, "malformed line from tor (want three "
 		    "digits and '-', ' ' or '+', got %zu bytes starting "
 		    "with 0x%02x)", ll, ll ? (unsigned char)line[0] : 0);
 	code = (line[0] - '0') * 100 + (line[1] - '0') * 10 + (line[2] - '0');
 	if (p->reply.n > 0 && code != p->reply.code)
-		return parser_fail(p, "reply from tor mixes status codes %d "
+		return PARSER_FAIL(p, "reply from tor mixes status codes %d "
 		    "and %d", p->reply.code, code);
 	if (p->reply.n == TORCTL_LINES_MAX)
-		return parser_fail(p, "reply from tor has more than %d lines",
+		return PARSER_FAIL(p, "reply from tor has more than %d lines",
 		    TORCTL_LINES_MAX);
 	p->reply.code = code;
 	l = &p->reply.line[p->reply.n++];
@@ -161,35 +135,30 @@ parser_status_line(struct torctl_parser *p)
 	return 0;
 }
 
-int
-torctl_parser_feed(struct torctl_parser *p, const char *buf, size_t len,
+static int
+parser_feed(struct torctl_parser *p, const char *buf, size_t len,
     size_t *used)
 {
 	size_t i = 0, ll;
 	int rc;
 	char c;
 
-	*used = 0;
-	if (p->failed)
-		return -1;
-	if (p->ready)
-		parser_reset_reply(p);
 	while (i < len) {
 		c = buf[i++];
 		if (c == '\0') {
 			*used = i;
-			return parser_fail(p, "NUL byte in a reply from tor");
+			return PARSER_FAIL(p, "NUL byte in a reply from tor");
 		}
 		if (c != '\n') {
 			/* One byte more than a line may hold: its CR. */
 			if (p->len - p->line_start > TORCTL_LINE_MAX) {
 				*used = i;
-				return parser_fail(p, "line from tor longer "
+				return PARSER_FAIL(p, "line from tor longer "
 				    "than %d bytes", TORCTL_LINE_MAX);
 			}
 			if (p->len >= TORCTL_REPLY_MAX) {
 				*used = i;
-				return parser_fail(p, "reply from tor longer "
+				return PARSER_FAIL(p, "reply from tor longer "
 				    "than %d bytes", TORCTL_REPLY_MAX);
 			}
 			p->buf[p->len++] = c;
@@ -202,7 +171,7 @@ torctl_parser_feed(struct torctl_parser *p, const char *buf, size_t len,
 		}
 		if (ll > TORCTL_LINE_MAX) {
 			*used = i;
-			return parser_fail(p, "line from tor longer than %d "
+			return PARSER_FAIL(p, "line from tor longer than %d "
 			    "bytes", TORCTL_LINE_MAX);
 		}
 		rc = p->in_data ? parser_data_line(p) : parser_status_line(p);
@@ -215,6 +184,22 @@ torctl_parser_feed(struct torctl_parser *p, const char *buf, size_t len,
 	}
 	*used = len;
 	return 0;
+}
+
+int
+torctl_parser_feed(struct torctl_parser *p, const char *buf, size_t len,
+    size_t *used)
+{
+	int rc;
+
+	*used = 0;
+	if (p->failed)
+		return -1;
+	if (p->ready)
+		parser_reset_reply(p);
+	if ((rc = parser_feed(p, buf, len, used)) == -1)
+		p->failed = 1;
+	return rc;
 }
 
 void
@@ -241,24 +226,13 @@ torctl_reply_describe(const struct torctl_reply *r, char *out, size_t cap)
 
 /* Strings and tokens */
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int
 torctl_unquote(const char *s, const char **end, char *out, size_t cap)
 {
+	char c, hh[3] = "";
 	size_t o = 0;
-	int v, h1, h2;
-	char c;
+	uint8_t b;
+	int v;
 
 	if (cap == 0 || *s != '"')
 		return -1;
@@ -280,10 +254,13 @@ torctl_unquote(const char *s, const char **end, char *out, size_t cap)
 			case '"':
 			case '\'': v = (unsigned char)c; break;
 			case 'x':
-				if ((h1 = hexval(s[0])) < 0 ||
-				    (h2 = hexval(s[1])) < 0)
+				/* Two hex digits, either case. */
+				if (s[0] == '\0' || s[1] == '\0')
 					return -1;
-				v = h1 * 16 + h2;
+				memcpy(hh, s, 2);
+				if (hex_decode(&b, 1, hh) == -1)
+					return -1;
+				v = b;
 				s += 2;
 				break;
 			case '0': case '1': case '2': case '3':
@@ -447,20 +424,6 @@ refused(const struct torctl_reply *r, const char *what, char *err,
 	return -1;
 }
 
-static int
-hex_exact(uint8_t *out, size_t n, const char *hex)
-{
-	size_t got = 0;
-	const char *end = NULL;
-
-	if (strlen(hex) != 2 * n)
-		return -1;
-	if (sodium_hex2bin(out, n, hex, 2 * n, NULL, &got, &end) != 0 ||
-	    got != n || end != hex + 2 * n)
-		return -1;
-	return 0;
-}
-
 /* PROTOCOLINFO */
 
 static unsigned
@@ -598,12 +561,12 @@ torctl_parse_authchallenge(const struct torctl_reply *r,
 		if (!has_val)
 			continue;
 		if (strcmp(key, "SERVERHASH") == 0) {
-			if (hex_exact(sc->server_hash, TORCTL_HASH_BYTES,
+			if (hex_decode(sc->server_hash, TORCTL_HASH_BYTES,
 			    val) != 0)
 				goto bad;
 			have_hash = 1;
 		} else if (strcmp(key, "SERVERNONCE") == 0) {
-			if (hex_exact(sc->server_nonce, TORCTL_NONCE_BYTES,
+			if (hex_decode(sc->server_nonce, TORCTL_NONCE_BYTES,
 			    val) != 0)
 				goto bad;
 			have_nonce = 1;
@@ -706,72 +669,34 @@ torctl_fmt_auth_password(char *out, size_t cap, const char *password)
 
 /* ADD_ONION / DEL_ONION */
 
-static int
-port_parse(const char *s, unsigned *port)
-{
-	unsigned long v = 0;
-	size_t i;
-
-	if (s[0] == '\0' || s[0] == '0' || strlen(s) > 5)
-		return -1;
-	for (i = 0; s[i] != '\0'; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return -1;
-		v = v * 10 + (unsigned long)(s[i] - '0');
-	}
-	if (v < 1 || v > 65535)
-		return -1;
-	*port = (unsigned)v;
-	return 0;
-}
-
 int
 torctl_target_check(const char *target, char *err, size_t errlen)
 {
-	const struct sockaddr_un *su = NULL;
-	char host[INET6_ADDRSTRLEN + 2];
-	const char *p, *colon;
+	struct endpoint ep;
 	unsigned char addr[16];
-	unsigned port;
-	size_t n;
+	const char *p;
 
 	if (strncmp(target, "unix:", 5) == 0) {
-		p = target + 5;
-		n = strlen(p);
-		if (p[0] != '/' || n >= sizeof(su->sun_path))
+		if (endpoint_split(target, &ep, NULL, 0) == -1)
 			goto bad_unix;
-		for (; *p != '\0'; p++)
+		/* It goes into ADD_ONION's Port= argument unquoted. */
+		for (p = ep.path; *p != '\0'; p++)
 			if (*p <= ' ' || *p >= 0x7f || *p == '"' ||
 			    *p == ',' || *p == '\\')
 				goto bad_unix;
 		return 0;
 	}
-	if (target[0] == '[') {
-		p = strchr(target, ']');
-		if (p == NULL || p[1] != ':' ||
-		    (size_t)(p - target - 1) >= sizeof(host))
-			goto bad_ip;
-		memcpy(host, target + 1, (size_t)(p - target - 1));
-		host[p - target - 1] = '\0';
-		if (inet_pton(AF_INET6, host, addr) != 1 ||
-		    port_parse(p + 2, &port) != 0)
-			goto bad_ip;
-		return 0;
-	}
-	colon = strrchr(target, ':');
-	if (colon == NULL || (size_t)(colon - target) >= sizeof(host))
-		goto bad_ip;
-	memcpy(host, target, (size_t)(colon - target));
-	host[colon - target] = '\0';
-	if (inet_pton(AF_INET, host, addr) != 1 ||
-	    port_parse(colon + 1, &port) != 0)
+	/* An address, not a name: tor would not look it up. */
+	if (endpoint_split(target, &ep, NULL, 0) == -1 ||
+	    inet_pton(target[0] == '[' ? AF_INET6 : AF_INET, ep.host,
+	    addr) != 1)
 		goto bad_ip;
 	return 0;
 bad_unix:
 	err_set(err, errlen, "onion service target \"%s\" is not usable "
 	    "(want unix: and an absolute path shorter than %zu bytes, "
 	    "without spaces, commas, quotes or backslashes)", target,
-	    sizeof(su->sun_path));
+	    sizeof(ep.path));
 	return -1;
 bad_ip:
 	err_set(err, errlen, "onion service target \"%s\" is not usable "

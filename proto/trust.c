@@ -16,29 +16,14 @@
  */
 #include "proto/trust.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include <sodium.h>
 
 #include "proto/conf.h"
+#include "proto/errbuf.h"
 
-static void
-why_set(char *why, size_t cap, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-why_set(char *why, size_t cap, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (why == NULL || cap == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(why, cap, fmt, ap);
-	va_end(ap);
-}
 
 const char *
 role_name(int role)
@@ -53,7 +38,7 @@ admission_signed_bytes(const struct record *r,
     const uint8_t netid[NETID_BYTES], uint8_t *out, size_t cap)
 {
 	char a4[PREFIX_STRLEN] = "", a6[PREFIX_STRLEN];
-	size_t ctx = sizeof(ADMISSION_CONTEXT) - 1, n;
+	size_t n;
 	int k;
 
 	if (!name_valid(r->name) || r->ipv6.family != 6 ||
@@ -63,12 +48,11 @@ admission_signed_bytes(const struct record *r,
 	if (r->ipv4.family == 4)
 		prefix_fmt(&r->ipv4, a4, sizeof(a4), 0);
 	prefix_fmt(&r->ipv6, a6, sizeof(a6), 0);
-	n = ctx + NETID_BYTES + MEMBER_ID_BYTES;
-	if (cap < n)
+	if ((k = signed_head(out, cap, ADMISSION_CONTEXT, netid)) < 0 ||
+	    cap < (size_t)k + MEMBER_ID_BYTES)
 		return -1;
-	memcpy(out, ADMISSION_CONTEXT, ctx);
-	memcpy(out + ctx, netid, NETID_BYTES);
-	memcpy(out + ctx + NETID_BYTES, r->id, MEMBER_ID_BYTES);
+	memcpy(out + k, r->id, MEMBER_ID_BYTES);
+	n = (size_t)k + MEMBER_ID_BYTES;
 	/* No trailing newline after the role: the design's byte string. */
 	k = snprintf((char *)out + n, cap - n, "%s\n%s\n%s\n%s", r->name, a4,
 	    a6, role_name(r->role));
@@ -85,12 +69,8 @@ admission_verify(const struct record *r, const uint8_t netid[NETID_BYTES])
 
 	if (!r->admitted || sodium_init() < 0)
 		return -1;
-	if ((n = admission_signed_bytes(r, netid, buf, sizeof(buf))) < 0)
-		return -1;
-	if (crypto_sign_verify_detached(r->admission, buf, (size_t)n,
-	    r->admitted_by) != 0)
-		return -1;
-	return 0;
+	n = admission_signed_bytes(r, netid, buf, sizeof(buf));
+	return signed_verify(r->admission, buf, n, r->admitted_by);
 }
 
 /* The chain */
@@ -110,35 +90,31 @@ trust_check(const struct record *r, const uint8_t root[MEMBER_ID_BYTES],
 	char hid[17];
 	int depth;
 
-	if (record_verify(r, netid) != 0) {
-		why_set(why, whylen, "%s: its own signature does not verify"
-		    " for this network", r->name);
-		return -1;
-	}
+	if (record_verify(r, netid) != 0)
+		return err_set(why, whylen, "%s: its own signature does not "
+		    "verify for this network", r->name);
 	/* A member admitted by the root is one step away; TRUST_MAX_DEPTH
 	 * steps at most. */
 	for (depth = 0; depth < TRUST_MAX_DEPTH; depth++) {
 		if (revoked != NULL && revoked(arg, cur->id)) {
 			if (cur == r)
-				why_set(why, whylen, "%s is revoked",
+				err_set(why, whylen, "%s is revoked",
 				    r->name);
 			else
-				why_set(why, whylen, "%s was admitted through"
+				err_set(why, whylen, "%s was admitted through"
 				    " %s, which is revoked", r->name,
 				    cur->name);
 			return -1;
 		}
 		if (sodium_memcmp(cur->id, root, MEMBER_ID_BYTES) == 0)
 			return 0;
-		if (!cur->admitted) {
-			why_set(why, whylen, "%s has no admission and is not"
-			    " the network's root%s", cur->name, cur == r ? "" :
-			    " (in the chain)");
-			return -1;
-		}
+		if (!cur->admitted)
+			return err_set(why, whylen, "%s has no admission and "
+			    "is not the network's root%s", cur->name,
+			    cur == r ? "" : " (in the chain)");
 		if (admission_verify(cur, netid) != 0) {
 			short_id(hid, cur->admitted_by);
-			why_set(why, whylen, "%s: its admission by %s... does"
+			err_set(why, whylen, "%s: its admission by %s... does"
 			    " not verify (its name, addresses or role are not"
 			    " what it was admitted as)", cur->name, hid);
 			return -1;
@@ -147,42 +123,35 @@ trust_check(const struct record *r, const uint8_t root[MEMBER_ID_BYTES],
 		    MEMBER_ID_BYTES) == 0) {
 			/* The root may admit anyone; revoked only if the
 			 * whole network is. */
-			if (revoked != NULL && revoked(arg, root)) {
-				why_set(why, whylen, "the root is revoked");
-				return -1;
-			}
+			if (revoked != NULL && revoked(arg, root))
+				return err_set(why, whylen, "the root is "
+				    "revoked");
 			return 0;
 		}
 		if (sodium_memcmp(cur->admitted_by, cur->id,
-		    MEMBER_ID_BYTES) == 0) {
-			why_set(why, whylen, "%s admitted itself and is not"
-			    " the root", cur->name);
-			return -1;
-		}
+		    MEMBER_ID_BYTES) == 0)
+			return err_set(why, whylen, "%s admitted itself and "
+			    "is not the root", cur->name);
 		a = lookup != NULL ? lookup(arg, cur->admitted_by) : NULL;
 		if (a == NULL) {
 			short_id(hid, cur->admitted_by);
-			why_set(why, whylen, "%s was admitted by %s..., whose"
+			err_set(why, whylen, "%s was admitted by %s..., whose"
 			    " record is not held", cur->name, hid);
 			return -1;
 		}
 		if (sodium_memcmp(a->id, cur->admitted_by,
-		    MEMBER_ID_BYTES) != 0 || record_verify(a, netid) != 0) {
-			why_set(why, whylen, "%s was admitted by %s, whose"
-			    " record does not verify", cur->name, a->name);
-			return -1;
-		}
-		if (cur->role == ROLE_ADMIN && a->role != ROLE_ADMIN) {
-			why_set(why, whylen, "%s was made an admin by %s,"
-			    " which is not an admin (only the root or an admin"
-			    " may make one)", cur->name, a->name);
-			return -1;
-		}
+		    MEMBER_ID_BYTES) != 0 || record_verify(a, netid) != 0)
+			return err_set(why, whylen, "%s was admitted by %s, "
+			    "whose record does not verify", cur->name,
+			    a->name);
+		if (cur->role == ROLE_ADMIN && a->role != ROLE_ADMIN)
+			return err_set(why, whylen, "%s was made an admin by "
+			    "%s, which is not an admin (only the root or an "
+			    "admin may make one)", cur->name, a->name);
 		cur = a;
 	}
-	why_set(why, whylen, "%s: its admission chain is longer than %d"
-	    " steps", r->name, TRUST_MAX_DEPTH);
-	return -1;
+	return err_set(why, whylen, "%s: its admission chain is longer "
+	    "than %d steps", r->name, TRUST_MAX_DEPTH);
 }
 
 /* Revocations: strict canonical text */
@@ -206,53 +175,32 @@ hex_lower(uint8_t *out, size_t n, const char *v)
 	return hex_decode(out, n, v);
 }
 
-static int
-rv_fail(struct revocation *v, char *err, size_t errlen, const char *fmt,
-    ...) __attribute__((format(printf, 4, 5)));
-
-static int
-rv_fail(struct revocation *v, char *err, size_t errlen, const char *fmt,
-    ...)
-{
-	va_list ap;
-
-	if (err != NULL && errlen > 0) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
-	memset(v, 0, sizeof(*v));
-	return -1;
-}
+/* A parse error: nothing half-filled is left in v. */
+#define rv_fail(v, ...) err_wipe((v), sizeof(*(v)), __VA_ARGS__)
 
 int
 revocation_parse(struct revocation *v, const char *text, size_t len,
     char *err, size_t errlen)
 {
 	char line[REVOCATION_MAX_LEN + 1];
-	const char *p = text, *end = text + len, *nl, *val;
+	const char *p = text, *end = text + len, *l, *val;
 	char *eq;
 	size_t n;
-	int f;
+	int f, rc;
 
 	memset(v, 0, sizeof(*v));
-	if (len > REVOCATION_MAX_LEN)
-		return rv_fail(v, err, errlen, "revocation is %zu bytes (max"
-		    " %d)", len, REVOCATION_MAX_LEN);
-	if (memchr(text, '\0', len) != NULL)
-		return rv_fail(v, err, errlen, "revocation holds a NUL byte");
+	if (text_check(text, len, REVOCATION_MAX_LEN, "revocation", err,
+	    errlen) == -1)
+		return -1;
 	for (f = 0; f < RV_COUNT; f++) {
-		if (p >= end)
+		if ((rc = text_line(&p, end, &l, &n)) == 0)
 			return rv_fail(v, err, errlen, "line %d: %s missing",
 			    f + 1, rv_keys[f]);
-		nl = memchr(p, '\n', (size_t)(end - p));
-		if (nl == NULL)
+		if (rc == -1)
 			return rv_fail(v, err, errlen, "line %d: no newline"
 			    " at the end", f + 1);
-		n = (size_t)(nl - p);
-		memcpy(line, p, n);
+		memcpy(line, l, n);
 		line[n] = '\0';
-		p = nl + 1;
 		eq = strstr(line, " = ");
 		if (eq == NULL)
 			return rv_fail(v, err, errlen, "line %d: '%.80s': not"
@@ -324,18 +272,11 @@ int
 revocation_signed_bytes(const struct revocation *v,
     const uint8_t netid[NETID_BYTES], uint8_t *out, size_t cap)
 {
-	size_t ctx = sizeof(REVOCATION_CONTEXT) - 1;
-	int n;
+	int k = signed_head(out, cap, REVOCATION_CONTEXT, netid);
+	int n = k < 0 ? -1 : revocation_format(v, (char *)out + k,
+	    cap - (size_t)k, 0);
 
-	if (cap < ctx + NETID_BYTES + 1)
-		return -1;
-	memcpy(out, REVOCATION_CONTEXT, ctx);
-	memcpy(out + ctx, netid, NETID_BYTES);
-	n = revocation_format(v, (char *)out + ctx + NETID_BYTES,
-	    cap - ctx - NETID_BYTES, 0);
-	if (n < 0)
-		return -1;
-	return (int)(ctx + NETID_BYTES + (size_t)n);
+	return n < 0 ? -1 : k + n;
 }
 
 int
@@ -347,12 +288,8 @@ revocation_verify(const struct revocation *v,
 
 	if (sodium_init() < 0)
 		return -1;
-	if ((n = revocation_signed_bytes(v, netid, buf, sizeof(buf))) < 0)
-		return -1;
-	if (crypto_sign_verify_detached(v->signature, buf, (size_t)n,
-	    v->by) != 0)
-		return -1;
-	return 0;
+	n = revocation_signed_bytes(v, netid, buf, sizeof(buf));
+	return signed_verify(v->signature, buf, n, v->by);
 }
 
 int
@@ -366,12 +303,12 @@ revocation_check(const struct revocation *v,
 
 	short_id(hid, v->revoked);
 	if (sodium_memcmp(v->revoked, root, MEMBER_ID_BYTES) == 0) {
-		why_set(why, whylen, "a revocation of the root (%s...) is"
+		err_set(why, whylen, "a revocation of the root (%s...) is"
 		    " never valid", hid);
 		return -1;
 	}
 	if (revocation_verify(v, netid) != 0) {
-		why_set(why, whylen, "revocation of %s...: the signature does"
+		err_set(why, whylen, "revocation of %s...: the signature does"
 		    " not verify for this network", hid);
 		return -1;
 	}
@@ -380,19 +317,19 @@ revocation_check(const struct revocation *v,
 	by = lookup != NULL ? lookup(arg, v->by) : NULL;
 	if (by == NULL) {
 		short_id(hid, v->by);
-		why_set(why, whylen, "revocation signed by %s..., a member"
+		err_set(why, whylen, "revocation signed by %s..., a member"
 		    " whose record is not held", hid);
 		return -1;
 	}
 	if (by->role != ROLE_ADMIN) {
-		why_set(why, whylen, "revocation signed by %s, which is not"
+		err_set(why, whylen, "revocation signed by %s, which is not"
 		    " an admin (only the root or an admin may revoke)",
 		    by->name);
 		return -1;
 	}
 	if (trust_check(by, root, netid, lookup, revoked, arg, w,
 	    sizeof(w)) != 0) {
-		why_set(why, whylen, "revocation signed by %s, which is not"
+		err_set(why, whylen, "revocation signed by %s, which is not"
 		    " a valid member: %s", by->name, w);
 		return -1;
 	}

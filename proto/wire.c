@@ -252,3 +252,46 @@ wire_data_open(const struct wire_frame *f, const uint8_t k[NOISE_KEYLEN],
 		return -1;
 	return (int)ctlen;
 }
+
+int
+wire_fwd_parse(struct wire_fwd *h, const uint8_t *p, size_t len)
+{
+	struct wire_frame f;
+
+	memset(h, 0, sizeof(*h));
+	if (p == NULL || len < WIRE_FWD_HDR + WIRE_LEN_BYTES + 1 ||
+	    len - WIRE_FWD_HDR > WIRE_FWD_MAX_FRAME)
+		return -1;
+	h->dest = p;
+	h->hops = p[MEMBER_ID_BYTES];
+	h->conn = be32_get(p + MEMBER_ID_BYTES + 1);
+	h->frame = p + WIRE_FWD_HDR;
+	h->frame_len = len - WIRE_FWD_HDR;
+	/* Exactly one whole frame: a relay must not pass on a stream
+	 * fragment the far end would have to make sense of. */
+	if (wire_frame_peek(&f, h->frame, h->frame_len) != 1 ||
+	    f.frame_len != h->frame_len)
+		return -1;
+	h->frame_type = f.type;
+	return 0;
+}
+
+void
+wire_fwd_put_hdr(uint8_t out[WIRE_FWD_HDR],
+    const uint8_t dest[MEMBER_ID_BYTES], uint8_t hops, uint32_t conn)
+{
+	memcpy(out, dest, MEMBER_ID_BYTES);
+	out[MEMBER_ID_BYTES] = hops;
+	be32_put(out + MEMBER_ID_BYTES + 1, conn);
+}
+
+size_t
+wire_prologue(uint8_t out[WIRE_PROLOGUE_MAX],
+    const uint8_t netid[NETID_BYTES])
+{
+	size_t n = sizeof(WIRE_PROLOGUE_TAG) - 1;
+
+	memcpy(out, WIRE_PROLOGUE_TAG, n);
+	memcpy(out + n, netid, NETID_BYTES);
+	return n + NETID_BYTES;
+}

@@ -27,6 +27,18 @@
  *   INNER_FORWARD   a sealed end-to-end frame for another member; the
  *                   relay sees only the destination and a hop limit
  *
+ * An INNER_FORWARD payload:
+ *
+ *   dest member id (32) | u8 hop limit | u32 conn id | e2e frame
+ *
+ * where the e2e frame is one whole frame (HS_INIT, HS_RESP or DATA) of
+ * the end-to-end session between the two ends, sealed as on a link. The
+ * sender writes WIRE_FWD_HOP_LIMIT; each relay takes one off before
+ * sending on and drops the frame when it would reach 0.
+ *
+ * The Noise prologue of a peer session: WIRE_PROLOGUE_TAG || netid(32),
+ * so members of two networks never complete a handshake.
+ *
  * No frame type carries plaintext user data; there is no "none" cipher.
  */
 #ifndef OM_WIRE_H
@@ -35,6 +47,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "proto/msg.h"
 #include "proto/noise.h"
 
 #define WIRE_LEN_BYTES   4
@@ -44,6 +57,11 @@
 #define WIRE_MAX_BODY    (1 + 1 + 8 + WIRE_MAX_INNER + NOISE_TAGLEN)
 #define WIRE_MAX_FRAME   (WIRE_LEN_BYTES + WIRE_MAX_BODY)
 #define WIRE_HS_PAYLOAD  12 /* TAI64N timestamp in msg1; empty in msg2 */
+/* The Noise messages of HS_INIT and HS_RESP, and the larger frame. */
+#define WIRE_HS_INIT_MSG  (NOISE_MSG1_OVERHEAD + WIRE_HS_PAYLOAD)
+#define WIRE_HS_RESP_MSG  NOISE_MSG2_OVERHEAD
+#define WIRE_HS_FRAME_MAX \
+	(WIRE_LEN_BYTES + 1 + WIRE_HS_INIT_MSG + WIRE_MAC_BYTES)
 
 enum wire_type {
 	WIRE_HS_INIT = 1,
@@ -65,6 +83,14 @@ enum wire_inner {
 	                    * an end-to-end frame for dest (HS or DATA) */
 };
 
+#define WIRE_PROLOGUE_TAG "onionmesh/1"
+#define WIRE_PROLOGUE_MAX 64
+
+#define WIRE_FWD_HOP_LIMIT 16
+#define WIRE_FWD_HDR       (MEMBER_ID_BYTES + 1 + 4)
+/* The largest e2e frame an INNER_FORWARD can carry. */
+#define WIRE_FWD_MAX_FRAME (WIRE_MAX_INNER - 1 - WIRE_FWD_HDR)
+
 struct wire_frame {
 	uint8_t type;
 	const uint8_t *body;  /* after the type byte */
@@ -83,7 +109,8 @@ int wire_frame_peek(struct wire_frame *f, const uint8_t *buf, size_t len)
  * length or -1. peer_static is the receiver's X25519 public key. */
 int wire_hs_frame(uint8_t *out, size_t cap, uint8_t type,
     const uint8_t *msg, size_t msglen,
-    const uint8_t peer_static[NOISE_DHLEN]) __attribute__((warn_unused_result));
+    const uint8_t peer_static[NOISE_DHLEN])
+    __attribute__((warn_unused_result));
 /* Check mac1 of a received handshake frame body against our own static
  * public key (constant time). 0 ok, -1 drop. Sets *msglen. */
 int wire_hs_check(const struct wire_frame *f,
@@ -102,5 +129,26 @@ int wire_data_header(const struct wire_frame *f, uint8_t *epoch,
  * (bad tag). Replay checking is the session's job. */
 int wire_data_open(const struct wire_frame *f, const uint8_t k[NOISE_KEYLEN],
     uint8_t *out, size_t cap) __attribute__((warn_unused_result));
+
+/* A parsed INNER_FORWARD payload (pointers into it). */
+struct wire_fwd {
+	const uint8_t *dest;          /* MEMBER_ID_BYTES */
+	uint8_t hops;
+	uint32_t conn;
+	const uint8_t *frame;         /* one whole wire frame */
+	size_t frame_len;
+	uint8_t frame_type;
+};
+
+/* Parse an INNER_FORWARD payload: header and exactly one whole wire
+ * frame after it. 0, or -1 (short, bad frame, trailing bytes). */
+int wire_fwd_parse(struct wire_fwd *h, const uint8_t *p, size_t len)
+    __attribute__((warn_unused_result));
+/* Write the WIRE_FWD_HDR header bytes into out. */
+void wire_fwd_put_hdr(uint8_t out[WIRE_FWD_HDR],
+    const uint8_t dest[MEMBER_ID_BYTES], uint8_t hops, uint32_t conn);
+/* The session prologue for network netid into out; its length. */
+size_t wire_prologue(uint8_t out[WIRE_PROLOGUE_MAX],
+    const uint8_t netid[NETID_BYTES]);
 
 #endif

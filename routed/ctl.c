@@ -16,42 +16,18 @@
  *   log      {daemon, level[, was]}: proto/logctl.h
  *
  * All read-only but "log" with a level: routed has no other state a
- * user could set.
+ * user could set. ipc.c answers unknown commands and refuses a level
+ * change from a reader before a handler runs (routed_ctl_cmds[]).
  */
-#include <stdarg.h>
-#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 #include <jansson.h>
 
+#include "proto/json.h"
 #include "proto/logctl.h"
 #include "proto/record.h"
 #include "routed/routed.h"
-
-static json_t *
-ctl_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static json_t *
-ctl_error(const char *fmt, ...)
-{
-	char msg[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	return ipc_ctl_error_reply(msg);
-}
-
-static json_t *
-ctl_id(const uint8_t id[MEMBER_ID_BYTES])
-{
-	char hex[2 * MEMBER_ID_BYTES + 1];
-
-	hex_encode(hex, id, MEMBER_ID_BYTES);
-	return json_string(hex);
-}
 
 /* A member's name, or its id in hex when routed has no record of it. */
 static json_t *
@@ -65,12 +41,13 @@ ctl_name(const struct graph *g, const uint8_t id[MEMBER_ID_BYTES])
 	m = graph_member_get(g, id);
 	if (m != NULL && m->has_record)
 		return json_string(m->name);
-	return ctl_id(id);
+	return json_hex(id, MEMBER_ID_BYTES);
 }
 
 static json_t *
-ctl_status(struct routed *r)
+ctl_status(void *ctx, json_t *req)
 {
+	struct routed *r = ctx;
 	json_t *o, *tun;
 	size_t i, members = 0, reach = 0;
 
@@ -92,8 +69,8 @@ ctl_status(struct routed *r)
 	json_object_set_new(o, "pid", json_integer(getpid()));
 	json_object_set_new(o, "name", r->g.has_self ?
 	    json_string(r->g.self_name) : json_null());
-	json_object_set_new(o, "id", r->g.has_self ? ctl_id(r->g.self) :
-	    json_null());
+	json_object_set_new(o, "id", r->g.has_self ?
+	    json_hex(r->g.self, MEMBER_ID_BYTES) : json_null());
 	json_object_set_new(o, "members", json_integer((json_int_t)members));
 	json_object_set_new(o, "reachable", json_integer((json_int_t)reach));
 	json_object_set_new(o, "routes", json_integer((json_int_t)r->fib.n));
@@ -147,8 +124,9 @@ ctl_path_rate(const struct graph *g, const uint8_t dest[MEMBER_ID_BYTES])
 }
 
 static json_t *
-ctl_routes(struct routed *r)
+ctl_routes(void *ctx, json_t *req)
 {
+	struct routed *r = ctx;
 	const struct routed_fib_entry *e;
 	char dst[PREFIX_STRLEN];
 	json_t *a, *o;
@@ -168,7 +146,8 @@ ctl_routes(struct routed *r)
 		o = json_object();
 		json_object_set_new(o, "dst", json_string(dst));
 		json_object_set_new(o, "dest", ctl_name(&r->g, e->dest));
-		json_object_set_new(o, "dest_id", ctl_id(e->dest));
+		json_object_set_new(o, "dest_id",
+		    json_hex(e->dest, MEMBER_ID_BYTES));
 		json_object_set_new(o, "next_hop",
 		    ctl_name(&r->g, e->next_hop));
 		json_object_set_new(o, "cost", json_integer(e->cost));
@@ -181,64 +160,58 @@ ctl_routes(struct routed *r)
 	    (json_int_t)r->fib_gen, "routes", a);
 }
 
+/* v, or null when it is not known (cond false). */
 static json_t *
-ctl_members(struct routed *r)
+ctl_int_if(int cond, json_int_t v)
 {
-	const struct graph_member *m;
-	json_t *a, *o;
+	return cond ? json_integer(v) : json_null();
+}
+
+/* One member as the graph sees it; edges, edges_serial: its edge
+ * announcement (how many peers it lists). */
+static json_t *
+ctl_member(const struct graph *g, const struct graph_member *m)
+{
+	return json_pack("{s:o, s:o, s:b, s:b, s:I, s:I, s:I, s:b, s:o, "
+	    "s:o, s:o, s:o, s:o}",
+	    "name", m->has_record ? json_string(m->name) : json_null(),
+	    "id", json_hex(m->id, MEMBER_ID_BYTES),
+	    "record", m->has_record,
+	    "self", g->has_self &&
+	    memcmp(m->id, g->self, MEMBER_ID_BYTES) == 0,
+	    "links_up", (json_int_t)m->links_up,
+	    "rtt_us", (json_int_t)m->rtt_us,
+	    "rate_kbps", (json_int_t)m->rate_kbps,
+	    "reachable", m->reachable,
+	    "next_hop", m->next_hop >= 0 ?
+	    ctl_name(g, g->m[m->next_hop].id) : json_null(),
+	    "cost", ctl_int_if(m->reachable, (json_int_t)m->dist),
+	    "path_rate_kbps", ctl_int_if(m->reachable,
+	    (json_int_t)m->path_rate_kbps),
+	    "edges", ctl_int_if(m->has_edges, (json_int_t)m->nadj),
+	    "edges_serial", ctl_int_if(m->has_edges,
+	    (json_int_t)m->edges_serial));
+}
+
+static json_t *
+ctl_members(void *ctx, json_t *req)
+{
+	struct routed *r = ctx;
+	json_t *a;
 	size_t i;
 
 	graph_shortest_paths(&r->g);
 	a = json_array();
-	for (i = 0; i < r->g.n; i++) {
-		m = &r->g.m[i];
-		o = json_object();
-		json_object_set_new(o, "name", m->has_record ?
-		    json_string(m->name) : json_null());
-		json_object_set_new(o, "id", ctl_id(m->id));
-		json_object_set_new(o, "record", json_boolean(m->has_record));
-		json_object_set_new(o, "self", json_boolean(r->g.has_self &&
-		    memcmp(m->id, r->g.self, MEMBER_ID_BYTES) == 0));
-		json_object_set_new(o, "links_up", json_integer(m->links_up));
-		json_object_set_new(o, "rtt_us", json_integer(m->rtt_us));
-		json_object_set_new(o, "rate_kbps",
-		    json_integer(m->rate_kbps));
-		json_object_set_new(o, "reachable",
-		    json_boolean(m->reachable));
-		json_object_set_new(o, "next_hop", m->next_hop >= 0 ?
-		    ctl_name(&r->g, r->g.m[m->next_hop].id) : json_null());
-		json_object_set_new(o, "cost", m->reachable ?
-		    json_integer((json_int_t)m->dist) : json_null());
-		json_object_set_new(o, "path_rate_kbps", m->reachable ?
-		    json_integer((json_int_t)m->path_rate_kbps) :
-		    json_null());
-		/* its edge announcement: how many peers it lists */
-		json_object_set_new(o, "edges", m->has_edges ?
-		    json_integer((json_int_t)m->nadj) : json_null());
-		json_object_set_new(o, "edges_serial", m->has_edges ?
-		    json_integer((json_int_t)m->edges_serial) : json_null());
-		json_array_append_new(a, o);
-	}
+	for (i = 0; i < r->g.n; i++)
+		json_array_append_new(a, ctl_member(&r->g, &r->g.m[i]));
 	return json_pack("{s:b, s:o}", "ok", 1, "members", a);
 }
 
-json_t *
-routed_ctl(json_t *req, int may_change, void *arg)
-{
-	struct routed *r = arg;
-	const char *cmd;
-
-	cmd = json_string_value(json_object_get(req, "cmd"));
-	if (cmd == NULL)
-		return ctl_error("request has no \"cmd\" string");
-	if (strcmp(cmd, "status") == 0)
-		return ctl_status(r);
-	if (strcmp(cmd, "routes") == 0)
-		return ctl_routes(r);
-	if (strcmp(cmd, "members") == 0)
-		return ctl_members(r);
-	if (strcmp(cmd, "log") == 0)
-		return logctl_handle(req, may_change, "routed");
-	return ctl_error("unknown command \"%.64s\" (routed answers status, "
-	    "routes, members, log)", cmd);
-}
+/* In this order in the door's "routed answers ..." list. */
+const struct ctl_cmd routed_ctl_cmds[] = {
+	{ "status",  CTL_READ,        NULL,    ctl_status },
+	{ "routes",  CTL_READ,        NULL,    ctl_routes },
+	{ "members", CTL_READ,        NULL,    ctl_members },
+	LOGCTL_ROW,
+};
+const size_t routed_nctl_cmds = TABLE_LEN(routed_ctl_cmds);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "proto/array.h"
 #include "routed/fib.h"
 
 void
@@ -30,31 +31,10 @@ routed_fib_clear(struct routed_fib *f)
 	f->n = 0;
 }
 
-static size_t
-prefix_bytes(const struct prefix *p)
-{
-	return p->family == 4 ? 4 : 16;
-}
-
-int
-routed_fib_prefix_cmp(const struct prefix *a, const struct prefix *b)
-{
-	int c;
-
-	if (a->family != b->family)
-		return a->family < b->family ? -1 : 1;
-	c = memcmp(a->addr, b->addr, prefix_bytes(a));
-	if (c != 0)
-		return c < 0 ? -1 : 1;
-	if (a->len != b->len)
-		return a->len < b->len ? -1 : 1;
-	return 0;
-}
-
 static int
 prefix_is(const struct prefix *a, const struct prefix *b)
 {
-	return routed_fib_prefix_cmp(a, b) == 0;
+	return prefix_cmp(a, b) == 0;
 }
 
 /* A prefix normalised for tables: family 4 or 6, host bits cleared. */
@@ -90,20 +70,14 @@ member_prefixes(const struct graph_member *m,
 	return n;
 }
 
-static int
-rfib_push(struct routed_fib *f, const struct routed_fib_entry *e)
+int
+routed_fib_add(struct routed_fib *f, const struct routed_fib_entry *e)
 {
 	struct routed_fib_entry *nv;
-	size_t ncap;
 
-	if (f->n == f->cap) {
-		ncap = f->cap ? f->cap * 2 : 32;
-		nv = reallocarray(f->v, ncap, sizeof(*nv));
-		if (nv == NULL)
-			return -1;
-		f->v = nv;
-		f->cap = ncap;
-	}
+	if ((nv = array_room(f->v, f->n, &f->cap, sizeof(*nv), 32)) == NULL)
+		return -1;
+	f->v = nv;
 	f->v[f->n++] = *e;
 	return 0;
 }
@@ -114,7 +88,7 @@ rfib_entry_order(const void *pa, const void *pb)
 	const struct routed_fib_entry *a = pa, *b = pb;
 	int c;
 
-	if ((c = routed_fib_prefix_cmp(&a->dst, &b->dst)) != 0)
+	if ((c = prefix_cmp(&a->dst, &b->dst)) != 0)
 		return c;
 	/* A contested prefix: the nearer owner first, then the lower id,
 	 * so every member settles the same dispute the same way. */
@@ -158,7 +132,7 @@ routed_fib_build(struct routed_fib *f, const struct graph *g)
 			if (mine)
 				continue;
 			e.dst = pre[k];
-			if (rfib_push(f, &e) == -1)
+			if (routed_fib_add(f, &e) == -1)
 				return -1;
 		}
 	}
@@ -210,7 +184,7 @@ routed_fib_diff(const struct routed_fib *old, const struct routed_fib *cur,
 		else if (j == cur->n)
 			c = -1;
 		else
-			c = routed_fib_prefix_cmp(&old->v[i].dst,
+			c = prefix_cmp(&old->v[i].dst,
 			    &cur->v[j].dst);
 		if (c < 0) {
 			d->removed++;
@@ -243,34 +217,15 @@ routed_fib_lookup(const struct routed_fib *f, int family, const uint8_t *addr)
 	return best;
 }
 
-void
-routed_routes_init(struct routed_routes *s)
-{
-	memset(s, 0, sizeof(*s));
-}
-
-void
-routed_routes_free(struct routed_routes *s)
-{
-	free(s->v);
-	memset(s, 0, sizeof(*s));
-}
-
-static int
-route_order(const void *pa, const void *pb)
-{
-	return routed_fib_prefix_cmp(pa, pb);
-}
-
 int
-routed_routes_build(struct routed_routes *s, const struct graph *g)
+routed_routes_build(struct prefix_set *s, const struct graph *g)
 {
 	const struct graph_member *m, *self = NULL;
-	struct prefix p, *nv;
-	size_t i, w, ncap;
+	struct prefix p;
+	size_t i;
 	int k, j, mine;
 
-	s->n = 0;
+	prefix_set_clear(s);
 	if (g->has_self)
 		self = graph_member_get(g, g->self);
 	for (i = 0; i < g->n; i++) {
@@ -289,39 +244,10 @@ routed_routes_build(struct routed_routes *s, const struct graph *g)
 				    0) == 0 && prefix_is(&p, &q))
 					mine = 1;
 			}
-			if (mine)
-				continue;
-			if (s->n == s->cap) {
-				ncap = s->cap ? s->cap * 2 : 16;
-				nv = reallocarray(s->v, ncap, sizeof(*nv));
-				if (nv == NULL)
-					return -1;
-				s->v = nv;
-				s->cap = ncap;
-			}
-			s->v[s->n++] = p;
+			if (!mine && prefix_set_add(s, &p) == -1)
+				return -1;
 		}
 	}
-	if (s->n == 0)
-		return 0;
-	qsort(s->v, s->n, sizeof(s->v[0]), route_order);
-	for (w = 1, i = 1; i < s->n; i++)
-		if (!prefix_is(&s->v[i], &s->v[w - 1]))
-			s->v[w++] = s->v[i];
-	s->n = w;
+	prefix_set_sort(s);
 	return 0;
-}
-
-int
-routed_routes_equal(const struct routed_routes *a,
-    const struct routed_routes *b)
-{
-	size_t i;
-
-	if (a->n != b->n)
-		return 0;
-	for (i = 0; i < a->n; i++)
-		if (!prefix_is(&a->v[i], &b->v[i]))
-			return 0;
-	return 1;
 }

@@ -4,9 +4,9 @@
  * diffing tables is plain data work, so unit tests call it directly and
  * dispatch.c only decides when to push.
  *
- * Both are kept sorted by prefix (family, address, length), so two
- * tables built from the same graph are byte-for-byte equal and a diff is
- * one merge walk.
+ * Both are kept sorted by prefix (family, address, length: prefix_cmp),
+ * so two tables built from the same graph are byte-for-byte equal and a
+ * diff is one merge walk.
  */
 #ifndef OM_ROUTED_FIB_H
 #define OM_ROUTED_FIB_H
@@ -16,6 +16,7 @@
 
 #include "proto/addr.h"
 #include "proto/msg.h"
+#include "proto/prefixset.h"
 #include "routed/graph.h"
 
 struct routed_fib_entry {
@@ -46,30 +47,23 @@ void routed_fib_clear(struct routed_fib *f);
  * to the nearer one (then the lower id). 0 or -1 out of memory. */
 int routed_fib_build(struct routed_fib *f, const struct graph *g)
     __attribute__((warn_unused_result));
+/* Append one entry (the order is the caller's to restore); -1 out of
+ * memory. */
+int routed_fib_add(struct routed_fib *f, const struct routed_fib_entry *e)
+    __attribute__((warn_unused_result));
 int routed_fib_equal(const struct routed_fib *a, const struct routed_fib *b);
 void routed_fib_diff(const struct routed_fib *old,
     const struct routed_fib *cur, struct routed_fib_diff *d);
 /* Longest-prefix match, as linkd will do it: NULL when none. */
 const struct routed_fib_entry *routed_fib_lookup(const struct routed_fib *f,
     int family, const uint8_t *addr);
-/* Order of prefixes in tables: <0, 0, >0. */
-int routed_fib_prefix_cmp(const struct prefix *a, const struct prefix *b);
 
 /* Routes for tund: every other member's subnets (whether reachable or
  * not, so a member going away does not send its subnet's traffic out
  * of the default route), masked, without duplicates and without our
- * own subnets. */
-struct routed_routes {
-	struct prefix *v;
-	size_t n;
-	size_t cap;
-};
-
-void routed_routes_init(struct routed_routes *s);
-void routed_routes_free(struct routed_routes *s);
-int routed_routes_build(struct routed_routes *s, const struct graph *g)
+ * own subnets, as a sorted set (proto/prefixset.h). 0 or -1 out of
+ * memory. */
+int routed_routes_build(struct prefix_set *s, const struct graph *g)
     __attribute__((warn_unused_result));
-int routed_routes_equal(const struct routed_routes *a,
-    const struct routed_routes *b);
 
 #endif

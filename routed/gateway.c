@@ -55,7 +55,7 @@ gw_fib_order(const void *a, const void *b)
 {
 	const struct routed_fib_entry *x = a, *y = b;
 
-	return routed_fib_prefix_cmp(&x->dst, &y->dst);
+	return prefix_cmp(&x->dst, &y->dst);
 }
 
 int
@@ -63,9 +63,9 @@ routed_gateway_fib(struct routed_fib *f, const struct graph *g,
     const char *gateway)
 {
 	const struct graph_member *m;
-	struct routed_fib_entry e, *nv;
+	struct routed_fib_entry e;
 	struct prefix p;
-	size_t i, w, ncap;
+	size_t i, w;
 	int k, added = 0;
 
 	for (w = 0, i = 0; i < f->n; i++)
@@ -85,16 +85,9 @@ routed_gateway_fib(struct routed_fib *f, const struct graph *g,
 		if (gw_norm(&p, &m->subnets[k]) == -1 ||
 		    p.len >= GATEWAY_SHORT_LEN)
 			continue;
-		if (f->n == f->cap) {
-			ncap = f->cap ? f->cap * 2 : 8;
-			nv = reallocarray(f->v, ncap, sizeof(*nv));
-			if (nv == NULL)
-				return -1;
-			f->v = nv;
-			f->cap = ncap;
-		}
 		e.dst = p;
-		f->v[f->n++] = e;
+		if (routed_fib_add(f, &e) == -1)
+			return -1;
 		added = 1;
 	}
 	if (added)
@@ -102,32 +95,8 @@ routed_gateway_fib(struct routed_fib *f, const struct graph *g,
 	return 0;
 }
 
-static int
-gw_route_push(struct routed_routes *s, const struct prefix *p)
-{
-	struct prefix *nv;
-	size_t ncap;
-
-	if (s->n == s->cap) {
-		ncap = s->cap ? s->cap * 2 : 8;
-		nv = reallocarray(s->v, ncap, sizeof(*nv));
-		if (nv == NULL)
-			return -1;
-		s->v = nv;
-		s->cap = ncap;
-	}
-	s->v[s->n++] = *p;
-	return 0;
-}
-
-static int
-gw_route_order(const void *a, const void *b)
-{
-	return routed_fib_prefix_cmp(a, b);
-}
-
 int
-routed_gateway_routes(struct routed_routes *s, const struct graph *g,
+routed_gateway_routes(struct prefix_set *s, const struct graph *g,
     const char *gateway)
 {
 	const struct graph_member *m;
@@ -150,20 +119,15 @@ routed_gateway_routes(struct routed_routes *s, const struct graph *g,
 			/* The two halves: 0.0.0.0/1 and 128.0.0.0/1, or
 			 * ::/1 and 8000::/1. */
 			p.len = 1;
-			if (gw_route_push(s, &p) == -1)
+			if (prefix_set_add(s, &p) == -1)
 				return -1;
 			p.addr[0] = 0x80;
 		}
-		if (gw_route_push(s, &p) == -1)
+		if (prefix_set_add(s, &p) == -1)
 			return -1;
 		added = 1;
 	}
-	if (!added)
-		return 0;
-	qsort(s->v, s->n, sizeof(s->v[0]), gw_route_order);
-	for (w = 1, i = 1; i < s->n; i++)
-		if (routed_fib_prefix_cmp(&s->v[i], &s->v[w - 1]) != 0)
-			s->v[w++] = s->v[i];
-	s->n = w;
+	if (added)
+		prefix_set_sort(s);
 	return 0;
 }

@@ -46,7 +46,7 @@ int routed_gateway_fib(struct routed_fib *f, const struct graph *g,
  * for a gateway that went away must not leave by the default route),
  * a default as its two /1 halves. s stays sorted, without duplicates.
  * 0, or -1 out of memory. */
-int routed_gateway_routes(struct routed_routes *s, const struct graph *g,
+int routed_gateway_routes(struct prefix_set *s, const struct graph *g,
     const char *gateway) __attribute__((warn_unused_result));
 
 #endif

@@ -25,7 +25,9 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
 
+#include "proto/array.h"
 #include "routed/graph.h"
 
 /* Bounded copy that always terminates and zero-fills. */
@@ -155,19 +157,13 @@ static int
 graph_member_add(struct graph *g, const uint8_t id[MEMBER_ID_BYTES])
 {
 	struct graph_member *nm, *m;
-	size_t ncap;
 	int i;
 
 	if ((i = graph_member_index(g, id)) >= 0)
 		return i;
-	if (g->n == g->cap) {
-		ncap = g->cap ? g->cap * 2 : 16;
-		nm = reallocarray(g->m, ncap, sizeof(*nm));
-		if (nm == NULL)
-			return -1;
-		g->m = nm;
-		g->cap = ncap;
-	}
+	if ((nm = array_room(g->m, g->n, &g->cap, sizeof(*nm), 16)) == NULL)
+		return -1;
+	g->m = nm;
 	if (2 * (g->n + 1) > g->nslot && graph_rehash(g, g->n + 1) == -1)
 		return -1;
 	m = &g->m[g->n];
@@ -372,23 +368,14 @@ graph_links_clear(struct graph *g)
 
 /* ---- announcements ---- */
 
+/* The entry for id in m's announcement (sorted by id, and id is the
+ * first member of graph_adj, so id_cmp compares a key with an entry). */
 static struct graph_adj *
 adj_find(const struct graph_member *m, const uint8_t id[MEMBER_ID_BYTES])
 {
-	size_t lo = 0, hi = m->nadj, mid;
-	int c;
-
-	while (lo < hi) {
-		mid = lo + (hi - lo) / 2;
-		c = id_cmp(id, m->adj[mid].id);
-		if (c == 0)
-			return &m->adj[mid];
-		if (c < 0)
-			hi = mid;
-		else
-			lo = mid + 1;
-	}
-	return NULL;
+	if (m->nadj == 0)
+		return NULL;
+	return bsearch(id, m->adj, m->nadj, sizeof(*m->adj), id_cmp);
 }
 
 int
@@ -747,31 +734,18 @@ adj_index(const struct graph *g, struct graph_adj *a)
 	return a->idx;
 }
 
-/*
- * The usable announced edges as CSR in sp (off, to, cost, rate): u -> v is
- * kept when u and v both may relay (a record, not us) and v's
- * announcement lists u too. Built in two passes: every announced entry
- * with a known peer, then its transpose, then for each u a stamp on
- * everyone listing u, which the entries of u keep or lose.
- */
-static int
-graph_spf_edges(struct graph *g, int s)
+/* Every announced entry whose ends may relay (a record, not us), as
+ * CSR in sp (off, to, cost, rate). g->spf has room for them. */
+static void
+spf_collect(struct graph *g, struct graph_spf *sp, int s)
 {
-	struct graph_spf *sp;
 	struct graph_member *m;
-	size_t i, n = g->n, e = 0, k, w, q;
-	uint32_t j, cur, next;
+	size_t i, n = g->n, k;
+	uint32_t j;
 	int v;
 
 	for (i = 0; i < n; i++)
-		if (g->m[i].has_record && (int)i != s)
-			e += g->m[i].nadj;
-	if (graph_spf_room(g, n, e) == -1)
-		return -1;
-	sp = g->spf;
-	for (i = 0; i < n; i++)
 		sp->rec[i] = g->m[i].has_record && (int)i != s;
-	/* every announced entry whose ends may relay */
 	for (i = 0, k = 0; i < n; i++) {
 		sp->off[i] = (uint32_t)k;
 		if (!sp->rec[i])
@@ -787,7 +761,14 @@ graph_spf_edges(struct graph *g, int s)
 		}
 	}
 	sp->off[n] = (uint32_t)k;
-	/* transpose: who lists v */
+}
+
+/* The transpose (ioff, in): who lists v, and at which entry (inq). */
+static void
+spf_transpose(struct graph_spf *sp, size_t n)
+{
+	size_t i, q, k = sp->off[n];
+
 	memset(sp->ioff, 0, (n + 1) * sizeof(*sp->ioff));
 	for (q = 0; q < k; q++)
 		sp->ioff[sp->to[q] + 1]++;
@@ -799,15 +780,23 @@ graph_spf_edges(struct graph *g, int s)
 			sp->inq[sp->stamp[sp->to[q]]] = (uint32_t)q;
 			sp->in[sp->stamp[sp->to[q]]++] = (int32_t)i;
 		}
-	/*
-	 * One link, one cost, the same on every member: u -> v and v -> u
-	 * both take the larger rtt and rate the two ends announced. Each
-	 * end measures differently (an onion link's dialer times its
-	 * handshake, the end it called measures nothing), and members that
-	 * weigh one link differently can route into each other: a loop for
-	 * as long as the measures last. Done in place before compacting:
-	 * max is the same whichever of the pair is written first.
-	 */
+}
+
+/*
+ * One link, one cost, the same on every member: u -> v and v -> u both
+ * take the larger rtt and rate the two ends announced. Each end
+ * measures differently (an onion link's dialer times its handshake, the
+ * end it called measures nothing), and members that weigh one link
+ * differently can route into each other: a loop for as long as the
+ * measures last. Done in place before compacting: max is the same
+ * whichever of the pair is written first.
+ */
+static void
+spf_symmetric(struct graph_spf *sp, size_t n)
+{
+	size_t i, q, w;
+	int v;
+
 	memset(sp->stamp, 0, n * sizeof(*sp->stamp));
 	for (i = 0; i < n; i++) {
 		for (q = sp->ioff[i]; q < sp->ioff[i + 1]; q++) {
@@ -825,8 +814,16 @@ graph_spf_edges(struct graph *g, int s)
 				sp->rate[q] = sp->rate[w];
 		}
 	}
-	/* keep u -> v only when v -> u is there: stamp everyone listing u,
-	 * then compact u's entries in place */
+}
+
+/* Keep u -> v only when v -> u is there: stamp everyone listing u,
+ * then compact u's entries in place. */
+static void
+spf_keep_mutual(struct graph_spf *sp, size_t n)
+{
+	size_t i, q, w;
+	uint32_t cur, next;
+
 	memset(sp->stamp, 0, n * sizeof(*sp->stamp));
 	cur = sp->off[0];
 	for (i = 0, w = 0; i < n; i++) {
@@ -844,6 +841,30 @@ graph_spf_edges(struct graph *g, int s)
 		cur = next;
 	}
 	sp->off[n] = (uint32_t)w;
+}
+
+/*
+ * The usable announced edges as CSR in sp (off, to, cost, rate): u -> v is
+ * kept when u and v both may relay (a record, not us) and v's
+ * announcement lists u too. Built in passes: every announced entry
+ * with a known peer, then its transpose, then one weight per link, then
+ * for each u a stamp on everyone listing u, which the entries of u keep
+ * or lose.
+ */
+static int
+graph_spf_edges(struct graph *g, int s)
+{
+	size_t i, e = 0;
+
+	for (i = 0; i < g->n; i++)
+		if (g->m[i].has_record && (int)i != s)
+			e += g->m[i].nadj;
+	if (graph_spf_room(g, g->n, e) == -1)
+		return -1;
+	spf_collect(g, g->spf, s);
+	spf_transpose(g->spf, g->n);
+	spf_symmetric(g->spf, g->n);
+	spf_keep_mutual(g->spf, g->n);
 	return 0;
 }
 
@@ -859,17 +880,12 @@ adj_to(struct graph *g, struct graph_member *m, int s)
 	return NULL;
 }
 
-size_t
-graph_shortest_paths(struct graph *g)
+/* Forget the last run's results; self, when known, is at distance 0. */
+static void
+spf_reset(struct graph *g, int s)
 {
-	struct graph_spf *sp;
 	struct graph_member *m;
-	struct graph_heap_ent top;
-	size_t i, count = 0, hlen = 0;
-	uint32_t q, nw;
-	uint64_t nd;
-	int s;
-	int32_t u, v;
+	size_t i;
 
 	for (i = 0; i < g->n; i++) {
 		m = &g->m[i];
@@ -879,16 +895,23 @@ graph_shortest_paths(struct graph *g)
 		m->next_hop = -1;
 		m->path_rate_kbps = 0;
 	}
-	if (!g->has_self)
-		return 0;
-	s = graph_member_index(g, g->self);
 	if (s >= 0) {
 		g->m[s].reachable = 1;
 		g->m[s].dist = 0;
 	}
-	if (g->n == 0 || graph_spf_edges(g, s) == -1)
-		return 0;
-	sp = g->spf;
+}
+
+/* Our own links are the first step of every path, weighed as the other
+ * members weigh them: the larger of our measure and what the peer
+ * announced of its link to us. -1 out of memory for the heap. */
+static int
+spf_seed(struct graph *g, struct graph_spf *sp, int s, size_t *hlen)
+{
+	const struct graph_adj *back;
+	struct graph_member *m;
+	uint32_t rtt, rate;
+	size_t i;
+
 	for (i = 0; i < g->n; i++) {
 		sp->dist[i] = GRAPH_COST_UNREACHABLE;
 		sp->width[i] = 0;
@@ -896,14 +919,7 @@ graph_shortest_paths(struct graph *g)
 		sp->hop[i] = -1;
 		sp->done[i] = 0;
 	}
-
-	/* Our own links are the first step of every path, weighed as the
-	 * other members weigh them: the larger of our measure and what
-	 * the peer announced of its link to us. */
 	for (i = 0; i < g->n; i++) {
-		const struct graph_adj *back;
-		uint32_t rtt, rate;
-
 		m = &g->m[i];
 		if (!sp->rec[i] || m->links_up == 0)
 			continue;
@@ -916,12 +932,24 @@ graph_shortest_paths(struct graph *g)
 		sp->dist[i] = graph_cost(rtt);
 		sp->width[i] = rate;
 		sp->hop[i] = (int32_t)i;
-		if (heap_push(sp, &hlen, sp->dist[i], sp->width[i],
+		if (heap_push(sp, hlen, sp->dist[i], sp->width[i],
 		    (int32_t)i) == -1)
-			return 0;
+			return -1;
 	}
+	return 0;
+}
 
-	/* Usable announced edges from there; none leads back to us. */
+/* Dijkstra over the usable announced edges from there; none leads back
+ * to us. Returns the members settled, or -1 out of memory. */
+static ssize_t
+spf_run(struct graph_spf *sp, size_t hlen)
+{
+	struct graph_heap_ent top;
+	ssize_t count = 0;
+	uint32_t q, nw;
+	uint64_t nd;
+	int32_t u, v;
+
 	while (hlen > 0) {
 		top = heap_pop(sp, &hlen);
 		u = top.idx;
@@ -947,10 +975,31 @@ graph_shortest_paths(struct graph *g)
 			sp->prev[v] = u;
 			sp->hop[v] = sp->hop[u];
 			if (heap_push(sp, &hlen, nd, nw, v) == -1)
-				return 0;
+				return -1;
 		}
 	}
+	return count;
+}
 
+size_t
+graph_shortest_paths(struct graph *g)
+{
+	struct graph_spf *sp;
+	struct graph_member *m;
+	size_t i, hlen = 0;
+	ssize_t count;
+	int s;
+
+	s = g->has_self ? graph_member_index(g, g->self) : -1;
+	spf_reset(g, s);
+	if (!g->has_self)
+		return 0;
+	if (g->n == 0 || graph_spf_edges(g, s) == -1)
+		return 0;
+	sp = g->spf;
+	if (spf_seed(g, sp, s, &hlen) == -1 ||
+	    (count = spf_run(sp, hlen)) == -1)
+		return 0;
 	for (i = 0; i < g->n; i++) {
 		if (!sp->done[i])
 			continue;
@@ -961,7 +1010,7 @@ graph_shortest_paths(struct graph *g)
 		m->next_hop = sp->hop[i];
 		m->path_rate_kbps = sp->width[i];
 	}
-	return count;
+	return (size_t)count;
 }
 
 int

@@ -1,27 +1,37 @@
 /*
  * routed's internal interfaces: the daemon state that routed.c owns and
- * dispatch.c and ctl.c work on. The routing logic itself is in graph.h
- * and fib.h, which know nothing of this struct.
+ * the other files work on. routed.c starts and stops the daemon and
+ * fires its timers; recompute.c turns the graph into tables and pushes
+ * them; dispatch.c turns messages into calls; ctl.c answers the ctl
+ * socket. The routing logic itself is in graph.h, fib.h and gateway.h,
+ * which know nothing of this struct.
  */
 #ifndef OM_ROUTED_H
 #define OM_ROUTED_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include <ev.h>
 #include <jansson.h>
 
 #include "proto/daemon.h"
+#include "proto/dispatch.h"
 #include "proto/ipc.h"
 #include "proto/msg.h"
 #include "routed/fib.h"
 #include "routed/graph.h"
 
+#define ROUTED_SETTLE_S 0.05
+#define ROUTED_RETRY_S  1.0
+#define ROUTED_EDGES_SOON_S  0.5   /* coalesce a burst of link changes */
+#define ROUTED_EDGES_EVERY_S 30.0  /* rtts drift; keyd restarts */
+
 struct routed {
 	struct daemon_ctx d;
 	struct graph g;
 	struct routed_fib fib;           /* the table linkd has or is to get */
-	struct routed_routes routes;  /* the routes tund has or is to get */
+	struct prefix_set routes;  /* the routes tund has or is to get */
 	uint32_t fib_gen;         /* generation of the last fib pushed */
 	uint32_t route_gen;
 	int fib_pending;          /* push when linkd can take it */
@@ -47,15 +57,28 @@ struct routed {
 	uint64_t route_pushes;
 };
 
-/* dispatch.c */
-void routed_dispatch_start(struct routed *r);
-void routed_dispatch_stop(struct routed *r);
+/* routed.c: the timers and channels live from routed_start() to
+ * routed_stop(). */
+void routed_start(struct routed *r);
+void routed_stop(struct routed *r);
+
+/* recompute.c: when and what to push. The timers these arm are
+ * initialised by routed_start(). */
 /* Something the table depends on changed: recompute soon. */
 void routed_changed(struct routed *r);
 /* Recompute now and push what differs. */
 void routed_recompute(struct routed *r);
+/* Our links changed: tell keyd once the burst is over. */
+void routed_edges_soon(struct routed *r);
+/* Our live links to keyd now (MSG_EDGES_LOCAL). */
+void routed_edges_local_send(struct routed *r);
 
-/* ctl.c */
-json_t *routed_ctl(json_t *req, int may_change, void *arg);
+/* dispatch.c: what routed does with each message, from whom. */
+extern const struct msg_handler routed_msgs[];
+extern const size_t routed_nmsgs;
+
+/* ctl.c: the commands of ctl.routed. */
+extern const struct ctl_cmd routed_ctl_cmds[];
+extern const size_t routed_nctl_cmds;
 
 #endif

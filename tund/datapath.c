@@ -168,6 +168,34 @@ dp_fail(struct datapath *dp, const char *what)
 }
 
 /*
+ * The other side is full (backpressure, either direction): the packet
+ * stays pending, reading the side it came from (pause) stops until the
+ * side it goes to (wait) is writable. A stall is counted once however
+ * long it lasts. Returns 1, the senders' "not yet".
+ */
+static int
+dp_stall(struct datapath *dp, int *pending, uint64_t *stalls, ev_io *pause,
+    ev_io *wait)
+{
+	if (!*pending)
+		(*stalls)++;
+	*pending = 1;
+	ev_io_stop(dp->loop, pause);
+	ev_io_start(dp->loop, wait);
+	return 1;
+}
+
+/* The pending packet went: stop waiting (wait) and read its side again
+ * (resume), when that side is there. dp_stall's way back. */
+static void
+dp_unstall(struct datapath *dp, ev_io *wait, ev_io *resume, int can_resume)
+{
+	ev_io_stop(dp->loop, wait);
+	if (can_resume)
+		ev_io_start(dp->loop, resume);
+}
+
+/*
  * Hand the packet in out_buf to linkd. 0 when it is gone (sent or
  * dropped), 1 when linkd is full: the packet stays, TUN reads pause
  * until the socket is writable.
@@ -187,14 +215,9 @@ dp_out_send(struct datapath *dp)
 		dp->out_pending = 0;
 		return 0;
 	}
-	if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-		if (!dp->out_pending)
-			dp->st.stall_link++;
-		dp->out_pending = 1;
-		ev_io_stop(dp->loop, &dp->w_tun_r);
-		ev_io_start(dp->loop, &dp->w_link_w);
-		return 1;
-	}
+	if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		return dp_stall(dp, &dp->out_pending, &dp->st.stall_link,
+		    &dp->w_tun_r, &dp->w_link_w);
 	dp->out_pending = 0;
 	if (n == -1 && errno == EMSGSIZE) {
 		/* linkd's receive side cannot hold a superpacket. */
@@ -262,8 +285,7 @@ dp_link_writable(struct ev_loop *loop, ev_io *w, int revents)
 
 	if (dp->out_pending && dp_out_send(dp))
 		return;
-	ev_io_stop(loop, &dp->w_link_w);
-	ev_io_start(loop, &dp->w_tun_r);
+	dp_unstall(dp, &dp->w_link_w, &dp->w_tun_r, 1);
 }
 
 /*
@@ -287,14 +309,9 @@ dp_in_write(struct datapath *dp)
 		dp->st.tx_bytes += dp->in_len - TUN_VNET_HDR_LEN;
 		return 0;
 	}
-	if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-		if (!dp->in_pending)
-			dp->st.stall_tun++;
-		dp->in_pending = 1;
-		ev_io_stop(dp->loop, &dp->w_link_r);
-		ev_io_start(dp->loop, &dp->w_tun_w);
-		return 1;
-	}
+	if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		return dp_stall(dp, &dp->in_pending, &dp->st.stall_tun,
+		    &dp->w_link_r, &dp->w_tun_w);
 	/* EINVAL: a vnet header the kernel will not take; EIO: the device
 	 * is down. Either way this packet only. */
 	dp->in_pending = 0;
@@ -316,9 +333,7 @@ dp_tun_writable(struct ev_loop *loop, ev_io *w, int revents)
 
 	if (dp->in_pending && dp_in_write(dp))
 		return;
-	ev_io_stop(loop, &dp->w_tun_w);
-	if (dp->cfd != -1)
-		ev_io_start(loop, &dp->w_link_r);
+	dp_unstall(dp, &dp->w_tun_w, &dp->w_link_r, dp->cfd != -1);
 }
 
 static void

@@ -1,20 +1,28 @@
 /*
- * The set of routes tund puts on its TUN device, and the walk that
- * brings the kernel from what is installed to what routed last
- * committed.
+ * The routes tund puts on its TUN device: a table from routed received
+ * whole (tund_route_begin/entry/commit, called by
+ * dispatch.c's handlers), and the walk that brings the kernel from what
+ * is installed to what routed last committed (tund_routes_apply over
+ * rtnetlink).
  *
  * Why this shape:
  *  - routed pushes whole tables (a restarted routed, or tund, is whole
  *    again after one push), so tund compares the committed set with what
  *    it installed and changes only the difference: a member coming or
  *    going moves its own prefixes, not every route.
- *  - The sets are plain sorted arrays and the walk calls back for every
+ *  - The sets are plain sorted arrays (proto/prefixset.h, the same as
+ *    routed builds them in) and the walk calls back for every
  *    kernel change (route_set_sync's op), so the unit tests run it with
- *    a fake kernel; dispatch.c passes the rtnetlink one.
+ *    a fake kernel; tund.c passes the rtnetlink one.
  *  - A route the kernel would not take (a prefix someone else routes
  *    already: EEXIST) is not installed and is tried again with the next
  *    table; a delete that finds the route gone (ESRCH) counts as done,
  *    so a set never keeps a route that is not there.
+ *  - A table that was not received whole (an entry of another
+ *    generation, one that did not fit, a count that disagrees) is
+ *    refused and the routes stay as they were. route_check() refuses
+ *    what no device route may be, so a default route (length 0) is
+ *    never installed even if routed sent one.
  */
 #include "tund/tund.h"
 
@@ -22,40 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int
-route_cmp(const void *pa, const void *pb)
-{
-	const struct prefix *a = pa, *b = pb;
-	int c;
-
-	if (a->family != b->family)
-		return a->family < b->family ? -1 : 1;
-	c = memcmp(a->addr, b->addr, a->family == 4 ? 4 : 16);
-	if (c != 0)
-		return c < 0 ? -1 : 1;
-	if (a->len != b->len)
-		return a->len < b->len ? -1 : 1;
-	return 0;
-}
-
-void
-route_set_init(struct route_set *s)
-{
-	memset(s, 0, sizeof(*s));
-}
-
-void
-route_set_free(struct route_set *s)
-{
-	free(s->v);
-	memset(s, 0, sizeof(*s));
-}
-
-void
-route_set_clear(struct route_set *s)
-{
-	s->n = 0;
-}
+#include "proto/log.h"
 
 const char *
 route_check(const struct prefix *p)
@@ -82,80 +57,15 @@ route_check(const struct prefix *p)
 }
 
 int
-route_set_add(struct route_set *s, const struct prefix *p)
-{
-	struct prefix *nv, q;
-	size_t ncap;
-
-	if (s->n >= TUND_ROUTES_MAX) {
-		errno = E2BIG;
-		return -1;
-	}
-	if (s->n == s->cap) {
-		ncap = s->cap ? s->cap * 2 : 16;
-		if (ncap > TUND_ROUTES_MAX)
-			ncap = TUND_ROUTES_MAX;
-		nv = reallocarray(s->v, ncap, sizeof(*nv));
-		if (nv == NULL)
-			return -1;
-		s->v = nv;
-		s->cap = ncap;
-	}
-	/* Only family, length and the address bytes that family has
-	 * matter; the rest is zeroed so sets compare bytewise. */
-	memset(&q, 0, sizeof(q));
-	q.family = p->family;
-	q.len = p->len;
-	memcpy(q.addr, p->addr, p->family == 4 ? 4 : 16);
-	s->v[s->n++] = q;
-	return 0;
-}
-
-void
-route_set_sort(struct route_set *s)
-{
-	size_t i, w;
-
-	if (s->n < 2)
-		return;
-	qsort(s->v, s->n, sizeof(s->v[0]), route_cmp);
-	for (w = 1, i = 1; i < s->n; i++)
-		if (route_cmp(&s->v[i], &s->v[w - 1]) != 0)
-			s->v[w++] = s->v[i];
-	s->n = w;
-}
-
-int
-route_set_has(const struct route_set *s, const struct prefix *p)
-{
-	if (s->n == 0)
-		return 0;
-	return bsearch(p, s->v, s->n, sizeof(s->v[0]), route_cmp) != NULL;
-}
-
-int
-route_set_equal(const struct route_set *a, const struct route_set *b)
-{
-	size_t i;
-
-	if (a->n != b->n)
-		return 0;
-	for (i = 0; i < a->n; i++)
-		if (route_cmp(&a->v[i], &b->v[i]) != 0)
-			return 0;
-	return 1;
-}
-
-int
-route_set_sync(struct route_set *have, const struct route_set *want,
+route_set_sync(struct prefix_set *have, const struct prefix_set *want,
     route_op_fn op, void *arg, struct route_sync_stats *st)
 {
-	struct route_set next;
+	struct prefix_set next;
 	size_t i;
 	int r;
 
 	memset(st, 0, sizeof(*st));
-	route_set_init(&next);
+	prefix_set_init(&next);
 	/* Room for the worst case up front: no allocation can fail in the
 	 * middle, after the kernel has changed. */
 	if (have->n + want->n > 0) {
@@ -167,7 +77,7 @@ route_set_sync(struct route_set *have, const struct route_set *want,
 	/* Deletes first: a prefix moving between two members' subnets is
 	 * never routed twice. */
 	for (i = 0; i < have->n; i++) {
-		if (route_set_has(want, &have->v[i])) {
+		if (prefix_set_has(want, &have->v[i])) {
 			next.v[next.n++] = have->v[i];
 			continue;
 		}
@@ -180,7 +90,7 @@ route_set_sync(struct route_set *have, const struct route_set *want,
 		next.v[next.n++] = have->v[i]; /* still there: retry */
 	}
 	for (i = 0; i < want->n; i++) {
-		if (route_set_has(have, &want->v[i]))
+		if (prefix_set_has(have, &want->v[i]))
 			continue;
 		r = op(arg, &want->v[i], 1);
 		if (r == 0) {
@@ -189,8 +99,162 @@ route_set_sync(struct route_set *have, const struct route_set *want,
 		} else
 			st->failed++;
 	}
-	route_set_sort(&next);
-	route_set_free(have);
+	prefix_set_sort(&next);
+	prefix_set_free(have);
 	*have = next;
 	return 0;
+}
+
+/* ---- a table from routed ---- */
+
+/* -1 out of memory, or E2BIG at TUND_ROUTES_MAX: a bound on what a
+ * (buggy) routed sends. */
+static int
+route_rx_add(struct tund *t, const struct prefix *p)
+{
+	if (t->rt_rx.n >= TUND_ROUTES_MAX) {
+		errno = E2BIG;
+		return -1;
+	}
+	return prefix_set_add(&t->rt_rx, p);
+}
+
+void
+tund_route_begin(struct tund *t, const struct msg_fib_begin *b)
+{
+	t->route_begins++;
+	t->route_gen = b->generation;
+	t->route_count = 0;
+	prefix_set_clear(&t->rt_rx);
+	t->rt_rx_failed = 0;
+	log_debug("routed: route table %u begins", b->generation);
+}
+
+void
+tund_route_entry(struct tund *t, const struct msg_route_entry *e)
+{
+	char pfx[PREFIX_STRLEN];
+	const char *why;
+
+	if (e->generation != t->route_gen) {
+		log_warnx_rl(&t->route_bad, "routed: route entry of table %u "
+		    "while receiving table %u; ignored", e->generation,
+		    t->route_gen);
+		t->route_bad++;
+		return;
+	}
+	t->route_entries++;
+	t->route_count++;
+	prefix_fmt(&e->dst, pfx, sizeof(pfx), 1);
+	if ((why = route_check(&e->dst)) != NULL) {
+		/* Counted in the table (the commit's count is routed's),
+		 * but never installed. */
+		log_warnx_rl(&t->route_entries, "routed: route %s (table %u) "
+		    "refused: %s", pfx, e->generation, why);
+		t->route_bad++;
+		return;
+	}
+	if (route_rx_add(t, &e->dst) == -1) {
+		if (!t->rt_rx_failed)
+			log_warnx("routed: route table %u: no room for %s "
+			    "(%s; at most %d routes); the table will be "
+			    "refused", e->generation, pfx, strerror(errno),
+			    TUND_ROUTES_MAX);
+		t->rt_rx_failed = 1;
+		return;
+	}
+	log_debug("routed: route %s (table %u)", pfx, e->generation);
+}
+
+void
+tund_route_commit(struct tund *t, const struct msg_fib_commit *c)
+{
+	struct prefix_set tmp;
+
+	if (c->generation != t->route_gen || c->count != t->route_count) {
+		log_warnx_rl(&t->route_bad, "routed: commit of table %u with "
+		    "%u routes, but received table %u with %u; ignored",
+		    c->generation, c->count, t->route_gen, t->route_count);
+		t->route_bad++;
+		return;
+	}
+	if (t->rt_rx_failed) {
+		t->route_bad++;
+		log_warnx("routed: route table %u not taken whole; the routes "
+		    "stay as they were", c->generation);
+		return;
+	}
+	t->route_commits++;
+	t->routes = c->count;
+	log_debug("routed: route table %u committed, %u routes",
+	    c->generation, c->count);
+	prefix_set_sort(&t->rt_rx);
+	tmp = t->rt_want;
+	t->rt_want = t->rt_rx;
+	t->rt_rx = tmp;
+	prefix_set_clear(&t->rt_rx);
+	tund_routes_apply(t);
+}
+
+/* ---- onto the device ---- */
+
+int
+tund_route_kernel(void *arg, const struct prefix *p, int add)
+{
+	struct tund *t = arg;
+	char pfx[PREFIX_STRLEN];
+	int r;
+
+	prefix_fmt(p, pfx, sizeof(pfx), 1);
+	r = tun_route(t->nlfd, &t->tun, p, add);
+	if (r == 0) {
+		log_info("route %s dev %s %s", pfx, t->tun.ifname,
+		    add ? "added" : "removed");
+		return 0;
+	}
+	if (add && r == -EEXIST)
+		log_warnx_rl(&t->route_failed, "route %s dev %s not added: "
+		    "this host routes %s already (an interface or a route "
+		    "of its own); it stays as it is", pfx, t->tun.ifname,
+		    pfx);
+	else if (r == -EPERM)
+		log_warnx_rl(&t->route_failed, "route %s dev %s not %s: %s "
+		    "(tund needs CAP_NET_ADMIN)", pfx, t->tun.ifname,
+		    add ? "added" : "removed", strerror(-r));
+	else if (!add && r == -ESRCH)
+		log_debug("route %s dev %s: already gone", pfx,
+		    t->tun.ifname);
+	else
+		log_warnx_rl(&t->route_failed, "route %s dev %s not %s: %s",
+		    pfx, t->tun.ifname, add ? "added" : "removed",
+		    strerror(-r));
+	return r;
+}
+
+void
+tund_routes_apply(struct tund *t)
+{
+	struct route_sync_stats st;
+
+	if (t->route_op == NULL)
+		return; /* no kernel (unit tests) */
+	if (prefix_set_equal(&t->rt_have, &t->rt_want))
+		return;
+	if (route_set_sync(&t->rt_have, &t->rt_want, t->route_op, t,
+	    &st) == -1) {
+		log_warnx("out of memory changing routes; they change with "
+		    "the next table");
+		return;
+	}
+	t->route_added += st.added;
+	t->route_removed += st.removed;
+	t->route_failed += st.failed;
+	if (st.failed)
+		log_warnx("routes on %s: %zu (%zu added, %zu removed, %zu "
+		    "refused by the kernel: tried again with the next "
+		    "table)", t->tun.ifname, t->rt_have.n, st.added,
+		    st.removed, st.failed);
+	else
+		log_info("routes on %s: %zu (%zu added, %zu removed)",
+		    t->tun.ifname, t->rt_have.n, st.added, st.removed);
 }

@@ -17,16 +17,7 @@
 #include <stdint.h>
 
 #include "proto/addr.h"
-
-/* struct virtio_net_hdr: flags, gso_type, hdr_len, gso_size, csum_start,
- * csum_offset. tund never looks inside it; linkd carries it to the peer. */
-#define TUN_VNET_HDR_LEN 10
-/* Largest IP superpacket: the kernel's GSO limit for a TUN device
- * (GSO_LEGACY_MAX_SIZE); wire.h's WIRE_MAX_INNER leaves room for it. */
-#define TUN_IP_MAX       65536
-#define TUN_MSG_MAX      (TUN_VNET_HDR_LEN + TUN_IP_MAX)
-/* vnet header + the smallest IP header (IPv4 without options). */
-#define TUN_MSG_MIN      (TUN_VNET_HDR_LEN + 20)
+#include "proto/datapath.h"
 
 /* Offload bits (TUNSETOFFLOAD); older headers lack the USO ones. */
 #define TUN_OFF_CSUM    0x01

@@ -194,7 +194,27 @@ nl_attr(uint8_t *buf, size_t cap, size_t *len, uint16_t type,
 	return 0;
 }
 
-static void
+/* Start a request at buf: the header (nl_finish sets its length) and
+ * the message's fixed part. */
+static int
+nl_begin(uint8_t *buf, size_t cap, size_t *len, uint16_t type,
+    uint16_t flags, uint32_t seq, const void *fixed, size_t n)
+{
+	struct nlmsghdr nh;
+
+	memset(&nh, 0, sizeof(nh));
+	nh.nlmsg_type = type;
+	nh.nlmsg_flags = flags;
+	nh.nlmsg_seq = seq;
+	*len = 0;
+	if (nl_put(buf, cap, len, &nh, sizeof(nh)) == -1 ||
+	    nl_put(buf, cap, len, fixed, n) == -1)
+		return -1;
+	return 0;
+}
+
+/* Set the header's length: the request is complete. Returns len. */
+static size_t
 nl_finish(uint8_t *buf, size_t len)
 {
 	struct nlmsghdr nh;
@@ -202,6 +222,7 @@ nl_finish(uint8_t *buf, size_t len)
 	memcpy(&nh, buf, sizeof(nh));
 	nh.nlmsg_len = (uint32_t)len;
 	memcpy(buf, &nh, sizeof(nh));
+	return len;
 }
 
 size_t
@@ -209,7 +230,6 @@ tun_nl_newaddr(void *out, size_t cap, uint32_t seq, int ifindex,
     const struct prefix *p)
 {
 	uint8_t *buf = out;
-	struct nlmsghdr nh;
 	struct ifaddrmsg ifa;
 	size_t len = 0, alen;
 	uint32_t flags = 0;
@@ -230,19 +250,14 @@ tun_nl_newaddr(void *out, size_t cap, uint32_t seq, int ifindex,
 	if (ifindex <= 0)
 		return 0;
 
-	memset(&nh, 0, sizeof(nh));
-	nh.nlmsg_type = RTM_NEWADDR;
-	nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE |
-	    NLM_F_REPLACE;
-	nh.nlmsg_seq = seq;
 	memset(&ifa, 0, sizeof(ifa));
 	ifa.ifa_family = p->family == 4 ? AF_INET : AF_INET6;
 	ifa.ifa_prefixlen = p->len;
 	ifa.ifa_flags = (uint8_t)flags;
 	ifa.ifa_scope = RT_SCOPE_UNIVERSE;
 	ifa.ifa_index = (uint32_t)ifindex;
-	if (nl_put(buf, cap, &len, &nh, sizeof(nh)) == -1 ||
-	    nl_put(buf, cap, &len, &ifa, sizeof(ifa)) == -1 ||
+	if (nl_begin(buf, cap, &len, RTM_NEWADDR, NLM_F_REQUEST | NLM_F_ACK |
+	    NLM_F_CREATE | NLM_F_REPLACE, seq, &ifa, sizeof(ifa)) == -1 ||
 	    nl_attr(buf, cap, &len, IFA_LOCAL, p->addr, (uint16_t)alen) ==
 	        -1 ||
 	    nl_attr(buf, cap, &len, IFA_ADDRESS, p->addr, (uint16_t)alen) ==
@@ -251,8 +266,7 @@ tun_nl_newaddr(void *out, size_t cap, uint32_t seq, int ifindex,
 	        nl_attr(buf, cap, &len, IFA_FLAGS, &flags, sizeof(flags)) ==
 	            -1))
 		return 0;
-	nl_finish(buf, len);
-	return len;
+	return nl_finish(buf, len);
 }
 
 size_t
@@ -260,16 +274,11 @@ tun_nl_setlink(void *out, size_t cap, uint32_t seq, int ifindex,
     uint32_t mtu, int up)
 {
 	uint8_t *buf = out;
-	struct nlmsghdr nh;
 	struct ifinfomsg ifi;
 	size_t len = 0;
 
 	if (ifindex <= 0)
 		return 0;
-	memset(&nh, 0, sizeof(nh));
-	nh.nlmsg_type = RTM_NEWLINK;
-	nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
-	nh.nlmsg_seq = seq;
 	memset(&ifi, 0, sizeof(ifi));
 	ifi.ifi_family = AF_UNSPEC;
 	ifi.ifi_index = ifindex;
@@ -277,13 +286,12 @@ tun_nl_setlink(void *out, size_t cap, uint32_t seq, int ifindex,
 		ifi.ifi_flags = IFF_UP;
 		ifi.ifi_change = IFF_UP;
 	}
-	if (nl_put(buf, cap, &len, &nh, sizeof(nh)) == -1 ||
-	    nl_put(buf, cap, &len, &ifi, sizeof(ifi)) == -1 ||
+	if (nl_begin(buf, cap, &len, RTM_NEWLINK, NLM_F_REQUEST | NLM_F_ACK,
+	    seq, &ifi, sizeof(ifi)) == -1 ||
 	    (mtu && nl_attr(buf, cap, &len, IFLA_MTU, &mtu, sizeof(mtu)) ==
 	        -1))
 		return 0;
-	nl_finish(buf, len);
-	return len;
+	return nl_finish(buf, len);
 }
 
 size_t
@@ -291,9 +299,9 @@ tun_nl_route(void *out, size_t cap, uint32_t seq, int ifindex,
     const struct prefix *p, int add)
 {
 	uint8_t *buf = out;
-	struct nlmsghdr nh;
 	struct rtmsg rt;
 	uint32_t oif;
+	uint16_t flags = NLM_F_REQUEST | NLM_F_ACK;
 	size_t len = 0, alen;
 
 	if (p->family == 4 && p->len >= 1 && p->len <= 32)
@@ -306,12 +314,8 @@ tun_nl_route(void *out, size_t cap, uint32_t seq, int ifindex,
 		return 0;
 	oif = (uint32_t)ifindex;
 
-	memset(&nh, 0, sizeof(nh));
-	nh.nlmsg_type = add ? RTM_NEWROUTE : RTM_DELROUTE;
-	nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
 	if (add)
-		nh.nlmsg_flags |= NLM_F_CREATE | NLM_F_EXCL;
-	nh.nlmsg_seq = seq;
+		flags |= NLM_F_CREATE | NLM_F_EXCL;
 	memset(&rt, 0, sizeof(rt));
 	rt.rtm_family = p->family == 4 ? AF_INET : AF_INET6;
 	rt.rtm_dst_len = p->len;
@@ -321,13 +325,12 @@ tun_nl_route(void *out, size_t cap, uint32_t seq, int ifindex,
 	 * PREFIX dev DEV` makes it; a delete matches any scope. */
 	rt.rtm_scope = add ? RT_SCOPE_LINK : RT_SCOPE_NOWHERE;
 	rt.rtm_type = RTN_UNICAST;
-	if (nl_put(buf, cap, &len, &nh, sizeof(nh)) == -1 ||
-	    nl_put(buf, cap, &len, &rt, sizeof(rt)) == -1 ||
+	if (nl_begin(buf, cap, &len, add ? RTM_NEWROUTE : RTM_DELROUTE, flags,
+	    seq, &rt, sizeof(rt)) == -1 ||
 	    nl_attr(buf, cap, &len, RTA_DST, p->addr, (uint16_t)alen) == -1 ||
 	    nl_attr(buf, cap, &len, RTA_OIF, &oif, sizeof(oif)) == -1)
 		return 0;
-	nl_finish(buf, len);
-	return len;
+	return nl_finish(buf, len);
 }
 
 int

@@ -3,11 +3,13 @@
  * linkd, and routes other members' subnets to the device.
  *
  * Shape of main (STYLE.md, "A daemon's main"): flags, log and config
- * (daemon_setup); the privileged part — enter the network namespace,
- * create and configure the device, open the rtnetlink socket for routes,
- * create the data socket file — while we are root; then the ctl socket
- * and the channel to routed; then the drop (tund_drop) and the sandbox,
- * and the loop runs with open descriptors and one capability. tund opens
+ * (daemon_setup); then tund_start(): the privileged part — enter the
+ * network namespace, create and configure the device, open the
+ * rtnetlink socket for routes, create the data socket file and the ctl
+ * socket — while we are root; then the drop (tund_drop) and the
+ * sandbox, then the channel to routed; and the loop runs with open
+ * descriptors and one capability. tund_stop() takes our routes off the
+ * device and closes everything. tund opens
  * no network socket after that and parses nothing beyond IP version and
  * length.
  *
@@ -82,16 +84,66 @@ tund_drop(struct tund *t)
 	    t->d.conf.sandbox ? ", sandboxed" : "");
 }
 
-int
-main(int argc, char **argv)
+/* routed learns the device every time the channel comes up, so a
+ * restarted routed knows it again without asking. */
+static void
+tund_send_state(struct tund *t)
 {
-	struct tund *t = &tund;
+	struct msg_tun_state m;
+	struct buf_w w;
+	uint8_t buf[64];
+
+	memset(&m, 0, sizeof(m));
+	snprintf(m.ifname, sizeof(m.ifname), "%s", t->tun.ifname);
+	m.mtu = t->d.conf.mtu;
+	m.up = t->up ? 1 : 0;
+	bw_init(&w, buf, sizeof(buf));
+	msg_tun_state_encode(&w, &m);
+	if (w.err) {
+		log_warnx("MSG_TUN_STATE does not fit %zu bytes", sizeof(buf));
+		return;
+	}
+	if (ipc_send(t->routed, MSG_TUN_STATE, 0, 0, &w) == -1)
+		log_info("routed: could not queue the device state; it is "
+		    "sent again when routed reconnects");
+	else
+		log_debug("routed: sent device state %s mtu %u %s", m.ifname,
+		    m.mtu, m.up ? "up" : "down");
+}
+
+static void
+tund_routed_up(struct ipc_chan *c, void *arg)
+{
+	log_info("routed connected");
+	tund_send_state(arg);
+}
+
+static int
+tund_ctl_listen(struct tund *t)
+{
+	const char *path;
+
+	t->ctl = daemon_ctl(&t->d, tund_ctl_cmds, tund_nctl_cmds, t, &path);
+	if (t->ctl == NULL)
+		return -1;
+	/* Made as root, before the drop: give it to tund's user, or a
+	 * tund started later as that user (a systemd unit) could not
+	 * replace the file in the sticky run dir. */
+	if (chown_for(path, t->d.ids.uid[D_TUND], t->d.ids.group) == -1) {
+		log_warn("cannot give %s to uid %u", path,
+		    (unsigned)t->d.ids.uid[D_TUND]);
+		return -1;
+	}
+	return 0;
+}
+
+/* Create, configure and bring up the device (in its netns). */
+static void
+tund_device(struct tund *t)
+{
 	char err[512], ifname[16], off[96], v4[PREFIX_STRLEN],
 	    v6[PREFIX_STRLEN];
 	struct conf *c = &t->d.conf;
-
-	t->dp.lfd = t->dp.cfd = t->tun.fd = t->nlfd = -1;
-	daemon_setup(&t->d, D_TUND, argc, argv);
 
 	if (c->netns[0]) {
 		if (tun_enter_netns(c->netns, err, sizeof(err)) == -1)
@@ -121,7 +173,16 @@ main(int argc, char **argv)
 		prefix_fmt(&c->ipv6, v6, sizeof(v6), 1);
 	log_info("%s up%s%s: mtu %u, %s, %s", t->tun.ifname,
 	    c->netns[0] ? " in netns " : "", c->netns, c->mtu, v4, v6);
+}
 
+/* Everything privileged while we are root, then the drop, then the
+ * channel to routed. */
+void
+tund_start(struct tund *t)
+{
+	char err[512];
+
+	tund_device(t);
 	/* Routes change at run time: the socket for them is opened now,
 	 * so the sandbox need not allow more than sending on it. */
 	if ((t->nlfd = tun_nl_open(err, sizeof(err))) == -1)
@@ -134,33 +195,56 @@ main(int argc, char **argv)
 	if (datapath_start(&t->dp, t->d.loop, t->tun.fd,
 	    t->d.ids.uid[D_LINKD]) == -1)
 		tund_fatal_cleanup(t, "out of memory for packet buffers");
-	if (tund_ctl_start(t) == -1)
+	if (tund_ctl_listen(t) == -1)
 		tund_fatal_cleanup(t, "cannot listen on the ctl socket");
 
 	tund_drop(t);
-	/* routed takes only tund's uid, and SO_PEERCRED is fixed at
-	 * connect: dialled as root, the first attempt would be refused. */
-	if (tund_dispatch_start(t) == -1)
+	/* The channel to routed (routed.tund, routed listens; its
+	 * messages go through tund_msgs[]). routed takes only tund's uid,
+	 * and SO_PEERCRED is fixed at connect: dialled as root, the first
+	 * attempt would be refused. */
+	t->routed = daemon_chan(&t->d, IPC_ROUTED_TUND, D_ROUTED, tund_msgs,
+	    tund_nmsgs, tund_routed_up, t, 0);
+	if (t->routed == NULL)
 		tund_fatal_cleanup(t, "cannot set up the channel to routed");
+}
+
+void
+tund_stop(struct tund *t)
+{
+	/* Our routes go before the device does (they would go with it,
+	 * but a route left behind by a half-stopped tund must not be
+	 * possible, and the log says what went). */
+	prefix_set_clear(&t->rt_want);
+	tund_routes_apply(t);
+	ipc_chan_close(t->routed);
+	t->routed = NULL;
+	ipc_ctl_close(t->ctl);
+	t->ctl = NULL;
+	datapath_stop(&t->dp);
+	tun_close(&t->tun);
+	if (t->nlfd != -1)
+		close(t->nlfd);
+	t->nlfd = -1;
+	prefix_set_free(&t->rt_rx);
+	prefix_set_free(&t->rt_want);
+	prefix_set_free(&t->rt_have);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct tund *t = &tund;
+
+	t->dp.lfd = t->dp.cfd = t->tun.fd = t->nlfd = -1;
+	daemon_setup(&t->d, D_TUND, argc, argv);
+	tund_start(t);
 	log_debug("running");
 	notify_ready(t->d.loop);
 	ev_run(t->d.loop, 0);
 
 	notify_stopping();
 	log_info("stopping");
-	/* Our routes go before the device does (they would go with it,
-	 * but a route left behind by a half-stopped tund must not be
-	 * possible, and the log says what went). */
-	route_set_clear(&t->rt_want);
-	tund_routes_apply(t);
-	tund_dispatch_stop(t);
-	tund_ctl_stop(t);
-	datapath_stop(&t->dp);
-	tun_close(&t->tun);
-	if (t->nlfd != -1)
-		close(t->nlfd);
-	route_set_free(&t->rt_rx);
-	route_set_free(&t->rt_want);
-	route_set_free(&t->rt_have);
+	tund_stop(t);
 	return t->dp.failed ? 1 : 0;
 }

@@ -1,8 +1,9 @@
 /*
- * What tund's parts share: the daemon state (struct tund), the data path
- * between the TUN device and linkd (datapath.c), the channel to routed
- * (dispatch.c) and the ctl socket (ctl.c). Internal to tund/; no other
- * daemon includes it.
+ * What tund's parts share: the daemon state (struct tund) that tund.c
+ * starts and stops, the data path between the TUN device and linkd
+ * (datapath.c), the routes routed sends and their way onto the device
+ * (routes.c), routed's messages (dispatch.c) and the ctl socket
+ * (ctl.c). Internal to tund/; no other daemon includes it.
  */
 #ifndef OM_TUND_TUND_H
 #define OM_TUND_TUND_H
@@ -15,14 +16,14 @@
 #include <jansson.h>
 
 #include "proto/daemon.h"
+#include "proto/dispatch.h"
 #include "proto/ipc.h"
+#include "proto/prefixset.h"
 #include "tund/tun.h"
 
 /* Reads (or receives) per wakeup before giving the loop back, so one
  * busy direction cannot starve the other or the ctl socket. */
 #define DP_BATCH 64
-/* Socket buffers asked for on the linkd connection. */
-#define DP_SOCKBUF (4 * 1024 * 1024)
 
 /*
  * Counters of the data path. "rx" is what tund read from the TUN device
@@ -78,19 +79,14 @@ void datapath_stop(struct datapath *dp);
 int datapath_linkd_connected(const struct datapath *dp);
 
 /*
- * Routes on the TUN device (routes.c): sets of prefixes kept sorted, and
- * the walk from what is installed to what routed committed. The walk
- * calls op for each change (add 1: add, 0: delete); op returns 0 or a
- * negative errno (-ESRCH on a delete: already gone, which counts as
- * done). Pure apart from op, for the unit tests.
+ * Routes on the TUN device (routes.c): sets of prefixes kept sorted
+ * (proto/prefixset.h), and the walk from what is installed to what
+ * routed committed. The walk calls op for each change (add 1: add, 0:
+ * delete); op returns 0 or a negative errno (-ESRCH on a delete:
+ * already gone, which counts as done). Pure apart from op, for the unit
+ * tests.
  */
 #define TUND_ROUTES_MAX 65536    /* bound on what a (buggy) routed sends */
-
-struct route_set {
-	struct prefix *v;
-	size_t n;
-	size_t cap;
-};
 
 struct route_sync_stats {
 	size_t added, removed, failed;
@@ -98,22 +94,12 @@ struct route_sync_stats {
 
 typedef int (*route_op_fn)(void *arg, const struct prefix *p, int add);
 
-void route_set_init(struct route_set *s);
-void route_set_free(struct route_set *s);
-void route_set_clear(struct route_set *s);
-/* Append (unsorted until route_set_sort); -1 out of memory, or E2BIG
- * at TUND_ROUTES_MAX. */
-int route_set_add(struct route_set *s, const struct prefix *p)
-    __attribute__((warn_unused_result));
-void route_set_sort(struct route_set *s);
-int route_set_has(const struct route_set *s, const struct prefix *p);
-int route_set_equal(const struct route_set *a, const struct route_set *b);
 /* Can p be a route to the device? NULL, or why not (family, length 0,
  * length past the address, host bits set). */
 const char *route_check(const struct prefix *p);
 /* Bring the kernel (and *have) from have to want (both sorted). -1 only
  * when out of memory before anything changed. */
-int route_set_sync(struct route_set *have, const struct route_set *want,
+int route_set_sync(struct prefix_set *have, const struct prefix_set *want,
     route_op_fn op, void *arg, struct route_sync_stats *st)
     __attribute__((warn_unused_result));
 
@@ -135,28 +121,34 @@ struct tund {
 	uint32_t route_count;    /* entries in that generation so far */
 	uint32_t routes;         /* entries of the last committed one */
 	uint64_t route_begins, route_entries, route_commits, route_bad;
-	struct route_set rt_rx, rt_want, rt_have;
+	struct prefix_set rt_rx, rt_want, rt_have;
 	int rt_rx_failed;        /* an entry did not fit: refuse commit */
 	route_op_fn route_op;
 	int nlfd;
 	uint64_t route_added, route_removed, route_failed;
 };
 
-/* Dial routed.tund; on connect send MSG_TUN_STATE. */
-int tund_dispatch_start(struct tund *t) __attribute__((warn_unused_result));
-void tund_dispatch_stop(struct tund *t);
-/* The routed channel's handler, exposed for unit tests. */
-void tund_dispatch_routed(struct tund *t, const struct msg_hdr *h,
-    const uint8_t *payload);
+/* tund.c: the device, the sockets, the drop, and back (main). */
+void tund_start(struct tund *t);
+void tund_stop(struct tund *t);
+
+/* routes.c: a table from routed, received whole and then applied. The
+ * handlers in dispatch.c call these with what they decoded. */
+void tund_route_begin(struct tund *t, const struct msg_fib_begin *b);
+void tund_route_entry(struct tund *t, const struct msg_route_entry *e);
+void tund_route_commit(struct tund *t, const struct msg_fib_commit *c);
 /* Bring the device's routes to rt_want (after a commit, or to none at
  * shutdown); logs what changed and what the kernel refused. */
 void tund_routes_apply(struct tund *t);
 /* route_op for the daemon: rtnetlink on t->nlfd, errors logged. */
 int tund_route_kernel(void *arg, const struct prefix *p, int add);
 
-int tund_ctl_start(struct tund *t) __attribute__((warn_unused_result));
-void tund_ctl_stop(struct tund *t);
-/* Answer one ctl request (new reference); exposed for unit tests. */
-json_t *tund_ctl_handle(struct tund *t, json_t *req, int may_change);
+/* dispatch.c: what tund does with each message from routed. */
+extern const struct msg_handler tund_msgs[];
+extern const size_t tund_nmsgs;
+
+/* ctl.c: the commands of ctl.tund. */
+extern const struct ctl_cmd tund_ctl_cmds[];
+extern const size_t tund_nctl_cmds;
 
 #endif

@@ -1,9 +1,11 @@
 /*
- * Fuzz target: linkd's ctl handler (linkd/ctl.c, ctl_handle_priv) on
+ * Fuzz target: linkd's ctl handlers (linkd/ctl.c, linkd_ctl_cmds) on
  * JSON requests, with a linkd that knows two members and has no links,
- * sessions or sockets. "debug_route" (privileged) changes the relay
+ * sessions or sockets. The request goes through the table as ipc.c's
+ * door sends it: unknown commands and changes without the privilege are
+ * answered there. "debug_route" (privileged) changes the route
  * overrides kept between inputs, which is fine: they are bounded
- * (FWD_DEBUG_MAX). See fuzz_ctl.h for the request path and the reply
+ * (ROUTE_DEBUG_MAX). See fuzz_ctl.h for the request path and the reply
  * checks.
  */
 #include <stddef.h>
@@ -12,8 +14,9 @@
 #include <string.h>
 #include <sys/queue.h>
 
-#include "linkd/forward.h"
 #include "linkd/linkd.h"
+#include "proto/dispatch.h"
+#include "proto/json.h"
 #include "tests/fuzz/fuzz_ctl.h"
 #include "tests/fuzz/fuzz_records.h"
 
@@ -23,10 +26,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static struct linkd *ld;
 static struct conf *conf;
 
+/* What the door in ipc.c does before a row's handler runs. */
 static json_t *
-handle(json_t *req, int may_change, void *arg)
+linkd_ctl_door(json_t *req, int may_change, void *arg)
 {
-	return ctl_handle_priv(arg, req, may_change);
+	const struct ctl_cmd *c;
+
+	c = ctl_cmd_find(linkd_ctl_cmds, linkd_nctl_cmds,
+	    json_string_value(json_object_get(req, "cmd")));
+	if (c == NULL)
+		return json_error("unknown command");
+	if (!may_change && ctl_cmd_changes(c, req))
+		return json_error("changes linkd's state");
+	return c->fn(arg, req);
 }
 
 int
@@ -49,7 +61,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	ld->lfd = -1;
 	ld->ofd = -1;
 	ld->dp.fd = -1;
-	forward_init(ld);
+	e2e_init(ld);
 	ld->self_known = 1;
 	fuzz_fill(ld->self_id, sizeof(ld->self_id), 0x5a);
 	snprintf(ld->self_name, sizeof(ld->self_name), "carol");
@@ -65,8 +77,8 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	fuzz_ctl_one(data, size, handle, ld);
+	fuzz_ctl_one(data, size, linkd_ctl_door, ld);
 	FUZZ_CHECK(ld->npeers == 2);
-	FUZZ_CHECK(ld->fwd.ndbg >= 0 && ld->fwd.ndbg <= FWD_DEBUG_MAX);
+	FUZZ_CHECK(ld->routes.n >= 0 && ld->routes.n <= ROUTE_DEBUG_MAX);
 	return 0;
 }

@@ -1,13 +1,16 @@
 /*
- * Fuzz target: tund's ctl handler (tund/ctl.c, tund_ctl_handle) on JSON
+ * Fuzz target: tund's ctl handlers (tund/ctl.c, tund_ctl_cmds) on JSON
  * requests, with a tund whose device is configured but that has no
- * sockets. See fuzz_ctl.h for the request path and the reply checks.
+ * sockets. The request goes through the table as ipc.c's door sends
+ * it: unknown commands and changes without the privilege are answered
+ * there. See fuzz_ctl.h for the request path and the reply checks.
  */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "proto/json.h"
 #include "tund/tund.h"
 #include "tests/fuzz/fuzz_ctl.h"
 
@@ -16,10 +19,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static struct tund *td;
 
+/* What the door in ipc.c does before a row's handler runs. */
 static json_t *
-handle(json_t *req, int may_change, void *arg)
+tund_ctl_door(json_t *req, int may_change, void *arg)
 {
-	return tund_ctl_handle(arg, req, may_change);
+	const struct ctl_cmd *c;
+
+	c = ctl_cmd_find(tund_ctl_cmds, tund_nctl_cmds,
+	    json_string_value(json_object_get(req, "cmd")));
+	if (c == NULL)
+		return json_error("unknown command");
+	if (!may_change && ctl_cmd_changes(c, req))
+		return json_error("changes tund's state");
+	return c->fn(arg, req);
 }
 
 int
@@ -46,6 +58,6 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	fuzz_ctl_one(data, size, handle, td);
+	fuzz_ctl_one(data, size, tund_ctl_door, td);
 	return 0;
 }

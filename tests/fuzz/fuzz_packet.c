@@ -8,8 +8,8 @@
  *     the TUN device) and tun_nl_ack (an rtnetlink answer);
  *   - linkd: ts_window_check, the handshake replay window fed with the
  *     TAI64N timestamps peers send;
- *   - linkd: fwd_parse and fwd_decide, what a relay reads of a packet it
- *     forwards for two other members (INNER_FORWARD).
+ *   - wire_fwd_parse and linkd's fwd_decide, what a relay reads of a
+ *     packet it forwards for two other members (INNER_FORWARD).
  *
  * Input: one mode byte, then
  *   mode 0  vnet header + IP packet for dp_inner_addr and mp_flow_hash;
@@ -144,22 +144,22 @@ static void
 mode_forward(const uint8_t *p, size_t len)
 {
 	static const uint8_t self[MEMBER_ID_BYTES] = {1, 2, 3};
-	uint8_t hdr[FWD_HDR], hops = 0;
-	struct fwd_hdr h;
+	uint8_t hdr[WIRE_FWD_HDR], hops = 0;
+	struct wire_fwd h;
 	struct wire_frame f;
 	enum fwd_action a;
 	uint8_t *c = exact_copy(p, len);
 
-	if (fwd_parse(&h, c, len) != 0) {
+	if (wire_fwd_parse(&h, c, len) != 0) {
 		free(c);
 		return;
 	}
-	FUZZ_CHECK(h.dest == c && h.frame == c + FWD_HDR);
-	FUZZ_CHECK(FWD_HDR + h.frame_len == len);
+	FUZZ_CHECK(h.dest == c && h.frame == c + WIRE_FWD_HDR);
+	FUZZ_CHECK(WIRE_FWD_HDR + h.frame_len == len);
 	FUZZ_CHECK(wire_frame_peek(&f, h.frame, h.frame_len) == 1);
 	FUZZ_CHECK(f.frame_len == h.frame_len && f.type == h.frame_type);
-	fwd_put_hdr(hdr, h.dest, h.hops, h.conn);
-	FUZZ_CHECK(memcmp(hdr, c, FWD_HDR) == 0);
+	wire_fwd_put_hdr(hdr, h.dest, h.hops, h.conn);
+	FUZZ_CHECK(memcmp(hdr, c, WIRE_FWD_HDR) == 0);
 	a = fwd_decide(self, &h, &hops);
 	FUZZ_CHECK(a == FWD_DELIVER || a == FWD_RELAY || a == FWD_HOPS_GONE);
 	if (memcmp(h.dest, self, MEMBER_ID_BYTES) == 0)

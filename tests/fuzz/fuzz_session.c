@@ -83,7 +83,7 @@ static struct end ei, er;
 static struct kept sent[SENT_MAX];
 static int nsent;
 static uint8_t *scratch, *pumpbuf;
-static uint8_t prologue[SESSION_PROLOGUE_MAX];
+static uint8_t prologue[WIRE_PROLOGUE_MAX];
 static size_t prologue_len;
 static double now;
 
@@ -112,7 +112,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	if (ei.q == NULL || er.q == NULL || scratch == NULL ||
 	    pumpbuf == NULL)
 		abort();
-	prologue_len = session_prologue(prologue, fuzz_keys()->netid);
+	prologue_len = wire_prologue(prologue, fuzz_keys()->netid);
 	return 0;
 }
 

@@ -323,14 +323,14 @@ session_hs_init(uint8_t *out, const uint8_t *priv, const uint8_t *pub,
     const uint8_t *e, uint64_t sec, uint8_t rx[NOISE_KEYLEN])
 {
 	const struct fuzz_keys *k = fuzz_keys();
-	uint8_t pro[SESSION_PROLOGUE_MAX], ts[WIRE_HS_PAYLOAD], m1[256];
+	uint8_t pro[WIRE_PROLOGUE_MAX], ts[WIRE_HS_PAYLOAD], m1[256];
 	uint8_t m2[128], pl[64];
 	struct noise_hs hi, hr;
 	struct noise_cipher c1, c2;
 	size_t plen;
 	int n, r;
 
-	plen = session_prologue(pro, k->netid);
+	plen = wire_prologue(pro, k->netid);
 	be64_put(ts, 0x400000000000000aULL + sec);
 	be32_put(ts + 8, 0);
 	if (noise_hs_init(&hi, 1, pro, plen, pub, k->r_pub, fuzz_dh,

@@ -170,7 +170,7 @@ raise_fd_limit(void)
 
 struct hs_ctx {
 	uint8_t peer_x[NOISE_DHLEN];      /* the member's X25519 key */
-	uint8_t prologue[SESSION_PROLOGUE_MAX];
+	uint8_t prologue[WIRE_PROLOGUE_MAX];
 	size_t plen;
 };
 
@@ -202,7 +202,7 @@ hs_ctx_init(struct hs_ctx *h, const char *peer_id, const char *net)
 		net = name;
 	}
 	netid_derive(netid, net, root);
-	h->plen = session_prologue(h->prologue, netid);
+	h->plen = wire_prologue(h->prologue, netid);
 }
 
 /* Our static DH for a key we invented: the responder never gets far

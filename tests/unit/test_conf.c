@@ -590,6 +590,36 @@ test_load(void **state)
 	rmdir(tmpdir);
 }
 
+
+/* The names the config and the command both check (netns =, --netns;
+ * tor_group = and the group keyd's unit gets). */
+static void
+test_portable_names(void **state)
+{
+	char long64[65];
+
+	(void)state;
+	memset(long64, 'a', 64);
+	long64[64] = '\0';
+	assert_true(netns_name_valid("ns-1.a_B"));
+	assert_false(netns_name_valid(""));
+	assert_false(netns_name_valid("."));
+	assert_false(netns_name_valid(".."));
+	assert_false(netns_name_valid("a/b"));
+	assert_false(netns_name_valid("a b"));
+	assert_false(netns_name_valid(long64));
+	long64[63] = '\0';
+	assert_true(netns_name_valid(long64));
+	assert_true(group_name_valid("debian-tor"));
+	assert_false(group_name_valid("root"));
+	assert_false(group_name_valid("-x"));
+	assert_false(group_name_valid("a:b"));
+	long64[33] = '\0';
+	assert_false(group_name_valid(long64));
+	long64[32] = '\0';
+	assert_true(group_name_valid(long64));
+}
+
 int
 main(void)
 {
@@ -607,6 +637,7 @@ main(void)
 		cmocka_unit_test(test_repeat_limits),
 		cmocka_unit_test(test_check),
 		cmocka_unit_test(test_load),
+		cmocka_unit_test(test_portable_names),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -220,13 +220,13 @@ test_subnets(void **state)
 	struct routed_fib f;
 	struct record d;
 	const struct routed_fib_entry *e;
-	struct routed_routes rt;
+	struct prefix_set rt;
 	uint8_t carol[MEMBER_ID_BYTES];
 	uint8_t a4[4] = {192, 168, 2, 77};
 
 	setup3(&g);
 	routed_fib_init(&f);
-	routed_routes_init(&rt);
+	prefix_set_init(&rt);
 	/* Host bits in a subnet are cleared; carol also claims bob's
 	 * subnet and our own. */
 	d = mkrec("carol", CAROL, 3, "192.168.2.9/24", "192.168.1.0/24");
@@ -261,7 +261,7 @@ test_subnets(void **state)
 	assert_int_equal(rt.v[0].addr[2], 2);
 	assert_int_equal(rt.v[0].addr[3], 0);
 	assert_int_equal(rt.v[1].family, 6);
-	routed_routes_free(&rt);
+	prefix_set_free(&rt);
 	routed_fib_free(&f);
 	graph_free(&g);
 }
@@ -762,7 +762,8 @@ test_random_against_reference(void **state)
 		ref[0] = 0;
 		for (i = 1; i < N; i++)
 			if (adj[0][i] && i % 17 != 5)
-				ref[i] = graph_cost(MAX2(adj[0][i], adj[i][0]));
+				ref[i] = graph_cost(MAX2(adj[0][i],
+				    adj[i][0]));
 		do {
 			changed = 0;
 			for (i = 1; i < N; i++) {

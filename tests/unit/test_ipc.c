@@ -25,6 +25,8 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
+#include <grp.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -550,7 +552,7 @@ test_utf8_scrub(void **state)
 		assert_string_equal(buf, cases[i].out != NULL ?
 		    cases[i].out : cases[i].in);
 		snprintf(buf, sizeof(buf), "%s", cases[i].in);
-		r = ipc_ctl_error_reply(buf);
+		r = json_error_msg(buf);
 		assert_non_null(r);
 		assert_false(json_is_true(json_object_get(r, "ok")));
 		json_decref(r);
@@ -744,19 +746,38 @@ test_rpc(void **state)
 }
 
 static json_t *
-ctl_handler(json_t *req, int may_change, void *arg)
+ctl_status(void *ctx, json_t *req)
 {
-	const char *cmd = json_string_value(json_object_get(req, "cmd"));
-
-	(void)arg;
-	if (strcmp(cmd, "broken") == 0)
-		return NULL;
-	if (strcmp(cmd, "status") != 0)
-		return json_pack("{s:b, s:s+}", "ok", 0, "error",
-		    "unknown command: ", cmd);
-	return json_pack("{s:b, s:s, s:i, s:b}", "ok", 1, "daemon", "test",
-	    "pid", (int)getpid(), "may_change", may_change);
+	(void)ctx;
+	(void)req;
+	return json_pack("{s:b, s:s, s:i}", "ok", 1, "daemon", "test",
+	    "pid", (int)getpid());
 }
+
+static json_t *
+ctl_broken(void *ctx, json_t *req)
+{
+	(void)ctx;
+	(void)req;
+	return NULL;
+}
+
+static json_t *
+ctl_set(void *ctx, json_t *req)
+{
+	int *sets = ctx;
+
+	(void)req;
+	(*sets)++;
+	return json_pack("{s:b, s:i}", "ok", 1, "sets", *sets);
+}
+
+static const struct ctl_cmd test_ctl_cmds[] = {
+	{"status", CTL_READ, NULL, ctl_status},
+	{"broken", CTL_READ, NULL, ctl_broken},
+	{"set", CTL_CHANGE, NULL, ctl_set},
+	{"log", CTL_CHANGE_WITH, "level", ctl_set},
+};
 
 static void
 expect_error(const char *path, json_t *req, const char *needle)
@@ -775,6 +796,74 @@ expect_error(const char *path, json_t *req, const char *needle)
 	json_decref(r);
 }
 
+/* The reader's side, in a fresh process (nng does not survive a
+ * fork of a process whose nng threads run): one request, and the exit
+ * code says what came back. 0: "ok": true; 1: false, and its error
+ * holds needle; 2: anything else. */
+static int
+reader_main(const char *path, const char *cmd, const char *arg,
+    const char *needle)
+{
+	char err[256];
+	const char *e;
+	json_t *req, *r;
+
+	req = arg[0] ? json_pack("{s:s, s:s}", "cmd", cmd, arg, "debug") :
+	    json_pack("{s:s}", "cmd", cmd);
+	if ((r = ipc_ctl_call(path, req, 3000, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "reader: %s\n", err);
+		return 2;
+	}
+	e = json_string_value(json_object_get(r, "error"));
+	if (json_is_true(json_object_get(r, "ok")))
+		return 0;
+	return (e != NULL && strstr(e, needle) != NULL) ? 1 : 2;
+}
+
+/* One request from a process that may only read: another uid in the
+ * socket's group, as a user in the onionmesh group is. */
+static int
+ctl_as_reader(const char *path, const char *cmd, const char *arg,
+    const char *needle)
+{
+	char *argv[] = {"test_ipc", "--reader", (char *)path, (char *)cmd,
+	    (char *)(arg ? arg : ""), (char *)needle, NULL};
+	pid_t pid;
+	int st;
+
+	if ((pid = fork()) == 0) {
+		if (setgroups(0, NULL) != 0 || setgid(getgid()) != 0 ||
+		    setuid(65534) != 0)
+			_exit(3);
+		execv("/proc/self/exe", argv);
+		_exit(4);
+	}
+	assert_true(pid > 0);
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st));
+	return WEXITSTATUS(st);
+}
+
+/* The door refuses state changes from a reader before any handler runs
+ * (sets stays), and lets it read. */
+static void
+ctl_door_reader(const char *dir, const char *path, int *sets)
+{
+	int before = *sets;
+
+	/* The run dir lets the group in, as /run/onionmesh/NET does. */
+	assert_int_equal(chmod(dir, 0750), 0);
+	assert_int_equal(ctl_as_reader(path, "status", NULL, ""), 0);
+	assert_int_equal(ctl_as_reader(path, "set", NULL,
+	    "\"set\" changes test's state: only root or test's own user "
+	    "may send it"), 1);
+	assert_int_equal(ctl_as_reader(path, "log", NULL, ""), 0);
+	assert_int_equal(ctl_as_reader(path, "log", "level",
+	    "\"log\" changes test's state"), 1);
+	/* Only the reader's plain "log" ran a handler. */
+	assert_int_equal(*sets, before + 1);
+}
+
 static void
 test_ctl(void **state)
 {
@@ -784,7 +873,7 @@ test_ctl(void **state)
 	struct srv s;
 	struct stat st;
 	json_t *req, *r;
-	int fd;
+	int fd, sets = 0;
 
 	assert_int_equal(ipc_path(path, sizeof(path), f->dir, "ctl.linkd"),
 	    0);
@@ -808,7 +897,8 @@ test_ctl(void **state)
 	assert_non_null(strstr(err, "linkd is not running"));
 
 	srv_init(&s);
-	s.ctl = ipc_ctl_listen(s.loop, path, ctl_handler, NULL);
+	s.ctl = ipc_ctl_listen(s.loop, path, "test", test_ctl_cmds,
+	    TABLE_LEN(test_ctl_cmds), &sets);
 	assert_non_null(s.ctl);
 	assert_int_equal(stat(path, &st), 0);
 	assert_int_equal(st.st_mode & 0777, 0660);
@@ -822,16 +912,25 @@ test_ctl(void **state)
 	    "test");
 	assert_int_equal(json_integer_value(json_object_get(r, "pid")),
 	    getpid());
-	/* uid 0 or the daemon's own uid may change things. */
-	assert_true(json_is_true(json_object_get(r, "may_change")));
 	json_decref(r);
 	json_decref(req);
+	/* The daemon's own uid (ours) may change state. */
+	req = json_pack("{s:s}", "cmd", "set");
+	r = ipc_ctl_call(path, req, 3000, err, sizeof(err));
+	assert_non_null(r);
+	assert_true(json_is_true(json_object_get(r, "ok")));
+	assert_int_equal(sets, 1);
+	json_decref(r);
+	json_decref(req);
+	if (getuid() == 0)
+		ctl_door_reader(f->dir, path, &sets);
 
 	expect_error(path, json_pack("[s]", "status"), "JSON object");
 	expect_error(path, json_pack("{s:s}", "verb", "status"), "\"cmd\"");
 	expect_error(path, json_pack("{s:i}", "cmd", 3), "\"cmd\"");
 	expect_error(path, json_pack("{s:s}", "cmd", "nope"),
-	    "unknown command: nope");
+	    "unknown command \"nope\" (test answers status, broken, set, "
+	    "log)");
 	expect_error(path, json_pack("{s:s}", "cmd", "broken"),
 	    "internal error");
 
@@ -839,7 +938,7 @@ test_ctl(void **state)
 }
 
 int
-main(void)
+main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_path),
@@ -857,6 +956,9 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_rpc, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ctl, setup, teardown),
 	};
+
+	if (argc == 6 && strcmp(argv[1], "--reader") == 0)
+		return reader_main(argv[2], argv[3], argv[4], argv[5]);
 
 	int rv;
 

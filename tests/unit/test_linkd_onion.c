@@ -280,7 +280,7 @@ test_unix_listen(void **state)
 
 	/* Nobody there yet: the error says tor's SocksPort and why. */
 	assert_int_equal(socks_proxy_connect(proxy, err, sizeof(err)), -1);
-	assert_non_null(strstr(err, "cannot reach tor's SocksPort"));
+	assert_non_null(strstr(err, "tor's SocksPort: cannot connect"));
 	assert_non_null(strstr(err, "No such file"));
 
 	fd = unix_listen(path, err, sizeof(err));
@@ -309,7 +309,7 @@ test_unix_listen(void **state)
 	/* Bad proxy syntax (conf checks it too). */
 	assert_int_equal(socks_proxy_connect("unix:relative", err,
 	    sizeof(err)), -1);
-	assert_non_null(strstr(err, "unix:/absolute/path"));
+	assert_non_null(strstr(err, "an absolute path"));
 	rmdir(dir);
 }
 

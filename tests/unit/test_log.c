@@ -244,9 +244,9 @@ test_logctl(void **state)
 	json_t *q, *r;
 
 	(void)state;
-	log_setlevel(LOG_LVL_INFO);
+	log_init("routed", LOG_LVL_INFO, 0);
 	q = req("{\"cmd\": \"log\"}");
-	r = logctl_handle(q, 0, "routed");
+	r = logctl_cmd(NULL, q);
 	assert_true(json_is_true(json_object_get(r, "ok")));
 	assert_string_equal(json_string_value(json_object_get(r, "level")),
 	    "info");
@@ -255,15 +255,18 @@ test_logctl(void **state)
 	json_decref(r);
 	json_decref(q);
 
-	/* Changing needs may_change; the level stays. */
+	/* Reading is open, setting changes state: the row says so, and
+	 * the ctl door (test_ipc) refuses a reader before this runs. */
 	q = req("{\"cmd\": \"log\", \"level\": \"debug\"}");
-	r = logctl_handle(q, 0, "routed");
-	assert_true(json_is_false(json_object_get(r, "ok")));
-	assert_non_null(strstr(json_string_value(json_object_get(r,
-	    "error")), "root"));
-	assert_int_equal(log_getlevel(), LOG_LVL_INFO);
-	json_decref(r);
-	r = logctl_handle(q, 1, "routed");
+	{
+		const struct ctl_cmd row = LOGCTL_ROW;
+		json_t *plain = req("{\"cmd\": \"log\"}");
+
+		assert_int_equal(ctl_cmd_changes(&row, q), 1);
+		assert_int_equal(ctl_cmd_changes(&row, plain), 0);
+		json_decref(plain);
+	}
+	r = logctl_cmd(NULL, q);
 	assert_true(json_is_true(json_object_get(r, "ok")));
 	assert_string_equal(json_string_value(json_object_get(r, "level")),
 	    "debug");
@@ -275,7 +278,7 @@ test_logctl(void **state)
 
 	/* Not a level: refused, naming it, level unchanged. */
 	q = req("{\"cmd\": \"log\", \"level\": \"loud\"}");
-	r = logctl_handle(q, 1, "routed");
+	r = logctl_cmd(NULL, q);
 	assert_true(json_is_false(json_object_get(r, "ok")));
 	assert_non_null(strstr(json_string_value(json_object_get(r,
 	    "error")), "\"loud\""));
@@ -283,7 +286,7 @@ test_logctl(void **state)
 	json_decref(r);
 	json_decref(q);
 	q = req("{\"cmd\": \"log\", \"level\": 2}");
-	r = logctl_handle(q, 1, "routed");
+	r = logctl_cmd(NULL, q);
 	assert_true(json_is_false(json_object_get(r, "ok")));
 	json_decref(r);
 	json_decref(q);

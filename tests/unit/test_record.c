@@ -645,6 +645,77 @@ test_hex(void **state)
 	assert_int_equal(hex_decode(out, 0, ""), 0);
 }
 
+
+/* The line reader every text parser shares (text_line, kv_line) and the
+ * size check before it. */
+static void
+test_text_lines(void **state)
+{
+	const char *t = "a = 1\nb=2\n = 3\nlast", *p = t, *end, *l;
+	char buf[8], *val;
+	size_t n;
+
+	(void)state;
+	end = t + strlen(t);
+	assert_int_equal(text_line(&p, end, &l, &n), 1);
+	assert_int_equal(n, 5);
+	assert_memory_equal(l, "a = 1", 5);
+	p = t;
+	assert_int_equal(kv_line(&p, end, buf, sizeof(buf), &val), 1);
+	assert_string_equal(buf, "a");
+	assert_string_equal(val, "1");
+	/* No " = ", and an empty key: the whole line stays for the
+	 * message. */
+	assert_int_equal(kv_line(&p, end, buf, sizeof(buf), &val), 1);
+	assert_null(val);
+	assert_string_equal(buf, "b=2");
+	assert_int_equal(kv_line(&p, end, buf, sizeof(buf), &val), 1);
+	assert_null(val);
+	assert_string_equal(buf, " = 3");
+	/* The last line has no newline. */
+	assert_int_equal(kv_line(&p, end, buf, sizeof(buf), &val), -1);
+	p = end;
+	assert_int_equal(text_line(&p, end, &l, &n), 0);
+}
+
+static void
+test_text_check(void **state)
+{
+	char err[128];
+
+	(void)state;
+	assert_int_equal(text_check("ab", 2, 2, "record", err,
+	    sizeof(err)), 0);
+	assert_int_equal(text_check("abc", 3, 2, "record", err,
+	    sizeof(err)), -1);
+	assert_string_equal(err, "record is 3 bytes (max 2)");
+	assert_int_equal(text_check("a\0b", 3, 8, "record", err,
+	    sizeof(err)), -1);
+	assert_string_equal(err, "record holds a NUL byte");
+}
+
+/* Every signed text starts with its context and the network id, and a
+ * signature is checked against exactly those bytes. */
+static void
+test_signed_head(void **state)
+{
+	uint8_t buf[64], sig[crypto_sign_BYTES];
+	int k;
+
+	(void)state;
+	k = signed_head(buf, sizeof(buf), "ctx\n", netid);
+	assert_int_equal(k, 4 + NETID_BYTES);
+	assert_memory_equal(buf, "ctx\n", 4);
+	assert_memory_equal(buf + 4, netid, NETID_BYTES);
+	assert_int_equal(signed_head(buf, 4 + NETID_BYTES, "ctx\n", netid),
+	    -1);
+	crypto_sign_detached(sig, NULL, buf, (size_t)k, sk);
+	assert_int_equal(signed_verify(sig, buf, k, pk), 0);
+	buf[0] ^= 1;
+	assert_int_equal(signed_verify(sig, buf, k, pk), -1);
+	assert_int_equal(signed_verify(sig, buf, -1, pk), -1);
+}
+
 int
 main(void)
 {
@@ -664,6 +735,9 @@ main(void)
 		cmocka_unit_test(test_ipv6_member_addr),
 		cmocka_unit_test(test_ipv4_member_addr),
 		cmocka_unit_test(test_hex),
+		cmocka_unit_test(test_text_lines),
+		cmocka_unit_test(test_text_check),
+		cmocka_unit_test(test_signed_head),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);

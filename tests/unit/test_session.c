@@ -195,8 +195,8 @@ side_init(struct side *sd, struct node *n, int initiator, const uint8_t *rs)
 		.check_ts = cb_check_ts,
 		.arg = sd,
 	};
-	uint8_t pro[SESSION_PROLOGUE_MAX];
-	size_t plen = session_prologue(pro, netid);
+	uint8_t pro[WIRE_PROLOGUE_MAX];
+	size_t plen = wire_prologue(pro, netid);
 
 	stream_free(&sd->in);
 	memset(sd, 0, sizeof(*sd));
@@ -551,7 +551,7 @@ test_bad_mac(void **state)
 static void
 test_wrong_network(void **state)
 {
-	uint8_t other[32], pro[SESSION_PROLOGUE_MAX];
+	uint8_t other[32], pro[WIRE_PROLOGUE_MAX];
 	struct session_cb cb = {
 		.send = cb_send, .deliver = cb_deliver, .dh = cb_dh,
 		.lookup_peer = cb_lookup_peer, .check_ts = cb_check_ts,
@@ -561,7 +561,7 @@ test_wrong_network(void **state)
 
 	memcpy(other, netid, 32);
 	other[31] ^= 1;
-	plen = session_prologue(pro, other);
+	plen = wire_prologue(pro, other);
 	assert_int_equal(plen, 11 + 32);
 	assert_int_equal(session_init(&A.s, 1, pro, plen, na.pub, nb.pub,
 	    &cb), 0);
@@ -928,7 +928,7 @@ test_bad_params(void **state)
 {
 	struct session s;
 	struct session_cb cb = {.send = cb_send, .dh = cb_dh, .arg = &A};
-	uint8_t pro[SESSION_PROLOGUE_MAX + 1] = {0};
+	uint8_t pro[WIRE_PROLOGUE_MAX + 1] = {0};
 
 	/* Responder without member checks: refused, fail closed. */
 	assert_int_equal(session_init(&s, 0, NULL, 0, nb.pub, NULL, &cb), -1);

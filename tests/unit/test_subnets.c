@@ -215,25 +215,25 @@ fake_op(void *arg, const struct prefix *p, int add)
 }
 
 static void
-set_of(struct route_set *s, const char *const *v, size_t n)
+set_of(struct prefix_set *s, const char *const *v, size_t n)
 {
 	size_t i;
 	struct prefix p;
 
-	route_set_clear(s);
+	prefix_set_clear(s);
 	for (i = 0; i < n; i++) {
 		p = pfx(v[i]);
-		assert_int_equal(route_set_add(s, &p), 0);
+		assert_int_equal(prefix_set_add(s, &p), 0);
 	}
-	route_set_sort(s);
+	prefix_set_sort(s);
 }
 
 static int
-has(const struct route_set *s, const char *v)
+has(const struct prefix_set *s, const char *v)
 {
 	struct prefix p = pfx(v);
 
-	return route_set_has(s, &p);
+	return prefix_set_has(s, &p);
 }
 
 static void
@@ -243,14 +243,14 @@ test_route_sets(void **state)
 	    "10.9.0.0/16", "192.168.50.0/24"};
 	static const char *const w2[] = {"fd50::/64", "172.16.0.0/12",
 	    "10.9.0.0/16"};
-	struct route_set have, want;
+	struct prefix_set have, want;
 	struct route_sync_stats st;
 	struct fake_kernel k;
 	struct prefix p;
 
 	(void)state;
-	route_set_init(&have);
-	route_set_init(&want);
+	prefix_set_init(&have);
+	prefix_set_init(&want);
 	memset(&k, 0, sizeof(k));
 
 	/* route_check: what may be a route to the device. */
@@ -276,7 +276,7 @@ test_route_sets(void **state)
 	assert_int_equal(st.added, 3);
 	assert_int_equal(st.removed, 0);
 	assert_int_equal(k.n, 3);
-	assert_true(route_set_equal(&have, &want));
+	assert_true(prefix_set_equal(&have, &want));
 
 	/* The same table again: no kernel call at all. */
 	k.n = 0;
@@ -296,16 +296,16 @@ test_route_sets(void **state)
 	assert_int_equal(st.failed, 1);
 	assert_int_equal(have.n, 2);
 	assert_false(has(&have, "172.16.0.0/12"));
-	assert_false(route_set_equal(&have, &want));
+	assert_false(prefix_set_equal(&have, &want));
 	memset(&k.refuse_add, 0, sizeof(k.refuse_add));
 	k.n = 0;
 	assert_int_equal(route_set_sync(&have, &want, fake_op, &k, &st), 0);
 	assert_int_equal(k.n, 1);
-	assert_true(route_set_equal(&have, &want));
+	assert_true(prefix_set_equal(&have, &want));
 
 	/* To nothing: a delete the kernel refuses keeps its route (it is
 	 * still there), one already gone counts as done. */
-	route_set_clear(&want);
+	prefix_set_clear(&want);
 	k.n = 0;
 	k.refuse_del = pfx("10.9.0.0/16");
 	k.gone = pfx("fd50::/64");
@@ -315,8 +315,8 @@ test_route_sets(void **state)
 	assert_int_equal(have.n, 1);
 	assert_true(has(&have, "10.9.0.0/16"));
 
-	route_set_free(&have);
-	route_set_free(&want);
+	prefix_set_free(&have);
+	prefix_set_free(&want);
 }
 
 /* tund's routed channel: tables in, routes on the (fake) device */
@@ -331,7 +331,8 @@ send_msg(struct tund *t, uint16_t type, const struct buf_w *w,
 	h.version = MSG_VERSION;
 	h.type = type;
 	h.length = (uint32_t)w->len;
-	tund_dispatch_routed(t, &h, buf);
+	assert_int_equal(msg_dispatch(tund_msgs, tund_nmsgs, D_ROUTED, t, &h,
+	    buf), 0);
 }
 
 static void
@@ -414,7 +415,7 @@ test_tund_tables(void **state)
 	assert_int_equal(t.rt_have.n, 3);
 
 	/* Shutdown: nothing wanted, everything removed. */
-	route_set_clear(&t.rt_want);
+	prefix_set_clear(&t.rt_want);
 	tund_routes_apply(&t);
 	assert_int_equal(t.rt_have.n, 0);
 
@@ -426,9 +427,9 @@ test_tund_tables(void **state)
 	assert_int_equal(t.rt_want.n, 1);
 	assert_int_equal(tk.n, 0);
 
-	route_set_free(&t.rt_rx);
-	route_set_free(&t.rt_want);
-	route_set_free(&t.rt_have);
+	prefix_set_free(&t.rt_rx);
+	prefix_set_free(&t.rt_want);
+	prefix_set_free(&t.rt_have);
 }
 
 /* routed: the gateway rule */
@@ -496,19 +497,19 @@ gw_graph(struct graph *g)
 }
 
 static int
-routes_has(const struct routed_routes *s, const char *v)
+routes_has(const struct prefix_set *s, const char *v)
 {
 	struct prefix p = pfx(v);
 	size_t i;
 
 	for (i = 0; i < s->n; i++)
-		if (routed_fib_prefix_cmp(&s->v[i], &p) == 0)
+		if (prefix_cmp(&s->v[i], &p) == 0)
 			return 1;
 	return 0;
 }
 
 static void
-build_all(struct graph *g, struct routed_fib *f, struct routed_routes *s,
+build_all(struct graph *g, struct routed_fib *f, struct prefix_set *s,
     const char *gw)
 {
 	(void)graph_shortest_paths(g);
@@ -519,15 +520,15 @@ build_all(struct graph *g, struct routed_fib *f, struct routed_routes *s,
 }
 
 static void
-check_sorted(const struct routed_fib *f, const struct routed_routes *s)
+check_sorted(const struct routed_fib *f, const struct prefix_set *s)
 {
 	size_t i;
 
 	for (i = 1; i < f->n; i++)
-		assert_true(routed_fib_prefix_cmp(&f->v[i - 1].dst,
+		assert_true(prefix_cmp(&f->v[i - 1].dst,
 		    &f->v[i].dst) < 0);
 	for (i = 1; i < s->n; i++)
-		assert_true(routed_fib_prefix_cmp(&s->v[i - 1],
+		assert_true(prefix_cmp(&s->v[i - 1],
 		    &s->v[i]) < 0);
 }
 
@@ -536,7 +537,7 @@ test_gateway(void **state)
 {
 	struct graph g;
 	struct routed_fib f;
-	struct routed_routes s;
+	struct prefix_set s;
 	const struct routed_fib_entry *e;
 	uint8_t bob[MEMBER_ID_BYTES], carol[MEMBER_ID_BYTES];
 	const uint8_t out4[4] = {198, 18, 0, 2}, hi4[4] = {203, 0, 113, 9},
@@ -549,7 +550,7 @@ test_gateway(void **state)
 	mkid(carol, CAROL);
 	gw_graph(&g);
 	routed_fib_init(&f);
-	routed_routes_init(&s);
+	prefix_set_init(&s);
 
 	/* No gateway: nobody's default, nor anything shorter than /8,
 	 * is routed or forwarded; carol's LAN is. */
@@ -626,7 +627,7 @@ test_gateway(void **state)
 	build_all(&g, &f, &s, "alice");
 	assert_int_equal(s.n, 2);
 
-	routed_routes_free(&s);
+	prefix_set_free(&s);
 	routed_fib_free(&f);
 	graph_free(&g);
 }

@@ -1,0 +1,15 @@
+/*
+ * The monotonic clock (clock.h).
+ */
+#include "proto/clock.h"
+
+#include <time.h>
+
+double
+mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
