@@ -33,6 +33,7 @@
 
 #include "proto/log.h"
 #include "proto/privdrop.h"
+#include "proto/vnet.h"
 
 /* Room past TUN_MSG_MAX so an oversized read shows as such instead of
  * being silently cut to a plausible length. */
@@ -336,6 +337,31 @@ dp_tun_writable(struct ev_loop *loop, ev_io *w, int revents)
 	dp_unstall(dp, &dp->w_tun_w, &dp->w_link_r, dp->cfd != -1);
 }
 
+/* The vnet header came from a peer's kernel, not ours: it goes to our
+ * kernel's GSO and checksum code only when it describes the packet
+ * (proto/vnet.h). -1: the packet is dropped. */
+static int
+dp_vnet_check(struct datapath *dp, size_t n)
+{
+	const char *why;
+
+	switch (vnet_check(dp->in_buf, n, &why)) {
+	case VNET_OK:
+		return 0;
+	case VNET_CLEARED:
+		dp->st.vnet_cleared++;
+		log_warnx_rl(&dp->st.vnet_cleared, "%zu-byte packet from "
+		    "a peer: its vnet header cleared (%s)", n, why);
+		return 0;
+	case VNET_DROP:
+	default:
+		dp->st.drop_vnet++;
+		log_warnx_rl(&dp->st.drop_vnet, "%zu-byte packet from a "
+		    "peer dropped: %s", n, why);
+		return -1;
+	}
+}
+
 static void
 dp_link_readable(struct ev_loop *loop, ev_io *w, int revents)
 {
@@ -371,6 +397,8 @@ dp_link_readable(struct ev_loop *loop, ev_io *w, int revents)
 			    "from linkd dropped: %s", n, why);
 			continue;
 		}
+		if (dp_vnet_check(dp, (size_t)n) == -1)
+			continue;
 		dp->in_len = (size_t)n;
 		if (dp_in_write(dp))
 			return;

@@ -38,6 +38,9 @@ struct dp_stats {
 	uint64_t drop_bad;       /* malformed message (either direction) */
 	uint64_t drop_link;      /* linkd went away holding our packet */
 	uint64_t drop_tun;       /* the kernel refused a write */
+	uint64_t drop_vnet;      /* a peer's vnet header not matching its
+	                          * packet, with segmentation asked for */
+	uint64_t vnet_cleared;   /* one without: header cleared, written */
 	uint64_t stall_link;     /* linkd full: TUN reads paused */
 	uint64_t stall_tun;      /* TUN full: linkd receives paused */
 	uint64_t accepts;        /* linkd connections taken */
