@@ -89,8 +89,6 @@ ctl_status(void *ctx, json_t *req)
 	json_object_set_new(o, "dh_ok", json_integer((json_int_t)k->dh_ok));
 	json_object_set_new(o, "dh_refused",
 	    json_integer((json_int_t)k->dh_refused));
-	json_object_set_new(o, "signatures",
-	    json_integer((json_int_t)k->signs));
 	json_object_set_new(o, "gossip", gossip_ctl_status(k));
 	/* Onion mode only; null when torctl_io could not start. */
 	if (k->tor != NULL)

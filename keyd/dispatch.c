@@ -10,10 +10,10 @@
  * frames (MSG_JOIN_IN, join_serve.c). What keyd sends back goes out
  * through push.c and gossip.c, never through here.
  *
- * The crypto rpc serves X25519 and Ed25519 for linkd only (ipc.c checks
- * the peer uid), through its own small table. Signing refuses anything
- * in the host record or edge announcement signature domains, so linkd
- * cannot be used to forge our record or our links.
+ * The crypto rpc serves X25519 for linkd only (ipc.c checks the peer
+ * uid), through its own small table. It signs nothing: linkd has no use
+ * for our signature, and an oracle a compromised linkd could ask would
+ * be one more way to speak in our name.
  */
 #include <stddef.h>
 #include <string.h>
@@ -73,25 +73,6 @@ keyd_on_up(struct ipc_chan *c, void *arg)
 
 /* ---- the crypto rpc ------------------------------------------------ */
 
-static int
-sign_domain_ok(const uint8_t *data, size_t len, const char *ctx)
-{
-	size_t n = strlen(ctx);
-
-	/* A prefix of the context is refused too: linkd must not get a
-	 * signature over something that could be extended into one. */
-	if (len < n)
-		return len == 0 || memcmp(data, ctx, len) != 0;
-	return memcmp(data, ctx, n) != 0;
-}
-
-static int
-sign_allowed(const uint8_t *data, size_t len)
-{
-	return sign_domain_ok(data, len, RECORD_SIG_CONTEXT) &&
-	    sign_domain_ok(data, len, EDGES_SIG_CONTEXT);
-}
-
 static uint16_t
 on_dh_req(struct keyd *k, const struct msg_hdr *h, const uint8_t *payload,
     struct buf_w *reply)
@@ -118,39 +99,12 @@ on_dh_req(struct keyd *k, const struct msg_hdr *h, const uint8_t *payload,
 	return MSG_DH_RESP;
 }
 
-static uint16_t
-on_sign_req(struct keyd *k, const struct msg_hdr *h, const uint8_t *payload,
-    struct buf_w *reply)
-{
-	static struct msg_sign_req sq;
-	struct msg_sign_resp sr;
-
-	memset(&sr, 0, sizeof(sr));
-	if (msg_sign_req_decode(&sq, payload, h->length) == -1 ||
-	    sq.len > sizeof(sq.data)) {
-		log_warnx_rl(&k->signs, "malformed %s from linkd "
-		    "(%u bytes); refused", msg_name(h->type), h->length);
-		sr.status = 1;
-	} else if (!sign_allowed(sq.data, sq.len)) {
-		log_warnx_rl(&k->signs, "linkd asked to sign data in "
-		    "the host record domain; refused");
-		sr.status = 1;
-	} else if (keys_sign(sr.sig, sq.data, sq.len) == -1) {
-		log_warnx_rl(&k->signs, "signing failed");
-		sr.status = 1;
-	} else
-		k->signs++;
-	msg_sign_resp_encode(reply, &sr);
-	return MSG_SIGN_RESP;
-}
-
 static const struct {
 	uint16_t type;
 	uint16_t (*fn)(struct keyd *, const struct msg_hdr *,
 	    const uint8_t *, struct buf_w *);
 } keyd_rpcs[] = {
 	{ MSG_DH_REQ,   on_dh_req },
-	{ MSG_SIGN_REQ, on_sign_req },
 };
 
 uint16_t

@@ -31,9 +31,7 @@
 #include "proto/record.h"
 #include "proto/trust.h"
 
-/* Domain of host record signatures: keyd refuses to sign anything that
- * starts with it for linkd, so a compromised linkd cannot forge our
- * record through MSG_SIGN_REQ. */
+/* Domain of host record signatures. */
 #define RECORD_SIG_CONTEXT "onionmesh record v1\n"
 
 /* Error messages name up to two paths. */
@@ -62,8 +60,9 @@ int keys_sign(uint8_t sig[64], const uint8_t *m, size_t n)
     __attribute__((warn_unused_result));
 int keys_sign_record(struct record *r, const uint8_t netid[NETID_BYTES])
     __attribute__((warn_unused_result));
-/* keys_sign refuses these domains (linkd's SIGN rpc must not reach
- * them): 1 when m is outside the admission and revocation domains. */
+/* keys_sign refuses these domains (only keys_sign_admission and
+ * keys_sign_revocation build such bytes): 1 when m is outside the
+ * admission and revocation domains. */
 int keys_sign_domain_ok(const uint8_t *m, size_t n);
 /* Sign r's admission as its admitter (sets admitted_by = us). */
 int keys_sign_admission(struct record *r, const uint8_t netid[NETID_BYTES])
@@ -306,7 +305,6 @@ struct keyd {
 	int retry_routed;
 	uint64_t dh_ok;
 	uint64_t dh_refused;
-	uint64_t signs;
 	double started;
 	struct torctl_io *tor;   /* onion mode only */
 	char tor_control[CONF_ADDR_LEN]; /* what tor was started with */

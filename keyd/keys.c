@@ -16,11 +16,11 @@
  * ADD_ONION argument, which keys_onion_blob() formats for torctl_io (the
  * caller wipes it); its address is public and kept apart.
  *
- * keys_sign (what linkd's SIGN rpc reaches) refuses the admission and
- * revocation domains, and any prefix of them: a compromised linkd must
- * not admit members or revoke them in our name. Those two are signed
- * only through keys_sign_admission / keys_sign_revocation, which build
- * the signed bytes themselves from a struct.
+ * keys_sign (our edge announcements) refuses the admission and
+ * revocation domains, and any prefix of them: those two are signed only
+ * through keys_sign_admission / keys_sign_revocation, which build the
+ * signed bytes themselves from a struct. Nothing outside keyd can ask
+ * for a signature (linkd's rpc is DH only).
  */
 #include <stdio.h>
 #include <string.h>

@@ -45,9 +45,6 @@ static const struct msg_spec msg_table[] = {
 	/* linkd <-> keyd rpc */
 	{MSG_DH_REQ, "DH_REQ", 32, 32, FROM_LINKD},
 	{MSG_DH_RESP, "DH_RESP", 1 + 32, 1 + 32, FROM_KEYD},
-	{MSG_SIGN_REQ, "SIGN_REQ", STR_LEN(0), STR_LEN(MSG_SIGN_MAX),
-	    FROM_LINKD},
-	{MSG_SIGN_RESP, "SIGN_RESP", 1 + 64, 1 + 64, FROM_KEYD},
 	/* gossip */
 	{MSG_GOSSIP_IN, "GOSSIP_IN", ID + STR_LEN(1),
 	    ID + STR_LEN(GOSSIP_MAX_PAYLOAD), FROM_LINKD},
@@ -417,43 +414,6 @@ static const struct field dh_resp_fields[] = {
 };
 FIXED_CODEC(dh_resp)
 
-/* MSG_SIGN_REQ: u16 len | data */
-
-void
-msg_sign_req_encode(struct buf_w *w, const struct msg_sign_req *m)
-{
-	if (m->len > MSG_SIGN_MAX) {
-		w->err = 1;
-		return;
-	}
-	bw_blob16(w, m->data, m->len);
-}
-
-int
-msg_sign_req_decode(struct msg_sign_req *m, const uint8_t *p, size_t n)
-{
-	struct buf_r r;
-	const uint8_t *d;
-	size_t len;
-
-	br_init(&r, p, n);
-	d = br_blob16(&r, &len);
-	m->len = 0;
-	if (d != NULL && len <= MSG_SIGN_MAX) {
-		memcpy(m->data, d, len);
-		m->len = (uint16_t)len;
-	} else
-		r.err = 1;
-	return finish(&r, m, sizeof(*m));
-}
-
-/* MSG_SIGN_RESP */
-
-static const struct field sign_resp_fields[] = {
-	FIELD(F_UINT, sign_resp, status),
-	FIELD(F_BYTES, sign_resp, sig),
-};
-FIXED_CODEC(sign_resp)
 
 /* MSG_PEER_STATE */
 

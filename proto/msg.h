@@ -56,8 +56,8 @@ enum msg_type {
 	/* linkd -> keyd (rpc channel keyd.crypto, req/rep) */
 	MSG_DH_REQ = 0x0110,
 	MSG_DH_RESP = 0x0111,
-	MSG_SIGN_REQ = 0x0112,
-	MSG_SIGN_RESP = 0x0113,
+	/* 0x0112, 0x0113: SIGN_REQ/RESP, retired (keyd signs nothing
+	 * for linkd) */
 	/* gossip (keyd.linkd, keyd.routed): keyd owns the objects, linkd
 	 * only carries them between members, routed builds our edges */
 	MSG_GOSSIP_IN = 0x0120,   /* linkd -> keyd: from a member */
@@ -142,17 +142,6 @@ struct msg_dh_req {
 struct msg_dh_resp {
 	uint8_t status;                /* 0 ok; else refused */
 	uint8_t shared[32];
-};
-
-#define MSG_SIGN_MAX 4096
-struct msg_sign_req {
-	uint16_t len;
-	uint8_t data[MSG_SIGN_MAX];
-};
-
-struct msg_sign_resp {
-	uint8_t status;
-	uint8_t sig[64];
 };
 
 struct msg_peer_state {                /* id(32) | u16 | u32 | u32 */
@@ -274,8 +263,6 @@ MSG_CODEC(member)
 MSG_CODEC(sync_done)
 MSG_CODEC(dh_req)
 MSG_CODEC(dh_resp)
-MSG_CODEC(sign_req)
-MSG_CODEC(sign_resp)
 MSG_CODEC(peer_state)
 MSG_CODEC(fib_begin)
 MSG_CODEC(fib_entry)

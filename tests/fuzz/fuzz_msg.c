@@ -29,7 +29,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static const uint16_t types[] = {
 	MSG_SELF, MSG_RECORD, MSG_RECORD_DEL, MSG_SYNC_DONE,
-	MSG_DH_REQ, MSG_DH_RESP, MSG_SIGN_REQ, MSG_SIGN_RESP,
+	MSG_DH_REQ, MSG_DH_RESP,
 	MSG_PEER_STATE, MSG_FIB_BEGIN, MSG_FIB_ENTRY, MSG_FIB_COMMIT,
 	MSG_TUN_STATE, MSG_ROUTE_BEGIN, MSG_ROUTE_ENTRY, MSG_ROUTE_COMMIT,
 	MSG_GOSSIP_IN, MSG_GOSSIP_OUT, MSG_EDGES_LOCAL, MSG_EDGES,
@@ -60,8 +60,6 @@ codec(uint16_t t, const uint8_t *p, size_t n, struct buf_w *w)
 		struct msg_sync_done sync_done;
 		struct msg_dh_req dh_req;
 		struct msg_dh_resp dh_resp;
-		struct msg_sign_req sign_req;
-		struct msg_sign_resp sign_resp;
 		struct msg_peer_state peer_state;
 		struct msg_fib_begin fib_begin;
 		struct msg_fib_entry fib_entry;
@@ -92,8 +90,6 @@ codec(uint16_t t, const uint8_t *p, size_t n, struct buf_w *w)
 	case MSG_SYNC_DONE: CASE(T, sync_done);
 	case MSG_DH_REQ: CASE(T, dh_req);
 	case MSG_DH_RESP: CASE(T, dh_resp);
-	case MSG_SIGN_REQ: CASE(T, sign_req);
-	case MSG_SIGN_RESP: CASE(T, sign_resp);
 	case MSG_PEER_STATE: CASE(T, peer_state);
 	case MSG_FIB_BEGIN:
 	case MSG_ROUTE_BEGIN: CASE(T, fib_begin);

@@ -505,8 +505,6 @@ gen_msg(void)
 		struct msg_sync_done sync_done;
 		struct msg_dh_req dh_req;
 		struct msg_dh_resp dh_resp;
-		struct msg_sign_req sign_req;
-		struct msg_sign_resp sign_resp;
 		struct msg_peer_state peer_state;
 		struct msg_fib_begin fib_begin;
 		struct msg_fib_entry fib_entry;
@@ -565,17 +563,6 @@ gen_msg(void)
 	ENC(dh_resp);
 	put_msg("dh-resp", 5, D_KEYD, MSG_DH_RESP, &w);
 
-	memset(m, 0, sizeof(*m));
-	m->sign_req.len = 40;
-	memset(m->sign_req.data, 's', 40);
-	ENC(sign_req);
-	put_msg("sign-req", 6, D_LINKD, MSG_SIGN_REQ, &w);
-
-	memset(m, 0, sizeof(*m));
-	m->sign_resp.status = 0;
-	memset(m->sign_resp.sig, 0x5e, 64);
-	ENC(sign_resp);
-	put_msg("sign-resp", 7, D_KEYD, MSG_SIGN_RESP, &w);
 
 	memset(m, 0, sizeof(*m));
 	memcpy(m->peer_state.id, k->sign_pk, 32);

@@ -137,7 +137,14 @@ test_rpc_unknown_type(void **state)
 	bw_init(&w, buf, sizeof(buf));
 	/* No row: no reply, and nothing counted as done. */
 	assert_int_equal(keyd_rpc(&h, buf, &w, &k), 0);
-	assert_int_equal(k.dh_ok + k.signs, 0);
+	/* Nor for the retired SIGN_REQ (0x0112): keyd signs nothing for
+	 * linkd. */
+	h.type = 0x0112;
+	h.length = 5;
+	memcpy(buf, "\0\3abc", 5);
+	assert_int_equal(keyd_rpc(&h, buf, &w, &k), 0);
+	assert_int_equal(w.len, 0);
+	assert_int_equal(k.dh_ok, 0);
 }
 
 int

@@ -35,8 +35,6 @@ WRAP(member)
 WRAP(sync_done)
 WRAP(dh_req)
 WRAP(dh_resp)
-WRAP(sign_req)
-WRAP(sign_resp)
 WRAP(peer_state)
 WRAP(fib_begin)
 WRAP(fib_entry)
@@ -115,24 +113,6 @@ fill_dh_resp(void *v, int big)
 
 	m->status = big ? 1 : 0;
 	fill_bytes(m->shared, sizeof(m->shared), 10);
-}
-
-static void
-fill_sign_req(void *v, int big)
-{
-	struct msg_sign_req *m = v;
-
-	m->len = big ? MSG_SIGN_MAX : 0;
-	fill_bytes(m->data, m->len, 11);
-}
-
-static void
-fill_sign_resp(void *v, int big)
-{
-	struct msg_sign_resp *m = v;
-
-	m->status = 0;
-	fill_bytes(m->sig, sizeof(m->sig), 12);
 }
 
 static void
@@ -273,8 +253,6 @@ static const struct codec codecs[] = {
 	C(MSG_SYNC_DONE, sync_done),
 	C(MSG_DH_REQ, dh_req),
 	C(MSG_DH_RESP, dh_resp),
-	C(MSG_SIGN_REQ, sign_req),
-	C(MSG_SIGN_RESP, sign_resp),
 	C(MSG_PEER_STATE, peer_state),
 	C(MSG_FIB_BEGIN, fib_begin),
 	C(MSG_FIB_ENTRY, fib_entry),
@@ -387,8 +365,8 @@ static void
 test_every_type_in_table(void **state)
 {
 	static const uint16_t all[] = {MSG_SELF, MSG_RECORD, MSG_RECORD_DEL,
-	    MSG_SYNC_DONE, MSG_DH_REQ, MSG_DH_RESP, MSG_SIGN_REQ,
-	    MSG_SIGN_RESP, MSG_PEER_STATE, MSG_FIB_BEGIN, MSG_FIB_ENTRY,
+	    MSG_SYNC_DONE, MSG_DH_REQ, MSG_DH_RESP, MSG_PEER_STATE,
+	    MSG_FIB_BEGIN, MSG_FIB_ENTRY,
 	    MSG_FIB_COMMIT, MSG_TUN_STATE, MSG_ROUTE_BEGIN, MSG_ROUTE_ENTRY,
 	    MSG_ROUTE_COMMIT, MSG_GOSSIP_IN, MSG_GOSSIP_OUT, MSG_EDGES_LOCAL,
 	    MSG_EDGES};
@@ -405,6 +383,9 @@ test_every_type_in_table(void **state)
 	}
 	assert_null(msg_spec(0));
 	assert_null(msg_spec(0x0105));
+	/* Retired: keyd signs nothing for linkd. */
+	assert_null(msg_spec(0x0112));
+	assert_null(msg_spec(0x0113));
 	assert_string_equal(msg_name(0x7777), "unknown");
 	assert_string_equal(msg_name(MSG_FIB_ENTRY), "FIB_ENTRY");
 }
@@ -416,8 +397,7 @@ static const struct {
 } senders[] = {
 	{MSG_SELF, D_KEYD},         {MSG_RECORD, D_KEYD},
 	{MSG_RECORD_DEL, D_KEYD},   {MSG_SYNC_DONE, D_KEYD},
-	{MSG_DH_RESP, D_KEYD},      {MSG_SIGN_RESP, D_KEYD},
-	{MSG_DH_REQ, D_LINKD},      {MSG_SIGN_REQ, D_LINKD},
+	{MSG_DH_RESP, D_KEYD},      {MSG_DH_REQ, D_LINKD},
 	{MSG_PEER_STATE, D_LINKD},  {MSG_FIB_BEGIN, D_ROUTED},
 	{MSG_FIB_ENTRY, D_ROUTED},  {MSG_FIB_COMMIT, D_ROUTED},
 	{MSG_ROUTE_BEGIN, D_ROUTED}, {MSG_ROUTE_ENTRY, D_ROUTED},
@@ -660,7 +640,6 @@ test_string_values(void **state)
 {
 	struct msg_self s, sd;
 	struct msg_tun_state t, td;
-	struct msg_sign_req *q = calloc(1, sizeof(*q));
 	struct buf_w w;
 	uint8_t b[256];
 	size_t n;
@@ -706,17 +685,6 @@ test_string_values(void **state)
 	memset(b + 2, 'y', 16);
 	memset(b + 18, 0, 5);
 	assert_int_equal(msg_tun_state_decode(&td, b, 23), -1);
-
-	/* sign_req: at most MSG_SIGN_MAX bytes */
-	q->len = MSG_SIGN_MAX + 1;
-	bw_init(&w, wire, sizeof(wire));
-	msg_sign_req_encode(&w, q);
-	assert_int_equal(w.err, 1);
-	wire[0] = (MSG_SIGN_MAX + 1) >> 8;
-	wire[1] = (MSG_SIGN_MAX + 1) & 0xff;
-	memset(wire + 2, 0, MSG_SIGN_MAX + 1);
-	assert_int_equal(msg_sign_req_decode(q, wire, MSG_SIGN_MAX + 3), -1);
-	free(q);
 }
 
 static void
