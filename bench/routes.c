@@ -266,7 +266,7 @@ main(int argc, char **argv)
 		reach = graph_shortest_paths(&g);
 		t2 = now_ms();
 		routed_fib_init(&f);
-		if (routed_fib_build(&f, &g) == -1)
+		if (routed_fib_build(&f, &g, NULL) == -1)
 			goto nomem;
 		t3 = now_ms();
 		fibn = f.n;
@@ -277,7 +277,7 @@ main(int argc, char **argv)
 		/* one change on a built graph */
 		t0 = now_ms();
 		(void)graph_shortest_paths(&g);
-		if (routed_fib_build(&f, &g) == -1)
+		if (routed_fib_build(&f, &g, NULL) == -1)
 			goto nomem;
 		tr[run] = now_ms() - t0;
 		routed_fib_free(&f);

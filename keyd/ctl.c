@@ -90,6 +90,7 @@ ctl_status(void *ctx, json_t *req)
 	json_object_set_new(o, "dh_refused",
 	    json_integer((json_int_t)k->dh_refused));
 	json_object_set_new(o, "gossip", gossip_ctl_status(k));
+	json_object_set_new(o, "claims", keyd_claims_status(k));
 	/* Onion mode only; null when torctl_io could not start. */
 	if (k->tor != NULL)
 		json_object_set_new(o, "tor", torctl_io_status_json(k->tor));

@@ -755,16 +755,16 @@ gossip_bad(struct keyd *k, const uint8_t from[MEMBER_ID_BYTES],
  * admission chain that reaches the root. A held member's update must
  * keep what it was admitted as: the same admission (which must verify
  * over the new name, addresses and role) or a new valid chain. A member
- * pinned by hand (import, no admission) updates itself as before. Its
- * name must not be another member's. 0, or -1 when dropped (counted and
- * logged).
+ * pinned by hand (import, no admission) updates itself as before. What
+ * it claims must pass proto/claims.h against the held set, which may
+ * drop held records it beats (held is stale then: look it up again).
+ * 0, or -1 when dropped (counted and logged).
  */
 static int
 gossip_record_admitted(struct keyd *k, const uint8_t from[MEMBER_ID_BYTES],
     const struct record *r, const struct keyd_rec *held)
 {
 	char err[512];
-	size_t i;
 
 	if (held == NULL || held->rec.admitted) {
 		int same = held != NULL && r->admitted &&
@@ -776,6 +776,7 @@ gossip_record_admitted(struct keyd *k, const uint8_t from[MEMBER_ID_BYTES],
 
 		if (!same && keyd_trust_check(k, r, err,
 		    sizeof(err)) != 0) {
+			keyd_claims_untrusted(k, r, gossip_who(k, from), err);
 			if (held == NULL) {
 				k->gossip.rx_unknown++;
 				log_info("record of %s from %s: not admitted"
@@ -786,13 +787,11 @@ gossip_record_admitted(struct keyd *k, const uint8_t from[MEMBER_ID_BYTES],
 			return -1;
 		}
 	}
-	for (i = 0; i < k->recs.n; i++) {
-		if (strcmp(k->recs.v[i].rec.name, r->name) == 0 &&
-		    memcmp(k->recs.v[i].rec.id, r->id, MEMBER_ID_BYTES) != 0) {
-			gossip_bad(k, from, r->name, "that name belongs to "
-			    "another member's record");
-			return -1;
-		}
+	/* What it claims (proto/claims.h): counted and logged there. */
+	if (keyd_claims_take(k, r, gossip_who(k, from), err,
+	    sizeof(err)) == -1) {
+		k->gossip.rx_bad++;
+		return -1;
 	}
 	return 0;
 }
@@ -885,6 +884,7 @@ gossip_take_record(struct keyd *k, const uint8_t from[MEMBER_ID_BYTES],
 	}
 	if (gossip_record_admitted(k, from, &r, held) == -1)
 		return;
+	held = records_find(&k->recs, r.id);
 	oldname[0] = '\0';
 	if (held != NULL && strcmp(held->rec.name, r.name) != 0)
 		snprintf(oldname, sizeof(oldname), "%s", held->rec.name);
@@ -895,6 +895,7 @@ gossip_take_record(struct keyd *k, const uint8_t from[MEMBER_ID_BYTES],
 		return;
 	}
 	gossip_record_stored(k, from, &r, is_new, text, len);
+	keyd_claims_bound(k, &r);
 }
 
 int
@@ -1181,8 +1182,10 @@ gossip_records_changed(struct keyd *k)
 	struct keyd_gossip *g = &k->gossip;
 	size_t i;
 
-	/* A reload may have read back a revoked member's file. */
+	/* A reload may have read back a revoked member's file, or one
+	 * whose claims another's beat (import writes hosts/ files). */
 	(void)revoke_prune(k, NULL);
+	(void)keyd_claims_prune(k);
 	for (i = 0; i < g->ne; ) {
 		if (records_find(&k->recs, g->e[i].id) != NULL ||
 		    memcmp(g->e[i].id, keys_id(), MEMBER_ID_BYTES) == 0) {
@@ -1223,6 +1226,7 @@ gossip_start(struct keyd *k)
 	 */
 	if (revoke_load(k, err, sizeof(err)) == -1)
 		log_warnx("%s; revocations from gossip only", err);
+	(void)keyd_claims_prune(k);
 	invites_cleanup(k);
 }
 

@@ -243,6 +243,21 @@ pick_ipv4(const struct keyd *k, struct prefix *out, const char *want,
 	return -1;
 }
 
+/* How many held records we admitted: every member refuses those past
+ * max_admitted (proto/claims.h), so an invitation past it is useless. */
+static size_t
+admitted_by_us(const struct keyd *k)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < k->recs.n; i++)
+		if (k->recs.v[i].rec.admitted && memcmp(
+		    k->recs.v[i].rec.admitted_by, keys_id(),
+		    MEMBER_ID_BYTES) == 0)
+			n++;
+	return n;
+}
+
 /* May we invite (a role)? Our own record must stand. */
 static int
 may_invite(const struct keyd *k, int role, char *err, size_t errlen)
@@ -266,6 +281,21 @@ may_invite(const struct keyd *k, int role, char *err, size_t errlen)
 		snprintf(err, errlen, "--admin: only the root or an admin may "
 		    "make an admin, and this member (%s) is a plain member",
 		    k->d.conf.name);
+		return -1;
+	}
+	if (!root && own->rec.role != ROLE_ADMIN &&
+	    !keyd_members_invite(k)) {
+		snprintf(err, errlen, "only the root or an admin may invite, "
+		    "and this member (%s) is a plain member (the root can "
+		    "let members invite: members_invite = yes in its "
+		    "config)", k->d.conf.name);
+		return -1;
+	}
+	if (admitted_by_us(k) >= k->d.conf.max_admitted) {
+		snprintf(err, errlen, "this member has admitted %zu members "
+		    "already, and members hold at most max_admitted = %u "
+		    "admitted by one member", admitted_by_us(k),
+		    k->d.conf.max_admitted);
 		return -1;
 	}
 	return 0;

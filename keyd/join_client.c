@@ -460,6 +460,13 @@ admitter_ok(struct held *h, const struct join_joiner *jj,
 		    "is not an admin");
 		return -1;
 	}
+	if (memcmp(adm->id, a->root, MEMBER_ID_BYTES) != 0 &&
+	    adm->role != ROLE_ADMIN && !trust_members_invite(a->root,
+	    jj->netid, held_lookup, h)) {
+		snprintf(err, errlen, "an admission from a plain member, and "
+		    "the root does not let members invite");
+		return -1;
+	}
 	return 0;
 }
 

@@ -303,7 +303,6 @@ serve_record(void *arg, const uint8_t jid[MEMBER_ID_BYTES], const char *text,
 	static struct record r;
 	char why[512], path[PATH_MAX];
 	const struct keyd_rec *held;
-	size_t i;
 
 	if (record_parse(&r, text, len, why, sizeof(why)) == -1) {
 		snprintf(msg, msgcap, "the record does not parse: %s", why);
@@ -325,13 +324,11 @@ serve_record(void *arg, const uint8_t jid[MEMBER_ID_BYTES], const char *text,
 	held = records_find(&k->recs, r.id);
 	if (held != NULL && held->rec.serial >= r.serial)
 		return 0;                /* it came by gossip already */
-	for (i = 0; i < k->recs.n; i++)
-		if (strcmp(k->recs.v[i].rec.name, r.name) == 0 &&
-		    memcmp(k->recs.v[i].rec.id, r.id, MEMBER_ID_BYTES) != 0) {
-			snprintf(msg, msgcap, "the name %s is another "
-			    "member's", r.name);
-			goto refused;
-		}
+	/* What it claims, like any record (proto/claims.h). */
+	if (keyd_claims_take(k, &r, "a joiner", why, sizeof(why)) == -1) {
+		snprintf(msg, msgcap, "%s", why);
+		goto refused;
+	}
 	if ((size_t)snprintf(path, sizeof(path), "%s/%s",
 	    k->d.conf.paths.hosts_dir, r.name) >= sizeof(path) ||
 	    file_write_atomic(path, text, len, 0644) == -1)
@@ -343,6 +340,7 @@ serve_record(void *arg, const uint8_t jid[MEMBER_ID_BYTES], const char *text,
 	}
 	log_info("join: record of %s kept (serial %llu)", r.name,
 	    (unsigned long long)r.serial);
+	keyd_claims_bound(k, &r);
 	push_all(k);
 	gossip_record_new(k, r.id);
 	return 0;

@@ -22,6 +22,7 @@
 #include <sodium.h>
 
 #include "keyd/torctl_io.h"
+#include "proto/claims.h"
 #include "proto/conf.h"
 #include "proto/dispatch.h"
 #include "proto/edges.h"
@@ -291,6 +292,21 @@ struct keyd_revoked {
 	uint64_t accepted, refused;    /* counters (ctl status) */
 };
 
+/* admit.c: proto/claims.h's rules on the records keyd holds (issue
+ * 14). Refusals are counted by reason and logged once per record
+ * (id and serial) of the last KEYD_CLAIMS_LOGGED, since gossip offers
+ * a refused record again and again. */
+#define KEYD_CLAIMS_LOGGED 256
+struct keyd_claims {
+	uint64_t refused[CLAIM_NREASONS];
+	uint64_t displaced;            /* held records a better one beat */
+	struct {
+		uint8_t id[MEMBER_ID_BYTES];
+		uint64_t serial;
+	} logged[KEYD_CLAIMS_LOGGED];
+	size_t nlogged;                /* entries written, mod the ring */
+};
+
 /* The daemon. */
 struct keyd {
 	struct daemon_ctx d;
@@ -318,7 +334,28 @@ struct keyd {
 	struct keyd_gossip gossip;
 	struct keyd_revoked revoked;   /* revoke.c (issue 4) */
 	struct keyd_joins *joins;      /* join_serve.c (issue 4) */
+	struct keyd_claims claims;     /* admit.c (issue 14) */
 };
+
+/* admit.c */
+void keyd_claims_net(const struct keyd *k, struct claims_net *n);
+/* May r (verified, admitted) be held next to what keyd holds? Held
+ * records it beats (claims.h's order) are dropped first. 0, or -1 when
+ * refused: counted, logged once (via: where it came from), why set. */
+int keyd_claims_take(struct keyd *k, const struct record *r,
+    const char *via, char *why, size_t whylen)
+    __attribute__((warn_unused_result));
+/* r failed trust_check (why): when its admitter is a held plain
+ * member and the root does not let members invite, count and log it as
+ * CLAIM_ADMITTER_ROLE (the chain's other failures are gossip's). */
+void keyd_claims_untrusted(struct keyd *k, const struct record *r,
+    const char *via, const char *why);
+/* After r was stored: drop what is past its admitter's bound. */
+void keyd_claims_bound(struct keyd *k, const struct record *r);
+/* The whole held set checked in claims.h's order (after a load or a
+ * reload): what loses is dropped. Returns how many. */
+size_t keyd_claims_prune(struct keyd *k);
+json_t *keyd_claims_status(const struct keyd *k);
 
 /* push.c: what keyd sends to linkd and routed. */
 void push_start(struct keyd *k);

@@ -353,6 +353,9 @@ own_from_conf(struct record *out, const struct conf *c,
 	/* What we were admitted as (join writes it to the config); the
 	 * role goes with the admission, which covers it. */
 	out->role = c->role == ROLE_ADMIN ? ROLE_ADMIN : ROLE_MEMBER;
+	/* Only the root's record may say who else admits (trust.h). */
+	out->members_invite = c->members_invite && c->have_root &&
+	    memcmp(id, c->root, MEMBER_ID_BYTES) == 0;
 	if (c->admitted) {
 		out->admitted = 1;
 		memcpy(out->admitted_by, c->admitted_by,

@@ -109,6 +109,13 @@ keyd_trust_check(const struct keyd *k, const struct record *r, char *why,
 	    revoked_cb, (void *)(uintptr_t)k, why, whylen);
 }
 
+int
+keyd_members_invite(const struct keyd *k)
+{
+	return trust_members_invite(k->d.conf.root, k->netid, lookup_cb,
+	    (void *)(uintptr_t)k);
+}
+
 /* ---- the set ------------------------------------------------------- */
 
 /* Keep v (its text canonical) in memory; replaces a held one for the
@@ -181,8 +188,8 @@ revoke_free(struct keyd *k)
 /* ---- effects ------------------------------------------------------- */
 
 /* Drop the record at index i: memory, hosts/, linkd and routed. */
-static void
-drop_record(struct keyd *k, size_t i, const char *why)
+void
+keyd_record_drop(struct keyd *k, size_t i, const char *why)
 {
 	char path[PATH_MAX], name[NAME_MAX_LEN + 1];
 	uint8_t id[MEMBER_ID_BYTES];
@@ -192,7 +199,7 @@ drop_record(struct keyd *k, size_t i, const char *why)
 	if ((size_t)snprintf(path, sizeof(path), "%s/%s",
 	    k->d.conf.paths.hosts_dir, name) < sizeof(path) &&
 	    unlink(path) == -1 && errno != ENOENT)
-		log_warn("%s: revoked member's record not removed", path);
+		log_warn("%s: dropped record not removed", path);
 	(void)records_remove(&k->recs, id);
 	log_warnx("member %s: %s; its record is removed", name, why);
 	push_record_del(k, id);
@@ -272,7 +279,7 @@ prune_one(struct keyd *k, json_t *also, int phase)
 				json_array_append_new(also,
 				    json_string(r->name));
 		}
-		drop_record(k, i, why);
+		keyd_record_drop(k, i, why);
 		return 1;
 	}
 	return 0;

@@ -21,6 +21,8 @@ const char *revoked_text(const struct keyd *k, size_t i, size_t *len);
 /* a record's chain check against what keyd holds (for join/gossip) */
 int keyd_trust_check(const struct keyd *k, const struct record *r,
     char *why, size_t whylen) __attribute__((warn_unused_result));
+/* Does the root's held record let plain members invite? */
+int keyd_members_invite(const struct keyd *k);
 
 /* Load STATE/revoked (each file checked; bad ones logged and skipped)
  * and drop held records that are revoked or whose chain broke. 0, or -1
@@ -49,6 +51,10 @@ void gossip_flood_revocation(struct keyd *k,
 /* Gossip's kind for revocations (enum gossip_type in proto/msg.h ends
  * at GOSSIP_WANT = 4; linkd carries payloads without looking). */
 #define GOSSIP_REVOCATION 5
+
+/* Drop the record at index i: memory, hosts/<name>, linkd and routed,
+ * logged with why ("...; its record is removed"). */
+void keyd_record_drop(struct keyd *k, size_t i, const char *why);
 
 /* Remove held records that no longer pass trust_check (chain broken or
  * revoked); names appended to also (may be NULL). Returns how many. */

@@ -197,6 +197,7 @@ conf_defaults(struct conf *c)
 	set_field(c->ifname, sizeof(c->ifname), ifname);
 	c->mtu = DEFAULT_MTU;
 	c->circuits = 4;
+	c->max_admitted = CONF_MAX_ADMITTED_DEFAULT;
 	c->sandbox = 1;
 	c->privsep = -1;
 	c->loglevel = LOG_LVL_INFO;
@@ -414,30 +415,73 @@ set_noconnect(struct conf *c, const char *v, char *why)
 	return add_name(c->noconnect, &c->nnoconnect, "noconnect", v, why);
 }
 
+/* Append v to list (of *n, at most max: "too many <what>") as a prefix
+ * with its host bits clear, not listed before. named: the message
+ * starts with v (one of several values on its line). */
 static int
-set_subnet(struct conf *c, const char *v, char *why)
+add_prefix(struct prefix *list, int *n, int max, const char *what,
+    const char *v, int named, char *why)
 {
 	struct prefix p, m;
 	char want[PREFIX_STRLEN];
+	const char *who = named ? v : "", *sep = named ? ": " : "";
 	int i;
 
 	if (prefix_parse(&p, v) == -1 || strchr(v, '/') == NULL)
-		return why_set(why, "not a prefix (want ADDR/LEN, e.g. "
-		    "192.168.5.0/24 or fd00:5::/64)");
+		return why_set(why, "%s%snot a prefix (want ADDR/LEN, e.g. "
+		    "192.168.5.0/24 or fd00:5::/64)", who, sep);
 	m = p;
 	prefix_mask(&m);
 	if (!prefix_equal(&m, &p)) {
 		prefix_fmt(&m, want, sizeof(want), 1);
-		return why_set(why, "host bits set (did you mean %s?)", want);
+		return why_set(why, "%s%shost bits set (did you mean %s?)",
+		    who, sep, want);
 	}
-	for (i = 0; i < c->nsubnets; i++) {
-		if (prefix_equal(&c->subnets[i], &p))
-			return why_set(why, "listed twice");
+	for (i = 0; i < *n; i++)
+		if (prefix_equal(&list[i], &p))
+			return why_set(why, "%s%slisted twice", who, sep);
+	if (*n >= max)
+		return why_set(why, "too many %s (max %d)", what, max);
+	list[(*n)++] = p;
+	return 0;
+}
+
+static int
+set_subnet(struct conf *c, const char *v, char *why)
+{
+	return add_prefix(c->subnets, &c->nsubnets, CONF_MAX_SUBNETS,
+	    "subnet lines", v, 0, why);
+}
+
+/* accept_subnets = PREFIX [PREFIX...]: blank-separated, and the line
+ * may be repeated; all of it is one list. */
+static int
+set_accept_subnets(struct conf *c, const char *v, char *why)
+{
+	char tok[PREFIX_STRLEN + 8];
+	size_t n;
+	int any = 0;
+
+	for (;;) {
+		v += strspn(v, " \t");
+		if (*v == '\0')
+			break;
+		n = strcspn(v, " \t");
+		if (n >= sizeof(tok))
+			return why_set(why, "%.*s: not a prefix (want "
+			    "ADDR/LEN ...)", (int)n, v);
+		memcpy(tok, v, n);
+		tok[n] = '\0';
+		if (add_prefix(c->accept_subnets, &c->naccept_subnets,
+		    CONF_MAX_ACCEPT, "accept_subnets prefixes", tok, 1,
+		    why) == -1)
+			return -1;
+		any = 1;
+		v += n;
 	}
-	if (c->nsubnets >= CONF_MAX_SUBNETS)
-		return why_set(why, "too many subnet lines (max %d)",
-		    CONF_MAX_SUBNETS);
-	c->subnets[c->nsubnets++] = p;
+	if (!any)
+		return why_set(why, "no prefix (want ADDR/LEN ..., e.g. "
+		    "192.168.50.0/24 fd50::/64)");
 	return 0;
 }
 
@@ -618,6 +662,18 @@ set_max_links(struct conf *c, const char *v, char *why)
 	return parse_u32(v, 0, 65535, &c->max_links, why);
 }
 
+static int
+set_members_invite(struct conf *c, const char *v, char *why)
+{
+	return parse_bool(v, &c->members_invite, why);
+}
+
+static int
+set_max_admitted(struct conf *c, const char *v, char *why)
+{
+	return parse_u32(v, 1, 1000000, &c->max_admitted, why);
+}
+
 static const char *const loglevels[] = {
 	[LOG_LVL_WARN] = "warn",
 	[LOG_LVL_INFO] = "info",
@@ -704,7 +760,10 @@ static const struct conf_key {
 	{"connect", set_connect, 1},
 	{"noconnect", set_noconnect, 1},
 	{"max_links", set_max_links, 0},
+	{"max_admitted", set_max_admitted, 0},
+	{"members_invite", set_members_invite, 0},
 	{"subnet", set_subnet, 1},
+	{"accept_subnets", set_accept_subnets, 1},
 	{"gateway", set_gateway, 0},
 	{"netns", set_netns, 0},
 	{"privsep", set_privsep, 0},
@@ -998,8 +1057,16 @@ conf_format(const struct conf *c, char *out, size_t cap)
 		snprintf(num, sizeof(num), "%u", c->max_links);
 		out_kv(&o, "max_links", num);
 	}
+	if (c->max_admitted != CONF_MAX_ADMITTED_DEFAULT) {
+		snprintf(num, sizeof(num), "%u", c->max_admitted);
+		out_kv(&o, "max_admitted", num);
+	}
+	if (c->members_invite)
+		out_kv(&o, "members_invite", "yes");
 	for (i = 0; i < c->nsubnets && i < CONF_MAX_SUBNETS; i++)
 		out_prefix(&o, "subnet", &c->subnets[i]);
+	for (i = 0; i < c->naccept_subnets && i < CONF_MAX_ACCEPT; i++)
+		out_prefix(&o, "accept_subnets", &c->accept_subnets[i]);
 	out_opt(&o, "gateway", c->gateway);
 	out_opt(&o, "netns", c->netns);
 	out_kv(&o, "privsep", c->privsep < 0 ? "auto" :

@@ -23,6 +23,8 @@
 #define CONF_FILE        "onionmesh.conf"
 #define CONF_MAX_SUBNETS 16
 #define CONF_MAX_PEERS   64   /* connect / noconnect entries */
+#define CONF_MAX_ACCEPT  32   /* accept_subnets prefixes */
+#define CONF_MAX_ADMITTED_DEFAULT 1000 /* max_admitted = (issue 14) */
 #define CONF_ADDR_LEN    256  /* HOST:PORT or unix:PATH */
 #define DEFAULT_NET      "default"
 #define DEFAULT_PORT     6550
@@ -75,8 +77,19 @@ struct conf {
 	int nnoconnect;
 	uint32_t max_links;              /* max_links = N members we dial
 	                                  * (0, the default: no cap) */
+	uint32_t max_admitted;           /* max_admitted = N records one
+	                                  * admitter may have held (issue
+	                                  * 14; default 1000) */
+	int members_invite;              /* members_invite = yes|no: on the
+	                                  * root, plain members may invite
+	                                  * (issue 14) */
 	struct prefix subnets[CONF_MAX_SUBNETS]; /* subnet = PREFIX */
 	int nsubnets;
+	/* accept_subnets = PREFIX ...: other members' subnets this member
+	 * routes, besides those inside the network's own ranges (none by
+	 * default); routed/accept.h has the whole rule. */
+	struct prefix accept_subnets[CONF_MAX_ACCEPT];
+	int naccept_subnets;
 	char gateway[NAME_MAX_LEN + 1];  /* gateway = NAME: route the
 	                                  * default (0.0.0.0/1 + 128.0.0.0/1,
 	                                  * ::/1 + 8000::/1) to the member

@@ -41,6 +41,7 @@ enum field {
 	F_SUBNET,
 	F_SERIAL,
 	F_ROLE,
+	F_INVITE,
 	F_ADMITTED_BY,
 	F_ADMISSION,
 	F_SIGNATURE,
@@ -61,6 +62,7 @@ static const struct {
 	[F_SUBNET] = {"subnet", RECORD_MAX_SUBNETS, 0},
 	[F_SERIAL] = {"serial", 1, 1},
 	[F_ROLE] = {"role", 1, 0},
+	[F_INVITE] = {"invite", 1, 0},
 	[F_ADMITTED_BY] = {"admitted-by", 1, 0},
 	[F_ADMISSION] = {"admission", 1, 0},
 	[F_SIGNATURE] = {"signature", 1, 1},
@@ -328,6 +330,17 @@ parse_value(struct record *r, enum field f, const char *v, char *why)
 		}
 		r->role = ROLE_ADMIN;
 		return 0;
+	case F_INVITE:
+		/* One spelling again: absent means only the root and
+		 * admins admit. */
+		if (strcmp(v, "members") != 0) {
+			why_set(why, "not who may invite (want members; "
+			    "without the line only the root and admins "
+			    "may)");
+			return -1;
+		}
+		r->members_invite = 1;
+		return 0;
 	case F_ADMITTED_BY:
 		r->admitted = 1;
 		return hex_lower(r->admitted_by, sizeof(r->admitted_by), v,
@@ -375,7 +388,8 @@ record_parse(struct record *r, const char *text, size_t len, char *err,
 			return fail(r, err, errlen, "line %d: %s after %s"
 			    " (fields must come in the order name, id,"
 			    " onion, tcp, ipv4, ipv6, subnet, serial,"
-			    " role, admitted-by, admission, signature)",
+			    " role, invite, admitted-by, admission,"
+			    " signature)",
 			    lineno,
 			    fields[f].key, fields[cur].key);
 		if (count[f] >= fields[f].max)
@@ -537,6 +551,8 @@ record_valid(const struct record *r)
 		return -1;
 	if (r->role != ROLE_MEMBER && r->role != ROLE_ADMIN)
 		return -1;
+	if (r->members_invite != 0 && r->members_invite != 1)
+		return -1;
 	for (i = 0; i < r->nsubnets; i++) {
 		m = r->subnets[i];
 		if (m.family != 4 && m.family != 6)
@@ -579,6 +595,8 @@ record_format(const struct record *r, char *out, size_t cap, int with_sig)
 	kv_put(&o, "serial", num);
 	if (r->role == ROLE_ADMIN)
 		kv_put(&o, "role", "admin");
+	if (r->members_invite)
+		kv_put(&o, "invite", "members");
 	if (r->admitted) {
 		out_hex(&o, "admitted-by", r->admitted_by,
 		    sizeof(r->admitted_by));

@@ -15,6 +15,9 @@
  *   subnet = PREFIX                      (0..16)
  *   serial = N
  *   role = admin                         (optional; absent: member)
+ *   invite = members                     (optional; issue 14: on the
+ *                                         root's record, plain members
+ *                                         may admit plain members)
  *   admitted-by = <64 hex>               (optional; issue 4)
  *   admission = <128 hex>                (optional; issue 4)
  *   signature = <128 hex>
@@ -48,6 +51,7 @@ struct record {
 	int nsubnets;
 	uint64_t serial;
 	int role;            /* ROLE_MEMBER (no line) or ROLE_ADMIN */
+	int members_invite;  /* invite = members (1) or no line (0) */
 	int admitted;        /* admitted-by/admission present */
 	uint8_t admitted_by[MEMBER_ID_BYTES];
 	uint8_t admission[64];

@@ -75,6 +75,19 @@ admission_verify(const struct record *r, const uint8_t netid[NETID_BYTES])
 
 /* The chain */
 
+int
+trust_members_invite(const uint8_t root[MEMBER_ID_BYTES],
+    const uint8_t netid[NETID_BYTES], trust_lookup_fn lookup, void *arg)
+{
+	const struct record *r;
+
+	r = lookup != NULL ? lookup(arg, root) : NULL;
+	/* The root's self-signature is the whole statement. */
+	return r != NULL && r->members_invite &&
+	    sodium_memcmp(r->id, root, MEMBER_ID_BYTES) == 0 &&
+	    record_verify(r, netid) == 0;
+}
+
 static void
 short_id(char out[17], const uint8_t id[MEMBER_ID_BYTES])
 {
@@ -148,6 +161,12 @@ trust_check(const struct record *r, const uint8_t root[MEMBER_ID_BYTES],
 			return err_set(why, whylen, "%s was made an admin by "
 			    "%s, which is not an admin (only the root or an "
 			    "admin may make one)", cur->name, a->name);
+		if (a->role != ROLE_ADMIN && !trust_members_invite(root,
+		    netid, lookup, arg))
+			return err_set(why, whylen, "%s was admitted by %s, "
+			    "a plain member, and the root's record does not "
+			    "let members invite (members_invite = yes on the "
+			    "root)", cur->name, a->name);
 		cur = a;
 	}
 	return err_set(why, whylen, "%s: its admission chain is longer "

@@ -4,9 +4,12 @@
  * by the member that admitted it over what it was admitted as. A record
  * is valid when its own signature verifies, it is not revoked, and its
  * admission chain reaches the root through valid records of members that
- * were allowed to admit it (anyone valid may admit a plain member; only
- * the root or an admin may admit an admin). Revocations are signed
- * objects by the root or an admin and are permanent.
+ * were allowed to admit it: the root or an admin may admit anyone;
+ * a plain member may admit a plain member only when the root's own
+ * record says so (its "invite = members" line, set by the root's
+ * members_invite = yes), a statement every member verifies by the
+ * root's signature (issue 14). Revocations are signed objects by the
+ * root or an admin and are permanent.
  *
  * Pure functions over lookup callbacks, so keyd, the joiner and the unit
  * tests run the same check on whatever set of records they hold.
@@ -53,10 +56,16 @@ typedef const struct record *(*trust_lookup_fn)(void *arg,
     const uint8_t id[MEMBER_ID_BYTES]);
 typedef int (*trust_revoked_fn)(void *arg,
     const uint8_t id[MEMBER_ID_BYTES]);
+/* Does the root's record (held: lookup, and verifying) let plain
+ * members admit plain members? 1 or 0 (not held: 0). */
+int trust_members_invite(const uint8_t root[MEMBER_ID_BYTES],
+    const uint8_t netid[NETID_BYTES], trust_lookup_fn lookup, void *arg);
 /*
  * Is r a valid member? Its self-signature, its revocation state and its
  * chain: each link's admission verifies, the admitter is held (lookup),
- * not revoked, valid in turn and allowed to admit that role, within
+ * not revoked, valid in turn and allowed to admit that role (an admin
+ * only by the root or an admin; a member also by a plain member when
+ * trust_members_invite), within
  * TRUST_MAX_DEPTH steps to the root. lookup returns the held record of
  * an id or NULL; revoked (may be NULL) says 1 when an id is revoked.
  * 0 valid, or -1 with the reason in why.

@@ -2,7 +2,10 @@
  * routed's ctl socket: JSON requests from the onionmesh command.
  *
  *   status   {daemon, pid, name, id, members, reachable, routes,
- *            generation, keyd, linkd, tund, tun}
+ *            generation, keyd, linkd, tund, tun, subnets_refused,
+ *            subnets_refused_by {short, short6, member, outside}}:
+ *            subnets_refused counts other members' (member, subnet)
+ *            pairs not routed (routed/accept.h), each once
  *   routes   {routes: [{dst, dest, dest_id, next_hop, cost, rate_kbps,
  *            path}]}: the table linkd holds; path lists the members a
  *            packet passes from us to dest (us first), rate_kbps is
@@ -42,6 +45,22 @@ ctl_name(const struct graph *g, const uint8_t id[MEMBER_ID_BYTES])
 	if (m != NULL && m->has_record)
 		return json_string(m->name);
 	return json_hex(id, MEMBER_ID_BYTES);
+}
+
+/* Subnets of other members we do not route: how many (member, prefix)
+ * pairs, and how many for each reason (accept.h). */
+static void
+ctl_status_refusals(json_t *o, const struct routed_refusals *s)
+{
+	json_t *by = json_object();
+	int k;
+
+	for (k = ROUTED_TAKEN + 1; k < ROUTED_NREFUSALS; k++)
+		json_object_set_new(by, routed_refusal_name(k),
+		    json_integer((json_int_t)s->count[k]));
+	json_object_set_new(o, "subnets_refused",
+	    json_integer((json_int_t)routed_refusals_total(s)));
+	json_object_set_new(o, "subnets_refused_by", by);
 }
 
 static json_t *
@@ -93,6 +112,7 @@ ctl_status(void *ctx, json_t *req)
 	    json_integer((json_int_t)r->edges_bad));
 	json_object_set_new(o, "edges_local_sent",
 	    json_integer((json_int_t)r->edges_local_sent));
+	ctl_status_refusals(o, &r->acc.refused);
 	return o;
 }
 

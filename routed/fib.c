@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "proto/array.h"
+#include "routed/accept.h"
 #include "routed/fib.h"
 
 void
@@ -37,9 +38,8 @@ prefix_is(const struct prefix *a, const struct prefix *b)
 	return prefix_cmp(a, b) == 0;
 }
 
-/* A prefix normalised for tables: family 4 or 6, host bits cleared. */
-static int
-prefix_norm(struct prefix *out, const struct prefix *in, int host)
+int
+routed_prefix_norm(struct prefix *out, const struct prefix *in, int host)
 {
 	if (in->family != 4 && in->family != 6)
 		return -1;
@@ -52,20 +52,23 @@ prefix_norm(struct prefix *out, const struct prefix *in, int host)
 	return 0;
 }
 
-/* Every prefix member m owns, normalised; returns how many. */
+/* Every prefix member m owns and a (NULL: no rule) lets us take,
+ * normalised; returns how many. */
 static size_t
 member_prefixes(const struct graph_member *m,
-    struct prefix out[2 + GRAPH_MAX_SUBNETS])
+    struct prefix out[2 + GRAPH_MAX_SUBNETS], const struct routed_accept *a)
 {
 	size_t n = 0;
 	int k;
 
-	if (prefix_norm(&out[n], &m->ipv4, 1) == 0)
+	if (routed_prefix_norm(&out[n], &m->ipv4, 1) == 0)
 		n++;
-	if (prefix_norm(&out[n], &m->ipv6, 1) == 0)
+	if (routed_prefix_norm(&out[n], &m->ipv6, 1) == 0)
 		n++;
 	for (k = 0; k < m->nsubnets && k < GRAPH_MAX_SUBNETS; k++)
-		if (prefix_norm(&out[n], &m->subnets[k], 0) == 0)
+		if (routed_prefix_norm(&out[n], &m->subnets[k], 0) == 0 &&
+		    (a == NULL || routed_subnet_verdict(a, m,
+		    &out[n]) == ROUTED_TAKEN))
 			n++;
 	return n;
 }
@@ -98,7 +101,8 @@ rfib_entry_order(const void *pa, const void *pb)
 }
 
 int
-routed_fib_build(struct routed_fib *f, const struct graph *g)
+routed_fib_build(struct routed_fib *f, const struct graph *g,
+    const struct routed_accept *a)
 {
 	struct prefix own[2 + GRAPH_MAX_SUBNETS], pre[2 + GRAPH_MAX_SUBNETS];
 	const struct graph_member *m, *hop;
@@ -111,7 +115,7 @@ routed_fib_build(struct routed_fib *f, const struct graph *g)
 		return 0;
 	s = graph_member_index(g, g->self);
 	if (s >= 0 && g->m[s].has_record)
-		nown = member_prefixes(&g->m[s], own);
+		nown = member_prefixes(&g->m[s], own, NULL);
 
 	for (i = 0; i < g->n; i++) {
 		m = &g->m[i];
@@ -123,7 +127,7 @@ routed_fib_build(struct routed_fib *f, const struct graph *g)
 		memcpy(e.dest, m->id, MEMBER_ID_BYTES);
 		memcpy(e.next_hop, hop->id, MEMBER_ID_BYTES);
 		e.cost = m->dist > UINT32_MAX ? UINT32_MAX : (uint32_t)m->dist;
-		npre = member_prefixes(m, pre);
+		npre = member_prefixes(m, pre, a);
 		for (k = 0; k < npre; k++) {
 			/* Nobody else routes our own addresses. */
 			for (mine = 0, j = 0; j < nown; j++)
@@ -218,7 +222,8 @@ routed_fib_lookup(const struct routed_fib *f, int family, const uint8_t *addr)
 }
 
 int
-routed_routes_build(struct prefix_set *s, const struct graph *g)
+routed_routes_build(struct prefix_set *s, const struct graph *g,
+    const struct routed_accept *a)
 {
 	const struct graph_member *m, *self = NULL;
 	struct prefix p;
@@ -233,14 +238,16 @@ routed_routes_build(struct prefix_set *s, const struct graph *g)
 		if (m == self || !m->has_record)
 			continue;
 		for (k = 0; k < m->nsubnets && k < GRAPH_MAX_SUBNETS; k++) {
-			if (prefix_norm(&p, &m->subnets[k], 0) == -1)
+			if (routed_prefix_norm(&p, &m->subnets[k], 0) == -1 ||
+			    (a != NULL && routed_subnet_verdict(a, m, &p) !=
+			    ROUTED_TAKEN))
 				continue;
 			mine = 0;
 			for (j = 0; self != NULL && self->has_record &&
 			    j < self->nsubnets; j++) {
 				struct prefix q;
 
-				if (prefix_norm(&q, &self->subnets[j],
+				if (routed_prefix_norm(&q, &self->subnets[j],
 				    0) == 0 && prefix_is(&p, &q))
 					mine = 1;
 			}

@@ -38,14 +38,23 @@ struct routed_fib_diff {
 	size_t changed;  /* same prefix, other dest, next hop or cost */
 };
 
+struct routed_accept;
+
+/* A prefix normalised for tables: family 4 or 6, host bits cleared
+ * (host: the whole address, /32 or /128). -1 for another family. */
+int routed_prefix_norm(struct prefix *out, const struct prefix *in,
+    int host);
+
 void routed_fib_init(struct routed_fib *f);
 void routed_fib_free(struct routed_fib *f);
 void routed_fib_clear(struct routed_fib *f);
 /* f = one entry per reachable member other than self (graph_shortest_
  * paths() must have run): its ipv4 /32, ipv6 /128 and each subnet.
  * A prefix that is ours is left out; a prefix two members claim goes
- * to the nearer one (then the lower id). 0 or -1 out of memory. */
-int routed_fib_build(struct routed_fib *f, const struct graph *g)
+ * to the nearer one (then the lower id). Only the subnets a lets us
+ * take (accept.h; NULL: every one). 0 or -1 out of memory. */
+int routed_fib_build(struct routed_fib *f, const struct graph *g,
+    const struct routed_accept *a)
     __attribute__((warn_unused_result));
 /* Append one entry (the order is the caller's to restore); -1 out of
  * memory. */
@@ -61,9 +70,10 @@ const struct routed_fib_entry *routed_fib_lookup(const struct routed_fib *f,
 /* Routes for tund: every other member's subnets (whether reachable or
  * not, so a member going away does not send its subnet's traffic out
  * of the default route), masked, without duplicates and without our
- * own subnets, as a sorted set (proto/prefixset.h). 0 or -1 out of
- * memory. */
-int routed_routes_build(struct prefix_set *s, const struct graph *g)
+ * own subnets, as a sorted set (proto/prefixset.h), and only those a
+ * lets us take (NULL: every one). 0 or -1 out of memory. */
+int routed_routes_build(struct prefix_set *s, const struct graph *g,
+    const struct routed_accept *a)
     __attribute__((warn_unused_result));
 
 #endif

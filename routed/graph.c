@@ -560,6 +560,22 @@ graph_cost(uint32_t rtt_us)
 	return rtt_us + GRAPH_COST_HOP;
 }
 
+uint32_t
+graph_link_rtt(uint32_t a, uint32_t b)
+{
+	uint32_t r = a > b ? a : b;
+
+	if ((a == 0 || b == 0) && r < GRAPH_RTT_UNKNOWN_US)
+		r = GRAPH_RTT_UNKNOWN_US;
+	return r;
+}
+
+uint32_t
+graph_link_rate(uint32_t a, uint32_t b)
+{
+	return a < b ? a : b;
+}
+
 /* ---- shortest paths ---- */
 
 /*
@@ -756,7 +772,8 @@ spf_collect(struct graph *g, struct graph_spf *sp, int s)
 			if (v < 0 || !sp->rec[v])
 				continue;
 			sp->to[k] = v;
-			sp->cost[k] = graph_cost(m->adj[j].rtt_us);
+			/* the rtt, until spf_keep_mutual makes it a cost */
+			sp->cost[k] = m->adj[j].rtt_us;
 			sp->rate[k++] = m->adj[j].rate_kbps;
 		}
 	}
@@ -783,13 +800,15 @@ spf_transpose(struct graph_spf *sp, size_t n)
 }
 
 /*
- * One link, one cost, the same on every member: u -> v and v -> u both
- * take the larger rtt and rate the two ends announced. Each end
- * measures differently (an onion link's dialer times its handshake, the
- * end it called measures nothing), and members that weigh one link
- * differently can route into each other: a loop for as long as the
- * measures last. Done in place before compacting: max is the same
- * whichever of the pair is written first.
+ * One link, one weight, the same on every member: u -> v and v -> u
+ * both take graph_link_rtt() and graph_link_rate() of what the two ends
+ * announced. Members that weigh one link differently can route into
+ * each other (a loop for as long as the measures last), and neither end
+ * alone may make a link cheap or wide: its rtt is the larger end's,
+ * unknown (0) at either end costs GRAPH_RTT_UNKNOWN_US, and its rate is
+ * the smaller end's. Done in place on the rtts before compacting: both
+ * functions give the same whichever of the pair is written first
+ * (graph_link_rtt(b, graph_link_rtt(a, b)) == graph_link_rtt(a, b)).
  */
 static void
 spf_symmetric(struct graph_spf *sp, size_t n)
@@ -808,10 +827,10 @@ spf_symmetric(struct graph_spf *sp, size_t n)
 			if (sp->stamp[v] != (uint32_t)i + 1)
 				continue;
 			w = sp->rev[v];
-			if (sp->cost[w] > sp->cost[q])
-				sp->cost[q] = sp->cost[w];
-			if (sp->rate[w] > sp->rate[q])
-				sp->rate[q] = sp->rate[w];
+			sp->cost[q] = graph_link_rtt(sp->cost[q],
+			    sp->cost[w]);
+			sp->rate[q] = graph_link_rate(sp->rate[q],
+			    sp->rate[w]);
 		}
 	}
 }
@@ -835,7 +854,7 @@ spf_keep_mutual(struct graph_spf *sp, size_t n)
 			if (sp->stamp[sp->to[q]] != (uint32_t)i + 1)
 				continue;
 			sp->to[w] = sp->to[q];
-			sp->cost[w] = sp->cost[q];
+			sp->cost[w] = graph_cost(sp->cost[q]);
 			sp->rate[w++] = sp->rate[q];
 		}
 		cur = next;
@@ -902,8 +921,10 @@ spf_reset(struct graph *g, int s)
 }
 
 /* Our own links are the first step of every path, weighed as the other
- * members weigh them: the larger of our measure and what the peer
- * announced of its link to us. -1 out of memory for the heap. */
+ * members weigh them: our measure and what the peer announced of its
+ * link to us, as spf_symmetric combines two ends; before the peer
+ * announced the link, our measure alone (an unknown one still costs
+ * GRAPH_RTT_UNKNOWN_US). -1 out of memory for the heap. */
 static int
 spf_seed(struct graph *g, struct graph_spf *sp, int s, size_t *hlen)
 {
@@ -923,11 +944,11 @@ spf_seed(struct graph *g, struct graph_spf *sp, int s, size_t *hlen)
 		m = &g->m[i];
 		if (!sp->rec[i] || m->links_up == 0)
 			continue;
-		rtt = m->rtt_us;
+		rtt = graph_link_rtt(m->rtt_us, m->rtt_us);
 		rate = m->rate_kbps;
 		if (s >= 0 && (back = adj_to(g, m, s)) != NULL) {
-			rtt = back->rtt_us > rtt ? back->rtt_us : rtt;
-			rate = back->rate_kbps > rate ? back->rate_kbps : rate;
+			rtt = graph_link_rtt(m->rtt_us, back->rtt_us);
+			rate = graph_link_rate(rate, back->rate_kbps);
 		}
 		sp->dist[i] = graph_cost(rtt);
 		sp->width[i] = rate;

@@ -18,10 +18,11 @@
  *    enough to route around it.
  * Every edge costs graph_cost(rtt) = rtt in microseconds + 1000, so
  * among paths of similar latency the one with fewer hops wins (each
- * relay costs a little CPU and a hop of the hop limit). Among paths of
- * equal cost the widest wins: the one whose narrowest edge has the
- * highest rate (rate_kbps as its announcing end measured it, our own
- * links as linkd did; 0, unknown, is the narrowest). Latency stays
+ * relay costs a little CPU and a hop of the hop limit). A link's rtt
+ * and rate come from both its ends (graph_link_rtt, graph_link_rate):
+ * no end alone can make a link cheap or wide. Among paths of equal
+ * cost the widest wins: the one whose narrowest edge has the highest
+ * rate (0, unknown, is the narrowest). Latency stays
  * first: a rate is what a link carried lately, not what it could
  * carry, so it only breaks ties (most often between paths whose rtts
  * are unknown and which cost their hops alone).
@@ -54,6 +55,13 @@
 #define GRAPH_MAX_SUBNETS RECORD_MAX_SUBNETS
 #define GRAPH_COST_UNREACHABLE UINT64_MAX
 #define GRAPH_COST_HOP 1000   /* added to every edge's rtt (us) */
+/* The rtt of a link with an end that measured nothing: above the rtt
+ * of any link that works (a Tor circuit measures a few hundred ms, a
+ * slow one a second), so a measured path of a few hops wins over it,
+ * yet a link that is all there is still routes. A constant, not the
+ * largest rtt in the graph, so every member weighs the link the same
+ * whatever else it has heard: members that weigh differently loop. */
+#define GRAPH_RTT_UNKNOWN_US 2000000u
 
 struct graph_adj {              /* one peer in a member's announcement */
 	uint8_t id[MEMBER_ID_BYTES];
@@ -169,17 +177,27 @@ int graph_link_set(struct graph *g, const uint8_t id[MEMBER_ID_BYTES],
  * again). 1 if any was up. */
 int graph_links_clear(struct graph *g);
 
-/* Cost of an edge from its rtt: rtt_us + GRAPH_COST_HOP (0, unknown,
- * costs the hop alone), at most UINT32_MAX. */
+/* Cost of an edge from its rtt: rtt_us + GRAPH_COST_HOP, at most
+ * UINT32_MAX. */
 uint32_t graph_cost(uint32_t rtt_us);
+/* A link's rtt from what its two ends measured: the larger, and when
+ * either end reports 0 (unknown: an onion link's answering end measures
+ * nothing until issue 13) at least GRAPH_RTT_UNKNOWN_US, so a link is
+ * never cheaper than its worse end says and one end's claim alone
+ * never makes it cheap. */
+uint32_t graph_link_rtt(uint32_t a, uint32_t b);
+/* A link's rate from its two ends' claims: the smaller (0 unknown, so
+ * a one-sided claim counts for nothing). */
+uint32_t graph_link_rate(uint32_t a, uint32_t b);
 
 /* Dijkstra from self: first our direct links, then every usable
  * announced edge whose ends both have records (a relay must be a member
  * we know), never back through self; the cheapest path, and of those
  * the widest. A link weighs the same both ways and for every member:
- * the larger rtt and rate its two ends gave (for our own links, our
- * measure and the peer's announcement), so members that measure a link
- * differently cannot route into each other. Fills reachable, dist,
+ * graph_link_rtt and graph_link_rate of its two ends (for our own
+ * links, our measure and the peer's announcement), so members that
+ * measure a link differently cannot route into each other. Fills
+ * reachable, dist,
  * prev, next_hop and path_rate_kbps
  * of every member. Returns the number of reachable members
  * other than self, or 0 when there is no self (or no memory for the

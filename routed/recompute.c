@@ -173,7 +173,7 @@ routed_build_fib(struct routed *r, size_t reach)
 	struct routed_fib_diff d;
 
 	routed_fib_init(&nf);
-	if (routed_fib_build(&nf, &r->g) == -1 ||
+	if (routed_fib_build(&nf, &r->g, &r->acc) == -1 ||
 	    routed_gateway_fib(&nf, &r->g, r->d.conf.gateway) == -1) {
 		log_warnx("out of memory building the forwarding table; "
 		    "trying again");
@@ -201,7 +201,7 @@ routed_build_routes(struct routed *r)
 	struct prefix_set nr, tr;
 
 	prefix_set_init(&nr);
-	if (routed_routes_build(&nr, &r->g) == -1 ||
+	if (routed_routes_build(&nr, &r->g, &r->acc) == -1 ||
 	    routed_gateway_routes(&nr, &r->g, r->d.conf.gateway) == -1) {
 		log_warnx("out of memory building routes; trying again");
 		prefix_set_free(&nr);
@@ -218,6 +218,35 @@ routed_build_routes(struct routed *r)
 	return 0;
 }
 
+/* Log each subnet we do not take once per member and prefix, with the
+ * reason, and count it (status). The tables leave them out anyway
+ * (fib.c asks the same verdict); this is only the telling. */
+static void
+routed_refusals_log(struct routed *r)
+{
+	const struct graph_member *m;
+	char pfx[PREFIX_STRLEN];
+	size_t i;
+	int k, why;
+
+	for (i = 0; i < r->g.n; i++) {
+		m = &r->g.m[i];
+		if (!m->has_record || (r->g.has_self &&
+		    memcmp(m->id, r->g.self, MEMBER_ID_BYTES) == 0))
+			continue;
+		for (k = 0; k < m->nsubnets && k < GRAPH_MAX_SUBNETS; k++) {
+			why = routed_subnet_verdict(&r->acc, m,
+			    &m->subnets[k]);
+			if (why == ROUTED_TAKEN || routed_refusals_note(
+			    &r->acc.refused, m->id, &m->subnets[k], why) != 1)
+				continue;
+			prefix_fmt(&m->subnets[k], pfx, sizeof(pfx), 1);
+			log_warnx("member %s claims subnet %s: not routed, "
+			    "%s", m->name, pfx, routed_refusal_why(why));
+		}
+	}
+}
+
 void
 routed_recompute(struct routed *r)
 {
@@ -227,6 +256,13 @@ routed_recompute(struct routed *r)
 		ev_timer_stop(r->d.loop, &r->settle);
 	r->recomputes++;
 	reach = graph_shortest_paths(&r->g);
+	if (routed_accept_prepare(&r->acc, &r->d.conf, &r->g) == -1) {
+		log_warnx("out of memory sorting members' addresses; "
+		    "trying again");
+		routed_retry_later(r);
+		return;
+	}
+	routed_refusals_log(r);
 	/* A failed fib build leaves the routes alone, as it always did:
 	 * the retry recomputes both. */
 	if (routed_build_fib(r, reach) == -1) {

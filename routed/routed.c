@@ -137,6 +137,7 @@ main(int argc, char **argv)
 	graph_init(&r.g);
 	routed_fib_init(&r.fib);
 	prefix_set_init(&r.routes);
+	routed_accept_init(&r.acc);
 	/* Generations go on rising across restarts, so a table from a new
 	 * routed never carries the number of one linkd already has. */
 	r.fib_gen = r.route_gen = (uint32_t)time(NULL);
@@ -153,6 +154,7 @@ main(int argc, char **argv)
 	notify_stopping();
 	log_info("shutting down");
 	routed_stop(&r);
+	routed_accept_free(&r.acc);
 	prefix_set_free(&r.routes);
 	routed_fib_free(&r.fib);
 	graph_free(&r.g);

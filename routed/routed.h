@@ -19,6 +19,7 @@
 #include "proto/dispatch.h"
 #include "proto/ipc.h"
 #include "proto/msg.h"
+#include "routed/accept.h"
 #include "routed/fib.h"
 #include "routed/graph.h"
 
@@ -32,6 +33,8 @@ struct routed {
 	struct graph g;
 	struct routed_fib fib;           /* the table linkd has or is to get */
 	struct prefix_set routes;  /* the routes tund has or is to get */
+	struct routed_accept acc;  /* whose subnets we take (accept.h), and
+	                            * the refusals logged once */
 	uint32_t fib_gen;         /* generation of the last fib pushed */
 	uint32_t route_gen;
 	int fib_pending;          /* push when linkd can take it */

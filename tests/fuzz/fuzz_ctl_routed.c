@@ -51,6 +51,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	graph_init(&rd->g);
 	routed_fib_init(&rd->fib);
 	prefix_set_init(&rd->routes);
+	routed_accept_init(&rd->acc);
 	/* Us: a record of our own, as keyd sends it. */
 	if (fuzz_record_make(&self, 0) == -1)
 		abort();

@@ -9,7 +9,10 @@
  * let a signature cover something other than what is stored. The
  * unsigned form must be a prefix of the signed one, and keyd's
  * records_check (parse + name + signature, for the fuzz netid) and
- * record_verify must agree.
+ * record_verify must agree. The claims rules (proto/claims.h) run on
+ * every record that parses, against the two fixed records: a reason in
+ * range, never a clash with itself, and the order that settles clashes
+ * total and antisymmetric (else members could disagree on a winner).
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -17,21 +20,69 @@
 #include <string.h>
 
 #include "keyd/keyd.h"
+#include "proto/claims.h"
 #include "proto/record.h"
 #include "tests/fuzz/fuzz_common.h"
+#include "tests/fuzz/fuzz_records.h"
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static char *out;
 #define OUT_CAP (2 * RECORD_MAX_LEN)
+static struct record fixed[2];
+static struct claims_net cnet;
+
+static const struct record *
+fixed_at(void *arg, size_t i)
+{
+	return &fixed[i];
+}
+
+/* The claims rules on r (parsed) against the fixed records. */
+static void
+claims_props(const struct record *r)
+{
+	struct prefix p;
+	int rc, i, ab, ba;
+
+	rc = claims_own(&cnet, r, NULL, 0);
+	FUZZ_CHECK(rc >= CLAIM_OK && rc < CLAIM_NREASONS);
+	if (rc == CLAIM_OK && r->ipv4.family == 4)
+		FUZZ_CHECK(prefix_contains(&cnet.v4, 4, r->ipv4.addr));
+	if (rc == CLAIM_OK) {
+		ipv6_member_addr(&p, cnet.netid, r->id);
+		FUZZ_CHECK(prefix_equal(&p, &r->ipv6));
+	}
+	FUZZ_CHECK(claims_clash(r, r, NULL, 0) == CLAIM_OK);
+	FUZZ_CHECK(!claims_precedes(&cnet, r, r));
+	for (i = 0; i < 2; i++) {
+		ab = claims_precedes(&cnet, r, &fixed[i]);
+		ba = claims_precedes(&cnet, &fixed[i], r);
+		FUZZ_CHECK(!(ab && ba));
+		FUZZ_CHECK(ab || ba || memcmp(r->id, fixed[i].id,
+		    MEMBER_ID_BYTES) == 0);
+		FUZZ_CHECK((claims_clash(r, &fixed[i], NULL, 0) ==
+		    CLAIM_OK) == (claims_clash(&fixed[i], r, NULL, 0) ==
+		    CLAIM_OK));
+	}
+	rc = claims_check(&cnet, r, fixed_at, NULL, 2, NULL, 0);
+	FUZZ_CHECK(rc >= CLAIM_OK && rc < CLAIM_NREASONS);
+}
 
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
+	struct prefix v4;
+
 	fuzz_init();
 	if ((out = malloc(OUT_CAP)) == NULL)
 		abort();
+	if (fuzz_record_make(&fixed[0], 0) == -1 ||
+	    fuzz_record_make(&fixed[1], 1) == -1 ||
+	    prefix_parse(&v4, "10.77.0.1/16") == -1)
+		abort();
+	claims_net_init(&cnet, &v4, fuzz_keys()->netid, fixed[0].id, 1);
 	return 0;
 }
 
@@ -94,6 +145,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (i = 0; i < r->nsubnets; i++)
 		FUZZ_CHECK(record_owns_addr(r, r->subnets[i].family,
 		    r->subnets[i].addr));
+	claims_props(r);
 out:
 	free(text);
 	free(r);

@@ -5,7 +5,8 @@
 # their TUN device): they reach each other only through tor's Unix
 # sockets, like tests/netns/test_tor.sh.
 #
-#   a founds the network and invites b; b joins (over tor); b invites c;
+#   a founds the network (letting plain members invite: members_invite =
+#   yes, issue 14) and invites b; b joins (over tor); b invites c;
 #   a goes down; c joins through b and pings b; a comes back up, learns
 #   c's record by gossip, and a <-> c ping.
 #   Restarting a member keeps what it learned (down/up: records still
@@ -218,7 +219,11 @@ must "a founds the network (init a, with tor)" \
     om 1 init a --ipv4 10.77.0.1/16 $(tor_args 0)
 chmod 755 "${D[1]}"
 V4[1]=$(conf_ipv4 "${D[1]}")
+# b, a plain member, invites c below: only the root may allow that.
+echo "members_invite = yes" >>"${D[1]}/onionmesh.conf"
 must "up a" tnx 60 1 "$OM" -d "${D[1]}" up
+check "a's record lets members invite" \
+    grep -qx 'invite = members' "${D[1]}/hosts/a"
 check "a's onion service is published" wait_for $W_FIRST tor_published 1
 url_b=$(invite 1 b) || true
 echo "invitation for b: ${url_b%%/*}..." >>"$T/commands.log"

@@ -23,8 +23,8 @@
 # counter grows and the frames relayed stay under 16 per frame sent;
 # kill -9 of the member in the middle (the first hop of m1's route to
 # m5) moves m1 -> m5 traffic to the other path within 10 s; a LAN
-# (192.168.50.0/24 on an interface behind m5, `subnet =` in its config)
-# answers pings from m1. max_links = 1 on
+# (192.168.50.0/24 on an interface behind m5, `subnet =` in its config,
+# `accept_subnets =` in the others') answers pings from m1. max_links = 1 on
 # m1 caps the links it dials.
 #
 # Records are exported by every member and imported by every other
@@ -167,6 +167,10 @@ for pair in $FORBID; do
 done
 echo "max_links = 1" >>"${D[1]}/onionmesh.conf"
 echo "subnet = 192.168.50.0/24" >>"${D[5]}/onionmesh.conf"
+# The others take it only when their own config accepts it.
+for i in $(seq 1 4); do
+	echo "accept_subnets = 192.168.50.0/24" >>"${D[i]}/onionmesh.conf"
+done
 for i in $(seq 1 $N); do
 	must "export m$i's record" om "$i" export "$T/m$i.record"
 done

@@ -24,7 +24,8 @@
 # Phase 2, real admissions (`onionmesh join --tcp`, namespaces 5..7):
 # m1 invites m5 as an admin, m5 invites m6, m1 invites m7; the pinned
 # members take m5's and m6's records from gossip alone (their chains
-# reach the root); m6 may not make an admin; m5 (an admin) revokes m7
+# reach the root); m6 may not make an admin, nor (the root not letting
+# members invite, issue 14) invite at all; m5 (an admin) revokes m7
 # and it spreads; m1 revokes m5, which names m6 as gone with it, and
 # both drop out everywhere (records, hosts/, pings, links).
 #
@@ -365,9 +366,15 @@ done
 check "m1 pings m6" wait_for 30 nx 1 ping -c 1 -W 1 "${V4[6]}"
 if ! om 6 invite m7 --admin >"$T/out" 2>"$T/err" &&
     grep -q "only the root or an admin may make an admin" "$T/err"; then
-	ok "m6 (a plain member) may invite but not make an admin: $(head -c 120 "$T/err")"
+	ok "m6 (a plain member) may not make an admin: $(head -c 120 "$T/err")"
 else
 	not_ok "invite --admin on m6: $(cat "$T/out" "$T/err")"
+fi
+if ! om 6 invite m8 >"$T/out" 2>"$T/err" &&
+    grep -q "only the root or an admin may invite" "$T/err"; then
+	ok "m6 (a plain member) may not invite by default: $(head -c 120 "$T/err")"
+else
+	not_ok "invite on m6: $(cat "$T/out" "$T/err")"
 fi
 
 # An admin's revocation spreads like the root's: m1 admits m7, m5

@@ -12,13 +12,22 @@
 #                 2001:db8:18::2
 #
 # Checked:
-#  - c announces subnet = 192.168.50.0/24 and fd50::/64: tund on a and b
-#    routes them to the TUN device (ip route show dev TUN); a pings
+#  - c announces subnet = 192.168.50.0/24 and fd50::/64, which a and b
+#    accept (accept_subnets = in their configs, as a user writes it):
+#    tund on a and b routes them to the TUN device (ip route show dev
+#    TUN); a pings
 #    192.168.50.1 and fd50::1 (c's own LAN address) and 192.168.50.2 (a
 #    host behind c, which forwards);
 #  - kill -9 of a's tund: the new tund gets the routes again;
 #  - c removes its subnets (config edited, keyd reloaded, record
 #    exported and imported): a's routes go;
+#  - c claims b's address (10.77.0.2/32): keyd on a and b refuses the
+#    whole record (it overlaps the network's range: proto/claims.h) and
+#    counts it in `status --json` (claims.refused_by_reason), no routing
+#    table of a or b gets it (ip route in their namespaces), and a still
+#    reaches b; then c claims 203.0.113.0/24: the record is taken, but
+#    routed on a and b counts the refusal (subnets_refused_by: outside)
+#    and routes none of it;
 #  - b announces 0.0.0.0/0 and ::/0 and forwards with NAT to nsR: without
 #    `gateway = b` neither a nor c routes any of it and nsR is
 #    unreachable; with `gateway = b` in a's config, a routes 0.0.0.0/1 +
@@ -200,6 +209,12 @@ chmod 755 "$dA" "$dB" "$dC"
 om_sandbox_off "$dA/onionmesh.conf" "$dB/onionmesh.conf" "$dC/onionmesh.conf"
 printf 'subnet = 192.168.50.0/24\nsubnet = fd50::/64\n' >>"$dC/onionmesh.conf"
 printf 'subnet = 0.0.0.0/0\nsubnet = ::/0\n' >>"$dB/onionmesh.conf"
+# a and b take c's LAN: a member routes no one's subnet outside the
+# mesh's ranges unless its own config accepts it.
+for d in "$dA" "$dB"; do
+	printf 'accept_subnets = 192.168.50.0/24 fd50::/64\n' \
+	    >>"$d/onionmesh.conf"
+done
 
 must "up a" timeout 60 ip netns exec "$nsA" "$OM" -d "$dA" up
 must "up b" timeout 60 ip netns exec "$nsB" "$OM" -d "$dB" up
@@ -327,6 +342,75 @@ check "b's route to 192.168.50.0/24 goes" \
     wait_for 10 no_route "$nsB" 192.168.50.0/24
 check "a no longer reaches 192.168.50.1" unreachable "$nsA" 192.168.50.1
 check "a <-> c still carries traffic" wait_for 10 nA ping -c 1 -W 1 $VC
+
+# ---------------------------------------------------------------------------
+# c claims b's address and a documentation /24 it was never given.
+
+# in_any_table NS PREFIX: PREFIX is a route in any table of NS (ip
+# prints a host route without its /32).
+in_any_table() {
+	ip -n "$1" route show table all 2>/dev/null |
+	    awk -v p="$2" -v h="${2%/32}" '$1 == p || $1 == h { f = 1 }
+	        END { exit !f }'
+}
+# refused NS-DIR KIND: routed's status counts at least one refusal of
+# KIND (subnets_refused_by).
+refused() {
+	"$OM" -d "$1" status --json 2>/dev/null | jq -e --arg k "$2" \
+	    '[.. | objects | select(has("subnets_refused_by"))] | .[0] |
+	     .subnets_refused >= 1 and .subnets_refused_by[$k] >= 1' \
+	    >/dev/null
+}
+# claims_refused NS-DIR REASON: keyd's status counts a refused record
+# for REASON (claims.refused_by_reason).
+claims_refused() {
+	"$OM" -d "$1" status --json 2>/dev/null | jq -e --arg k "$2" \
+	    '[.. | objects | select(has("refused_by_reason"))] | .[0] |
+	     .refused >= 1 and .refused_by_reason[$k] >= 1' >/dev/null
+}
+# c_subnet PREFIX: c's config claims only PREFIX, and keyd re-signs.
+c_subnet() {
+	sed -i '/^subnet = /d' "$dC/onionmesh.conf"
+	printf 'subnet = %s\n' "$1" >>"$dC/onionmesh.conf"
+	kpid=$(daemon_pid "$dC" keyd)
+	[ -n "$kpid" ] && kill -HUP "$kpid"
+}
+c_subnet "$VB/32"
+check "c's record claims b's address" \
+    wait_for 10 record_has "$dC" c "subnet = $VB/32"
+# Offered to a and b (export/import) besides gossip: keyd refuses it
+# on reload either way, so import's exit status is not the point.
+push_c >/dev/null 2>&1 || true
+for x in a:"$nsA":"$dA" b:"$nsB":"$dB"; do
+	IFS=: read -r m ns d <<<"$x"
+	check "$m's keyd refuses c's record claiming b's address" \
+	    wait_for 10 claims_refused "$d" subnet_network
+	check "$m routes no $VB/32 of c's (ip route, all tables)" \
+	    eval "! ip -n $ns route show table all proto 77 |
+	        grep -q '^$VB[ /]'"
+done
+check "a has no route for $VB/32 at all" eval "! in_any_table $nsA $VB/32"
+check "a <-> b still carries traffic (b's address stays b's)" \
+    wait_for 10 nA ping -c 2 -i 0.3 -W 1 $VB
+check "keyd on a logged the refusal with its reason" \
+    grep -q "c claims subnet $VB/32, which overlaps the network's own" \
+    "$dA/run/keyd.log"
+c_subnet 203.0.113.0/24
+check "c's record claims 203.0.113.0/24" \
+    wait_for 10 record_has "$dC" c "subnet = 203.0.113.0/24"
+check "c's record with it reaches a and b (export/import)" push_c
+for x in a:"$nsA":"$dA" b:"$nsB":"$dB"; do
+	IFS=: read -r m ns d <<<"$x"
+	check "$m's routed counts 203.0.113.0/24 as refused (outside)" \
+	    wait_for 10 refused "$d" outside
+	check "$m routes no 203.0.113.0/24 (ip route, all tables)" \
+	    eval "! in_any_table $ns 203.0.113.0/24"
+done
+sed -i '/^subnet = /d' "$dC/onionmesh.conf"
+kpid=$(daemon_pid "$dC" keyd)
+[ -n "$kpid" ] && kill -HUP "$kpid"
+check "c's record drops the forged claims" wait_for 10 no_subnet "$dC" c
+check "c's record without them reaches a and b" push_c
 
 # ---------------------------------------------------------------------------
 # gateway = b on a.

@@ -145,6 +145,7 @@ test_defaults(void **state)
 	assert_int_equal(c.mtu, DEFAULT_MTU);
 	assert_int_equal(c.circuits, 4);
 	assert_int_equal(c.max_links, 0);
+	assert_int_equal(c.max_admitted, CONF_MAX_ADMITTED_DEFAULT);
 	assert_int_equal(c.sandbox, 1);
 	assert_int_equal(c.privsep, -1);
 	assert_int_equal(c.anonymous, 0);
@@ -340,6 +341,9 @@ static const struct {
 	{"noconnect = -x", "-x"},
 	{"max_links = -1", "max_links = -1: not a number (want 0..65535)"},
 	{"max_links = 65536", "max_links = 65536: out of range"},
+	{"max_admitted = 0", "max_admitted = 0: out of range (want "
+	    "1..1000000)"},
+	{"max_admitted = x", "max_admitted = x: not a number"},
 	{"subnet = 192.168.5.1/24", "192.168.5.1/24: host bits set (did you"
 	    " mean 192.168.5.0/24?)"},
 	{"subnet = 192.168.5.0", "192.168.5.0"},

@@ -32,6 +32,7 @@ mkid(uint8_t id[MEMBER_ID_BYTES], uint8_t tag)
 }
 
 #define MAX2(a, b) ((a) > (b) ? (a) : (b))
+#define MIN2(a, b) ((a) < (b) ? (a) : (b))
 
 /* The test's own number of the member at graph index gi. */
 static int
@@ -134,7 +135,7 @@ static void
 build(struct graph *g, struct routed_fib *f)
 {
 	graph_shortest_paths(g);
-	assert_int_equal(routed_fib_build(f, g), 0);
+	assert_int_equal(routed_fib_build(f, g, NULL), 0);
 }
 
 static void
@@ -149,7 +150,7 @@ test_no_link_no_entry(void **state)
 	assert_int_equal(graph_shortest_paths(&g), 0);
 	mkid(id, BOB);
 	assert_false(graph_member_get(&g, id)->reachable);
-	assert_int_equal(routed_fib_build(&f, &g), 0);
+	assert_int_equal(routed_fib_build(&f, &g, NULL), 0);
 	assert_int_equal(f.n, 0);
 
 	/* A link to bob makes bob, and only bob, reachable. */
@@ -190,8 +191,8 @@ test_table_contents(void **state)
 	assert_non_null(e);
 	assert_memory_equal(e->dest, bob, MEMBER_ID_BYTES);
 	assert_memory_equal(e->next_hop, bob, MEMBER_ID_BYTES);
-	/* an unmeasured link costs the hop alone */
-	assert_int_equal(e->cost, GRAPH_COST_HOP);
+	/* an unmeasured link costs the penalty, never the hop alone */
+	assert_int_equal(e->cost, GRAPH_RTT_UNKNOWN_US + GRAPH_COST_HOP);
 	e = find(&f, "fd00::2/128");
 	assert_non_null(e);
 	assert_memory_equal(e->dest, bob, MEMBER_ID_BYTES);
@@ -254,7 +255,7 @@ test_subnets(void **state)
 	/* tund routes: others' subnets, masked, once, never ours, and
 	 * whether or not the owner is reachable. */
 	link_up(&g, CAROL, 0, 0);
-	assert_int_equal(routed_routes_build(&rt, &g), 0);
+	assert_int_equal(routed_routes_build(&rt, &g, NULL), 0);
 	assert_int_equal(rt.n, 2);
 	assert_int_equal(rt.v[0].family, 4);
 	assert_int_equal(rt.v[0].len, 24);
@@ -426,7 +427,7 @@ test_shortest_paths_multihop(void **state)
 	assert_int_equal(graph_edge_set(&g, carol, dave, 1, 5), 1);
 	assert_int_equal(graph_edge_set(&g, dave, carol, 1, 5), 1);
 	assert_int_equal(graph_shortest_paths(&g), 3);
-	assert_int_equal(routed_fib_build(&f, &g), 0);
+	assert_int_equal(routed_fib_build(&f, &g, NULL), 0);
 	e = find(&f, "10.77.0.4/32");
 	assert_non_null(e);
 	assert_memory_equal(e->dest, dave, MEMBER_ID_BYTES);
@@ -516,7 +517,7 @@ test_multihop_table(void **state)
 	mkid(bob, BOB);
 	mkid(dave, DAVE);
 	assert_int_equal(graph_shortest_paths(&g), 3);
-	assert_int_equal(routed_fib_build(&f, &g), 0);
+	assert_int_equal(routed_fib_build(&f, &g, NULL), 0);
 
 	/* dave: dest dave, next hop bob, cost of three hops; his subnet
 	 * too. */
@@ -880,9 +881,15 @@ test_widest_of_equal_cost(void **state)
 	assert_int_equal(member(&g, BOB)->path_rate_kbps, 4096);
 	assert_int_equal(member(&g, CAROL)->path_rate_kbps, 1024);
 
-	/* a link's rate is the larger its ends gave: bob says 8192 for
-	 * bob -> dave, dave's 1 for dave -> bob does not narrow it */
+	/* a link's rate is the smaller its ends gave: bob says 8192 for
+	 * bob -> dave, dave's 1 for dave -> bob caps it, and carol's
+	 * 512 is wider; dave's 8192 too does widen it */
 	edge_both(&g, BOB, DAVE, 5, 8192, 1);
+	build(&g, &f);
+	e = find(&f, "10.77.0.4/32");
+	assert_memory_equal(e->next_hop, carol, MEMBER_ID_BYTES);
+	assert_int_equal(member(&g, DAVE)->path_rate_kbps, 512);
+	edge_both(&g, BOB, DAVE, 5, 8192, 8192);
 	build(&g, &f);
 	e = find(&f, "10.77.0.4/32");
 	assert_memory_equal(e->next_hop, bob, MEMBER_ID_BYTES);
@@ -946,13 +953,17 @@ edge_one(struct graph *g, uint8_t from, uint8_t to, uint32_t rtt)
  * member that weighs a link lighter than the others do routes into
  * them: seen over tor, alice sent dave's packets to carol, who had no
  * cheaper way either. A link costs the larger rtt its ends gave, ours
- * included:
+ * included, and a link one end of which says 0 (unknown) costs at
+ * least GRAPH_RTT_UNKNOWN_US:
  *   alice - bob    alice measured 60 ms, bob says 0
  *   alice - carol  alice says 0 (carol called), carol 60 ms
  *   carol - bob    carol 57.8 ms, bob 0
  *   bob - dave     bob 0, dave 85 ms
- * alice reaches dave through bob (60 + 85 ms), not carol (60 + 57.8 +
- * 85 ms), however cheap its own view of the alice - carol link.
+ * Every link is one-sided, as over onions before the answering end
+ * measures: all cost the same, and routes still work. alice reaches
+ * dave through bob (two links), not carol (three), however cheap its
+ * own view of the alice - carol link. Once bob measures its links,
+ * the measured path wins.
  */
 static void
 test_link_cost_both_ends(void **state)
@@ -976,13 +987,182 @@ test_link_cost_both_ends(void **state)
 	e = find(&f, "10.77.0.4/32");
 	assert_non_null(e);
 	assert_memory_equal(e->next_hop, bob, MEMBER_ID_BYTES);
-	assert_int_equal(e->cost, 60000 + 85000 + 2 * GRAPH_COST_HOP);
-	/* carol is one hop at the cost carol gave */
-	assert_int_equal(member(&g, CAROL)->dist, 60000 + GRAPH_COST_HOP);
+	assert_int_equal(e->cost, 2 * (GRAPH_RTT_UNKNOWN_US +
+	    GRAPH_COST_HOP));
+	/* carol is one hop at the penalty, not at alice's 0 */
+	assert_int_equal(member(&g, CAROL)->dist, GRAPH_RTT_UNKNOWN_US +
+	    GRAPH_COST_HOP);
 	/* bob direct, though carol - bob looks cheap from carol's side */
 	e = find(&f, "10.77.0.2/32");
 	assert_memory_equal(e->next_hop, bob, MEMBER_ID_BYTES);
-	assert_int_equal(e->cost, 60000 + GRAPH_COST_HOP);
+	assert_int_equal(e->cost, GRAPH_RTT_UNKNOWN_US + GRAPH_COST_HOP);
+	/* bob measures: alice - bob and bob - dave cost what was measured
+	 * (the larger end) */
+	edge_one(&g, BOB, ALICE, 61000);
+	edge_one(&g, BOB, DAVE, 84000);
+	build(&g, &f);
+	e = find(&f, "10.77.0.4/32");
+	assert_memory_equal(e->next_hop, bob, MEMBER_ID_BYTES);
+	assert_int_equal(e->cost, 61000 + 85000 + 2 * GRAPH_COST_HOP);
+	routed_fib_free(&f);
+	graph_free(&g);
+}
+
+/* One end of a link: from lists to with its own rtt and rate. */
+static void
+edge_end(struct graph *g, uint8_t from, uint8_t to, uint32_t rtt,
+    uint32_t rate)
+{
+	uint8_t x[MEMBER_ID_BYTES], y[MEMBER_ID_BYTES];
+
+	mkid(x, from);
+	mkid(y, to);
+	assert_true(graph_edge_set_rate(g, x, y, 1, rtt, rate) >= 0);
+}
+
+/* The two-end rules on their own: the larger rtt, unknown (0) at
+ * either end at least the penalty; the smaller rate. */
+static void
+test_link_weight_rules(void **state)
+{
+	(void)state;
+	assert_int_equal(graph_link_rtt(5000, 7000), 7000);
+	assert_int_equal(graph_link_rtt(7000, 5000), 7000);
+	assert_int_equal(graph_link_rtt(0, 0), GRAPH_RTT_UNKNOWN_US);
+	assert_int_equal(graph_link_rtt(1, 0), GRAPH_RTT_UNKNOWN_US);
+	assert_int_equal(graph_link_rtt(0, 1), GRAPH_RTT_UNKNOWN_US);
+	/* a measured rtt above the penalty stays what it is */
+	assert_int_equal(graph_link_rtt(0, 3000000), 3000000);
+	/* combining twice changes nothing (graph.c relies on it) */
+	assert_int_equal(graph_link_rtt(0, graph_link_rtt(1, 0)),
+	    GRAPH_RTT_UNKNOWN_US);
+	assert_int_equal(graph_link_rtt(9, graph_link_rtt(9, 4)), 9);
+	assert_int_equal(graph_link_rate(0xffffffffu, 100), 100);
+	assert_int_equal(graph_link_rate(100, 0xffffffffu), 100);
+	assert_int_equal(graph_link_rate(0xffffffffu, 0), 0);
+	/* the penalty is above any rtt a working link measures */
+	assert_true(GRAPH_RTT_UNKNOWN_US >= 1000000u);
+}
+
+/* alice - bob and alice - carol measured 10 ms by both ends, and
+ * bob - dave as bob and dave measured it: the square the tests below
+ * weigh carol - dave against. */
+static void
+setup_square(struct graph *g, struct routed_fib *f, uint32_t bob_dave,
+    uint32_t dave_bob)
+{
+	setup4(g, f);
+	link_up(g, BOB, 1, 10000);
+	link_up(g, CAROL, 1, 10000);
+	edge_end(g, BOB, ALICE, 10000, 0);
+	edge_end(g, CAROL, ALICE, 10000, 0);
+	edge_end(g, BOB, DAVE, bob_dave, 0);
+	edge_end(g, DAVE, BOB, dave_bob, 0);
+}
+
+/* After a recompute, alice sends dave's traffic to via at cost. */
+static void
+dave_via(struct graph *g, struct routed_fib *f, uint8_t via, uint64_t cost)
+{
+	const struct routed_fib_entry *e;
+	uint8_t id[MEMBER_ID_BYTES];
+
+	build(g, f);
+	e = find(f, "10.77.0.4/32");
+	assert_non_null(e);
+	mkid(id, via);
+	assert_memory_equal(e->next_hop, id, MEMBER_ID_BYTES);
+	assert_int_equal(e->cost, cost);
+}
+
+/*
+ * bob - dave 50 ms by both ends. carol claims carol - dave at 1 us,
+ * dave says 0: the claim is one-sided and the measured path through
+ * bob wins. When dave measures 40 ms too, carol's path is really
+ * cheaper and wins.
+ */
+static void
+test_one_sided_claim_loses(void **state)
+{
+	struct graph g;
+	struct routed_fib f;
+
+	(void)state;
+	setup_square(&g, &f, 50000, 50000);
+	edge_end(&g, CAROL, DAVE, 1, 0);
+	edge_end(&g, DAVE, CAROL, 0, 0);
+	dave_via(&g, &f, BOB, 60000 + 2 * GRAPH_COST_HOP);
+	/* both ends measured: the larger, 40 ms, and carol's way wins */
+	edge_end(&g, DAVE, CAROL, 40000, 0);
+	dave_via(&g, &f, CAROL, 50000 + 2 * GRAPH_COST_HOP);
+	routed_fib_free(&f);
+	graph_free(&g);
+}
+
+/* 0 is unknown, never cheapest: a link both ends call 0 loses to a
+ * measured one of 1.5 s, and our own unmeasured link to a member loses
+ * to a measured relay; yet an unknown link that is all there is still
+ * routes. */
+static void
+test_unknown_never_cheapest(void **state)
+{
+	struct graph g;
+	struct routed_fib f;
+	const uint64_t via_carol = 1510000 + 2 * GRAPH_COST_HOP;
+
+	(void)state;
+	setup_square(&g, &f, 0, 0);
+	/* the only way: routed, at the penalty */
+	dave_via(&g, &f, BOB, 10000 + GRAPH_RTT_UNKNOWN_US +
+	    2 * GRAPH_COST_HOP);
+	edge_end(&g, CAROL, DAVE, 1500000, 0);
+	edge_end(&g, DAVE, CAROL, 1500000, 0);
+	dave_via(&g, &f, CAROL, via_carol);
+	/* our own link to dave, unmeasured (0) by us and by dave: the
+	 * relay through carol still wins over it */
+	link_up(&g, DAVE, 1, 0);
+	edge_end(&g, DAVE, ALICE, 0, 0);
+	dave_via(&g, &f, CAROL, via_carol);
+	/* measured by us only, 1 us, while dave says 0: still unknown */
+	link_up(&g, DAVE, 1, 1);
+	dave_via(&g, &f, CAROL, via_carol);
+	routed_fib_free(&f);
+	graph_free(&g);
+}
+
+/* A rate claim is capped by the other end: carol claims 2^32 - 1
+ * kbit/s to dave, dave measured 64; bob's way, at the same cost, is
+ * 128 wide on both ends and wins; carol's path is 64 wide. */
+static void
+test_rate_capped_by_other_end(void **state)
+{
+	struct graph g;
+	struct routed_fib f;
+	uint8_t bob[MEMBER_ID_BYTES], carol[MEMBER_ID_BYTES];
+
+	(void)state;
+	setup4(&g, &f);
+	mkid(bob, BOB);
+	mkid(carol, CAROL);
+	assert_true(graph_link_set_rate(&g, bob, 1, 10000, 4096) >= 0);
+	assert_true(graph_link_set_rate(&g, carol, 1, 10000, 4096) >= 0);
+	edge_end(&g, BOB, ALICE, 10000, 4096);
+	edge_end(&g, CAROL, ALICE, 10000, 4096);
+	edge_end(&g, BOB, DAVE, 5000, 128);
+	edge_end(&g, DAVE, BOB, 5000, 128);
+	edge_end(&g, CAROL, DAVE, 5000, 0xffffffffu);
+	edge_end(&g, DAVE, CAROL, 5000, 64);
+	dave_via(&g, &f, BOB, 15000 + 2 * GRAPH_COST_HOP);
+	assert_int_equal(member(&g, DAVE)->path_rate_kbps, 128);
+	/* dave's side says nothing (0): the claim counts for nothing */
+	edge_end(&g, DAVE, BOB, 5000, 0);
+	edge_end(&g, DAVE, CAROL, 5000, 0);
+	build(&g, &f);
+	assert_int_equal(member(&g, DAVE)->path_rate_kbps, 0);
+	/* our own link's rate is capped by what the peer announced */
+	edge_end(&g, BOB, ALICE, 10000, 16);
+	build(&g, &f);
+	assert_int_equal(member(&g, BOB)->path_rate_kbps, 16);
 	routed_fib_free(&f);
 	graph_free(&g);
 }
@@ -995,7 +1175,7 @@ static void
 test_widest_random_against_reference(void **state)
 {
 	enum { N = 80, E = 300 };
-	static uint8_t rtt[N][N];      /* rtt[u][v]: u lists v, rtt - 1 */
+	static uint8_t rtt[N][N];      /* rtt[u][v]: u lists v, its rtt */
 	static uint32_t rate[N][N];
 	struct graph g;
 	uint64_t ref[N], nd;
@@ -1005,8 +1185,9 @@ test_widest_random_against_reference(void **state)
 	int round, i, j, k, changed, idx[N], path[N], n, ties = 0;
 
 #define RND() (seed = seed * 1103515245u + 12345u, (seed >> 16) & 0x7fff)
-/* A link's rate: the larger its two ends announced (one end only: its) */
-#define SYM_RATE(a, b) (rtt[(b)][(a)] ? MAX2(rate[(a)][(b)], \
+/* A link's rate: the smaller its two ends announced (one end only: its
+ * own, which only our own links can be) */
+#define SYM_RATE(a, b) (rtt[(b)][(a)] ? MIN2(rate[(a)][(b)], \
 	rate[(b)][(a)]) : rate[(a)][(b)])
 	for (round = 0; round < 8; round++) {
 		memset(rtt, 0, sizeof(rtt));
@@ -1018,7 +1199,7 @@ test_widest_random_against_reference(void **state)
 			j = (int)(RND() % N);
 			if (i == j)
 				continue;
-			/* rtt 0 or 1 us: costs 1000 or 1001 */
+			/* rtt 1 or 2 us: costs 1001 or 1002 */
 			rtt[i][j] = (uint8_t)(1 + RND() % 2);
 			rate[i][j] = RND() % 7 == 0 ? 0 : 1u << (RND() % 12);
 			if (RND() % 6 != 0) {
@@ -1034,7 +1215,7 @@ test_widest_random_against_reference(void **state)
 					continue;
 				rnd_id(id, j);
 				assert_true(graph_edge_set_rate(&g, from, id,
-				    1, rtt[i][j] - 1u, rate[i][j]) >= 0);
+				    1, rtt[i][j], rate[i][j]) >= 0);
 			}
 		}
 		/* reference: relax until nothing changes */
@@ -1046,7 +1227,7 @@ test_widest_random_against_reference(void **state)
 		for (i = 1; i < N; i++) {
 			if (!rtt[0][i])
 				continue;
-			ref[i] = graph_cost(MAX2(rtt[0][i], rtt[i][0]) - 1u);
+			ref[i] = graph_cost(MAX2(rtt[0][i], rtt[i][0]));
 			w[i] = SYM_RATE(0, i);
 		}
 		do {
@@ -1058,7 +1239,7 @@ test_widest_random_against_reference(void **state)
 					if (!rtt[i][j] || !rtt[j][i])
 						continue;
 					nd = ref[i] + graph_cost(MAX2(
-					    rtt[i][j], rtt[j][i]) - 1u);
+					    rtt[i][j], rtt[j][i]));
 					nw = w[i] < SYM_RATE(i, j) ? w[i] :
 					    SYM_RATE(i, j);
 					if (nd < ref[j] || (nd == ref[j] &&
@@ -1100,7 +1281,7 @@ test_widest_random_against_reference(void **state)
 					bw = SYM_RATE(a, b);
 			}
 			assert_int_equal(bw, w[i]);
-			if (m->dist % 1000 == 0 && n > 1)
+			if (m->dist == 1001u * (uint64_t)n && n > 1)
 				ties++;
 		}
 		graph_free(&g);
@@ -1125,7 +1306,7 @@ test_no_self(void **state)
 	add(&g, &b);
 	link_up(&g, BOB, 1, 0);
 	assert_int_equal(graph_shortest_paths(&g), 0);
-	assert_int_equal(routed_fib_build(&f, &g), 0);
+	assert_int_equal(routed_fib_build(&f, &g, NULL), 0);
 	assert_int_equal(f.n, 0);
 	routed_fib_free(&f);
 	graph_free(&g);
@@ -1149,6 +1330,10 @@ main(void)
 		cmocka_unit_test(test_random_against_reference),
 		cmocka_unit_test(test_widest_of_equal_cost),
 		cmocka_unit_test(test_link_cost_both_ends),
+		cmocka_unit_test(test_link_weight_rules),
+		cmocka_unit_test(test_one_sided_claim_loses),
+		cmocka_unit_test(test_unknown_never_cheapest),
+		cmocka_unit_test(test_rate_capped_by_other_end),
 		cmocka_unit_test(test_widest_random_against_reference),
 		cmocka_unit_test(test_no_self),
 	};

@@ -6,6 +6,9 @@
  * temporary directory; in onion mode the record carries the address of
  * the key store's onion key, the same across restarts, and a missing
  * onion key is an error rather than a record nobody can reach.
+ * keyd's side of the claims rules (admit.c): a record that loses is
+ * refused and counted once, one that wins drops the held loser, and the
+ * whole-set check after a load keeps the same survivor.
  */
 #include <sys/stat.h>
 
@@ -530,6 +533,104 @@ test_own_refresh_onion(void **state)
 	rm_rf(dir);
 }
 
+/* An unsigned record (claims do not look at signatures) into s. */
+static void
+claims_rec(struct record *r, const char *name, uint8_t seed,
+    const char *ipv4, const uint8_t *by)
+{
+	struct member m;
+
+	member_new(&m, seed);
+	memset(r, 0, sizeof(*r));
+	strcpy(r->name, name);
+	memcpy(r->id, m.pk, MEMBER_ID_BYTES);
+	assert_int_equal(prefix_parse(&r->ipv4, ipv4), 0);
+	ipv6_member_addr(&r->ipv6, netid, r->id);
+	r->serial = 1;
+	r->admitted = 1;
+	memcpy(r->admitted_by, by, MEMBER_ID_BYTES);
+}
+
+static void
+claims_put(struct keyd *k, const struct record *r)
+{
+	char text[RECORD_MAX_LEN + 1];
+	int len = record_format(r, text, sizeof(text), 1);
+
+	assert_true(len > 0);
+	assert_int_equal(records_put(&k->recs, r, text, (size_t)len), 1);
+}
+
+static void
+test_claims_take(void **state)
+{
+	static struct keyd k;
+	char dir[] = "/tmp/om-test-claims-XXXXXX", why[512];
+	struct record x, y, z;
+	uint8_t admin[MEMBER_ID_BYTES] = {9};
+	json_t *st;
+
+	(void)state;
+	memset(&k, 0, sizeof(k));
+	assert_non_null(mkdtemp(dir));
+	conf_for(&k.d.conf, "self");
+	assert_int_equal(conf_paths(&k.d.conf.paths, "test", dir, why,
+	    sizeof(why)), 0);
+	memcpy(k.d.conf.root, test_root, MEMBER_ID_BYTES);
+	k.d.conf.have_root = 1;
+	memcpy(k.netid, netid, NETID_BYTES);
+	records_init(&k.recs);
+
+	/* An admin's member first; the root's member with the same IPv4
+	 * comes later and wins: the held one is dropped. */
+	claims_rec(&x, "x", 40, "10.77.1.1", admin);
+	claims_rec(&y, "y", 41, "10.77.1.1", test_root);
+	assert_int_equal(keyd_claims_take(&k, &x, "test", why, sizeof(why)),
+	    0);
+	claims_put(&k, &x);
+	assert_int_equal(keyd_claims_take(&k, &y, "test", why, sizeof(why)),
+	    0);
+	claims_put(&k, &y);
+	assert_null(records_find(&k.recs, x.id));
+	assert_non_null(records_find(&k.recs, y.id));
+	assert_int_equal(k.claims.displaced, 1);
+	/* The loser offered again: refused, counted once. */
+	assert_int_equal(keyd_claims_take(&k, &x, "test", why, sizeof(why)),
+	    -1);
+	assert_non_null(strstr(why, "10.77.1.1"));
+	assert_int_equal(keyd_claims_take(&k, &x, "test", why, sizeof(why)),
+	    -1);
+	assert_int_equal(k.claims.refused[CLAIM_IPV4_TAKEN], 1);
+	/* Out of range. */
+	claims_rec(&z, "z", 42, "10.99.0.1", test_root);
+	assert_int_equal(keyd_claims_take(&k, &z, "test", why, sizeof(why)),
+	    -1);
+	assert_int_equal(k.claims.refused[CLAIM_IPV4_RANGE], 1);
+	st = keyd_claims_status(&k);
+	assert_non_null(st);
+	assert_int_equal(json_integer_value(json_object_get(st, "refused")),
+	    2);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(
+	    st, "refused_by_reason"), "ipv4_range")), 1);
+	json_decref(st);
+
+	/* A plain member's admission, the root not letting members
+	 * invite: counted as the admitter's role. */
+	claims_rec(&z, "z", 43, "10.77.1.3", y.id);
+	keyd_claims_untrusted(&k, &z, "test", "not admitted");
+	assert_int_equal(k.claims.refused[CLAIM_ADMITTER_ROLE], 1);
+
+	/* A set loaded with both (two hosts/ files): the same survivor. */
+	records_free(&k.recs);
+	claims_put(&k, &y);
+	claims_put(&k, &x);
+	assert_int_equal(keyd_claims_prune(&k), 1);
+	assert_int_equal(k.recs.n, 1);
+	assert_non_null(records_find(&k.recs, y.id));
+	records_free(&k.recs);
+	rm_rf(dir);
+}
+
 static void
 test_keys_dh_sign(void **state)
 {
@@ -576,6 +677,7 @@ main(void)
 		cmocka_unit_test(test_own_onion_build),
 		cmocka_unit_test(test_own_refresh_onion),
 		cmocka_unit_test(test_keys_dh_sign),
+		cmocka_unit_test(test_claims_take),
 	};
 
 	if (sodium_init() < 0)

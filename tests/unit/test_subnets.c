@@ -4,7 +4,8 @@
  *    sets and the walk from installed to wanted with a fake kernel
  *    (routes.c), and the routed channel installing and removing routes
  *    as tables arrive (dispatch.c);
- *  - routed: who may take the default route (gateway.c), on graphs
+ *  - routed: who may take the default route (gateway.c) and whose
+ *    subnets are taken at all (accept.c, accept_subnets =), on graphs
  *    built the way routed builds them;
  *  - privdrop_keepcap: a child keeps CAP_NET_ADMIN and nothing else,
  *    can still add a route (in a network namespace of its own), and in
@@ -38,10 +39,12 @@
 #include <net/if.h>
 
 #include "proto/addr.h"
+#include "proto/conf.h"
 #include "proto/log.h"
 #include "proto/privdrop.h"
 #include "proto/record.h"
 #include "proto/sandbox.h"
+#include "routed/accept.h"
 #include "routed/fib.h"
 #include "routed/gateway.h"
 #include "routed/graph.h"
@@ -474,6 +477,26 @@ link_up(struct graph *g, uint8_t tag, uint16_t n, uint32_t rtt)
 	assert_true(graph_link_set(g, id, n, rtt) >= 0);
 }
 
+/* alice (us) with direct links to bob and carol at those rtts, and
+ * their subnets. */
+static void
+three_graph(struct graph *g, const char *const *bob_sn, int nb,
+    uint32_t bob_rtt, const char *const *carol_sn, int nc,
+    uint32_t carol_rtt)
+{
+	uint8_t self[MEMBER_ID_BYTES];
+
+	graph_init(g);
+	mkid(self, ALICE);
+	(void)graph_set_self(g, self, "alice");
+	member(g, "alice", ALICE, 1, NULL, 0);
+	member(g, "bob", BOB, 2, bob_sn, nb);
+	member(g, "carol", CAROL, 3, carol_sn, nc);
+	link_up(g, BOB, 1, bob_rtt);
+	link_up(g, CAROL, 1, carol_rtt);
+	(void)graph_shortest_paths(g);
+}
+
 /* alice (us) with direct links to bob (far) and carol (near). bob
  * announces a default for both families; carol a LAN, a default of her
  * own and a sneaky half of the IPv4 space. */
@@ -483,17 +506,8 @@ gw_graph(struct graph *g)
 	static const char *const bob_sn[] = {"0.0.0.0/0", "::/0"};
 	static const char *const carol_sn[] = {"192.168.50.0/24",
 	    "fd50::/64", "0.0.0.0/0", "128.0.0.0/1"};
-	uint8_t self[MEMBER_ID_BYTES];
 
-	graph_init(g);
-	mkid(self, ALICE);
-	(void)graph_set_self(g, self, "alice");
-	member(g, "alice", ALICE, 1, NULL, 0);
-	member(g, "bob", BOB, 2, bob_sn, 2);
-	member(g, "carol", CAROL, 3, carol_sn, 4);
-	link_up(g, BOB, 1, 9000);
-	link_up(g, CAROL, 1, 100);
-	(void)graph_shortest_paths(g);
+	three_graph(g, bob_sn, 2, 9000, carol_sn, 4, 100);
 }
 
 static int
@@ -508,15 +522,40 @@ routes_has(const struct prefix_set *s, const char *v)
 	return 0;
 }
 
+/* alice's config as a user writes it: the mesh's ranges, the
+ * subnets she accepts (a line of them) and her gateway. */
+static void
+alice_conf(struct conf *c, const char *accept, const char *gw)
+{
+	char text[512], err[256];
+
+	snprintf(text, sizeof(text), "name = alice\nipv4 = 10.77.0.1/16\n"
+	    "ipv6 = fd00::1/48\n%s%s%s%s%s", accept ? "accept_subnets = " :
+	    "", accept ? accept : "", accept ? "\n" : "",
+	    gw ? "gateway = " : "", gw ? gw : "");
+	conf_defaults(c);
+	if (conf_parse(c, "test", text, strlen(text), err,
+	    sizeof(err)) != 0)
+		fail_msg("%s", err);
+}
+
+/* The tables as recompute.c builds them, alice accepting carol's LAN. */
 static void
 build_all(struct graph *g, struct routed_fib *f, struct prefix_set *s,
     const char *gw)
 {
+	static struct conf c;
+	struct routed_accept a;
+
+	alice_conf(&c, "192.168.50.0/24 fd50::/64", gw);
+	routed_accept_init(&a);
 	(void)graph_shortest_paths(g);
-	assert_int_equal(routed_fib_build(f, g), 0);
+	assert_int_equal(routed_accept_prepare(&a, &c, g), 0);
+	assert_int_equal(routed_fib_build(f, g, &a), 0);
 	assert_int_equal(routed_gateway_fib(f, g, gw), 0);
-	assert_int_equal(routed_routes_build(s, g), 0);
+	assert_int_equal(routed_routes_build(s, g, &a), 0);
 	assert_int_equal(routed_gateway_routes(s, g, gw), 0);
+	routed_accept_free(&a);
 }
 
 static void
@@ -630,6 +669,217 @@ test_gateway(void **state)
 	prefix_set_free(&s);
 	routed_fib_free(&f);
 	graph_free(&g);
+}
+
+/* routed: whose subnets are taken (accept.c) */
+
+/* bob, near, claims carol's address, a block covering alice's and
+ * carol's, a documentation /24, a LAN alice accepts, a /24 and a /64 in
+ * the mesh's own ranges, an IPv6 /12 alice even lists and a default. */
+static void
+accept_graph(struct graph *g)
+{
+	static const char *const bob_sn[] = {"10.77.0.3/32",
+	    "203.0.113.0/24", "192.168.50.0/24", "10.77.5.0/24",
+	    "fd00:0:0:1::/64", "2c00::/12", "0.0.0.0/0", "10.77.0.0/24"};
+
+	three_graph(g, bob_sn, 8, 100, NULL, 0, 9000);
+}
+
+/* alice's config (accept_subnets, gateway), one of bob's claims and
+ * the verdict on it. */
+static const struct {
+	const char *accept, *gw, *prefix;
+	int want;
+} verdicts[] = {
+	{"192.168.50.0/24 2c00::/12", NULL, "10.77.0.3/32",
+	    ROUTED_REFUSED_MEMBER},
+	{"192.168.50.0/24 2c00::/12", NULL, "10.77.0.0/24",
+	    ROUTED_REFUSED_MEMBER},
+	{"192.168.50.0/24 2c00::/12", NULL, "203.0.113.0/24",
+	    ROUTED_REFUSED_OUTSIDE},
+	{"192.168.50.0/24 2c00::/12", NULL, "192.168.50.0/24", ROUTED_TAKEN},
+	{"192.168.50.0/24 2c00::/12", NULL, "10.77.5.0/24", ROUTED_TAKEN},
+	{"192.168.50.0/24 2c00::/12", NULL, "fd00:0:0:1::/64", ROUTED_TAKEN},
+	/* listed, yet too short from anyone but the gateway */
+	{"192.168.50.0/24 2c00::/12", NULL, "2c00::/12",
+	    ROUTED_REFUSED_SHORT6},
+	{"192.168.50.0/24 2c00::/12", NULL, "0.0.0.0/0", ROUTED_REFUSED_SHORT},
+	/* a member's own address as a subnet covers no one else's */
+	{"192.168.50.0/24 2c00::/12", NULL, "10.77.0.2/32", ROUTED_TAKEN},
+	/* only partly inside an accepted prefix is outside */
+	{"192.168.50.0/24 2c00::/12", NULL, "192.168.0.0/16",
+	    ROUTED_REFUSED_OUTSIDE},
+	/* no accept_subnets: only the mesh's ranges */
+	{NULL, NULL, "192.168.50.0/24", ROUTED_REFUSED_OUTSIDE},
+	{NULL, NULL, "10.77.5.0/24", ROUTED_TAKEN},
+	/* gateway = bob: trusted outside the ranges and with short
+	 * prefixes, never with another member's address */
+	{NULL, "bob", "203.0.113.0/24", ROUTED_TAKEN},
+	{NULL, "bob", "2c00::/12", ROUTED_TAKEN},
+	{NULL, "bob", "0.0.0.0/0", ROUTED_TAKEN},
+	{NULL, "bob", "10.77.0.3/32", ROUTED_REFUSED_MEMBER},
+	/* carol as gateway makes bob no more trusted */
+	{NULL, "carol", "203.0.113.0/24", ROUTED_REFUSED_OUTSIDE},
+};
+
+static void
+test_accept_verdicts(void **state)
+{
+	static struct conf c;
+	struct routed_accept a;
+	struct graph g;
+	struct prefix p;
+	uint8_t bob[MEMBER_ID_BYTES];
+	size_t i;
+	int got;
+
+	(void)state;
+	mkid(bob, BOB);
+	accept_graph(&g);
+	routed_accept_init(&a);
+	for (i = 0; i < sizeof(verdicts) / sizeof(verdicts[0]); i++) {
+		alice_conf(&c, verdicts[i].accept, verdicts[i].gw);
+		assert_int_equal(routed_accept_prepare(&a, &c, &g), 0);
+		p = pfx(verdicts[i].prefix);
+		got = routed_subnet_verdict(&a, graph_member_get(&g, bob),
+		    &p);
+		if (got != verdicts[i].want)
+			fail_msg("%s with accept %s, gateway %s: %s, not %s",
+			    verdicts[i].prefix, verdicts[i].accept ?
+			    verdicts[i].accept : "-", verdicts[i].gw ?
+			    verdicts[i].gw : "-", routed_refusal_name(got),
+			    routed_refusal_name(verdicts[i].want));
+	}
+	routed_accept_free(&a);
+	graph_free(&g);
+}
+
+/* The tables: bob is nearer than carol, yet carol's /32 stays hers,
+ * and neither bob's copy of it nor 203.0.113.0/24 is routed. */
+static void
+test_accept_tables(void **state)
+{
+	static struct conf c;
+	struct routed_accept a;
+	struct routed_fib f;
+	struct prefix_set s;
+	struct graph g;
+	const struct routed_fib_entry *e;
+	uint8_t carol[MEMBER_ID_BYTES], bob[MEMBER_ID_BYTES];
+	const uint8_t carol4[4] = {10, 77, 0, 3}, doc4[4] = {203, 0, 113, 9};
+
+	(void)state;
+	mkid(carol, CAROL);
+	mkid(bob, BOB);
+	accept_graph(&g);
+	routed_fib_init(&f);
+	prefix_set_init(&s);
+	routed_accept_init(&a);
+
+	/* without the rule bob would take carol's address */
+	assert_int_equal(routed_fib_build(&f, &g, NULL), 0);
+	e = routed_fib_lookup(&f, 4, carol4);
+	assert_memory_equal(e->dest, bob, MEMBER_ID_BYTES);
+
+	alice_conf(&c, "192.168.50.0/24", NULL);
+	assert_int_equal(routed_accept_prepare(&a, &c, &g), 0);
+	assert_int_equal(routed_fib_build(&f, &g, &a), 0);
+	e = routed_fib_lookup(&f, 4, carol4);
+	assert_non_null(e);
+	assert_memory_equal(e->dest, carol, MEMBER_ID_BYTES);
+	assert_null(routed_fib_lookup(&f, 4, doc4));
+	assert_int_equal(routed_routes_build(&s, &g, &a), 0);
+	assert_true(routes_has(&s, "192.168.50.0/24"));
+	assert_true(routes_has(&s, "10.77.5.0/24"));
+	assert_true(routes_has(&s, "fd00:0:0:1::/64"));
+	assert_false(routes_has(&s, "203.0.113.0/24"));
+	assert_false(routes_has(&s, "10.77.0.3/32"));
+	assert_false(routes_has(&s, "10.77.0.0/24"));
+	assert_false(routes_has(&s, "2c00::/12"));
+	assert_int_equal(s.n, 3);
+
+	/* carol unreachable: her address still goes to no one else */
+	link_up(&g, CAROL, 0, 0);
+	(void)graph_shortest_paths(&g);
+	assert_int_equal(routed_accept_prepare(&a, &c, &g), 0);
+	assert_int_equal(routed_fib_build(&f, &g, &a), 0);
+	assert_null(routed_fib_lookup(&f, 4, carol4));
+
+	routed_accept_free(&a);
+	prefix_set_free(&s);
+	routed_fib_free(&f);
+	graph_free(&g);
+}
+
+/* Each refused (member, prefix) is told once; counted per reason. */
+static void
+test_refusals_once(void **state)
+{
+	struct routed_accept a;
+	uint8_t bob[MEMBER_ID_BYTES], carol[MEMBER_ID_BYTES];
+	struct prefix p = pfx("203.0.113.0/24"), q = pfx("10.77.0.3/32");
+
+	(void)state;
+	mkid(bob, BOB);
+	mkid(carol, CAROL);
+	routed_accept_init(&a);
+	assert_int_equal(routed_refusals_note(&a.refused, bob, &p,
+	    ROUTED_REFUSED_OUTSIDE), 1);
+	assert_int_equal(routed_refusals_note(&a.refused, bob, &p,
+	    ROUTED_REFUSED_OUTSIDE), 0);
+	assert_int_equal(routed_refusals_note(&a.refused, carol, &p,
+	    ROUTED_REFUSED_OUTSIDE), 1);
+	assert_int_equal(routed_refusals_note(&a.refused, bob, &q,
+	    ROUTED_REFUSED_MEMBER), 1);
+	assert_int_equal(routed_refusals_note(&a.refused, bob, &q,
+	    ROUTED_REFUSED_MEMBER), 0);
+	assert_int_equal(routed_refusals_total(&a.refused), 3);
+	assert_int_equal(a.refused.count[ROUTED_REFUSED_OUTSIDE], 2);
+	assert_int_equal(a.refused.count[ROUTED_REFUSED_MEMBER], 1);
+	assert_string_equal(routed_refusal_name(ROUTED_REFUSED_MEMBER),
+	    "member");
+	routed_accept_free(&a);
+}
+
+/* accept_subnets = in the config file: a line of prefixes, repeated
+ * lines add up, bad values named. */
+static void
+test_accept_conf(void **state)
+{
+	static struct conf c;
+	static const char ok[] = "accept_subnets = 192.168.50.0/24  "
+	    "fd50::/64\naccept_subnets = 198.51.100.0/24\n";
+	char err[256], out[4096];
+	struct prefix w;
+	const char *bad[] = {
+	    "accept_subnets = 192.168.50.1/24\n",
+	    "accept_subnets = 192.168.50.0/24 nonsense\n",
+	    "accept_subnets =\n",
+	    "accept_subnets = 10.0.0.0/8 10.0.0.0/8\n",
+	};
+	const char *want[] = {"192.168.50.0/24", "nonsense", "empty",
+	    "twice"};
+	size_t i;
+
+	(void)state;
+	conf_defaults(&c);
+	assert_int_equal(conf_parse(&c, "t", ok, strlen(ok), err,
+	    sizeof(err)), 0);
+	assert_int_equal(c.naccept_subnets, 3);
+	w = pfx("fd50::/64");
+	assert_true(prefix_equal(&c.accept_subnets[1], &w));
+	w = pfx("198.51.100.0/24");
+	assert_true(prefix_equal(&c.accept_subnets[2], &w));
+	assert_true(conf_format(&c, out, sizeof(out)) > 0);
+	assert_non_null(strstr(out, "accept_subnets = fd50::/64"));
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		conf_defaults(&c);
+		assert_int_equal(conf_parse(&c, "t", bad[i], strlen(bad[i]),
+		    err, sizeof(err)), -1);
+		if (strstr(err, want[i]) == NULL)
+			fail_msg("%s: %s lacks %s", bad[i], err, want[i]);
+	}
 }
 
 /* privdrop_keepcap, in children */
@@ -826,6 +1076,10 @@ main(void)
 		cmocka_unit_test(test_route_sets),
 		cmocka_unit_test(test_tund_tables),
 		cmocka_unit_test(test_gateway),
+		cmocka_unit_test(test_accept_verdicts),
+		cmocka_unit_test(test_accept_tables),
+		cmocka_unit_test(test_refusals_once),
+		cmocka_unit_test(test_accept_conf),
 		cmocka_unit_test(test_keepcap),
 	};
 

@@ -130,6 +130,10 @@ setup(void **state)
 	crypto_sign_seed_keypair(root, sk, seed);
 	netid_derive(netid, "corp", root);
 	make(&R, "root", 1, "10.77.0.1", ROLE_MEMBER, NULL);
+	/* N is admitted by a plain member: the root lets members invite
+	 * (test_members_invite takes it away). */
+	R.rec.members_invite = 1;
+	assert_int_equal(record_sign(&R.rec, R.sk, netid), 0);
 	make(&A, "anna", 2, "10.77.0.2", ROLE_ADMIN, &R);
 	make(&M, "mike", 3, "10.77.0.3", ROLE_MEMBER, &A);
 	make(&N, "nora", 4, NULL, ROLE_MEMBER, &M);
@@ -578,6 +582,95 @@ test_revocation_check(void **state)
 }
 
 /* The record's role line: one spelling, "admin" only. */
+/* A plain member admits only when the root's own signed record says
+ * members may invite; the root and admins always may. */
+static void
+test_members_invite(void **state)
+{
+	struct record saved = R.rec;
+	char why[256];
+
+	(void)state;
+	assert_int_equal(trust_members_invite(R.pk, netid, lookup, NULL), 1);
+	assert_int_equal(check(&N.rec, why, sizeof(why)), 0);
+	R.rec.members_invite = 0;
+	assert_int_equal(record_sign(&R.rec, R.sk, netid), 0);
+	assert_int_equal(trust_members_invite(R.pk, netid, lookup, NULL), 0);
+	assert_int_equal(check(&N.rec, why, sizeof(why)), -1);
+	assert_non_null(strstr(why, "nora was admitted by mike, a plain "
+	    "member"));
+	assert_non_null(strstr(why, "members_invite"));
+	/* The root and admins still admit. */
+	assert_int_equal(check(&M.rec, why, sizeof(why)), 0);
+	assert_int_equal(check(&P.rec, why, sizeof(why)), 0);
+	/* The line without the root's signature over it says nothing. */
+	R.rec.members_invite = 1;
+	assert_int_equal(trust_members_invite(R.pk, netid, lookup, NULL), 0);
+	assert_int_equal(check(&N.rec, why, sizeof(why)), -1);
+	/* Nor does another member's record with the line. */
+	R.rec = saved;
+	M.rec.members_invite = 1;
+	assert_int_equal(record_sign(&M.rec, M.sk, netid), 0);
+	assert_int_equal(trust_members_invite(M.pk, netid, lookup, NULL), 1);
+	assert_int_equal(trust_members_invite(R.pk, netid, lookup, NULL), 1);
+	/* The root's record not held: no. */
+	held[0] = &P.rec;
+	assert_int_equal(trust_members_invite(R.pk, netid, lookup, NULL), 0);
+	held[0] = &R.rec;
+}
+
+/* text with line inserted before its line starting with at: does it
+ * parse? The message into err. */
+static int
+parse_with(const char *text, const char *at, const char *line, char *err,
+    size_t errlen)
+{
+	char t[RECORD_MAX_LEN + 1];
+	struct record r;
+	const char *s = strstr(text, at);
+
+	assert_non_null(s);
+	snprintf(t, sizeof(t), "%.*s%s%s", (int)(s - text), text, line, s);
+	return record_parse(&r, t, strlen(t), err, errlen);
+}
+
+/* "invite = members": one spelling, after role, before admitted-by. */
+static void
+test_record_invite_line(void **state)
+{
+	char text[RECORD_MAX_LEN + 1], err[256];
+	struct record r;
+	int n;
+
+	(void)state;
+	n = record_format(&R.rec, text, sizeof(text), 1);
+	assert_true(n > 0);
+	assert_non_null(strstr(text, "serial = 1\ninvite = members\n"
+	    "signature = "));
+	assert_int_equal(record_parse(&r, text, (size_t)n, err, sizeof(err)),
+	    0);
+	assert_int_equal(r.members_invite, 1);
+	assert_int_equal(record_verify(&r, netid), 0);
+	/* Without it: no line, and old records stay valid. */
+	n = record_format(&A.rec, text, sizeof(text), 1);
+	assert_null(strstr(text, "invite"));
+	/* Another value, after admitted-by, before role: refused. */
+	assert_int_equal(parse_with(text, "admitted-by", "invite = all\n",
+	    err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "invite = all"));
+	assert_int_equal(parse_with(text, "admission = ",
+	    "invite = members\n", err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "invite after admitted-by"));
+	assert_int_equal(parse_with(text, "role = admin",
+	    "invite = members\n", err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "role after invite"));
+	assert_int_equal(parse_with(text, "admitted-by",
+	    "invite = members\n", err, sizeof(err)), 0);
+	r = A.rec;
+	r.members_invite = 2;
+	assert_int_equal(record_format(&r, text, sizeof(text), 1), -1);
+}
+
 static void
 test_record_role_line(void **state)
 {
@@ -638,6 +731,8 @@ main(void)
 		cmocka_unit_test_setup(test_revocation_parse_errors, setup),
 		cmocka_unit_test_setup(test_revocation_check, setup),
 		cmocka_unit_test_setup(test_record_role_line, setup),
+		cmocka_unit_test_setup(test_members_invite, setup),
+		cmocka_unit_test_setup(test_record_invite_line, setup),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
