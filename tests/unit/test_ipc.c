@@ -801,17 +801,23 @@ reader_main(const char *path, const char *cmd, const char *arg,
 	char err[256];
 	const char *e;
 	json_t *req, *r;
+	int rc;
 
 	req = arg[0] ? json_pack("{s:s, s:s}", "cmd", cmd, arg, "debug") :
 	    json_pack("{s:s}", "cmd", cmd);
-	if ((r = ipc_ctl_call(path, req, 3000, err, sizeof(err))) == NULL) {
+	r = ipc_ctl_call(path, req, 3000, err, sizeof(err));
+	json_decref(req);
+	if (r == NULL) {
 		fprintf(stderr, "reader: %s\n", err);
 		return 2;
 	}
 	e = json_string_value(json_object_get(r, "error"));
 	if (json_is_true(json_object_get(r, "ok")))
-		return 0;
-	return (e != NULL && strstr(e, needle) != NULL) ? 1 : 2;
+		rc = 0;
+	else
+		rc = (e != NULL && strstr(e, needle) != NULL) ? 1 : 2;
+	json_decref(r);
+	return rc;
 }
 
 /* One request from a process that may only read: another uid in the
