@@ -16,7 +16,16 @@
  * handshake with a valid mac1, and mac1 needs only our public key, so
  * without this a stranger could stall the loop for 500 ms per handshake
  * while keyd is away.
+ *
+ * An unanswered call also dials keyd.crypto again, on a new socket. A
+ * req/rep pair whose request timed out was seen to stay deaf: under
+ * load (a check run beside other builds) every DH call of one linkd
+ * timed out for 77 s while keyd ran, and the first call after that
+ * linkd restarted, on a new pipe, was answered at once. A new socket is
+ * cheap and leaves nothing of the old exchange behind.
  */
+#include <limits.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <sodium.h>
@@ -31,12 +40,27 @@
 
 static struct ipc_rpc *keyd_rpc;
 static double keyd_down_until;
+static char keyd_path[PATH_MAX];
+static uid_t keyd_uid_want;
 
 int
 keyd_client_open(const char *path, uid_t keyd_uid)
 {
+	snprintf(keyd_path, sizeof(keyd_path), "%s", path);
+	keyd_uid_want = keyd_uid;
 	keyd_rpc = ipc_rpc_dial(path, D_LINKD, D_KEYD, keyd_uid);
 	return keyd_rpc == NULL ? -1 : 0;
+}
+
+/* A new socket after an unanswered call (see the top). */
+static void
+keyd_client_redial(void)
+{
+	ipc_rpc_close(keyd_rpc);
+	keyd_rpc = ipc_rpc_dial(keyd_path, D_LINKD, D_KEYD, keyd_uid_want);
+	if (keyd_rpc == NULL)
+		log_warnx_rl(&keyd_path, "cannot dial %s again; DH calls fail "
+		    "until linkd restarts", keyd_path);
 }
 
 void
@@ -71,6 +95,7 @@ keyd_dh(void *arg, uint8_t out[NOISE_DHLEN], const uint8_t pub[NOISE_DHLEN])
 		log_warnx_rl(&keyd_rpc, "keyd did not answer a DH request "
 		    "within %d ms: handshake fails, will be retried",
 		    KEYD_DH_TIMEOUT_MS);
+		keyd_client_redial();
 	} else if (msg_dh_resp_decode(&resp, rbuf, (size_t)n) == -1) {
 		log_warnx_rl(&keyd_rpc, "keyd sent a malformed DH reply "
 		    "(%zd bytes)", n);
