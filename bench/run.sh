@@ -240,10 +240,12 @@ om_die() {
 	die "$@"
 }
 
-# om_pair BINARY TAG NET PORT: two members a and b of one network, from
-# that build, on NET.0.1 and NET.0.2 (/16), linked over TCP PORT.
+# om_pair BINARY TAG NET PORT [IFNAME]: two members a and b of one
+# network, from that build, on NET.0.1 and NET.0.2 (/16), linked over TCP
+# PORT; IFNAME names their TUN devices when another pair shares the
+# namespaces.
 om_pair() {
-	local om=$1 tag=$2 net=$3 port=$4 s i ns d root
+	local om=$1 tag=$2 net=$3 port=$4 ifname=${5:-} s i ns d root
 	for s in a b; do
 		d=$T/$tag-$s
 		i=1; ns=$NA; [ $s = b ] && { i=2; ns=$NB; }
@@ -255,6 +257,8 @@ om_pair() {
 		nsx "$ns" "$om" -d "$d" init "$tag$s" --ipv4 $net.0.$i/16 \
 		    --tcp 192.0.2.$i:$port $root ${OM_INIT_ARGS:-} ||
 			die "$tag: onionmesh init failed"
+		[ -z "$ifname" ] ||
+			sed -i "s/^interface = .*/interface = $ifname/" "$d/onionmesh.conf"
 		chmod 755 "$d"
 		"$om" -d "$d" export "$T/$tag-$s.record" ||
 			die "$tag: onionmesh export failed"
@@ -287,7 +291,7 @@ start_onionmesh() {
 }
 
 start_baseline() {
-	om_pair "$BASE_BUILD/onionmesh" omb 10.76 6551
+	om_pair "$BASE_BUILD/onionmesh" omb 10.76 6551 om-base
 }
 
 # --- measuring ---------------------------------------------------------------
