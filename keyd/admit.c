@@ -28,8 +28,8 @@ keyd_claims_net(const struct keyd *k, struct claims_net *n)
 	    k->d.conf.max_admitted);
 }
 
-/* Count r's refusal and log it, once per (id, serial) while it is in
- * the ring. */
+/* Count r's refusal, once per (id, serial) while it is in the ring,
+ * and log it (rate-limited per reason). */
 static void
 claims_refused(struct keyd *k, const struct record *r, int reason,
     const char *via, const char *why)
@@ -47,8 +47,12 @@ claims_refused(struct keyd *k, const struct record *r, int reason,
 	c->logged[i].serial = r->serial;
 	if (reason > CLAIM_OK && reason < CLAIM_NREASONS)
 		c->refused[reason]++;
-	log_warnx("record of %s (serial %llu) from %s refused: %s (%s); "
-	    "not stored", r->name, (unsigned long long)r->serial, via, why,
+	/* One line per reason every few seconds: a member that floods
+	 * forged records fills the counters, not the log. */
+	log_warnx_rl(&c->refused[reason > CLAIM_OK && reason < CLAIM_NREASONS ?
+	    reason : 0], "record of %s (serial %llu) from %s refused: %s "
+	    "(%s); not stored (count in status: claims)", r->name,
+	    (unsigned long long)r->serial, via, why,
 	    claim_reason_name(reason));
 }
 

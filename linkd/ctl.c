@@ -165,6 +165,12 @@ static const struct counter status_counters[] = {
 	LD_COUNTER("hs_ratelimited", hs_ratelimited),
 	LD_COUNTER("links_paused", dp.links_paused_n),
 	LD_COUNTER("tund_paused", dp.tund_paused_n),
+	/* Gossip carried for keyd; drops: more than keyd or a member's
+	 * link could take (linkd/gossip.c), so a flood shows here even
+	 * where keyd never saw it to refuse it. */
+	LD_COUNTER("gossip_in", gossip_in),
+	LD_COUNTER("gossip_out", gossip_out),
+	LD_COUNTER("gossip_drops", gossip_drops),
 };
 
 /* Relays and end-to-end sessions (forward.h has the meanings). */
