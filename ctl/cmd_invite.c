@@ -1,12 +1,19 @@
 /*
- * invite and revoke: the two membership commands a running member
- * answers. Both only check the command line and ask keyd (ctl.keyd
- * "invite" / "revoke"); keyd decides, since it alone holds the key, the
- * records and the revocations. The CLI never sees more of a secret than
+ * invite, grant and revoke: the membership commands a running member
+ * answers. Each only checks the command line and asks keyd (ctl.keyd
+ * "invite" / "grant" / "revoke"); keyd decides, since it alone holds
+ * the key, the records, the grants and the revocations. The CLI never sees more of a secret than
  * the URL keyd returns, which it prints once and wipes.
  *
  *   invite NAME [--ipv4 A.B.C.D] [--expires DURATION] [--admin]
+ *          [--subnet PREFIX]...
+ *   grant NAME --subnet PREFIX [--subnet PREFIX]...
  *   revoke NAME
+ *
+ * --subnet (repeatable) grants the new member a subnet in its
+ * admission (issue 14); grant gives subnets to a member admitted
+ * already (a signed grant, gossiped like a revocation). keyd refuses
+ * both unless this member is the root or an admin.
  *
  * DURATION is a whole number and a unit: s, m, h or d (90m, 12h, 7d),
  * 30s..30d; the default is 1d.
@@ -96,6 +103,64 @@ keyd_call(struct ctl *c, json_t *req, const char *what)
 	return rep;
 }
 
+/* Take every --subnet PREFIX (or --subnet=PREFIX) out of argv (ctl's
+ * options come once; this one repeats) into a JSON array *out. argc is
+ * updated. CTL_OK, or the exit status. */
+static int
+take_subnets(struct ctl *c, int *argc, char **argv, json_t **out)
+{
+	struct prefix p;
+	char why[160];
+	const char *v;
+	int i, n = 1;
+
+	if ((*out = json_array()) == NULL) {
+		ctl_warnx("out of memory");
+		return CTL_FAIL;
+	}
+	for (i = 1; i < *argc; i++) {
+		if (strcmp(argv[i], "--") == 0) {
+			while (i < *argc)
+				argv[n++] = argv[i++];
+			break;
+		}
+		if (strcmp(argv[i], "--subnet") == 0 && i + 1 < *argc)
+			v = argv[++i];
+		else if (strncmp(argv[i], "--subnet=", 9) == 0)
+			v = argv[i] + 9;
+		else {
+			argv[n++] = argv[i];
+			continue;
+		}
+		if (subnet_parse(&p, v, why, sizeof(why)) == -1) {
+			json_decref(*out);
+			return ctl_usage(c, "--subnet `%s': %s", v, why);
+		}
+		json_array_append_new(*out, json_string(v));
+	}
+	*argc = n;
+	return CTL_OK;
+}
+
+/* --ipv4 and --expires (NULL: not given) make sense; *ttl set. CTL_OK,
+ * or the usage error's exit status. */
+static int
+invite_opts_check(struct ctl *c, const char *ipv4, const char *expires,
+    long long *ttl)
+{
+	struct prefix p;
+
+	if (ipv4 != NULL && (strchr(ipv4, '/') != NULL ||
+	    addr_parse(&p, ipv4) == -1 || p.family != 4))
+		return ctl_usage(c, "--ipv4 `%s' is not an IPv4 address "
+		    "(A.B.C.D, in the network's range, without /LEN)", ipv4);
+	if (expires != NULL && ctl_duration_parse(expires, ttl) == -1)
+		return ctl_usage(c, "--expires `%s' is not a duration from "
+		    "30s to 30d (a whole number and s, m, h or d: 90m, 12h, "
+		    "7d)", expires);
+	return CTL_OK;
+}
+
 int
 cmd_invite(struct ctl *c, int argc, char **argv)
 {
@@ -107,32 +172,28 @@ cmd_invite(struct ctl *c, int argc, char **argv)
 		[O_END] = { NULL, NULL, NULL },
 	};
 	struct conf conf;
-	struct prefix p;
 	long long ttl = TTL_DEFAULT_S;
 	const char *url;
 	char *pos[1];
-	json_t *req, *rep;
+	json_t *req, *rep, *subnets;
 	int rc;
 
-	if ((rc = ctl_member_arg(c, argc, argv, opts, pos)) != CTL_OK)
+	if ((rc = take_subnets(c, &argc, argv, &subnets)) != CTL_OK)
 		return rc;
-	if (opts[O_IPV4].val != NULL &&
-	    (strchr(opts[O_IPV4].val, '/') != NULL ||
-	    addr_parse(&p, opts[O_IPV4].val) == -1 || p.family != 4))
-		return ctl_usage(c, "--ipv4 `%s' is not an IPv4 address "
-		    "(A.B.C.D, in the network's range, without /LEN)",
-		    opts[O_IPV4].val);
-	if (opts[O_EXPIRES].val != NULL &&
-	    ctl_duration_parse(opts[O_EXPIRES].val, &ttl) == -1)
-		return ctl_usage(c, "--expires `%s' is not a duration from "
-		    "30s to 30d (a whole number and s, m, h or d: 90m, 12h, "
-		    "7d)", opts[O_EXPIRES].val);
-	if (ctl_conf_load(c, &conf) == -1)
-		return CTL_FAIL;
+	if ((rc = ctl_member_arg(c, argc, argv, opts, pos)) != CTL_OK) {
+		json_decref(subnets);
+		return rc;
+	}
+	if ((rc = invite_opts_check(c, opts[O_IPV4].val,
+	    opts[O_EXPIRES].val, &ttl)) != CTL_OK ||
+	    ctl_conf_load(c, &conf) == -1) {
+		json_decref(subnets);
+		return rc != CTL_OK ? rc : CTL_FAIL;
+	}
 
-	req = json_pack("{s:s, s:s, s:I, s:b}", "cmd", "invite", "name",
+	req = json_pack("{s:s, s:s, s:I, s:b, s:o}", "cmd", "invite", "name",
 	    pos[0], "expires_s", (json_int_t)ttl, "admin",
-	    opts[O_ADMIN].val != NULL);
+	    opts[O_ADMIN].val != NULL, "subnets", subnets);
 	if (req != NULL && opts[O_IPV4].val != NULL &&
 	    json_object_set_new(req, "ipv4",
 	    json_string(opts[O_IPV4].val)) == -1) {
@@ -167,6 +228,35 @@ cmd_invite(struct ctl *c, int argc, char **argv)
 	}
 	/* The secret was in it. */
 	sodium_memzero((char *)url, strlen(url));
+	json_decref(rep);
+	return CTL_OK;
+}
+
+int
+cmd_grant(struct ctl *c, int argc, char **argv)
+{
+	struct conf conf;
+	char *pos[1];
+	json_t *req, *rep, *subnets;
+	int rc;
+
+	if ((rc = take_subnets(c, &argc, argv, &subnets)) != CTL_OK)
+		return rc;
+	if ((rc = ctl_member_arg(c, argc, argv, NULL, pos)) != CTL_OK ||
+	    json_array_size(subnets) == 0 || ctl_conf_load(c, &conf) == -1) {
+		json_decref(subnets);
+		if (rc != CTL_OK)
+			return rc;
+		if (json_array_size(subnets) == 0)
+			return ctl_usage(c, "no --subnet PREFIX to grant");
+		return CTL_FAIL;
+	}
+	req = json_pack("{s:s, s:s, s:o}", "cmd", "grant", "name", pos[0],
+	    "subnets", subnets);
+	if ((rep = keyd_call(c, req, "grant")) == NULL)
+		return CTL_FAIL;
+	printf("granted %s %d subnets\n", ctl_json_str(rep, "name", pos[0]),
+	    (int)json_integer_value(json_object_get(rep, "subnets")));
 	json_decref(rep);
 	return CTL_OK;
 }

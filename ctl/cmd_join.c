@@ -321,6 +321,37 @@ admit_addrs(struct conf *conf, json_t *a)
 	return 0;
 }
 
+/* The subnets the admission grants (issue 14): admitted_subnet lines,
+ * in its order (the admission signs them so), and subnet lines, so
+ * that the new member announces them. 0 or -1 (printed). */
+static int
+admit_subnets(struct conf *conf, json_t *a)
+{
+	json_t *list = json_object_get(a, "subnets"), *v;
+	char why[160];
+	size_t i;
+
+	if (list != NULL && (!json_is_array(list) ||
+	    json_array_size(list) > CONF_MAX_SUBNETS)) {
+		ctl_warnx("keyd's answer has a malformed subnets list");
+		return -1;
+	}
+	json_array_foreach(list, i, v) {
+		const char *s = json_string_value(v);
+		struct prefix *p = &conf->admitted_subnets[i];
+
+		if (s == NULL || subnet_parse(p, s, why, sizeof(why)) == -1) {
+			ctl_warnx("the admission's subnet `%s': %s",
+			    s != NULL ? s : "?", s != NULL ? why :
+			    "not a string");
+			return -1;
+		}
+		conf->subnets[i] = *p;
+	}
+	conf->nadmitted_subnets = conf->nsubnets = (int)i;
+	return 0;
+}
+
 /* The config from the admission. 0 or -1 (printed). */
 static int
 conf_from_admit(struct ctl *c, struct conf *conf, json_t *a,
@@ -363,7 +394,7 @@ conf_from_admit(struct ctl *c, struct conf *conf, json_t *a,
 	conf->admitted = 1;
 	conf->role = strcmp(ctl_json_str(a, "role", "member"), "admin") == 0 ?
 	    ROLE_ADMIN : ROLE_MEMBER;
-	if (admit_addrs(conf, a) == -1)
+	if (admit_addrs(conf, a) == -1 || admit_subnets(conf, a) == -1)
 		return -1;
 	if (json_integer_value(json_object_get(a, "mtu")) >= 1280 &&
 	    json_integer_value(json_object_get(a, "mtu")) <= 65535)

@@ -180,6 +180,7 @@ int cmd_routes(struct ctl *c, int argc, char **argv);
 int cmd_export(struct ctl *c, int argc, char **argv);
 int cmd_import(struct ctl *c, int argc, char **argv);
 int cmd_invite(struct ctl *c, int argc, char **argv);  /* cmd_invite.c */
+int cmd_grant(struct ctl *c, int argc, char **argv);
 int cmd_revoke(struct ctl *c, int argc, char **argv);
 int cmd_join(struct ctl *c, int argc, char **argv);    /* cmd_join.c */
 int cmd_log(struct ctl *c, int argc, char **argv);     /* cmd_log.c */

@@ -50,8 +50,11 @@ static const struct subcommand {
 	    "           [--netns NAME] [--no-privsep] [--root ID]",
 	    "found a network as member NAME (--root ID: join one by hand)" },
 	{ "invite", cmd_invite,
-	    "NAME [--ipv4 A.B.C.D] [--expires DURATION] [--admin]",
+	    "NAME [--ipv4 A.B.C.D] [--expires DURATION] [--admin]\n"
+	    "           [--subnet PREFIX]...",
 	    "print a single-use invitation URL for a new member NAME" },
+	{ "grant", cmd_grant, "NAME --subnet PREFIX [--subnet PREFIX]...",
+	    "give member NAME subnets (root or admin only)" },
 	{ "revoke", cmd_revoke, "NAME",
 	    "end member NAME's membership everywhere" },
 	{ "join", cmd_join,

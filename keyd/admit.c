@@ -8,6 +8,7 @@
  * order records came in. Our own record is never dropped here: one that
  * would beat it is refused instead (the others drop us; we cannot).
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,6 +27,9 @@ keyd_claims_net(const struct keyd *k, struct claims_net *n)
 {
 	claims_net_init(n, &k->d.conf.ipv4, k->netid, k->d.conf.root,
 	    k->d.conf.max_admitted);
+	/* The callback only reads through its arg. */
+	n->granted = keyd_granted;
+	n->granted_arg = (void *)(uintptr_t)k;
 }
 
 /* Count r's refusal, once per (id, serial) while it is in the ring,

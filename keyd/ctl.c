@@ -12,9 +12,11 @@
  *   edges    {edges: [{member, id, serial, peers: [{peer, rtt_us,
  *            rate_kbps}]}]}:
  *            the edge announcements keyd holds (gossip.c)
- *   invite   {name, ipv4?, expires_s?, admin?} -> {url}: a new
+ *   invite   {name, ipv4?, expires_s?, admin?, subnets?} -> {url}: a new
  *            invitation (invites.c); the URL holds its secret, which is
  *            in this reply only (changing)
+ *   grant    {name, subnets} -> {name, subnets}: a grant of subnets to
+ *            a member admitted already (grants.c; changing)
  *   revoke   {name} -> {revoked, also: [names whose chain broke]}
  *            (revoke.c; changing)
  *   revoked  {revoked: [{id, by, serial, name?}]}: the revocations held
@@ -91,6 +93,7 @@ ctl_status(void *ctx, json_t *req)
 	    json_integer((json_int_t)k->dh_refused));
 	json_object_set_new(o, "gossip", gossip_ctl_status(k));
 	json_object_set_new(o, "claims", keyd_claims_status(k));
+	json_object_set_new(o, "grants", grants_status(k));
 	/* Onion mode only; null when torctl_io could not start. */
 	if (k->tor != NULL)
 		json_object_set_new(o, "tor", torctl_io_status_json(k->tor));
@@ -154,12 +157,44 @@ ctl_reload(void *ctx, json_t *req)
 	    (json_int_t)k->recs.n);
 }
 
+/* "subnets": ["PREFIX", ...] (absent or null: none) into g. NULL, or
+ * the error to answer. */
+static json_t *
+ctl_subnets(const char *cmd, json_t *req, struct prefix *list,
+    struct invite_grant *g)
+{
+	char why[160];
+	json_t *j = json_object_get(req, "subnets"), *v;
+	size_t i;
+
+	g->subnets = list;
+	g->nsubnets = 0;
+	if (j == NULL || json_is_null(j))
+		return NULL;
+	if (!json_is_array(j) || json_array_size(j) > RECORD_MAX_SUBNETS)
+		return json_error("%s: \"subnets\" must be an array of at "
+		    "most %d prefixes", cmd, RECORD_MAX_SUBNETS);
+	json_array_foreach(j, i, v) {
+		const char *p = json_string_value(v);
+
+		if (p == NULL)
+			return json_error("%s: \"subnets\" must hold "
+			    "strings", cmd);
+		if (subnet_list_add(list, &g->nsubnets, RECORD_MAX_SUBNETS,
+		    p, why, sizeof(why)) == -1)
+			return json_error("%s: subnet %.64s: %s", cmd, p, why);
+	}
+	return NULL;
+}
+
 static json_t *
 ctl_invite(void *ctx, json_t *req)
 {
 	struct keyd *k = ctx;
 	char url[INVITE_URL_MAX + 1], err[KEYD_ERRLEN];
 	const char *name, *ipv4 = NULL;
+	struct prefix subnets[RECORD_MAX_SUBNETS];
+	struct invite_grant g;
 	json_t *j, *rep;
 	json_int_t ttl = INVITE_TTL_DEFAULT;
 	int role = ROLE_MEMBER;
@@ -189,13 +224,37 @@ ctl_invite(void *ctx, json_t *req)
 			    "false");
 		role = json_is_true(j) ? ROLE_ADMIN : ROLE_MEMBER;
 	}
-	if (invites_create(k, name, ipv4, (uint64_t)ttl, role, url,
-	    sizeof(url), err, sizeof(err)) == -1)
+	if ((rep = ctl_subnets("invite", req, subnets, &g)) != NULL)
+		return rep;
+	if (invites_create_granting(k, name, ipv4, (uint64_t)ttl, role, &g,
+	    url, sizeof(url), err, sizeof(err)) == -1)
 		return json_error("invite %.64s: %s", name, err);
 	rep = json_pack("{s:b, s:s, s:s, s:I}", "ok", 1, "url", url, "name",
 	    name, "expires_s", ttl);
 	sodium_memzero(url, sizeof(url));
 	return rep;
+}
+
+static json_t *
+ctl_grant(void *ctx, json_t *req)
+{
+	struct keyd *k = ctx;
+	struct prefix subnets[RECORD_MAX_SUBNETS];
+	struct invite_grant g;
+	char err[KEYD_ERRLEN];
+	const char *name;
+	json_t *rep;
+
+	name = json_string_value(json_object_get(req, "name"));
+	if (name == NULL)
+		return json_error("grant: \"name\" must be a string");
+	if ((rep = ctl_subnets("grant", req, subnets, &g)) != NULL)
+		return rep;
+	if (grant_make(k, name, g.subnets, g.nsubnets, err,
+	    sizeof(err)) == -1)
+		return json_error("grant %.64s: %s", name, err);
+	return json_pack("{s:b, s:s, s:i}", "ok", 1, "name", name,
+	    "subnets", g.nsubnets);
 }
 
 static json_t *
@@ -254,6 +313,7 @@ const struct ctl_cmd keyd_ctl_cmds[] = {
 	{ "edges",   CTL_READ,        NULL,    ctl_edges },
 	{ "invite",  CTL_CHANGE,      NULL,    ctl_invite },
 	{ "revoke",  CTL_CHANGE,      NULL,    ctl_revoke },
+	{ "grant",   CTL_CHANGE,      NULL,    ctl_grant },
 	{ "revoked", CTL_READ,        NULL,    ctl_revoked },
 	LOGCTL_ROW,
 };

@@ -191,7 +191,8 @@ gossip_list_decode(const uint8_t *p, size_t len, uint8_t type,
 		if (with_serial)
 			v[i].serial = br_u64(&r);
 		if (v[i].kind != GOSSIP_RECORD && v[i].kind != GOSSIP_EDGES &&
-		    v[i].kind != GOSSIP_REVOCATION)
+		    v[i].kind != GOSSIP_REVOCATION &&
+		    v[i].kind != GOSSIP_GRANT)
 			return -1;
 	}
 	if (br_done(&r) == -1)
@@ -360,7 +361,8 @@ gossip_rf_get(struct keyd *k, const uint8_t id[MEMBER_ID_BYTES])
 static size_t
 gossip_inventory_size(const struct keyd *k)
 {
-	return k->recs.n + k->gossip.ne + revoked_count(k);
+	return k->recs.n + k->gossip.ne + revoked_count(k) +
+	    grants_count(k);
 }
 
 /* Everything we hold, sorted (records first). NULL: out of memory. */
@@ -389,6 +391,13 @@ gossip_inventory(const struct keyd *k, size_t *n)
 		v[c].kind = GOSSIP_REVOCATION;
 		memcpy(v[c].id, rv->revoked, MEMBER_ID_BYTES);
 		v[c].serial = rv->serial;
+	}
+	for (i = 0; i < grants_count(k); i++, c++) {
+		const struct grant *gr = grants_get(k, i);
+
+		v[c].kind = GOSSIP_GRANT;
+		memcpy(v[c].id, gr->member, MEMBER_ID_BYTES);
+		v[c].serial = gr->serial;
 	}
 	gossip_objs_sort(v, c);
 	*n = c;
@@ -447,6 +456,13 @@ gossip_send_object(struct keyd *k, uint8_t mode, const uint8_t *to,
 			if (memcmp(revoked_get(k, i)->revoked, id,
 			    MEMBER_ID_BYTES) == 0)
 				text = revoked_text(k, i, &len);
+		if (text == NULL)
+			return 0;
+	} else if (kind == GOSSIP_GRANT) {
+		for (i = 0; i < grants_count(k); i++)
+			if (memcmp(grants_get(k, i)->member, id,
+			    MEMBER_ID_BYTES) == 0)
+				text = grants_text(k, i, &len);
 		if (text == NULL)
 			return 0;
 	} else {
@@ -555,6 +571,16 @@ gossip_flood_revocation(struct keyd *k, const uint8_t id[MEMBER_ID_BYTES],
 	 * and there are never more than members. */
 	if (gossip_send_object(k, except != NULL ? GOSSIP_TO_OTHERS :
 	    GOSSIP_TO_ALL, except, GOSSIP_REVOCATION, id) == 1)
+		k->gossip.floods++;
+}
+
+void
+gossip_flood_grant(struct keyd *k, const uint8_t id[MEMBER_ID_BYTES],
+    const uint8_t *except)
+{
+	/* Like a revocation: flooded once, when it is new. */
+	if (gossip_send_object(k, except != NULL ? GOSSIP_TO_OTHERS :
+	    GOSSIP_TO_ALL, except, GOSSIP_GRANT, id) == 1)
 		k->gossip.floods++;
 }
 
@@ -1063,6 +1089,21 @@ gossip_on_want(struct keyd *k, const uint8_t from[MEMBER_ID_BYTES],
 	}
 }
 
+static void
+gossip_take_grant(struct keyd *k, const uint8_t from[MEMBER_ID_BYTES],
+    const char *text, size_t len)
+{
+	char why[512];
+	int rc = grant_accept(k, text, len, from, why, sizeof(why));
+
+	if (rc == -1)
+		gossip_bad(k, from, "a grant", why);
+	else if (rc == 1)
+		log_info("grant from %s accepted", gossip_who(k, from));
+	else
+		k->gossip.rx_old++;
+}
+
 void
 gossip_on_in(struct keyd *k, const uint8_t *p, size_t n)
 {
@@ -1091,6 +1132,10 @@ gossip_on_in(struct keyd *k, const uint8_t *p, size_t n)
 			k->gossip.rx_old++;
 		break;
 	}
+	case GOSSIP_GRANT:
+		gossip_take_grant(k, m.id, (const char *)m.data + 1,
+		    (size_t)m.len - 1);
+		break;
 	case GOSSIP_RECORD:
 		gossip_take_record(k, m.id, (const char *)m.data + 1,
 		    (size_t)m.len - 1);
@@ -1249,6 +1294,7 @@ gossip_stop(struct keyd *k)
 	free(g->own_next);
 	memset(g, 0, sizeof(*g));
 	revoke_free(k);
+	grants_free(k);
 }
 
 /* ---- ctl ----------------------------------------------------------- */

@@ -392,6 +392,16 @@ invites_create(struct keyd *k, const char *name, const char *ipv4,
     uint64_t ttl_s, int role, char *url, size_t urlcap, char *err,
     size_t errlen)
 {
+	return invites_create_granting(k, name, ipv4, ttl_s, role, NULL, url,
+	    urlcap, err, errlen);
+}
+
+int
+invites_create_granting(struct keyd *k, const char *name,
+    const char *ipv4, uint64_t ttl_s, int role,
+    const struct invite_grant *g, char *url, size_t urlcap, char *err,
+    size_t errlen)
+{
 	char dir[PATH_MAX], path[PATH_MAX];
 	struct invite iv;
 	struct invite_url u;
@@ -400,9 +410,16 @@ invites_create(struct keyd *k, const char *name, const char *ipv4,
 	memset(&u, 0, sizeof(u));
 	memset(&iv, 0, sizeof(iv));
 	if (invite_request_ok(k, name, ttl_s, role, err, errlen) == -1 ||
+	    (g != NULL && keyd_grant_ok(k, NULL, g->subnets, g->nsubnets,
+	    err, errlen) == -1) ||
 	    pick_ipv4(k, &iv.ipv4, ipv4, err, errlen) == -1 ||
 	    invite_where(k, &u, err, errlen) == -1)
 		goto out;
+	if (g != NULL) {
+		memcpy(iv.subnets, g->subnets,
+		    (size_t)g->nsubnets * sizeof(iv.subnets[0]));
+		iv.nsubnets = g->nsubnets;
+	}
 
 	randombytes_buf(iv.id, sizeof(iv.id));
 	randombytes_buf(u.secret, sizeof(u.secret));
@@ -423,9 +440,9 @@ invites_create(struct keyd *k, const char *name, const char *ipv4,
 		snprintf(err, errlen, "the invitation URL does not fit");
 		goto out;
 	}
-	log_info("invitation %.16s for %s (%s) made, expires in %llu s",
-	    path + strlen(dir) + 1, name, role_name(role),
-	    (unsigned long long)ttl_s);
+	log_info("invitation %.16s for %s (%s, %d subnets granted) made, "
+	    "expires in %llu s", path + strlen(dir) + 1, name,
+	    role_name(role), iv.nsubnets, (unsigned long long)ttl_s);
 	rc = 0;
 out:
 	sodium_memzero(&u, sizeof(u));
@@ -567,6 +584,11 @@ invites_admit(struct keyd *k, const struct invite *inv,
 	}
 	ipv6_member_addr(&out->ipv6, k->netid, joiner_id);
 	out->role = inv->role == ROLE_ADMIN ? ROLE_ADMIN : ROLE_MEMBER;
+	if (inv->nsubnets < 0 || inv->nsubnets > RECORD_MAX_SUBNETS)
+		return -1;
+	memcpy(out->admitted_subnets, inv->subnets,
+	    sizeof(out->admitted_subnets));
+	out->nadmitted_subnets = inv->nsubnets;
 	out->serial = 1;
 	if (keys_sign_admission(out, k->netid) == -1)
 		return -1;

@@ -29,13 +29,23 @@
 int invites_create(struct keyd *k, const char *name, const char *ipv4,
     uint64_t ttl_s, int role, char *url, size_t urlcap, char *err,
     size_t errlen) __attribute__((warn_unused_result));
+/* invites_create with subnets the admission grants (issue 14): only
+ * the root or an admin may (keyd_grant_ok). */
+struct invite_grant {
+	const struct prefix *subnets;
+	int nsubnets;
+};
+int invites_create_granting(struct keyd *k, const char *name,
+    const char *ipv4, uint64_t ttl_s, int role,
+    const struct invite_grant *g, char *url, size_t urlcap, char *err,
+    size_t errlen) __attribute__((warn_unused_result));
 /* join: check secret (constant time) + expiry + unused, then consume
  * atomically. 0 and *inv filled, or -1 with a reason for the joiner. */
 int invites_redeem(struct keyd *k, const uint8_t id[INVITE_ID_BYTES],
     const uint8_t secret[INVITE_SECRET_BYTES], struct invite *inv,
     char *err, size_t errlen) __attribute__((warn_unused_result));
-/* Build the joiner's admission: name/ipv4 from inv, ipv6 derived,
- * role, admitted_by = us, admission signed by keys.c. Fills the
+/* Build the joiner's admission: name/ipv4/subnets from inv, ipv6
+ * derived, role, admitted_by = us, admission signed by keys.c. Fills the
  * fields of *out (a record without self-signature). 0 or -1. */
 int invites_admit(struct keyd *k, const struct invite *inv,
     const uint8_t joiner_id[MEMBER_ID_BYTES], struct record *out)

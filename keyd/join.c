@@ -54,10 +54,37 @@ get_prefix(struct buf_r *r, struct prefix *p)
 		r->err = 1;
 }
 
+/* u8 count, then each prefix: a subnet (family 4 or 6, host bits
+ * clear). 0, or -1 (r->err set). */
+static int
+get_subnets(struct buf_r *r, struct prefix *list, int *n)
+{
+	struct prefix m;
+	int i, count = br_u8(r);
+
+	*n = 0;
+	if (r->err || count > RECORD_MAX_SUBNETS) {
+		r->err = 1;
+		return -1;
+	}
+	for (i = 0; i < count; i++) {
+		get_prefix(r, &list[i]);
+		m = list[i];
+		prefix_mask(&m);
+		if (r->err || list[i].family == 0 ||
+		    !prefix_equal(&m, &list[i])) {
+			r->err = 1;
+			return -1;
+		}
+	}
+	*n = count;
+	return 0;
+}
+
 static size_t
 admit_size(const struct join_admit *a)
 {
-	size_t n = 512, i;
+	size_t n = 512 + RECORD_MAX_SUBNETS * 18, i;
 
 	for (i = 0; i < a->nrecords; i++)
 		n += 2 + a->records[i].len;
@@ -109,6 +136,11 @@ join_admit_encode(const struct join_admit *a, uint8_t **out, size_t *len)
 	bw_u8(&w, (uint8_t)a->role);
 	bw_bytes(&w, a->admitted_by, sizeof(a->admitted_by));
 	bw_bytes(&w, a->admission, sizeof(a->admission));
+	if (a->nsubnets < 0 || a->nsubnets > RECORD_MAX_SUBNETS)
+		w.err = 1;
+	bw_u8(&w, (uint8_t)a->nsubnets);
+	for (i = 0; i < (size_t)a->nsubnets && !w.err; i++)
+		put_prefix(&w, &a->subnets[i]);
 	bw_bytes(&w, a->root, sizeof(a->root));
 	bw_str(&w, a->net);
 	put_prefix(&w, &a->range4);
@@ -230,6 +262,10 @@ join_admit_decode(struct join_admit *a, const uint8_t *p, size_t n,
 	what = "admission";
 	br_bytes(&r, a->admitted_by, sizeof(a->admitted_by));
 	br_bytes(&r, a->admission, sizeof(a->admission));
+	what = "granted subnets";
+	if (get_subnets(&r, a->subnets, &a->nsubnets) == -1)
+		goto bad;
+	what = "root";
 	br_bytes(&r, a->root, sizeof(a->root));
 	if (r.err)
 		goto bad;

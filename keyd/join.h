@@ -39,7 +39,8 @@
  * the chain) before the newcomer's daemons start.
  *
  * ADMIT's chunks concatenate to the admit blob (join_admit_encode):
- * status first; on success the joiner's admission, the root, the network
+ * status first; on success the joiner's admission (with the subnets it
+ * grants: u8 count, then each prefix), the root, the network
  * settings a member may be told and the text of every current valid
  * record and revocation. Nothing executable, no paths, no tor settings.
  */
@@ -104,6 +105,9 @@ struct join_admit {
 	int role;                       /* ROLE_MEMBER / ROLE_ADMIN */
 	uint8_t admitted_by[MEMBER_ID_BYTES];
 	uint8_t admission[64];
+	/* the subnets the admission grants (issue 14; signed with it) */
+	struct prefix subnets[RECORD_MAX_SUBNETS];
+	int nsubnets;
 	uint8_t root[MEMBER_ID_BYTES];
 	char net[NAME_MAX_LEN + 1];
 	struct prefix range4;           /* the network's IPv4 range; 0 none */

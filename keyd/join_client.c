@@ -384,6 +384,9 @@ admit_is_ours(const struct join_joiner *jj, const struct join_admit *a,
 	mine.admitted = 1;
 	memcpy(mine.admitted_by, a->admitted_by, MEMBER_ID_BYTES);
 	memcpy(mine.admission, a->admission, sizeof(mine.admission));
+	memcpy(mine.admitted_subnets, a->subnets,
+	    sizeof(mine.admitted_subnets));
+	mine.nadmitted_subnets = a->nsubnets;
 	if (admission_verify(&mine, jj->netid) != 0) {
 		snprintf(err, errlen, "the admission does not verify for our "
 		    "key");
@@ -585,6 +588,8 @@ own_record(const struct conf_paths *p, const struct join_joiner *jj,
 	r.admitted = 1;
 	memcpy(r.admitted_by, a->admitted_by, MEMBER_ID_BYTES);
 	memcpy(r.admission, a->admission, sizeof(r.admission));
+	memcpy(r.admitted_subnets, a->subnets, sizeof(r.admitted_subnets));
+	r.nadmitted_subnets = a->nsubnets;
 	if (keys_sign_record(&r, jj->netid) == -1 ||
 	    (n = record_format(&r, text, cap, 1)) < 0) {
 		snprintf(err, errlen, "cannot sign our own record");
@@ -600,6 +605,8 @@ admitted_json(const struct join_admit *a, const struct join_joiner *jj,
 {
 	char v4[64] = "", v6[64], range[64] = "", root[65], by[65],
 	    sig[129], id[65];
+	json_t *subnets;
+	int i;
 
 	if (a->ipv4.family == 4)
 		prefix_fmt(&a->ipv4, v4, sizeof(v4), 0);
@@ -610,14 +617,20 @@ admitted_json(const struct join_admit *a, const struct join_joiner *jj,
 	hex_encode(by, a->admitted_by, MEMBER_ID_BYTES);
 	hex_encode(sig, a->admission, sizeof(a->admission));
 	hex_encode(id, jj->id, MEMBER_ID_BYTES);
+	/* The granted subnets, in the admission's (signed) order. */
+	if ((subnets = json_array()) == NULL)
+		return NULL;
+	for (i = 0; i < a->nsubnets && i < RECORD_MAX_SUBNETS; i++)
+		json_array_append_new(subnets, json_prefix(&a->subnets[i],
+		    1));
 	return json_pack("{s:{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,"
-	    "s:i,s:b,s:i,s:i,s:i}}", "admitted",
+	    "s:i,s:b,s:i,s:i,s:i,s:o}}", "admitted",
 	    "name", a->name, "id", id, "ipv4", v4, "ipv6", v6,
 	    "role", role_name(a->role), "root", root, "admitted_by", by,
 	    "admission", sig, "net", a->net, "ipv4_range", range,
 	    "mtu", (int)a->mtu, "anonymous", a->anonymous,
 	    "records", (int)nrec, "skipped", (int)nskip,
-	    "revocations", (int)nrev);
+	    "revocations", (int)nrev, "subnets", subnets);
 }
 
 /* What the URL and the flags allow. NULL, or why not (err may hold

@@ -195,6 +195,8 @@ admit_blob(struct keyd *k, const struct record *adm, uint8_t **blob,
 	a.role = adm->role;
 	memcpy(a.admitted_by, adm->admitted_by, MEMBER_ID_BYTES);
 	memcpy(a.admission, adm->admission, sizeof(a.admission));
+	memcpy(a.subnets, adm->admitted_subnets, sizeof(a.subnets));
+	a.nsubnets = adm->nadmitted_subnets;
 	memcpy(a.root, c->root, MEMBER_ID_BYTES);
 	snprintf(a.net, sizeof(a.net), "%s", c->paths.net);
 	a.range4 = c->ipv4;

@@ -65,6 +65,9 @@ int keys_sign_record(struct record *r, const uint8_t netid[NETID_BYTES])
  * keys_sign_revocation build such bytes): 1 when m is outside the
  * admission and revocation domains. */
 int keys_sign_domain_ok(const uint8_t *m, size_t n);
+/* Sign g as its granter (sets by = us). */
+int keys_sign_grant(struct grant *g, const uint8_t netid[NETID_BYTES])
+    __attribute__((warn_unused_result));
 /* Sign r's admission as its admitter (sets admitted_by = us). */
 int keys_sign_admission(struct record *r, const uint8_t netid[NETID_BYTES])
     __attribute__((warn_unused_result));
@@ -148,6 +151,9 @@ int records_own_build(struct record *out, const struct conf *c,
  * write our record (0644, owned by uid/gid when chown is set); then put
  * it into s. In onion mode it carries keys_onion_addr() (an error when
  * that key is not loaded). 1 written, 0 unchanged, -1 with err. */
+/* Grants to us that our own record may announce subnets of (besides
+ * the admission's): fn(arg, id, prefix), as claims.h's granted. */
+void records_own_grants(claims_granted_fn fn, void *arg);
 int records_own_refresh(struct keyd_records *s, const struct conf *c,
     const uint8_t netid[NETID_BYTES], int do_chown, uid_t uid, gid_t gid,
     char *err, size_t errlen) __attribute__((warn_unused_result));
@@ -307,6 +313,21 @@ struct keyd_claims {
 	size_t nlogged;                /* entries written, mod the ring */
 };
 
+/* grants.c: the grants held (issue 14), one per member (the highest
+ * serial), each checked when it came. In memory only for now: gossip
+ * brings them back after a restart. */
+struct keyd_grant {
+	struct grant g;
+	size_t len;
+	char text[GRANT_MAX_LEN + 1];  /* canonical signed text */
+};
+
+struct keyd_grants {
+	struct keyd_grant *v;
+	size_t n, cap;
+	uint64_t accepted, refused;    /* counters (ctl status) */
+};
+
 /* The daemon. */
 struct keyd {
 	struct daemon_ctx d;
@@ -335,6 +356,7 @@ struct keyd {
 	struct keyd_revoked revoked;   /* revoke.c (issue 4) */
 	struct keyd_joins *joins;      /* join_serve.c (issue 4) */
 	struct keyd_claims claims;     /* admit.c (issue 14) */
+	struct keyd_grants grants;     /* grants.c (issue 14) */
 };
 
 /* admit.c */
@@ -356,6 +378,41 @@ void keyd_claims_bound(struct keyd *k, const struct record *r);
  * reload): what loses is dropped. Returns how many. */
 size_t keyd_claims_prune(struct keyd *k);
 json_t *keyd_claims_status(const struct keyd *k);
+
+/* grants.c: may we give member (NULL: a newcomer) these subnets? We
+ * must be the root or an admin (when n > 0), and no subnet may overlap
+ * the network's ranges or a held member's addresses (but member's
+ * own). 0, or -1 with err. */
+int keyd_grant_ok(const struct keyd *k, const uint8_t *member,
+    const struct prefix *subnets, int n, char *err, size_t errlen)
+    __attribute__((warn_unused_result));
+/* claims_granted_fn over the grants held (arg: the keyd). */
+int keyd_granted(void *arg, const uint8_t id[MEMBER_ID_BYTES],
+    const struct prefix *p);
+size_t grants_count(const struct keyd *k);
+/* The i-th grant and its canonical text (NULL past the end). */
+const struct grant *grants_get(const struct keyd *k, size_t i);
+const char *grants_text(const struct keyd *k, size_t i, size_t *len);
+/* ctl "grant": sign a grant giving member name the subnets (with those
+ * an earlier grant gave it), keep it, act on it and flood it. 0, or -1
+ * with err. */
+int grant_make(struct keyd *k, const char *name,
+    const struct prefix *subnets, int n, char *err, size_t errlen)
+    __attribute__((warn_unused_result));
+/* A grant from gossip (from: not flooded back to it): parse, check,
+ * keep, flood, act. 1 new, 0 not newer than the one held, -1 refused
+ * (why). */
+int grant_accept(struct keyd *k, const char *text, size_t len,
+    const uint8_t *from, char *why, size_t whylen)
+    __attribute__((warn_unused_result));
+void grants_free(struct keyd *k);
+json_t *grants_status(const struct keyd *k);
+/* gossip.c: the grant held for member id to every direct peer but
+ * except (NULL: all). */
+void gossip_flood_grant(struct keyd *k, const uint8_t id[MEMBER_ID_BYTES],
+    const uint8_t *except);
+/* Gossip's kind for grants (after GOSSIP_REVOCATION, revoke.h). */
+#define GOSSIP_GRANT 6
 
 /* push.c: what keyd sends to linkd and routed. */
 void push_start(struct keyd *k);

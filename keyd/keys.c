@@ -16,11 +16,12 @@
  * ADD_ONION argument, which keys_onion_blob() formats for torctl_io (the
  * caller wipes it); its address is public and kept apart.
  *
- * keys_sign (our edge announcements) refuses the admission and
- * revocation domains, and any prefix of them: those two are signed only
- * through keys_sign_admission / keys_sign_revocation, which build the
- * signed bytes themselves from a struct. Nothing outside keyd can ask
- * for a signature (linkd's rpc is DH only).
+ * keys_sign (our edge announcements) refuses the admission, grant and
+ * revocation domains, and any prefix of them: those are signed only
+ * through keys_sign_admission / keys_sign_revocation /
+ * keys_sign_grant, which build the signed bytes themselves from a
+ * struct. Nothing outside keyd can ask for a signature (linkd's rpc
+ * is DH only).
  */
 #include <stdio.h>
 #include <string.h>
@@ -137,7 +138,9 @@ int
 keys_sign_domain_ok(const uint8_t *m, size_t n)
 {
 	return !in_domain(m, n, ADMISSION_CONTEXT) &&
-	    !in_domain(m, n, REVOCATION_CONTEXT);
+	    !in_domain(m, n, ADMISSION_CONTEXT2) &&
+	    !in_domain(m, n, REVOCATION_CONTEXT) &&
+	    !in_domain(m, n, GRANT_CONTEXT);
 }
 
 int
@@ -200,6 +203,18 @@ keys_sign_revocation(struct revocation *v, const uint8_t netid[NETID_BYTES])
 	memcpy(v->by, id_pk, sizeof(id_pk));
 	return keys_sign_signed_bytes(v->signature, buf,
 	    revocation_signed_bytes(v, netid, buf, sizeof(buf)));
+}
+
+int
+keys_sign_grant(struct grant *g, const uint8_t netid[NETID_BYTES])
+{
+	uint8_t buf[GRANT_SIGNED_MAX];
+
+	if (secret == NULL)
+		return -1;
+	memcpy(g->by, id_pk, sizeof(id_pk));
+	return keys_sign_signed_bytes(g->signature, buf,
+	    grant_signed_bytes(g, netid, buf, sizeof(buf)));
 }
 
 int

@@ -361,13 +361,30 @@ own_from_conf(struct record *out, const struct conf *c,
 		memcpy(out->admitted_by, c->admitted_by,
 		    sizeof(out->admitted_by));
 		memcpy(out->admission, c->admission, sizeof(out->admission));
+		memcpy(out->admitted_subnets, c->admitted_subnets,
+		    sizeof(out->admitted_subnets));
+		out->nadmitted_subnets = c->nadmitted_subnets;
 	}
 	return 0;
 }
 
-/* out after prev, our record held before: its admission carried over
- * when the config has none, and prev's serial kept when nothing else
- * changed, else raised by one. 0 or -1 with err. */
+/* An admission belongs to the member, not to one version of its
+ * record: without one in the config, keep the one held (prev's). */
+static void
+own_after_admission(struct record *out, const struct record *prev)
+{
+	out->admitted = prev->admitted;
+	out->role = prev->role;
+	memcpy(out->admitted_by, prev->admitted_by, sizeof(out->admitted_by));
+	memcpy(out->admission, prev->admission, sizeof(out->admission));
+	memcpy(out->admitted_subnets, prev->admitted_subnets,
+	    sizeof(out->admitted_subnets));
+	out->nadmitted_subnets = prev->nadmitted_subnets;
+}
+
+/* out after prev, our record held before (its admission carried over
+ * already): prev's serial kept when nothing else changed, else raised
+ * by one. 0 or -1 with err. */
 static int
 own_after(struct record *out, const struct record *prev, const char *name,
     char *err, size_t errlen)
@@ -375,17 +392,6 @@ own_after(struct record *out, const struct record *prev, const char *name,
 	char a[RECORD_MAX_LEN + 1], b[RECORD_MAX_LEN + 1];
 	struct record cmp;
 	int la, lb;
-
-	/* An admission belongs to the member, not to one version of its
-	 * record: without one in the config, keep the one held. */
-	if (!out->admitted && prev->admitted) {
-		out->admitted = prev->admitted;
-		out->role = prev->role;
-		memcpy(out->admitted_by, prev->admitted_by,
-		    sizeof(out->admitted_by));
-		memcpy(out->admission, prev->admission,
-		    sizeof(out->admission));
-	}
 
 	cmp = *out;
 	cmp.serial = prev->serial;
@@ -410,6 +416,47 @@ own_after(struct record *out, const struct record *prev, const char *name,
 	return 0;
 }
 
+/* Grants held for us (keyd/grants.c); NULL before any came. keyd is
+ * single-threaded. */
+static claims_granted_fn own_granted;
+static void *own_granted_arg;
+
+void
+records_own_grants(claims_granted_fn fn, void *arg)
+{
+	own_granted = fn;
+	own_granted_arg = arg;
+}
+
+/* The config's subnets that are ours to announce (proto/claims.h:
+ * the root's, a member's pinned by hand, or inside what the admission
+ * or a grant held gives); every other is left out of the record, with
+ * a warning, since every member would refuse the whole record for
+ * it. */
+static void
+own_subnets_granted(struct record *out, const struct conf *c,
+    const uint8_t netid[NETID_BYTES])
+{
+	struct claims_net n;
+	char s[PREFIX_STRLEN];
+	int i, k = 0;
+
+	claims_net_init(&n, &c->ipv4, netid, c->root, c->max_admitted);
+	n.granted = own_granted;
+	n.granted_arg = own_granted_arg;
+	for (i = 0; i < out->nsubnets; i++) {
+		if (claims_subnet_owned(&n, out, &out->subnets[i])) {
+			out->subnets[k++] = out->subnets[i];
+			continue;
+		}
+		prefix_fmt(&out->subnets[i], s, sizeof(s), 1);
+		log_warnx("subnet = %s: not announced: this member's "
+		    "admission does not grant it (the root or an admin can: "
+		    "onionmesh grant %s --subnet %s)", s, out->name, s);
+	}
+	out->nsubnets = k;
+}
+
 int
 records_own_build(struct record *out, const struct conf *c,
     const uint8_t netid[NETID_BYTES], const uint8_t id[MEMBER_ID_BYTES],
@@ -418,6 +465,10 @@ records_own_build(struct record *out, const struct conf *c,
 {
 	if (own_from_conf(out, c, netid, id, onion, err, errlen) == -1)
 		return -1;
+	if (prev != NULL && memcmp(prev->id, id, MEMBER_ID_BYTES) == 0 &&
+	    !out->admitted && prev->admitted)
+		own_after_admission(out, prev);
+	own_subnets_granted(out, c, netid);
 	if (prev == NULL ||
 	    memcmp(prev->id, id, MEMBER_ID_BYTES) != 0)
 		return 0;

@@ -13,6 +13,7 @@
 static const char *const reason_names[] = {
 	"ok", "ipv4_range", "ipv4_taken", "ipv6_not_derived", "name_taken",
 	"subnet_network", "subnet_member", "admitter_full", "admitter_role",
+	"subnet_not_granted",
 };
 _Static_assert(sizeof(reason_names) / sizeof(reason_names[0]) ==
     CLAIM_NREASONS, "a name for every claim_reason");
@@ -85,6 +86,35 @@ overlap(const struct prefix *subnet, const struct prefix *a)
 }
 
 int
+claims_subnet_owned(const struct claims_net *n, const struct record *r,
+    const struct prefix *p)
+{
+	int i;
+
+	if (memcmp(r->id, n->root, MEMBER_ID_BYTES) == 0 || !r->admitted)
+		return 1;
+	for (i = 0; i < r->nadmitted_subnets && i < RECORD_MAX_SUBNETS; i++)
+		if (prefix_covers(&r->admitted_subnets[i], p))
+			return 1;
+	return n->granted != NULL && n->granted(n->granted_arg, r->id, p);
+}
+
+int
+claims_subnet_network(const struct claims_net *n, const char *who,
+    const struct prefix *p, char *why, size_t whylen)
+{
+	char s[PREFIX_STRLEN], t[PREFIX_STRLEN];
+
+	if (!overlap(p, &n->v6) &&
+	    (n->v4.family != 4 || !overlap(p, &n->v4)))
+		return CLAIM_OK;
+	prefix_fmt(p, s, sizeof(s), 1);
+	prefix_fmt(p->family == 4 ? &n->v4 : &n->v6, t, sizeof(t), 1);
+	return refuse(why, whylen, CLAIM_SUBNET_NETWORK, "%s claims subnet "
+	    "%s, which overlaps the network's own range %s", who, s, t);
+}
+
+int
 claims_own(const struct claims_net *n, const struct record *r, char *why,
     size_t whylen)
 {
@@ -111,15 +141,17 @@ claims_own(const struct claims_net *n, const struct record *r, char *why,
 	}
 	for (i = 0; i < r->nsubnets; i++) {
 		const struct prefix *p = &r->subnets[i];
+		int rc;
 
-		if (overlap(p, &n->v6) ||
-		    (n->v4.family == 4 && overlap(p, &n->v4))) {
+		if ((rc = claims_subnet_network(n, r->name, p, why,
+		    whylen)) != CLAIM_OK)
+			return rc;
+		if (!claims_subnet_owned(n, r, p)) {
 			prefix_fmt(p, s, sizeof(s), 1);
-			prefix_fmt(p->family == 4 ? &n->v4 : &n->v6, t,
-			    sizeof(t), 1);
-			return refuse(why, whylen, CLAIM_SUBNET_NETWORK, "%s "
-			    "claims subnet %s, which overlaps the network's "
-			    "own range %s", r->name, s, t);
+			return refuse(why, whylen, CLAIM_SUBNET_GRANT, "%s "
+			    "claims subnet %s, which neither its admission "
+			    "nor a grant by the root or an admin gives it",
+			    r->name, s);
 		}
 	}
 	return CLAIM_OK;

@@ -14,6 +14,12 @@
  *     range, the ULA /48) or another member's addresses, except the
  *     default routes 0.0.0.0/0 and ::/0, which a gateway announces and
  *     which a member takes only from its own `gateway =` (routed);
+ *   - every subnet it announces is its own: inside one its admission
+ *     grants (admitted-subnet lines) or one a valid grant gives it
+ *     (proto/trust.h); the root's record needs neither (it founded the
+ *     network), and neither does a record pinned by hand without an
+ *     admission (import: the user vouches for it, and gossip never
+ *     takes one);
  *   - its admitter has admitted at most max_per_admitter held records.
  *
  * Which record of a clash stays must be the same on every member,
@@ -64,11 +70,17 @@ enum claim_reason {
 	CLAIM_SUBNET_MEMBER,   /* a subnet covers another member's address */
 	CLAIM_ADMITTER_FULL,   /* its admitter has admitted max records */
 	CLAIM_ADMITTER_ROLE,   /* its admitter may not admit (trust.h) */
+	CLAIM_SUBNET_GRANT,    /* a subnet neither admitted nor granted */
 	CLAIM_NREASONS
 };
 
 /* "ipv4_range", "ipv4_taken", ...: the reason's key in status. */
 const char *claim_reason_name(int reason);
+
+/* Does a valid grant held give member id the subnet p (inside one of
+ * its subnets)? 1 or 0. */
+typedef int (*claims_granted_fn)(void *arg,
+    const uint8_t id[MEMBER_ID_BYTES], const struct prefix *p);
 
 struct claims_net {
 	struct prefix v4;      /* the IPv4 range, masked (family 0: none) */
@@ -76,6 +88,8 @@ struct claims_net {
 	uint8_t netid[NETID_BYTES];
 	uint8_t root[MEMBER_ID_BYTES];
 	uint32_t max_per_admitter;
+	claims_granted_fn granted;  /* NULL: no grants held */
+	void *granted_arg;
 };
 
 /* v4: the config's ipv4 (address and range; family 0 when none). */
@@ -84,9 +98,18 @@ void claims_net_init(struct claims_net *n, const struct prefix *v4,
     uint32_t max_per_admitter);
 
 /* The rules on r alone (range, derived IPv6, subnets against the
- * network's ranges). A reason, with why set, or 0. */
+ * network's ranges, subnets admitted or granted). A reason, with why
+ * set, or 0. */
 int claims_own(const struct claims_net *n, const struct record *r,
     char *why, size_t whylen);
+/* Does subnet p overlap the network's own ranges (who claims it: for
+ * the message)? CLAIM_SUBNET_NETWORK with why, or 0. */
+int claims_subnet_network(const struct claims_net *n, const char *who,
+    const struct prefix *p, char *why, size_t whylen);
+/* Is subnet p r's own: r is the root or pinned (no admission), or p
+ * lies inside an admitted subnet of r or a grant n->granted knows? */
+int claims_subnet_owned(const struct claims_net *n, const struct record *r,
+    const struct prefix *p);
 /* Do a and b (two members) claim the same name or IPv4, or does a
  * subnet of one cover an address of the other? A reason for a (why
  * names b), or 0. */

@@ -453,6 +453,13 @@ set_subnet(struct conf *c, const char *v, char *why)
 	    "subnet lines", v, 0, why);
 }
 
+static int
+set_admitted_subnet(struct conf *c, const char *v, char *why)
+{
+	return add_prefix(c->admitted_subnets, &c->nadmitted_subnets,
+	    CONF_MAX_SUBNETS, "admitted_subnet lines", v, 0, why);
+}
+
 /* accept_subnets = PREFIX [PREFIX...]: blank-separated, and the line
  * may be repeated; all of it is one list. */
 static int
@@ -780,6 +787,7 @@ static const struct conf_key {
 	{"role", set_role, 0},
 	{"admitted_by", set_admitted_by, 0},
 	{"admission", set_admission, 0},
+	{"admitted_subnet", set_admitted_subnet, 1},
 };
 #define NKEYS (sizeof(conf_keys) / sizeof(conf_keys[0]))
 
@@ -926,6 +934,13 @@ conf_check(const struct conf *c, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: %s without %s (both or neither)",
 		    c->paths.conf_file, c->admitted ? "admission" :
 		    "admitted_by", c->admitted ? "admitted_by" : "admission");
+		return -1;
+	}
+	if (c->nadmitted_subnets > 0 && !c->admitted) {
+		snprintf(err, errlen, "%s: admitted_subnet without an "
+		    "admission (they are what an admission grants: join "
+		    "writes them with admitted_by and admission)",
+		    c->paths.conf_file);
 		return -1;
 	}
 	if (c->anonymous && c->tcp[0] != '\0') {
@@ -1096,5 +1111,7 @@ conf_format(const struct conf *c, char *out, size_t cap)
 		hex_encode(hex, c->admission, sizeof(c->admission));
 		out_kv(&o, "admission", hex);
 	}
+	for (i = 0; i < c->nadmitted_subnets && i < CONF_MAX_SUBNETS; i++)
+		out_prefix(&o, "admitted_subnet", &c->admitted_subnets[i]);
 	return kv_close(&o, cap);
 }

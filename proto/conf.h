@@ -116,6 +116,11 @@ struct conf {
 	int admitted;                    /* admitted_by + admission set */
 	uint8_t admitted_by[32];         /* admitted_by = <64 hex> */
 	uint8_t admission[64];           /* admission = <128 hex> */
+	/* admitted_subnet = PREFIX (repeated, in the admission's order):
+	 * the subnets the admission grants, which it signs (issue 14;
+	 * join writes them). */
+	struct prefix admitted_subnets[CONF_MAX_SUBNETS];
+	int nadmitted_subnets;
 };
 
 /* Fill paths from network name and optional base dir (NULL: system).

@@ -349,8 +349,8 @@ invite_url_format(const struct invite_url *u, char *out, size_t cap)
 
 /* The invite file */
 
-enum { IF_ID, IF_NAME, IF_IPV4, IF_ROLE, IF_EXPIRES, IF_HASH, IF_MADE_BY,
-    IF_COUNT };
+enum { IF_ID, IF_NAME, IF_IPV4, IF_ROLE, IF_SUBNET, IF_EXPIRES, IF_HASH,
+    IF_MADE_BY, IF_COUNT };
 static const struct {
 	const char *key;
 	int optional;
@@ -359,6 +359,7 @@ static const struct {
 	[IF_NAME] = {"name", 0},
 	[IF_IPV4] = {"ipv4", 1},
 	[IF_ROLE] = {"role", 0},
+	[IF_SUBNET] = {"subnet", 1},
 	[IF_EXPIRES] = {"expires", 0},
 	[IF_HASH] = {"secret-hash", 0},
 	[IF_MADE_BY] = {"made-by", 0},
@@ -398,6 +399,9 @@ if_value(struct invite *iv, int f, const char *v, char *why, size_t wl)
 		else
 			return err_set(why, wl, "want member or admin");
 		return 0;
+	case IF_SUBNET:
+		return subnet_list_add(iv->subnets, &iv->nsubnets,
+		    RECORD_MAX_SUBNETS, v, why, wl);
 	case IF_EXPIRES:
 		if (dec_u64(&iv->expires, v) == -1)
 			return err_set(why, wl, "not a decimal number without"
@@ -437,8 +441,8 @@ invite_parse(struct invite *iv, const char *text, size_t len, char *err,
 			if (!if_fields[f].optional) {
 				err_set(err, errlen, "line %d: '%.40s' where "
 				    "%s belongs (fields in order: id, name,"
-				    " ipv4, role, expires, secret-hash,"
-				    " made-by)", lineno, line,
+				    " ipv4, role, subnet, expires, "
+				    "secret-hash, made-by)", lineno, line,
 				    if_fields[f].key);
 				goto bad;
 			}
@@ -455,7 +459,9 @@ invite_parse(struct invite *iv, const char *text, size_t len, char *err,
 			    if_fields[f].key, val, why);
 			goto bad;
 		}
-		f++;
+		/* subnet lines repeat; every other field comes once. */
+		if (f != IF_SUBNET)
+			f++;
 	}
 	if (rc == -1) {
 		err_set(err, errlen, "line %d: no newline at the end",
@@ -479,31 +485,43 @@ int
 invite_format(const struct invite *iv, char *out, size_t cap)
 {
 	char id[2 * INVITE_ID_BYTES + 1], h[2 * 32 + 1];
-	char a4[PREFIX_STRLEN] = "", l4[PREFIX_STRLEN + 8] = "";
-	int k;
+	char s[PREFIX_STRLEN], num[24];
+	struct kv_out o;
+	int i;
 
-	if (cap == 0)
+	if (kv_open(&o, out, cap) == -1)
 		return -1;
-	out[0] = '\0';
 	if (memchr(iv->name, '\0', sizeof(iv->name)) == NULL ||
 	    memchr(iv->made_by, '\0', sizeof(iv->made_by)) == NULL ||
 	    !name_valid(iv->name) || !name_valid(iv->made_by) ||
 	    (iv->role != ROLE_MEMBER && iv->role != ROLE_ADMIN) ||
-	    (iv->ipv4.family != 0 && iv->ipv4.family != 4))
+	    (iv->ipv4.family != 0 && iv->ipv4.family != 4) ||
+	    iv->nsubnets < 0 || iv->nsubnets > RECORD_MAX_SUBNETS)
 		return -1;
-	if (iv->ipv4.family == 4) {
-		prefix_fmt(&iv->ipv4, a4, sizeof(a4), 0);
-		snprintf(l4, sizeof(l4), "ipv4 = %s\n", a4);
-	}
 	hex_encode(id, iv->id, sizeof(iv->id));
-	hex_encode(h, iv->secret_hash, sizeof(iv->secret_hash));
-	k = snprintf(out, cap, "id = %s\nname = %s\n%srole = %s\n"
-	    "expires = %llu\nsecret-hash = %s\nmade-by = %s\n", id, iv->name,
-	    l4, role_name(iv->role), (unsigned long long)iv->expires, h,
-	    iv->made_by);
-	if (k < 0 || (size_t)k >= cap) {
-		out[0] = '\0';
-		return -1;
+	kv_put(&o, "id", id);
+	kv_put(&o, "name", iv->name);
+	if (iv->ipv4.family == 4) {
+		prefix_fmt(&iv->ipv4, s, sizeof(s), 0);
+		kv_put(&o, "ipv4", s);
 	}
-	return k;
+	kv_put(&o, "role", role_name(iv->role));
+	for (i = 0; i < iv->nsubnets; i++) {
+		struct prefix m = iv->subnets[i];
+
+		prefix_mask(&m);
+		if ((m.family != 4 && m.family != 6) ||
+		    !prefix_equal(&m, &iv->subnets[i])) {
+			out[0] = '\0';
+			return -1;
+		}
+		prefix_fmt(&m, s, sizeof(s), 1);
+		kv_put(&o, "subnet", s);
+	}
+	snprintf(num, sizeof(num), "%llu", (unsigned long long)iv->expires);
+	kv_put(&o, "expires", num);
+	hex_encode(h, iv->secret_hash, sizeof(iv->secret_hash));
+	kv_put(&o, "secret-hash", h);
+	kv_put(&o, "made-by", iv->made_by);
+	return kv_close(&o, INVITE_TEXT_MAX);
 }

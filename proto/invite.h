@@ -15,6 +15,7 @@
  *   name = NAME
  *   ipv4 = A.B.C.D          (optional)
  *   role = member|admin
+ *   subnet = PREFIX         (0..16; issue 14: granted in the admission)
  *   expires = N             (unix seconds)
  *   secret-hash = <64 hex>  BLAKE2b-256("onionmesh invite v1\n" || secret)
  *   made-by = NAME
@@ -36,7 +37,7 @@
 #define INVITE_KEYHASH_BYTES 16
 #define INVITE_URL_MAX       (16 + NAME_MAX_LEN + 1 + 32 + 1 + 16 + 1 + \
 	40 + 7 + ONION_ADDR_LEN + 5 + CONF_ADDR_LEN)
-#define INVITE_TEXT_MAX      1024
+#define INVITE_TEXT_MAX      2048
 #define INVITE_SCHEME        "onionmesh://"
 
 struct invite_url {
@@ -63,6 +64,8 @@ struct invite {
 	char name[NAME_MAX_LEN + 1];
 	struct prefix ipv4;              /* family 0: none */
 	int role;                        /* ROLE_MEMBER / ROLE_ADMIN */
+	struct prefix subnets[RECORD_MAX_SUBNETS]; /* to grant (issue 14) */
+	int nsubnets;
 	uint64_t expires;                /* unix seconds */
 	uint8_t secret_hash[32];
 	char made_by[NAME_MAX_LEN + 1];

@@ -42,6 +42,7 @@ enum field {
 	F_SERIAL,
 	F_ROLE,
 	F_INVITE,
+	F_ADMITTED_SUBNET,
 	F_ADMITTED_BY,
 	F_ADMISSION,
 	F_SIGNATURE,
@@ -63,6 +64,7 @@ static const struct {
 	[F_SERIAL] = {"serial", 1, 1},
 	[F_ROLE] = {"role", 1, 0},
 	[F_INVITE] = {"invite", 1, 0},
+	[F_ADMITTED_SUBNET] = {"admitted-subnet", RECORD_MAX_SUBNETS, 0},
 	[F_ADMITTED_BY] = {"admitted-by", 1, 0},
 	[F_ADMISSION] = {"admission", 1, 0},
 	[F_SIGNATURE] = {"signature", 1, 1},
@@ -111,17 +113,23 @@ bad:
 	return -1;
 }
 
-/* Records use lower case only, so one record has one spelling. */
-static int
-hex_lower(uint8_t *out, size_t n, const char *v, char *why)
+int
+hex_decode_lower(uint8_t *out, size_t n, const char *v)
 {
 	size_t i, len = strlen(v);
 
 	for (i = 0; i < len; i++)
 		if (!((v[i] >= '0' && v[i] <= '9') ||
 		    (v[i] >= 'a' && v[i] <= 'f')))
-			break;
-	if (len != 2 * n || i != len || hex_decode(out, n, v) == -1) {
+			return -1;
+	return len == 2 * n ? hex_decode(out, n, v) : -1;
+}
+
+/* Records use lower case only, so one record has one spelling. */
+static int
+hex_lower(uint8_t *out, size_t n, const char *v, char *why)
+{
+	if (hex_decode_lower(out, n, v) == -1) {
 		why_set(why, "not %zu lower-case hex digits", 2 * n);
 		return -1;
 	}
@@ -206,27 +214,22 @@ parse_addr(struct prefix *p, int family, const char *v, char *why)
 	return 0;
 }
 
-static int
-parse_subnet(struct prefix *p, const char *v, char *why)
+int
+subnet_parse(struct prefix *p, const char *v, char *why, size_t whylen)
 {
 	char canon[PREFIX_STRLEN];
 	struct prefix m;
 
-	if (strchr(v, '/') == NULL || prefix_parse(p, v) == -1) {
-		why_set(why, "not a prefix (want ADDR/LEN)");
-		return -1;
-	}
+	if (strchr(v, '/') == NULL || prefix_parse(p, v) == -1)
+		return err_set(why, whylen, "not a prefix (want ADDR/LEN)");
 	m = *p;
 	prefix_mask(&m);
 	prefix_fmt(&m, canon, sizeof(canon), 1);
-	if (!prefix_equal(&m, p)) {
-		why_set(why, "host bits set (want %s)", canon);
-		return -1;
-	}
-	if (strcmp(canon, v) != 0) {
-		why_set(why, "not in canonical form (want %s)", canon);
-		return -1;
-	}
+	if (!prefix_equal(&m, p))
+		return err_set(why, whylen, "host bits set (want %s)", canon);
+	if (strcmp(canon, v) != 0)
+		return err_set(why, whylen, "not in canonical form (want %s)",
+		    canon);
 	return 0;
 }
 
@@ -260,6 +263,24 @@ parse_serial(uint64_t *out, const char *v, char *why)
 }
 
 /* Parse */
+
+int
+subnet_list_add(struct prefix *list, int *n, int max, const char *v,
+    char *why, size_t whylen)
+{
+	struct prefix p;
+	int i;
+
+	if (subnet_parse(&p, v, why, whylen) == -1)
+		return -1;
+	for (i = 0; i < *n; i++)
+		if (prefix_equal(&list[i], &p))
+			return err_set(why, whylen, "listed twice");
+	if (*n >= max)
+		return err_set(why, whylen, "more than %d subnets", max);
+	list[(*n)++] = p;
+	return 0;
+}
 
 static int
 parse_value(struct record *r, enum field f, const char *v, char *why)
@@ -304,20 +325,13 @@ parse_value(struct record *r, enum field f, const char *v, char *why)
 		return parse_addr(&r->ipv4, 4, v, why);
 	case F_IPV6:
 		return parse_addr(&r->ipv6, 6, v, why);
-	case F_SUBNET: {
-		struct prefix p;
-
-		if (parse_subnet(&p, v, why) == -1)
-			return -1;
-		for (i = 0; i < r->nsubnets; i++) {
-			if (prefix_equal(&r->subnets[i], &p)) {
-				why_set(why, "listed twice");
-				return -1;
-			}
-		}
-		r->subnets[r->nsubnets++] = p;
-		return 0;
-	}
+	case F_SUBNET:
+		return subnet_list_add(r->subnets, &r->nsubnets,
+		    RECORD_MAX_SUBNETS, v, why, WHY_MAX);
+	case F_ADMITTED_SUBNET:
+		return subnet_list_add(r->admitted_subnets,
+		    &r->nadmitted_subnets, RECORD_MAX_SUBNETS, v, why,
+		    WHY_MAX);
 	case F_SERIAL:
 		return parse_serial(&r->serial, v, why);
 	case F_ROLE:
@@ -388,8 +402,8 @@ record_parse(struct record *r, const char *text, size_t len, char *err,
 			return fail(r, err, errlen, "line %d: %s after %s"
 			    " (fields must come in the order name, id,"
 			    " onion, tcp, ipv4, ipv6, subnet, serial,"
-			    " role, invite, admitted-by, admission,"
-			    " signature)",
+			    " role, invite, admitted-subnet, admitted-by,"
+			    " admission, signature)",
 			    lineno,
 			    fields[f].key, fields[cur].key);
 		if (count[f] >= fields[f].max)
@@ -404,6 +418,11 @@ record_parse(struct record *r, const char *text, size_t len, char *err,
 				    fields[i].key, fields[f].key);
 		if (f == F_ADMISSION && count[F_ADMITTED_BY] == 0)
 			return fail(r, err, errlen, "line %d: admission"
+			    " without admitted-by", lineno);
+		if (f > F_ADMITTED_SUBNET && f > F_ADMISSION &&
+		    count[F_ADMITTED_SUBNET] > 0 &&
+		    count[F_ADMITTED_BY] == 0)
+			return fail(r, err, errlen, "line %d: admitted-subnet"
 			    " without admitted-by", lineno);
 		if (f > F_ADMISSION && count[F_ADMITTED_BY] !=
 		    count[F_ADMISSION])
@@ -524,12 +543,36 @@ out_hex(struct kv_out *o, const char *key, const uint8_t *b, size_t n)
 	kv_put(o, key, h);
 }
 
+/* Could parse read these subnet lines back (each once, masked)? */
+static int
+subnets_valid(const struct prefix *list, int n)
+{
+	struct prefix m;
+	int i, j;
+
+	if (n < 0 || n > RECORD_MAX_SUBNETS)
+		return -1;
+	for (i = 0; i < n; i++) {
+		m = list[i];
+		if (m.family != 4 && m.family != 6)
+			return -1;
+		if (m.len > (m.family == 4 ? 32 : 128))
+			return -1;
+		prefix_mask(&m);
+		if (!prefix_equal(&m, &list[i]))
+			return -1;
+		for (j = 0; j < i; j++)
+			if (prefix_equal(&list[j], &list[i]))
+				return -1;
+	}
+	return 0;
+}
+
 /* Could parse read this struct back from its text? */
 static int
 record_valid(const struct record *r)
 {
 	char why[WHY_MAX];
-	struct prefix m;
 	int i;
 
 	if (check_name(r->name, why) == -1)
@@ -547,22 +590,16 @@ record_valid(const struct record *r)
 		return -1;
 	if (r->ipv6.family != 6 || r->ipv6.len != 128)
 		return -1;
-	if (r->nsubnets < 0 || r->nsubnets > RECORD_MAX_SUBNETS)
-		return -1;
 	if (r->role != ROLE_MEMBER && r->role != ROLE_ADMIN)
 		return -1;
 	if (r->members_invite != 0 && r->members_invite != 1)
 		return -1;
-	for (i = 0; i < r->nsubnets; i++) {
-		m = r->subnets[i];
-		if (m.family != 4 && m.family != 6)
-			return -1;
-		if (m.len > (m.family == 4 ? 32 : 128))
-			return -1;
-		prefix_mask(&m);
-		if (!prefix_equal(&m, &r->subnets[i]))
-			return -1;
-	}
+	if (subnets_valid(r->subnets, r->nsubnets) == -1 ||
+	    subnets_valid(r->admitted_subnets, r->nadmitted_subnets) == -1)
+		return -1;
+	/* Admitted subnets go with an admission, which signs them. */
+	if (r->nadmitted_subnets > 0 && !r->admitted)
+		return -1;
 	return 0;
 }
 
@@ -597,6 +634,10 @@ record_format(const struct record *r, char *out, size_t cap, int with_sig)
 		kv_put(&o, "role", "admin");
 	if (r->members_invite)
 		kv_put(&o, "invite", "members");
+	for (i = 0; i < r->nadmitted_subnets; i++) {
+		prefix_fmt(&r->admitted_subnets[i], s, sizeof(s), 1);
+		kv_put(&o, "admitted-subnet", s);
+	}
 	if (r->admitted) {
 		out_hex(&o, "admitted-by", r->admitted_by,
 		    sizeof(r->admitted_by));

@@ -18,6 +18,9 @@
  *   invite = members                     (optional; issue 14: on the
  *                                         root's record, plain members
  *                                         may admit plain members)
+ *   admitted-subnet = PREFIX             (0..16; issue 14: the subnets
+ *                                         its admission grants, signed
+ *                                         with it: proto/trust.h)
  *   admitted-by = <64 hex>               (optional; issue 4)
  *   admission = <128 hex>                (optional; issue 4)
  *   signature = <128 hex>
@@ -52,6 +55,10 @@ struct record {
 	uint64_t serial;
 	int role;            /* ROLE_MEMBER (no line) or ROLE_ADMIN */
 	int members_invite;  /* invite = members (1) or no line (0) */
+	/* The subnets the admission grants (admitted-subnet lines): the
+	 * only subnets, with grants (trust.h), other members take. */
+	struct prefix admitted_subnets[RECORD_MAX_SUBNETS];
+	int nadmitted_subnets;
 	int admitted;        /* admitted-by/admission present */
 	uint8_t admitted_by[MEMBER_ID_BYTES];
 	uint8_t admission[64];
@@ -133,6 +140,15 @@ void ipv6_member_addr(struct prefix *out, const uint8_t netid[NETID_BYTES],
 void ipv4_member_addr(struct prefix *out, const struct prefix *range,
     const uint8_t id[MEMBER_ID_BYTES]);
 
+/* A subnet line's value: ADDR/LEN as prefix_fmt writes it, host bits
+ * clear (one spelling). 0, or -1 with why. */
+int subnet_parse(struct prefix *p, const char *v, char *why,
+    size_t whylen) __attribute__((warn_unused_result));
+/* subnet_parse, appended to list (*n of max): each once. 0, or -1 with
+ * why. */
+int subnet_list_add(struct prefix *list, int *n, int max, const char *v,
+    char *why, size_t whylen) __attribute__((warn_unused_result));
+
 /* hex helpers used by records, keys and the CLI */
 void hex_encode(char *out, const uint8_t *in, size_t n); /* out 2n+1 */
 /* The one decimal spelling of a number (signed texts have one encoding):
@@ -140,5 +156,9 @@ void hex_encode(char *out, const uint8_t *in, size_t n); /* out 2n+1 */
 int dec_u64(uint64_t *out, const char *s) __attribute__((warn_unused_result));
 int hex_decode(uint8_t *out, size_t n, const char *in)
     __attribute__((warn_unused_result)); /* exactly 2n hex chars */
+/* hex_decode of lower-case digits only (signed texts have one
+ * spelling). 0 or -1. */
+int hex_decode_lower(uint8_t *out, size_t n, const char *in)
+    __attribute__((warn_unused_result));
 
 #endif

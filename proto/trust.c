@@ -37,18 +37,22 @@ int
 admission_signed_bytes(const struct record *r,
     const uint8_t netid[NETID_BYTES], uint8_t *out, size_t cap)
 {
-	char a4[PREFIX_STRLEN] = "", a6[PREFIX_STRLEN];
+	char a4[PREFIX_STRLEN] = "", a6[PREFIX_STRLEN], p[PREFIX_STRLEN];
 	size_t n;
-	int k;
+	int i, k;
 
 	if (!name_valid(r->name) || r->ipv6.family != 6 ||
 	    (r->ipv4.family != 0 && r->ipv4.family != 4) ||
-	    (r->role != ROLE_MEMBER && r->role != ROLE_ADMIN))
+	    (r->role != ROLE_MEMBER && r->role != ROLE_ADMIN) ||
+	    r->nadmitted_subnets < 0 ||
+	    r->nadmitted_subnets > RECORD_MAX_SUBNETS)
 		return -1;
 	if (r->ipv4.family == 4)
 		prefix_fmt(&r->ipv4, a4, sizeof(a4), 0);
 	prefix_fmt(&r->ipv6, a6, sizeof(a6), 0);
-	if ((k = signed_head(out, cap, ADMISSION_CONTEXT, netid)) < 0 ||
+	/* Without subnets the v1 bytes, so older admissions verify. */
+	if ((k = signed_head(out, cap, r->nadmitted_subnets > 0 ?
+	    ADMISSION_CONTEXT2 : ADMISSION_CONTEXT, netid)) < 0 ||
 	    cap < (size_t)k + MEMBER_ID_BYTES)
 		return -1;
 	memcpy(out + k, r->id, MEMBER_ID_BYTES);
@@ -56,6 +60,12 @@ admission_signed_bytes(const struct record *r,
 	/* No trailing newline after the role: the design's byte string. */
 	k = snprintf((char *)out + n, cap - n, "%s\n%s\n%s\n%s", r->name, a4,
 	    a6, role_name(r->role));
+	for (i = 0; k >= 0 && (size_t)k < cap - n &&
+	    i < r->nadmitted_subnets; i++) {
+		n += (size_t)k;
+		prefix_fmt(&r->admitted_subnets[i], p, sizeof(p), 1);
+		k = snprintf((char *)out + n, cap - n, "\n%s", p);
+	}
 	if (k < 0 || (size_t)k >= cap - n)
 		return -1;
 	return (int)(n + (size_t)k);
@@ -180,20 +190,6 @@ static const char *const rv_keys[RV_COUNT] = {
 	"revoked", "by", "serial", "signature",
 };
 
-static int
-hex_lower(uint8_t *out, size_t n, const char *v)
-{
-	size_t i, len = strlen(v);
-
-	for (i = 0; i < len; i++)
-		if (!((v[i] >= '0' && v[i] <= '9') ||
-		    (v[i] >= 'a' && v[i] <= 'f')))
-			return -1;
-	if (len != 2 * n)
-		return -1;
-	return hex_decode(out, n, v);
-}
-
 /* A parse error: nothing half-filled is left in v. */
 #define rv_fail(v, ...) err_wipe((v), sizeof(*(v)), __VA_ARGS__)
 
@@ -233,7 +229,7 @@ revocation_parse(struct revocation *v, const char *text, size_t len,
 		switch (f) {
 		case RV_REVOKED:
 		case RV_BY:
-			if (hex_lower(f == RV_BY ? v->by : v->revoked,
+			if (hex_decode_lower(f == RV_BY ? v->by : v->revoked,
 			    MEMBER_ID_BYTES, val) == -1)
 				return rv_fail(v, err, errlen, "line %d: %s ="
 				    " %.80s: not 64 lower-case hex digits",
@@ -246,7 +242,7 @@ revocation_parse(struct revocation *v, const char *text, size_t len,
 				    " without leading zeros", f + 1, val);
 			break;
 		case RV_SIGNATURE:
-			if (hex_lower(v->signature, sizeof(v->signature),
+			if (hex_decode_lower(v->signature, sizeof(v->signature),
 			    val) == -1)
 				return rv_fail(v, err, errlen, "line %d: "
 				    "signature = %.140s: not 128 lower-case"
@@ -312,13 +308,38 @@ revocation_verify(const struct revocation *v,
 }
 
 int
-revocation_check(const struct revocation *v,
+trust_signer_check(const uint8_t by_id[MEMBER_ID_BYTES], const char *what,
     const uint8_t root[MEMBER_ID_BYTES], const uint8_t netid[NETID_BYTES],
     trust_lookup_fn lookup, trust_revoked_fn revoked, void *arg, char *why,
     size_t whylen)
 {
 	const struct record *by;
 	char hid[17], w[256];
+
+	by = lookup != NULL ? lookup(arg, by_id) : NULL;
+	if (by == NULL) {
+		short_id(hid, by_id);
+		return err_set(why, whylen, "%s signed by %s..., a member "
+		    "whose record is not held", what, hid);
+	}
+	if (by->role != ROLE_ADMIN)
+		return err_set(why, whylen, "%s signed by %s, which is not an"
+		    " admin (only the root or an admin may sign one)", what,
+		    by->name);
+	if (trust_check(by, root, netid, lookup, revoked, arg, w,
+	    sizeof(w)) != 0)
+		return err_set(why, whylen, "%s signed by %s, which is not a"
+		    " valid member: %s", what, by->name, w);
+	return 0;
+}
+
+int
+revocation_check(const struct revocation *v,
+    const uint8_t root[MEMBER_ID_BYTES], const uint8_t netid[NETID_BYTES],
+    trust_lookup_fn lookup, trust_revoked_fn revoked, void *arg, char *why,
+    size_t whylen)
+{
+	char hid[17];
 
 	short_id(hid, v->revoked);
 	if (sodium_memcmp(v->revoked, root, MEMBER_ID_BYTES) == 0) {
@@ -333,24 +354,6 @@ revocation_check(const struct revocation *v,
 	}
 	if (sodium_memcmp(v->by, root, MEMBER_ID_BYTES) == 0)
 		return 0;
-	by = lookup != NULL ? lookup(arg, v->by) : NULL;
-	if (by == NULL) {
-		short_id(hid, v->by);
-		err_set(why, whylen, "revocation signed by %s..., a member"
-		    " whose record is not held", hid);
-		return -1;
-	}
-	if (by->role != ROLE_ADMIN) {
-		err_set(why, whylen, "revocation signed by %s, which is not"
-		    " an admin (only the root or an admin may revoke)",
-		    by->name);
-		return -1;
-	}
-	if (trust_check(by, root, netid, lookup, revoked, arg, w,
-	    sizeof(w)) != 0) {
-		err_set(why, whylen, "revocation signed by %s, which is not"
-		    " a valid member: %s", by->name, w);
-		return -1;
-	}
-	return 0;
+	return trust_signer_check(v->by, "revocation", root, netid, lookup,
+	    revoked, arg, why, whylen);
 }

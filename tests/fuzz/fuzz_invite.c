@@ -79,6 +79,7 @@ one_file(const uint8_t *data, size_t size)
 	}
 	FUZZ_CHECK(name_valid(iv.name) && name_valid(iv.made_by));
 	FUZZ_CHECK(iv.role == ROLE_MEMBER || iv.role == ROLE_ADMIN);
+	FUZZ_CHECK(iv.nsubnets >= 0 && iv.nsubnets <= RECORD_MAX_SUBNETS);
 	n = invite_format(&iv, out, sizeof(out));
 	FUZZ_CHECK(n >= 0 && (size_t)n == size &&
 	    memcmp(out, data, size) == 0);

@@ -12,7 +12,10 @@
  * record_verify must agree. The claims rules (proto/claims.h) run on
  * every record that parses, against the two fixed records: a reason in
  * range, never a clash with itself, and the order that settles clashes
- * total and antisymmetric (else members could disagree on a winner).
+ * total and antisymmetric (else members could disagree on a winner),
+ * and every subnet of an accepted record its own (issue 14: admitted
+ * or the root's or pinned). The same bytes are also read as a grant
+ * (proto/trust.h): one that parses formats back to exactly them.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -22,6 +25,7 @@
 #include "keyd/keyd.h"
 #include "proto/claims.h"
 #include "proto/record.h"
+#include "proto/trust.h"
 #include "tests/fuzz/fuzz_common.h"
 #include "tests/fuzz/fuzz_records.h"
 
@@ -53,6 +57,9 @@ claims_props(const struct record *r)
 	if (rc == CLAIM_OK) {
 		ipv6_member_addr(&p, cnet.netid, r->id);
 		FUZZ_CHECK(prefix_equal(&p, &r->ipv6));
+		for (i = 0; i < r->nsubnets; i++)
+			FUZZ_CHECK(claims_subnet_owned(&cnet, r,
+			    &r->subnets[i]));
 	}
 	FUZZ_CHECK(claims_clash(r, r, NULL, 0) == CLAIM_OK);
 	FUZZ_CHECK(!claims_precedes(&cnet, r, r));
@@ -68,6 +75,26 @@ claims_props(const struct record *r)
 	}
 	rc = claims_check(&cnet, r, fixed_at, NULL, 2, NULL, 0);
 	FUZZ_CHECK(rc >= CLAIM_OK && rc < CLAIM_NREASONS);
+}
+
+/* The input as a grant: canonical when it parses. */
+static void
+grant_props(const char *text, size_t size)
+{
+	struct grant g;
+	char err[256];
+	int n;
+
+	err[0] = '\0';
+	if (grant_parse(&g, text, size, err, sizeof(err)) == -1) {
+		FUZZ_CHECK(err[0] != '\0');
+		return;
+	}
+	FUZZ_CHECK(g.nsubnets >= 1 && g.nsubnets <= RECORD_MAX_SUBNETS);
+	n = grant_format(&g, out, OUT_CAP, 1);
+	FUZZ_CHECK(n >= 0 && (size_t)n == size &&
+	    memcmp(out, text, size) == 0);
+	FUZZ_CHECK(grant_covers(&g, &g.subnets[0]));
 }
 
 int
@@ -106,6 +133,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (text == NULL)
 		abort();
 	memcpy(text, data, size);
+	grant_props(text, size);
 	err[0] = '\0';
 	if (record_parse(r, text, size, err, sizeof(err)) == -1) {
 		FUZZ_CHECK(err[0] != '\0');
@@ -114,6 +142,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_CHECK(name_valid(r->name));
 	FUZZ_CHECK(r->ntcp >= 0 && r->ntcp <= RECORD_MAX_TCP);
 	FUZZ_CHECK(r->nsubnets >= 0 && r->nsubnets <= RECORD_MAX_SUBNETS);
+	FUZZ_CHECK(r->nadmitted_subnets >= 0 &&
+	    r->nadmitted_subnets <= RECORD_MAX_SUBNETS);
+	FUZZ_CHECK(r->nadmitted_subnets == 0 || r->admitted);
 	FUZZ_CHECK(r->ipv6.family == 6 && r->ipv6.len == 128);
 	FUZZ_CHECK(r->ipv4.family == 0 ||
 	    (r->ipv4.family == 4 && r->ipv4.len == 32));

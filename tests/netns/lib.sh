@@ -146,3 +146,126 @@ om_sandbox_off() {
 	[ "${OM_SANDBOX:-}" = no ] || return 0
 	sed -i 's/^sandbox = yes$/sandbox = no/' "$@"
 }
+
+# Members on one bridge (test_mesh.sh, test_revoke.sh, test_forge.sh):
+# the arrays ns (namespace names), U (underlay addresses), D (member
+# dirs), V4 (mesh addresses), and OM.
+#
+# netns_members NSPREFIX N: member i (1..N) lives in namespace
+# NSPREFIX-i, its dir is $T/mi, its underlay address 192.0.2.i and its
+# mesh address 10.77.0.i. nx I CMD...: CMD in member I's namespace;
+# om I ARGS...: onionmesh on member I's dir there.
+netns_members() {
+	local i
+	for i in $(seq 1 "$2"); do
+		ns[i]=$1-$i
+		D[i]=$T/m$i
+		U[i]=192.0.2.$i
+		# shellcheck disable=SC2034 # the caller's
+		V4[i]=10.77.0.$i
+	done
+}
+nx() { local i=$1; shift; ip netns exec "${ns[i]}" "$@"; }
+om() { local i=$1; shift; nx "$i" "$OM" -d "${D[i]}" "$@"; }
+
+#
+# netns_bridge BR VETH N: a bridge BR in the root namespace and N
+# namespaces ${ns[1..N]}, each with veth0 (${U[i]}/24) plugged into it;
+# the root namespace's end of member i's pair is VETH-i.
+netns_bridge() {
+	local br=$1 veth=$2 i
+	ip link add "$br" type bridge
+	ip link set "$br" up
+	for i in $(seq 1 "$3"); do
+		ip netns add "${ns[i]}"
+		ip -n "${ns[i]}" link set lo up
+		ip link add "$veth-$i" type veth peer name veth0 \
+		    netns "${ns[i]}"
+		ip link set "$veth-$i" master "$br" up
+		ip -n "${ns[i]}" addr add "${U[i]}/24" dev veth0
+		ip -n "${ns[i]}" link set veth0 up
+	done
+}
+
+# netns_members_down N: `down` for every member ${D[1..N]} that has a
+# dir, all at once, each bounded to 15 s.
+netns_members_down() {
+	local i p pids=""
+	for i in $(seq 1 "$1"); do
+		[ -d "${D[i]}" ] || continue
+		timeout 15 "$OM" -d "${D[i]}" down >/dev/null 2>&1 &
+		pids="$pids $!"
+	done
+	for p in $pids; do
+		wait "$p"
+	done
+}
+
+# netns_teardown BR VETH N: what still runs in the namespaces or names a
+# member's dir (the test started it) killed, then the namespaces, the
+# pairs and the bridge of netns_bridge gone.
+netns_teardown() {
+	local br=$1 veth=$2 i p pids
+	for i in $(seq 1 "$3"); do
+		pids=$(ip netns pids "${ns[i]}" 2>/dev/null)
+		# shellcheck disable=SC2086
+		[ -n "$pids" ] && kill -KILL $pids 2>/dev/null
+		for p in $(member_pids "${D[i]}"); do
+			kill -KILL "$p" 2>/dev/null
+		done
+		ip netns del "${ns[i]}" 2>/dev/null
+		ip link del "$veth-$i" 2>/dev/null
+	done
+	ip link del "$br" 2>/dev/null
+}
+
+# netns_needs CMD...: root and these commands, or a "not ok" and exit 1.
+netns_needs() {
+	local c
+	[ "$(id -u)" -eq 0 ] || { echo "not ok - needs root"; exit 1; }
+	for c in "$@"; do
+		command -v "$c" >/dev/null ||
+			{ echo "not ok - $c is missing (make deps)"; exit 1; }
+	done
+}
+
+# netns_built FILE...: make all in $OM_BUILD when one of them is missing.
+netns_built() {
+	local f
+	for f in "$@"; do
+		[ -x "$f" ] && continue
+		make B="$OM_BUILD" -j2 all >/dev/null ||
+			{ echo "not ok - make failed"; exit 1; }
+		return 0
+	done
+}
+
+# netns_dump_logs: the last 40 lines of every member's daemon logs
+# ($T/m*/run/) and of $T/commands.log, as comments.
+netns_dump_logs() {
+	local f
+	for f in "$T"/m*/run/*.log "$T/commands.log"; do
+		[ -f "$f" ] || continue
+		echo "# ----- ${f#"$T"/} (last 40 lines)"
+		tail -n 40 "$f" | sed 's/^/# /'
+	done
+}
+
+# The two ends of an EXIT trap. netns_stopped_early RC: a script that
+# stopped on its own (RC not 0, nothing failed yet) is a failure; on
+# any failure the logs are shown. netns_finish NAME: $T kept in
+# $OM_KEEP when set, then removed; the summary line "NAME: N passed,
+# M failed"; exit 1 on any failure.
+netns_stopped_early() {
+	if [ "$1" -ne 0 ] && [ "$failed" -eq 0 ]; then
+		not_ok "the test script stopped early (exit status $1)"
+	fi
+	[ "$failed" -eq 0 ] || netns_dump_logs
+}
+netns_finish() {
+	[ -n "${OM_KEEP:-}" ] && cp -a "$T" "$OM_KEEP" 2>/dev/null
+	rm -rf -- "$T"
+	echo "$1: $passed passed, $failed failed"
+	[ "$failed" -eq 0 ] || exit 1
+	exit 0
+}

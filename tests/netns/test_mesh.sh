@@ -38,7 +38,8 @@
 # (after the daemons' logs), everything cleaned up by the EXIT trap,
 # every wait bounded. Environment: OM_BUILD (make's B=, default build);
 # OM_INIT_ARGS, extra `init` flags (e.g. --no-privsep); OM_SANDBOX=no
-# (sandbox = no in the configs, for sanitizer builds).
+# (sandbox = no in the configs, for sanitizer builds); OM_KEEP=DIR
+# keeps the members' dirs (logs) there.
 set -eu
 cd "$(dirname "$0")/../.."
 OM_BUILD=${OM_BUILD:-build}
@@ -62,18 +63,11 @@ chmod 755 "$T"  # daemons under privsep run as their own users
 N=5
 BR=omb$$
 ns=() D=() U=() V4=() V6=()
-for i in $(seq 1 $N); do
-	ns[i]=omm$$-$i
-	D[i]=$T/m$i
-	U[i]=192.0.2.$i
-	V4[i]=10.77.0.$i
-done
+netns_members "omm$$" $N
 bg_pids=()
 # Pairs that must not link (both sides say noconnect).
 FORBID="1-4 1-5 2-3 2-4 3-5"
 
-nx() { local i=$1; shift; ip netns exec "${ns[i]}" "$@"; }
-om() { local i=$1; shift; nx "$i" "$OM" -d "${D[i]}" "$@"; }
 # lctl I 'JSON': one request to member I's linkd (om-ctl prints the
 # reply); lget I 'JQ': a number from its status.
 lctl() { "$OMCTL" "${D[$1]}/run/ctl.linkd" "$2"; }
@@ -83,49 +77,16 @@ lget() {
 }
 tun_dev() { ip -n "$1" -o addr show to "$2" | awk '{ print $2; exit }'; }
 
-dump_logs() {
-	local f
-	for f in "$T"/m*/run/*.log "$T/commands.log"; do
-		[ -f "$f" ] || continue
-		echo "# ----- ${f#"$T"/} (last 40 lines)"
-		tail -n 40 "$f" | sed 's/^/# /'
-	done
-}
-
 cleanup() {
-	local rc=$? i p pids
+	local rc=$? p
 	set +eu
-	if [ $rc -ne 0 ] && [ $failed -eq 0 ]; then
-		not_ok "the test script stopped early (exit status $rc)"
-	fi
-	[ $failed -eq 0 ] || dump_logs
-	pids=""
-	for i in $(seq 1 $N); do
-		[ -d "${D[i]}" ] || continue
-		timeout 15 "$OM" -d "${D[i]}" down >/dev/null 2>&1 &
-		pids="$pids $!"
-	done
-	for p in $pids; do
-		wait "$p"
-	done
+	netns_stopped_early $rc
+	netns_members_down $N
 	for p in "${bg_pids[@]}"; do
 		{ kill -KILL "$p" && wait "$p"; } 2>/dev/null
 	done
-	for i in $(seq 1 $N); do
-		pids=$(ip netns pids "${ns[i]}" 2>/dev/null)
-		# shellcheck disable=SC2086
-		[ -n "$pids" ] && kill -KILL $pids 2>/dev/null
-		for p in $(member_pids "${D[i]}"); do
-			kill -KILL "$p" 2>/dev/null
-		done
-		ip netns del "${ns[i]}" 2>/dev/null
-		ip link del "omv$$-$i" 2>/dev/null
-	done
-	ip link del "$BR" 2>/dev/null
-	rm -rf -- "$T"
-	echo "mesh: $passed passed, $failed failed"
-	[ $failed -eq 0 ] || exit 1
-	exit 0
+	netns_teardown "$BR" "omv$$" $N
+	netns_finish mesh
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -133,16 +94,7 @@ trap 'exit 130' INT TERM
 # ---------------------------------------------------------------------------
 # Five hosts on one bridge
 
-ip link add "$BR" type bridge
-ip link set "$BR" up
-for i in $(seq 1 $N); do
-	ip netns add "${ns[i]}"
-	nx "$i" ip link set lo up
-	ip link add "omv$$-$i" type veth peer name veth0 netns "${ns[i]}"
-	ip link set "omv$$-$i" master "$BR" up
-	ip -n "${ns[i]}" addr add "${U[i]}/24" dev veth0
-	ip -n "${ns[i]}" link set veth0 up
-done
+netns_bridge "$BR" "omv$$" $N
 must "underlay: m1 reaches m5 over the bridge" \
     wait_for 10 nx 1 ping -c 1 -W 1 "${U[5]}"
 

@@ -59,61 +59,19 @@ N=4      # members set up by hand
 NALL=7   # m5..m7 join with invitations (phase 2)
 BR=omr$$
 ns=() D=() U=() V4=() V6=() ID=()
-for i in $(seq 1 $NALL); do
-	ns[i]=omr$$-$i
-	D[i]=$T/m$i
-	U[i]=192.0.2.$i
-	V4[i]=10.77.0.$i
-done
-
-nx() { local i=$1; shift; ip netns exec "${ns[i]}" "$@"; }
-om() { local i=$1; shift; nx "$i" "$OM" -d "${D[i]}" "$@"; }
+netns_members "omr$$" $NALL
 # kctl I 'JSON' / lctl I 'JSON': one request to member I's keyd / linkd.
 kctl() { "$OMCTL" "${D[$1]}/run/ctl.keyd" "$2"; }
 lctl() { "$OMCTL" "${D[$1]}/run/ctl.linkd" "$2"; }
 
-dump_logs() {
-	local f
-	for f in "$T"/m*/run/*.log "$T/commands.log"; do
-		[ -f "$f" ] || continue
-		echo "# ----- ${f#"$T"/} (last 40 lines)"
-		tail -n 40 "$f" | sed 's/^/# /'
-	done
-}
-
 cleanup() {
-	local rc=$? i p pids
+	local rc=$?
 	set +eu
-	if [ $rc -ne 0 ] && [ $failed -eq 0 ]; then
-		not_ok "the test script stopped early (exit status $rc)"
-	fi
-	[ $failed -eq 0 ] || dump_logs
-	pids=""
-	for i in $(seq 1 $NALL); do
-		[ -d "${D[i]}" ] || continue
-		timeout 15 "$OM" -d "${D[i]}" down >/dev/null 2>&1 &
-		pids="$pids $!"
-	done
-	for p in $pids; do
-		wait "$p"
-	done
-	for i in $(seq 1 $NALL); do
-		pids=$(ip netns pids "${ns[i]}" 2>/dev/null)
-		# shellcheck disable=SC2086
-		[ -n "$pids" ] && kill -KILL $pids 2>/dev/null
-		for p in $(member_pids "${D[i]}"); do
-			kill -KILL "$p" 2>/dev/null
-		done
-		ip netns del "${ns[i]}" 2>/dev/null
-		ip link del "omrv$$-$i" 2>/dev/null
-	done
-	ip link del "$BR" 2>/dev/null
+	netns_stopped_early $rc
+	netns_members_down $NALL
+	netns_teardown "$BR" "omrv$$" $NALL
 	# OM_KEEP=DIR: keep the members' dirs (logs) there for a look.
-	[ -n "${OM_KEEP:-}" ] && cp -a "$T" "$OM_KEEP" 2>/dev/null
-	rm -rf -- "$T"
-	echo "revoke: $passed passed, $failed failed"
-	[ $failed -eq 0 ] || exit 1
-	exit 0
+	netns_finish revoke
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -121,16 +79,7 @@ trap 'exit 130' INT TERM
 # ---------------------------------------------------------------------------
 # Four hosts on one bridge, four members, a full mesh
 
-ip link add "$BR" type bridge
-ip link set "$BR" up
-for i in $(seq 1 $NALL); do
-	ip netns add "${ns[i]}"
-	nx "$i" ip link set lo up
-	ip link add "omrv$$-$i" type veth peer name veth0 netns "${ns[i]}"
-	ip link set "omrv$$-$i" master "$BR" up
-	ip -n "${ns[i]}" addr add "${U[i]}/24" dev veth0
-	ip -n "${ns[i]}" link set veth0 up
-done
+netns_bridge "$BR" "omrv$$" $NALL
 must "underlay: m1 reaches m4 over the bridge" \
     wait_for 10 nx 1 ping -c 1 -W 1 "${U[4]}"
 

@@ -12,6 +12,10 @@
 #                 2001:db8:18::2
 #
 # Checked:
+#  - a founds the network and grants the subnets in its invitations
+#    (invite --subnet, issue 14): b joins granted 0.0.0.0/0 and ::/0,
+#    c granted 192.168.50.0/24, fd50::/64 and 203.0.113.0/24; join
+#    writes them into their configs;
 #  - c announces subnet = 192.168.50.0/24 and fd50::/64, which a and b
 #    accept (accept_subnets = in their configs, as a user writes it):
 #    tund on a and b routes them to the TUN device (ip route show dev
@@ -21,13 +25,16 @@
 #  - kill -9 of a's tund: the new tund gets the routes again;
 #  - c removes its subnets (config edited, keyd reloaded, record
 #    exported and imported): a's routes go;
-#  - c claims b's address (10.77.0.2/32): keyd on a and b refuses the
-#    whole record (it overlaps the network's range: proto/claims.h) and
-#    counts it in `status --json` (claims.refused_by_reason), no routing
-#    table of a or b gets it (ip route in their namespaces), and a still
-#    reaches b; then c claims 203.0.113.0/24: the record is taken, but
-#    routed on a and b counts the refusal (subnets_refused_by: outside)
-#    and routes none of it;
+#  - c's config claims b's address (10.77.0.2/32), which its admission
+#    does not grant: c's keyd leaves it out of its record with a
+#    warning, no routing table of a or b gets it (ip route in their
+#    namespaces), and a still reaches b; then c claims 203.0.113.0/24,
+#    granted: the record is taken, but routed on a and b counts the
+#    refusal (subnets_refused_by: outside) and routes none of it;
+#  - onionmesh grant: c's config lists 198.51.100.0/24, not granted,
+#    and leaves it out; b (plain) may not grant it; a (the root) does;
+#    the grant reaches c by gossip and c announces it, and b takes the
+#    record (it holds the grant too);
 #  - b announces 0.0.0.0/0 and ::/0 and forwards with NAT to nsR: without
 #    `gateway = b` neither a nor c routes any of it and nsR is
 #    unreachable; with `gateway = b` in a's config, a routes 0.0.0.0/1 +
@@ -197,26 +204,43 @@ must "b reaches the remote host" wait_for 10 nB ping -c 1 -W 1 198.18.0.2
 # ---------------------------------------------------------------------------
 # Members: c with a LAN, b with a default route, a plain.
 
+# a founds the network and grants the subnets as a user would: in the
+# invitations (invite --subnet), which only the root or an admin may;
+# b and c join over TCP (join writes the granted subnets into their
+# configs, as admitted_subnet and subnet lines).
 # shellcheck disable=SC2086
 must "init a" omA init a --ipv4 $VA/16 --tcp $UA:6550 ${OM_INIT_ARGS:-}
-# shellcheck disable=SC2086
-must "init b" omB init b --ipv4 $VB/16 --tcp $UB:6550 \
-    --root "$(conf_root "$dA")" ${OM_INIT_ARGS:-}
-# shellcheck disable=SC2086
-must "init c" omC init c --ipv4 $VC/16 --tcp $UC:6550 \
-    --root "$(conf_root "$dA")" ${OM_INIT_ARGS:-}
-chmod 755 "$dA" "$dB" "$dC"
-om_sandbox_off "$dA/onionmesh.conf" "$dB/onionmesh.conf" "$dC/onionmesh.conf"
-printf 'subnet = 192.168.50.0/24\nsubnet = fd50::/64\n' >>"$dC/onionmesh.conf"
-printf 'subnet = 0.0.0.0/0\nsubnet = ::/0\n' >>"$dB/onionmesh.conf"
+chmod 755 "$dA"
+om_sandbox_off "$dA/onionmesh.conf"
 # a and b take c's LAN: a member routes no one's subnet outside the
 # mesh's ranges unless its own config accepts it.
-for d in "$dA" "$dB"; do
-	printf 'accept_subnets = 192.168.50.0/24 fd50::/64\n' \
-	    >>"$d/onionmesh.conf"
-done
-
+printf 'accept_subnets = 192.168.50.0/24 fd50::/64\n' >>"$dA/onionmesh.conf"
 must "up a" timeout 60 ip netns exec "$nsA" "$OM" -d "$dA" up
+
+# join_tcp NS DIR ENDPOINT URL: join over TCP without starting.
+join_tcp() {
+	ip netns exec "$1" "$OM" -d "$2" join "$4" --tcp --endpoint "$3" \
+	    --no-up >>"$T/commands.log" 2>&1
+}
+url_b=$(omA invite b --ipv4 $VB --subnet 0.0.0.0/0 --subnet ::/0 \
+    2>>"$T/commands.log") || url_b=
+must "a invites b granting 0.0.0.0/0 and ::/0" grep -q '^onionmesh://' \
+    <<<"$url_b"
+must "b joins over TCP" join_tcp "$nsB" "$dB" $UB:6550 "$url_b"
+# 203.0.113.0/24 is granted too, but no one accepts it (routed's rule,
+# checked below).
+url_c=$(omA invite c --ipv4 $VC --subnet 192.168.50.0/24 \
+    --subnet fd50::/64 --subnet 203.0.113.0/24 2>>"$T/commands.log") ||
+    url_c=
+must "a invites c granting its LAN" grep -q '^onionmesh://' <<<"$url_c"
+must "c joins over TCP" join_tcp "$nsC" "$dC" $UC:6550 "$url_c"
+chmod 755 "$dB" "$dC"
+om_sandbox_off "$dB/onionmesh.conf" "$dC/onionmesh.conf"
+check "c's config holds the granted subnets (join wrote them)" \
+    grep -qx 'admitted_subnet = fd50::/64' "$dC/onionmesh.conf"
+# c announces its LAN only (not the documentation /24, for now).
+sed -i '/^subnet = 203.0.113.0\/24$/d' "$dC/onionmesh.conf"
+printf 'accept_subnets = 192.168.50.0/24 fd50::/64\n' >>"$dB/onionmesh.conf"
 must "up b" timeout 60 ip netns exec "$nsB" "$OM" -d "$dB" up
 must "up c" timeout 60 ip netns exec "$nsC" "$OM" -d "$dC" up
 
@@ -226,19 +250,12 @@ must "c's record announces its subnets" \
 must "b's record announces 0.0.0.0/0" \
     wait_for 10 record_has "$dB" b "subnet = 0.0.0.0/0"
 
-# exchange DIR...: every member exports its record, the others import it.
-exchange() {
-	local ns d x
-	for x in a:"$nsA":"$dA" b:"$nsB":"$dB" c:"$nsC":"$dC"; do
-		IFS=: read -r m ns d <<<"$x"
-		ip netns exec "$ns" "$OM" -d "$d" export "$T/$m.record" ||
-			return 1
-	done
-	omA import "$T/b.record" "$T/c.record" &&
-	    omB import "$T/a.record" "$T/c.record" &&
-	    omC import "$T/a.record" "$T/b.record"
-}
-must "records exchanged by export/import" exchange
+# Gossip brings every record everywhere.
+must "a holds c's record with its subnets" \
+    wait_for 30 record_has "$dA" c "subnet = fd50::/64"
+must "b holds c's record with its subnets" \
+    wait_for 30 record_has "$dB" c "subnet = fd50::/64"
+must "c holds b's record" wait_for 30 record_has "$dC" b "subnet = ::/0"
 
 must "a <-> b carries IPv4 within 30 s" wait_for 30 nA ping -c 1 -W 1 $VB
 
@@ -344,7 +361,8 @@ check "a no longer reaches 192.168.50.1" unreachable "$nsA" 192.168.50.1
 check "a <-> c still carries traffic" wait_for 10 nA ping -c 1 -W 1 $VC
 
 # ---------------------------------------------------------------------------
-# c claims b's address and a documentation /24 it was never given.
+# c claims b's address, never granted, and a documentation /24 granted
+# but accepted by no one.
 
 # in_any_table NS PREFIX: PREFIX is a route in any table of NS (ip
 # prints a host route without its /32).
@@ -361,13 +379,6 @@ refused() {
 	     .subnets_refused >= 1 and .subnets_refused_by[$k] >= 1' \
 	    >/dev/null
 }
-# claims_refused NS-DIR REASON: keyd's status counts a refused record
-# for REASON (claims.refused_by_reason).
-claims_refused() {
-	"$OM" -d "$1" status --json 2>/dev/null | jq -e --arg k "$2" \
-	    '[.. | objects | select(has("refused_by_reason"))] | .[0] |
-	     .refused >= 1 and .refused_by_reason[$k] >= 1' >/dev/null
-}
 # c_subnet PREFIX: c's config claims only PREFIX, and keyd re-signs.
 c_subnet() {
 	sed -i '/^subnet = /d' "$dC/onionmesh.conf"
@@ -376,27 +387,26 @@ c_subnet() {
 	[ -n "$kpid" ] && kill -HUP "$kpid"
 }
 c_subnet "$VB/32"
-check "c's record claims b's address" \
-    wait_for 10 record_has "$dC" c "subnet = $VB/32"
-# Offered to a and b (export/import) besides gossip: keyd refuses it
-# on reload either way, so import's exit status is not the point.
+# Its admission does not grant it: c's keyd leaves it out of its record
+# and says why (a forged record that claims it anyway is refused by
+# every other keyd: tests/netns/test_forge.sh, tests/unit/test_claims.c).
+check "c's keyd warns that $VB/32 is not granted" \
+    wait_for 10 grep -q "subnet = $VB/32: not announced: this member's admission does not grant it" "$dC/run/keyd.log"
+check "c's record does not claim b's address" no_subnet "$dC" c
 push_c >/dev/null 2>&1 || true
 for x in a:"$nsA":"$dA" b:"$nsB":"$dB"; do
 	IFS=: read -r m ns d <<<"$x"
-	check "$m's keyd refuses c's record claiming b's address" \
-	    wait_for 10 claims_refused "$d" subnet_network
+	check "$m's copy of c's record claims no subnet" no_subnet "$d" c
 	check "$m routes no $VB/32 of c's (ip route, all tables)" \
 	    eval "! ip -n $ns route show table all proto 77 |
-	        grep -q '^$VB[ /]'"
+	        grep -q '^${VB}[ /]'"
 done
 check "a has no route for $VB/32 at all" eval "! in_any_table $nsA $VB/32"
 check "a <-> b still carries traffic (b's address stays b's)" \
     wait_for 10 nA ping -c 2 -i 0.3 -W 1 $VB
-check "keyd on a logged the refusal with its reason" \
-    grep -q "c claims subnet $VB/32, which overlaps the network's own" \
-    "$dA/run/keyd.log"
+# Granted (at invite), but accepted by no one: routed refuses it.
 c_subnet 203.0.113.0/24
-check "c's record claims 203.0.113.0/24" \
+check "c's record claims 203.0.113.0/24 (granted)" \
     wait_for 10 record_has "$dC" c "subnet = 203.0.113.0/24"
 check "c's record with it reaches a and b (export/import)" push_c
 for x in a:"$nsA":"$dA" b:"$nsB":"$dB"; do
@@ -409,8 +419,38 @@ done
 sed -i '/^subnet = /d' "$dC/onionmesh.conf"
 kpid=$(daemon_pid "$dC" keyd)
 [ -n "$kpid" ] && kill -HUP "$kpid"
-check "c's record drops the forged claims" wait_for 10 no_subnet "$dC" c
+check "c's record drops the subnets" wait_for 10 no_subnet "$dC" c
 check "c's record without them reaches a and b" push_c
+
+# ---------------------------------------------------------------------------
+# A grant for a member admitted already: c's config lists
+# 198.51.100.0/24, which it was not granted; b (a plain member) may not
+# grant it, a (the root) does, and the grant reaches c and b by gossip.
+
+c_subnet 198.51.100.0/24
+check "c's keyd leaves 198.51.100.0/24 out (not granted yet)" \
+    wait_for 10 grep -q "subnet = 198.51.100.0/24: not announced" \
+    "$dC/run/keyd.log"
+check "b, a plain member, may not grant" eval \
+    "! omB grant c --subnet 198.51.100.0/24 2>$T/grant_b.err &&
+     grep -q 'only the root or an admin can grant' $T/grant_b.err"
+check "a (the root) grants c 198.51.100.0/24" \
+    omA grant c --subnet 198.51.100.0/24
+check "the grant reaches c, which announces the subnet within 20 s" \
+    wait_for 20 record_has "$dC" c "subnet = 198.51.100.0/24"
+check "c's record with it reaches a and b" push_c
+check "b holds c's record with the granted subnet" \
+    wait_for 20 record_has "$dB" c "subnet = 198.51.100.0/24"
+grants_held() { # DIR: keyd holds at least one grant
+	"$OM" -d "$1" status --json 2>/dev/null | jq -e \
+	    '[.. | objects | select(has("grants"))] | .[0].grants.held >= 1' \
+	    >/dev/null
+}
+check "b's keyd holds the grant (status --json)" grants_held "$dB"
+sed -i '/^subnet = /d' "$dC/onionmesh.conf"
+kpid=$(daemon_pid "$dC" keyd)
+[ -n "$kpid" ] && kill -HUP "$kpid"
+check "c's record drops it again" wait_for 10 no_subnet "$dC" c
 
 # ---------------------------------------------------------------------------
 # gateway = b on a.

@@ -159,7 +159,79 @@ own_subnet(const char *p, char *why, size_t whylen)
 		r.nsubnets = 1;
 	} else
 		add_subnet(&r, p);
+	r.admitted_subnets[0] = r.subnets[0];
+	r.nadmitted_subnets = 1;
 	return claims_own(&net, &r, why, whylen);
+}
+
+/* Grants the test's callback knows: member tag 3 has 192.168.9.0/24. */
+static int
+granted(void *arg, const uint8_t id[MEMBER_ID_BYTES],
+    const struct prefix *p)
+{
+	struct prefix g;
+	uint8_t three[MEMBER_ID_BYTES];
+
+	(void)arg;
+	id_of(three, 3);
+	assert_int_equal(prefix_parse(&g, "192.168.9.0/24"), 0);
+	return memcmp(id, three, MEMBER_ID_BYTES) == 0 &&
+	    prefix_covers(&g, p);
+}
+
+/* claims_own of member tag (admitted by by, NULL: pinned) that claims
+ * the subnet p, nothing admitted. */
+static int
+one_subnet(uint8_t tag, const uint8_t *by, const char *p)
+{
+	struct record r;
+
+	make(&r, "m", tag, NULL, by);
+	add_subnet(&r, p);
+	return claims_own(&net, &r, NULL, 0);
+}
+
+static void
+test_subnet_granted(void **state)
+{
+	struct record r;
+	char why[256];
+
+	(void)state;
+	/* Admitted with no subnet: announcing one is refused. */
+	make(&r, "a", 2, "10.77.3.4", root_id);
+	add_subnet(&r, "192.168.7.0/24");
+	assert_int_equal(claims_own(&net, &r, why, sizeof(why)),
+	    CLAIM_SUBNET_GRANT);
+	assert_non_null(strstr(why, "192.168.7.0/24"));
+	assert_string_equal(claim_reason_name(CLAIM_SUBNET_GRANT),
+	    "subnet_not_granted");
+	/* Inside an admitted subnet: taken; wider than it: refused. */
+	assert_int_equal(prefix_parse(&r.admitted_subnets[0],
+	    "192.168.0.0/16"), 0);
+	r.nadmitted_subnets = 1;
+	assert_int_equal(claims_own(&net, &r, NULL, 0), CLAIM_OK);
+	add_subnet(&r, "192.0.0.0/8");
+	assert_int_equal(claims_own(&net, &r, NULL, 0), CLAIM_SUBNET_GRANT);
+	/* A default route only when granted as such; the root and a
+	 * record pinned by hand need no grant; a grant held for member 3
+	 * covers its subnet, not member 2's. */
+	assert_int_equal(one_subnet(2, root_id, "0.0.0.0/0"),
+	    CLAIM_SUBNET_GRANT);
+	assert_int_equal(one_subnet(1, NULL, "192.168.7.0/24"), CLAIM_OK);
+	assert_int_equal(one_subnet(2, NULL, "192.168.7.0/24"), CLAIM_OK);
+	net.granted = granted;
+	assert_int_equal(one_subnet(3, root_id, "192.168.9.128/25"),
+	    CLAIM_OK);
+	assert_int_equal(one_subnet(2, root_id, "192.168.9.128/25"),
+	    CLAIM_SUBNET_GRANT);
+	net.granted = NULL;
+	/* Granted still must not overlap the network's range. */
+	make(&r, "a", 2, "10.77.3.4", root_id);
+	add_subnet(&r, "10.77.9.0/24");
+	r.admitted_subnets[0] = r.subnets[0];
+	r.nadmitted_subnets = 1;
+	assert_int_equal(claims_own(&net, &r, NULL, 0), CLAIM_SUBNET_NETWORK);
 }
 
 static void
@@ -382,6 +454,7 @@ main(void)
 		cmocka_unit_test_setup(test_ipv4_no_range, setup),
 		cmocka_unit_test_setup(test_ipv6_derived, setup),
 		cmocka_unit_test_setup(test_subnet_network, setup),
+		cmocka_unit_test_setup(test_subnet_granted, setup),
 		cmocka_unit_test_setup(test_clash, setup),
 		cmocka_unit_test_setup(test_order, setup),
 		cmocka_unit_test_setup(test_clash_any_order, setup),

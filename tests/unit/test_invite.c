@@ -197,6 +197,22 @@ test_invite_file(void **state)
 	assert_int_equal(invite_parse(&back, text, (size_t)n, err,
 	    sizeof(err)), 0);
 	assert_memory_equal(&iv, &back, sizeof(iv));
+	/* Granted subnets: after the role, each once, canonical. */
+	assert_int_equal(prefix_parse(&iv.subnets[0], "192.168.50.0/24"), 0);
+	assert_int_equal(prefix_parse(&iv.subnets[1], "fd50::/64"), 0);
+	iv.nsubnets = 2;
+	n = invite_format(&iv, text, sizeof(text));
+	assert_non_null(strstr(text, "role = admin\nsubnet = 192.168.50.0/24"
+	    "\nsubnet = fd50::/64\nexpires = "));
+	assert_int_equal(invite_parse(&back, text, (size_t)n, err,
+	    sizeof(err)), 0);
+	assert_memory_equal(&iv, &back, sizeof(iv));
+	snprintf(t, sizeof(t), "%.*s", n, text);
+	memcpy(strstr(t, "fd50::/64"), "192.168.50.0/24\n", 16);
+	assert_int_equal(invite_parse(&back, t, strlen(t), err, sizeof(err)),
+	    -1);
+	iv.nsubnets = 0;
+	memset(iv.subnets, 0, sizeof(iv.subnets));
 	/* ipv4 is optional. */
 	memset(&iv.ipv4, 0, sizeof(iv.ipv4));
 	iv.role = ROLE_MEMBER;
@@ -444,6 +460,116 @@ test_keyd_invite_redeem(void **state)
 	assert_int_equal(system(path), 0);
 }
 
+/* invite --subnet (issue 14): the file keeps the subnets, the admission
+ * signs them (v2), and only the root or an admin may grant one that
+ * overlaps nothing of the network's. */
+static void
+test_keyd_invite_subnets(void **state)
+{
+	char url[INVITE_URL_MAX + 1], err[KEYD_ERRLEN], cmd[PATH_MAX + 64];
+	struct prefix sn[2];
+	struct invite_grant g = { sn, 2 };
+	struct invite_url u;
+	struct invite iv;
+	struct record r;
+	uint8_t pk[32], sk[64], root[32];
+
+	(void)state;
+	assert_int_equal(prefix_parse(&sn[0], "192.168.50.0/24"), 0);
+	assert_int_equal(prefix_parse(&sn[1], "fd50::/64"), 0);
+	assert_int_equal(invites_create_granting(k, "gina", NULL, 3600,
+	    ROLE_MEMBER, &g, url, sizeof(url), err, sizeof(err)), 0);
+	url_secret(url, &u);
+	assert_int_equal(invites_redeem(k, u.id, u.secret, &iv, err,
+	    sizeof(err)), 0);
+	assert_int_equal(iv.nsubnets, 2);
+	assert_true(prefix_equal(&iv.subnets[1], &sn[1]));
+	joiner_record(&r, pk, sk, &iv);
+	assert_int_equal(r.nadmitted_subnets, 2);
+	assert_int_equal(admission_verify(&r, k->netid), 0);
+	assert_int_equal(keyd_trust_check(k, &r, err, sizeof(err)), 0);
+	/* Dropping a granted subnet breaks the admission. */
+	r.nadmitted_subnets = 1;
+	assert_int_equal(admission_verify(&r, k->netid), -1);
+	sodium_memzero(&u, sizeof(u));
+
+	/* Overlapping the network's range is refused. */
+	assert_int_equal(prefix_parse(&sn[1], "10.0.0.0/8"), 0);
+	assert_int_equal(invites_create_granting(k, "hank", NULL, 3600,
+	    ROLE_MEMBER, &g, url, sizeof(url), err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "overlaps the network's own range"));
+	/* A plain member may not grant (here: keyd is not the root). */
+	assert_int_equal(prefix_parse(&sn[1], "fd50::/64"), 0);
+	memcpy(root, k->d.conf.root, 32);
+	memset(k->d.conf.root, 0x77, 32);
+	assert_int_equal(keyd_grant_ok(k, NULL, sn, 2, err, sizeof(err)),
+	    -1);
+	assert_non_null(strstr(err, "only the root or an admin can grant"));
+	/* Granting nothing needs no right. */
+	assert_int_equal(keyd_grant_ok(k, NULL, sn, 0, err, sizeof(err)), 0);
+	memcpy(k->d.conf.root, root, 32);
+	snprintf(cmd, sizeof(cmd), "rm -f %s/invites/????????????????",
+	    k->d.conf.paths.keys_dir);
+	assert_int_equal(system(cmd), 0);
+}
+
+/* grant (issue 14): the root gives gina (admitted above) one more
+ * subnet; the grant is held, covers it, keeps what was given before,
+ * and the same text again is nothing new; a changed byte is refused. */
+static void
+test_keyd_grant(void **state)
+{
+	char err[KEYD_ERRLEN], t[GRANT_MAX_LEN + 1];
+	const struct grant *g;
+	struct prefix sn[2], p;
+	const char *text;
+	size_t len;
+
+	(void)state;
+	assert_int_equal(prefix_parse(&sn[0], "198.51.100.0/24"), 0);
+	assert_int_equal(grant_make(k, "nobody", sn, 1, err, sizeof(err)),
+	    -1);
+	assert_non_null(strstr(err, "no member called"));
+	assert_int_equal(grant_make(k, "gina", sn, 0, err, sizeof(err)), -1);
+	assert_int_equal(grant_make(k, "gina", sn, 1, err, sizeof(err)), 0);
+	assert_int_equal(grants_count(k), 1);
+	g = grants_get(k, 0);
+	assert_int_equal(keyd_granted(k, g->member, &sn[0]), 1);
+	assert_int_equal(prefix_parse(&p, "198.51.100.128/25"), 0);
+	assert_int_equal(keyd_granted(k, g->member, &p), 1);
+	assert_int_equal(prefix_parse(&p, "198.51.0.0/16"), 0);
+	assert_int_equal(keyd_granted(k, g->member, &p), 0);
+	/* A second grant lists both. */
+	assert_int_equal(prefix_parse(&sn[1], "203.0.113.0/24"), 0);
+	assert_int_equal(grant_make(k, "gina", &sn[1], 1, err, sizeof(err)),
+	    0);
+	assert_int_equal(grants_count(k), 1);
+	assert_int_equal(grants_get(k, 0)->nsubnets, 2);
+	/* Overlapping the network's range: refused. */
+	assert_int_equal(prefix_parse(&sn[1], "10.77.0.0/24"), 0);
+	assert_int_equal(grant_make(k, "gina", &sn[1], 1, err, sizeof(err)),
+	    -1);
+	/* From gossip: the same again is old; a changed byte refused. */
+	text = grants_text(k, 0, &len);
+	assert_non_null(text);
+	assert_int_equal(grant_accept(k, text, len, NULL, err, sizeof(err)),
+	    0);
+	/* A newer serial under the old signature. */
+	{
+		struct grant g2 = *grants_get(k, 0);
+		int n;
+
+		g2.serial++;
+		n = grant_format(&g2, t, sizeof(t), 1);
+		assert_true(n > 0);
+		assert_int_equal(grant_accept(k, t, (size_t)n, NULL, err,
+		    sizeof(err)), -1);
+		assert_non_null(strstr(err, "does not verify"));
+	}
+	assert_int_equal(k->grants.accepted, 2);
+	assert_true(k->grants.refused >= 1);
+}
+
 static void
 test_keyd_expired_and_admin(void **state)
 {
@@ -611,6 +737,13 @@ test_keyd_sign_domains(void **state)
 	memcpy(m, REVOCATION_CONTEXT, n);
 	assert_int_equal(keys_sign(sig, m, n + 10), -1);
 	assert_int_equal(keys_sign(sig, m, n - 1), -1);
+	/* Issue 14: admissions granting subnets, and grants. */
+	n = strlen(ADMISSION_CONTEXT2);
+	memcpy(m, ADMISSION_CONTEXT2, n);
+	assert_int_equal(keys_sign(sig, m, n + 10), -1);
+	n = strlen(GRANT_CONTEXT);
+	memcpy(m, GRANT_CONTEXT, n);
+	assert_int_equal(keys_sign(sig, m, n + 10), -1);
 	/* Anything else is signed. */
 	memcpy(m, "onionmesh session v1\n", 21);
 	assert_int_equal(keys_sign(sig, m, 21), 0);
@@ -665,6 +798,8 @@ main(void)
 	};
 	const struct CMUnitTest keyd_tests[] = {
 		cmocka_unit_test(test_keyd_invite_redeem),
+		cmocka_unit_test(test_keyd_invite_subnets),
+		cmocka_unit_test(test_keyd_grant),
 		cmocka_unit_test(test_keyd_expired_and_admin),
 		cmocka_unit_test(test_keyd_revoke),
 		cmocka_unit_test(test_keyd_sign_domains),

@@ -165,6 +165,57 @@ test_own_serial(void **state)
 	assert_non_null(strstr(err, "Alice!"));
 }
 
+/* Issue 14: an admitted member announces only the subnets its
+ * admission grants; the rest of its config's subnet lines are left out
+ * (and logged). A member without admission (pinned by hand) and the
+ * root keep theirs. */
+/* How many subnets our own record from c announces (into r). */
+static int
+own_nsubnets(const struct conf *c, const struct member *me,
+    struct record *r)
+{
+	char err[KEYD_ERRLEN];
+
+	assert_int_equal(records_own_build(r, c, netid, me->pk, NULL, NULL,
+	    err, sizeof(err)), 0);
+	return r->nsubnets;
+}
+
+static void
+test_own_subnets_granted(void **state)
+{
+	struct member me, by;
+	struct record r;
+	struct conf c;
+	char s[PREFIX_STRLEN];
+
+	member_new(&me, 1);
+	member_new(&by, 2);
+	conf_for(&c, "alice");
+	assert_int_equal(prefix_parse(&c.subnets[1], "192.168.8.0/24"), 0);
+	c.nsubnets = 2;
+	/* Pinned by hand: both kept. */
+	assert_int_equal(own_nsubnets(&c, &me, &r), 2);
+	/* Admitted with 192.168.8.0/23 granted: only .8.0/24 stays. */
+	c.admitted = 1;
+	memcpy(c.admitted_by, by.pk, 32);
+	assert_int_equal(prefix_parse(&c.admitted_subnets[0],
+	    "192.168.8.0/23"), 0);
+	c.nadmitted_subnets = 1;
+	assert_int_equal(own_nsubnets(&c, &me, &r), 1);
+	prefix_fmt(&r.subnets[0], s, sizeof(s), 1);
+	assert_string_equal(s, "192.168.8.0/24");
+	assert_int_equal(r.nadmitted_subnets, 1);
+	/* Nothing granted: nothing announced. */
+	c.nadmitted_subnets = 0;
+	assert_int_equal(own_nsubnets(&c, &me, &r), 0);
+	/* The root announces what it likes. */
+	c.admitted = 0;
+	memcpy(c.root, me.pk, 32);
+	c.have_root = 1;
+	assert_int_equal(own_nsubnets(&c, &me, &r), 2);
+}
+
 static void
 test_put_highest_serial(void **state)
 {
@@ -670,6 +721,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_own_serial),
+cmocka_unit_test(test_own_subnets_granted),
 		cmocka_unit_test(test_put_highest_serial),
 		cmocka_unit_test(test_check_errors),
 		cmocka_unit_test(test_load_dir),

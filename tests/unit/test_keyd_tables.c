@@ -40,7 +40,8 @@ test_msgs_match_catalogue(void **state)
 static void
 test_ctl_access(void **state)
 {
-	static const char *const change[] = {"reload", "invite", "revoke"};
+	static const char *const change[] = {"reload", "invite", "revoke",
+	    "grant"};
 	static const char *const readers[] = {"status", "records", "export",
 	    "edges", "revoked"};
 	const struct ctl_cmd *c;
@@ -69,7 +70,7 @@ test_ctl_access(void **state)
 	 * too, and scripts may read it. */
 	assert_string_equal(keyd_ctl_cmds[0].name, "status");
 	assert_string_equal(keyd_ctl_cmds[keyd_nctl_cmds - 1].name, "log");
-	assert_int_equal(keyd_nctl_cmds, 9);
+	assert_int_equal(keyd_nctl_cmds, 10);
 }
 
 static void

@@ -61,6 +61,9 @@ make_record(struct record *r, int full)
 		assert_int_equal(prefix_parse(&r->subnets[1], "fd00:5::/64"),
 		    0);
 		r->nsubnets = 2;
+		assert_int_equal(prefix_parse(&r->admitted_subnets[0],
+		    "192.168.0.0/16"), 0);
+		r->nadmitted_subnets = 1;
 		r->admitted = 1;
 		memset(r->admitted_by, 0xab, sizeof(r->admitted_by));
 		memset(r->admission, 0xcd, sizeof(r->admission));
@@ -115,8 +118,8 @@ test_format_layout(void **state)
 	    "tcp = [2001:db8::7]:6550\ntcp = alice.example:443\n"
 	    "ipv4 = 10.77.0.5\nipv6 = fd"));
 	assert_non_null(strstr(text, "\nsubnet = 192.168.5.0/24\n"
-	    "subnet = fd00:5::/64\nserial = 1700000000123\nadmitted-by = "
-	    "abab"));
+	    "subnet = fd00:5::/64\nserial = 1700000000123\n"
+	    "admitted-subnet = 192.168.0.0/16\nadmitted-by = abab"));
 	assert_non_null(strstr(text, "\nsignature = "));
 	assert_int_equal(text[n - 1], '\n');
 	/* without the signature: the same text up to the signature line */
@@ -404,6 +407,27 @@ test_structure_errors(void **state)
 	assert_int_equal(record_parse(&p, t, strlen(t), err, sizeof(err)),
 	    -1);
 	assert_non_null(strstr(err, "admission without admitted-by"));
+	/* admitted subnets need the admission that signs them */
+	{
+		char u[RECORD_MAX_LEN + 100];
+
+		replace_field(text, "admitted-by = ", NULL, t);
+		replace_field(t, "admission = ", NULL, u);
+		assert_int_equal(record_parse(&p, u, strlen(u), err,
+		    sizeof(err)), -1);
+		assert_non_null(strstr(err, "admitted-subnet without "
+		    "admitted-by"));
+		replace_field(text, "admitted-subnet = ", "10.0.0.0/8\n"
+		    "admitted-subnet = 10.0.0.0/8", t);
+		assert_int_equal(record_parse(&p, t, strlen(t), err,
+		    sizeof(err)), -1);
+		assert_non_null(strstr(err, "listed twice"));
+		replace_field(text, "serial = ", "1\nadmitted-subnet = "
+		    "10.0.0.0/8\nserial = 2", t);
+		assert_int_equal(record_parse(&p, t, strlen(t), err,
+		    sizeof(err)), -1);
+		assert_non_null(strstr(err, "serial after admitted-subnet"));
+	}
 
 	/* duplicate single field, unknown field, bad separator */
 	replace_field(text, "serial = ", "1\nserial = 2", t);

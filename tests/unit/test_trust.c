@@ -581,6 +581,217 @@ test_revocation_check(void **state)
 	assert_non_null(strstr(why, "does not verify"));
 }
 
+/* Admission v2: the admitted subnets are signed; without any the v1
+ * bytes stay, so admissions made before subnets existed still verify. */
+static void
+test_admission_subnets(void **state)
+{
+	uint8_t buf[ADMISSION_SIGNED_MAX];
+	struct record r;
+	char why[256], text[RECORD_MAX_LEN + 1];
+	int n;
+
+	(void)state;
+	/* v1 for a member with no admitted subnet (M from setup). */
+	n = admission_signed_bytes(&M.rec, netid, buf, sizeof(buf));
+	assert_memory_equal(buf, "onionmesh admission v1\n", 23);
+	/* P admitted with two subnets by the root. */
+	r = P.rec;
+	assert_int_equal(prefix_parse(&r.admitted_subnets[0],
+	    "192.168.50.0/24"), 0);
+	assert_int_equal(prefix_parse(&r.admitted_subnets[1], "fd50::/64"),
+	    0);
+	r.nadmitted_subnets = 2;
+	admit(&r, &R);
+	n = admission_signed_bytes(&r, netid, buf, sizeof(buf));
+	assert_true(n > 0);
+	assert_memory_equal(buf, "onionmesh admission v2\n", 23);
+	{
+		static const char tail[] = "member\n192.168.50.0/24\n"
+		    "fd50::/64";
+
+		assert_memory_equal(buf + n - (int)strlen(tail), tail,
+		    strlen(tail));
+	}
+	assert_int_equal(record_sign(&r, P.sk, netid), 0);
+	held[4] = &r;
+	assert_int_equal(check(&r, why, sizeof(why)), 0);
+	/* The record's text carries them, and parses back the same. */
+	n = record_format(&r, text, sizeof(text), 1);
+	assert_true(n > 0);
+	assert_non_null(strstr(text, "admitted-subnet = 192.168.50.0/24\n"
+	    "admitted-subnet = fd50::/64\nadmitted-by = "));
+	{
+		struct record back;
+		char err[256];
+
+		assert_int_equal(record_parse(&back, text, (size_t)n, err,
+		    sizeof(err)), 0);
+		assert_int_equal(back.nadmitted_subnets, 2);
+		assert_int_equal(record_verify(&back, netid), 0);
+		assert_int_equal(admission_verify(&back, netid), 0);
+	}
+	/* One more subnet, one fewer, or another order: not admitted. */
+	assert_int_equal(prefix_parse(&r.admitted_subnets[2], "10.1.0.0/16"),
+	    0);
+	r.nadmitted_subnets = 3;
+	assert_int_equal(admission_verify(&r, netid), -1);
+	r.nadmitted_subnets = 1;
+	assert_int_equal(admission_verify(&r, netid), -1);
+	r.admitted_subnets[0] = r.admitted_subnets[1];
+	assert_int_equal(prefix_parse(&r.admitted_subnets[1],
+	    "192.168.50.0/24"), 0);
+	r.nadmitted_subnets = 2;
+	assert_int_equal(admission_verify(&r, netid), -1);
+	assert_int_equal(record_sign(&r, P.sk, netid), 0);
+	assert_int_equal(check(&r, why, sizeof(why)), -1);
+	assert_non_null(strstr(why, "admission"));
+	held[4] = &P.rec;
+	/* A v1 admission does not verify once a subnet is added. */
+	r = P.rec;
+	r.admitted_subnets[0] = r.admitted_subnets[1];
+	assert_int_equal(prefix_parse(&r.admitted_subnets[0], "fd50::/64"),
+	    0);
+	r.nadmitted_subnets = 1;
+	assert_int_equal(admission_verify(&r, netid), -1);
+}
+
+static int
+make_grant(struct grant *g, const struct member *by,
+    const struct member *to, const char *p1, const char *p2, char *text,
+    size_t cap)
+{
+	uint8_t buf[GRANT_SIGNED_MAX];
+	int n;
+
+	memset(g, 0, sizeof(*g));
+	memcpy(g->member, to->pk, MEMBER_ID_BYTES);
+	memcpy(g->by, by->pk, MEMBER_ID_BYTES);
+	assert_int_equal(prefix_parse(&g->subnets[g->nsubnets++], p1), 0);
+	if (p2 != NULL)
+		assert_int_equal(prefix_parse(&g->subnets[g->nsubnets++],
+		    p2), 0);
+	g->serial = 1700000000123ULL;
+	n = grant_signed_bytes(g, netid, buf, sizeof(buf));
+	assert_true(n > 0);
+	assert_int_equal(crypto_sign_detached(g->signature, NULL, buf,
+	    (size_t)n, by->sk), 0);
+	return grant_format(g, text, cap, 1);
+}
+
+static void
+test_grant_round_trip(void **state)
+{
+	struct grant g, h;
+	struct prefix p;
+	char text[GRANT_MAX_LEN], t[GRANT_MAX_LEN], err[256];
+	uint8_t buf[GRANT_SIGNED_MAX];
+	int n, i, refused;
+
+	(void)state;
+	n = make_grant(&g, &R, &P, "192.168.50.0/24", "fd50::/64", text,
+	    sizeof(text));
+	assert_true(n > 0);
+	assert_int_equal(strncmp(text, "grant = ", 8), 0);
+	assert_non_null(strstr(text, "\nsubnet = 192.168.50.0/24\nsubnet = "
+	    "fd50::/64\nby = "));
+	assert_int_equal(grant_parse(&h, text, (size_t)n, err, sizeof(err)),
+	    0);
+	assert_memory_equal(&g, &h, sizeof(g));
+	assert_int_equal(grant_verify(&h, netid), 0);
+	i = grant_signed_bytes(&g, netid, buf, sizeof(buf));
+	assert_memory_equal(buf, "onionmesh grant v1\n", 19);
+	assert_memory_equal(buf + 19, netid, NETID_BYTES);
+	assert_null(memmem(buf, (size_t)i, "signature", 9));
+	/* Every single-byte change is refused. */
+	for (i = 0; i < n; i++) {
+		memcpy(t, text, (size_t)n);
+		t[i] ^= 0x01;
+		refused = grant_parse(&h, t, (size_t)n, NULL, 0) == -1 ||
+		    grant_verify(&h, netid) != 0;
+		if (!refused)
+			fail_msg("byte %d changed and still accepted", i);
+	}
+	assert_int_equal(prefix_parse(&p, "192.168.50.128/25"), 0);
+	assert_int_equal(grant_covers(&g, &p), 1);
+	assert_int_equal(prefix_parse(&p, "192.168.0.0/16"), 0);
+	assert_int_equal(grant_covers(&g, &p), 0);
+	assert_int_equal(grant_format(&g, t, (size_t)n, 1), -1);
+}
+
+static void
+test_grant_parse_errors(void **state)
+{
+	static const struct {
+		const char *text;
+		const char *want;
+	} bad[] = {
+		{"by = 00\n", "line 1: 'by' where grant belongs"},
+		{"grant = 0101010101010101010101010101010101010101010101"
+		    "010101010101010101\nby = 01\n",
+		    "line 2: 'by' where subnet belongs"},
+		{"grant = 0101010101010101010101010101010101010101010101"
+		    "010101010101010101\nsubnet = 10.1.2.3/16\n",
+		    "subnet = 10.1.2.3/16: host bits set"},
+		{"grant = 0101010101010101010101010101010101010101010101"
+		    "010101010101010101\nsubnet = 10.1.0.0/16\nsubnet = "
+		    "10.1.0.0/16\n", "listed twice"},
+		{"grant = 0101010101010101010101010101010101010101010101"
+		    "010101010101010101\nsubnet = 10.1.0.0/16\n",
+		    "line 3: by missing"},
+	};
+	struct grant g;
+	char err[256];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err[0] = '\0';
+		assert_int_equal(grant_parse(&g, bad[i].text,
+		    strlen(bad[i].text), err, sizeof(err)), -1);
+		if (strstr(err, bad[i].want) == NULL)
+			fail_msg("%s: got '%s', want '%s'", bad[i].text, err,
+			    bad[i].want);
+	}
+}
+
+static void
+test_grant_check(void **state)
+{
+	struct grant g;
+	char text[GRANT_MAX_LEN], why[256];
+
+	(void)state;
+	/* The root and a valid admin may grant. */
+	make_grant(&g, &R, &P, "192.168.50.0/24", NULL, text, sizeof(text));
+	assert_int_equal(grant_check(&g, R.pk, netid, lookup, is_revoked,
+	    NULL, why, sizeof(why)), 0);
+	make_grant(&g, &A, &M, "192.168.50.0/24", NULL, text, sizeof(text));
+	assert_int_equal(grant_check(&g, R.pk, netid, lookup, is_revoked,
+	    NULL, why, sizeof(why)), 0);
+	/* A plain member may not, even to itself. */
+	make_grant(&g, &M, &M, "192.168.50.0/24", NULL, text, sizeof(text));
+	assert_int_equal(grant_check(&g, R.pk, netid, lookup, is_revoked,
+	    NULL, why, sizeof(why)), -1);
+	assert_non_null(strstr(why, "mike, which is not an admin"));
+	/* A grant to the root is never taken. */
+	make_grant(&g, &A, &R, "192.168.50.0/24", NULL, text, sizeof(text));
+	assert_int_equal(grant_check(&g, R.pk, netid, lookup, is_revoked,
+	    NULL, why, sizeof(why)), -1);
+	/* A revoked admin may not; a forged `by` does not verify. */
+	memcpy(revoked_ids[nrevoked++], A.pk, MEMBER_ID_BYTES);
+	make_grant(&g, &A, &P, "192.168.50.0/24", NULL, text, sizeof(text));
+	assert_int_equal(grant_check(&g, R.pk, netid, lookup, is_revoked,
+	    NULL, why, sizeof(why)), -1);
+	assert_non_null(strstr(why, "not a valid member"));
+	nrevoked = 0;
+	make_grant(&g, &M, &P, "192.168.50.0/24", NULL, text, sizeof(text));
+	memcpy(g.by, R.pk, MEMBER_ID_BYTES);
+	assert_int_equal(grant_check(&g, R.pk, netid, lookup, is_revoked,
+	    NULL, why, sizeof(why)), -1);
+	assert_non_null(strstr(why, "does not verify"));
+}
+
 /* The record's role line: one spelling, "admin" only. */
 /* A plain member admits only when the root's own signed record says
  * members may invite; the root and admins always may. */
@@ -730,6 +941,10 @@ main(void)
 		cmocka_unit_test_setup(test_revocation_every_byte, setup),
 		cmocka_unit_test_setup(test_revocation_parse_errors, setup),
 		cmocka_unit_test_setup(test_revocation_check, setup),
+		cmocka_unit_test_setup(test_admission_subnets, setup),
+		cmocka_unit_test_setup(test_grant_round_trip, setup),
+		cmocka_unit_test_setup(test_grant_parse_errors, setup),
+		cmocka_unit_test_setup(test_grant_check, setup),
 		cmocka_unit_test_setup(test_record_role_line, setup),
 		cmocka_unit_test_setup(test_members_invite, setup),
 		cmocka_unit_test_setup(test_record_invite_line, setup),
