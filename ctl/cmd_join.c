@@ -119,8 +119,9 @@ join_line(void *arg, char *line)
 		else if (strcmp(ev, "connected") == 0)
 			progress("connected");
 		else if (strcmp(ev, "inviter") == 0)
-			progress("the inviter's key matches the invitation "
-			    "(%.16s...)", ctl_json_str(j, "id", "?"));
+			progress("the inviter's join key matches the "
+			    "invitation (%.16s...)", ctl_json_str(j, "key",
+			    "?"));
 		else if (strcmp(ev, "redeeming") == 0)
 			progress("redeeming the invitation");
 		else if (strcmp(ev, "record") == 0 &&

@@ -387,6 +387,8 @@ ctl_check_reach(struct ctl *c, const struct conf *conf)
 		    "hosts folder");
 		reach_note(fail, &n, "keyd", &who, c->paths.revoked_dir,
 		    "revoked folder");
+		reach_note(fail, &n, "keyd", &who, c->paths.grants_dir,
+		    "grants folder");
 	}
 	for (i = 0; i < n; i++)
 		ctl_warnx("%s cannot reach the %s: %s; give that folder o+x "

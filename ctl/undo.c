@@ -205,6 +205,7 @@ ctl_setup_dirs(struct ctl *c, struct undo *u, int watch_revoked)
 	undo_note_dir(u, c->paths.hosts_dir);
 	undo_note_dir(u, c->paths.keys_dir);
 	undo_note_dir(u, c->paths.revoked_dir); /* keyd makes it */
+	undo_note_dir(u, c->paths.grants_dir);  /* and this */
 	for (i = 0; i < UNDO_WATCH; i++)
 		if (u->watch[i] != NULL &&
 		    (u->before[i] = listing(u->watch[i])) == NULL) {

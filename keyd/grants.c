@@ -11,8 +11,13 @@
  * (grant_check), flooded like revocations and listed in digests.
  * proto/claims.c asks keyd_granted whether a record's subnet is given;
  * a grant to us re-signs our own record with the subnets it gives.
- * They are not written to disk yet: after a restart gossip brings them
- * back from the other members.
+ * Each is kept in STATE/grants/<member id> (keyd_signed_store), loaded
+ * at start before our own record is signed (so a restart does not drop
+ * a granted subnet from it), and given to a joiner with the records.
+ * A grant goes when its member or its granter is revoked
+ * (grants_prune, after every revocation); a held record that then
+ * announces a subnet no longer given is dropped until its member signs
+ * one without it.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -193,28 +198,37 @@ grant_revoked(void *arg, const uint8_t id[MEMBER_ID_BYTES])
 	return revoked_is(arg, id);
 }
 
+/* What we are given changed: re-sign our record with it (linkd and
+ * routed get it). */
+static void
+grants_own_changed(struct keyd *k)
+{
+	char err[256];
+
+	records_own_grants(keyd_granted, k);
+	if (records_own_refresh(&k->recs, &k->d.conf, k->netid, 0, 0, 0,
+	    err, sizeof(err)) == -1)
+		log_warnx("our record after a grant changed: %s", err);
+	else
+		push_all(k);
+}
+
 /* Keep, flood and act on a checked grant: a grant to us re-signs our
  * record with what it gives (and linkd and routed get it). */
 static void
 grant_apply(struct keyd *k, const struct grant *g, const char *text,
     size_t len, const uint8_t *from)
 {
-	char err[256];
-
 	if (grant_put(k, g, text, len) == -1) {
 		log_warnx("out of memory holding a grant");
 		return;
 	}
 	k->grants.accepted++;
+	keyd_signed_store(k->d.conf.paths.grants_dir, g->member, text, len,
+	    "grant");
 	gossip_flood_grant(k, g->member, from);
-	if (memcmp(g->member, keys_id(), MEMBER_ID_BYTES) != 0)
-		return;
-	records_own_grants(keyd_granted, k);
-	if (records_own_refresh(&k->recs, &k->d.conf, k->netid, 0, 0, 0,
-	    err, sizeof(err)) == -1)
-		log_warnx("our record after a grant: %s", err);
-	else
-		push_all(k);
+	if (memcmp(g->member, keys_id(), MEMBER_ID_BYTES) == 0)
+		grants_own_changed(k);
 }
 
 int
@@ -275,26 +289,35 @@ grant_make(struct keyd *k, const char *name, const struct prefix *subnets,
 	return 0;
 }
 
+/* Parse text as a grant in canonical form. 0, or -1 with why. */
+static int
+grant_canonical(struct grant *g, const char *text, size_t len, char *why,
+    size_t whylen)
+{
+	char err[256], canon[GRANT_MAX_LEN + 1];
+	int n;
+
+	if (grant_parse(g, text, len, err, sizeof(err)) == -1)
+		return err_set(why, whylen, "a grant that does not parse: %s",
+		    err);
+	/* Canonical by construction; checked so the held bytes are the
+	 * signed ones. */
+	n = grant_format(g, canon, sizeof(canon), 1);
+	if (n < 0 || (size_t)n != len || memcmp(canon, text, len) != 0)
+		return err_set(why, whylen, "a grant not in canonical form");
+	return 0;
+}
+
 int
 grant_accept(struct keyd *k, const char *text, size_t len,
     const uint8_t *from, char *why, size_t whylen)
 {
 	struct grant g;
-	char err[256], canon[GRANT_MAX_LEN + 1];
 	long i;
-	int n;
 
-	if (grant_parse(&g, text, len, err, sizeof(err)) == -1) {
+	if (grant_canonical(&g, text, len, why, whylen) == -1) {
 		k->grants.refused++;
-		return err_set(why, whylen, "a grant that does not parse: %s",
-		    err);
-	}
-	/* Canonical by construction; checked so the held bytes are the
-	 * signed ones. */
-	n = grant_format(&g, canon, sizeof(canon), 1);
-	if (n < 0 || (size_t)n != len || memcmp(canon, text, len) != 0) {
-		k->grants.refused++;
-		return err_set(why, whylen, "a grant not in canonical form");
+		return -1;
 	}
 	i = grant_index(k, g.member);
 	if (i >= 0 && g.serial <= k->grants.v[i].g.serial)
@@ -306,4 +329,115 @@ grant_accept(struct keyd *k, const char *text, size_t len,
 	}
 	grant_apply(k, &g, text, len, from);
 	return 1;
+}
+
+/* ---- load and prune ------------------------------------------------- */
+
+/* One file of STATE/grants (keyd_signed_fn). The revocations are not
+ * loaded yet: grants_prune runs after them. */
+static int
+load_one(void *arg, const char *path, const char *fname, const char *text,
+    size_t len)
+{
+	struct keyd *k = arg;
+	char why[512], hex[2 * MEMBER_ID_BYTES + 1];
+	struct grant g;
+
+	if (grant_canonical(&g, text, len, why, sizeof(why)) == -1 ||
+	    grant_check(&g, k->d.conf.root, k->netid, grant_lookup,
+	    grant_revoked, k, why, sizeof(why)) != 0) {
+		log_warnx("%s: %s; skipped", path, why);
+		return -1;
+	}
+	hex_encode(hex, g.member, MEMBER_ID_BYTES);
+	if (strcmp(hex, fname) != 0) {
+		log_warnx("%s: the file is not named after the member the "
+		    "grant is for (%s); skipped", path, hex);
+		return -1;
+	}
+	if (grant_put(k, &g, text, len) == -1) {
+		log_warnx("%s: out of memory; skipped", path);
+		return -1;
+	}
+	return 0;
+}
+
+void
+grants_load(struct keyd *k)
+{
+	const char *dir = k->d.conf.paths.grants_dir;
+	char err[512];
+	size_t bad;
+
+	if (keyd_signed_load(dir, GRANT_MAX_LEN, load_one, k, &bad, err,
+	    sizeof(err)) == -1) {
+		log_warnx("%s; grants come back by gossip", err);
+		return;
+	}
+	if (k->grants.n > 0 || bad > 0)
+		log_info("%s: %zu grants%s", dir, k->grants.n,
+		    bad > 0 ? " (some files skipped, see above)" : "");
+	records_own_grants(keyd_granted, k);
+}
+
+/* Drop the first held record (not ours) announcing a subnet that
+ * neither its admission nor a held grant gives. 1 dropped. */
+static int
+prune_record(struct keyd *k)
+{
+	char why[512];
+	struct claims_net net;
+	const struct record *r;
+	size_t i;
+	int j;
+
+	keyd_claims_net(k, &net);
+	for (i = 0; i < k->recs.n; i++) {
+		r = &k->recs.v[i].rec;
+		if (memcmp(r->id, keys_id(), MEMBER_ID_BYTES) == 0)
+			continue;
+		for (j = 0; j < r->nsubnets; j++)
+			if (!claims_subnet_owned(&net, r, &r->subnets[j]))
+				break;
+		if (j == r->nsubnets)
+			continue;
+		snprintf(why, sizeof(why), "a subnet it announces is no "
+		    "longer granted (its grant or granter was revoked)");
+		keyd_record_drop(k, i, why);
+		return 1;
+	}
+	return 0;
+}
+
+size_t
+grants_prune(struct keyd *k)
+{
+	char why[512], hex[17];
+	size_t i = 0, n = 0;
+	int ours = 0;
+
+	while (i < k->grants.n) {
+		const struct grant *g = &k->grants.v[i].g;
+
+		if (!revoked_is(k, g->member) && grant_check(g,
+		    k->d.conf.root, k->netid, grant_lookup, grant_revoked, k,
+		    why, sizeof(why)) == 0) {
+			i++;
+			continue;
+		}
+		hex_encode(hex, g->member, 8);
+		log_info("grant to %s... dropped: %s", hex,
+		    revoked_is(k, g->member) ? "the member is revoked" : why);
+		ours |= memcmp(g->member, keys_id(), MEMBER_ID_BYTES) == 0;
+		keyd_signed_remove(k->d.conf.paths.grants_dir, g->member);
+		k->grants.v[i] = k->grants.v[--k->grants.n];
+		n++;
+	}
+	if (n == 0)
+		return 0;
+	while (prune_record(k))
+		;
+	if (ours)
+		grants_own_changed(k);
+	return n;
 }

@@ -430,7 +430,7 @@ invites_create_granting(struct keyd *k, const char *name,
 	iv.expires = (uint64_t)time(NULL) + ttl_s;
 	memcpy(u.id, iv.id, sizeof(u.id));
 	snprintf(u.net, sizeof(u.net), "%s", k->d.conf.paths.net);
-	invite_keyhash(u.keyhash, keys_id());
+	invite_keyhash(u.keyhash, keys_join_pub());
 
 	if (invite_store(k, &iv, dir, sizeof(dir), path, sizeof(path), err,
 	    errlen) == -1)

@@ -90,6 +90,8 @@ admit_size(const struct join_admit *a)
 		n += 2 + a->records[i].len;
 	for (i = 0; i < a->nrevs; i++)
 		n += 2 + a->revs[i].len;
+	for (i = 0; i < a->ngrants; i++)
+		n += 2 + a->grants[i].len;
 	return n;
 }
 
@@ -106,6 +108,21 @@ blob_finish(struct buf_w *w, uint8_t *buf, uint8_t **out, size_t *len)
 	return 0;
 }
 
+/* count (u32) then that many u16-length texts, each 1..maxlen */
+static void
+put_texts(struct buf_w *w, const struct join_text *v, size_t n,
+    size_t maxlen)
+{
+	size_t i;
+
+	bw_u32(w, (uint32_t)n);
+	for (i = 0; i < n; i++) {
+		if (v[i].len == 0 || v[i].len > maxlen)
+			w->err = 1;
+		bw_blob16(w, v[i].p, v[i].len);
+	}
+}
+
 int
 join_admit_encode(const struct join_admit *a, uint8_t **out, size_t *len)
 {
@@ -119,6 +136,7 @@ join_admit_encode(const struct join_admit *a, uint8_t **out, size_t *len)
 		return join_admit_encode_error(a->status, a->message, out,
 		    len);
 	if (a->nrecords > JOIN_MAX_TEXTS || a->nrevs > JOIN_MAX_TEXTS ||
+	    a->ngrants > JOIN_MAX_TEXTS ||
 	    !name_valid(a->name) || !name_valid(a->net) ||
 	    (a->role != ROLE_MEMBER && a->role != ROLE_ADMIN) ||
 	    a->ipv6.family != 6)
@@ -146,20 +164,9 @@ join_admit_encode(const struct join_admit *a, uint8_t **out, size_t *len)
 	put_prefix(&w, &a->range4);
 	bw_u32(&w, a->mtu);
 	bw_u8(&w, a->anonymous ? 1 : 0);
-	bw_u32(&w, (uint32_t)a->nrecords);
-	for (i = 0; i < a->nrecords; i++) {
-		if (a->records[i].len == 0 ||
-		    a->records[i].len > RECORD_MAX_LEN)
-			w.err = 1;
-		bw_blob16(&w, a->records[i].p, a->records[i].len);
-	}
-	bw_u32(&w, (uint32_t)a->nrevs);
-	for (i = 0; i < a->nrevs; i++) {
-		if (a->revs[i].len == 0 ||
-		    a->revs[i].len > REVOCATION_MAX_LEN)
-			w.err = 1;
-		bw_blob16(&w, a->revs[i].p, a->revs[i].len);
-	}
+	put_texts(&w, a->records, a->nrecords, RECORD_MAX_LEN);
+	put_texts(&w, a->revs, a->nrevs, REVOCATION_MAX_LEN);
+	put_texts(&w, a->grants, a->ngrants, GRANT_MAX_LEN);
 	return blob_finish(&w, buf, out, len);
 }
 
@@ -286,6 +293,9 @@ join_admit_decode(struct join_admit *a, const uint8_t *p, size_t n,
 	what = "revocations";
 	if (get_texts(&r, &a->revs, &a->nrevs, REVOCATION_MAX_LEN) == -1)
 		goto bad;
+	what = "grants";
+	if (get_texts(&r, &a->grants, &a->ngrants, GRANT_MAX_LEN) == -1)
+		goto bad;
 	what = "trailing bytes";
 	if (br_done(&r) == -1)
 		goto bad;
@@ -301,8 +311,9 @@ join_admit_free(struct join_admit *a)
 {
 	free(a->records);
 	free(a->revs);
-	a->records = a->revs = NULL;
-	a->nrecords = a->nrevs = 0;
+	free(a->grants);
+	a->records = a->revs = a->grants = NULL;
+	a->nrecords = a->nrevs = a->ngrants = 0;
 }
 
 const char *
@@ -351,14 +362,13 @@ ji_fail(struct join_inviter *s, const char *why)
 }
 
 void
-join_inviter_init(struct join_inviter *s, const uint8_t id[MEMBER_ID_BYTES],
-    const uint8_t dh_pub[NOISE_DHLEN], const uint8_t root[MEMBER_ID_BYTES],
+join_inviter_init(struct join_inviter *s, const uint8_t dh_pub[NOISE_DHLEN],
+    const uint8_t root[MEMBER_ID_BYTES],
     const uint8_t netid[NETID_BYTES], noise_dh_fn dh, void *dh_arg,
     join_redeem_fn redeem, void *redeem_arg)
 {
 	memset(s, 0, sizeof(*s));
 	s->state = JI_HELLO;
-	memcpy(s->id, id, MEMBER_ID_BYTES);
 	memcpy(s->dh_pub, dh_pub, NOISE_DHLEN);
 	memcpy(s->root, root, MEMBER_ID_BYTES);
 	s->prologue_len = join_prologue(s->prologue, netid);
@@ -380,9 +390,9 @@ ji_hello(struct join_inviter *s, const uint8_t *d, size_t n)
 	if (n != 1 || d[0] != JOIN_VERSION)
 		return ji_fail(s, "HELLO: unknown version");
 	s->pend[0] = JOIN_KEY;
-	memcpy(s->pend + 1, s->id, MEMBER_ID_BYTES);
-	memcpy(s->pend + 1 + MEMBER_ID_BYTES, s->root, MEMBER_ID_BYTES);
-	s->pend_len = 1 + 2 * MEMBER_ID_BYTES;
+	memcpy(s->pend + 1, s->dh_pub, NOISE_DHLEN);
+	memcpy(s->pend + 1 + NOISE_DHLEN, s->root, MEMBER_ID_BYTES);
+	s->pend_len = 1 + NOISE_DHLEN + MEMBER_ID_BYTES;
 	s->state = JI_HS1;
 	return 0;
 }
@@ -625,7 +635,7 @@ jj_key(struct join_joiner *s, const uint8_t *d, size_t n)
 	size_t plen;
 	int m;
 
-	if (n != 2 * MEMBER_ID_BYTES)
+	if (n != NOISE_DHLEN + MEMBER_ID_BYTES)
 		return jj_fail(s, "%s", "the inviter's key message has a "
 		    "wrong length");
 	invite_keyhash(kh, d);
@@ -633,11 +643,9 @@ jj_key(struct join_joiner *s, const uint8_t *d, size_t n)
 		return jj_fail(s, "%s", "the inviter's key does not match "
 		    "the invitation's key hash (wrong or tampered URL, or "
 		    "not the inviter)");
-	memcpy(s->inviter, d, MEMBER_ID_BYTES);
-	memcpy(s->root, d + MEMBER_ID_BYTES, MEMBER_ID_BYTES);
-	if (crypto_sign_ed25519_pk_to_curve25519(rs, s->inviter) != 0)
-		return jj_fail(s, "%s", "the inviter's key has no X25519 "
-		    "form");
+	memcpy(s->inviter, d, NOISE_DHLEN);
+	memcpy(s->root, d + NOISE_DHLEN, MEMBER_ID_BYTES);
+	memcpy(rs, s->inviter, NOISE_DHLEN);
 	netid_derive(s->netid, s->net, s->root);
 	plen = join_prologue(prologue, s->netid);
 	if (noise_hs_init(&s->hs, 1, prologue, plen, s->dh_pub, rs, s->dh,

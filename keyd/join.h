@@ -10,7 +10,7 @@
  * u8 step || data:
  *
  *   1 HELLO   J->I  u8 version (1)
- *   2 KEY     I->J  inviter id (32) || root id (32)
+ *   2 KEY     I->J  inviter's join key (32) || root id (32)
  *   3 HS1     J->I  Noise IK msg1, payload = the joiner's Ed25519 id
  *   4 HS2     I->J  Noise IK msg2, empty payload
  *   5 REDEEM  J->I  AEAD(c1, n=0, ad=step): invite id (8) || secret (20)
@@ -20,8 +20,12 @@
  *   8 DONE    I->J  AEAD(c2, n=next, ad=step): u8 status || text; then
  *                   the inviter closes
  *
- * The joiner checks the inviter id against the URL's KEYHASH (constant
- * time) before anything else; the root travels in KEY unauthenticated
+ * The inviter's Noise static key is its join key (keyd/keys.c), not
+ * the X25519 form of its identity: linkd, which may ask keyd for DH
+ * with the identity for its links, can never finish a joiner's
+ * handshake. The joiner checks that key against the URL's KEYHASH
+ * (constant time) before anything else; who the inviter is comes
+ * with the admission, signed, and its chain is checked; the root travels in KEY unauthenticated
  * but enters the prologue ("onionmesh join v1\n" || netid(net, root)),
  * so a wrong one only makes the handshake fail. The joiner's Noise
  * static key is the X25519 form of its new identity, and the id itself
@@ -117,6 +121,8 @@ struct join_admit {
 	size_t nrecords;
 	struct join_text *revs;         /* revocation texts */
 	size_t nrevs;
+	struct join_text *grants;       /* grant texts (issue 14) */
+	size_t ngrants;
 };
 
 /* The blob for a (malloc'd into *out, *len). 0 or -1 (a field cannot
@@ -166,8 +172,7 @@ enum join_inviter_state {
 
 struct join_inviter {
 	enum join_inviter_state state;
-	uint8_t id[MEMBER_ID_BYTES];
-	uint8_t dh_pub[NOISE_DHLEN];
+	uint8_t dh_pub[NOISE_DHLEN];    /* the join key (keys_join_pub) */
 	uint8_t root[MEMBER_ID_BYTES];
 	uint8_t prologue[JOIN_PROLOGUE_MAX];
 	size_t prologue_len;
@@ -192,9 +197,10 @@ struct join_inviter {
 	const char *why;              /* static text, when FAILED */
 };
 
-/* id, dh_pub: ours; root, netid: the network's. */
+/* dh_pub: our join key's public half (dh uses its secret); root,
+ * netid: the network's. */
 void join_inviter_init(struct join_inviter *s,
-    const uint8_t id[MEMBER_ID_BYTES], const uint8_t dh_pub[NOISE_DHLEN],
+    const uint8_t dh_pub[NOISE_DHLEN],
     const uint8_t root[MEMBER_ID_BYTES], const uint8_t netid[NETID_BYTES],
     noise_dh_fn dh, void *dh_arg, join_redeem_fn redeem, void *redeem_arg);
 /* Who keeps the joiner's record (RECORD); without one it is only
@@ -233,7 +239,7 @@ struct join_joiner {
 	uint8_t dh_pub[NOISE_DHLEN];
 	noise_dh_fn dh;
 	void *dh_arg;
-	uint8_t inviter[MEMBER_ID_BYTES]; /* after KEY */
+	uint8_t inviter[NOISE_DHLEN];   /* its join key, after KEY */
 	uint8_t root[MEMBER_ID_BYTES];
 	uint8_t netid[NETID_BYTES];
 	struct noise_hs hs;

@@ -317,6 +317,7 @@ struct held {
 	size_t *ti;                  /* index of each one's text */
 	size_t n;
 	struct revocation *v;
+	size_t *vi;                  /* index of each one's text */
 	size_t nv;
 };
 
@@ -415,7 +416,8 @@ held_fill(struct held *h, const struct join_joiner *jj,
 	    ((h->r = calloc(a->nrecords, sizeof(*h->r))) == NULL ||
 	    (h->ti = calloc(a->nrecords, sizeof(*h->ti))) == NULL)) ||
 	    (a->nrevs > 0 &&
-	    (h->v = calloc(a->nrevs, sizeof(*h->v))) == NULL))
+	    ((h->v = calloc(a->nrevs, sizeof(*h->v))) == NULL ||
+	    (h->vi = calloc(a->nrevs, sizeof(*h->vi))) == NULL)))
 		return -1;
 	for (i = 0; i < a->nrecords; i++) {
 		if (record_parse(&h->r[h->n], a->records[i].p,
@@ -436,6 +438,7 @@ held_fill(struct held *h, const struct join_joiner *jj,
 			(*nskip)++;
 			continue;
 		}
+		h->vi[h->nv] = i;
 		h->nv++;
 	}
 	return 0;
@@ -489,6 +492,40 @@ write_in(const char *dir, const char *name, const char *text, size_t len,
 	return 0;
 }
 
+/* The grants that check against the records held into grants/, for
+ * keyd to load before it checks the records' subnets (the others
+ * counted in *nskip). 0, or -1 with err. */
+static int
+grants_write(const struct conf_paths *p, struct held *h,
+    const struct join_joiner *jj, const struct join_admit *a,
+    size_t *nskip, char *err, size_t errlen)
+{
+	char why[512], hex[2 * MEMBER_ID_BYTES + 1];
+	struct grant g;
+	size_t i, n = 0;
+
+	if (a->ngrants > 0 && ensure_dir(p->grants_dir, 0755, err,
+	    errlen) == -1)
+		return -1;
+	for (i = 0; i < a->ngrants; i++) {
+		if (grant_parse(&g, a->grants[i].p, a->grants[i].len, why,
+		    sizeof(why)) == -1 || held_revoked(h, g.member) ||
+		    grant_check(&g, a->root, jj->netid, held_lookup,
+		    held_revoked, h, why, sizeof(why)) == -1) {
+			(*nskip)++;
+			continue;
+		}
+		hex_encode(hex, g.member, MEMBER_ID_BYTES);
+		if (write_in(p->grants_dir, hex, a->grants[i].p,
+		    a->grants[i].len, err, errlen) == -1)
+			return -1;
+		n++;
+	}
+	if (n > 0)
+		log_info("join: %zu grants kept", n);
+	return 0;
+}
+
 /* The records whose chain holds into hosts/ (counted in *nrec, the
  * others in *nskip), every revocation into revoked/ (*nrev). 0, or -1
  * with err. */
@@ -520,12 +557,12 @@ held_write(const struct conf_paths *p, struct held *h,
 	}
 	for (i = 0; i < h->nv; i++) {
 		hex_encode(hex, h->v[i].revoked, MEMBER_ID_BYTES);
-		if (write_in(p->revoked_dir, hex, a->revs[i].p,
-		    a->revs[i].len, err, errlen) == -1)
+		if (write_in(p->revoked_dir, hex, a->revs[h->vi[i]].p,
+		    a->revs[h->vi[i]].len, err, errlen) == -1)
 			return -1;
 		(*nrev)++;
 	}
-	return 0;
+	return grants_write(p, h, jj, a, nskip, err, errlen);
 }
 
 /*
@@ -552,6 +589,7 @@ accept_admit(const struct conf_paths *p, const struct join_joiner *jj,
 	free(h.r);
 	free(h.ti);
 	free(h.v);
+	free(h.vi);
 	return rc;
 }
 
@@ -722,8 +760,8 @@ exchange(struct jc *j, struct join_joiner *jj, uint8_t *body,
 			return -1;
 		}
 		if (jj->state == JJ_HS2 && body[0] == JOIN_KEY) {
-			hex_encode(hex, jj->inviter, MEMBER_ID_BYTES);
-			emit(json_pack("{s:s,s:s}", "event", "inviter", "id",
+			hex_encode(hex, jj->inviter, NOISE_DHLEN);
+			emit(json_pack("{s:s,s:s}", "event", "inviter", "key",
 			    hex));
 		}
 		if (r == 1)

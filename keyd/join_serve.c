@@ -65,7 +65,7 @@ static uint8_t msg_buf[MSG_JOIN_BODY_MAX + 64];
 static int
 serve_dh(void *arg, uint8_t out[NOISE_DHLEN], const uint8_t pub[NOISE_DHLEN])
 {
-	return keys_dh(out, pub);
+	return keys_join_dh(out, pub);
 }
 
 static void
@@ -173,6 +173,32 @@ status_of(const char *why)
 	return JOIN_E_INVALID;
 }
 
+/* The n texts get(k, i) gives (revocations, grants), pointing into
+ * what keyd holds, into a malloc'd *out. 0, or -1 out of memory. */
+static int
+texts_of(const struct keyd *k, size_t n,
+    const char *(*get)(const struct keyd *, size_t, size_t *),
+    struct join_text **out, size_t *nout)
+{
+	const char *t;
+	size_t i, len;
+
+	*out = NULL;
+	*nout = 0;
+	if (n == 0)
+		return 0;
+	if ((*out = calloc(n, sizeof(**out))) == NULL)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if ((t = get(k, i, &len)) == NULL)
+			continue;
+		(*out)[*nout].p = t;
+		(*out)[*nout].len = len;
+		(*nout)++;
+	}
+	return 0;
+}
+
 /* The admit blob for a joiner whose invitation was redeemed. */
 static int
 admit_blob(struct keyd *k, const struct record *adm, uint8_t **blob,
@@ -180,11 +206,10 @@ admit_blob(struct keyd *k, const struct record *adm, uint8_t **blob,
 {
 	const struct conf *c = &k->d.conf;
 	struct join_admit a;
-	struct join_text *recs = NULL, *revs = NULL;
+	struct join_text *recs = NULL;
 	const struct keyd_rec *kr;
 	char why[256];
-	size_t i, n, rl;
-	const char *t;
+	size_t i, n;
 	int r;
 
 	memset(&a, 0, sizeof(a));
@@ -221,22 +246,17 @@ admit_blob(struct keyd *k, const struct record *adm, uint8_t **blob,
 	}
 	a.records = recs;
 	a.nrecords = n;
-	n = revoked_count(k);
-	if (n > 0 && (revs = calloc(n, sizeof(*revs))) == NULL) {
+	if (texts_of(k, revoked_count(k), revoked_text, &a.revs, &a.nrevs) ==
+	    -1 || texts_of(k, grants_count(k), grants_text, &a.grants,
+	    &a.ngrants) == -1) {
 		free(recs);
+		free(a.revs);
 		return -1;
 	}
-	for (i = 0, a.nrevs = 0; i < n; i++) {
-		if ((t = revoked_text(k, i, &rl)) == NULL)
-			continue;
-		revs[a.nrevs].p = t;
-		revs[a.nrevs].len = rl;
-		a.nrevs++;
-	}
-	a.revs = revs;
 	r = join_admit_encode(&a, blob, len);
 	free(recs);
-	free(revs);
+	free(a.revs);
+	free(a.grants);
 	return r;
 }
 
@@ -376,8 +396,7 @@ conn_new(struct keyd *k, uint32_t conn)
 	j->c[i].live = 1;
 	j->c[i].conn = conn;
 	j->c[i].t0 = ev_now(k->d.loop);
-	join_inviter_init(&j->c[i].st, keys_id(), keys_dh_pub(),
-	    k->d.conf.root, k->netid, serve_dh, NULL, serve_redeem, k);
+	join_inviter_init(&j->c[i].st, keys_join_pub(), k->d.conf.root, k->netid, serve_dh, NULL, serve_redeem, k);
 	join_inviter_set_record(&j->c[i].st, serve_record);
 	j->started++;
 	return &j->c[i];

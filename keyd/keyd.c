@@ -81,6 +81,7 @@ keyd_load(struct keyd *k)
 	    k->netid);
 	if (bad == -1)
 		fatal("cannot read %s", k->d.conf.paths.hosts_dir);
+	grants_load(k);
 	if (records_own_refresh(&k->recs, &k->d.conf, k->netid,
 	    k->d.ids.privsep, k->d.ids.uid[D_KEYD], k->d.ids.gid[D_KEYD],
 	    err, sizeof(err)) == -1)

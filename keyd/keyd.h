@@ -57,6 +57,12 @@ const uint8_t *keys_dh_pub(void); /* X25519 public key, 32 bytes */
  * zeros, i.e. pub is a low-order point. */
 int keys_dh(uint8_t out[32], const uint8_t pub[32])
     __attribute__((warn_unused_result));
+/* The join channel's own static key (X25519, derived from the identity;
+ * never used by keys_dh): its public half, which invitations name by
+ * hash, and X25519 with it, for join_serve.c only. */
+const uint8_t *keys_join_pub(void);
+int keys_join_dh(uint8_t out[32], const uint8_t pub[32])
+    __attribute__((warn_unused_result));
 int keys_sign(uint8_t sig[64], const uint8_t *m, size_t n)
     __attribute__((warn_unused_result));
 int keys_sign_record(struct record *r, const uint8_t netid[NETID_BYTES])
@@ -314,8 +320,7 @@ struct keyd_claims {
 };
 
 /* grants.c: the grants held (issue 14), one per member (the highest
- * serial), each checked when it came. In memory only for now: gossip
- * brings them back after a restart. */
+ * serial), each checked when it came, kept in STATE/grants. */
 struct keyd_grant {
 	struct grant g;
 	size_t len;
@@ -405,6 +410,14 @@ int grant_make(struct keyd *k, const char *name,
 int grant_accept(struct keyd *k, const char *text, size_t len,
     const uint8_t *from, char *why, size_t whylen)
     __attribute__((warn_unused_result));
+/* At start, before our record is signed: STATE/grants, each checked
+ * against the records held (revocations come later: grants_prune). */
+void grants_load(struct keyd *k);
+/* Drop the grants whose member is revoked or whose granter no longer
+ * checks out (file too), then the held records announcing a subnet
+ * no longer given; a grant of ours gone re-signs our record. Returns
+ * how many grants went. */
+size_t grants_prune(struct keyd *k);
 void grants_free(struct keyd *k);
 json_t *grants_status(const struct keyd *k);
 /* gossip.c: the grant held for member id to every direct peer but
@@ -445,6 +458,21 @@ int keyd_chown_tree(const char *dir, uid_t uid, gid_t gid, char *err,
     size_t errlen);
 /* Create the keys dir with 0700; refuse one that others can enter. */
 int keyd_keys_dir_ensure(const char *dir, char *err, size_t errlen);
+/* Signed texts kept one file per member id, named by its hex
+ * (STATE/revoked, STATE/grants): stored atomically (a failure is
+ * logged, what = "revocation", "grant": it still holds in memory, and
+ * gossip brings it back after a restart), removed, and loaded, each
+ * file (at most maxlen bytes) handed to fn, which returns 0 or -1
+ * (skipped; counted in *bad). 0, or -1 with err when dir cannot be
+ * read (a missing one holds nothing). */
+typedef int (*keyd_signed_fn)(void *arg, const char *path,
+    const char *fname, const char *text, size_t len);
+void keyd_signed_store(const char *dir, const uint8_t id[MEMBER_ID_BYTES],
+    const char *text, size_t len, const char *what);
+void keyd_signed_remove(const char *dir, const uint8_t id[MEMBER_ID_BYTES]);
+int keyd_signed_load(const char *dir, size_t maxlen, keyd_signed_fn fn,
+    void *arg, size_t *bad, char *err, size_t errlen)
+    __attribute__((warn_unused_result));
 
 /* reload.c: re-read the config and hosts/, re-sign our record, push
  * everything again. 0 or -1 with err (the previous state is kept). */

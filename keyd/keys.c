@@ -11,6 +11,14 @@
  * Noise static key is the Montgomery form of its id
  * (crypto_sign_ed25519_pk_to_curve25519), as the record promises.
  *
+ * The join channel (keyd/join.c, an invitation's handshake) has a
+ * static X25519 key of its own, derived one way from the identity
+ * secret (keyed BLAKE2b, so it is stable across restarts and needs no
+ * file): keys_dh, which linkd may call for its link handshakes, never
+ * uses it, so a compromised linkd cannot finish a joiner's handshake
+ * and read the invitation's secret. Only keys_join_dh does, for
+ * join_serve.c.
+ *
  * The onion service key lives here too, in its own locked allocation,
  * loaded only when the member is in onion mode. Its one use is the
  * ADD_ONION argument, which keys_onion_blob() formats for torctl_io (the
@@ -37,7 +45,10 @@
 struct keys_secret {
 	uint8_t sk[crypto_sign_SECRETKEYBYTES];
 	uint8_t dh_sk[crypto_scalarmult_curve25519_SCALARBYTES];
+	uint8_t join_sk[crypto_scalarmult_curve25519_SCALARBYTES];
 };
+
+#define JOIN_KEY_CONTEXT "onionmesh join static key v1\n"
 
 static struct keys_secret *secret;
 static struct onion_key *onion_secret;
@@ -46,6 +57,7 @@ static char onion_addr[ONION_ADDR_LEN + 1];
 static void keys_id_wipe(void);
 static uint8_t id_pk[crypto_sign_PUBLICKEYBYTES];
 static uint8_t dh_pk[crypto_scalarmult_curve25519_BYTES];
+static uint8_t join_pk[crypto_scalarmult_curve25519_BYTES];
 
 int
 keys_load(const char *keys_dir, char *err, size_t errlen)
@@ -81,6 +93,15 @@ keys_load(const char *keys_dir, char *err, size_t errlen)
 		    "the secret and public key differ", keys_dir);
 		goto fail;
 	}
+	if (crypto_generichash(secret->join_sk, sizeof(secret->join_sk),
+	    (const uint8_t *)JOIN_KEY_CONTEXT, sizeof(JOIN_KEY_CONTEXT) - 1,
+	    secret->sk, sizeof(secret->sk)) != 0 ||
+	    crypto_scalarmult_curve25519_base(join_pk, secret->join_sk) !=
+	    0) {
+		snprintf(err, errlen, "identity key in %s: cannot derive the "
+		    "join key", keys_dir);
+		goto fail;
+	}
 	return 0;
 fail:
 	keys_id_wipe();
@@ -105,6 +126,27 @@ keys_dh_pub(void)
 	return dh_pk;
 }
 
+const uint8_t *
+keys_join_pub(void)
+{
+	return join_pk;
+}
+
+/* X25519 of sk (a secret kept here) with pub. */
+static int
+dh_with(uint8_t out[32], const uint8_t *sk, const uint8_t pub[32])
+{
+	/* crypto_scalarmult already fails on an all-zero result; the
+	 * explicit check keeps the rule visible and independent of the
+	 * library's build options. */
+	if (crypto_scalarmult_curve25519(out, sk, pub) != 0 ||
+	    sodium_is_zero(out, 32)) {
+		sodium_memzero(out, 32);
+		return -1;
+	}
+	return 0;
+}
+
 int
 keys_dh(uint8_t out[32], const uint8_t pub[32])
 {
@@ -112,15 +154,17 @@ keys_dh(uint8_t out[32], const uint8_t pub[32])
 		sodium_memzero(out, 32);
 		return -1;
 	}
-	/* crypto_scalarmult already fails on an all-zero result; the
-	 * explicit check keeps the rule visible and independent of the
-	 * library's build options. */
-	if (crypto_scalarmult_curve25519(out, secret->dh_sk, pub) != 0 ||
-	    sodium_is_zero(out, 32)) {
+	return dh_with(out, secret->dh_sk, pub);
+}
+
+int
+keys_join_dh(uint8_t out[32], const uint8_t pub[32])
+{
+	if (secret == NULL) {
 		sodium_memzero(out, 32);
 		return -1;
 	}
-	return 0;
+	return dh_with(out, secret->join_sk, pub);
 }
 
 /* Does m start with ctx, or is it a non-empty prefix of it? */

@@ -516,9 +516,22 @@ own_sign(const struct keyd_records *s, const struct conf *c,
 	return len;
 }
 
+/* dir exists and is uid/gid's. 0, or -1 with err. */
+static int
+dir_for(const char *dir, uid_t uid, gid_t gid, char *err, size_t errlen)
+{
+	if (mkdir_p(dir, HOSTS_DIR_MODE) == -1 ||
+	    chown_for(dir, uid, gid) == -1) {
+		snprintf(err, errlen, "cannot make %s keyd's: %s", dir,
+		    strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 /* hosts/<name> (path) holds text, written only when it differs; then
- * path and STATE/revoked given to uid/gid when do_chown. 1 written, 0
- * unchanged, -1 with err. */
+ * path, STATE/revoked and STATE/grants given to uid/gid when do_chown.
+ * 1 written, 0 unchanged, -1 with err. */
 static int
 own_write(const struct conf *c, const char *path, const char *text,
     size_t len, int do_chown, uid_t uid, gid_t gid, char *err,
@@ -549,14 +562,13 @@ own_write(const struct conf *c, const char *path, const char *text,
 		    (unsigned)uid, strerror(errno));
 		return -1;
 	}
-	/* STATE/revoked is written after the privilege drop too (revoke.c);
-	 * this runs before it at start, so make it keyd's here. */
-	if (do_chown && (mkdir_p(c->paths.revoked_dir, HOSTS_DIR_MODE) == -1 ||
-	    chown_for(c->paths.revoked_dir, uid, gid) == -1)) {
-		snprintf(err, errlen, "cannot make %s keyd's: %s",
-		    c->paths.revoked_dir, strerror(errno));
+	/* STATE/revoked and STATE/grants are written after the privilege
+	 * drop too (revoke.c, grants.c); this runs before it at start, so
+	 * make them keyd's here. */
+	if (do_chown && (dir_for(c->paths.revoked_dir, uid, gid, err,
+	    errlen) == -1 || dir_for(c->paths.grants_dir, uid, gid, err,
+	    errlen) == -1))
 		return -1;
-	}
 	return written;
 }
 

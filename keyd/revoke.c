@@ -25,7 +25,6 @@
  */
 #include <sys/stat.h>
 
-#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -40,9 +39,6 @@
 #include "keyd/revoke.h"
 #include "proto/file.h"
 #include "proto/log.h"
-
-#define REVOKED_MODE     0644
-#define REVOKED_DIR_MODE 0755
 
 /* ---- lookups ------------------------------------------------------- */
 
@@ -142,40 +138,6 @@ revoked_put(struct keyd *k, const struct revocation *v, const char *text,
 	e->text[len] = '\0';
 	e->len = len;
 	return 0;
-}
-
-static int
-revoked_path(const struct keyd *k, const uint8_t id[MEMBER_ID_BYTES],
-    char *path, size_t cap)
-{
-	char hex[2 * MEMBER_ID_BYTES + 1];
-
-	hex_encode(hex, id, MEMBER_ID_BYTES);
-	return (size_t)snprintf(path, cap, "%s/%s",
-	    k->d.conf.paths.revoked_dir, hex) >= cap ? -1 : 0;
-}
-
-/* STATE/revoked/<hex>, atomically. Failing to store is logged: the
- * revocation still holds in memory, and gossip brings it back after a
- * restart. */
-static void
-revoked_store(struct keyd *k, const struct revocation *v, const char *text,
-    size_t len)
-{
-	char path[PATH_MAX];
-
-	if (mkdir_p(k->d.conf.paths.revoked_dir, REVOKED_DIR_MODE) == -1) {
-		log_warn("cannot create %s; revocation kept in memory only",
-		    k->d.conf.paths.revoked_dir);
-		return;
-	}
-	if (revoked_path(k, v->revoked, path, sizeof(path)) == -1) {
-		log_warnx("%s: path too long; revocation kept in memory only",
-		    k->d.conf.paths.revoked_dir);
-		return;
-	}
-	if (file_write_atomic(path, text, len, REVOKED_MODE) == -1)
-		log_warn("%s: revocation kept in memory only", path);
 }
 
 void
@@ -296,80 +258,53 @@ revoke_prune(struct keyd *k, json_t *also)
 	for (phase = 0; phase < 2; phase++)
 		while (prune_one(k, also, phase))
 			n++;
+	/* What a revoked member was given, or a revoked admin gave. */
+	(void)grants_prune(k);
 	return n;
 }
 
 /* ---- load ---------------------------------------------------------- */
 
+/* One file of STATE/revoked (keyd_signed_fn). */
 static int
-skip_dot(const struct dirent *de)
+load_one(void *arg, const char *path, const char *fname, const char *text,
+    size_t len)
 {
-	return de->d_name[0] != '.';
-}
-
-static int
-load_one(struct keyd *k, const char *dir, const char *fname)
-{
-	char path[PATH_MAX], err[256], hex[2 * MEMBER_ID_BYTES + 1];
+	struct keyd *k = arg;
+	char err[256], hex[2 * MEMBER_ID_BYTES + 1];
 	struct revocation v;
-	char *text;
-	size_t len;
-	int rc = -1;
 
-	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, fname) >=
-	    sizeof(path))
-		return -1;
-	text = file_read(path, REVOCATION_MAX_LEN, &len);
-	if (text == NULL) {
-		log_warn("%s: skipped", path);
-		return -1;
-	}
 	if (revocation_parse(&v, text, len, err, sizeof(err)) == -1) {
 		log_warnx("%s: %s; skipped", path, err);
-		goto out;
+		return -1;
 	}
 	hex_encode(hex, v.revoked, MEMBER_ID_BYTES);
 	if (strcmp(hex, fname) != 0) {
 		log_warnx("%s: the file is not named after the revoked id "
 		    "(%s); skipped", path, hex);
-		goto out;
+		return -1;
 	}
 	if (revocation_verify(&v, k->netid) != 0) {
 		log_warnx("%s: signature does not verify for this network;"
 		    " skipped", path);
-		goto out;
+		return -1;
 	}
 	if (revoked_put(k, &v, text, len) == -1) {
 		log_warnx("%s: out of memory; skipped", path);
-		goto out;
+		return -1;
 	}
-	rc = 0;
-out:
-	free(text);
-	return rc;
+	return 0;
 }
 
 int
 revoke_load(struct keyd *k, char *err, size_t errlen)
 {
 	const char *dir = k->d.conf.paths.revoked_dir;
-	struct dirent **names;
-	int i, n, bad = 0;
+	size_t bad;
 
-	n = scandir(dir, &names, skip_dot, alphasort);
-	if (n == -1) {
-		if (errno == ENOENT)
-			return 0;
-		snprintf(err, errlen, "cannot read %s: %s", dir,
-		    strerror(errno));
+	if (keyd_signed_load(dir, REVOCATION_MAX_LEN, load_one, k, &bad, err,
+	    errlen) == -1)
 		return -1;
-	}
-	for (i = 0; i < n; i++) {
-		if (load_one(k, dir, names[i]->d_name) == -1)
-			bad++;
-		free(names[i]);
-	}
-	free(names);
 	if (k->revoked.n > 0 || bad > 0)
 		log_info("%s: %zu revocations%s", dir, k->revoked.n,
 		    bad > 0 ? " (some files skipped, see above)" : "");
@@ -394,7 +329,8 @@ revoke_apply(struct keyd *k, const struct revocation *v, const char *text,
 
 	if (revoked_put(k, v, text, len) == -1)
 		log_warnx("out of memory holding a revocation");
-	revoked_store(k, v, text, len);
+	keyd_signed_store(k->d.conf.paths.revoked_dir, v->revoked, text, len,
+	    "revocation");
 	k->revoked.accepted++;
 	gossip_flood_revocation(k, v->revoked, from);
 	held = records_find(&k->recs, v->revoked) != NULL;
@@ -508,7 +444,8 @@ revoke_accept(struct keyd *k, const char *text, size_t len,
 		/* Another valid revocation of a member already revoked:
 		 * keep the newer so digests agree; nothing else to do. */
 		if (revoked_put(k, &v, text, len) == 0)
-			revoked_store(k, &v, text, len);
+			keyd_signed_store(k->d.conf.paths.revoked_dir,
+			    v.revoked, text, len, "revocation");
 		return 0;
 	}
 	revoke_apply(k, &v, text, len, NULL, from);

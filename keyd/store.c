@@ -1,7 +1,9 @@
 /*
  * The key store and hosts/ on disk: the keys folder made private, and
  * both given to keyd's user. The daemon (keyd.c) and --genkey
- * (genkey.c) both prepare them.
+ * (genkey.c) both prepare them. Also the folders of signed texts kept
+ * one per member (revocations, grants): one way to name, write, remove
+ * and load them.
  */
 #include <sys/stat.h>
 
@@ -9,11 +11,13 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "keyd/keyd.h"
 #include "proto/file.h"
+#include "proto/log.h"
 
 #define KEYS_DIR_MODE 0700
 
@@ -96,5 +100,104 @@ keyd_keys_dir_ensure(const char *dir, char *err, size_t errlen)
 		    dir);
 		return -1;
 	}
+	return 0;
+}
+
+/* ---- signed texts kept one per member id (revoked/, grants/) ------- */
+
+#define SIGNED_MODE     0644
+#define SIGNED_DIR_MODE 0755
+
+static int
+signed_path(const char *dir, const uint8_t id[MEMBER_ID_BYTES], char *path,
+    size_t cap)
+{
+	char hex[2 * MEMBER_ID_BYTES + 1];
+
+	hex_encode(hex, id, MEMBER_ID_BYTES);
+	return (size_t)snprintf(path, cap, "%s/%s", dir, hex) >= cap ? -1 : 0;
+}
+
+void
+keyd_signed_store(const char *dir, const uint8_t id[MEMBER_ID_BYTES],
+    const char *text, size_t len, const char *what)
+{
+	char path[PATH_MAX];
+
+	if (mkdir_p(dir, SIGNED_DIR_MODE) == -1) {
+		log_warn("cannot create %s; %s kept in memory only", dir,
+		    what);
+		return;
+	}
+	if (signed_path(dir, id, path, sizeof(path)) == -1) {
+		log_warnx("%s: path too long; %s kept in memory only", dir,
+		    what);
+		return;
+	}
+	if (file_write_atomic(path, text, len, SIGNED_MODE) == -1)
+		log_warn("%s: %s kept in memory only", path, what);
+}
+
+void
+keyd_signed_remove(const char *dir, const uint8_t id[MEMBER_ID_BYTES])
+{
+	char path[PATH_MAX];
+
+	if (signed_path(dir, id, path, sizeof(path)) == 0 &&
+	    unlink(path) == -1 && errno != ENOENT)
+		log_warn("%s: not removed", path);
+}
+
+static int
+skip_dot(const struct dirent *de)
+{
+	return de->d_name[0] != '.';
+}
+
+/* One file of keyd_signed_load: read it and hand it to fn. */
+static int
+signed_load_one(const char *dir, const char *fname, size_t maxlen,
+    keyd_signed_fn fn, void *arg)
+{
+	char path[PATH_MAX];
+	char *text;
+	size_t len;
+	int rc;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, fname) >=
+	    sizeof(path))
+		return -1;
+	if ((text = file_read(path, maxlen, &len)) == NULL) {
+		log_warn("%s: skipped", path);
+		return -1;
+	}
+	rc = fn(arg, path, fname, text, len);
+	free(text);
+	return rc;
+}
+
+int
+keyd_signed_load(const char *dir, size_t maxlen, keyd_signed_fn fn,
+    void *arg, size_t *bad, char *err, size_t errlen)
+{
+	struct dirent **names;
+	int i, n;
+
+	*bad = 0;
+	n = scandir(dir, &names, skip_dot, alphasort);
+	if (n == -1) {
+		if (errno == ENOENT)
+			return 0;
+		snprintf(err, errlen, "cannot read %s: %s", dir,
+		    strerror(errno));
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		if (signed_load_one(dir, names[i]->d_name, maxlen, fn,
+		    arg) == -1)
+			(*bad)++;
+		free(names[i]);
+	}
+	free(names);
 	return 0;
 }

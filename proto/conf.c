@@ -148,6 +148,8 @@ conf_paths(struct conf_paths *p, const char *net, const char *dir,
 		bad |= join(p->run_dir, "/run/onionmesh/", net, "");
 		bad |= join(p->revoked_dir, "/var/lib/onionmesh/", net,
 		    "/revoked");
+		bad |= join(p->grants_dir, "/var/lib/onionmesh/", net,
+		    "/grants");
 		return bad ? -1 : 0;
 	}
 	n = strlen(dir);
@@ -171,6 +173,7 @@ conf_paths(struct conf_paths *p, const char *net, const char *dir,
 	bad |= join(p->run_dir, base, "/", "run");
 	/* STATE: the parent of keys/ and hosts/. */
 	bad |= join(p->revoked_dir, base, "/", "revoked");
+	bad |= join(p->grants_dir, base, "/", "grants");
 	if (bad) {
 		snprintf(err, errlen, "-d %.64s...: path too long (max %d)",
 		    dir, PATH_MAX - 1);

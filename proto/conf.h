@@ -60,6 +60,7 @@ struct conf_paths {
 	char hosts_dir[PATH_MAX];
 	char run_dir[PATH_MAX];
 	char revoked_dir[PATH_MAX];      /* STATE/revoked (issue 4) */
+	char grants_dir[PATH_MAX];       /* STATE/grants (issue 14) */
 };
 
 struct conf {

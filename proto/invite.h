@@ -5,7 +5,8 @@
  *   onionmesh://NET/KEYHASH/ID/SECRET?onion=X.onion&tcp=HOST:PORT
  *
  * KEYHASH (32 hex) = first 16 bytes of BLAKE2b-256("onionmesh key v1\n"
- * || inviter id): it authenticates the inviter's key during the join.
+ * || the inviter's join key, keyd/keys.c): it authenticates that key
+ * during the join.
  * ID 16 hex, SECRET 40 hex (160 bits). At least one of onion= / tcp=.
  * The parser is strict (fuzzed): lower-case hex only, every field's
  * length exact, no unknown or repeated parameter; errors name the part.

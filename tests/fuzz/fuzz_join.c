@@ -87,7 +87,7 @@ url_make(struct invite_url *u)
 {
 	memset(u, 0, sizeof(*u));
 	snprintf(u->net, sizeof(u->net), "fuzz");
-	invite_keyhash(u->keyhash, fuzz_keys()->sign_pk);
+	invite_keyhash(u->keyhash, inv_x_pk);
 	memcpy(u->id, invite_id, sizeof(u->id));
 	memcpy(u->secret, secret, sizeof(u->secret));
 }
@@ -97,7 +97,7 @@ inviter_init(struct join_inviter *ji, struct redeem_arg *ra)
 {
 	const struct fuzz_keys *k = fuzz_keys();
 
-	join_inviter_init(ji, k->sign_pk, inv_x_pk, k->sign_pk, netid,
+	join_inviter_init(ji, inv_x_pk, k->sign_pk, netid,
 	    fuzz_dh, inv_x_sk, redeem_cb, ra);
 }
 

@@ -20,12 +20,9 @@
 #     (max_admitted = 20 on the victims: at most 20 are held anywhere;
 #     then 1000 more at a pace keyd keeps up with: each one counted)
 #   - subnets never granted: m5's own record with subnet 203.0.113.0/24
-#     (its admission kept) and a member admitted with it. With grants
-#     (issue 14, `onionmesh grant`; keyd's status lists the reason
-#     subnet_not_granted) keyd refuses the record (not held, counted
-#     under subnet_not_granted); without them keyd takes it, and routed
-#     refuses the prefix (subnets_refused_by.outside). Either way no
-#     routing table gets it. FORGE_GRANTS=0/1 forces one or the other
+#     (its admission kept) and a member admitted with it: keyd refuses
+#     the record (not held, counted under subnet_not_granted) and no
+#     routing table gets it
 #   - edges with rate 2^32 (does not parse: gossip.refused) and with rtt
 #     1 us and rate 2^32-1 to every member: while the forged link to m2
 #     is up, no route of m2 or m3 goes through m5
@@ -39,14 +36,13 @@
 # the daemons' logs), cleaned up by the EXIT trap, every wait bounded.
 # Environment: OM_BUILD (make's B=, default build); OM_INIT_ARGS, extra
 # `init` flags; OM_SANDBOX=no (sanitizer builds); OM_KEEP=DIR keeps the
-# members' dirs; FORGE_GRANTS=0|1 (see above; default: auto);
-# FORGE_MANY=N the number of records of the flood (default 10000).
+# members' dirs; FORGE_MANY=N the number of records of the flood
+# (default 10000).
 set -eu
 cd "$(dirname "$0")/../.."
 OM_BUILD=${OM_BUILD:-build}
 OM=$PWD/$OM_BUILD/onionmesh
 FORGE=$PWD/$OM_BUILD/tools/om-forge
-FORGE_GRANTS=${FORGE_GRANTS:-auto}
 FORGE_MANY=${FORGE_MANY:-10000}
 MAXADM=20
 
@@ -259,33 +255,19 @@ check "no routing table of m1..m4 has ${V4[3]}/32 as a route" \
 # ---------------------------------------------------------------------------
 # Subnets never granted
 
-# Grants (issue 14): keyd counts subnet_not_granted once they are in.
-if [ "$FORGE_GRANTS" = auto ]; then
-	FORGE_GRANTS=0
-	[ "$(claim 2 subnet_not_granted)" != x ] && FORGE_GRANTS=1
-fi
 ungranted() { # DESC NAME: NAME's record claims 203.0.113.0/24
 	local desc=$1 name=$2
-	if [ "$FORGE_GRANTS" = 1 ]; then
-		check "$desc: refused by keyd on m2 (claims.refused_by_reason.subnet_not_granted, was $kr)" \
-		    grew_by 2 "$KC.refused_by_reason.subnet_not_granted" \
-		    "$kr" 1
-		check "$desc: no victim holds a record with it" eval \
-		    "! grep -qs '^subnet = 203.0.113.0/24' '${D[1]}/hosts/$name' \
-		       '${D[2]}/hosts/$name' '${D[3]}/hosts/$name' \
-		       '${D[4]}/hosts/$name'"
-	else
-		# Until grants: keyd takes it, routed refuses the prefix.
-		check "$desc: routed on m2 counts it (subnets_refused_by.outside, was $rr)" \
-		    grew_by 2 '.daemons.routed.status.subnets_refused_by.outside' \
-		    "$rr" 1
-	fi
+	check "$desc: refused by keyd on m2 (claims.refused_by_reason.subnet_not_granted, was $kr)" \
+	    grew_by 2 "$KC.refused_by_reason.subnet_not_granted" "$kr" 1
+	check "$desc: no victim holds a record with it" eval \
+	    "! grep -qs '^subnet = 203.0.113.0/24' '${D[1]}/hosts/$name' \
+	       '${D[2]}/hosts/$name' '${D[3]}/hosts/$name' \
+	       '${D[4]}/hosts/$name'"
 	check "$desc: 203.0.113.0/24 reaches no routing table of m1..m4" \
 	    no_route_to 203.0.113.0/24
 	check "$desc: the others' traffic flows" traffic
 }
 kr=$(claim 2 subnet_not_granted)
-rr=$(num 2 '.daemons.routed.status.subnets_refused_by.outside')
 if forge 2 self "${D[2]}/hosts/m5" 203.0.113.0/24; then
 	sleep 2
 	ungranted "m5's own record with subnet 203.0.113.0/24 (no grant)" m5
@@ -293,7 +275,6 @@ else
 	not_ok "m5's own record with a subnet: om-forge could not send it"
 fi
 kr=$(claim 2 subnet_not_granted)
-rr=$(num 2 '.daemons.routed.status.subnets_refused_by.outside')
 if forge 2 record f-net 10.77.1.11 derived 203.0.113.0/24; then
 	sleep 2
 	ungranted "a member admitted by m5 whose record, not its admission, has subnet 203.0.113.0/24" f-net

@@ -34,7 +34,8 @@
 #  - onionmesh grant: c's config lists 198.51.100.0/24, not granted,
 #    and leaves it out; b (plain) may not grant it; a (the root) does;
 #    the grant reaches c by gossip and c announces it, and b takes the
-#    record (it holds the grant too);
+#    record (it holds the grant too, in STATE/grants); c restarted
+#    still announces it at once (its keyd loads the grant first);
 #  - b announces 0.0.0.0/0 and ::/0 and forwards with NAT to nsR: without
 #    `gateway = b` neither a nor c routes any of it and nsR is
 #    unreachable; with `gateway = b` in a's config, a routes 0.0.0.0/1 +
@@ -447,6 +448,16 @@ grants_held() { # DIR: keyd holds at least one grant
 	    >/dev/null
 }
 check "b's keyd holds the grant (status --json)" grants_held "$dB"
+check "b keeps the grant in STATE/grants (one file, named by c's id)" eval \
+    "[ \$(ls $dB/grants | wc -l) = 1 ]"
+# A restart: keyd loads the grant before it signs c's record, so the
+# subnet stays announced without waiting for gossip.
+check "down c" timeout 30 "$OM" -d "$dC" down
+must "up c again" timeout 60 ip netns exec "$nsC" "$OM" -d "$dC" up
+check "after its restart c's record still announces 198.51.100.0/24" \
+    record_has "$dC" c "subnet = 198.51.100.0/24"
+check "a <-> c carries traffic again after c's restart" \
+    wait_for 30 nA ping -c 1 -W 1 $VC
 sed -i '/^subnet = /d' "$dC/onionmesh.conf"
 kpid=$(daemon_pid "$dC" keyd)
 [ -n "$kpid" ] && kill -HUP "$kpid"

@@ -363,8 +363,25 @@ test_keyd_invite_redeem(void **state)
 	url_secret(url, &u);
 	assert_string_equal(u.net, "corp");
 	assert_string_equal(u.tcp, "192.0.2.1:6550");
-	invite_keyhash(kh, root_pk);
+	/* The URL names the join key (keys.c), which is not the key of
+	 * linkd's DH: neither the identity nor its X25519 form. */
+	invite_keyhash(kh, keys_join_pub());
 	assert_memory_equal(u.keyhash, kh, sizeof(kh));
+	assert_memory_not_equal(keys_join_pub(), keys_dh_pub(), 32);
+	assert_memory_not_equal(keys_join_pub(), root_pk, 32);
+	{
+		uint8_t e_sk[32], e_pk[32], a[32], b[32];
+
+		randombytes_buf(e_sk, sizeof(e_sk));
+		assert_int_equal(crypto_scalarmult_curve25519_base(e_pk,
+		    e_sk), 0);
+		assert_int_equal(keys_join_dh(a, e_pk), 0);
+		assert_int_equal(keys_dh(b, e_pk), 0);
+		assert_memory_not_equal(a, b, 32);
+		assert_int_equal(crypto_scalarmult_curve25519(b, e_sk,
+		    keys_join_pub()), 0);
+		assert_memory_equal(a, b, 32);
+	}
 
 	/* The file: 0600, the secret's hash, never the secret. */
 	hex_encode(hex, u.id, 8);
@@ -513,6 +530,8 @@ test_keyd_invite_subnets(void **state)
 	assert_int_equal(system(cmd), 0);
 }
 
+static void grant_restart(const uint8_t member[MEMBER_ID_BYTES]);
+
 /* grant (issue 14): the root gives gina (admitted above) one more
  * subnet; the grant is held, covers it, keeps what was given before,
  * and the same text again is nothing new; a changed byte is refused. */
@@ -568,6 +587,42 @@ test_keyd_grant(void **state)
 	}
 	assert_int_equal(k->grants.accepted, 2);
 	assert_true(k->grants.refused >= 1);
+	grant_restart(g->member);
+}
+
+/* A restart: the grant comes back from STATE/grants/<id>; a damaged
+ * file is skipped, not fatal. */
+static void
+grant_restart(const uint8_t member[MEMBER_ID_BYTES])
+{
+	char path[PATH_MAX + 80], hex[2 * MEMBER_ID_BYTES + 1];
+	uint8_t id[MEMBER_ID_BYTES];
+	char *saved;
+	size_t len;
+
+	/* member points into what grants_free frees */
+	memcpy(id, member, sizeof(id));
+	member = id;
+	hex_encode(hex, member, MEMBER_ID_BYTES);
+	snprintf(path, sizeof(path), "%s/%s", k->d.conf.paths.grants_dir,
+	    hex);
+	assert_int_equal(access(path, R_OK), 0);
+	grants_free(k);
+	assert_int_equal(grants_count(k), 0);
+	grants_load(k);
+	assert_int_equal(grants_count(k), 1);
+	assert_int_equal(grants_get(k, 0)->nsubnets, 2);
+	assert_memory_equal(grants_get(k, 0)->member, member, 32);
+	saved = file_read(path, GRANT_MAX_LEN, &len);
+	assert_non_null(saved);
+	assert_int_equal(file_write_atomic(path, "junk\n", 5, 0644), 0);
+	grants_free(k);
+	grants_load(k);
+	assert_int_equal(grants_count(k), 0);
+	assert_int_equal(file_write_atomic(path, saved, len, 0644), 0);
+	free(saved);
+	grants_load(k);
+	assert_int_equal(grants_count(k), 1);
 }
 
 static void
@@ -720,6 +775,27 @@ test_keyd_revoke(void **state)
 
 /* linkd's SIGN rpc reaches keys_sign: admissions and revocations (and
  * any prefix of their contexts) are refused there. */
+/* Revoking a member drops what it was granted, file and all. */
+static void
+test_keyd_grant_revoked(void **state)
+{
+	char err[KEYD_ERRLEN], rn[NAME_MAX_LEN + 1], path[PATH_MAX + 80];
+	char hex[2 * MEMBER_ID_BYTES + 1];
+	json_t *also = json_array();
+
+	(void)state;
+	assert_int_equal(grants_count(k), 1);
+	hex_encode(hex, grants_get(k, 0)->member, MEMBER_ID_BYTES);
+	snprintf(path, sizeof(path), "%s/%s", k->d.conf.paths.grants_dir,
+	    hex);
+	assert_int_equal(access(path, R_OK), 0);
+	assert_int_equal(revoke_make(k, "gina", rn, sizeof(rn), also, err,
+	    sizeof(err)), 0);
+	assert_int_equal(grants_count(k), 0);
+	assert_int_equal(access(path, R_OK), -1);
+	json_decref(also);
+}
+
 static void
 test_keyd_sign_domains(void **state)
 {
@@ -802,6 +878,7 @@ main(void)
 		cmocka_unit_test(test_keyd_grant),
 		cmocka_unit_test(test_keyd_expired_and_admin),
 		cmocka_unit_test(test_keyd_revoke),
+		cmocka_unit_test(test_keyd_grant_revoked),
 		cmocka_unit_test(test_keyd_sign_domains),
 		cmocka_unit_test(test_keyd_cleanup),
 	};

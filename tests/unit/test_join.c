@@ -61,6 +61,7 @@ struct store {
 	int calls;
 	int admitted;
 	size_t nrecords;          /* records in the admission */
+	struct join_text rev, grant;  /* len 0: none */
 	uint8_t last_joiner[32];
 };
 
@@ -109,6 +110,12 @@ redeem_cb(void *arg, const uint8_t jid[MEMBER_ID_BYTES],
 	}
 	a.records = t;
 	a.nrecords = st->nrecords;
+	/* One revocation and one grant text ride along (only their
+	 * framing matters here; the joiner checks them, join_client.c). */
+	a.revs = &st->rev;
+	a.nrevs = st->rev.len > 0;
+	a.grants = &st->grant;
+	a.ngrants = st->grant.len > 0;
 	return join_admit_encode(&a, blob, len);
 }
 
@@ -117,7 +124,7 @@ url_make(struct invite_url *u, const struct store *st)
 {
 	memset(u, 0, sizeof(*u));
 	snprintf(u->net, sizeof(u->net), "testnet");
-	invite_keyhash(u->keyhash, inviter.pk);
+	invite_keyhash(u->keyhash, inviter.x_pk);
 	memcpy(u->id, st->id, sizeof(u->id));
 	memcpy(u->secret, st->secret, sizeof(u->secret));
 	snprintf(u->tcp, sizeof(u->tcp), "127.0.0.1:6550");
@@ -182,7 +189,7 @@ run(struct store *st, const struct invite_url *u, struct join_admit *a,
 	char err[256];
 	int r;
 
-	join_inviter_init(&ji, inviter.pk, inviter.x_pk, root, netid, dh_cb,
+	join_inviter_init(&ji, inviter.x_pk, root, netid, dh_cb,
 	    &inviter, redeem_cb, st);
 	join_joiner_init(jj, u, joiner.pk, joiner.x_pk, dh_cb, &joiner);
 	r = pump(&ji, jj, tape);
@@ -232,7 +239,7 @@ test_success(void **state)
 	assert_int_equal(st.admitted, 1);
 	/* the inviter saw the joiner's real id, nothing else */
 	assert_memory_equal(st.last_joiner, joiner.pk, 32);
-	assert_memory_equal(jj.inviter, inviter.pk, 32);
+	assert_memory_equal(jj.inviter, inviter.x_pk, 32);
 	join_admit_free(&a);
 	join_joiner_wipe(&jj);
 }
@@ -359,7 +366,7 @@ test_replay(void **state)
 	st2 = st;
 	st2.used = 0;
 	st2.calls = st2.admitted = 0;
-	join_inviter_init(&ji, inviter.pk, inviter.x_pk, root, netid, dh_cb,
+	join_inviter_init(&ji, inviter.x_pk, root, netid, dh_cb,
 	    &inviter, redeem_cb, &st2);
 	for (i = 0; i < tape.n; i++) {
 		r = join_inviter_input(&ji, tape.f[i], tape.len[i]);
@@ -391,7 +398,7 @@ test_id_not_key(void **state)
 
 	store_make(&st);
 	url_make(&u, &st);
-	join_inviter_init(&ji, inviter.pk, inviter.x_pk, root, netid, dh_cb,
+	join_inviter_init(&ji, inviter.x_pk, root, netid, dh_cb,
 	    &inviter, redeem_cb, &st);
 	join_joiner_init(&jj, &u, other.pk, joiner.x_pk, dh_cb, &joiner);
 	assert_int_equal(pump(&ji, &jj, NULL), -1);
@@ -416,7 +423,7 @@ test_wrong_root(void **state)
 
 	store_make(&st);
 	url_make(&u, &st);
-	join_inviter_init(&ji, inviter.pk, inviter.x_pk, root, netid, dh_cb,
+	join_inviter_init(&ji, inviter.x_pk, root, netid, dh_cb,
 	    &inviter, redeem_cb, &st);
 	join_joiner_init(&jj, &u, joiner.pk, joiner.x_pk, dh_cb, &joiner);
 	n = join_joiner_next(&jj, f, sizeof(f));
@@ -446,7 +453,7 @@ test_bad_frames(void **state)
 	store_make(&st);
 	big = calloc(1, JOIN_BODY_MAX + 1);
 	assert_non_null(big);
-#define FRESH() join_inviter_init(&ji, inviter.pk, inviter.x_pk, root, \
+#define FRESH() join_inviter_init(&ji, inviter.x_pk, root, \
 	    netid, dh_cb, &inviter, redeem_cb, &st)
 	FRESH();
 	assert_int_equal(join_inviter_input(&ji, hello, 0), -1);
@@ -518,10 +525,20 @@ test_admit_codec(void **state)
 
 	store_make(&st);
 	st.nrecords = 3;
+	st.rev.p = "revoke = x\n";
+	st.rev.len = 11;
+	st.grant.p = "grant = y\n";
+	st.grant.len = 10;
 	assert_int_equal(redeem_cb(&st, joiner.pk, st.id, st.secret, &blob,
 	    &len), 0);
 	assert_int_equal(join_admit_decode(&a, blob, len, err, sizeof(err)),
 	    0);
+	assert_int_equal(a.nrecords, 3);
+	assert_int_equal(a.nrevs, 1);
+	assert_int_equal(a.ngrants, 1);
+	assert_int_equal(a.grants[0].len, 10);
+	assert_memory_equal(a.grants[0].p, "grant = y\n", 10);
+	assert_memory_equal(a.revs[0].p, "revoke = x\n", 11);
 	join_admit_free(&a);
 	for (i = 0; i < len; i++) {
 		assert_int_equal(join_admit_decode(&a, blob, i, err,
@@ -580,7 +597,7 @@ test_record_done(void **state)
 		record_refuse = refuse;
 		store_make(&st);
 		url_make(&u, &st);
-		join_inviter_init(&ji, inviter.pk, inviter.x_pk, root, netid,
+		join_inviter_init(&ji, inviter.x_pk, root, netid,
 		    dh_cb, &inviter, redeem_cb, &st);
 		join_inviter_set_record(&ji, record_cb);
 		join_joiner_init(&jj, &u, joiner.pk, joiner.x_pk, dh_cb,
@@ -617,7 +634,7 @@ test_record_done(void **state)
 	url_make(&u, &st);
 	u.secret[0] ^= 1;
 	record_calls = 0;
-	join_inviter_init(&ji, inviter.pk, inviter.x_pk, root, netid, dh_cb,
+	join_inviter_init(&ji, inviter.x_pk, root, netid, dh_cb,
 	    &inviter, redeem_cb, &st);
 	join_inviter_set_record(&ji, record_cb);
 	join_joiner_init(&jj, &u, joiner.pk, joiner.x_pk, dh_cb, &joiner);
