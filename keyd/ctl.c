@@ -94,6 +94,7 @@ ctl_status(void *ctx, json_t *req)
 	json_object_set_new(o, "gossip", gossip_ctl_status(k));
 	json_object_set_new(o, "claims", keyd_claims_status(k));
 	json_object_set_new(o, "grants", grants_status(k));
+	json_object_set_new(o, "joins", join_serve_status(k));
 	/* Onion mode only; null when torctl_io could not start. */
 	if (k->tor != NULL)
 		json_object_set_new(o, "tor", torctl_io_status_json(k->tor));

@@ -449,19 +449,14 @@ out:
 	return rc;
 }
 
-/* The invitation at path, parsed, if secret is its secret and it has
- * not expired. 0, or -1 with err. */
+/* The invitation at path, parsed. 0, or -1 with err (used: the path
+ * of its used copy, to tell "already used" from "unknown"). */
 static int
-invite_check(const char *path, const char *used,
-    const uint8_t id[INVITE_ID_BYTES],
-    const uint8_t secret[INVITE_SECRET_BYTES], struct invite *iv,
+invite_read(const char *path, const char *used, struct invite *iv,
     char *err, size_t errlen)
 {
-	char perr[256], when[64];
-	uint8_t h[32];
+	char perr[256];
 	struct stat st;
-	struct tm tm;
-	time_t t;
 	size_t len;
 	char *text;
 	int rc;
@@ -484,6 +479,49 @@ invite_check(const char *path, const char *used,
 		    "is damaged");
 		return -1;
 	}
+	return 0;
+}
+
+int
+invites_hello_ok(const struct keyd *k, const uint8_t id[INVITE_ID_BYTES],
+    const uint8_t mac[INVITE_HELLO_MAC_BYTES])
+{
+	char path[PATH_MAX], used[PATH_MAX], err[256];
+	uint8_t want[INVITE_HELLO_MAC_BYTES];
+	struct invite iv;
+	int ok;
+
+	if (invite_path(k, id, "", path, sizeof(path)) == -1 ||
+	    invite_path(k, id, ".used", used, sizeof(used)) == -1)
+		return 0;
+	/* A used or expired invitation still answers its holder, whom
+	 * the redeem step then tells which it is; a stranger never gets
+	 * that far. */
+	if (invite_read(path, used, &iv, err, sizeof(err)) == -1 &&
+	    invite_read(used, used, &iv, err, sizeof(err)) == -1)
+		return 0;
+	invite_hello_mac(want, iv.secret_hash, iv.id);
+	ok = sodium_memcmp(iv.id, id, INVITE_ID_BYTES) == 0 &&
+	    crypto_verify_16(want, mac) == 0;
+	sodium_memzero(&iv, sizeof(iv));
+	return ok;
+}
+
+/* The invitation at path, parsed, if secret is its secret and it has
+ * not expired. 0, or -1 with err. */
+static int
+invite_check(const char *path, const char *used,
+    const uint8_t id[INVITE_ID_BYTES],
+    const uint8_t secret[INVITE_SECRET_BYTES], struct invite *iv,
+    char *err, size_t errlen)
+{
+	char when[64];
+	uint8_t h[32];
+	struct tm tm;
+	time_t t;
+
+	if (invite_read(path, used, iv, err, errlen) == -1)
+		return -1;
 	invite_secret_hash(h, secret);
 	if (sodium_memcmp(iv->id, id, INVITE_ID_BYTES) != 0 ||
 	    crypto_verify_32(h, iv->secret_hash) != 0) {

@@ -41,6 +41,11 @@ int invites_create_granting(struct keyd *k, const char *name,
     size_t errlen) __attribute__((warn_unused_result));
 /* join: check secret (constant time) + expiry + unused, then consume
  * atomically. 0 and *inv filled, or -1 with a reason for the joiner. */
+/* HELLO's MAC (issue 15): 1 when mac is right for invitation id, held
+ * here (used or expired too: redeem says which); 0 otherwise (nothing logged: strangers
+ * are counted by join_serve.c). */
+int invites_hello_ok(const struct keyd *k, const uint8_t id[INVITE_ID_BYTES],
+    const uint8_t mac[INVITE_HELLO_MAC_BYTES]);
 int invites_redeem(struct keyd *k, const uint8_t id[INVITE_ID_BYTES],
     const uint8_t secret[INVITE_SECRET_BYTES], struct invite *inv,
     char *err, size_t errlen) __attribute__((warn_unused_result));

@@ -384,11 +384,26 @@ join_inviter_set_record(struct join_inviter *s, join_record_fn fn)
 	s->record = fn;
 }
 
+void
+join_inviter_set_hello(struct join_inviter *s, join_hello_fn fn)
+{
+	s->hello = fn;
+}
+
 static int
 ji_hello(struct join_inviter *s, const uint8_t *d, size_t n)
 {
-	if (n != 1 || d[0] != JOIN_VERSION)
+	if (n < 1 || d[0] != JOIN_VERSION)
 		return ji_fail(s, "HELLO: unknown version");
+	if (n != JOIN_HELLO_LEN - 1)
+		return ji_fail(s, "HELLO: wrong length");
+	/* Before anything is said: does it hold an invitation? */
+	if (s->hello == NULL || s->hello(s->redeem_arg, d + 1,
+	    d + 1 + INVITE_ID_BYTES) != 1) {
+		s->hello_refused = 1;
+		return ji_fail(s, "HELLO: no invitation of ours (a stranger; "
+		    "nothing answered)");
+	}
 	s->pend[0] = JOIN_KEY;
 	memcpy(s->pend + 1, s->dh_pub, NOISE_DHLEN);
 	memcpy(s->pend + 1 + NOISE_DHLEN, s->root, MEMBER_ID_BYTES);
@@ -611,6 +626,8 @@ join_joiner_init(struct join_joiner *s, const struct invite_url *u,
     const uint8_t id[MEMBER_ID_BYTES], const uint8_t dh_pub[NOISE_DHLEN],
     noise_dh_fn dh, void *dh_arg)
 {
+	uint8_t h[32];
+
 	memset(s, 0, sizeof(*s));
 	s->state = JJ_START;
 	snprintf(s->net, sizeof(s->net), "%s", u->net);
@@ -623,7 +640,11 @@ join_joiner_init(struct join_joiner *s, const struct invite_url *u,
 	s->dh_arg = dh_arg;
 	s->pend[0] = JOIN_HELLO;
 	s->pend[1] = JOIN_VERSION;
-	s->pend_len = 2;
+	memcpy(s->pend + 2, s->invite_id, INVITE_ID_BYTES);
+	invite_secret_hash(h, s->secret);
+	invite_hello_mac(s->pend + 2 + INVITE_ID_BYTES, h, s->invite_id);
+	sodium_memzero(h, sizeof(h));
+	s->pend_len = JOIN_HELLO_LEN;
 	s->state = JJ_KEY;
 }
 

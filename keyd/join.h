@@ -9,7 +9,7 @@
  * Frames travel as WIRE_JOIN frames on a link connection; a body is
  * u8 step || data:
  *
- *   1 HELLO   J->I  u8 version (1)
+ *   1 HELLO   J->I  u8 version (2) || invite id (8) || MAC (16)
  *   2 KEY     I->J  inviter's join key (32) || root id (32)
  *   3 HS1     J->I  Noise IK msg1, payload = the joiner's Ed25519 id
  *   4 HS2     I->J  Noise IK msg2, empty payload
@@ -19,6 +19,12 @@
  *                   signed with its new key (only after an admission)
  *   8 DONE    I->J  AEAD(c2, n=next, ad=step): u8 status || text; then
  *                   the inviter closes
+ *
+ * HELLO's MAC (proto/invite.h, invite_hello_mac) proves the sender
+ * holds the invitation: the inviter checks it against the invitation
+ * it keeps (join_hello_fn) before it answers anything, and a stranger
+ * gets silence (the connection closes, no byte sent): it learns
+ * neither which member answers nor which network, and costs no DH.
  *
  * The inviter's Noise static key is its join key (keyd/keys.c), not
  * the X25519 form of its identity: linkd, which may ask keyd for DH
@@ -60,7 +66,9 @@
 #include "proto/noise.h"
 #include "proto/wire.h"
 
-#define JOIN_VERSION      1
+#define JOIN_VERSION      2
+/* HELLO body: step, version, invite id, MAC */
+#define JOIN_HELLO_LEN    (2 + INVITE_ID_BYTES + INVITE_HELLO_MAC_BYTES)
 #define JOIN_PROLOGUE     "onionmesh join v1\n"
 #define JOIN_PROLOGUE_MAX (sizeof(JOIN_PROLOGUE) - 1 + NETID_BYTES)
 #define JOIN_BODY_MAX     WIRE_JOIN_MAX_BODY
@@ -155,6 +163,12 @@ typedef int (*join_record_fn)(void *arg,
     const uint8_t joiner_id[MEMBER_ID_BYTES], const char *text,
     size_t len, char *msg, size_t msgcap);
 
+/* Is mac HELLO's MAC for invitation id, one the inviter holds unused
+ * and unexpired? 1 yes, 0 no (same arg as the redeem callback). */
+typedef int (*join_hello_fn)(void *arg,
+    const uint8_t invite_id[INVITE_ID_BYTES],
+    const uint8_t mac[INVITE_HELLO_MAC_BYTES]);
+
 typedef int (*join_redeem_fn)(void *arg,
     const uint8_t joiner_id[MEMBER_ID_BYTES],
     const uint8_t invite_id[INVITE_ID_BYTES],
@@ -181,6 +195,8 @@ struct join_inviter {
 	join_redeem_fn redeem;
 	void *redeem_arg;
 	join_record_fn record;        /* NULL: RECORD is acknowledged only */
+	join_hello_fn hello;          /* NULL: every HELLO refused */
+	int hello_refused;            /* failed at HELLO's MAC */
 	int admit_ok;                 /* the blob says JOIN_OK */
 	int record_kept;
 	struct noise_hs hs;
@@ -205,6 +221,7 @@ void join_inviter_init(struct join_inviter *s,
     noise_dh_fn dh, void *dh_arg, join_redeem_fn redeem, void *redeem_arg);
 /* Who keeps the joiner's record (RECORD); without one it is only
  * acknowledged (tests). */
+void join_inviter_set_hello(struct join_inviter *s, join_hello_fn fn);
 void join_inviter_set_record(struct join_inviter *s, join_record_fn fn);
 /* One frame body from the joiner. 0 taken (frames may wait: take them
  * with join_inviter_next), -1 the exchange failed (s->why; close

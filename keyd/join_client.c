@@ -52,6 +52,11 @@
 
 #define JC_RXBUF (WIRE_LEN_BYTES + 1 + JOIN_BODY_MAX + 4096)
 #define JC_RETRY_S 1   /* after an exchange cut before REDEEM */
+/* Cut before the inviter said anything: a member that has just come up
+ * does that for a moment, and so does an inviter that does not hold
+ * our invitation (issue 15: it answers a stranger nothing), which no
+ * retry will change. So only a few. */
+#define JC_SILENT_MAX 6
 
 struct jc {
 	int fd;
@@ -752,8 +757,19 @@ exchange(struct jc *j, struct join_joiner *jj, uint8_t *body,
 			snprintf(j->err, sizeof(j->err), "%s", jj->why);
 			return -1;
 		}
-		if ((n = recv_body(j, body, JOIN_BODY_MAX)) == -1)
+		if ((n = recv_body(j, body, JOIN_BODY_MAX)) == -1) {
+			/* An inviter answers nothing to a HELLO it cannot
+			 * check (issue 15): say what that most likely
+			 * means. */
+			if (jj->state == JJ_KEY)
+				snprintf(j->err, sizeof(j->err), "the inviter "
+				    "closed the connection without an answer "
+				    "to our invitation: it does not hold it (a "
+				    "mistyped or partly copied URL, or one "
+				    "another member made), or it is busy or "
+				    "still starting");
 			return JC_CUT;
+		}
 		r = join_joiner_input(jj, body, (size_t)n);
 		if (r == -1) {
 			snprintf(j->err, sizeof(j->err), "%s", jj->why);
@@ -821,7 +837,7 @@ connect_and_exchange(struct jc *j, struct join_joiner *jj,
     const struct invite_url *u, uint8_t *body, const char *to,
     const char *tor_socks, int tcp)
 {
-	int r, redeemed = 0;
+	int r, redeemed = 0, silent = 0;
 
 	for (;;) {
 		if (reach(j, to, tor_socks, u->onion, tcp) == -1)
@@ -829,7 +845,10 @@ connect_and_exchange(struct jc *j, struct join_joiner *jj,
 		r = exchange(j, jj, body, &redeemed);
 		if (r != JC_CUT)
 			return r;
-		if (redeemed || mono_now() + JC_RETRY_S >= j->deadline)
+		if (jj->state == JJ_KEY)
+			silent++;
+		if (redeemed || silent >= JC_SILENT_MAX ||
+		    mono_now() + JC_RETRY_S >= j->deadline)
 			return -1;
 		emit(json_pack("{s:s,s:s,s:i}", "event", "retrying",
 		    "error", j->err[0] != '\0' ? j->err : "connection closed",

@@ -57,6 +57,7 @@ struct keyd_joins {
 	struct join_conn c[JOIN_MAX_CONNS];
 	ev_timer sweep;
 	uint64_t started, admitted, refused, failed, timeouts, busy;
+	uint64_t strangers;        /* HELLOs without a valid MAC */
 };
 
 static uint8_t out_body[JOIN_BODY_MAX];
@@ -261,6 +262,18 @@ admit_blob(struct keyd *k, const struct record *adm, uint8_t **blob,
 }
 
 static int
+serve_hello(void *arg, const uint8_t id[INVITE_ID_BYTES],
+    const uint8_t mac[INVITE_HELLO_MAC_BYTES])
+{
+	struct keyd *k = arg;
+
+	if (invites_hello_ok(k, id, mac))
+		return 1;
+	k->joins->strangers++;
+	return 0;
+}
+
+static int
 serve_redeem(void *arg, const uint8_t jid[MEMBER_ID_BYTES],
     const uint8_t iid[INVITE_ID_BYTES],
     const uint8_t secret[INVITE_SECRET_BYTES], uint8_t **blob, size_t *len)
@@ -396,7 +409,9 @@ conn_new(struct keyd *k, uint32_t conn)
 	j->c[i].live = 1;
 	j->c[i].conn = conn;
 	j->c[i].t0 = ev_now(k->d.loop);
-	join_inviter_init(&j->c[i].st, keys_join_pub(), k->d.conf.root, k->netid, serve_dh, NULL, serve_redeem, k);
+	join_inviter_init(&j->c[i].st, keys_join_pub(), k->d.conf.root,
+	    k->netid, serve_dh, NULL, serve_redeem, k);
+	join_inviter_set_hello(&j->c[i].st, serve_hello);
 	join_inviter_set_record(&j->c[i].st, serve_record);
 	j->started++;
 	return &j->c[i];
@@ -423,8 +438,16 @@ conn_drain(struct keyd *k, struct join_conn *jc)
 	}
 	sodium_memzero(out_body, sizeof(out_body));
 	if (n == -1) {
-		log_info("join #%u: ended: %s", jc->conn, jc->st.why != NULL ?
-		    jc->st.why : "failed");
+		/* A stranger's HELLO is counted (status: joins.strangers),
+		 * not logged one line each: a flood of them must not fill
+		 * the journal. */
+		if (jc->st.hello_refused)
+			log_warnx_rl(&k->joins->strangers, "join #%u: %s "
+			    "(%llu so far)", jc->conn, jc->st.why,
+			    (unsigned long long)k->joins->strangers);
+		else
+			log_info("join #%u: ended: %s", jc->conn,
+			    jc->st.why != NULL ? jc->st.why : "failed");
 		k->joins->failed++;
 		(void)conn_send(k, jc, JOIN_OUT_CLOSE, NULL, 0);
 		jc->closing = 1;
@@ -551,8 +574,9 @@ join_serve_status(const struct keyd *k)
 		return json_object();
 	for (i = 0; i < JOIN_MAX_CONNS; i++)
 		open += j->c[i].live != 0;
-	return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
+	return json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
 	    "open", (json_int_t)open,
+	    "strangers", (json_int_t)j->strangers,
 	    "started", (json_int_t)j->started,
 	    "admitted", (json_int_t)j->admitted,
 	    "refused", (json_int_t)j->refused,

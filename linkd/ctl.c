@@ -163,6 +163,8 @@ static const struct counter status_counters[] = {
 	LD_COUNTER("bad_packets", dp.bad_packets),
 	LD_COUNTER("refused_in", refused_in),
 	LD_COUNTER("hs_ratelimited", hs_ratelimited),
+	LD_COUNTER("pending_evicted", pending_evicted),
+	LD_COUNTER("join_ratelimited", join_ratelimited),
 	LD_COUNTER("links_paused", dp.links_paused_n),
 	LD_COUNTER("tund_paused", dp.tund_paused_n),
 	/* Gossip carried for keyd; drops: more than keyd or a member's

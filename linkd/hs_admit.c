@@ -21,18 +21,36 @@
 #include "linkd/ratelimit.h"
 #include "proto/log.h"
 
+/* rl with these rates and a fresh SipHash key, unless it is set up. */
+static void
+rl_ready(struct ratelimit *rl, double rate, double burst, double src_rate,
+    double src_burst, double now)
+{
+	uint8_t seed[RL_SEED_BYTES];
+
+	if (rl->ready)
+		return;
+	randombytes_buf(seed, sizeof(seed));
+	ratelimit_init(rl, rate, burst, src_rate, src_burst, seed, now);
+	sodium_memzero(seed, sizeof(seed));
+}
+
+enum rl_verdict
+join_rl_allow(struct linkd *ld, const struct link *l, double now)
+{
+	rl_ready(&ld->join_rl, RL_JOIN_RATE, RL_JOIN_BURST, RL_JOIN_SRC_RATE,
+	    RL_JOIN_SRC_BURST, now);
+	return hs_rl_allow(&ld->join_rl, l, NULL, 0, now);
+}
+
 enum rl_verdict
 hs_rl_allow(struct ratelimit *rl, const struct link *l, const uint8_t *key,
     size_t klen, double now)
 {
-	uint8_t seed[RL_SEED_BYTES], lkey[RL_KEY_MAX];
+	uint8_t lkey[RL_KEY_MAX];
 
-	if (!rl->ready) {
-		randombytes_buf(seed, sizeof(seed));
-		ratelimit_init(rl, RL_HS_RATE, RL_HS_BURST, RL_HS_SRC_RATE,
-		    RL_HS_SRC_BURST, seed, now);
-		sodium_memzero(seed, sizeof(seed));
-	}
+	rl_ready(rl, RL_HS_RATE, RL_HS_BURST, RL_HS_SRC_RATE,
+	    RL_HS_SRC_BURST, now);
 	/* Every onion link comes from tor: one source for all of them
 	 * would let one stranger lock members out, so global only. */
 	if (l != NULL) {

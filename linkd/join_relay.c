@@ -10,8 +10,9 @@
  * link_accept set up is wiped), so no packet, gossip or route can reach
  * it or come from it, and any frame but WIRE_JOIN closes it. It is
  * bounded like a handshake and more: JOIN_RELAY_MAX at once (apart from
- * the pending handshakes, so joins cannot lock members out), the
- * handshake rate limit on its first frame, JOIN_RELAY_TIMEOUT s in all,
+ * the pending handshakes, so joins cannot lock members out), the joins'
+ * own rate limit on its first frame (ld->join_rl: a flood of HELLOs
+ * spends no token members need), JOIN_RELAY_TIMEOUT s in all,
  * and the frame size wire_frame_peek allows for WIRE_JOIN. When it ends
  * for any reason keyd hears of it (an empty MSG_JOIN_IN) and drops its
  * state.
@@ -63,10 +64,10 @@ relay_start(struct linkd *ld, struct link *l, double now)
 		link_close(l, "too many joins in progress");
 		return -1;
 	}
-	if (hs_rl_allow(&ld->hs_rl, l, NULL, 0, now) != RL_OK) {
+	if (join_rl_allow(ld, l, now) != RL_OK) {
 		ld->join_refused++;
-		ld->hs_ratelimited++;
-		link_close(l, "join over the handshake rate limit");
+		ld->join_ratelimited++;
+		link_close(l, "join over the joins' rate limit");
 		return -1;
 	}
 	/* Out of the pending handshakes, into the relays. */

@@ -373,14 +373,18 @@ link_accept(struct linkd *ld, int fd, const char *transport,
     const char *remote)
 {
 	struct link *l;
+	const char *why = NULL;
 
-	if (!ld->self_known || ld->stopping ||
-	    ld->pending_in >= MAX_PENDING_IN) {
+	if (!ld->self_known)
+		why = "identity not known yet (keyd)";
+	else if (ld->stopping)
+		why = "stopping";
+	else
+		why = pending_admit(ld, transport, remote);
+	if (why != NULL) {
 		/* Nothing written: a stranger learns nothing. */
 		log_warnx_rl(&ld->pending_in, "incoming %s link from %s "
-		    "refused: %s", transport, remote, !ld->self_known ?
-		    "identity not known yet (keyd)" :
-		    "too many handshakes pending");
+		    "refused: %s", transport, remote, why);
 		close(fd);
 		ld->refused_in++;
 		return NULL;

@@ -70,6 +70,7 @@
 #define TS_SLACK         30   /* s: how far behind the newest one may be */
 #define PEERS_HASH       256  /* buckets, power of two */
 #define MAX_PENDING_IN   64   /* incoming links still in handshake */
+#define MAX_PENDING_PER_SOURCE 8 /* of them from one TCP source */
 #define DP_BATCH         64   /* superpackets read from tund per wakeup */
 #define DP_RECONNECT     0.5
 #define DP_PAUSE_MAX     2.0  /* tund stuck this long: drop, resume */
@@ -200,7 +201,9 @@ struct linkd {
 	int links_over_high;
 	int links_paused;
 	uint64_t refused_in;              /* incoming refused at accept */
+	uint64_t pending_evicted;         /* silent ones closed (pending.c) */
 	struct ratelimit hs_rl;           /* hs_admit.c */
+	struct ratelimit join_rl;         /* join_relay.c: joins' own */
 	uint64_t hs_ratelimited;          /* handshakes dropped by it */
 
 	/* forwarding */
@@ -226,6 +229,7 @@ struct linkd {
 	/* join_relay.c: newcomers redeeming an invitation */
 	int join_relays;                  /* open now */
 	uint64_t join_started, join_refused, join_timeouts;
+	uint64_t join_ratelimited;        /* over ld->join_rl */
 
 	/* gossip.c: payloads carried for keyd */
 	uint64_t gossip_in, gossip_out, gossip_drops;
@@ -417,6 +421,15 @@ void linkd_gossip_input(struct linkd *ld, struct peer *from,
 void linkd_gossip_output(struct linkd *ld, const uint8_t *payload,
     size_t n);
 
+/* pending.c: may an incoming connection from remote wait in
+ * handshake? NULL yes (the silent-longest one may have been closed for
+ * it), or why not. */
+const char *pending_admit(struct linkd *ld, const char *transport,
+    const char *remote);
+/* hs_admit.c: a token of ld->join_rl, the joins' own budget (apart
+ * from members' handshakes), for a join from l. */
+enum rl_verdict join_rl_allow(struct linkd *ld, const struct link *l,
+    double now);
 /* hs_admit.c: a token of rl (initialised on first use) for a
  * handshake from link l (its source address; onion: global only), or
  * when l is NULL from key (klen bytes; 0: global only). */

@@ -34,6 +34,15 @@
 #define RL_HS_BURST       50.0
 #define RL_HS_SRC_RATE    10.0
 #define RL_HS_SRC_BURST   20.0
+/* Joins (a HELLO each, whose MAC keyd checks with a file read before
+ * any DH): their own budget, so neither a flood of HELLOs nor of
+ * handshakes locks the other out. As large as the members' one: a
+ * HELLO costs keyd far less than a handshake, and a joiner whose
+ * HELLO is dropped here only sees silence and tries again. */
+#define RL_JOIN_RATE      50.0
+#define RL_JOIN_BURST     50.0
+#define RL_JOIN_SRC_RATE  10.0
+#define RL_JOIN_SRC_BURST 20.0
 
 #define RL_KEY_MAX        16   /* an IPv6 /64 prefix or an IPv4 address */
 #define RL_SLOTS          1024 /* power of two */

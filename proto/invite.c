@@ -27,6 +27,7 @@
 
 #define KEYHASH_CONTEXT "onionmesh key v1\n"
 #define SECRET_CONTEXT  "onionmesh invite v1\n"
+#define HELLO_CONTEXT   "onionmesh hello v1\n"
 
 /* Exactly 2n lower-case hex digits in s[0..len). */
 static int
@@ -71,6 +72,20 @@ invite_secret_hash(uint8_t out[32], const uint8_t secret[INVITE_SECRET_BYTES])
 	    sizeof(SECRET_CONTEXT) - 1);
 	crypto_generichash_update(&st, secret, INVITE_SECRET_BYTES);
 	crypto_generichash_final(&st, out, 32);
+}
+
+void
+invite_hello_mac(uint8_t out[INVITE_HELLO_MAC_BYTES],
+    const uint8_t secret_hash[32], const uint8_t id[INVITE_ID_BYTES])
+{
+	crypto_generichash_state st;
+
+	crypto_generichash_init(&st, secret_hash, 32,
+	    INVITE_HELLO_MAC_BYTES);
+	crypto_generichash_update(&st, (const uint8_t *)HELLO_CONTEXT,
+	    sizeof(HELLO_CONTEXT) - 1);
+	crypto_generichash_update(&st, id, INVITE_ID_BYTES);
+	crypto_generichash_final(&st, out, INVITE_HELLO_MAC_BYTES);
 }
 
 /* A v3 onion address as records hold it (checksum included). */

@@ -59,6 +59,13 @@ void invite_keyhash(uint8_t out[INVITE_KEYHASH_BYTES],
     const uint8_t id[MEMBER_ID_BYTES]);
 void invite_secret_hash(uint8_t out[32],
     const uint8_t secret[INVITE_SECRET_BYTES]);
+/* A join's HELLO proves its sender holds the invitation before the
+ * inviter answers anything (issue 15): BLAKE2b-128 keyed with the
+ * secret's hash (what the inviter keeps) over "onionmesh hello v1\n" ||
+ * the invitation id. */
+#define INVITE_HELLO_MAC_BYTES 16
+void invite_hello_mac(uint8_t out[INVITE_HELLO_MAC_BYTES],
+    const uint8_t secret_hash[32], const uint8_t id[INVITE_ID_BYTES]);
 
 struct invite {
 	uint8_t id[INVITE_ID_BYTES];

@@ -65,6 +65,20 @@ redeem_cb(void *arg, const uint8_t jid[MEMBER_ID_BYTES],
 	return 0;
 }
 
+/* HELLO's MAC for the one invitation there is. */
+static int
+hello_cb(void *arg, const uint8_t iid[INVITE_ID_BYTES],
+    const uint8_t mac[INVITE_HELLO_MAC_BYTES])
+{
+	uint8_t h[32], want[INVITE_HELLO_MAC_BYTES];
+
+	(void)arg;
+	invite_secret_hash(h, secret);
+	invite_hello_mac(want, h, invite_id);
+	return memcmp(iid, invite_id, INVITE_ID_BYTES) == 0 &&
+	    memcmp(mac, want, sizeof(want)) == 0;
+}
+
 int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
@@ -99,6 +113,7 @@ inviter_init(struct join_inviter *ji, struct redeem_arg *ra)
 
 	join_inviter_init(ji, inv_x_pk, k->sign_pk, netid,
 	    fuzz_dh, inv_x_sk, redeem_cb, ra);
+	join_inviter_set_hello(ji, hello_cb);
 }
 
 /* Drain the inviter; -1 when it failed. Frames go to jj when given. */
@@ -181,7 +196,8 @@ check_decode(const uint8_t *p, size_t n)
 		FUZZ_CHECK(join_admit_decode(&b, blob, len, err,
 		    sizeof(err)) == 0);
 		FUZZ_CHECK(strcmp(a.name, b.name) == 0);
-		FUZZ_CHECK(a.nrecords == b.nrecords && a.nrevs == b.nrevs);
+		FUZZ_CHECK(a.nrecords == b.nrecords && a.nrevs == b.nrevs &&
+		    a.ngrants == b.ngrants);
 		FUZZ_CHECK(memcmp(a.admission, b.admission, 64) == 0);
 		join_admit_free(&b);
 		free(blob);

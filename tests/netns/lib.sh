@@ -269,3 +269,19 @@ netns_finish() {
 	[ "$failed" -eq 0 ] || exit 1
 	exit 0
 }
+
+# netns_cleanup RC NAME BR VETH N: the whole EXIT trap of a test built on
+# netns_bridge: background jobs killed, members down, namespaces gone,
+# the summary line (netns_finish). Call it first thing in the trap, with
+# $? as RC.
+netns_cleanup() {
+	local rc=$1 name=$2 br=$3 veth=$4 n=$5 p
+	set +eu
+	netns_stopped_early "$rc"
+	for p in $(jobs -p); do
+		kill "$p" 2>/dev/null
+	done
+	netns_members_down "$n"
+	netns_teardown "$br" "$veth" "$n"
+	netns_finish "$name"
+}

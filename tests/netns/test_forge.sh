@@ -57,17 +57,7 @@ BR=omf$$
 ns=() D=() U=() V4=() V6=() ID=()
 netns_members "omf$$" $N
 
-cleanup() {
-	local rc=$? p
-	set +eu
-	netns_stopped_early $rc
-	for p in $(jobs -p); do
-		kill "$p" 2>/dev/null
-	done
-	netns_members_down $N
-	netns_teardown "$BR" "omfv$$" $N
-	netns_finish forge
-}
+cleanup() { netns_cleanup $? forge "$BR" "omfv$$" $N; }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 

@@ -414,7 +414,7 @@ sleep 3
 url_x=$(invite 4 xmember) || true
 must "t invites xmember" grep -q '^onionmesh://' <<<"$url_x"
 join_refused "one hex digit of the secret flipped" "$T/bad1" \
-    "$(flip_secret "$url_x")" "wrong secret"
+    "$(flip_secret "$url_x")" "does not hold it"
 join_refused "one hex digit of the key hash flipped" "$T/bad2" \
     "$(flip_keyhash "$url_x")" "key hash"
 check "the wrong secret consumed nothing: the right URL still joins" \

@@ -38,6 +38,12 @@
  *       on a new connection, RATE per second for SECONDS; each connection
  *       is held 0.5 s to count what comes back. sent= connected= bytes=
  *       closed= failed= rate=
+ *   hellos    HOST PORT RATE SECONDS
+ *       Join HELLOs (keyd/join.h: the current version, a random
+ *       invitation id and MAC: what a stranger without an invitation
+ *       can send) as the first frame of a new connection each, RATE
+ *       per second for SECONDS, each held 0.5 s. Same counts as flood;
+ *       bytes= should be 0 (a stranger gets silence).
  *
  * It uses the real session, Noise and wire code, so a handshake is the
  * one a member would send. Every wait is bounded. Only the address given
@@ -58,6 +64,7 @@
 
 #include <sodium.h>
 
+#include "keyd/join.h"
 #include "linkd/session.h"
 #include "proto/buf.h"
 #include "proto/noise.h"
@@ -112,7 +119,8 @@ usage(void)
 	    "       om-probe oversize  HOST PORT\n"
 	    "       om-probe truncated HOST PORT [SECONDS]\n"
 	    "       om-probe halfopen  HOST PORT N SECONDS\n"
-	    "       om-probe flood     HOST PORT PEER_ID NET RATE SECONDS\n");
+	    "       om-probe flood     HOST PORT PEER_ID NET RATE SECONDS\n"
+	    "       om-probe hellos    HOST PORT RATE SECONDS\n");
 	exit(2);
 }
 
@@ -709,22 +717,19 @@ mode_halfopen(int n, int seconds)
 	return pool_done(&p);
 }
 
+static uint8_t pool_frames[FLOOD_POOL][HS_FRAME];
+static int pool_lens[FLOOD_POOL];
+
+/* pool_frames, one per new connection, rate a second for seconds. */
 static int
-mode_flood(const char *peer_id, const char *net, int rate, int seconds)
+flood_run(int rate, int seconds)
 {
-	static uint8_t pool_frames[FLOOD_POOL][HS_FRAME];
-	int lens[FLOOD_POOL];
-	struct hs_ctx h;
 	struct pool p;
 	double t0, now;
 	long due, started = 0, total = (long)rate * seconds;
 	int i;
 
 	raise_fd_limit();
-	hs_ctx_init(&h, peer_id, net);
-	for (i = 0; i < FLOOD_POOL; i++)
-		if ((lens[i] = hs_frame_random(&h, pool_frames[i])) < 0)
-			return 1;
 	pool_init(&p, (int)total);
 	t0 = now_s();
 	while (started < total && (now = now_s()) < t0 + seconds + 2.0) {
@@ -735,8 +740,8 @@ mode_flood(const char *peer_id, const char *net, int rate, int seconds)
 		 * flood slower rather than the probe run out of fds. */
 		while (started < due && p.active < MAX_CONNS) {
 			i = (int)(started % FLOOD_POOL);
-			(void)pool_open(&p, pool_frames[i], (size_t)lens[i],
-			    0.5);
+			(void)pool_open(&p, pool_frames[i],
+			    (size_t)pool_lens[i], 0.5);
 			started++;
 		}
 		pool_step(&p, 1);
@@ -747,6 +752,38 @@ mode_flood(const char *peer_id, const char *net, int rate, int seconds)
 	    "rate=%.0f\n", p.sent, p.connected, p.bytes, p.closed, p.failed,
 	    started / (now - t0));
 	return pool_done(&p);
+}
+
+static int
+mode_flood(const char *peer_id, const char *net, int rate, int seconds)
+{
+	struct hs_ctx h;
+	int i;
+
+	hs_ctx_init(&h, peer_id, net);
+	for (i = 0; i < FLOOD_POOL; i++)
+		if ((pool_lens[i] = hs_frame_random(&h, pool_frames[i])) < 0)
+			return 1;
+	return flood_run(rate, seconds);
+}
+
+static int
+mode_hellos(int rate, int seconds)
+{
+	uint8_t *f;
+	int i;
+
+	for (i = 0; i < FLOOD_POOL; i++) {
+		f = pool_frames[i];
+		/* u32 len | u8 WIRE_JOIN | HELLO body */
+		be32_put(f, 1 + JOIN_HELLO_LEN);
+		f[4] = WIRE_JOIN;
+		f[5] = JOIN_HELLO;
+		f[6] = JOIN_VERSION;
+		randombytes_buf(f + 7, JOIN_HELLO_LEN - 2);
+		pool_lens[i] = 5 + JOIN_HELLO_LEN;
+	}
+	return flood_run(rate, seconds);
 }
 
 int
@@ -776,6 +813,9 @@ main(int argc, char **argv)
 		    (int)num_arg(argv[4], "SECONDS", 1, 600) : 20);
 	if (strcmp(m, "halfopen") == 0 && argc == 6)
 		return mode_halfopen((int)num_arg(argv[4], "N", 1, MAX_CONNS),
+		    (int)num_arg(argv[5], "SECONDS", 1, 600));
+	if (strcmp(m, "hellos") == 0 && argc == 6)
+		return mode_hellos((int)num_arg(argv[4], "RATE", 1, 100000),
 		    (int)num_arg(argv[5], "SECONDS", 1, 600));
 	if (strcmp(m, "flood") == 0 && argc == 8)
 		return mode_flood(argv[4], argv[5],

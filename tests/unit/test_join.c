@@ -119,6 +119,20 @@ redeem_cb(void *arg, const uint8_t jid[MEMBER_ID_BYTES],
 	return join_admit_encode(&a, blob, len);
 }
 
+/* HELLO's MAC against the one invitation the store holds. */
+static int
+hello_cb(void *arg, const uint8_t iid[INVITE_ID_BYTES],
+    const uint8_t mac[INVITE_HELLO_MAC_BYTES])
+{
+	struct store *st = arg;
+	uint8_t h[32], want[INVITE_HELLO_MAC_BYTES];
+
+	invite_secret_hash(h, st->secret);
+	invite_hello_mac(want, h, st->id);
+	return sodium_memcmp(iid, st->id, sizeof(st->id)) == 0 &&
+	    sodium_memcmp(want, mac, sizeof(want)) == 0;
+}
+
 static void
 url_make(struct invite_url *u, const struct store *st)
 {
@@ -191,6 +205,7 @@ run(struct store *st, const struct invite_url *u, struct join_admit *a,
 
 	join_inviter_init(&ji, inviter.x_pk, root, netid, dh_cb,
 	    &inviter, redeem_cb, st);
+	join_inviter_set_hello(&ji, hello_cb);
 	join_joiner_init(jj, u, joiner.pk, joiner.x_pk, dh_cb, &joiner);
 	r = pump(&ji, jj, tape);
 	join_inviter_wipe(&ji);
@@ -311,7 +326,17 @@ test_wrong_secret_expired_used(void **state)
 	store_make(&st);
 	url_make(&u, &st);
 	u.secret[19] ^= 1;
-	refused(JOIN_E_INVALID, &st, &u, msg, sizeof(msg));
+	/* A wrong secret fails HELLO's MAC: nothing is answered, not even
+	 * the inviter's key (issue 15), and nothing is redeemed. */
+	{
+		struct join_admit a;
+		struct join_joiner jj;
+
+		assert_int_equal(run(&st, &u, &a, NULL, &jj), -1);
+		assert_int_equal(jj.state, JJ_KEY);
+		join_joiner_wipe(&jj);
+	}
+	assert_int_equal(st.calls, 0);
 	assert_int_equal(st.admitted, 0);
 	assert_int_equal(st.used, 0);        /* a wrong secret consumes none */
 
@@ -368,6 +393,7 @@ test_replay(void **state)
 	st2.calls = st2.admitted = 0;
 	join_inviter_init(&ji, inviter.x_pk, root, netid, dh_cb,
 	    &inviter, redeem_cb, &st2);
+	join_inviter_set_hello(&ji, hello_cb);
 	for (i = 0; i < tape.n; i++) {
 		r = join_inviter_input(&ji, tape.f[i], tape.len[i]);
 		if (r == -1)
@@ -400,6 +426,7 @@ test_id_not_key(void **state)
 	url_make(&u, &st);
 	join_inviter_init(&ji, inviter.x_pk, root, netid, dh_cb,
 	    &inviter, redeem_cb, &st);
+	join_inviter_set_hello(&ji, hello_cb);
 	join_joiner_init(&jj, &u, other.pk, joiner.x_pk, dh_cb, &joiner);
 	assert_int_equal(pump(&ji, &jj, NULL), -1);
 	assert_int_equal(ji.state, JI_FAILED);
@@ -425,6 +452,7 @@ test_wrong_root(void **state)
 	url_make(&u, &st);
 	join_inviter_init(&ji, inviter.x_pk, root, netid, dh_cb,
 	    &inviter, redeem_cb, &st);
+	join_inviter_set_hello(&ji, hello_cb);
 	join_joiner_init(&jj, &u, joiner.pk, joiner.x_pk, dh_cb, &joiner);
 	n = join_joiner_next(&jj, f, sizeof(f));
 	assert_int_equal(join_inviter_input(&ji, f, (size_t)n), 0);
@@ -446,15 +474,24 @@ test_bad_frames(void **state)
 	struct store st;
 	struct join_inviter ji;
 	uint8_t *big;
-	uint8_t hello[2] = {JOIN_HELLO, JOIN_VERSION};
+	uint8_t hello[JOIN_HELLO_LEN];
 	uint8_t f[JOIN_BODY_MAX];
+	struct invite_url u;
+	struct join_joiner jj;
 	int last;
 
 	store_make(&st);
+	/* A joiner's HELLO for the store's invitation. */
+	url_make(&u, &st);
+	join_joiner_init(&jj, &u, joiner.pk, joiner.x_pk, dh_cb, &joiner);
+	assert_int_equal(join_joiner_next(&jj, hello, sizeof(hello)),
+	    JOIN_HELLO_LEN);
+	join_joiner_wipe(&jj);
 	big = calloc(1, JOIN_BODY_MAX + 1);
 	assert_non_null(big);
-#define FRESH() join_inviter_init(&ji, inviter.x_pk, root, \
-	    netid, dh_cb, &inviter, redeem_cb, &st)
+#define FRESH() do { join_inviter_init(&ji, inviter.x_pk, root, \
+	    netid, dh_cb, &inviter, redeem_cb, &st); \
+	    join_inviter_set_hello(&ji, hello_cb); } while (0)
 	FRESH();
 	assert_int_equal(join_inviter_input(&ji, hello, 0), -1);
 	FRESH();
@@ -463,23 +500,37 @@ test_bad_frames(void **state)
 	FRESH();
 	assert_int_equal(join_inviter_input(&ji, hello, 1), -1);  /* short */
 	FRESH();
-	hello[1] = 2;                                          /* version */
-	assert_int_equal(join_inviter_input(&ji, hello, 2), -1);
+	hello[1] = 1;                              /* the old version */
+	assert_int_equal(join_inviter_input(&ji, hello, JOIN_HELLO_LEN), -1);
 	hello[1] = JOIN_VERSION;
+	FRESH();
+	hello[JOIN_HELLO_LEN - 1] ^= 1;                 /* a wrong MAC */
+	assert_int_equal(join_inviter_input(&ji, hello, JOIN_HELLO_LEN), -1);
+	assert_true(ji.hello_refused);
+	/* silence: nothing to send */
+	assert_int_equal(join_inviter_next(&ji, f, sizeof(f), &last), -1);
+	hello[JOIN_HELLO_LEN - 1] ^= 1;
+	FRESH();
+	hello[2] ^= 1;                           /* another invitation id */
+	assert_int_equal(join_inviter_input(&ji, hello, JOIN_HELLO_LEN), -1);
+	hello[2] ^= 1;
+	FRESH();
+	assert_int_equal(join_inviter_input(&ji, hello, JOIN_HELLO_LEN - 1),
+	    -1);                                             /* short MAC */
 	FRESH();
 	big[0] = JOIN_REDEEM;                                 /* out of turn */
 	assert_int_equal(join_inviter_input(&ji, big, 45), -1);
 	FRESH();
-	assert_int_equal(join_inviter_input(&ji, hello, 2), 0);
+	assert_int_equal(join_inviter_input(&ji, hello, JOIN_HELLO_LEN), 0);
 	/* a second frame before the answer was taken */
-	assert_int_equal(join_inviter_input(&ji, hello, 2), -1);
+	assert_int_equal(join_inviter_input(&ji, hello, JOIN_HELLO_LEN), -1);
 	FRESH();
-	assert_int_equal(join_inviter_input(&ji, hello, 2), 0);
+	assert_int_equal(join_inviter_input(&ji, hello, JOIN_HELLO_LEN), 0);
 	assert_int_equal(join_inviter_next(&ji, f, sizeof(f), &last), 65);
 	big[0] = JOIN_HS1;                                 /* truncated HS1 */
 	assert_int_equal(join_inviter_input(&ji, big, 1 + 96 + 31), -1);
 	FRESH();
-	assert_int_equal(join_inviter_input(&ji, hello, 2), 0);
+	assert_int_equal(join_inviter_input(&ji, hello, JOIN_HELLO_LEN), 0);
 	assert_int_equal(join_inviter_next(&ji, f, sizeof(f), &last), 65);
 	randombytes_buf(big + 1, 128);                  /* garbage HS1 */
 	assert_int_equal(join_inviter_input(&ji, big, 129), -1);
@@ -501,13 +552,15 @@ test_joiner_bad_frames(void **state)
 	store_make(&st);
 	url_make(&u, &st);
 	join_joiner_init(&jj, &u, joiner.pk, joiner.x_pk, dh_cb, &joiner);
-	assert_int_equal(join_joiner_next(&jj, f, sizeof(f)), 2);
+	assert_int_equal(join_joiner_next(&jj, f, sizeof(f)),
+	    JOIN_HELLO_LEN);
 	memset(f, 0, sizeof(f));
 	f[0] = JOIN_KEY;
 	assert_int_equal(join_joiner_input(&jj, f, 64), -1);  /* truncated */
 	join_joiner_wipe(&jj);
 	join_joiner_init(&jj, &u, joiner.pk, joiner.x_pk, dh_cb, &joiner);
-	assert_int_equal(join_joiner_next(&jj, f, sizeof(f)), 2);
+	assert_int_equal(join_joiner_next(&jj, f, sizeof(f)),
+	    JOIN_HELLO_LEN);
 	f[0] = JOIN_ADMIT;                                 /* out of turn */
 	assert_int_equal(join_joiner_input(&jj, f, 100), -1);
 	assert_non_null(strstr(jj.why, "unexpected"));
@@ -599,6 +652,7 @@ test_record_done(void **state)
 		url_make(&u, &st);
 		join_inviter_init(&ji, inviter.x_pk, root, netid,
 		    dh_cb, &inviter, redeem_cb, &st);
+		join_inviter_set_hello(&ji, hello_cb);
 		join_inviter_set_record(&ji, record_cb);
 		join_joiner_init(&jj, &u, joiner.pk, joiner.x_pk, dh_cb,
 		    &joiner);
@@ -631,11 +685,12 @@ test_record_done(void **state)
 	}
 	/* a refusal ends with the last ADMIT chunk: no RECORD taken */
 	store_make(&st);
+	st.expired = 1;
 	url_make(&u, &st);
-	u.secret[0] ^= 1;
 	record_calls = 0;
 	join_inviter_init(&ji, inviter.x_pk, root, netid, dh_cb,
 	    &inviter, redeem_cb, &st);
+	join_inviter_set_hello(&ji, hello_cb);
 	join_inviter_set_record(&ji, record_cb);
 	join_joiner_init(&jj, &u, joiner.pk, joiner.x_pk, dh_cb, &joiner);
 	assert_int_equal(pump(&ji, &jj, NULL), 1);
