@@ -104,6 +104,7 @@ static void link_rio_cb(struct ev_loop *, ev_io *, int);
 static void link_wio_cb(struct ev_loop *, ev_io *, int);
 static void link_retry_cb(struct ev_loop *, ev_timer *, int);
 static void link_connect(struct link *l);
+static resolve_cb link_resolved;
 static int link_parse(struct link *l, double now);
 
 void
@@ -252,6 +253,10 @@ link_shutdown(struct link *l, const char *why, int failed)
 	ev_io_stop(ld->loop, &l->rio);
 	ev_io_stop(ld->loop, &l->wio);
 	ev_timer_stop(ld->loop, &l->retry);
+	if (l->resolving != 0) {
+		resolve_cancel(l->resolving);
+		l->resolving = 0;
+	}
 	if (l->fd != -1) {
 		close(l->fd);
 		l->fd = -1;
@@ -462,7 +467,48 @@ link_open_stream(struct link *l, char *err, size_t errlen)
 	ep = p->rec.tcp[l->ep_next++ % p->rec.ntcp];
 	link_set_state(l, LINK_CONNECTING);
 	snprintf(l->remote, sizeof(l->remote), "%s", ep);
-	return tcp_connect(ep, l->remote, sizeof(l->remote), err, errlen);
+	return tcp_dial(l->ld->loop, ep, link_resolved, l, &l->resolving,
+	    l->remote, sizeof(l->remote), err, errlen);
+}
+
+/* The socket of a dial is connecting: wait until it is writable. */
+static void
+link_connecting(struct link *l, int fd)
+{
+	link_set_fd(l, fd);
+	ev_io_start(l->ld->loop, &l->wio);
+	log_debug("link #%u to %s: connecting %sto %s", l->serial,
+	    link_peer_name(l), l->ld->onion ? "through tor " : "", l->remote);
+}
+
+/* The resolver's answer for the endpoint name of a dial (resolve.h).
+ * A name that does not resolve in time fails the dial like a refused
+ * connect, into the backoff; it is told at warning level, since only
+ * the member's record can fix it. */
+static void
+link_resolved(void *arg, const struct sockaddr *sa, socklen_t salen,
+    const char *err)
+{
+	struct link *l = arg;
+	char why[LINK_ERR_LEN], ep[sizeof(l->remote)];
+	int fd;
+
+	l->resolving = 0;
+	if (err != NULL) {
+		log_warnx("link #%u to %s: %s (retrying)", l->serial,
+		    link_peer_name(l), err);
+		link_fail(l, err);
+		return;
+	}
+	snprintf(ep, sizeof(ep), "%s", l->remote);
+	if ((fd = tcp_connect_addr(sa, salen, ep, l->remote,
+	    sizeof(l->remote), why, sizeof(why))) == -1) {
+		link_fail(l, why);
+		return;
+	}
+	/* The connect timeout counts from here, not from the lookup. */
+	link_set_state(l, LINK_CONNECTING);
+	link_connecting(l, fd);
 }
 
 static void
@@ -475,10 +521,12 @@ link_connect(struct link *l)
 		link_fail(l, err);
 		return;
 	}
-	link_set_fd(l, fd);
-	ev_io_start(l->ld->loop, &l->wio);
-	log_debug("link #%u to %s: connecting %sto %s", l->serial,
-	    link_peer_name(l), l->ld->onion ? "through tor " : "", l->remote);
+	if (fd == TCP_RESOLVING) {
+		log_debug("link #%u to %s: resolving %s", l->serial,
+		    link_peer_name(l), l->remote);
+		return;
+	}
+	link_connecting(l, fd);
 }
 
 void
@@ -733,6 +781,8 @@ link_tick(struct link *l, double now)
 		peer_rate_tick(l->ld, l->peer, now);
 	switch (l->state) {
 	case LINK_CONNECTING:
+		if (l->resolving != 0)  /* the resolver's own deadline */
+			return;
 		if (link_is_tcp(l)) {
 			if (now - l->t_state <= LINK_CONNECT_TIMEOUT)
 				return;

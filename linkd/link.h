@@ -8,7 +8,8 @@
  * counters.
  *
  * States:
- *   CONNECTING  outgoing connect in progress: TCP, or for an onion link
+ *   CONNECTING  outgoing connect in progress: TCP (first the lookup of
+ *               a host name, if the endpoint has one), or for an onion link
  *               the connect to tor's SocksPort and the SOCKS5
  *               negotiation (tor builds the circuit meanwhile)
  *   HANDSHAKE   socket open, Noise handshake not finished
@@ -82,6 +83,8 @@ struct link {
 	                                * or "onion" (incoming) */
 	int slot;                      /* outgoing: index in peer->out */
 	struct socks5_client *socks;   /* SOCKS5 negotiation in progress */
+	uint32_t resolving;            /* resolver request (resolve.h); 0:
+	                                * none */
 	struct session sess;
 	int sess_live;                 /* sess was initialised */
 	struct framer rx;

@@ -210,6 +210,7 @@ linkd_shutdown(struct linkd *ld)
 	datapath_close(ld);
 	listener_stop(ld);
 	onion_listener_stop(ld);
+	resolve_stop();
 	keyd_client_close();
 	fib_free(ld->fib);
 	ld->fib = NULL;

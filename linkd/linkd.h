@@ -50,6 +50,7 @@
 #include "linkd/link.h"
 #include "linkd/multipath.h"
 #include "linkd/ratelimit.h"
+#include "linkd/resolve.h"
 #include "linkd/route.h"
 #include "linkd/session.h"
 #include "proto/conf.h"
@@ -334,8 +335,17 @@ void listener_accept(struct linkd *ld, int lfd, const char *transport,
 int listener_watch(struct linkd *ld, ev_io *w, int *fdp, int fd,
     const char *err, void (*cb)(struct ev_loop *, ev_io *, int));
 int listener_unwatch(struct linkd *ld, ev_io *w, int *fdp);
-/* Non-blocking connect to "HOST:PORT"; fd or -1 with err. */
-int tcp_connect(const char *endpoint, char *remote, size_t cap, char *err,
+/* A dial to "HOST:PORT" (endpoint): a numeric HOST connects at once
+ * (fd); a name goes to the resolver (TCP_RESOLVING, *id set, and
+ * cb(arg, ...) follows from the loop, resolve.h). -1 with err. */
+#define TCP_RESOLVING (-2)
+int tcp_dial(struct ev_loop *loop, const char *endpoint, resolve_cb *cb,
+    void *arg, uint32_t *id, char *remote, size_t cap, char *err,
+    size_t errlen);
+/* Non-blocking connect to sa (for endpoint, named in err); fd or -1.
+ * remote gets the address, printable. */
+int tcp_connect_addr(const struct sockaddr *sa, socklen_t salen,
+    const char *endpoint, char *remote, size_t cap, char *err,
     size_t errlen);
 /* 0 when the connect finished well, else the errno. */
 int tcp_connect_result(int fd);

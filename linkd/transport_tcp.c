@@ -11,9 +11,10 @@
  * receive buffer is set before listen()/connect(), because the window
  * scale is agreed in the SYN.
  *
- * Host names are resolved with getaddrinfo, which blocks; endpoints in
- * records are normally addresses, and a name costs one lookup per dial
- * attempt (at most one every LINK_BACKOFF_MAX per member when failing).
+ * A dial to a numeric endpoint connects at once; a host name is looked
+ * up by the resolver's threads (resolve.h), never in the loop, and the
+ * connect follows when the answer comes. Only conf.listen, our own
+ * address, is still resolved in place, once when the listener starts.
  */
 #include <errno.h>
 #include <netdb.h>
@@ -27,6 +28,7 @@
 #include <sys/socket.h>
 
 #include "linkd/linkd.h"
+#include "linkd/resolve.h"
 #include "proto/addr.h"
 #include "proto/log.h"
 
@@ -112,9 +114,22 @@ fmt_sockaddr(const struct sockaddr *sa, char *out, size_t cap)
 	}
 }
 
-/* getaddrinfo for "HOST:PORT"; -1 with err naming the value. */
+/* HOST and PORT of "HOST:PORT"; -1 with err naming the value. */
 static int
-resolve(const char *endpoint, int passive, struct addrinfo **res, char *err,
+tcp_endpoint_split(const char *endpoint, char *host, size_t hostcap,
+    uint16_t *port, char *err, size_t errlen)
+{
+	if (endpoint_parse(endpoint, host, hostcap, port) == 0)
+		return 0;
+	snprintf(err, errlen, "bad endpoint '%s': want HOST:PORT, e.g. "
+	    "192.0.2.1:%d or [2001:db8::1]:%d", endpoint, DEFAULT_PORT,
+	    DEFAULT_PORT);
+	return -1;
+}
+
+/* getaddrinfo for our own listen address; -1 with err naming it. */
+static int
+resolve_passive(const char *endpoint, struct addrinfo **res, char *err,
     size_t errlen)
 {
 	struct addrinfo hints;
@@ -122,17 +137,14 @@ resolve(const char *endpoint, int passive, struct addrinfo **res, char *err,
 	uint16_t pt;
 	int r;
 
-	if (endpoint_parse(endpoint, host, sizeof(host), &pt) == -1) {
-		snprintf(err, errlen, "bad endpoint '%s': want HOST:PORT, "
-		    "e.g. 192.0.2.1:%d or [2001:db8::1]:%d", endpoint,
-		    DEFAULT_PORT, DEFAULT_PORT);
+	if (tcp_endpoint_split(endpoint, host, sizeof(host), &pt, err,
+	    errlen) == -1)
 		return -1;
-	}
 	snprintf(port, sizeof(port), "%u", pt);
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_NUMERICSERV | (passive ? AI_PASSIVE : 0);
+	hints.ai_flags = AI_NUMERICSERV | AI_PASSIVE;
 	if ((r = getaddrinfo(host, port, &hints, res)) != 0) {
 		snprintf(err, errlen, "cannot resolve '%s': %s", host,
 		    gai_strerror(r));
@@ -147,7 +159,7 @@ tcp_listen(const char *addr, char *err, size_t errlen)
 	struct addrinfo *res, *ai;
 	int fd = -1, one = 1, saved = 0;
 
-	if (resolve(addr, 1, &res, err, errlen) == -1)
+	if (resolve_passive(addr, &res, err, errlen) == -1)
 		return -1;
 	for (ai = res; ai != NULL; ai = ai->ai_next) {
 		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK |
@@ -191,36 +203,52 @@ tcp_accept(int lfd, char *remote, size_t cap)
 }
 
 int
-tcp_connect(const char *endpoint, char *remote, size_t cap, char *err,
+tcp_connect_addr(const struct sockaddr *sa, socklen_t salen,
+    const char *endpoint, char *remote, size_t cap, char *err,
     size_t errlen)
 {
-	struct addrinfo *res;
 	int fd;
 
-	if (resolve(endpoint, 0, &res, err, errlen) == -1)
-		return -1;
-	/* The first address only: the next attempt (after backoff) tries
-	 * the member's next endpoint. */
-	fmt_sockaddr(res->ai_addr, remote, cap);
-	fd = socket(res->ai_family, res->ai_socktype | SOCK_NONBLOCK |
-	    SOCK_CLOEXEC, res->ai_protocol);
+	fmt_sockaddr(sa, remote, cap);
+	fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+	    0);
 	if (fd == -1) {
 		snprintf(err, errlen, "socket for %s: %s", endpoint,
 		    strerror(errno));
-		freeaddrinfo(res);
 		return -1;
 	}
 	tcp_buffers(fd);
 	tcp_tune(fd);
-	if (connect(fd, res->ai_addr, res->ai_addrlen) == -1 &&
-	    errno != EINPROGRESS) {
+	if (connect(fd, sa, salen) == -1 && errno != EINPROGRESS) {
 		snprintf(err, errlen, "connect to %s: %s", endpoint,
 		    strerror(errno));
 		close(fd);
-		fd = -1;
+		return -1;
 	}
-	freeaddrinfo(res);
 	return fd;
+}
+
+int
+tcp_dial(struct ev_loop *loop, const char *endpoint, resolve_cb *cb,
+    void *arg, uint32_t *id, char *remote, size_t cap, char *err,
+    size_t errlen)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	char host[CONF_ADDR_LEN];
+	uint16_t pt;
+
+	*id = 0;
+	if (tcp_endpoint_split(endpoint, host, sizeof(host), &pt, err,
+	    errlen) == -1)
+		return -1;
+	if (resolve_numeric(host, pt, &ss, &len))
+		return tcp_connect_addr((struct sockaddr *)&ss, len, endpoint,
+		    remote, cap, err, errlen);
+	if ((*id = resolve_start(loop, host, pt, cb, arg, err,
+	    errlen)) == 0)
+		return -1;
+	return TCP_RESOLVING;
 }
 
 int

@@ -285,3 +285,68 @@ netns_cleanup() {
 	netns_teardown "$br" "$veth" "$n"
 	netns_finish "$name"
 }
+
+# om_need CMD...: root, the commands a test runs, and the build in
+# $OM_BUILD (made if $OM is missing); "not ok" and exit 1 otherwise.
+om_need() {
+	local c
+	[ "$(id -u)" -eq 0 ] || { echo "not ok - needs root"; exit 1; }
+	for c in "$@"; do
+		command -v "$c" >/dev/null ||
+			{ echo "not ok - $c is missing (make deps)"; exit 1; }
+	done
+	[ -x "$OM" ] || make B="$OM_BUILD" -j2 all >/dev/null ||
+		{ echo "not ok - make failed"; exit 1; }
+}
+
+# dump_tails N FILE...: the last N lines of each file that exists, as
+# comments, for a failed test's output.
+dump_tails() {
+	local n=$1 f
+	shift
+	for f in "$@"; do
+		[ -f "$f" ] || continue
+		echo "# ----- ${f#"$T"/} (last $n lines)"
+		tail -n "$n" "$f" | sed 's/^/# /'
+	done
+}
+
+# cleanup_start RC: the first step of a test's EXIT trap (RC is $?):
+# a script that stopped early counts as a failure, and logs are dumped
+# (dump_logs, the test's own) when anything failed.
+cleanup_start() {
+	if [ "$1" -ne 0 ] && [ $failed -eq 0 ]; then
+		not_ok "the test script stopped early (exit status $1)"
+	fi
+	[ $failed -eq 0 ] || dump_logs
+}
+
+# cleanup_finish NAME: the last step: T removed, the summary line
+# scripts/check.sh counts, and the exit status.
+cleanup_finish() {
+	rm -rf -- "$T"
+	echo "$1: $passed passed, $failed failed"
+	[ $failed -eq 0 ] || exit 1
+	exit 0
+}
+
+# ns_plug NS VETH BRIDGE ADDR/LEN: a new namespace NS with lo up and
+# veth0 (ADDR) whose other end, VETH, is a port of BRIDGE.
+ns_plug() {
+	ip netns add "$1"
+	ip -n "$1" link set lo up
+	ip link add "$2" type veth peer name veth0 netns "$1"
+	ip link set "$2" master "$3" up
+	ip -n "$1" addr add "$4" dev veth0
+	ip -n "$1" link set veth0 up
+}
+
+# ns_kill NS: every process in NS killed, then NS deleted.
+ns_kill() {
+	local pids
+	pids=$(ip netns pids "$1" 2>/dev/null)
+	# shellcheck disable=SC2086
+	[ -n "$pids" ] && kill -KILL $pids 2>/dev/null
+	ip netns del "$1" 2>/dev/null
+	return 0
+}

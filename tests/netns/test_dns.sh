@@ -1,0 +1,200 @@
+#!/usr/bin/env bash
+# A member's record names a host whose DNS server never answers: the
+# other links do not notice (issue 15).
+#
+#   bridge omdb<pid> in the root namespace, TEST-NET-2 on it (a host
+#   whose own uplink is on 192.0.2.0/24 would take the bridged packets
+#   for its own address); namespaces:
+#     m1, m2   members over TCP, 198.51.100.1 and .2, 10.78.0.1 and .2 on
+#              their TUN; /etc/netns/<ns>/resolv.conf (which
+#              `ip netns exec` mounts over /etc/resolv.conf) names
+#              198.51.100.53 as their only DNS server
+#     m3       a member (init, record exported) whose record says
+#              tcp = m3.dnstest.example:6550; never started: m1 and m2
+#              keep dialling it, and every dial needs that name
+#     dns      198.51.100.53: a UDP listener on port 53 that reads every
+#              query and never answers
+#
+# Checked: m1 and m2 link; the DNS server really gets their queries
+# (so the lookups happen); during 15 s of m1 pinging m2 every 0.1 s,
+# while the dials to m3 wait for the name and time out (a lookup in
+# the loop froze it for glibc's 2 x 5 s), no reply comes more than 1 s
+# after the one before and at most 2 are lost; m1's and
+# m2's logs name the host and the resolver's timeout; their links to
+# m3 are in backoff, and the dials went on (more than one attempt).
+#
+# Style of test_mesh.sh: helpers from lib.sh, "ok" / "not ok" lines, a
+# last line "dns: N passed, M failed", everything (processes,
+# namespaces, bridge, /etc/netns/<ns>) removed by the EXIT trap, every
+# wait bounded. Environment: OM_BUILD (make's B=, default build);
+# OM_INIT_ARGS, extra `init` flags; OM_SANDBOX=no (sandbox = no).
+set -eu
+cd "$(dirname "$0")/../.."
+OM_BUILD=${OM_BUILD:-build}
+OM=$PWD/$OM_BUILD/onionmesh
+# shellcheck source=tests/netns/lib.sh
+. tests/netns/lib.sh
+om_need ip ping jq pgrep timeout python3
+T=$(mktemp -d /tmp/onionmesh-dns.XXXXXX)
+chmod 755 "$T"  # daemons under privsep run as their own users
+
+BR=omdb$$
+NAME=m3.dnstest.example
+DNS=198.51.100.53
+ns=() D=() U=() V4=()
+for i in 1 2 3; do
+	ns[i]=omd$$-$i
+	D[i]=$T/m$i
+	U[i]=198.51.100.$i
+	V4[i]=10.78.0.$i
+done
+NSD=omd$$-dns
+netns_etc_new=0
+[ -d /etc/netns ] || netns_etc_new=1
+dns_pid=
+ping_pid=
+
+nx() { local i=$1; shift; ip netns exec "${ns[i]}" "$@"; }
+om() { local i=$1; shift; nx "$i" "$OM" -d "${D[i]}" "$@"; }
+
+dump_logs() {
+	dump_tails 40 "$T"/m*/run/*.log "$T/commands.log" "$T/dns.log"
+}
+
+cleanup() {
+	local rc=$? i p n
+	set +eu
+	cleanup_start $rc
+	for i in 1 2; do
+		[ -d "${D[i]}" ] || continue
+		timeout 15 "$OM" -d "${D[i]}" down >/dev/null 2>&1
+	done
+	for p in $ping_pid $dns_pid; do
+		{ kill -KILL "$p" && wait "$p"; } 2>/dev/null
+	done
+	for n in "${ns[1]}" "${ns[2]}" "${ns[3]}" "$NSD"; do
+		ns_kill "$n"
+		rm -rf -- "/etc/netns/$n"
+	done
+	# Ours only if it was not there before, and only if empty (another
+	# test may have made its own namespace's folder meanwhile).
+	[ $netns_etc_new -eq 0 ] || rmdir /etc/netns 2>/dev/null
+	for i in 1 2 3; do
+		for p in $(member_pids "${D[i]}"); do
+			kill -KILL "$p" 2>/dev/null
+		done
+		ip link del "omdv$$-$i" 2>/dev/null
+	done
+	ip link del "omdv$$-d" 2>/dev/null
+	ip link del "$BR" 2>/dev/null
+	cleanup_finish dns
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# ---------------------------------------------------------------------------
+# Hosts on one bridge, and a DNS server that never answers
+
+ip link add "$BR" type bridge && ip link set "$BR" up
+for i in 1 2 3; do
+	ns_plug "${ns[i]}" "omdv$$-$i" "$BR" "${U[i]}/24"
+	# Before anything runs in the namespace: ip netns exec mounts it.
+	mkdir -p "/etc/netns/${ns[i]}"
+	printf 'nameserver %s\n' "$DNS" >"/etc/netns/${ns[i]}/resolv.conf"
+done
+ns_plug "$NSD" "omdv$$-d" "$BR" "$DNS/24"
+# Reads every query, counts it in the log, answers none.
+ip netns exec "$NSD" python3 -u -c '
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind((sys.argv[1], 53))
+print("listening", flush=True)
+while True:
+    data, peer = s.recvfrom(4096)
+    print("query from %s (%d bytes)" % (peer[0], len(data)), flush=True)
+' "$DNS" >"$T/dns.log" 2>&1 &
+dns_pid=$!
+must "underlay: m1 reaches m2 and the DNS server's host" \
+    wait_for 10 sh -c "ip netns exec ${ns[1]} ping -c 1 -W 1 ${U[2]} &&
+        ip netns exec ${ns[1]} ping -c 1 -W 1 $DNS"
+must "the DNS server listens" wait_for 10 grep -q listening "$T/dns.log"
+check "m1's namespace sees its own resolv.conf" \
+    eval "nx 1 cat /etc/resolv.conf | grep -qx 'nameserver $DNS'"
+
+# ---------------------------------------------------------------------------
+# init (m3 with a name for its endpoint), records everywhere, up m1, m2
+
+for i in 1 2 3; do
+	root=
+	[ "$i" = 1 ] || root="--root $(conf_root "${D[1]}")"
+	tcp=${U[i]}:6550
+	[ "$i" = 3 ] && tcp=$NAME:6550
+	# shellcheck disable=SC2086
+	must "init m$i (tcp $tcp)" om "$i" init "m$i" --ipv4 "${V4[i]}/16" \
+	    --tcp "$tcp" $root ${OM_INIT_ARGS:-}
+	chmod 755 "${D[i]}"
+	om_sandbox_off "${D[i]}/onionmesh.conf"
+done
+for i in 1 2 3; do
+	must "export m$i's record" om "$i" export "$T/m$i.record"
+done
+for i in 1 2 3; do
+	for j in 1 2 3; do
+		[ "$i" = "$j" ] && continue
+		must "import m$j's record into m$i" om "$i" import \
+		    "$T/m$j.record"
+	done
+done
+for i in 1 2; do
+	must "up m$i" timeout 60 ip netns exec "${ns[i]}" "$OM" -d "${D[i]}" \
+	    up
+done
+
+links_to() { # I J: member I has an established link to member J
+	om "$1" links --json 2>/dev/null | jq -e --arg p "m$2" \
+	    '[.. | objects | select(.peer? == $p and .state? == "up")]
+	     | length > 0' >/dev/null
+}
+must "link m1 <-> m2 up within 30 s" wait_for 30 links_to 1 2
+must "m1 pings m2 through the mesh" wait_for 10 nx 1 ping -c 1 -W 1 "${V4[2]}"
+check "the DNS server gets queries for $NAME" \
+    wait_for 20 grep -q "query from" "$T/dns.log"
+
+# ---------------------------------------------------------------------------
+# 15 s of pings while the dials to m3 wait for the name
+
+out=$T/ping.txt
+nx 1 ping -n -D -i 0.1 -W 1 -w 15 "${V4[2]}" >"$out" 2>&1 &
+ping_pid=$!
+wait "$ping_pid" || true
+ping_pid=
+# ping -D: "[EPOCH.USEC] 64 bytes from ...": the longest time between
+# two replies, and how many there were.
+gap=$(awk -F'[][]' '/bytes from/ { t = $2 + 0;
+    if (n++ && t - last > max) max = t - last; last = t }
+    END { printf "%.2f", max + 0 }' "$out")
+sent=$(sed -n 's/^\([0-9]*\) packets transmitted.*/\1/p' "$out")
+got=$(sed -n 's/.* \([0-9]*\) received.*/\1/p' "$out")
+check "15 s of pings m1 -> m2: ${got:-?} replies to ${sent:-?}, at most 2 lost" \
+    test "${sent:-0}" -ge 100 -a "${got:-0}" -ge "$((${sent:-0} - 2))"
+check "no gap between replies over 1 s (longest $gap s)" \
+    awk -v g="$gap" 'BEGIN { exit !(g > 0 && g <= 1.0) }'
+
+# ---------------------------------------------------------------------------
+# What the logs and the links say
+
+for i in 1 2; do
+	check "m$i's log names the host and the timeout" \
+	    grep -q "cannot resolve '$NAME': no answer within [0-9]* s" \
+	    "${D[i]}/run/linkd.log"
+	n=$(grep -c "cannot resolve '$NAME'" "${D[i]}/run/linkd.log" ||
+	    true)
+	check "m$i retried the dial ($n failed lookups)" test "$n" -ge 2
+	check "m$i's link to m3 waits in backoff or connecting, none up" \
+	    eval "om $i links --json | jq -e '[.. | objects |
+	        select(.peer? == \"m3\")] | length > 0 and
+	        all(.state != \"up\")'"
+done
+check "the DNS server heard from both members" \
+    eval "grep -q 'query from ${U[1]}' '$T/dns.log' &&
+        grep -q 'query from ${U[2]}' '$T/dns.log'"
