@@ -173,6 +173,10 @@ static const struct counter status_counters[] = {
 	LD_COUNTER("gossip_in", gossip_in),
 	LD_COUNTER("gossip_out", gossip_out),
 	LD_COUNTER("gossip_drops", gossip_drops),
+	/* Over a member's bounds (bounds.h); per member in "bounds". */
+	LD_COUNTER("gossip_limited", gossip_limited),
+	LD_COUNTER("e2e_refused", e2e_refused),
+	LD_COUNTER("rekeys_limited", rekeys_limited),
 };
 
 /* Relays and end-to-end sessions (forward.h has the meanings). */
@@ -269,8 +273,10 @@ ctl_status(void *ctx, json_t *req)
 	    "counters", counters_json(ld, status_counters,
 	    TABLE_LEN(status_counters)));
 	/* Relays and end-to-end sessions (forward.h has the meanings). */
-	if (r != NULL)
+	if (r != NULL) {
 		json_object_set_new(r, "forward", forward_json(ld));
+		json_object_set_new(r, "bounds", peers_bounds_json(ld));
+	}
 	return r;
 }
 

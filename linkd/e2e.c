@@ -186,6 +186,21 @@ e2e_cb_established(void *arg, int rekey)
 	    e->initiator ? "we started it" : "it started it");
 }
 
+/* Sessions with p other than e. */
+static size_t
+e2e_count_peer(struct linkd *ld, const struct peer *p, const struct e2e *e)
+{
+	const struct e2e *o;
+	size_t n = 0;
+
+	TAILQ_FOREACH(o, &ld->fwd.sessions, entry)
+		if (o != e && o->peer == p)
+			n++;
+	return n;
+}
+
+/* A member's, and within its bound of sessions (bounds.h): its extra
+ * handshakes are refused, never another member's. */
 static int
 e2e_cb_lookup_peer(void *arg, const uint8_t rs[NOISE_DHLEN])
 {
@@ -194,6 +209,11 @@ e2e_cb_lookup_peer(void *arg, const uint8_t rs[NOISE_DHLEN])
 
 	if (p == NULL || (e->peer != NULL && e->peer != p))
 		return -1;
+	if (!bounds_e2e_allow(&p->bounds, e2e_count_peer(e->ld, p, e))) {
+		e->ld->e2e_refused++;
+		e->over_cap = 1;
+		return -1;
+	}
 	e->peer = p;
 	return 0;
 }
@@ -436,8 +456,9 @@ e2e_input_new(struct linkd *ld, uint32_t conn, const struct wire_frame *f,
 	if (session_input(&e->sess, f, now) == -1) {
 		ld->fwd.c.hs_dropped++;
 		log_warnx_rl(&ld->fwd.c.hs_dropped, "e2e handshake (conn "
-		    "%08x) refused: %s", conn, e->sess.why != NULL ?
-		    e->sess.why : "?");
+		    "%08x) refused: %s", conn, e->over_cap ? "its member "
+		    "holds as many sessions as one may" :
+		    e->sess.why != NULL ? e->sess.why : "?");
 		e2e_free(ld, e);
 		return;
 	}

@@ -117,6 +117,7 @@ struct e2e {
 	int was_up;
 	int pending;                  /* counted in fwd.npending */
 	int stale;                    /* a new handshake was started */
+	int over_cap;                 /* refused: its member has enough */
 	size_t qbytes;                /* counted in fwd.queued_bytes */
 	struct session sess;
 	uint8_t *q[E2E_QUEUE_MAX];    /* packets waiting for the handshake */

@@ -15,7 +15,9 @@
  * One payload goes out on one established link of each target member:
  * the first one that is not congested (a stream keeps the order in
  * which keyd sent, which keeps records ahead of the announcements that
- * need them), else the least congested. Gossip yields to packets: above
+ * need them), else the least congested. What a member sends is
+ * bounded per member (bounds.h) before keyd sees it. Gossip yields to
+ * packets: above
  * LINK_OBUF_HIGH a payload is dropped rather than queued, and keyd's
  * next digest exchange repairs what was lost.
  */
@@ -112,6 +114,14 @@ linkd_gossip_input(struct linkd *ld, struct peer *from, const uint8_t *p,
 		log_warnx_rl(&ld->gossip_in, "gossip payload of %zu bytes "
 		    "from %s (at most %d); dropped", len, from->rec.name,
 		    GOSSIP_MAX_PAYLOAD);
+		return;
+	}
+	if (!bounds_gossip_allow(&from->bounds, linkd_now())) {
+		ld->gossip_limited++;
+		log_warnx_rl(&from->bounds, "gossip from %s over %.0f objects "
+		    "a second: dropped %llu so far", from->rec.name,
+		    BOUND_GOSSIP_RATE,
+		    (unsigned long long)from->bounds.gossip_limited);
 		return;
 	}
 	memcpy(m.id, from->rec.id, MEMBER_ID_BYTES);

@@ -12,6 +12,9 @@
  * members need. A handshake over the limit closes its link without a
  * word (like every refusal to a stranger) and is counted as
  * hs_ratelimited in linkd's status.
+ *
+ * Rekeys are a member's, so they are bounded per link (bounds.h)
+ * instead: one over the bound is dropped, the link stays.
  */
 #include <string.h>
 
@@ -63,6 +66,21 @@ hs_rl_allow(struct ratelimit *rl, const struct link *l, const uint8_t *key,
 	return ratelimit_allow(rl, klen > 0 ? key : NULL, klen, now);
 }
 
+/* A rekey from a member we know: its link's bucket (bounds.h). 0 go
+ * on, 1 drop the frame (no DH; the member's rekey times out). */
+static int
+hs_admit_rekey(struct linkd *ld, struct link *l, double now)
+{
+	if (bounds_rekey_allow(&l->peer->bounds, &l->rekey_rl, now))
+		return 0;
+	ld->rekeys_limited++;
+	log_warnx_rl(&l->rekey_rl, "link #%u from %s: rekeys over %.0f a "
+	    "minute: dropped %llu of its member's so far", l->serial,
+	    l->peer->rec.name, BOUND_REKEY_PER_MIN,
+	    (unsigned long long)l->peer->bounds.rekeys_limited);
+	return 1;
+}
+
 int
 hs_admit(struct linkd *ld, struct link *l, const struct wire_frame *f,
     double now)
@@ -70,8 +88,11 @@ hs_admit(struct linkd *ld, struct link *l, const struct wire_frame *f,
 	size_t msglen;
 	enum rl_verdict v;
 
-	if (f->type != WIRE_HS_INIT || l->dir != LINK_IN ||
-	    l->state != LINK_HANDSHAKE)
+	if (f->type != WIRE_HS_INIT || l->dir != LINK_IN)
+		return 0;
+	if (l->state == LINK_UP && l->peer != NULL)
+		return hs_admit_rekey(ld, l, now);
+	if (l->state != LINK_HANDSHAKE)
 		return 0;
 	if (wire_hs_check(f, ld->self_dh, &msglen) == -1)
 		return 0;

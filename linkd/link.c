@@ -214,6 +214,7 @@ link_new(struct linkd *ld, enum link_dir dir)
 	link_set_transport(l, "tcp");
 	l->backoff = LINK_BACKOFF_MIN;
 	l->t_state = l->t_wrote = linkd_now();
+	bounds_rekey_init(&l->rekey_rl, l->t_state);
 	ev_io_init(&l->rio, link_rio_cb, 0, EV_READ);
 	ev_io_init(&l->wio, link_wio_cb, 0, EV_WRITE);
 	ev_timer_init(&l->retry, link_retry_cb, 0., 0.);
@@ -649,8 +650,10 @@ link_parse(struct link *l, double now)
 			continue;
 		}
 		l->seen_frame = 1;
-		if (hs_admit(l->ld, l, &f, now) == -1)
+		if ((r = hs_admit(l->ld, l, &f, now)) == -1)
 			return -1;
+		if (r == 1)             /* a rekey over its bound */
+			continue;
 		if (session_input(&l->sess, &f, now) == -1) {
 			link_fail_session(l);
 			return -1;

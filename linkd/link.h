@@ -28,6 +28,7 @@
 #include <ev.h>
 
 #include "linkd/multipath.h"
+#include "linkd/ratelimit.h"
 #include "linkd/session.h"
 #include "linkd/stream.h"
 #include "proto/socks5.h"
@@ -93,6 +94,7 @@ struct link {
 	int over_high;                 /* counted in ld->links_over_high */
 	size_t obuf_high, obuf_low;    /* its transport's marks (set once) */
 	int pending_in;                /* counted in ld->pending_in */
+	struct rl_bucket rekey_rl;     /* rekeys it may still take (bounds.h) */
 	ev_io rio;
 	ev_io wio;
 	ev_timer retry;                /* BACKOFF -> CONNECTING */

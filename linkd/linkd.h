@@ -45,6 +45,7 @@
 #include <ev.h>
 #include <jansson.h>
 
+#include "linkd/bounds.h"
 #include "linkd/fib.h"
 #include "linkd/forward.h"
 #include "linkd/link.h"
@@ -134,6 +135,7 @@ struct peer {
 	uint32_t rtt_reported;            /* rtt_us routed was last told */
 	struct link *out[PEER_MAX_OUT];   /* our outgoing links, by slot */
 	uint64_t src_drops;               /* inner source not its own */
+	struct member_bounds bounds;      /* what it may make us do */
 };
 
 TAILQ_HEAD(peer_list, peer);
@@ -234,6 +236,8 @@ struct linkd {
 
 	/* gossip.c: payloads carried for keyd */
 	uint64_t gossip_in, gossip_out, gossip_drops;
+	/* over a member's bounds (bounds.h), all members together */
+	uint64_t gossip_limited, e2e_refused, rekeys_limited;
 
 	/* IPC */
 	struct ipc_chan *keyd;
@@ -264,6 +268,9 @@ struct peer *peers_update(struct linkd *ld, const struct record *r);
 void peers_remove(struct linkd *ld, struct peer *p, const char *why);
 void peers_sweep(struct linkd *ld);
 void peers_clear(struct linkd *ld);
+/* status's "bounds": the per-member bounds (bounds.h) and, for every
+ * member that went over one, its counts. */
+json_t *peers_bounds_json(struct linkd *ld);
 /* Onion mode: tor_control and tor_socks both set (pure). */
 int linkd_onion_mode(const struct conf *c);
 /* How many outgoing links to keep to this member (pure: config, self,
@@ -448,7 +455,9 @@ enum rl_verdict hs_rl_allow(struct ratelimit *rl, const struct link *l,
 /* hs_admit.c: may this frame go to the session? An HS_INIT with a
  * valid mac1 on an incoming link without a session spends a token of
  * ld->hs_rl; over the limit the link is closed (silently) and -1
- * returned. 0 for everything else. */
+ * returned. A rekey (HS_INIT on an established incoming link) over
+ * its member's bound (bounds.h): 1, the frame is dropped. 0 for
+ * everything else. */
 int hs_admit(struct linkd *ld, struct link *l, const struct wire_frame *f,
     double now) __attribute__((warn_unused_result));
 

@@ -118,6 +118,7 @@ peers_update(struct linkd *ld, const struct record *r)
 		 * path adds nothing). Onion: flows spread over circuits. */
 		mp_init(&p->mp, ld->onion ? MP_FLOW : MP_STICKY);
 		p->reported = -1;
+		bounds_init(&p->bounds, linkd_now());
 		h = id_hash(r->id);
 		p->hnext = ld->hash[h];
 		ld->hash[h] = p;
@@ -583,4 +584,29 @@ peers_report_all(struct linkd *ld, struct ipc_chan *c)
 
 	TAILQ_FOREACH(p, &ld->peers, entry)
 		peer_state_send(ld, c, p, c == ld->routed ? "routed" : "keyd");
+}
+
+json_t *
+peers_bounds_json(struct linkd *ld)
+{
+	json_t *over = json_object();
+	struct peer *p;
+
+	TAILQ_FOREACH(p, &ld->peers, entry) {
+		if (p->bounds.gossip_limited == 0 &&
+		    p->bounds.e2e_refused == 0 &&
+		    p->bounds.rekeys_limited == 0)
+			continue;
+		json_object_set_new(over, p->rec.name, json_pack(
+		    "{s:I, s:I, s:I}",
+		    "gossip_limited", (json_int_t)p->bounds.gossip_limited,
+		    "e2e_refused", (json_int_t)p->bounds.e2e_refused,
+		    "rekeys_limited", (json_int_t)p->bounds.rekeys_limited));
+	}
+	return json_pack("{s:f, s:f, s:i, s:f, s:o}",
+	    "gossip_per_s", BOUND_GOSSIP_RATE,
+	    "gossip_burst", BOUND_GOSSIP_BURST,
+	    "e2e_per_member", BOUND_E2E_PER_MEMBER,
+	    "rekeys_per_min", BOUND_REKEY_PER_MIN,
+	    "over", over);
 }

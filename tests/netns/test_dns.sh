@@ -22,6 +22,9 @@
 # after the one before and at most 2 are lost; m1's and
 # m2's logs name the host and the resolver's timeout; their links to
 # m3 are in backoff, and the dials went on (more than one attempt).
+# And, while the mesh is up: linkd's status --json carries the
+# per-member bounds (linkd/bounds.h) and two members that only do what
+# members do went over none of them.
 #
 # Style of test_mesh.sh: helpers from lib.sh, "ok" / "not ok" lines, a
 # last line "dns: N passed, M failed", everything (processes,
@@ -198,3 +201,15 @@ done
 check "the DNS server heard from both members" \
     eval "grep -q 'query from ${U[1]}' '$T/dns.log' &&
         grep -q 'query from ${U[2]}' '$T/dns.log'"
+
+# The per-member bounds (linkd/bounds.h) are in status --json, and a
+# mesh that only does what members do stays under every one of them.
+for i in 1 2; do
+	check "m$i: status --json shows linkd's bounds, none gone over" \
+	    eval "om $i status --json | jq -e '.daemons.linkd.status |
+	        .bounds.e2e_per_member > 0 and .bounds.gossip_per_s > 0 and
+	        .bounds.rekeys_per_min > 0 and .bounds.over == {} and
+	        .counters.gossip_limited == 0 and
+	        .counters.e2e_refused == 0 and
+	        .counters.rekeys_limited == 0 and .counters.gossip_in > 0'"
+done
