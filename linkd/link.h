@@ -94,7 +94,7 @@ struct link {
 	int over_high;                 /* counted in ld->links_over_high */
 	size_t obuf_high, obuf_low;    /* its transport's marks (set once) */
 	int pending_in;                /* counted in ld->pending_in */
-	struct rl_bucket rekey_rl;     /* rekeys it may still take (bounds.h) */
+	struct rl_bucket rekey_rl;     /* rekeys it may take (bounds.h) */
 	ev_io rio;
 	ev_io wio;
 	ev_timer retry;                /* BACKOFF -> CONNECTING */
