@@ -117,7 +117,9 @@ typedef void resolve_cb(void *arg, const struct sockaddr *sa,
     socklen_t salen, const char *err);
 
 /* Look host:port up for arg; cb runs later from the loop, exactly once
- * unless resolve_cancel comes first. The request's id, or 0 with err. */
+ * unless resolve_cancel comes first, and never from inside this call.
+ * cb is the resolver's one callback: the first call's is kept, so
+ * every caller passes the same. The request's id, or 0 with err. */
 uint32_t resolve_start(struct ev_loop *loop, const char *host,
     uint16_t port, resolve_cb *cb, void *arg, char *err, size_t errlen);
 void resolve_cancel(uint32_t id);

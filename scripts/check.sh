@@ -86,16 +86,17 @@ else
 		suite "$(basename "$t" .sh)" bash "$t"
 	done
 
-	# The two-member and the revocation tests again with daemons built
+	# The two-member, revocation and DNS tests again with daemons built
 	# like the unit tests (clang, ASan + UBSan, in build-asan: only their
 	# main files and the links are new), sandbox off so LeakSanitizer can
 	# run at exit; any sanitizer report fails it. test_revoke brings the
-	# invite/join exchange, gossip of admissions and revocations. About
-	# 5 minutes.
-	note "end-to-end under ASan + UBSan + LSan (test_two_members.sh, test_revoke.sh)"
+	# invite/join exchange, gossip of admissions and revocations;
+	# test_dns linkd's resolver threads and a member's flood. About
+	# 6 minutes.
+	note "end-to-end under ASan + UBSan + LSan (test_two_members.sh, test_revoke.sh, test_dns.sh)"
 	suite sanitized env ASAN_B=build-asan ASAN_CFLAGS="$SAN" \
 	    JOBS="$JOBS" bash tests/netns/sanitized.sh test_two_members.sh \
-	    test_revoke.sh
+	    test_revoke.sh test_dns.sh
 fi
 
 echo

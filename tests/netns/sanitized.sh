@@ -9,7 +9,7 @@
 # TEST is a script in tests/netns/ that honours OM_BUILD and OM_SANDBOX
 # (test_two_members.sh, test_adversarial.sh, test_faults.sh,
 # test_leaks.sh, test_revoke.sh, test_mesh.sh, test_subnets.sh,
-# test_tor.sh). The build goes to its own dir (ASAN_B,
+# test_tor.sh, test_dns.sh). The build goes to its own dir (ASAN_B,
 # default build-asan-daemons; flags ASAN_CFLAGS), so the normal one is left
 # alone; scripts/check.sh points it at the dir its unit tests were built
 # in, with the same flags, so only the daemons' main files and the links
