@@ -27,9 +27,11 @@
 # per-member bounds (linkd/bounds.h) and two members that only do what
 # members do went over none of them. Then m3's identity, in
 # tests/tools/om-member, links to m1 and floods it (gossip at 5,000
-# objects a second, then rekeys at 50 a second): m1 lets through no more
-# than the burst and the rate, counts the rest for m3 alone (none for
-# m2), and pings m1 -> m2 meanwhile lose at most 2 with no gap over 1 s.
+# objects a second, rekeys and new end-to-end sessions at 50 a second):
+# m1 lets through no more than the burst and the rate, holds no more
+# sessions of m3's than the bound, counts the rest for m3 alone (none
+# for m2), and pings m1 -> m2 meanwhile lose at most 2 with no gap over
+# 1 s.
 #
 # Style of test_mesh.sh: helpers from lib.sh, "ok" / "not ok" lines, a
 # last line "dns: N passed, M failed", everything (processes,
@@ -221,29 +223,35 @@ done
 
 # ---------------------------------------------------------------------------
 # m3, by its own key (tests/tools/om-member), asks m1 for too much: 5 s
-# of gossip at 5,000 objects a second, then 3 s of rekeys at 50 a
-# second. m1 drops what is over m3's bounds, counts it for m3 alone,
-# and m1 <-> m2 goes on as before.
+# of gossip at 5,000 objects a second, 3 s of rekeys at 50 a second,
+# then 2 s of new end-to-end sessions at 50 a second. m1 drops what is
+# over m3's bounds, counts it for m3 alone, and m1 <-> m2 goes on as
+# before.
 
 MEMBER=$PWD/$OM_BUILD/tools/om-member
 id1=$(om 1 status --json | jq -r '.daemons.linkd.status.id // empty')
 NETR="default:$(conf_root "${D[1]}")"
 kv() { printf '%s\n' "$2" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
-nx 1 ping -n -D -i 0.1 -W 1 -w 12 "${V4[2]}" >"$T/ping2.txt" 2>&1 &
+nx 1 ping -n -D -i 0.1 -W 1 -w 14 "${V4[2]}" >"$T/ping2.txt" 2>&1 &
 ping_pid=$!
 gout=$(nx 3 timeout 30 "$MEMBER" gossip "${U[1]}" 6550 "${D[3]}/keys" \
     "$id1" "$NETR" 5000 5 2>&1) || true
 rout=$(nx 3 timeout 30 "$MEMBER" rekey "${U[1]}" 6550 "${D[3]}/keys" \
     "$id1" "$NETR" 50 3 2>&1) || true
+eout=$(nx 3 timeout 30 "$MEMBER" e2e "${U[1]}" 6550 "${D[3]}/keys" \
+    "$id1" "$NETR" 50 2 2>&1) || true
 wait "$ping_pid" || true
 ping_pid=
 check "m3 authenticates to m1 and floods it with gossip ($gout)" \
     test "$(kv established "$gout")" = 1 -a "$(kv sent "$gout")" -ge 10000
 check "m3 authenticates to m1 and rekeys in a loop ($rout)" \
     test "$(kv established "$rout")" = 1 -a "$(kv sent "$rout")" -ge 100
+check "m3 authenticates to m1 and opens end-to-end sessions ($eout)" \
+    test "$(kv established "$eout")" = 1 -a "$(kv sent "$eout")" -ge 50
 st=$(om 1 status --json | jq -c '.daemons.linkd.status |
     {over: .bounds.over, c: (.counters | {gossip_in, gossip_limited,
-    rekeys_limited, e2e_refused})}' 2>/dev/null) || st='{}'
+    rekeys_limited, e2e_refused}), e2e: .forward.e2e_sessions,
+    e2e_max: .bounds.e2e_per_member}' 2>/dev/null) || st='{}'
 check "m1 dropped m3's gossip over its bound and counted it for m3 ($st)" \
     eval "jq -e '.over.m3.gossip_limited > 0 and
         .c.gossip_limited == .over.m3.gossip_limited' <<<'$st'"
@@ -252,6 +260,10 @@ check "m1 let through at most the burst and the rate of it" \
 check "m1 dropped m3's rekeys over its bound and counted them for m3" \
     eval "jq -e '.over.m3.rekeys_limited > 0 and
         .c.rekeys_limited == .over.m3.rekeys_limited' <<<'$st'"
+check "m1 refused m3's end-to-end sessions over its bound, held at most that many" \
+    eval "jq -e '.over.m3.e2e_refused > 0 and
+        .c.e2e_refused == .over.m3.e2e_refused and
+        .e2e <= .e2e_max' <<<'$st'"
 check "nothing counted against m2" \
     eval "jq -e '.over.m2 == null' <<<'$st'"
 sent=$(sed -n 's/^\([0-9]*\) packets transmitted.*/\1/p' "$T/ping2.txt")

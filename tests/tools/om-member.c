@@ -12,7 +12,10 @@
  *   gossip  an INNER_GOSSIP payload of junk (keyd would refuse it, but
  *           only after it got it);
  *   rekey   a new HS_INIT on the established session (what a member's
- *           rekey timer does every 120 s), answers left unread.
+ *           rekey timer does every 120 s), answers left unread;
+ *   e2e     the HS_INIT of a new end-to-end session (a fresh conn id)
+ *           in an INNER_FORWARD for PEER_ID itself, as a member without
+ *           a direct link would send it through a relay.
  * Prints one line: established= sent= closed= (1: the other end
  * closed the stream) and exits 0 when the handshake completed, 1
  * otherwise, 2 on a usage error. Every wait is bounded; only HOST is
@@ -38,9 +41,18 @@
 
 #define HS_WAIT 10.0      /* seconds for the first handshake */
 
+enum mode { M_GOSSIP, M_REKEY, M_E2E };
+
 struct member {
 	int fd;
 	uint8_t xsk[crypto_scalarmult_SCALARBYTES];
+	uint8_t pub[NOISE_DHLEN];
+	uint8_t id[MEMBER_ID_BYTES];       /* the other member's */
+	uint8_t peer_x[NOISE_DHLEN];
+	uint8_t pro[WIRE_PROLOGUE_MAX];
+	size_t plen;
+	struct session link;               /* the session on the stream */
+	uint32_t conn;                     /* e2e: the session being sent */
 	int established;
 	int closed;
 };
@@ -50,7 +62,7 @@ die_usage(const char *why)
 {
 	if (why != NULL)
 		fprintf(stderr, "om-member: %s\n", why);
-	fprintf(stderr, "usage: om-member gossip|rekey HOST PORT KEYS_DIR "
+	fprintf(stderr, "usage: om-member gossip|rekey|e2e HOST PORT KEYS_DIR "
 	    "PEER_ID NET:ROOT RATE SECONDS\n");
 	exit(2);
 }
@@ -75,6 +87,22 @@ cb_send(void *arg, const uint8_t *frame, size_t len)
 		len -= (size_t)n;
 	}
 	return 0;
+}
+
+/* An end-to-end session's frame: in an INNER_FORWARD for the other
+ * member, on the link's session. */
+static int
+cb_fwd_send(void *arg, const uint8_t *frame, size_t len)
+{
+	static uint8_t buf[WIRE_FWD_HDR + WIRE_FWD_MAX_FRAME];
+	struct member *m = arg;
+
+	if (len > WIRE_FWD_MAX_FRAME)
+		return -1;
+	wire_fwd_put_hdr(buf, m->id, WIRE_FWD_HOP_LIMIT, m->conn);
+	memcpy(buf + WIRE_FWD_HDR, frame, len);
+	return session_send_kind(&m->link, INNER_FORWARD, buf,
+	    WIRE_FWD_HDR + len, mono_now());
 }
 
 static void
@@ -112,7 +140,7 @@ cb_ts(void *arg, const uint8_t rs[NOISE_DHLEN],
 
 /* Our X25519 secret and public key from the member's key store. */
 static void
-load_identity(struct member *m, const char *keys, uint8_t pub[NOISE_DHLEN])
+load_identity(struct member *m, const char *keys)
 {
 	uint8_t sk[crypto_sign_SECRETKEYBYTES];
 	char err[512];
@@ -122,7 +150,7 @@ load_identity(struct member *m, const char *keys, uint8_t pub[NOISE_DHLEN])
 		exit(2);
 	}
 	if (crypto_sign_ed25519_sk_to_curve25519(m->xsk, sk) != 0 ||
-	    crypto_scalarmult_base(pub, m->xsk) != 0)
+	    crypto_scalarmult_base(m->pub, m->xsk) != 0)
 		die_usage("the identity has no X25519 form");
 	sodium_memzero(sk, sizeof(sk));
 }
@@ -195,86 +223,119 @@ pump(struct member *m, struct session *s, struct framer *rx, int feed,
 			m->closed = 1;
 }
 
+static const struct session_cb link_cbs = {
+	.send = cb_send, .deliver = cb_deliver,
+	.established = cb_established, .dh = cb_dh,
+	.lookup_peer = cb_lookup, .check_ts = cb_ts,
+};
+
+static const struct session_cb e2e_cbs = {
+	.send = cb_fwd_send, .deliver = cb_deliver,
+	.established = cb_established, .dh = cb_dh,
+	.lookup_peer = cb_lookup, .check_ts = cb_ts,
+};
+
 /* One unit of mischief; 0 sent, -1 the session would not. */
 static int
-misbehave(struct session *s, int rekey, double now)
+misbehave(struct member *m, enum mode mode, double now)
 {
+	static struct session e;
+	struct session_cb cb = e2e_cbs;
 	uint8_t junk[64];
+	int r;
 
-	if (!rekey) {
+	switch (mode) {
+	case M_GOSSIP:
 		randombytes_buf(junk, sizeof(junk));
-		return session_send_kind(s, INNER_GOSSIP, junk, sizeof(junk),
-		    now);
+		return session_send_kind(&m->link, INNER_GOSSIP, junk,
+		    sizeof(junk), now);
+	case M_REKEY:
+		/* The rekey timer, run early: the keys look due, and the
+		 * last handshake as answered. */
+		m->link.hs_active = 0;
+		m->link.t_established = now - SESSION_REKEY_AFTER_TIME;
+		return session_tick(&m->link, now);
+	case M_E2E:
+		cb.arg = m;
+		m->conn = randombytes_random() | 1;
+		if (session_init(&e, 1, m->pro, m->plen, m->pub, m->peer_x,
+		    &cb) == -1)
+			return -1;
+		r = session_start(&e, now);
+		session_wipe(&e);
+		return r;
 	}
-	/* The rekey timer, run early: the keys look due, and the last
-	 * handshake as answered. */
-	s->hs_active = 0;
-	s->t_established = now - SESSION_REKEY_AFTER_TIME;
-	return session_tick(s, now);
+	return -1;
+}
+
+/* The mode, rate and seconds of argv, or usage. */
+static enum mode
+parse_args(char **argv, long *rate, long *secs)
+{
+	static const char *const names[] = { "gossip", "rekey", "e2e" };
+	int i;
+
+	*rate = strtol(argv[7], NULL, 10);
+	*secs = strtol(argv[8], NULL, 10);
+	if (*rate < 1 || *rate > 100000 || *secs < 1 || *secs > 600)
+		die_usage("RATE 1..100000 a second, SECONDS 1..600");
+	for (i = 0; i < 3; i++)
+		if (strcmp(argv[1], names[i]) == 0)
+			return (enum mode)i;
+	die_usage("MODE is gossip, rekey or e2e");
+	return M_GOSSIP;
 }
 
 int
 main(int argc, char **argv)
 {
-	static struct session s;
-	struct session_cb cb = {
-		.send = cb_send, .deliver = cb_deliver,
-		.established = cb_established, .dh = cb_dh,
-		.lookup_peer = cb_lookup, .check_ts = cb_ts,
-	};
-	struct member m = { .fd = -1 };
+	static struct member m = { .fd = -1 };
+	struct session_cb cb = link_cbs;
 	struct framer rx;
-	uint8_t pub[NOISE_DHLEN], id[MEMBER_ID_BYTES], peer_x[NOISE_DHLEN];
-	uint8_t pro[WIRE_PROLOGUE_MAX];
 	double end, next, now;
-	size_t plen;
 	long rate, secs, sent = 0;
-	int rekey;
+	enum mode mode;
 
 	if (argc != 9)
 		die_usage(NULL);
 	if (sodium_init() < 0)
 		return 1;
-	rekey = strcmp(argv[1], "rekey") == 0;
-	if (!rekey && strcmp(argv[1], "gossip") != 0)
-		die_usage("MODE is gossip or rekey");
-	rate = strtol(argv[7], NULL, 10);
-	secs = strtol(argv[8], NULL, 10);
-	if (rate < 1 || rate > 100000 || secs < 1 || secs > 600)
-		die_usage("RATE 1..100000 a second, SECONDS 1..600");
-	if (hex_decode(id, sizeof(id), argv[5]) == -1 ||
-	    crypto_sign_ed25519_pk_to_curve25519(peer_x, id) != 0)
+	mode = parse_args(argv, &rate, &secs);
+	if (hex_decode(m.id, sizeof(m.id), argv[5]) == -1 ||
+	    crypto_sign_ed25519_pk_to_curve25519(m.peer_x, m.id) != 0)
 		die_usage("PEER_ID is a member's 64 hex id");
-	load_identity(&m, argv[4], pub);
-	plen = prologue_of(argv[6], pro);
+	load_identity(&m, argv[4]);
+	m.plen = prologue_of(argv[6], m.pro);
 	cb.arg = &m;
 	if (framer_init(&rx, 2 * WIRE_MAX_FRAME) == -1 ||
-	    session_init(&s, 1, pro, plen, pub, peer_x, &cb) == -1)
+	    session_init(&m.link, 1, m.pro, m.plen, m.pub, m.peer_x,
+	    &cb) == -1)
 		return 1;
 	if ((m.fd = dial(argv[2], argv[3])) == -1 ||
-	    session_start(&s, mono_now()) == -1) {
+	    session_start(&m.link, mono_now()) == -1) {
 		printf("established=0 sent=0 closed=1\n");
 		return 1;
 	}
 	for (end = mono_now() + HS_WAIT; !m.established && !m.closed &&
 	    mono_now() < end;)
-		pump(&m, &s, &rx, 1, 50);
+		pump(&m, &m.link, &rx, 1, 50);
 	next = mono_now();
 	for (end = next + (double)secs; m.established && !m.closed &&
 	    (now = mono_now()) < end;) {
 		if (now >= next) {
-			if (misbehave(&s, rekey, now) == 0)
+			if (misbehave(&m, mode, now) == 0)
 				sent++;
 			next += 1.0 / (double)rate;
 			continue;
 		}
-		pump(&m, &s, &rx, !rekey, (int)((next - now) * 1000));
+		pump(&m, &m.link, &rx, mode != M_REKEY,
+		    (int)((next - now) * 1000));
 	}
 	printf("established=%d sent=%ld closed=%d\n", m.established, sent,
 	    m.closed);
 	close(m.fd);
 	framer_free(&rx);
-	session_wipe(&s);
+	session_wipe(&m.link);
 	sodium_memzero(m.xsk, sizeof(m.xsk));
 	return m.established ? 0 : 1;
 }
