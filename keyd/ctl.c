@@ -83,6 +83,10 @@ ctl_status(void *ctx, json_t *req)
 	    MEMBER_ID_BYTES));
 	json_object_set_new(o, "revoked",
 	    json_integer((json_int_t)revoked_count(k)));
+	json_object_set_new(o, "revocations", json_pack("{s:I, s:I, s:I}",
+	    "accepted", (json_int_t)k->revoked.accepted,
+	    "refused", (json_int_t)k->revoked.refused,
+	    "over_bound", (json_int_t)k->revoked.over_bound));
 	json_object_set_new(o, "records", json_integer((json_int_t)k->recs.n));
 	json_object_set_new(o, "linkd", json_boolean(k->linkd != NULL &&
 	    ipc_chan_connected(k->linkd)));

@@ -302,6 +302,7 @@ struct keyd_revoked {
 	struct keyd_revocation *v;
 	size_t n, cap;
 	uint64_t accepted, refused;    /* counters (ctl status) */
+	uint64_t over_bound;           /* of refused: an admin's bound */
 };
 
 /* admit.c: proto/claims.h's rules on the records keyd holds (issue

@@ -409,6 +409,38 @@ revoke_make(struct keyd *k, const char *name, char *revoked_name,
 	return 0;
 }
 
+/* Revocations held that by signed. */
+static size_t
+revoked_by(const struct keyd *k, const uint8_t by[MEMBER_ID_BYTES])
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < k->revoked.n; i++)
+		n += memcmp(k->revoked.v[i].rv.by, by, MEMBER_ID_BYTES) == 0;
+	return n;
+}
+
+/* An admin holds at most max_admitted revocations, as many as it may
+ * admit (issue 15: else one admin fills every member's store); the
+ * root, which could revoke the admin itself, is not bounded. 0, or -1
+ * with why. */
+static int
+revoke_bound(struct keyd *k, const struct revocation *v, char *why,
+    size_t whylen)
+{
+	char hex[17];
+
+	if (memcmp(v->by, k->d.conf.root, MEMBER_ID_BYTES) == 0 ||
+	    revoked_by(k, v->by) < k->d.conf.max_admitted)
+		return 0;
+	k->revoked.over_bound++;
+	hex_encode(hex, v->by, 8);
+	snprintf(why, whylen, "admin %s... holds %u revocations already "
+	    "(max_admitted = %u)", hex, k->d.conf.max_admitted,
+	    k->d.conf.max_admitted);
+	return -1;
+}
+
 int
 revoke_accept(struct keyd *k, const char *text, size_t len,
     const uint8_t *from, char *why, size_t whylen)
@@ -436,7 +468,8 @@ revoke_accept(struct keyd *k, const char *text, size_t len,
 	if (i >= 0 && v.serial <= k->revoked.v[i].rv.serial)
 		return 0;
 	if (revocation_check(&v, k->d.conf.root, k->netid, lookup_cb,
-	    revoked_cb, k, why, whylen) != 0) {
+	    revoked_cb, k, why, whylen) != 0 ||
+	    (i < 0 && revoke_bound(k, &v, why, whylen) != 0)) {
 		k->revoked.refused++;
 		return -1;
 	}

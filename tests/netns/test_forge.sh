@@ -26,6 +26,8 @@
 #   - edges with rate 2^32 (does not parse: gossip.refused) and with rtt
 #     1 us and rate 2^32-1 to every member: while the forged link to m2
 #     is up, no route of m2 or m3 goes through m5
+#   - 50 revocations by m5 (an admin) of ids no one has: each victim
+#     holds at most max_admitted of them (revocations.over_bound)
 #   - ICMP echoes from m5's address whose vnet header asks for
 #     segmentation an ICMP packet cannot have (tund: drops_vnet_header)
 #     or for offloads outside the packet (tund: vnet_headers_cleared);
@@ -418,6 +420,25 @@ else
 	not_ok "vnet: om-forge could not send: $(tail -n 2 "$T/commands.log")"
 fi
 check "after the vnet headers the others' traffic flows" traffic
+
+# ---------------------------------------------------------------------------
+# Revocations by an admin past its bound (issue 15): m5 is an admin and
+# revokes 50 ids no member has; every victim holds at most
+# max_admitted ($MAXADM) of its revocations and counts the rest.
+
+RV='.daemons.keyd.status.revocations'
+ob=$(num 2 "$RV.over_bound")
+if forge 2 revocations 50; then
+	check "m2's keyd refused m5's revocations past $MAXADM (revocations.over_bound, was $ob)" \
+	    grew_by 2 "$RV.over_bound" "$ob" 1
+	for i in 1 2 3 4; do
+		check "m$i holds at most $MAXADM of m5's revocations ($(num "$i" '.daemons.keyd.status.revoked'))" \
+		    eval "[ \$(num $i '.daemons.keyd.status.revoked') -le $MAXADM ]"
+	done
+else
+	not_ok "revocations: om-forge could not send: $(tail -n 2 "$T/commands.log")"
+fi
+check "after the revocations the others' traffic flows" traffic
 for i in 1 2 3 4; do
 	check "m$i's daemons all still run" eval \
 	    "[ -n \"\$(daemon_pid '${D[i]}' keyd)\" ] &&

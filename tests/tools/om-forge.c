@@ -33,6 +33,10 @@
  *       Our edge announcement naming these peers, each with this rtt
  *       and rate; RATE_KBPS may be over 2^32-1: it is written as given.
  *       sent=1
+ *   revocations N
+ *       N revocations signed by us (an admin may revoke) of fresh ids
+ *       no member has, each valid; the victim holds at most its bound
+ *       (max_admitted) of one admin's (issue 15). sent=
  *   vnet SRC_IPV4 DST_IPV4
  *       ICMP echo requests SRC -> DST, each behind a hostile vnet header
  *       (some the victim must drop, some it can clear), then clean ones.
@@ -59,6 +63,7 @@
 
 #include <sodium.h>
 
+#include "keyd/revoke.h"
 #include "linkd/session.h"
 #include "proto/edges.h"
 #include "proto/keystore.h"
@@ -110,6 +115,7 @@ usage(void)
 	    "  many N PREFIX FIRST_IPV4 [PER_SECOND]\n"
 	    "  self RECORD_FILE [SUBNET...]\n"
 	    "  edges RTT_US RATE_KBPS PEER_ID...\n"
+	    "  revocations N\n"
 	    "  vnet SRC_IPV4 DST_IPV4\n");
 	exit(2);
 }
@@ -508,6 +514,35 @@ mode_many(struct forger *f, char **argv, int argc)
 }
 
 static int
+mode_revocations(struct forger *f, char **argv, int argc)
+{
+	static char text[REVOCATION_MAX_LEN];
+	uint8_t buf[512];
+	struct revocation v;
+	unsigned long long n, i;
+	int len;
+
+	if (argc != 1)
+		usage();
+	n = num_arg(argv[0], "N", 100000);
+	for (i = 0; i < n; i++) {
+		memset(&v, 0, sizeof(v));
+		randombytes_buf(v.revoked, sizeof(v.revoked));
+		memcpy(v.by, f->id, MEMBER_ID_BYTES);
+		v.serial = (uint64_t)time(NULL) * 1000 + i;
+		len = revocation_signed_bytes(&v, f->netid, buf, sizeof(buf));
+		if (signed_sign(v.signature, buf, len, f->sk, f->id) == -1 ||
+		    (len = revocation_format(&v, text, sizeof(text), 1)) < 0)
+			die(1, "cannot sign a revocation", NULL);
+		send_gossip(f, GOSSIP_REVOCATION, text, (size_t)len);
+		if (i % 64 == 63 && pump(f, 0.05) == -1)
+			die(1, "the victim closed the link", f->s.why);
+	}
+	printf("sent=%llu\n", n);
+	return 0;
+}
+
+static int
 mode_self(struct forger *f, char **argv, int argc)
 {
 	static struct record r;
@@ -709,7 +744,8 @@ main(int argc, char **argv)
 		return 1;
 	m = argv[6];
 	if (strcmp(m, "record") && strcmp(m, "chain") && strcmp(m, "many") &&
-	    strcmp(m, "self") && strcmp(m, "edges") && strcmp(m, "vnet"))
+	    strcmp(m, "self") && strcmp(m, "edges") && strcmp(m, "vnet") &&
+	    strcmp(m, "revocations"))
 		usage();
 	link_open(&f, argv[1], argv[2], argv[3], argv[4], argv[5]);
 	if (strcmp(m, "record") == 0)
@@ -722,6 +758,8 @@ main(int argc, char **argv)
 		rc = mode_self(&f, argv + 7, argc - 7);
 	else if (strcmp(m, "edges") == 0)
 		rc = mode_edges(&f, argv + 7, argc - 7);
+	else if (strcmp(m, "revocations") == 0)
+		rc = mode_revocations(&f, argv + 7, argc - 7);
 	else
 		rc = mode_vnet(&f, argv + 7, argc - 7);
 	link_close(&f);
