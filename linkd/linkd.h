@@ -63,11 +63,11 @@
 #include "proto/record.h"
 #include "proto/socks5.h"
 
-/* Onion mode: up to conf.circuits (<= 16) outgoing links per member on
+/* Onion mode: up to conf.circuits (<= 8) outgoing links per member on
  * the dialling side, as many incoming on the other, and room for the
  * ones a restarting member leaves behind until they time out. */
 #define PEER_MAX_LINKS   40
-#define PEER_MAX_OUT     16   /* outgoing slots (conf.circuits max) */
+#define PEER_MAX_OUT     CONF_CIRCUITS_MAX /* outgoing slots */
 #define TS_WINDOW        64   /* handshake timestamps remembered */
 #define TS_SLACK         30   /* s: how far behind the newest one may be */
 #define PEERS_HASH       256  /* buckets, power of two */

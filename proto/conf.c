@@ -663,7 +663,7 @@ set_tor_socks(struct conf *c, const char *v, char *why)
 static int
 set_circuits(struct conf *c, const char *v, char *why)
 {
-	return parse_u32(v, 1, 16, &c->circuits, why);
+	return parse_u32(v, 1, CONF_CIRCUITS_MAX, &c->circuits, why);
 }
 
 static int

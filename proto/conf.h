@@ -24,6 +24,7 @@
 #define CONF_MAX_SUBNETS 16
 #define CONF_MAX_PEERS   64   /* connect / noconnect entries */
 #define CONF_MAX_ACCEPT  32   /* accept_subnets prefixes */
+#define CONF_CIRCUITS_MAX 8    /* circuits = 1..8 (issue 13) */
 #define CONF_MAX_ADMITTED_DEFAULT 1000 /* max_admitted = (issue 14) */
 #define CONF_ADDR_LEN    256  /* HOST:PORT or unix:PATH */
 #define DEFAULT_NET      "default"
@@ -108,7 +109,8 @@ struct conf {
 	                                  * default: conf_tor_cookie) */
 	char tor_group[33];              /* tor_group = GROUP ("" the
 	                                  * cookie file's group) */
-	uint32_t circuits;               /* circuits = 1..16 links per peer */
+	uint32_t circuits;               /* circuits = 1..CONF_CIRCUITS_MAX
+	                                  * links per peer */
 	int loglevel;                    /* loglevel = warn|info|debug */
 	/* trust (issue 4) */
 	uint8_t root[32];                /* root = <64 hex>: the founder */

@@ -932,7 +932,7 @@ gen_conf(void)
 		    "anonymous = yes\n"
 		    "tor_control = unix:/run/tor/control\n"
 		    "tor_socks = unix:/run/tor/socks\n"
-		    "circuits = 16\n"
+		    "circuits = 8\n"
 		    "netns = om-bob\n"
 		    "privsep = auto\n"
 		    "loglevel = warn\n"},

@@ -82,8 +82,8 @@ test_dial_count(void **state)
 	strcpy(r.onion, ONION);
 	c.circuits = 1;
 	assert_int_equal(peers_dial_count(&c, low, &r), 1);
-	c.circuits = 16;
-	assert_int_equal(peers_dial_count(&c, low, &r), 16);
+	c.circuits = CONF_CIRCUITS_MAX;
+	assert_int_equal(peers_dial_count(&c, low, &r), 8);
 	/* noconnect / connect apply too. */
 	strcpy(c.noconnect[0], "bob");
 	c.nnoconnect = 1;
