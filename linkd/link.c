@@ -43,8 +43,8 @@
  * as frames: whatever follows the last reply is the peer's.
  * An incoming one is a stream tor's onion service hands to our Unix
  * socket, anonymous by design ("onion"). There is no TCP_INFO on them:
- * the rtt of an outgoing onion link is its last handshake's round trip
- * (through the circuit, once per rekey).
+ * the rtt of an onion link is what its keepalive echoes measure at each
+ * end (linkd/rtt.h); until the first echo, the dialler's handshake.
  */
 #include "linkd/link.h"
 
@@ -811,8 +811,7 @@ link_tick(struct link *l, double now)
 			link_fail(l, "the other end stopped reading");
 			return;
 		}
-		if (link_is_tcp(l))
-			l->rtt_us = tcp_rtt_us(l->fd);
+		(void)link_rtt_update(l);
 		break;
 	case LINK_BACKOFF:
 	case LINK_CLOSED:

@@ -127,6 +127,9 @@ void link_set_state(struct link *l, enum link_state s);
 /* link_session.c: the link's session (initiator: we dialled). 0 or -1. */
 int link_session_init(struct link *l, int initiator)
     __attribute__((warn_unused_result));
+/* link_session.c: l->rtt_us from what its transport or its keepalive
+ * echoes measured; 0 when nothing has measured it yet. */
+int link_rtt_update(struct link *l);
 /* A connection accepted on a listener. Closes fd on failure. */
 struct link *link_accept(struct linkd *ld, int fd, const char *transport,
     const char *remote);

@@ -15,16 +15,34 @@
 #include "linkd/linkd.h"
 #include "proto/log.h"
 
+/* TCP: the kernel's windowed minimum. Onion: the keepalive echoes'
+ * (rtt.h), at both ends. 0 when neither has a figure yet (l->rtt_us
+ * then keeps what it had). */
+int
+link_rtt_update(struct link *l)
+{
+	uint32_t echo;
+
+	if (link_is_tcp(l)) {
+		l->rtt_us = tcp_rtt_us(l->fd);
+		return 1;
+	}
+	if (!l->sess_live ||
+	    (echo = rtt_est_get(&l->sess.rtt.est, linkd_now())) == 0)
+		return 0;
+	l->rtt_us = echo;
+	return 1;
+}
+
+/* Up or rekeyed: until the first echo, the dialler of an onion link
+ * has its handshake's round trip. */
 static void
 link_measure_rtt(struct link *l)
 {
 	double d;
 
-	if (link_is_tcp(l)) {
-		l->rtt_us = tcp_rtt_us(l->fd);
-		return;
-	}
-	if (l->dir != LINK_OUT || l->sess.t_hs_started < 0)
+	if (link_rtt_update(l) || l->dir != LINK_OUT ||
+	    l->sess.t_hs_started < 0)
 		return;
 	d = linkd_now() - l->sess.t_hs_started;
 	if (d >= 0 && d < SESSION_HS_TIMEOUT)
@@ -110,8 +128,7 @@ cb_established(void *arg, int rekey)
 	if (rekey) {
 		log_debug("link #%u %s %s: rekeyed", l->serial,
 		    l->dir == LINK_OUT ? "to" : "from", link_peer_name(l));
-		if (!link_is_tcp(l))
-			link_measure_rtt(l);
+		link_measure_rtt(l);
 		return;
 	}
 	if (l->peer == NULL)

@@ -144,6 +144,7 @@ session_init(struct session *s, int initiator, const uint8_t *prologue,
 		memcpy(s->rs, rs, NOISE_DHLEN);
 	/* Responder: the handshake clock starts at the first tick. */
 	s->t_hs_started = -1;
+	rtt_probe_init(&s->rtt);
 	return 0;
 }
 
@@ -344,6 +345,28 @@ session_in_hs_resp(struct session *s, const struct wire_frame *f,
 	return 0;
 }
 
+static int session_send_keepalive(struct session *s, int probe,
+    double now);
+
+/* A keepalive's timestamp echo (rtt.h); a probe is answered at once.
+ * A payload too short to be an echo is dropped and counted. */
+static int
+session_in_keepalive(struct session *s, const uint8_t *p, size_t len,
+    double now)
+{
+	struct wire_ka ka;
+	int r;
+
+	if ((r = wire_ka_parse(&ka, p, len)) == -1) {
+		s->bad_frames++;
+		return 0;
+	}
+	if (r == 1 && rtt_probe_input(&s->rtt, &ka, now) == 1 &&
+	    s->tx.valid && s->tx.counter < SESSION_REJECT_AFTER_MSGS)
+		return session_send_keepalive(s, 0, now);
+	return 0;
+}
+
 static int
 session_in_data(struct session *s, const struct wire_frame *f, double now)
 {
@@ -395,7 +418,8 @@ session_in_data(struct session *s, const struct wire_frame *f, double now)
 			    (size_t)n - 1);
 		break;
 	case INNER_KEEPALIVE:
-		break;
+		return session_in_keepalive(s, session_rxbuf + 1,
+		    (size_t)n - 1, now);
 	case INNER_CLOSE:
 		return session_fail(s, "peer closed the session");
 	case INNER_GOSSIP:
@@ -444,6 +468,18 @@ session_send_inner(struct session *s, uint8_t kind, const uint8_t *p,
 		return -1;
 	s->tx.counter++;
 	return session_out(s, session_txbuf, (size_t)n, now);
+}
+
+/* A keepalive with our timestamp and the echo of the peer's. */
+static int
+session_send_keepalive(struct session *s, int probe, double now)
+{
+	struct wire_ka ka;
+	uint8_t p[WIRE_KA_BYTES];
+
+	rtt_probe_fill(&s->rtt, &ka, probe, now);
+	wire_ka_put(p, &ka);
+	return session_send_inner(s, INNER_KEEPALIVE, p, sizeof(p), now);
 }
 
 /* Keys too old or too used to send with; initiator: time to rekey. */
@@ -512,8 +548,9 @@ session_tick(struct session *s, double now)
 		return session_fail(s, "rekey timed out");
 	if (session_check_keys(s, now) == -1)
 		return -1;
-	if (now - s->t_last_sent >= SESSION_KEEPALIVE)
-		return session_send_inner(s, INNER_KEEPALIVE, NULL, 0, now);
+	if (now - s->t_last_sent >= SESSION_KEEPALIVE ||
+	    rtt_probe_due(&s->rtt, now))
+		return session_send_keepalive(s, 1, now);
 	return 0;
 }
 

@@ -28,6 +28,12 @@
  * Liveness: a KEEPALIVE is sent after SESSION_KEEPALIVE s without sending;
  * session_tick() reports the link dead after SESSION_DEAD_AFTER s without
  * receiving anything authentic.
+ *
+ * Rtt: every keepalive carries a timestamp echo (proto/wire.h) and one is
+ * sent as a probe at the first tick after the session is up and every
+ * RTT_PROBE_INTERVAL s after, busy or not; s->rtt (linkd/rtt.h) holds
+ * what they measured. An empty keepalive (an older peer) still counts as
+ * a sign of life.
  */
 #ifndef OM_SESSION_H
 #define OM_SESSION_H
@@ -35,6 +41,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "linkd/rtt.h"
 #include "proto/noise.h"
 #include "proto/wire.h"
 
@@ -104,6 +111,7 @@ struct session {
 	double t_last_recv;
 	uint64_t replays;             /* frames rejected as replays */
 	uint64_t bad_frames;          /* failed authentication */
+	struct rtt_probe rtt;         /* keepalive echoes (rtt.h) */
 	const char *why;              /* why it closed (static string) */
 };
 

@@ -285,6 +285,37 @@ wire_fwd_put_hdr(uint8_t out[WIRE_FWD_HDR],
 	be32_put(out + MEMBER_ID_BYTES + 1, conn);
 }
 
+void
+wire_ka_put(uint8_t out[WIRE_KA_BYTES], const struct wire_ka *ka)
+{
+	struct buf_w w;
+
+	bw_init(&w, out, WIRE_KA_BYTES);
+	bw_u8(&w, ka->flags);
+	bw_u64(&w, ka->ts_us);
+	bw_u64(&w, ka->echo_us);
+	bw_u32(&w, ka->held_us);
+}
+
+int
+wire_ka_parse(struct wire_ka *ka, const uint8_t *p, size_t len)
+{
+	struct buf_r r;
+
+	memset(ka, 0, sizeof(*ka));
+	if (len == 0)
+		return 0;
+	if (len < WIRE_KA_BYTES)
+		return -1;
+	/* Only the fields we know; a newer version's tail is its own. */
+	br_init(&r, p, WIRE_KA_BYTES);
+	ka->flags = br_u8(&r);
+	ka->ts_us = br_u64(&r);
+	ka->echo_us = br_u64(&r);
+	ka->held_us = br_u32(&r);
+	return 1;
+}
+
 size_t
 wire_prologue(uint8_t out[WIRE_PROLOGUE_MAX],
     const uint8_t netid[NETID_BYTES])

@@ -21,11 +21,22 @@
  *
  * The inner plaintext of a DATA frame: u8 kind | payload
  *   INNER_PACKET    virtio_net_hdr (10) || IP packet (one superpacket)
- *   INNER_KEEPALIVE empty
+ *   INNER_KEEPALIVE empty (older peers), or a timestamp echo:
+ *                   u8 flags | u64 ts | u64 echo | u32 held
+ *                   (WIRE_KA_BYTES; longer: the rest is a newer
+ *                   version's and ignored; 1..WIRE_KA_BYTES-1 is bad)
  *   INNER_CLOSE     empty: the peer is going away
  *   INNER_GOSSIP    signed objects spreading to every member (keyd's)
  *   INNER_FORWARD   a sealed end-to-end frame for another member; the
  *                   relay sees only the destination and a hop limit
+ *
+ * A keepalive's timestamp echo measures the link's rtt at both ends
+ * (linkd/rtt.h): ts is the sender's monotonic clock in microseconds
+ * (never 0), echo the last ts it received from the other end (0: none
+ * yet) and held how many microseconds it kept that ts before this
+ * keepalive, so the other end takes now - echo - held as one round
+ * trip whether the echo went out at once or with a later keepalive.
+ * Flag WIRE_KA_PROBE asks the receiver to answer at once.
  *
  * An INNER_FORWARD payload:
  *
@@ -85,6 +96,17 @@ enum wire_inner {
 
 #define WIRE_PROLOGUE_TAG "onionmesh/1"
 #define WIRE_PROLOGUE_MAX 64
+
+/* A keepalive's timestamp echo (above). */
+#define WIRE_KA_BYTES (1 + 8 + 8 + 4)
+#define WIRE_KA_PROBE 0x01
+
+struct wire_ka {
+	uint8_t flags;
+	uint64_t ts_us;
+	uint64_t echo_us;
+	uint32_t held_us;
+};
 
 #define WIRE_FWD_HOP_LIMIT 16
 #define WIRE_FWD_HDR       (MEMBER_ID_BYTES + 1 + 4)
@@ -147,6 +169,12 @@ int wire_fwd_parse(struct wire_fwd *h, const uint8_t *p, size_t len)
 /* Write the WIRE_FWD_HDR header bytes into out. */
 void wire_fwd_put_hdr(uint8_t out[WIRE_FWD_HDR],
     const uint8_t dest[MEMBER_ID_BYTES], uint8_t hops, uint32_t conn);
+/* Write a keepalive's timestamp echo into out. */
+void wire_ka_put(uint8_t out[WIRE_KA_BYTES], const struct wire_ka *ka);
+/* Parse a keepalive payload. 1: k filled; 0: empty (an older peer's
+ * keepalive, nothing to measure); -1: too short to be either. */
+int wire_ka_parse(struct wire_ka *ka, const uint8_t *p, size_t len)
+    __attribute__((warn_unused_result));
 /* The session prologue for network netid into out; its length. */
 size_t wire_prologue(uint8_t out[WIRE_PROLOGUE_MAX],
     const uint8_t netid[NETID_BYTES]);

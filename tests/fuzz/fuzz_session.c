@@ -9,7 +9,9 @@
  *  - nothing is delivered that the peer did not seal, and what the peer
  *    sealed arrives unchanged and once;
  *  - a replayed frame (DATA or handshake) is never delivered and never
- *    answered.
+ *    answered;
+ *  - an established end answers, while reading, only a keepalive probe
+ *    it took as authentic and fresh (one DATA frame: the rtt echo).
  * The callbacks are fixed: lookup_peer knows only the fixed initiator's
  * key, check_ts is linkd's own replay window (ts_window_check).
  *
@@ -63,6 +65,7 @@ struct end {
 	int is_resp;
 	int in_input;               /* inside session_input */
 	int vouched;                /* check_ts said yes in this input */
+	uint64_t ka_seen;           /* s.rtt.received before this input */
 	int strict;                 /* deliveries must match expect[] */
 	struct ts_window tsw;       /* responder: accepted timestamps */
 	/* packets the other end sealed that this one has not had yet */
@@ -123,8 +126,14 @@ cb_send(void *arg, const uint8_t *frame, size_t len)
 
 	/* The heart of it. While reading a frame the initiator never
 	 * answers, and the responder answers only a handshake that passed
-	 * every check (check_ts is the last) in this very call. */
-	if (e->in_input)
+	 * every check (check_ts is the last) in this very call; either
+	 * answers a keepalive probe (rtt.h) only with a DATA frame, once
+	 * the session has taken that probe as authentic and fresh. */
+	if (e->in_input && e->s.rtt.received != e->ka_seen) {
+		FUZZ_CHECK(len > WIRE_LEN_BYTES &&
+		    frame[WIRE_LEN_BYTES] == WIRE_DATA);
+		e->ka_seen = e->s.rtt.received;
+	} else if (e->in_input)
 		FUZZ_CHECK(e->is_resp && e->vouched);
 	if (e->qlen + len > QUEUE_MAX)
 		return -1;
@@ -234,6 +243,7 @@ input(struct end *e, const struct wire_frame *f)
 
 	e->in_input = 1;
 	e->vouched = 0;
+	e->ka_seen = e->s.rtt.received;
 	r = session_input(&e->s, f, now);
 	e->in_input = 0;
 	if (r == -1)

@@ -16,7 +16,9 @@
 #
 # Checked: every pair pings both ways over IPv4 and IPv6 (the first reply
 # within a bounded wait: a fresh onion service takes 2-20 s); 10 s of
-# iperf3; `links --json` says transport onion; linkd holds no IP socket;
+# iperf3; `links --json` says transport onion, and on both ends of every
+# link an rtt (keepalive echoes), within seconds, that routed's cost
+# uses from both ends; linkd holds no IP socket;
 # a member whose tor restarts gets its links back by itself; so does one
 # whose linkd, then keyd, is killed with -9 (all three under an iperf3
 # load, each with its recovery time and probes lost, and no member's
@@ -182,6 +184,23 @@ links_up() {
 	    '[.links[] | select(.peer == $p and .state == "up")] | length > 0'
 }
 
+# Member $1's links to the member named $2 that are up all have an rtt:
+# both ends measure it from keepalive echoes, the accepting end too.
+link_rtts() {
+	om "$1" links --json | jq -e --arg p "$2" '
+	    [.links[] | select(.peer == $p and .state == "up")] |
+	    length > 0 and all(.[]; .rtt_ms > 0)'
+}
+
+# Member $1's routed weighs its route to the member named $2 by both
+# ends' figures: a cost, and below what one end that reports 0 (unknown)
+# would make it (GRAPH_RTT_UNKNOWN_US, 2 s).
+route_cost_known() {
+	om "$1" routes --json | jq -e --arg d "$2" '
+	    [.routes[] | select(.dest == $d) | .cost] |
+	    length > 0 and all(.[]; . > 0 and . < 2000000)'
+}
+
 # Every link of member $1 is an onion link, and there is at least one.
 all_onion() {
 	om "$1" links --json | jq -e '(.links | length > 0) and
@@ -295,6 +314,13 @@ done
 t=$(took $W_FIRST nx 1 ping -c 1 -W 2 "${V4[2]}") || true
 must "first reply m1 -> m2 over onions within ${W_FIRST} s (after ${t} s)" \
     test "$t" != never
+# Both ends of that link have its rtt within seconds (each end probes at
+# its first tick after up, the other answers at once).
+for p in "1 m2" "2 m1"; do
+	t=$(took 5 link_rtts $p) || true
+	check "m${p% *}'s links to ${p#* } have an rtt within 5 s (after ${t} s)" \
+	    test "$t" != never
+done
 for i in "${M[@]}"; do
 	for j in "${M[@]}"; do
 		[ "$i" = "$j" ] && continue
@@ -308,6 +334,19 @@ for i in "${M[@]}"; do
 		check "m$i lists a link to m$j that is up" links_up "$i" "m$j"
 	done
 	check "every link of m$i has transport onion" all_onion "$i"
+done
+# Within a few seconds of up, both ends of every onion link have its rtt,
+# and every routed a cost for every other member that uses both.
+for i in "${M[@]}"; do
+	for j in "${M[@]}"; do
+		[ "$i" = "$j" ] && continue
+		t=$(took 10 link_rtts "$i" "m$j") || true
+		check "m$i's up links to m$j show rtt_ms > 0 (after ${t} s)" \
+		    test "$t" != never
+		t=$(took 10 route_cost_known "$i" "m$j") || true
+		check "m$i's routed costs m$j from both ends' rtt (after ${t} s)" \
+		    test "$t" != never
+	done
 done
 check "out links name the peer's onion address, in links say onion" \
     remotes_ok 1

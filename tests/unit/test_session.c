@@ -8,7 +8,9 @@
  * replayed are never delivered and do not hurt the live session; a
  * replayed, unknown, mis-addressed or malformed handshake gets not one
  * byte back; rekeying on a timer loses nothing; a silent peer is declared
- * dead; keys that are never renewed expire.
+ * dead; keys that are never renewed expire; keepalive echoes give both
+ * ends the link's rtt (an older peer's empty keepalive still counts as a
+ * sign of life, a truncated echo is dropped).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -865,7 +867,7 @@ test_reject_after_time(void **state)
 static void
 test_keepalive_and_dead_peer(void **state)
 {
-	double t;
+	double t, last;
 	int frames;
 
 	handshake(&A, &B, 0);
@@ -879,17 +881,101 @@ test_keepalive_and_dead_peer(void **state)
 	assert_true(B.frames_sent >= 100 / SESSION_KEEPALIVE);
 	assert_int_equal(A.delivered + B.delivered, 0);
 
-	/* B goes silent at t = 100. */
+	/* B goes silent at t = 100 (its last frame came at the last
+	 * probe or answer, within SESSION_KEEPALIVE before). */
+	last = A.s.t_last_recv;
+	assert_true(last > 100 - SESSION_KEEPALIVE - 1);
 	frames = A.frames_sent;
-	for (t = 101; t < 100 + SESSION_DEAD_AFTER; t += 1)
+	for (t = 101; t < last + SESSION_DEAD_AFTER; t += 1)
 		assert_int_equal(session_tick(&A.s, t), 0);
 	/* A kept sending keepalives meanwhile. */
 	assert_true(A.frames_sent > frames);
-	assert_int_equal(session_tick(&A.s, 100 + SESSION_DEAD_AFTER), -1);
+	assert_int_equal(session_tick(&A.s, last + SESSION_DEAD_AFTER), -1);
 	assert_non_null(strstr(A.s.why, "dead"));
 	assert_int_equal(A.s.state, SESSION_CLOSED);
 	assert_true(sodium_is_zero(A.s.tx.k, 32));
 	assert_int_equal(session_tick(&A.s, 200), -1);
+}
+
+/* Both ends measure: each probes at its first tick, the other answers at
+ * once; the frames take 20 ms each way. */
+static void
+test_rtt_both_ends(void **state)
+{
+	double t;
+	int i;
+
+	handshake(&A, &B, 0);
+	assert_int_equal(session_tick(&A.s, 1.0), 0);     /* A probes */
+	assert_int_equal(feed(&B, 1.02), 1);              /* B answers */
+	assert_int_equal(feed(&A, 1.04), 1);
+	assert_int_equal(session_tick(&B.s, 1.5), 0);     /* B probes */
+	assert_int_equal(feed(&A, 1.52), 1);
+	assert_int_equal(feed(&B, 1.54), 1);
+	for (i = 0; i < 2; i++) {
+		struct side *sd = i ? &B : &A;
+		uint32_t r = rtt_est_get(&sd->s.rtt.est, 2.0);
+
+		assert_in_range(r, 39990, 40010);
+	}
+	/* Busy: packets every second, so no keepalive would be due; the
+	 * probes still go out and echoes still come back (the rtt may
+	 * only be what was measured). */
+	for (t = 2; t <= 30; t += 1) {
+		send_ok(&A, X, 1, t);
+		send_ok(&B, X, 1, t);
+		assert_int_equal(session_tick(&A.s, t), 0);
+		assert_int_equal(session_tick(&B.s, t), 0);
+		pump(&A, &B, t);
+	}
+	assert_true(A.s.rtt.samples >= 5);
+	assert_true(B.s.rtt.samples >= 5);
+	/* pump delivers at once: those samples were ~0, kept as 1 us */
+	assert_int_equal(rtt_est_get(&A.s.rtt.est, 30), 1);
+	assert_false(A.closed || B.closed);
+}
+
+/* Seal one keepalive payload from sd as its session would. */
+static void
+raw_keepalive(struct side *sd, const uint8_t *p, size_t len)
+{
+	uint8_t f[WIRE_DATA_HDR + 1 + 64 + NOISE_TAGLEN];
+	int n;
+
+	n = wire_data_seal(f, sizeof(f), sd->s.tx.k, sd->s.tx.epoch,
+	    sd->s.tx.counter++, INNER_KEEPALIVE, p, len);
+	assert_true(n > 0);
+	stream_add(&sd->peer->in, f, (size_t)n);
+}
+
+static void
+test_keepalive_old_and_short(void **state)
+{
+	uint8_t p[WIRE_KA_BYTES + 8];
+	uint64_t bad;
+
+	memset(p, 0, sizeof(p));
+	handshake(&A, &B, 0);
+	bad = B.s.bad_frames;
+	/* An older peer's empty keepalive: a sign of life, no sample. */
+	raw_keepalive(&A, NULL, 0);
+	assert_int_equal(feed(&B, 10), 1);
+	assert_false(B.closed);
+	assert_true(B.s.t_last_recv == 10);
+	assert_int_equal(B.s.bad_frames, bad);
+	assert_int_equal(B.s.rtt.samples, 0);
+	/* Too short to be an echo: dropped, counted, link kept. */
+	raw_keepalive(&A, p, WIRE_KA_BYTES - 1);
+	assert_int_equal(feed(&B, 11), 1);
+	assert_false(B.closed);
+	assert_int_equal(B.s.bad_frames, bad + 1);
+	/* Longer (a newer version's): the known part is read. */
+	be64_put(p + 1, 12345);
+	raw_keepalive(&A, p, sizeof(p));
+	assert_int_equal(feed(&B, 12), 1);
+	assert_false(B.closed);
+	assert_int_equal(B.s.bad_frames, bad + 1);
+	assert_true(B.s.rtt.peer_ts == 12345);
 }
 
 static void
@@ -960,6 +1046,8 @@ main(void)
 		T(test_rekey_after_msgs),
 		T(test_reject_after_time),
 		T(test_keepalive_and_dead_peer),
+		T(test_rtt_both_ends),
+		T(test_keepalive_old_and_short),
 		T(test_hs_timeout),
 		T(test_close),
 		T(test_bad_params),

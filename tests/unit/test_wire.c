@@ -3,7 +3,9 @@
  * bad type), mac1 (right key accepted; any flipped bit or another
  * receiver rejected) and DATA sealing, which is checked byte for byte
  * against the plain libsodium AEAD (noise_encrypt) because wire.c builds
- * ChaCha20-Poly1305 by hand to avoid copying superpackets.
+ * ChaCha20-Poly1305 by hand to avoid copying superpackets; a keepalive's
+ * timestamp echo (every field where the header says, empty from an
+ * older peer, too short refused, longer read up to what we know).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -292,6 +294,42 @@ test_peek_random(void **state)
 	}
 }
 
+static void
+test_keepalive_echo(void **state)
+{
+	struct wire_ka ka = {
+		.flags = WIRE_KA_PROBE, .ts_us = 0x0102030405060708ULL,
+		.echo_us = 0x1112131415161718ULL, .held_us = 0x21222324,
+	}, got;
+	uint8_t p[WIRE_KA_BYTES + 3];
+	size_t n;
+
+	assert_int_equal(WIRE_KA_BYTES, 21);
+	memset(p, 0xee, sizeof(p));
+	wire_ka_put(p, &ka);
+	assert_int_equal(p[0], WIRE_KA_PROBE);
+	assert_int_equal(p[1], 0x01);
+	assert_int_equal(p[8], 0x08);
+	assert_int_equal(p[9], 0x11);
+	assert_int_equal(p[17], 0x21);
+	assert_int_equal(p[20], 0x24);
+	assert_int_equal(p[21], 0xee);            /* nothing past it */
+	assert_int_equal(wire_ka_parse(&got, p, WIRE_KA_BYTES), 1);
+	assert_int_equal(got.flags, ka.flags);
+	assert_true(got.ts_us == ka.ts_us);
+	assert_true(got.echo_us == ka.echo_us);
+	assert_true(got.held_us == ka.held_us);
+	/* a newer version's longer echo: the known part */
+	assert_int_equal(wire_ka_parse(&got, p, sizeof(p)), 1);
+	assert_true(got.held_us == ka.held_us);
+	/* an older peer's empty keepalive */
+	assert_int_equal(wire_ka_parse(&got, p, 0), 0);
+	assert_true(got.ts_us == 0 && got.echo_us == 0);
+	/* every length between: refused */
+	for (n = 1; n < WIRE_KA_BYTES; n++)
+		assert_int_equal(wire_ka_parse(&got, p, n), -1);
+}
+
 int
 main(void)
 {
@@ -302,6 +340,7 @@ main(void)
 		cmocka_unit_test(test_data_seal_open),
 		cmocka_unit_test(test_data_reject),
 		cmocka_unit_test(test_peek_random),
+		cmocka_unit_test(test_keepalive_echo),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
