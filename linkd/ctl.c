@@ -38,7 +38,7 @@ link_json(const struct link *l, double now)
 	uint64_t errors = l->errors + (l->sess_live ? l->sess.bad_frames : 0);
 
 	return json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:o, s:f, "
-	    "s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:s}",
+	    "s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:s}",
 	    "id", (json_int_t)l->serial,
 	    "peer", p != NULL ? p->rec.name : "",
 	    "peer_id", p != NULL ? p->id_hex : "",
@@ -55,6 +55,8 @@ link_json(const struct link *l, double now)
 	    "errors", (json_int_t)errors,
 	    "replays", (json_int_t)replays,
 	    "queued", (json_int_t)l->tx.len,
+	    "rate", (json_int_t)l->rate_bps,
+	    "redials", (json_int_t)l->redials,
 	    "last_error", l->last_error);
 }
 

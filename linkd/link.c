@@ -272,6 +272,8 @@ link_shutdown(struct link *l, const char *why, int failed)
 	l->mp.up = 0;
 	l->send_err = NULL;
 	l->rtt_us = 0;
+	l->rate_bps = 0;
+	l->rate_t = 0;
 	link_backlog_changed(l);
 }
 
@@ -538,6 +540,7 @@ link_retry_now(struct link *l)
 	ev_timer_stop(l->ld->loop, &l->retry);
 	l->backoff = LINK_BACKOFF_MIN;
 	l->ep_next = 0;
+	l->redials++;
 	link_connect(l);
 }
 
@@ -546,8 +549,10 @@ link_retry_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct link *l = w->data;
 
-	if (l->state == LINK_BACKOFF)
+	if (l->state == LINK_BACKOFF) {
+		l->redials++;
 		link_connect(l);
+	}
 }
 
 /* The stream to the peer is open (TCP connected, or tor said SOCKS
@@ -768,6 +773,21 @@ link_send_packet(struct link *l, const uint8_t *pkt, size_t len, double now)
 	return 0;
 }
 
+/* What the link carried (tx + rx) over the last tick, in bytes/s; the
+ * first tick of a session only takes the baseline. */
+static void
+link_rate_tick(struct link *l, double now)
+{
+	uint64_t cur = l->tx_bytes + l->rx_bytes;
+	double dt = now - l->rate_t;
+
+	if (l->rate_t > 0 && dt > 0 && cur >= l->rate_bytes)
+		l->rate_bps = (uint64_t)((double)(cur - l->rate_bytes) /
+		    (dt < 1.0 ? 1.0 : dt));
+	l->rate_t = now;
+	l->rate_bytes = cur;
+}
+
 void
 link_tick(struct link *l, double now)
 {
@@ -812,6 +832,7 @@ link_tick(struct link *l, double now)
 			return;
 		}
 		(void)link_rtt_update(l);
+		link_rate_tick(l, now);
 		break;
 	case LINK_BACKOFF:
 	case LINK_CLOSED:

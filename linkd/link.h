@@ -104,6 +104,10 @@ struct link {
 	double t_wrote;                /* last write progress */
 	uint32_t rtt_us;
 	uint64_t tx_bytes, rx_bytes;
+	uint64_t rate_bps;             /* bytes/s (tx + rx), last tick */
+	uint64_t rate_bytes;           /* tx + rx at that tick */
+	double rate_t;                 /* when (0: none yet) */
+	uint32_t redials;              /* outgoing: dials after the first */
 	uint64_t rate_seen;            /* tx + rx at the peer's last rate
 	                                * sample (peer_rate_tick) */
 	uint64_t tx_packets, rx_packets;

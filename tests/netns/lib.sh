@@ -140,6 +140,20 @@ member_files() {
 	done
 }
 
+# links_fields_ok < `links --json`: there is a link, and every link (a
+# circuit, in tor mode) shows its state, an rtt (> 0 when up: both ends
+# measure it), a measured rate in bytes/s, its bytes queued and its
+# re-dials, none negative (man/onionmesh.8).
+links_fields_ok() {
+	jq -e '(.links | length > 0) and
+	    all(.links[]; (.state | type == "string") and
+	    (.rtt_ms | type == "number") and
+	    (.state != "up" or .rtt_ms > 0) and
+	    (.rate | type == "number") and .rate >= 0 and
+	    (.queued | type == "number") and .queued >= 0 and
+	    (.redials | type == "number") and .redials >= 0)'
+}
+
 # OM_SANDBOX=no (sanitized.sh): the daemons of these configs run without
 # their seccomp sandbox, which would stop LeakSanitizer at exit.
 om_sandbox_off() {

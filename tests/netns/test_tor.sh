@@ -18,7 +18,8 @@
 # within a bounded wait: a fresh onion service takes 2-20 s); 10 s of
 # iperf3; `links --json` says transport onion, and on both ends of every
 # link an rtt (keepalive echoes), within seconds, that routed's cost
-# uses from both ends; linkd holds no IP socket;
+# uses from both ends; each link (circuit) shows state, rtt, rate,
+# queued bytes and re-dials; linkd holds no IP socket;
 # a member whose tor restarts gets its links back by itself; so does one
 # whose linkd, then keyd, is killed with -9 (all three under an iperf3
 # load, each with its recovery time and probes lost, and no member's
@@ -201,6 +202,8 @@ route_cost_known() {
 	    length > 0 and all(.[]; . > 0 and . < 2000000)'
 }
 
+circuit_fields() { om "$1" links --json | links_fields_ok; }
+
 # Every link of member $1 is an onion link, and there is at least one.
 all_onion() {
 	om "$1" links --json | jq -e '(.links | length > 0) and
@@ -347,6 +350,8 @@ for i in "${M[@]}"; do
 		check "m$i's routed costs m$j from both ends' rtt (after ${t} s)" \
 		    test "$t" != never
 	done
+	check "m$i's links show state, rtt, rate, queued, redials" \
+	    circuit_fields "$i"
 done
 check "out links name the peer's onion address, in links say onion" \
     remotes_ok 1
@@ -502,6 +507,13 @@ else
 	not_ok "the iperf3 load m1 -> m2 flows (100 kB within 30 s)"
 	sed 's/^/# iperf3: /' "$T/iperf3-load.txt" | tail -n 5
 fi
+# A link under load measures what it carries.
+link_rate_m2() {
+	om 1 links --json | jq -e '[.links[] | select(.peer == "m2" and
+	    .state == "up") | .rate] | add > 0'
+}
+check "m1's links to m2 show a rate > 0 under the load" \
+    wait_for 10 link_rate_m2
 
 probe_start
 check "restart m2's tor (tornet.sh restart-client)" \
@@ -518,6 +530,16 @@ check "m2's link to m1 is up again (within ${W_PAIR} s)" \
     wait_for $W_PAIR links_up 2 m1
 check "m2's link to m3 is up again (within ${W_PAIR} s)" \
     wait_for $W_PAIR links_up 2 m3
+# Whichever of m1 and m2 dials the other (the lower id) re-dialled its
+# circuits when m2's tor went away.
+redials_to() { # I NAME: member I's re-dials of its out links to NAME
+	om "$1" links --json | jq --arg p "$2" '[.links[] |
+	    select(.peer == $p and .dir == "out") | .redials] | add // 0'
+}
+redialled() {
+	[ $(($(redials_to 1 m2) + $(redials_to 2 m1))) -gt 0 ]
+}
+check "the circuits between m1 and m2 count their re-dials" redialled
 
 for dd in linkd keyd; do
 	pid=$(daemon_pid "${D[2]}" $dd)

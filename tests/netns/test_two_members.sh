@@ -173,6 +173,11 @@ check "m1 lists a link to m2" eval \
     "om1 links --json | jq -e '[.. | objects | select(.peer? == \"m2\")] | length > 0'"
 check "m2 lists a link to m1" eval \
     "om2 links --json | jq -e '[.. | objects | select(.peer? == \"m1\")] | length > 0'"
+# Both ends: state, rtt (> 0 up, from TCP_INFO), rate, queued, redials.
+for m in om1 om2; do
+	check "$m's links show state, rtt, rate, queued, redials" \
+	    wait_for 5 eval "$m links --json | links_fields_ok"
+done
 # Superpackets need the TUN device's offloads: TSO always, USO where
 # the kernel has it (Linux 6.2 and later).
 IPC=$PWD/$OM_BUILD/tools/om-ipc
