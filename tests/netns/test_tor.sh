@@ -317,8 +317,11 @@ done
 t=$(took $W_FIRST nx 1 ping -c 1 -W 2 "${V4[2]}") || true
 must "first reply m1 -> m2 over onions within ${W_FIRST} s (after ${t} s)" \
     test "$t" != never
-# Both ends of that link have its rtt within seconds (each end probes at
-# its first tick after up, the other answers at once).
+# Both ends of the direct link m1 - m2 have its rtt within seconds of its
+# up (each end probes at its first tick after up, the other answers at
+# once). The first reply may have gone through m3: wait for the link.
+check "m1 and m2 list their direct link up (within ${W_PAIR} s)" \
+    wait_for $W_PAIR eval "links_up 1 m2 && links_up 2 m1"
 for p in "1 m2" "2 m1"; do
 	t=$(took 5 link_rtts $p) || true
 	check "m${p% *}'s links to ${p#* } have an rtt within 5 s (after ${t} s)" \
