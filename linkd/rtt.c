@@ -111,7 +111,7 @@ rtt_probe_echo(struct rtt_probe *p, const struct wire_ka *ka, double now)
 	d = now_us - ka->echo_us;
 	/* A held time longer than the whole round trip is a lie or a
 	 * clock that went back: no sample rather than a tiny one. */
-	if ((uint64_t)ka->held_us > d)
+	if ((uint64_t)ka->held_us > d || ka->held_us > RTT_HELD_MAX_US)
 		return;
 	d -= ka->held_us;
 	if (d > RTT_MAX_US)

@@ -33,6 +33,11 @@
 /* Answer probes at most this often (a peer that probes faster gets its
  * echo with the next keepalive, held time included). */
 #define RTT_ANSWER_GAP     0.5
+/* The held time a peer states is its word alone: a sample counts only
+ * when the peer says it answered within this (a probe is answered at
+ * once), so a member that lies can take at most this off our figure of
+ * its link, not make itself everyone's cheapest relay (issue 14). */
+#define RTT_HELD_MAX_US    2000u
 /* A sample above this is no round trip of a live link. */
 #define RTT_MAX_US         (60u * 1000u * 1000u)
 /* Our timestamps a late echo may still match. */

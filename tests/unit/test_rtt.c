@@ -116,13 +116,20 @@ test_probe_held(void **state)
 
 	rtt_probe_init(&a);
 	rtt_probe_init(&b);
-	/* b does not answer (an idle peer's echo rides on its next
-	 * keepalive, 2 s later): the held time is taken off */
+	/* b answers 1 ms after it got the keepalive: the held time is
+	 * taken off */
 	rtt_probe_fill(&a, &ka, 0, 10.0);
 	assert_int_equal(rtt_probe_input(&b, &ka, 10.1), 0);
-	assert_int_equal(carry(&b, &a, 1, 12.1, 12.2), 1);
+	assert_int_equal(carry(&b, &a, 1, 10.101, 10.201), 0);
 	assert_true(a.samples == 1);
-	assert_in_range(rtt_est_get(&a.est, 12.2), 199990, 200010);
+	assert_in_range(rtt_est_get(&a.est, 10.201), 199990, 200010);
+	/* b's echo rides on a keepalive 2 s later: the held time is b's
+	 * word alone, and a peer that overstates it would shrink our
+	 * figure of its link (issue 14): no sample */
+	rtt_probe_fill(&a, &ka, 0, 11.0);
+	assert_int_equal(rtt_probe_input(&b, &ka, 11.1), 0);
+	assert_int_equal(carry(&b, &a, 1, 13.1, 13.2), 1);
+	assert_true(a.samples == 1);
 	/* an echo of nothing a sent: no sample */
 	memset(&ka, 0, sizeof(ka));
 	ka.ts_us = 1;
@@ -134,6 +141,13 @@ test_probe_held(void **state)
 	assert_int_equal(rtt_probe_input(&b, &ka, 20.1), 0);
 	rtt_probe_fill(&b, &ka, 0, 20.2);
 	ka.held_us = 300000;
+	(void)rtt_probe_input(&a, &ka, 20.2);
+	assert_true(a.samples == 1);
+	/* a lie within the round trip (held 150 ms of 200): no sample */
+	rtt_probe_fill(&a, &ka, 0, 21.0);
+	assert_int_equal(rtt_probe_input(&b, &ka, 21.1), 0);
+	rtt_probe_fill(&b, &ka, 0, 21.1);
+	ka.held_us = 150000;
 	(void)rtt_probe_input(&a, &ka, 20.2);
 	assert_true(a.samples == 1);
 	/* an echo from before its timestamp was sent (clock back) */
