@@ -257,12 +257,7 @@ netns_built() {
 # netns_dump_logs: the last 40 lines of every member's daemon logs
 # ($T/m*/run/) and of $T/commands.log, as comments.
 netns_dump_logs() {
-	local f
-	for f in "$T"/m*/run/*.log "$T/commands.log"; do
-		[ -f "$f" ] || continue
-		echo "# ----- ${f#"$T"/} (last 40 lines)"
-		tail -n 40 "$f" | sed 's/^/# /'
-	done
+	dump_tails 40 "$T"/m*/run/*.log "$T/commands.log"
 }
 
 # The two ends of an EXIT trap. netns_stopped_early RC: a script that
@@ -303,14 +298,8 @@ netns_cleanup() {
 # om_need CMD...: root, the commands a test runs, and the build in
 # $OM_BUILD (made if $OM is missing); "not ok" and exit 1 otherwise.
 om_need() {
-	local c
-	[ "$(id -u)" -eq 0 ] || { echo "not ok - needs root"; exit 1; }
-	for c in "$@"; do
-		command -v "$c" >/dev/null ||
-			{ echo "not ok - $c is missing (make deps)"; exit 1; }
-	done
-	[ -x "$OM" ] || make B="$OM_BUILD" -j2 all >/dev/null ||
-		{ echo "not ok - make failed"; exit 1; }
+	netns_needs "$@"
+	netns_built "$OM"
 }
 
 # dump_tails N FILE...: the last N lines of each file that exists, as
@@ -338,10 +327,7 @@ cleanup_start() {
 # cleanup_finish NAME: the last step: T removed, the summary line
 # scripts/check.sh counts, and the exit status.
 cleanup_finish() {
-	rm -rf -- "$T"
-	echo "$1: $passed passed, $failed failed"
-	[ $failed -eq 0 ] || exit 1
-	exit 0
+	netns_finish "$1"
 }
 
 # ns_plug NS VETH BRIDGE ADDR/LEN: a new namespace NS with lo up and
