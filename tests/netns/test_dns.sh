@@ -26,12 +26,13 @@
 # And, while the mesh is up: linkd's status --json carries the
 # per-member bounds (linkd/bounds.h) and two members that only do what
 # members do went over none of them. Then m3's identity, in
-# tests/tools/om-member, links to m1 and floods it (gossip at 5,000
-# objects a second, rekeys and new end-to-end sessions at 50 a second):
-# m1 lets through no more than the burst and the rate, holds no more
-# sessions of m3's than the bound, counts the rest for m3 alone (none
-# for m2), and pings m1 -> m2 meanwhile lose at most 2 with no gap over
-# 1 s.
+# tests/tools/om-member, links to m1 and floods it for 9 s (gossip at
+# 10,000 objects a second, rekeys at 100 a second, 2,000 new
+# end-to-end sessions): m1 lets through no more than the burst and the
+# rate, holds no more sessions of m3's than the bound, counts the rest
+# for m3 alone (none for m2); meanwhile a paced stream m2 -> m1 keeps
+# at least 80 % of what it carried just before, and pings m1 -> m2
+# lose at most 2 with no gap over 1 s.
 #
 # Style of test_mesh.sh: helpers from lib.sh, "ok" / "not ok" lines, a
 # last line "dns: N passed, M failed", everything (processes,
@@ -44,7 +45,7 @@ OM_BUILD=${OM_BUILD:-build}
 OM=$PWD/$OM_BUILD/onionmesh
 # shellcheck source=tests/netns/lib.sh
 . tests/netns/lib.sh
-om_need ip ping jq pgrep timeout python3
+om_need ip ping iperf3 jq pgrep timeout python3
 T=$(mktemp -d /tmp/onionmesh-dns.XXXXXX)
 chmod 755 "$T"  # daemons under privsep run as their own users
 
@@ -222,32 +223,56 @@ for i in 1 2; do
 done
 
 # ---------------------------------------------------------------------------
-# m3, by its own key (tests/tools/om-member), asks m1 for too much: 5 s
-# of gossip at 5,000 objects a second, 3 s of rekeys at 50 a second,
-# then 2 s of new end-to-end sessions at 50 a second. m1 drops what is
-# over m3's bounds, counts it for m3 alone, and m1 <-> m2 goes on as
-# before.
+# m3, by its own key (tests/tools/om-member), asks m1 for too much, 3 s
+# each: gossip at 10,000 objects a second, rekeys at 100 a second and
+# 2,100 new end-to-end sessions (700 a second). m1 drops
+# what is over m3's bounds and counts it for m3 alone, and m1 <-> m2 go
+# on: a paced TCP stream m2 -> m1 (iperf3 -b, so the figure is about
+# the bounds, not about how much CPU is left on a shared 2-core
+# machine) keeps at least 80 % of what it carried just before, and
+# pings m1 -> m2 see no gap over 1 s.
 
 MEMBER=$PWD/$OM_BUILD/tools/om-member
 id1=$(om 1 status --json | jq -r '.daemons.linkd.status.id // empty')
 NETR="default:$(conf_root "${D[1]}")"
 kv() { printf '%s\n' "$2" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
-nx 1 ping -n -D -i 0.1 -W 1 -w 14 "${V4[2]}" >"$T/ping2.txt" 2>&1 &
+# mbps FILE: the receiver's megabits a second in an iperf3 -J report.
+mbps() {
+	jq -r '.end.sum_received.bits_per_second / 1e6 | floor' "$1" \
+	    2>/dev/null || echo 0
+}
+nx 1 iperf3 -s >"$T/iperf3-server.log" 2>&1 &
+iperf_srv=$!
+sleep 0.5
+nx 2 timeout 30 iperf3 -c "${V4[1]}" -b 40M -t 5 -J \
+    --connect-timeout 5000 >"$T/iperf-before.json" 2>&1 || true
+before=$(mbps "$T/iperf-before.json")
+nx 1 ping -n -D -i 0.1 -W 1 -w 12 "${V4[2]}" >"$T/ping2.txt" 2>&1 &
 ping_pid=$!
-gout=$(nx 3 timeout 30 "$MEMBER" gossip "${U[1]}" 6550 "${D[3]}/keys" \
-    "$id1" "$NETR" 5000 5 2>&1) || true
-rout=$(nx 3 timeout 30 "$MEMBER" rekey "${U[1]}" 6550 "${D[3]}/keys" \
-    "$id1" "$NETR" 50 3 2>&1) || true
-eout=$(nx 3 timeout 30 "$MEMBER" e2e "${U[1]}" 6550 "${D[3]}/keys" \
-    "$id1" "$NETR" 50 2 2>&1) || true
-wait "$ping_pid" || true
+nx 2 timeout 30 iperf3 -c "${V4[1]}" -b 40M -t 11 -J \
+    --connect-timeout 5000 >"$T/iperf-during.json" 2>&1 &
+iperf_cli=$!
+# One after another: m1 takes one link per member, so three at once
+# would only replace each other.
+for m in "gossip 10000" "rekey 100" "e2e 700"; do
+	# shellcheck disable=SC2086
+	nx 3 timeout 30 "$MEMBER" ${m% *} "${U[1]}" 6550 "${D[3]}/keys" \
+	    "$id1" "$NETR" ${m#* } 3 >"$T/${m% *}.out" 2>&1 || true
+done
+for p in $iperf_cli $ping_pid; do
+	wait "$p" || true
+done
 ping_pid=
+kill "$iperf_srv" 2>/dev/null
+wait "$iperf_srv" 2>/dev/null || true
+during=$(mbps "$T/iperf-during.json")
+gout=$(cat "$T/gossip.out") rout=$(cat "$T/rekey.out") eout=$(cat "$T/e2e.out")
 check "m3 authenticates to m1 and floods it with gossip ($gout)" \
-    test "$(kv established "$gout")" = 1 -a "$(kv sent "$gout")" -ge 10000
+    test "$(kv established "$gout")" = 1 -a "$(kv sent "$gout")" -ge 20000
 check "m3 authenticates to m1 and rekeys in a loop ($rout)" \
-    test "$(kv established "$rout")" = 1 -a "$(kv sent "$rout")" -ge 100
-check "m3 authenticates to m1 and opens end-to-end sessions ($eout)" \
-    test "$(kv established "$eout")" = 1 -a "$(kv sent "$eout")" -ge 50
+    test "$(kv established "$rout")" = 1 -a "$(kv sent "$rout")" -ge 200
+check "m3 authenticates to m1 and opens 2,000 end-to-end sessions ($eout)" \
+    test "$(kv established "$eout")" = 1 -a "$(kv sent "$eout")" -ge 2000
 st=$(om 1 status --json | jq -c '.daemons.linkd.status |
     {over: .bounds.over, c: (.counters | {gossip_in, gossip_limited,
     rekeys_limited, e2e_refused}), e2e: .forward.e2e_sessions,
@@ -266,12 +291,16 @@ check "m1 refused m3's end-to-end sessions over its bound, held at most that man
         .e2e <= .e2e_max' <<<'$st'"
 check "nothing counted against m2" \
     eval "jq -e '.over.m2 == null' <<<'$st'"
+check "m2 -> m1 carried a paced stream before the flood (${before} Mbit/s)" \
+    test "${before:-0}" -ge 20
+check "during the flood m2 -> m1 kept at least 80 % of it (${during} of ${before} Mbit/s)" \
+    test "$((${during:-0} * 10))" -ge "$((${before:-0} * 8))"
 sent=$(sed -n 's/^\([0-9]*\) packets transmitted.*/\1/p' "$T/ping2.txt")
 got=$(sed -n 's/.* \([0-9]*\) received.*/\1/p' "$T/ping2.txt")
 gap=$(awk -F'[][]' '/bytes from/ { t = $2 + 0;
     if (n++ && t - last > max) max = t - last; last = t }
     END { printf "%.2f", max + 0 }' "$T/ping2.txt")
 check "pings m1 -> m2 during the flood: ${got:-?} of ${sent:-?}, longest gap $gap s" \
-    eval "test ${sent:-0} -ge 80 -a ${got:-0} -ge $((${sent:-0} - 2)) &&
+    eval "test ${sent:-0} -ge 50 -a ${got:-0} -ge $((${sent:-0} - 2)) &&
         awk -v g=$gap 'BEGIN { exit !(g > 0 && g <= 1.0) }'"
 check "link m1 <-> m2 still up" links_to 1 2
