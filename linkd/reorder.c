@@ -265,6 +265,11 @@ reorder_push(struct reorder *r, uint64_t seq, const uint8_t *p, size_t len,
 		r->st.late++;
 		return REORDER_LATE;
 	}
+	if ((uint64_t)d >= r->nslots) {
+		/* Handing on what is held may bring next up to seq. */
+		make_room_ahead(r, seq);
+		d = (int64_t)(seq - r->next);
+	}
 	if (d == 0) {
 		r->deliver(r->ctx, seq, p, len);
 		r->st.delivered++;
@@ -276,7 +281,5 @@ reorder_push(struct reorder *r, uint64_t seq, const uint8_t *p, size_t len,
 			release_run(r);
 		return REORDER_DELIVERED;
 	}
-	if ((uint64_t)d >= r->nslots)
-		make_room_ahead(r, seq);
 	return hold(r, seq, p, len, now);
 }

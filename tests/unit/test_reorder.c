@@ -239,6 +239,18 @@ test_bounds(void **state)
 	assert_int_equal(push(&r, 992, 10, 0), REORDER_LATE);
 	assert_int_equal(push(&r, 9, 10, 0), REORDER_LATE);
 	assert_int_equal(push(&r, 993, 10, 0), REORDER_DELIVERED);
+	/* What it hands on to make room may bring next up to the new one:
+	 * then that one goes out too, in order.
+	 * Next is 994 (missing), 1000 is held; 995..1001 fill the slots. */
+	for (i = 995; i <= 1001; i++)
+		if (i != 1000)
+			assert_int_equal(push(&r, i, 10, 0), REORDER_HELD);
+	assert_int_equal(r.st.held_now, 7);
+	assert_int_equal(push(&r, 1002, 10, 0), REORDER_DELIVERED);
+	assert_true(r.next == 1003);
+	assert_int_equal(r.st.held_now, 0);
+	assert_int_equal(o.seq[o.n - 1], 1002);
+	assert_int_equal(o.seq[o.n - 2], 1001);
 	assert_false(o.bad);
 	reorder_free(&r);
 }
