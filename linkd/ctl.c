@@ -80,12 +80,25 @@ ctl_links(void *ctx, json_t *req)
 	struct linkd *ld = ctx;
 	json_t *a = json_array();
 	struct link *l;
+	struct peer *p;
 	double now = linkd_now();
+	json_t *r;
 
 	TAILQ_FOREACH(l, &ld->links, entry)
 		if (l->state != LINK_CLOSED)
 			json_array_append_new(a, link_json(l, now));
-	return ok_with("links", a);
+	if ((r = ok_with("links", a)) == NULL)
+		return NULL;
+	/* Members whose numbered (striped) packets we put in order. */
+	a = json_array();
+	TAILQ_FOREACH(p, &ld->peers, entry)
+		if (p->stripe.ro_live)
+			json_array_append_new(a, stripe_json(&p->stripe));
+	if (a == NULL || json_object_set_new(r, "reorder", a) == -1) {
+		json_decref(r);
+		return NULL;
+	}
+	return r;
 }
 
 static json_t *
@@ -100,7 +113,7 @@ peer_json(struct linkd *ld, const struct peer *p, double now)
 	for (i = 0; i < p->rec.ntcp; i++)
 		json_array_append_new(tcp, json_string(p->rec.tcp[i]));
 	return json_pack("{s:s, s:s, s:o, s:o, s:o, s:o, s:s, s:b, s:i, "
-	    "s:i, s:i, s:f, s:I, s:o, s:I}",
+	    "s:i, s:i, s:f, s:I, s:o, s:I, s:I}",
 	    "name", p->rec.name,
 	    "id", p->id_hex,
 	    "ipv4", json_prefix(&p->rec.ipv4, 0),
@@ -120,7 +133,8 @@ peer_json(struct linkd *ld, const struct peer *p, double now)
 	    rate_bps_to_kbps(p->rate_bps) : 0),
 	    "last_handshake", p->t_last_hs > 0 ? wall(p->t_last_hs, now) :
 	    json_null(),
-	    "src_drops", (json_int_t)p->src_drops);
+	    "src_drops", (json_int_t)p->src_drops,
+	    "congested_drops", (json_int_t)p->congested);
 }
 
 static json_t *
@@ -169,6 +183,7 @@ static const struct counter status_counters[] = {
 	LD_COUNTER("join_ratelimited", join_ratelimited),
 	LD_COUNTER("links_paused", dp.links_paused_n),
 	LD_COUNTER("tund_paused", dp.tund_paused_n),
+	LD_COUNTER("congested_drops", dp.congested),
 	/* Gossip carried for keyd; drops: more than keyd or a member's
 	 * link could take (linkd/gossip.c), so a flood shows here even
 	 * where keyd never saw it to refuse it. */

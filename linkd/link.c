@@ -100,6 +100,12 @@ link_backlog(const struct link *l)
 	return l->tx.len;
 }
 
+int
+link_congested(const struct link *l)
+{
+	return !l->pause_tund && l->tx.len > l->obuf_high;
+}
+
 static void link_rio_cb(struct ev_loop *, ev_io *, int);
 static void link_wio_cb(struct ev_loop *, ev_io *, int);
 static void link_retry_cb(struct ev_loop *, ev_timer *, int);
@@ -113,6 +119,10 @@ link_set_state(struct link *l, enum link_state s)
 	l->state = s;
 	l->t_state = linkd_now();
 	l->mp.up = s == LINK_UP;
+	/* A circuit (re)joins the schedule afresh: measured again. */
+	if (s == LINK_UP && !l->sc.up)
+		sched_circ_init(&l->sc, l->t_state);
+	l->sc.up = s == LINK_UP;
 }
 
 int
@@ -130,9 +140,11 @@ link_set_transport(struct link *l, const char *transport)
 	if (strcmp(transport, "tcp") == 0) {
 		l->obuf_high = LINK_OBUF_HIGH;
 		l->obuf_low = LINK_OBUF_LOW;
+		l->pause_tund = 1;
 	} else {
 		l->obuf_high = LINK_ONION_HIGH;
 		l->obuf_low = LINK_ONION_LOW;
+		l->pause_tund = 0;
 	}
 }
 
@@ -141,8 +153,14 @@ static void
 link_backlog_changed(struct link *l)
 {
 	struct linkd *ld = l->ld;
+	double now = linkd_now();
+
 	l->mp.backlog = l->tx.len;
-	if (!l->over_high && l->tx.len > l->obuf_high) {
+	if (l->tx.len > l->sc.queued)
+		sched_enqueue(&l->sc, l->tx.len - l->sc.queued, now);
+	else if (l->tx.len < l->sc.queued)
+		sched_drain(&l->sc, l->sc.queued - l->tx.len, now);
+	if (!l->over_high && l->pause_tund && l->tx.len > l->obuf_high) {
 		l->over_high = 1;
 		ld->links_over_high++;
 	} else if (l->over_high && l->tx.len < l->obuf_low) {
@@ -215,6 +233,7 @@ link_new(struct linkd *ld, enum link_dir dir)
 	l->backoff = LINK_BACKOFF_MIN;
 	l->t_state = l->t_wrote = linkd_now();
 	bounds_rekey_init(&l->rekey_rl, l->t_state);
+	sched_circ_init(&l->sc, l->t_state);
 	ev_io_init(&l->rio, link_rio_cb, 0, EV_READ);
 	ev_io_init(&l->wio, link_wio_cb, 0, EV_WRITE);
 	ev_timer_init(&l->retry, link_retry_cb, 0., 0.);
@@ -270,6 +289,7 @@ link_shutdown(struct link *l, const char *why, int failed)
 	l->rx.head = l->rx.tail = 0;
 	obuf_consume(&l->tx, l->tx.len);
 	l->mp.up = 0;
+	l->sc.up = 0;
 	l->send_err = NULL;
 	l->rtt_us = 0;
 	l->rate_bps = 0;
@@ -760,7 +780,9 @@ link_send_packet(struct link *l, const uint8_t *pkt, size_t len, double now)
 {
 	if (l->state != LINK_UP)
 		return -1;
-	if (session_send_packet(&l->sess, pkt, len, now) == -1) {
+	if ((l->peer != NULL && l->peer->mp.policy == MP_STRIPE ?
+	    stripe_seal(l, pkt, len, now) :
+	    session_send_packet(&l->sess, pkt, len, now)) == -1) {
 		/* A packet the session refuses (too long) costs only the
 		 * packet; a session that closed costs the link. */
 		if (l->sess.state == SESSION_CLOSED)

@@ -29,6 +29,7 @@
 
 #include "linkd/multipath.h"
 #include "linkd/ratelimit.h"
+#include "linkd/sched.h"
 #include "linkd/session.h"
 #include "linkd/stream.h"
 #include "proto/socks5.h"
@@ -41,7 +42,10 @@
 /* An onion link carries one circuit of a few MB/s, and tor already
  * queues what its circuit window holds: more here only adds delay for
  * loss-based inner TCP (cubic fills every queue; bbr never used this
- * one in bench/tor1.sh runs), at no gain in throughput. */
+ * one in bench/tor1.sh runs), at no gain in throughput. Above its high
+ * mark a circuit's member has its packets dropped (link_congested);
+ * reading tund goes on for the others, so one slow member never stalls
+ * the rest. TCP links keep the pause: above the mark, tund waits. */
 #define LINK_ONION_HIGH   (128 * 1024)
 #define LINK_ONION_LOW    (32 * 1024)
 #define LINK_READS_PER_WAKEUP  8
@@ -91,7 +95,10 @@ struct link {
 	struct framer rx;
 	struct obuf tx;
 	struct mp_path mp;             /* what multipath sees */
+	struct sched_circ sc;          /* what striping sees (stripe.c) */
 	int over_high;                 /* counted in ld->links_over_high */
+	int pause_tund;                /* over high pauses tund (TCP); else
+	                                * its member's packets are dropped */
 	size_t obuf_high, obuf_low;    /* its transport's marks (set once) */
 	int pending_in;                /* counted in ld->pending_in */
 	struct rl_bucket rekey_rl;     /* rekeys it may take (bounds.h) */
@@ -161,6 +168,9 @@ void links_resume(struct linkd *ld);
 /* Free CLOSED links (called from the loop's prepare watcher). */
 void links_reap(struct linkd *ld);
 size_t link_backlog(const struct link *l);
+/* Over its high mark and of a transport that does not pause tund for
+ * it (onion): the member's next packet is to be dropped. */
+int link_congested(const struct link *l);
 /* A whole frame as it goes on the wire (join relays: no session). -1
  * with l->send_err set; the link is not closed. */
 int link_send_raw(struct link *l, const uint8_t *frame, size_t len)

@@ -37,6 +37,7 @@ static const struct link_frame linkd_frames[] = {
 	{ INNER_PACKET,  datapath_deliver },
 	{ INNER_GOSSIP,  linkd_gossip_input },
 	{ INNER_FORWARD, e2e_forward_input },
+	{ INNER_SEQ_PACKET, stripe_input },
 };
 
 /* The listener of this mode (again every tick while it fails). */

@@ -28,6 +28,8 @@
  *   e2e.c            end-to-end sessions through relays (forward.h)
  *   forward.c        relaying INNER_FORWARD (forward.h)
  *   multipath.c      which link of a peer (multipath.h)
+ *   stripe.c         striping: numbers out, sched.c's pick, reorder.c
+ *                    in (stripe.h)
  *   gossip.c         carries keyd's gossip between members
  *
  * The packet path walks down: outbound -> route, links, e2e -> forward
@@ -54,6 +56,7 @@
 #include "linkd/resolve.h"
 #include "linkd/route.h"
 #include "linkd/session.h"
+#include "linkd/stripe.h"
 #include "proto/conf.h"
 #include "proto/daemon.h"
 #include "proto/datapath.h"
@@ -123,6 +126,7 @@ struct peer {
 	struct mp_path *paths[PEER_MAX_LINKS];
 	int nlinks;
 	struct mp_sched mp;
+	struct stripe stripe;             /* MP_STRIPE out; numbered in */
 	int links_up;
 	int reported;                     /* links_up last sent; -1 none */
 	/* rate: bytes/s its links carried (tx + rx), see peer_rate_tick */
@@ -136,6 +140,7 @@ struct peer {
 	struct link *out[PEER_MAX_OUT];   /* our outgoing links, by slot */
 	uint64_t src_drops;               /* inner source not its own */
 	struct member_bounds bounds;      /* what it may make us do */
+	uint64_t congested;               /* dropped: its links were full */
 };
 
 TAILQ_HEAD(peer_list, peer);
@@ -156,6 +161,7 @@ struct datapath {
 	int tund_paused;                  /* reading tund stopped */
 	uint64_t tx_packets, rx_packets;  /* from / to tund */
 	uint64_t no_route, no_link, src_drops, tund_drops, bad_packets;
+	uint64_t congested;               /* a member's links full: dropped */
 	uint64_t links_paused_n;          /* tund full: links stopped */
 	uint64_t tund_paused_n;           /* a link full: tund stopped */
 };

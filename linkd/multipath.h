@@ -26,9 +26,10 @@
  *             key), which is stateless and just as stable.
  *  MP_STRIPE  spread packets over every up link, each to the one with
  *             the least queued, so even one flow adds circuits up. It
- *             reorders: it is only to be switched on together with a
- *             receiver-side reorder buffer keyed on a sequence number
- *             carried in the inner frame (not there yet).
+ *             reorders. linkd's striping (multipath = stripe, the
+ *             default over circuits) does not call mp_select for it:
+ *             stripe.c picks with sched.c (expected arrival, stalls) and
+ *             numbers the packets for the receiver's reorder buffer.
  */
 #ifndef OM_LINKD_MULTIPATH_H
 #define OM_LINKD_MULTIPATH_H

@@ -46,6 +46,12 @@ outbound_packet(struct linkd *ld, const uint8_t *pkt, size_t len, double now)
 		 * end-to-end session through the table's next hop. */
 		l = peer_tx_link(r.dest, pkt + TUN_VNET_HDR_LEN,
 		    len - TUN_VNET_HDR_LEN, now);
+		if (l != NULL && link_congested(l)) {
+			/* Only this member's packets wait for its links. */
+			dp->congested++;
+			r.dest->congested++;
+			return;
+		}
 		if (l != NULL) {
 			if (link_send_packet(l, pkt, len, now) == -1)
 				dp->no_link++;
@@ -86,7 +92,9 @@ outbound_read_cb(struct ev_loop *loop, ev_io *w, int revents)
 		dp->tx_packets++;
 		outbound_packet(ld, dp->buf, (size_t)n, now);
 		if (ld->links_over_high > 0) {
-			/* A link is congested: let TUN's queue push back. */
+			/* A TCP link is congested: let TUN's queue push
+			 * back (onion links drop their member's packets
+			 * instead, above). */
 			ev_io_stop(loop, &dp->rio);
 			dp->tund_paused = 1;
 			dp->tund_paused_n++;

@@ -115,8 +115,12 @@ peers_update(struct linkd *ld, const struct record *r)
 		}
 		hex_encode(p->id_hex, r->id, MEMBER_ID_BYTES);
 		/* TCP: one link carries everything (a second over the same
-		 * path adds nothing). Onion: flows spread over circuits. */
-		mp_init(&p->mp, ld->onion ? MP_FLOW : MP_STICKY);
+		 * path adds nothing). Onion: packets striped over the
+		 * circuits, or (multipath = flow) flows spread over them. */
+		mp_init(&p->mp, !ld->onion ? MP_STICKY :
+		    ld->conf->multipath == CONF_MP_FLOW ? MP_FLOW :
+		    MP_STRIPE);
+		stripe_init(ld, p);
 		p->reported = -1;
 		bounds_init(&p->bounds, linkd_now());
 		h = id_hash(r->id);
@@ -148,6 +152,8 @@ peers_remove(struct linkd *ld, struct peer *p, const char *why)
 
 	log_info("member %s: %s", p->rec.name, why);
 	e2e_peer_gone(ld, p);
+	/* What it sent and we hold goes nowhere now. */
+	stripe_free(&p->stripe);
 	/* closing, not backing off */
 	memset(p->out, 0, sizeof(p->out));
 	while (p->nlinks > 0)
@@ -336,6 +342,9 @@ peer_links_changed(struct linkd *ld, struct peer *p)
 		if (p->links[i]->state == LINK_UP)
 			up++;
 	p->links_up = up;
+	/* Nothing will fill its gaps now. */
+	if (up == 0)
+		stripe_links_down(p);
 	if (up != p->reported)
 		peer_report_state(ld, p);
 }
@@ -346,6 +355,8 @@ peer_tx_link(struct peer *p, const uint8_t *ip, size_t len, double now)
 	uint32_t flow = 0;
 	int i;
 
+	if (p->mp.policy == MP_STRIPE)
+		return stripe_tx_link(p, len, now);
 	if (p->mp.policy == MP_FLOW && p->nlinks > 1)
 		flow = mp_flow_hash(ip, len);
 	i = mp_select(&p->mp, p->paths, (size_t)p->nlinks, flow, now);

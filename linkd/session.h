@@ -65,9 +65,10 @@ struct session_cb {
 	int (*send)(void *arg, const uint8_t *frame, size_t len);
 	/* A decrypted INNER_PACKET payload (vnet hdr + IP). */
 	void (*deliver)(void *arg, const uint8_t *pkt, size_t len);
-	/* A decrypted INNER_GOSSIP or INNER_FORWARD payload (may be NULL:
-	 * dropped). It points into the session layer's receive buffer:
-	 * copy it before feeding a frame to another session. */
+	/* A decrypted INNER_GOSSIP, INNER_FORWARD or INNER_SEQ_PACKET
+	 * payload (may be NULL: dropped). It points into the session
+	 * layer's receive buffer: copy it before feeding a frame to
+	 * another session. */
 	void (*inner)(void *arg, uint8_t kind, const uint8_t *p, size_t len);
 	/* The session is up (first time and after every rekey). */
 	void (*established)(void *arg, int rekey);

@@ -667,6 +667,18 @@ set_circuits(struct conf *c, const char *v, char *why)
 }
 
 static int
+set_multipath(struct conf *c, const char *v, char *why)
+{
+	if (strcasecmp(v, "stripe") == 0)
+		c->multipath = CONF_MP_STRIPE;
+	else if (strcasecmp(v, "flow") == 0)
+		c->multipath = CONF_MP_FLOW;
+	else
+		return why_set(why, "want stripe (the default) or flow");
+	return 0;
+}
+
+static int
 set_max_links(struct conf *c, const char *v, char *why)
 {
 	return parse_u32(v, 0, 65535, &c->max_links, why);
@@ -785,6 +797,7 @@ static const struct conf_key {
 	{"tor_cookie", set_tor_cookie, 0},
 	{"tor_group", set_tor_group, 0},
 	{"circuits", set_circuits, 0},
+	{"multipath", set_multipath, 0},
 	{"loglevel", set_loglevel, 0},
 	{"root", set_root, 0},
 	{"role", set_role, 0},
@@ -1099,6 +1112,8 @@ conf_format(const struct conf *c, char *out, size_t cap)
 	out_opt(&o, "tor_group", c->tor_group);
 	snprintf(num, sizeof(num), "%u", c->circuits);
 	out_kv(&o, "circuits", num);
+	if (c->multipath == CONF_MP_FLOW)
+		out_kv(&o, "multipath", "flow");
 	if (c->loglevel < LOG_LVL_WARN || c->loglevel > LOG_LVL_DEBUG)
 		return -1;
 	out_kv(&o, "loglevel", loglevels[c->loglevel]);

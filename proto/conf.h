@@ -45,6 +45,15 @@ enum {
 	CONF_TOR_AUTH_COOKIE,
 	CONF_TOR_AUTH_NONE,
 };
+/* How a peer's packets share its circuits (onion links): striped, each
+ * packet to the circuit where it arrives first and put back in order by
+ * the receiver, so one flow gets every circuit's speed; or one circuit
+ * per flow, never reordered, as before striping. TCP links always carry
+ * everything on one link. */
+enum {
+	CONF_MP_STRIPE = 0,
+	CONF_MP_FLOW,
+};
 /* Debian's tor (tor-service-defaults-torrc): the cookie lies next to
  * the control socket under this name, and at this path whatever the
  * control port is. */
@@ -111,6 +120,8 @@ struct conf {
 	                                  * cookie file's group) */
 	uint32_t circuits;               /* circuits = 1..CONF_CIRCUITS_MAX
 	                                  * links per peer */
+	int multipath;                   /* multipath = stripe|flow
+	                                  * (CONF_MP_*): over circuits */
 	int loglevel;                    /* loglevel = warn|info|debug */
 	/* trust (issue 4) */
 	uint8_t root[32];                /* root = <64 hex>: the founder */

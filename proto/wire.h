@@ -29,6 +29,10 @@
  *   INNER_GOSSIP    signed objects spreading to every member (keyd's)
  *   INNER_FORWARD   a sealed end-to-end frame for another member; the
  *                   relay sees only the destination and a hop limit
+ *   INNER_SEQ_PACKET u64 per-member sequence number (big-endian) ||
+ *                   what INNER_PACKET carries: a packet striped over
+ *                   several links, put back in order by the receiver
+ *                   (linkd/stripe.h)
  *
  * A keepalive's timestamp echo measures the link's rtt at both ends
  * (linkd/rtt.h): ts is the sender's monotonic clock in microseconds
@@ -92,6 +96,7 @@ enum wire_inner {
 	INNER_GOSSIP = 4,  /* u8 gossip type | body: records, edges, digests */
 	INNER_FORWARD = 5, /* dest id(32) | u8 hop limit | u32 conn id |
 	                    * an end-to-end frame for dest (HS or DATA) */
+	INNER_SEQ_PACKET = 6, /* u64 seq | vnet hdr | IP packet */
 };
 
 #define WIRE_PROLOGUE_TAG "onionmesh/1"

@@ -47,6 +47,7 @@ static const char good[] =
     "tor_cookie = /var/lib/tor/control_auth_cookie\n"
     "tor_group = debian-tor\n"
     "circuits = 8\n"
+    "multipath = flow\n"
     "loglevel = debug\n"
     "root = 3b6a27bcceb6a42d62a3a8d02a6f0d73653215771de243a63ac048a18b59da29\n"
     "role = admin\n"
@@ -144,6 +145,7 @@ test_defaults(void **state)
 	assert_string_equal(c.ifname, "om-corp");
 	assert_int_equal(c.mtu, DEFAULT_MTU);
 	assert_int_equal(c.circuits, 4);
+	assert_int_equal(c.multipath, CONF_MP_STRIPE);
 	assert_int_equal(c.max_links, 0);
 	assert_int_equal(c.max_admitted, CONF_MAX_ADMITTED_DEFAULT);
 	assert_int_equal(c.sandbox, 1);
@@ -206,6 +208,7 @@ test_parse_good(void **state)
 	assert_string_equal(c.tor_cookie, "/var/lib/tor/control_auth_cookie");
 	assert_string_equal(c.tor_group, "debian-tor");
 	assert_int_equal(c.circuits, 8);
+	assert_int_equal(c.multipath, CONF_MP_FLOW);
 	assert_int_equal(c.loglevel, LOG_LVL_DEBUG);
 	assert_int_equal(c.have_root, 1);
 	assert_int_equal(c.root[0], 0x3b);
@@ -373,6 +376,8 @@ static const struct {
 	{"circuits = 0", "circuits = 0: out of range (want 1..8)"},
 	{"circuits = 9", "circuits = 9: out of range (want 1..8)"},
 	{"circuits = 17", "17"},
+	{"multipath = packet", "multipath = packet: want stripe (the "
+	    "default) or flow"},
 	{"loglevel = verbose", "verbose"},
 	{"root = 3b6a", "root = 3b6a: not a member id"},
 	{"root = xyz", "want 64 hex digits"},

@@ -1,0 +1,68 @@
+/*
+ * Striping a member's packets over its circuits (multipath = stripe):
+ * the glue between the packet path and the two pure parts, sched.h
+ * (which circuit) and reorder.h (back in order).
+ *
+ * Sending: every packet gets the member's next sequence number (the
+ * first one random, so a restart looks like a new epoch to the
+ * receiver) and goes sealed as INNER_SEQ_PACKET on the circuit the
+ * scheduler picks; the number is inside the sealed frame, so a relay
+ * learns nothing new. Receiving: INNER_SEQ_PACKET from any member goes
+ * through that member's reorder buffer (made on the first one) to the
+ * datapath; a timer skips a gap once its timeout passes, and the
+ * timeout follows the spread of the member's circuits' delays. When the
+ * member's last link goes down, what is held is handed on.
+ */
+#ifndef OM_LINKD_STRIPE_H
+#define OM_LINKD_STRIPE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <ev.h>
+#include <jansson.h>
+
+#include "linkd/reorder.h"
+#include "linkd/sched.h"
+
+#define STRIPE_SEQ_BYTES 8      /* u64 big-endian before the packet */
+#define STRIPE_SPREAD_EVERY 1.0 /* s between timeout updates */
+
+struct linkd;
+struct peer;
+struct link;
+
+struct stripe {
+	struct linkd *ld;
+	struct peer *p;
+	uint64_t tx_seq;         /* the number our next packet gets */
+	struct sched sched;
+	struct reorder ro;       /* valid when ro_live */
+	int ro_live;
+	ev_timer ro_timer;       /* the reorder deadline */
+	double ro_armed;         /* the deadline it is set for, < 0 none */
+	double t_spread;         /* when the timeout was last set */
+	uint64_t rx_bad;         /* numbered frames too short */
+	uint64_t rx_nomem;       /* could not be held: dropped */
+};
+
+/* p's striping state, with ld and p for the callbacks. */
+void stripe_init(struct linkd *ld, struct peer *p);
+/* Frees what is held (not handed on) and stops the timer. */
+void stripe_free(struct stripe *st);
+/* The link for p's next packet of len bytes, or NULL: its sched pick
+ * over the up links, their view refreshed first. */
+struct link *stripe_tx_link(struct peer *p, size_t len, double now);
+/* Seal pkt (vnet header + IP) on l as INNER_SEQ_PACKET with the next
+ * number of l's member. 0, or -1 as session_send_kind. */
+int stripe_seal(struct link *l, const uint8_t *pkt, size_t len, double now)
+    __attribute__((warn_unused_result));
+/* INNER_SEQ_PACKET from member from (linkd.c's table). */
+void stripe_input(struct linkd *ld, struct peer *from, const uint8_t *p,
+    size_t len);
+/* p's last link went down: hand on what its reorder buffer holds. */
+void stripe_links_down(struct peer *p);
+/* The member's reorder figures, for links --json. */
+json_t *stripe_json(const struct stripe *st);
+
+#endif
