@@ -360,6 +360,10 @@ show_list(struct ctl *c, int argc, char **argv, const char *daemon,
 	list = reply_list(rep, key);
 	json_object_set_new(s.model, key, list ? json_incref(list) :
 	    json_array());
+	/* links: each member's reorder figures ride along (for --json). */
+	if (strcmp(key, "links") == 0 &&
+	    (list = reply_list(rep, "reorder")) != NULL)
+		json_object_set_new(s.model, "reorder", json_incref(list));
 	if ((hosts = ctl_hosts_json(c, s.netid)) != NULL) {
 		json_object_set_new(s.model, "members", member_names(hosts));
 		json_decref(hosts);

@@ -54,6 +54,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 
 #include <sodium.h>
@@ -98,6 +99,19 @@ size_t
 link_backlog(const struct link *l)
 {
 	return l->tx.len;
+}
+
+size_t
+link_unsent(const struct link *l)
+{
+	int n = 0;
+
+	/* TIOCOUTQ: on a Unix socket the bytes its reader has not taken,
+	 * on TCP those not yet acknowledged, sent or not (over loopback:
+	 * what tor's socket did not take). Allowed by the sandbox. */
+	if (l->fd == -1 || ioctl(l->fd, TIOCOUTQ, &n) == -1 || n < 0)
+		return 0;
+	return (size_t)n;
 }
 
 int

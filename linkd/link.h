@@ -168,6 +168,9 @@ void links_resume(struct linkd *ld);
 /* Free CLOSED links (called from the loop's prepare watcher). */
 void links_reap(struct linkd *ld);
 size_t link_backlog(const struct link *l);
+/* Bytes written to the socket that its reader has not taken yet (for
+ * tor's SocksPort: what tor has not read), 0 when unknown. */
+size_t link_unsent(const struct link *l);
 /* Over its high mark and of a transport that does not pause tund for
  * it (onion): the member's next packet is to be dropped. */
 int link_congested(const struct link *l);

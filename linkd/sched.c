@@ -110,7 +110,8 @@ sched_eta(const struct sched_circ *c, size_t len, double delay_unknown)
 {
 	double d = c->delay >= 0 ? c->delay : delay_unknown;
 
-	return ((double)c->queued + (double)len) / sched_rate(c) + d;
+	return ((double)c->queued + (double)c->below + (double)len) /
+	    sched_rate(c) + d;
 }
 
 /* What an unmeasured circuit's delay is taken to be: the mean of the

@@ -6,8 +6,9 @@
  * and the time as an argument, so unit tests drive it without sockets.
  *
  * A packet of N bytes put on circuit c is expected to arrive at
- *     now + (queued(c) + N) / rate(c) + delay(c)
- * (its queue drains at the circuit's rate, then it travels one way).
+ *     now + (queued(c) + below(c) + N) / rate(c) + delay(c)
+ * (what is ahead of it, in our queue and in the socket's, drains at the
+ * circuit's rate, then it travels one way).
  * The scheduler picks the smallest; faster and shorter circuits thus
  * carry more, and a slow one carries little but is not starved once
  * the others have queues. Ties (equal to within SCHED_TIE seconds) take
@@ -36,6 +37,9 @@
 struct sched_circ {
 	int up;               /* established and writable */
 	size_t queued;        /* bytes waiting to leave for this circuit */
+	size_t below;         /* bytes written but still in the socket
+	                       * below (the caller's figure): they too
+	                       * come before a new packet */
 	double rate;          /* bytes/s, 0 until measured */
 	double delay;         /* one way (rtt/2), s; < 0 until measured */
 	double t_progress;    /* last time its queue moved or was empty */

@@ -54,6 +54,7 @@ stripe_tx_link(struct peer *p, size_t len, double now)
 	for (i = 0; i < p->nlinks; i++) {
 		l = p->links[i];
 		l->sc.delay = l->rtt_us > 0 ? l->rtt_us / 2e6 : -1;
+		l->sc.below = l->sc.up ? link_unsent(l) : 0;
 		v[i] = &l->sc;
 	}
 	k = sched_pick(&p->stripe.sched, v, (size_t)p->nlinks, len, now);

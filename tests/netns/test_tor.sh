@@ -16,10 +16,11 @@
 #
 # Checked: every pair pings both ways over IPv4 and IPv6 (the first reply
 # within a bounded wait: a fresh onion service takes 2-20 s); 10 s of
-# iperf3; `links --json` says transport onion, and on both ends of every
-# link an rtt (keepalive echoes), within seconds, that routed's cost
-# uses from both ends; each link (circuit) shows state, rtt, rate,
-# queued bytes and re-dials; linkd holds no IP socket;
+# iperf3 (striped: m2's reorder buffer hands m1's packets on); `links
+# --json` says transport onion, and on both ends of every link an rtt
+# (keepalive echoes), within seconds, that routed's cost uses from both
+# ends; each link (circuit) shows state, rtt, rate, queued bytes and
+# re-dials; linkd holds no IP socket;
 # a member whose tor restarts gets its links back by itself; so does one
 # whose linkd, then keyd, is killed with -9 (all three under an iperf3
 # load, each with its recovery time and probes lost, and no member's
@@ -424,6 +425,15 @@ check "iperf3 m1 -> m2 for 10 s without error${iperf_err:+ ($iperf_err)}" \
     test -z "$iperf_err"
 check "iperf3 m1 -> m2 carried $iperf_bytes bytes ($iperf_mbs MB/s)" \
     test "${iperf_bytes%.*}" -gt 0
+# Striping is the default (multipath = stripe): m1's packets reached m2
+# numbered, through m2's reorder buffer for m1.
+striped_from() { # M FROM: M's reorder buffer handed on FROM's packets
+	om "$1" links --json | jq -e --arg p "$2" \
+	    '[.reorder[] | select(.peer == $p)] | length == 1 and
+	     .[0].delivered > 1000 and .[0].bytes <= 2097152'
+}
+check "m2 put m1's striped packets back in order (links --json reorder)" \
+    striped_from 2 m1
 
 # ---------------------------------------------------------------------------
 # Faults under load: m2's tor restarts, then m2's linkd and keyd are

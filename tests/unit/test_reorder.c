@@ -56,6 +56,26 @@ setup(struct reorder *r, struct out *o, size_t nslots, size_t bytes)
 	assert_int_equal(reorder_init(r, nslots, bytes, collect, o), 0);
 }
 
+/* The buffer most tests use: 16 slots, 10000 bytes. */
+static struct {
+	struct reorder r;
+	struct out o;
+} fix;
+
+static int
+fix_setup(void **state)
+{
+	setup(&fix.r, &fix.o, 16, 10000);
+	return 0;
+}
+
+static int
+fix_teardown(void **state)
+{
+	reorder_free(&fix.r);
+	return 0;
+}
+
 static void
 test_init(void **state)
 {
@@ -93,63 +113,59 @@ test_in_order(void **state)
 static void
 test_reordered(void **state)
 {
-	struct reorder r;
-	struct out o;
+	struct reorder *r = &fix.r;
+	struct out *o = &fix.o;
 
-	setup(&r, &o, 16, 10000);
-	assert_int_equal(push(&r, 0, 10, 0), REORDER_DELIVERED);
-	assert_int_equal(push(&r, 3, 10, 0.001), REORDER_HELD);
-	assert_int_equal(push(&r, 2, 20, 0.002), REORDER_HELD);
-	assert_int_equal(o.n, 1);
-	assert_int_equal(r.st.held_now, 2);
-	assert_int_equal(r.st.bytes, 30);
+	assert_int_equal(push(r, 0, 10, 0), REORDER_DELIVERED);
+	assert_int_equal(push(r, 3, 10, 0.001), REORDER_HELD);
+	assert_int_equal(push(r, 2, 20, 0.002), REORDER_HELD);
+	assert_int_equal(o->n, 1);
+	assert_int_equal(r->st.held_now, 2);
+	assert_int_equal(r->st.bytes, 30);
 	/* The deadline runs from the oldest arrival. */
-	assert_true(reorder_deadline(&r) == 0.001 + REORDER_T_DEFAULT);
+	assert_true(reorder_deadline(r) == 0.001 + REORDER_T_DEFAULT);
 	/* 1 fills the gap: 1, 2, 3 in order. */
-	assert_int_equal(push(&r, 1, 10, 0.003), REORDER_DELIVERED);
-	assert_int_equal(o.n, 4);
-	assert_int_equal(o.seq[1], 1);
-	assert_int_equal(o.seq[2], 2);
-	assert_int_equal(o.len[2], 20);
-	assert_int_equal(o.seq[3], 3);
-	assert_int_equal(r.st.held_now, 0);
-	assert_int_equal(r.st.bytes, 0);
-	assert_int_equal(r.st.held, 2);
-	assert_true(reorder_deadline(&r) < 0);
+	assert_int_equal(push(r, 1, 10, 0.003), REORDER_DELIVERED);
+	assert_int_equal(o->n, 4);
+	assert_int_equal(o->seq[1], 1);
+	assert_int_equal(o->seq[2], 2);
+	assert_int_equal(o->len[2], 20);
+	assert_int_equal(o->seq[3], 3);
+	assert_int_equal(r->st.held_now, 0);
+	assert_int_equal(r->st.bytes, 0);
+	assert_int_equal(r->st.held, 2);
+	assert_true(reorder_deadline(r) < 0);
 	/* Partial release: 5 waits for 4 after 6 came. */
-	assert_int_equal(push(&r, 6, 10, 1.0), REORDER_HELD);
-	assert_int_equal(push(&r, 5, 10, 1.1), REORDER_HELD);
-	assert_int_equal(push(&r, 4, 10, 1.2), REORDER_DELIVERED);
-	assert_int_equal(o.n, 7);
-	assert_int_equal(o.seq[6], 6);
-	assert_false(o.bad);
-	reorder_free(&r);
+	assert_int_equal(push(r, 6, 10, 1.0), REORDER_HELD);
+	assert_int_equal(push(r, 5, 10, 1.1), REORDER_HELD);
+	assert_int_equal(push(r, 4, 10, 1.2), REORDER_DELIVERED);
+	assert_int_equal(o->n, 7);
+	assert_int_equal(o->seq[6], 6);
+	assert_false(o->bad);
 }
 
 static void
 test_late_duplicate(void **state)
 {
-	struct reorder r;
-	struct out o;
+	struct reorder *r = &fix.r;
+	struct out *o = &fix.o;
 
-	setup(&r, &o, 16, 10000);
-	assert_int_equal(push(&r, 10, 10, 0), REORDER_DELIVERED);
-	assert_int_equal(push(&r, 10, 10, 0), REORDER_DUPLICATE);
-	assert_int_equal(push(&r, 12, 10, 0), REORDER_HELD);
-	assert_int_equal(push(&r, 12, 10, 0), REORDER_DUPLICATE);
-	assert_int_equal(r.st.duplicates, 2);
+	assert_int_equal(push(r, 10, 10, 0), REORDER_DELIVERED);
+	assert_int_equal(push(r, 10, 10, 0), REORDER_DUPLICATE);
+	assert_int_equal(push(r, 12, 10, 0), REORDER_HELD);
+	assert_int_equal(push(r, 12, 10, 0), REORDER_DUPLICATE);
+	assert_int_equal(r->st.duplicates, 2);
 	/* Timeout: 11 skipped, 12 handed on; 11 then is late. */
-	reorder_tick(&r, REORDER_T_DEFAULT);
-	assert_int_equal(o.n, 2);
-	assert_int_equal(r.st.skipped, 1);
-	assert_int_equal(push(&r, 11, 10, 1), REORDER_LATE);
-	assert_int_equal(push(&r, 12, 10, 1), REORDER_DUPLICATE);
+	reorder_tick(r, REORDER_T_DEFAULT);
+	assert_int_equal(o->n, 2);
+	assert_int_equal(r->st.skipped, 1);
+	assert_int_equal(push(r, 11, 10, 1), REORDER_LATE);
+	assert_int_equal(push(r, 12, 10, 1), REORDER_DUPLICATE);
 	/* Below the window: late, whatever it was. */
-	assert_int_equal(push(&r, 12 - 16 - 1, 10, 1), REORDER_LATE);
-	assert_int_equal(r.st.late, 2);
-	assert_int_equal(r.st.duplicates, 3);
-	assert_int_equal(o.n, 2);
-	reorder_free(&r);
+	assert_int_equal(push(r, 12 - 16 - 1, 10, 1), REORDER_LATE);
+	assert_int_equal(r->st.late, 2);
+	assert_int_equal(r->st.duplicates, 3);
+	assert_int_equal(o->n, 2);
 }
 
 static void
@@ -325,8 +341,10 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_init),
 		cmocka_unit_test(test_in_order),
-		cmocka_unit_test(test_reordered),
-		cmocka_unit_test(test_late_duplicate),
+		cmocka_unit_test_setup_teardown(test_reordered, fix_setup,
+		    fix_teardown),
+		cmocka_unit_test_setup_teardown(test_late_duplicate, fix_setup,
+		    fix_teardown),
 		cmocka_unit_test(test_gap_skip),
 		cmocka_unit_test(test_bounds),
 		cmocka_unit_test(test_wrap),

@@ -34,6 +34,17 @@ run(struct sched *s, struct sched_circ **v, size_t n, int count,
 	return none;
 }
 
+/* A scheduler over n fresh circuits, all down. */
+static void
+fresh(struct sched *s, struct sched_circ **v, size_t n)
+{
+	size_t i;
+
+	sched_init(s);
+	for (i = 0; i < n; i++)
+		sched_circ_init(v[i], 0);
+}
+
 static void
 test_none(void **state)
 {
@@ -41,9 +52,7 @@ test_none(void **state)
 	struct sched_circ a, b;
 	struct sched_circ *v[2] = { &a, &b };
 
-	sched_init(&s);
-	sched_circ_init(&a, 0);
-	sched_circ_init(&b, 0);
+	fresh(&s, v, 2);
 	assert_int_equal(sched_pick(&s, v, 0, 100, 0), -1);
 	assert_int_equal(sched_pick(&s, v, 2, 100, 0), -1);   /* both down */
 	assert_int_equal(a.scheduled + b.scheduled, 0);
@@ -56,9 +65,7 @@ test_rates(void **state)
 	struct sched_circ a, b;
 	struct sched_circ *v[2] = { &a, &b };
 
-	sched_init(&s);
-	sched_circ_init(&a, 0);
-	sched_circ_init(&b, 0);
+	fresh(&s, v, 2);
 	a.up = b.up = 1;
 	a.rate = 3e6;
 	b.rate = 1e6;
@@ -86,10 +93,7 @@ test_delays(void **state)
 	struct sched_circ *v[3] = { &a, &b, &c };
 	int i;
 
-	sched_init(&s);
-	sched_circ_init(&a, 0);
-	sched_circ_init(&b, 0);
-	sched_circ_init(&c, 0);
+	fresh(&s, v, 3);
 	a.up = b.up = 1;
 	a.rate = b.rate = 1e6;
 	sched_set_rtt(&a, 0.200);        /* 100 ms one way */
@@ -114,6 +118,13 @@ test_delays(void **state)
 	assert_int_equal(sched_pick(&s, v, 3, 1000, 0), 1);
 	b.queued = 50000;
 	assert_int_equal(sched_pick(&s, v, 3, 1000, 0), 2);
+	/* Bytes still in a socket count like queued ones: 50 ms of them
+	 * on b make the idle c (55 ms unmeasured) the earlier. */
+	b.queued = 0;
+	b.below = 50000;
+	assert_int_equal(sched_pick(&s, v, 3, 1000, 0), 2);
+	b.below = 0;
+	assert_int_equal(sched_pick(&s, v, 3, 1000, 0), 1);
 	/* A bad rtt is ignored; another good one is averaged in. */
 	sched_set_rtt(&b, -1);
 	sched_set_rtt(&b, 0);
@@ -130,10 +141,7 @@ test_gone(void **state)
 	struct sched_circ *v[3] = { &a, &b, &c };
 	uint64_t before;
 
-	sched_init(&s);
-	sched_circ_init(&a, 0);
-	sched_circ_init(&b, 0);
-	sched_circ_init(&c, 0);
+	fresh(&s, v, 3);
 	a.up = b.up = c.up = 1;
 	assert_int_equal(run(&s, v, 3, 300, 1000, 0), 0);
 	assert_int_equal(b.scheduled, 100);
@@ -161,9 +169,7 @@ test_stalled(void **state)
 	double t;
 	int k;
 
-	sched_init(&s);
-	sched_circ_init(&a, 0);
-	sched_circ_init(&b, 0);
+	fresh(&s, v, 2);
 	a.up = b.up = 1;
 	/* Both move until 1 s; then a's queue stops moving. */
 	for (t = 0; t < 1.0; t += 0.01) {
@@ -213,10 +219,7 @@ test_ties(void **state)
 	struct sched_circ *v[3] = { &a, &b, &c };
 	int i, k, last = -1;
 
-	sched_init(&s);
-	sched_circ_init(&a, 0);
-	sched_circ_init(&b, 0);
-	sched_circ_init(&c, 0);
+	fresh(&s, v, 3);
 	a.up = b.up = c.up = 1;
 	/* Equal and idle (queues never build): take turns, never twice in
 	 * a row, each a third. */
