@@ -13,7 +13,9 @@
  *    the dial policy (connect / noconnect / self / no endpoint);
  *  - when a member's rtt has moved enough to tell routed again, and
  *    that a TCP link's rtt is the kernel's minimum, which a delayed ACK
- *    or a late-running linkd cannot inflate (a real loopback pair).
+ *    or a late-running linkd cannot inflate (a real loopback pair);
+ *  - a link's unread socket bytes (striping counts them as queued) and
+ *    when an onion link is congested (its member's packets dropped).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -372,6 +374,42 @@ test_tcp_rtt(void **state)
 	close(l);
 }
 
+/* What striping and back-pressure read of a link's queue: the bytes
+ * its socket holds that the reader (tor) has not taken, and whether the
+ * link is congested (onion: over its high mark, its member's packets
+ * are dropped; TCP: never, tund is paused instead). */
+static void
+test_queue_marks(void **state)
+{
+	static uint8_t junk[8192];
+	struct link *l = calloc(1, sizeof(*l));
+	int sv[2];
+
+	assert_non_null(l);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	l->fd = -1;
+	assert_int_equal(link_unsent(l), 0);
+	l->fd = sv[0];
+	assert_int_equal(link_unsent(l), 0);
+	assert_int_equal(write(sv[0], junk, sizeof(junk)), sizeof(junk));
+	/* Unread by the other end: counted (with the kernel's overhead
+	 * per buffer at most, never less). */
+	assert_true(link_unsent(l) >= sizeof(junk));
+	assert_int_equal(read(sv[1], junk, sizeof(junk)), sizeof(junk));
+	assert_int_equal(link_unsent(l), 0);
+
+	l->obuf_high = LINK_ONION_HIGH;
+	l->tx.len = LINK_ONION_HIGH;
+	assert_false(link_congested(l));
+	l->tx.len = LINK_ONION_HIGH + 1;
+	assert_true(link_congested(l));
+	l->pause_tund = 1;               /* TCP */
+	assert_false(link_congested(l));
+	close(sv[0]);
+	close(sv[1]);
+	free(l);
+}
+
 static void
 test_dial_policy(void **state)
 {
@@ -420,6 +458,7 @@ main(void)
 		cmocka_unit_test(test_dial_policy),
 		cmocka_unit_test(test_rtt_moved),
 		cmocka_unit_test(test_tcp_rtt),
+		cmocka_unit_test(test_queue_marks),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
