@@ -86,7 +86,8 @@ ctl_links(void *ctx, json_t *req)
 
 	TAILQ_FOREACH(l, &ld->links, entry)
 		if (l->state != LINK_CLOSED)
-			json_array_append_new(a, link_json(l, now));
+			json_array_append_new(a,
+			    stripe_link_json(link_json(l, now), l));
 	if ((r = ok_with("links", a)) == NULL)
 		return NULL;
 	/* Members whose numbered (striped) packets we put in order. */

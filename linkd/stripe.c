@@ -196,6 +196,22 @@ stripe_links_down(struct peer *p)
 }
 
 json_t *
+stripe_link_json(json_t *o, const struct link *l)
+{
+	if (o == NULL)
+		return NULL;
+	/* rate: measured while its queue was busy, 0 until then */
+	json_object_set_new(o, "rate_bps", json_integer((json_int_t)
+	    l->sc.rate));
+	json_object_set_new(o, "scheduled", json_integer((json_int_t)
+	    l->sc.scheduled));
+	json_object_set_new(o, "stalls", json_integer((json_int_t)
+	    l->sc.stalls));
+	json_object_set_new(o, "stalled", json_boolean(l->sc.stalled));
+	return o;
+}
+
+json_t *
 stripe_json(const struct stripe *st)
 {
 	const struct reorder_stats *s = &st->ro.st;

@@ -62,6 +62,9 @@ void stripe_input(struct linkd *ld, struct peer *from, const uint8_t *p,
     size_t len);
 /* p's last link went down: hand on what its reorder buffer holds. */
 void stripe_links_down(struct peer *p);
+/* o (a link's object for links --json) with l's scheduler figures
+ * added; o itself, NULL when o is. */
+json_t *stripe_link_json(json_t *o, const struct link *l);
 /* The member's reorder figures, for links --json. */
 json_t *stripe_json(const struct stripe *st);
 

@@ -434,6 +434,14 @@ striped_from() { # M FROM: M's reorder buffer handed on FROM's packets
 }
 check "m2 put m1's striped packets back in order (links --json reorder)" \
     striped_from 2 m1
+# And m1's scheduler handed them to its circuits to m2 (links --json
+# counts per circuit what it was given).
+scheduled_to() { # M TO: M's links to TO were given packets
+	om "$1" links --json | jq -e --arg p "$2" \
+	    '[.links[] | select(.peer == $p) | .scheduled] | add > 1000'
+}
+check "m1's scheduler gave its packets for m2 to its circuits" \
+    scheduled_to 1 m2
 
 # ---------------------------------------------------------------------------
 # Faults under load: m2's tor restarts, then m2's linkd and keyd are
