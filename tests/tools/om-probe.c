@@ -11,7 +11,8 @@
  *       fresh static key no member has. bytes= what came back in 2 s.
  *   lowkey    HOST PORT PEER_ID NET
  *       HS_INITs with the right mac1 whose key is a low-order point
- *       (each of the 7 that X25519 has), one connection each: first as
+ *       (each of the 7 that X25519 has), one connection each, two at a
+ *       time: first as
  *       the ephemeral (the rest of the message is noise; the responder's
  *       first DH already fails), then as the static key inside a real
  *       handshake (its DH is the responder's second). conns= bytes=
@@ -19,7 +20,7 @@
  *       FILE holds frames as they were on the wire (e.g. a reassembled
  *       capture of a real session). They are sent PER_CONN (default 1;
  *       0: all) per new connection, the whole file REPEAT times (default
- *       1), up to 16 connections at a time, each held until the peer
+ *       1), up to 6 connections at a time, each held until the peer
  *       closes it or 2 s pass. frames= conns= bytes= closed=
  *   oversize  HOST PORT
  *       Frames whose length field is over WIRE_MAX_BODY (by one, 2^31,
@@ -550,6 +551,10 @@ mode_lowkey(const char *peer_id, const char *net)
 			return 1;
 		}
 		(void)pool_open(&p, frames[2 * i + 1], (size_t)n, 2.0);
+		/* A pair at a time: linkd keeps at most 8 handshakes
+		 * pending from one source (linkd/pending.c), and each of
+		 * these must reach its DH. */
+		pool_drain(&p, now_s() + 3.0);
 	}
 	pool_drain(&p, now_s() + 5.0);
 	printf("conns=%d connected=%d bytes=%zu closed=%d\n", p.n,
@@ -621,9 +626,10 @@ mode_frames(const char *path, int per_conn, int repeat)
 	pool_init(&p, npieces * repeat);
 	for (r = 0; r < repeat; r++) {
 		for (i = 0; i < npieces; i++) {
-			/* At most 16 at once: under linkd's pending cap, so
-			 * every frame reaches a session. */
-			for (inflight = 16; p.active >= inflight;)
+			/* At most 6 at once: under linkd's pending cap for
+			 * one source (8, linkd/pending.c), so every frame
+			 * reaches a session. */
+			for (inflight = 6; p.active >= inflight;)
 				pool_step(&p, 20);
 			(void)pool_open(&p, data + pieces[i],
 			    pieces[i + 1] - pieces[i], 2.0);

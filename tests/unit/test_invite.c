@@ -310,6 +310,7 @@ keyd_teardown(void **state)
 	(void)state;
 	records_free(&k->recs);
 	revoke_free(k);
+	grants_free(k);
 	free(k);
 	keys_wipe();
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
