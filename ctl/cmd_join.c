@@ -569,8 +569,12 @@ join_redeem(struct ctl *c, struct ctl_opt *opts, const char *keyd,
 		jargv[i++] = "--tor-socks";
 		jargv[i++] = opts[O_TORS].val;
 	}
-	if (opts[O_TORC].val != NULL && opts[O_TORS].val != NULL)
+	if (opts[O_TORC].val != NULL && opts[O_TORS].val != NULL) {
 		jargv[i++] = "--onion";
+		/* our tor needs the invitation's client key (issue 15) */
+		jargv[i++] = "--tor-control";
+		jargv[i++] = opts[O_TORC].val;
+	}
 	jargv[i] = NULL;
 	memset(jo, 0, sizeof(*jo));
 	rc = ctl_run_keyd(c, keyd, jargv, url, JOIN_KEYD_WAIT, join_line,

@@ -113,6 +113,31 @@ invites_each(const struct keyd *k, int (*fn)(const struct invite *, void *),
 	return rc;
 }
 
+struct keys_acc {
+	uint8_t (*v)[ONION_AUTH_KEY_BYTES];
+	size_t n, cap;
+};
+
+static int
+client_key_cb(const struct invite *iv, void *arg)
+{
+	struct keys_acc *a = arg;
+
+	if (iv->has_client_auth && a->n < a->cap)
+		memcpy(a->v[a->n++], iv->client_auth, ONION_AUTH_KEY_BYTES);
+	return 0;
+}
+
+size_t
+invites_client_keys(const struct keyd *k,
+    uint8_t (*out)[ONION_AUTH_KEY_BYTES], size_t cap)
+{
+	struct keys_acc a = { out, 0, cap };
+
+	(void)invites_each(k, client_key_cb, &a);
+	return a.n;
+}
+
 static int
 name_taken_cb(const struct invite *iv, void *arg)
 {
@@ -424,6 +449,15 @@ invites_create_granting(struct keyd *k, const char *name,
 	randombytes_buf(iv.id, sizeof(iv.id));
 	randombytes_buf(u.secret, sizeof(u.secret));
 	invite_secret_hash(iv.secret_hash, u.secret);
+	if (u.onion[0] != '\0') {
+		uint8_t ca[ONION_AUTH_KEY_BYTES];
+
+		/* Our onion service lets the newcomer in with it, once. */
+		invite_client_auth_sk(ca, u.secret);
+		onion_auth_pk_from_sk(iv.client_auth, ca);
+		sodium_memzero(ca, sizeof(ca));
+		iv.has_client_auth = 1;
+	}
 	snprintf(iv.name, sizeof(iv.name), "%s", name);
 	snprintf(iv.made_by, sizeof(iv.made_by), "%s", k->d.conf.name);
 	iv.role = role;
@@ -443,6 +477,7 @@ invites_create_granting(struct keyd *k, const char *name,
 	log_info("invitation %.16s for %s (%s, %d subnets granted) made, "
 	    "expires in %llu s", path + strlen(dir) + 1, name,
 	    role_name(role), iv.nsubnets, (unsigned long long)ttl_s);
+	keyd_tor_auth(k);
 	rc = 0;
 out:
 	sodium_memzero(&u, sizeof(u));
@@ -601,6 +636,7 @@ invites_redeem(struct keyd *k, const uint8_t id[INVITE_ID_BYTES],
 	}
 	log_info("invitation for %s redeemed", iv.name);
 	*inv = iv;
+	keyd_tor_auth(k);
 	return 0;
 }
 

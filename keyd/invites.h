@@ -17,6 +17,7 @@
 
 #include "keyd/keyd.h"
 #include "proto/invite.h"
+#include "proto/onion.h"
 #include "proto/record.h"
 
 #define INVITE_TTL_DEFAULT (24 * 3600)
@@ -57,5 +58,10 @@ int invites_admit(struct keyd *k, const struct invite *inv,
     __attribute__((warn_unused_result));
 /* At start: delete .used and expired files older than INVITE_KEEP_S. */
 void invites_cleanup(struct keyd *k);
+/* The client authorization keys of the invitations still pending (not
+ * used, not expired), at most cap, into out: the inviter's onion
+ * service takes them (issue 15). How many. */
+size_t invites_client_keys(const struct keyd *k,
+    uint8_t (*out)[ONION_AUTH_KEY_BYTES], size_t cap);
 
 #endif

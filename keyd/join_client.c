@@ -619,6 +619,12 @@ own_record(const struct conf_paths *p, const struct join_joiner *jj,
 		if (keys_onion_load(p->keys_dir, err, errlen) == -1)
 			return -1;
 		snprintf(r.onion, sizeof(r.onion), "%s", keys_onion_addr());
+		/* as records_own_build adds it (issue 15) */
+		if (keys_client_auth_pub() != NULL) {
+			memcpy(r.client_auth, keys_client_auth_pub(),
+			    sizeof(r.client_auth));
+			r.has_client_auth = 1;
+		}
 	}
 	if (a->ipv4.family == 4) {
 		r.ipv4 = a->ipv4;

@@ -62,6 +62,19 @@ keyd_join(int argc, char **argv, const struct join_args *ja)
 			socks = c.tor_socks;
 		anonymous |= c.anonymous;
 	}
+	/* Issue 15: our record's client key, and the invitation's for
+	 * the inviter's service, which may take only members. */
+	if (ja->tor_control != NULL)
+		snprintf(c.tor_control, sizeof(c.tor_control), "%s",
+		    ja->tor_control);
+	if ((ja->onion || keyd_onion_mode(&c)) &&
+	    keyd_tor_client_key(&c, err, sizeof(err)) == -1) {
+		log_warnx("%s", err);
+		sodium_memzero(line, sizeof(line));
+		return 1;
+	}
+	if (!ja->tcp && c.tor_control[0] != '\0')
+		keyd_tor_invite_key(&c, url);
 	rc = join_client_run(&c.paths, url, socks != NULL ? socks : "",
 	    ja->tcp, anonymous, ja->onion || keyd_onion_mode(&c));
 	sodium_memzero(line, sizeof(line));

@@ -91,7 +91,15 @@ const char *keys_onion_addr(void);
 int keys_onion_blob(char *out, size_t cap)
     __attribute__((warn_unused_result));
 void keys_onion_wipe(void);
-/* Both keys. */
+/* The onion client authorization key (keys/client-auth), loaded with
+ * the onion key. 0, or -1 with err. Its x25519 public key, or NULL when
+ * not loaded; its secret, for torctl_io only (never logged). */
+int keys_client_auth_load(const char *keys_dir, char *err, size_t errlen)
+    __attribute__((warn_unused_result));
+const uint8_t *keys_client_auth_pub(void);
+const uint8_t *keys_client_auth_secret(void);
+void keys_client_auth_wipe(void);
+/* All keys. */
 void keys_wipe(void);
 
 /* records.c */
@@ -358,6 +366,7 @@ struct keyd {
 	char tor_hint[PATH_MAX + 384];   /* keyd's access to tor, for
 	                                  * "permission denied" errors */
 	struct torctl_io_status tor_last; /* for logging changes */
+	ev_timer tor_auth_timer;         /* keyd_tor_auth, for expiries */
 	struct keyd_gossip gossip;
 	struct keyd_revoked revoked;   /* revoke.c (issue 4) */
 	struct keyd_joins *joins;      /* join_serve.c (issue 4) */
@@ -511,6 +520,25 @@ int keyd_tor_key(const struct conf *c, char *err, size_t errlen)
 int keyd_tor_apply(struct keyd *k);
 /* Withdraw the service (DEL_ONION) and stop; fine when not running. */
 void keyd_tor_stop(struct keyd *k);
+/* Client authorization (issue 15) as the records, revocations and
+ * invitations now say: the clients our service takes, the members'
+ * services our tor reaches with our key. Cheap when nothing changed;
+ * called on every record change and every few seconds (invitations
+ * expire). */
+void keyd_tor_auth(struct keyd *k);
+/* keys/client-auth made when missing, and loaded. 0, or -1 with err. */
+int keyd_tor_client_key(const struct conf *c, char *err, size_t errlen)
+    __attribute__((warn_unused_result));
+/* --join: give our tor (c's tor_control, tor_auth, tor_cookie) the
+ * invitation's client key sk for the inviter's onion address, on a
+ * loop of its own, waiting at most timeout_s. 0, or -1 with err. */
+int keyd_tor_client_once(const struct conf *c, const char *onion,
+    const uint8_t sk[32], double timeout_s, char *err, size_t errlen)
+    __attribute__((warn_unused_result));
+/* --join over tor: keyd_tor_client_once with the key the invitation
+ * URL's secret gives (invite_client_auth_sk); a failure is logged, and
+ * the join tried anyway. */
+void keyd_tor_invite_key(const struct conf *c, const char *url);
 /* Before the drop, in onion mode: the group of tor's that keyd keeps
  * (tor_group, else the cookie file's group, else its folder's) into
  * k->d.extra_gid, and k->tor_hint. Exits (fatalx) when tor_group names

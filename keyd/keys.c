@@ -22,7 +22,10 @@
  * The onion service key lives here too, in its own locked allocation,
  * loaded only when the member is in onion mode. Its one use is the
  * ADD_ONION argument, which keys_onion_blob() formats for torctl_io (the
- * caller wipes it); its address is public and kept apart.
+ * caller wipes it); its address is public and kept apart. So does the
+ * onion client authorization key (keys/client-auth, issue 15): its
+ * public half goes into our record, its secret only to torctl_io, for
+ * ONION_CLIENT_AUTH_ADD.
  *
  * keys_sign (our edge announcements) refuses the admission, grant and
  * revocation domains, and any prefix of them: those are signed only
@@ -53,6 +56,8 @@ struct keys_secret {
 static struct keys_secret *secret;
 static struct onion_key *onion_secret;
 static char onion_addr[ONION_ADDR_LEN + 1];
+static uint8_t *client_auth_sk;
+static uint8_t client_auth_pk[ONION_AUTH_KEY_BYTES];
 
 static void keys_id_wipe(void);
 static uint8_t id_pk[crypto_sign_PUBLICKEYBYTES];
@@ -311,6 +316,52 @@ keys_onion_wipe(void)
 	onion_addr[0] = '\0';
 }
 
+int
+keys_client_auth_load(const char *keys_dir, char *err, size_t errlen)
+{
+	uint8_t *sk;
+
+	if (sodium_init() < 0) {
+		snprintf(err, errlen, "libsodium failed to initialise");
+		return -1;
+	}
+	if ((sk = sodium_malloc(ONION_AUTH_KEY_BYTES)) == NULL) {
+		snprintf(err, errlen, "cannot allocate locked memory for the "
+		    "onion client authorization key");
+		return -1;
+	}
+	if (keystore_client_auth_load(keys_dir, sk, err, errlen) == -1) {
+		sodium_free(sk);
+		return -1;
+	}
+	keys_client_auth_wipe();
+	client_auth_sk = sk;
+	onion_auth_pk_from_sk(client_auth_pk, sk);
+	return 0;
+}
+
+const uint8_t *
+keys_client_auth_pub(void)
+{
+	return client_auth_sk != NULL ? client_auth_pk : NULL;
+}
+
+const uint8_t *
+keys_client_auth_secret(void)
+{
+	return client_auth_sk;
+}
+
+void
+keys_client_auth_wipe(void)
+{
+	if (client_auth_sk != NULL) {
+		sodium_free(client_auth_sk);
+		client_auth_sk = NULL;
+	}
+	memset(client_auth_pk, 0, sizeof(client_auth_pk));
+}
+
 static void
 keys_id_wipe(void)
 {
@@ -328,4 +379,5 @@ keys_wipe(void)
 {
 	keys_id_wipe();
 	keys_onion_wipe();
+	keys_client_auth_wipe();
 }

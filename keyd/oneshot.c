@@ -22,7 +22,8 @@ usage(void)
 	fprintf(stderr, "usage: onionmesh-keyd [-fsv] [-n NET] [-d DIR]\n"
 	    "       onionmesh-keyd [-v] [-n NET] [-d DIR] --genkey\n"
 	    "       onionmesh-keyd [-v] [-n NET] [-d DIR] --join URL [--tcp] "
-	    "[--tor-socks ADDR] [--anonymous] [--onion]\n");
+	    "[--tor-socks ADDR] [--tor-control ADDR] [--anonymous] "
+	    "[--onion]\n");
 	exit(2);
 }
 
@@ -50,7 +51,8 @@ take_genkey(int *argc, char **argv)
 	return found;
 }
 
-/* Take --join URL, --tcp, --tor-socks ADDR and --anonymous out of argv
+/* Take --join URL, --tcp, --tor-socks ADDR, --tor-control ADDR,
+ * --anonymous and --onion out of argv
  * (before getopt sees them); 1 if --join was there. */
 static int
 take_join(int *argc, char **argv, struct join_args *ja)
@@ -70,6 +72,9 @@ take_join(int *argc, char **argv, struct join_args *ja)
 		} else if (strcmp(argv[i], "--tor-socks") == 0 &&
 		    i + 1 < *argc)
 			ja->tor_socks = argv[++i];
+		else if (strcmp(argv[i], "--tor-control") == 0 &&
+		    i + 1 < *argc)
+			ja->tor_control = argv[++i];
 		else if (strcmp(argv[i], "--tcp") == 0)
 			ja->tcp = 1;
 		else if (strcmp(argv[i], "--anonymous") == 0)

@@ -2,7 +2,8 @@
  * keyd's one-shot modes, apart from the daemon (keyd.c):
  *   onionmesh-keyd [-n NET] [-d DIR] [-v] --genkey        (genkey.c)
  *   onionmesh-keyd [-v] [-n NET] [-d DIR] --join URL [--tcp]
- *       [--tor-socks ADDR] [--anonymous] [--onion]     (join_main.c)
+ *       [--tor-socks ADDR] [--tor-control ADDR] [--anonymous] [--onion]
+ *                                                       (join_main.c)
  * oneshot.c takes their flags out of argv before the daemon's getopt
  * would see them, and sets up what both share.
  */
@@ -14,6 +15,7 @@
 struct join_args {
 	const char *url;
 	const char *tor_socks;
+	const char *tor_control; /* issue 15: for the invitation's key */
 	int tcp;
 	int anonymous;
 	int onion;

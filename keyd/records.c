@@ -465,6 +465,12 @@ records_own_build(struct record *out, const struct conf *c,
 {
 	if (own_from_conf(out, c, netid, id, onion, err, errlen) == -1)
 		return -1;
+	/* Issue 15: members' onion services let us in by this key. */
+	if (out->onion[0] != '\0' && keys_client_auth_pub() != NULL) {
+		memcpy(out->client_auth, keys_client_auth_pub(),
+		    sizeof(out->client_auth));
+		out->has_client_auth = 1;
+	}
 	if (prev != NULL && memcmp(prev->id, id, MEMBER_ID_BYTES) == 0 &&
 	    !out->admitted && prev->admitted)
 		own_after_admission(out, prev);

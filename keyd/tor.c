@@ -15,6 +15,18 @@
  * the same control port, method and cookie leaves the running
  * connection alone.
  *
+ * Client authorization (issue 15). Every member has an x25519 key
+ * (keys/client-auth, made like the onion key); its public half rides
+ * in the member's record. With client_auth on (conf_client_auth) our
+ * service takes only the keys of the members we hold (revoked ones are
+ * dropped with their records), our own, and those of our invitations
+ * still pending, so a stranger who knows the address cannot even open
+ * a stream. Whatever our own setting, our tor gets our secret for every
+ * other member's address, so we reach members that take only members.
+ * keyd_tor_auth works the lists out again on every record change and
+ * every TOR_AUTH_PERIOD seconds (invitations expire on their own);
+ * torctl_io re-issues ADD_ONION only when the clients changed.
+ *
  * tor's group. Debian's tor (tor-service-defaults-torrc) lets its group
  * debian-tor use /run/tor/control (GroupWritable) and read
  * /run/tor/control.authcookie (CookieAuthFileGroupReadable), and
@@ -31,23 +43,54 @@
 #include <grp.h>
 #include <libgen.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include <sodium.h>
 
+#include "keyd/invites.h"
 #include "keyd/keyd.h"
+#include "keyd/revoke.h"
 #include "keyd/torctl_io.h"
 #include "proto/keystore.h"
 #include "proto/log.h"
 #include "proto/onion.h"
 #include "proto/torctl.h"
 
+#define TOR_AUTH_PERIOD 5.0
+#define TOR_ONCE_WAIT   30.0
+/* Pending invitations whose keys the service takes, at most. */
+#define TOR_AUTH_INVITES 256
+
+/* keys/client-auth, made when missing (a member from before issue 15
+ * gets it now; its next record carries it), and loaded. */
+int
+keyd_tor_client_key(const struct conf *c, char *err, size_t errlen)
+{
+	int made;
+
+	if (keys_client_auth_pub() != NULL)
+		return 0;
+	if ((made = keystore_client_auth_ensure(c->paths.keys_dir,
+	    NULL)) == -1) {
+		snprintf(err, errlen, "cannot make the onion client "
+		    "authorization key in %s (see above)", c->paths.keys_dir);
+		return -1;
+	}
+	if (made == 0)
+		log_info("%s/client-auth: new onion client authorization key",
+		    c->paths.keys_dir);
+	return keys_client_auth_load(c->paths.keys_dir, err, errlen);
+}
+
 int
 keyd_tor_key(const struct conf *c, char *err, size_t errlen)
 {
 	int made;
 
+	if (keyd_onion_mode(c) && keyd_tor_client_key(c, err, errlen) != 0)
+		return -1;
 	if (!keyd_onion_mode(c) || keys_onion_addr() != NULL)
 		return 0;
 	/* --genkey makes it for every member; one made before onion mode
@@ -183,9 +226,75 @@ keyd_tor_group(struct keyd *k)
 	    name, from);
 }
 
+static int
+key_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, ONION_AUTH_KEY_BYTES);
+}
+
+/* Sorted, without repeats; the new count. */
+static size_t
+keys_sort_unique(uint8_t (*v)[ONION_AUTH_KEY_BYTES], size_t n)
+{
+	size_t i, o = 0;
+
+	qsort(v, n, sizeof(*v), key_cmp);
+	for (i = 0; i < n; i++)
+		if (o == 0 || memcmp(v[o - 1], v[i], sizeof(*v)) != 0)
+			memmove(v[o++], v[i], sizeof(*v));
+	return o;
+}
+
+void
+keyd_tor_auth(struct keyd *k)
+{
+	const uint8_t *own = keys_client_auth_pub();
+	uint8_t (*cl)[ONION_AUTH_KEY_BYTES];
+	char (*sv)[ONION_ADDR_LEN + 1];
+	size_t i, ncl = 0, nsv = 0;
+
+	if (k->tor == NULL || own == NULL)
+		return;
+	cl = calloc(k->recs.n + TOR_AUTH_INVITES + 1, sizeof(*cl));
+	sv = calloc(k->recs.n + 1, sizeof(*sv));
+	if (cl == NULL || sv == NULL) {
+		log_warnx("tor: out of memory for the client keys");
+		goto out;
+	}
+	/* Ours too: the list is never empty, so tor never publishes an
+	 * open door for want of members. */
+	memcpy(cl[ncl++], own, ONION_AUTH_KEY_BYTES);
+	for (i = 0; i < k->recs.n; i++) {
+		const struct record *r = &k->recs.v[i].rec;
+
+		if (revoked_is(k, r->id) ||
+		    memcmp(r->id, keys_id(), MEMBER_ID_BYTES) == 0)
+			continue;
+		if (r->has_client_auth)
+			memcpy(cl[ncl++], r->client_auth,
+			    ONION_AUTH_KEY_BYTES);
+		if (r->onion[0] != '\0')
+			memcpy(sv[nsv++], r->onion, ONION_ADDR_LEN + 1);
+	}
+	ncl += invites_client_keys(k, cl + ncl, TOR_AUTH_INVITES);
+	ncl = keys_sort_unique(cl, ncl);
+	(void)torctl_io_set_auth(k->tor, cl, ncl, keys_client_auth_secret(),
+	    (const char (*)[ONION_ADDR_LEN + 1])sv, nsv);
+out:
+	free(cl);
+	free(sv);
+}
+
+static void
+keyd_tor_auth_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	keyd_tor_auth(w->data);
+}
+
 void
 keyd_tor_stop(struct keyd *k)
 {
+	ev_timer_stop(k->d.loop, &k->tor_auth_timer);
 	if (k->tor == NULL)
 		return;
 	torctl_io_stop(k->tor);
@@ -195,6 +304,125 @@ keyd_tor_stop(struct keyd *k)
 	memset(&k->tor_last, 0, sizeof(k->tor_last));
 }
 
+/* tor_auth as torctl_io's method, or 0 when out of range. */
+static unsigned
+tor_auth_method(const struct conf *c)
+{
+	static const unsigned auths[] = {
+		[CONF_TOR_AUTH_SAFECOOKIE] = TORCTL_AUTH_SAFECOOKIE,
+		[CONF_TOR_AUTH_COOKIE] = TORCTL_AUTH_COOKIE,
+		[CONF_TOR_AUTH_NONE] = TORCTL_AUTH_NULL,
+	};
+
+	if (c->tor_auth < 0 || c->tor_auth >= (int)(sizeof(auths) /
+	    sizeof(auths[0])))
+		return 0;
+	return auths[c->tor_auth];
+}
+
+struct tor_once {
+	struct ev_loop *loop;
+	struct torctl_io *t;
+};
+
+static void
+tor_once_changed(void *arg)
+{
+	struct tor_once *o = arg;
+	struct torctl_io_status st;
+
+	if (o->t == NULL)
+		return;
+	torctl_io_get_status(o->t, &st);
+	if (st.auth_services > 0 || st.auth_refused > 0)
+		ev_break(o->loop, EVBREAK_ALL);
+}
+
+static void
+tor_once_timeout(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	ev_break(loop, EVBREAK_ALL);
+}
+
+int
+keyd_tor_client_once(const struct conf *c, const char *onion,
+    const uint8_t sk[ONION_AUTH_KEY_BYTES], double timeout_s, char *err,
+    size_t errlen)
+{
+	char addr[1][ONION_ADDR_LEN + 1], cookie[PATH_MAX];
+	struct torctl_io_cfg cfg;
+	struct torctl_io_status st;
+	struct tor_once o;
+	ev_timer tm;
+
+	memset(&o, 0, sizeof(o));
+	memset(&cfg, 0, sizeof(cfg));
+	if (snprintf(addr[0], sizeof(addr[0]), "%s", onion) < 0 ||
+	    conf_tor_cookie(c, cookie, sizeof(cookie)) == -1 ||
+	    (cfg.auth = tor_auth_method(c)) == 0) {
+		snprintf(err, errlen, "tor's cookie path for %s is too long",
+		    c->tor_control);
+		return -1;
+	}
+	if ((o.loop = ev_loop_new(EVFLAG_AUTO)) == NULL) {
+		snprintf(err, errlen, "cannot make an event loop");
+		return -1;
+	}
+	cfg.loop = o.loop;
+	cfg.control = c->tor_control;
+	cfg.cookie = c->tor_auth == CONF_TOR_AUTH_NONE ? NULL : cookie;
+	cfg.on_change = tor_once_changed;
+	cfg.arg = &o;
+	if ((o.t = torctl_io_start(&cfg)) == NULL ||
+	    torctl_io_set_auth(o.t, NULL, 0, sk, addr, 1) != 0) {
+		snprintf(err, errlen, "cannot use tor's control port %s (see "
+		    "above)", c->tor_control);
+		torctl_io_stop(o.t);
+		ev_loop_destroy(o.loop);
+		return -1;
+	}
+	ev_timer_init(&tm, tor_once_timeout, timeout_s, 0.);
+	ev_timer_start(o.loop, &tm);
+	ev_run(o.loop, 0);
+	torctl_io_get_status(o.t, &st);
+	torctl_io_stop(o.t);
+	ev_loop_destroy(o.loop);
+	if (st.auth_services > 0)
+		return 0;
+	snprintf(err, errlen, "tor at %s did not take the invitation's "
+	    "client key for %s within %.0f s%s%s", c->tor_control, onion,
+	    timeout_s, st.last_error[0] != '\0' ? ": " : "",
+	    st.last_error);
+	return -1;
+}
+
+void
+keyd_tor_invite_key(const struct conf *c, const char *url)
+{
+	uint8_t sk[ONION_AUTH_KEY_BYTES];
+	struct invite_url u;
+	char err[KEYD_ERRLEN];
+	int rc;
+
+	/* A bad URL is join_client_run's to report. */
+	if (invite_url_parse(&u, url, err, sizeof(err)) != 0 ||
+	    u.onion[0] == '\0') {
+		sodium_memzero(&u, sizeof(u));
+		return;
+	}
+	invite_client_auth_sk(sk, u.secret);
+	rc = keyd_tor_client_once(c, u.onion, sk, TOR_ONCE_WAIT, err,
+	    sizeof(err));
+	sodium_memzero(sk, sizeof(sk));
+	if (rc == 0)
+		log_info("tor: has the invitation's client key for %s",
+		    u.onion);
+	else
+		log_warnx("%s; trying without it (an inviter that takes "
+		    "only members will not answer)", err);
+	sodium_memzero(&u, sizeof(u));
+}
+
 int
 keyd_tor_apply(struct keyd *k)
 {
@@ -202,11 +430,6 @@ keyd_tor_apply(struct keyd *k)
 	struct torctl_io_cfg cfg;
 	char blob[ONION_BLOB_LEN + 1], target[CONF_ADDR_LEN];
 	char cookie[PATH_MAX], applied[sizeof(k->tor_applied)];
-	static const unsigned auths[] = {
-		[CONF_TOR_AUTH_SAFECOOKIE] = TORCTL_AUTH_SAFECOOKIE,
-		[CONF_TOR_AUTH_COOKIE] = TORCTL_AUTH_COOKIE,
-		[CONF_TOR_AUTH_NONE] = TORCTL_AUTH_NULL,
-	};
 
 	if (!keyd_onion_mode(c)) {
 		if (k->tor != NULL)
@@ -214,17 +437,17 @@ keyd_tor_apply(struct keyd *k)
 			    "the onion service", c->paths.conf_file);
 		keyd_tor_stop(k);
 		keys_onion_wipe();
+		keys_client_auth_wipe();
 		return 0;
 	}
 	if (conf_tor_cookie(c, cookie, sizeof(cookie)) == -1 ||
-	    c->tor_auth < 0 || c->tor_auth >= (int)(sizeof(auths) /
-	    sizeof(auths[0]))) {
+	    tor_auth_method(c) == 0) {
 		log_warnx("tor: the cookie path for %s is too long; set "
 		    "tor_cookie", c->tor_control);
 		return -1;
 	}
-	snprintf(applied, sizeof(applied), "%s %d %s", c->tor_control,
-	    c->tor_auth, cookie);
+	snprintf(applied, sizeof(applied), "%s %d %d %s", c->tor_control,
+	    c->tor_auth, conf_client_auth(c), cookie);
 	if (k->tor != NULL && strcmp(k->tor_applied, applied) == 0)
 		return 0;
 	if (k->tor != NULL)
@@ -245,10 +468,11 @@ keyd_tor_apply(struct keyd *k)
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.loop = k->d.loop;
 	cfg.control = c->tor_control;
-	cfg.auth = auths[c->tor_auth];
+	cfg.auth = tor_auth_method(c);
 	cfg.cookie = c->tor_auth == CONF_TOR_AUTH_NONE ? NULL : cookie;
 	cfg.access_hint = k->tor_hint[0] != '\0' ? k->tor_hint : NULL;
 	cfg.key_blob = blob;
+	cfg.client_auth = conf_client_auth(c);
 	cfg.virt_port = DEFAULT_PORT;
 	cfg.target = target;
 	cfg.on_change = keyd_tor_changed;
@@ -262,8 +486,14 @@ keyd_tor_apply(struct keyd *k)
 	snprintf(k->tor_control, sizeof(k->tor_control), "%s",
 	    c->tor_control);
 	snprintf(k->tor_applied, sizeof(k->tor_applied), "%s", applied);
-	log_info("tor: publishing %s (port %d to %s) through %s (%s%s%s)",
-	    keys_onion_addr(), DEFAULT_PORT, target, c->tor_control,
+	keyd_tor_auth(k);
+	ev_timer_init(&k->tor_auth_timer, keyd_tor_auth_cb, TOR_AUTH_PERIOD,
+	    TOR_AUTH_PERIOD);
+	k->tor_auth_timer.data = k;
+	ev_timer_start(k->d.loop, &k->tor_auth_timer);
+	log_info("tor: publishing %s (port %d to %s%s) through %s (%s%s%s)",
+	    keys_onion_addr(), DEFAULT_PORT, target, cfg.client_auth ?
+	    ", members only" : "", c->tor_control,
 	    conf_tor_auth_name(c->tor_auth), cfg.cookie != NULL ? ", "
 	    "cookie " : "", cfg.cookie != NULL ? cookie : "");
 	return 0;

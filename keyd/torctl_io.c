@@ -55,7 +55,11 @@
 #define TIO_ANSWER_S    20.0 /* connect, or any reply */
 #define TIO_STOP_MS     1000
 #define TIO_PENDING_MAX 8
-#define TIO_WBUF_MAX    4096
+/* ADD_ONION with every client it takes, and a few small commands. */
+#define TIO_WBUF_MAX    (TORCTL_ADD_ONION_MAX(TORCTL_AUTH_CLIENTS_MAX) + 4096)
+/* Client credentials in flight at once, so ADD_ONION's re-issue always
+ * finds room in the FIFO. */
+#define TIO_AUTH_INFLIGHT 4
 #define TIO_READ_MAX    4096
 
 enum tio_cmd {
@@ -66,6 +70,8 @@ enum tio_cmd {
 	C_GETINFO,
 	C_ADD_ONION,
 	C_DEL_ONION,
+	C_AUTH_ADD,
+	C_AUTH_REMOVE,
 };
 
 static const char *const tio_cmd_name[] = {
@@ -76,6 +82,15 @@ static const char *const tio_cmd_name[] = {
 	[C_GETINFO] = "GETINFO",
 	[C_ADD_ONION] = "ADD_ONION",
 	[C_DEL_ONION] = "DEL_ONION",
+	[C_AUTH_ADD] = "ONION_CLIENT_AUTH_ADD",
+	[C_AUTH_REMOVE] = "ONION_CLIENT_AUTH_REMOVE",
+};
+
+/* A service our tor reaches as a client with our key. */
+enum svc_state { SVC_WANT, SVC_SENT, SVC_DONE, SVC_FAILED, SVC_GONE };
+struct tio_svc {
+	char addr[ONION_ADDR_LEN + 1];
+	enum svc_state state; /* SVC_GONE: to remove from tor */
 };
 
 enum tio_state {
@@ -91,9 +106,19 @@ struct torctl_io {
 	char *access_hint;
 	unsigned auth;
 	char *password;
-	char *key_blob;
+	char *key_blob;   /* NULL: no service, a client only (--join) */
 	char *target;
 	uint16_t virt_port;
+	int client_auth;  /* the service takes only t->clients */
+	/* Client authorization: the service's clients (x25519 public
+	 * keys), the generation tor has, and the services we reach. */
+	uint8_t (*clients)[ONION_AUTH_KEY_BYTES];
+	size_t nclients;
+	unsigned clients_gen;
+	unsigned clients_published;
+	uint8_t *our_sk;  /* sodium_malloc'd; NULL: none */
+	struct tio_svc *svcs;
+	size_t nsvcs;
 	void (*on_change)(void *arg);
 	void *arg;
 	struct sockaddr_storage sa;
@@ -151,6 +176,10 @@ tio_close(struct torctl_io *t)
 	t->phead = t->pn = 0;
 	sodium_memzero(&t->sc, sizeof(t->sc));
 	sodium_memzero(t->cookie, sizeof(t->cookie));
+	for (size_t i = 0; i < t->nsvcs; i++)
+		if (t->svcs[i].state != SVC_GONE)
+			t->svcs[i].state = SVC_WANT;
+	t->st.auth_services = 0;
 	t->st.connected = 0;
 	t->st.authenticated = 0;
 	t->st.published = 0;
@@ -438,12 +467,125 @@ tio_on_authchallenge(struct torctl_io *t, const struct torctl_reply *r)
 	sodium_memzero(cmd, sizeof(cmd));
 }
 
+/* ADD_ONION with our key and, when the service takes only members,
+ * the clients as they are now; first DEL_ONION when tor has the
+ * service already (tor refuses a second service with the same key, and
+ * keeps the rendezvous circuits open through the change). 0 or -1
+ * (failed, closed). */
+static int
+tio_publish(struct torctl_io *t)
+{
+	size_t n = t->client_auth ? t->nclients : 0;
+	size_t cap = TORCTL_ADD_ONION_MAX(n);
+	char err[TORCTL_ERRLEN], del[128], *cmd;
+	int rc;
+
+	if ((cmd = malloc(cap)) == NULL) {
+		tio_fail(t, "out of memory for ADD_ONION");
+		return -1;
+	}
+	rc = torctl_fmt_add_onion(cmd, cap, t->key_blob, t->virt_port,
+	    t->target, t->clients, n, err, sizeof(err));
+	if (rc != 0) {
+		free(cmd);
+		tio_fail(t, "%s", err);
+		return -1;
+	}
+	if (t->st.published && (torctl_fmt_del_onion(del, sizeof(del),
+	    t->st.service_id) != 0 || tio_send(t, C_DEL_ONION, del) != 0))
+		rc = -1;
+	if (rc == 0)
+		rc = tio_send(t, C_ADD_ONION, cmd);
+	t->clients_published = t->clients_gen;
+	sodium_memzero(cmd, cap);
+	free(cmd);
+	return rc;
+}
+
+/* Send what is owed once tor has answered something: the service
+ * again when its clients changed, and our client credentials (a few at
+ * a time, so the FIFO keeps room). */
+static void
+tio_kick(struct torctl_io *t)
+{
+	char cmd[TORCTL_CMD_MAX];
+	size_t i, inflight = 0;
+	int rc;
+
+	if (t->state != S_OPEN || !t->st.authenticated)
+		return;
+	if (t->key_blob != NULL && t->st.published && t->client_auth &&
+	    t->clients_published != t->clients_gen &&
+	    !tio_pending(t, C_ADD_ONION) && t->pn + 3 < TIO_PENDING_MAX) {
+		log_info("tor: %zu clients may reach %s now; giving tor the "
+		    "new list", t->nclients, t->st.address);
+		if (tio_publish(t) != 0)
+			return;
+	}
+	for (i = 0; i < t->nsvcs; i++)
+		inflight += t->svcs[i].state == SVC_SENT;
+	for (i = 0; i < t->nsvcs && inflight < TIO_AUTH_INFLIGHT &&
+	    t->pn + 3 < TIO_PENDING_MAX; i++) {
+		struct tio_svc *v = &t->svcs[i];
+
+		if (v->state == SVC_GONE) {
+			rc = torctl_fmt_client_auth_remove(cmd, sizeof(cmd),
+			    v->addr) == 0 ? tio_send(t, C_AUTH_REMOVE, cmd) :
+			    0;
+			memmove(v, v + 1, (t->nsvcs - i - 1) * sizeof(*v));
+			t->nsvcs--;
+			i--;
+		} else if (v->state == SVC_WANT && t->our_sk != NULL) {
+			if (torctl_fmt_client_auth_add(cmd, sizeof(cmd),
+			    v->addr, t->our_sk) != 0) {
+				v->state = SVC_FAILED;
+				continue;
+			}
+			rc = tio_send(t, C_AUTH_ADD, cmd);
+			sodium_memzero(cmd, sizeof(cmd));
+			v->state = SVC_SENT;
+			inflight++;
+		} else {
+			continue;
+		}
+		if (rc != 0)
+			return;
+	}
+}
+
+static void
+tio_on_auth_add(struct torctl_io *t, const struct torctl_reply *r)
+{
+	char d[160];
+	size_t i;
+
+	for (i = 0; i < t->nsvcs && t->svcs[i].state != SVC_SENT; i++)
+		;
+	if (i == t->nsvcs)
+		return; /* its service left the list meanwhile */
+	/* 251: tor had a key for it and took ours instead. */
+	if (r->code == 250 || r->code == 251) {
+		t->svcs[i].state = SVC_DONE;
+		t->st.auth_services++;
+		log_debug("tor: our client key given for %s",
+		    t->svcs[i].addr);
+		tio_changed(t);
+		return;
+	}
+	t->svcs[i].state = SVC_FAILED;
+	t->st.auth_refused++;
+	torctl_reply_describe(r, d, sizeof(d));
+	log_warnx("tor: refused our client key for %s: %s",
+	    t->svcs[i].addr, d);
+	tio_changed(t);
+}
+
 static void
 tio_on_authenticate(struct torctl_io *t, const struct torctl_reply *r)
 {
-	char d[160], cmd[TORCTL_CMD_MAX], err[TORCTL_ERRLEN];
+	char d[160];
 	unsigned gen = t->gen;
-	int rc, ck;
+	int rc = 0, ck;
 
 	if (r->code != 250) {
 		torctl_reply_describe(r, d, sizeof(d));
@@ -463,15 +605,8 @@ tio_on_authenticate(struct torctl_io *t, const struct torctl_reply *r)
 	if (tio_send(t, C_SETEVENTS, TORCTL_CMD_SETEVENTS) != 0 ||
 	    tio_send(t, C_GETINFO, TORCTL_CMD_GETINFO_BOOTSTRAP) != 0)
 		return;
-	rc = torctl_fmt_add_onion(cmd, sizeof(cmd), t->key_blob,
-	    t->virt_port, t->target, err, sizeof(err));
-	if (rc != 0) {
-		/* Checked at start: only a bug gets here. */
-		tio_fail(t, "%s", err);
-		return;
-	}
-	rc = tio_send(t, C_ADD_ONION, cmd);
-	sodium_memzero(cmd, sizeof(cmd));
+	if (t->key_blob != NULL)
+		rc = tio_publish(t);
 	if (rc == 0 && t->gen == gen)
 		tio_changed(t);
 }
@@ -604,11 +739,13 @@ tio_on_add_onion(struct torctl_io *t, const struct torctl_reply *r)
 	}
 	memcpy(t->st.service_id, addr, sizeof(addr));
 	t->st.published = 1;
+	t->st.clients = t->client_auth ? t->nclients : 0;
 	tio_check_target(t);
 	t->st.last_error[0] = '\0';
 	t->backoff = TIO_BACKOFF_MIN;
-	log_info("tor: onion service %s published (port %u to %s)", addr,
-	    (unsigned)t->virt_port, t->target);
+	log_info("tor: onion service %s published (port %u to %s%s)", addr,
+	    (unsigned)t->virt_port, t->target, t->client_auth ?
+	    ", members only" : "");
 	tio_changed(t);
 }
 
@@ -646,6 +783,8 @@ static void (*const tio_on_answer[])(struct torctl_io *,
 	[C_GETINFO] = tio_on_getinfo,
 	[C_ADD_ONION] = tio_on_add_onion,
 	[C_DEL_ONION] = NULL,
+	[C_AUTH_ADD] = tio_on_auth_add,
+	[C_AUTH_REMOVE] = NULL,
 };
 
 static void
@@ -671,6 +810,7 @@ tio_on_reply(struct torctl_io *t, const struct torctl_reply *r)
 		ev_timer_again(t->loop, &t->answer);
 	if (tio_on_answer[cmd] != NULL)
 		tio_on_answer[cmd](t, r);
+	tio_kick(t);
 }
 
 static void
@@ -885,6 +1025,10 @@ tio_free(struct torctl_io *t)
 		sodium_memzero(t->password, strlen(t->password));
 		free(t->password);
 	}
+	if (t->our_sk != NULL)
+		sodium_free(t->our_sk);
+	free(t->clients);
+	free(t->svcs);
 	free(t->control);
 	free(t->cookie_path);
 	free(t->access_hint);
@@ -915,12 +1059,15 @@ tio_new(const struct torctl_io_cfg *cfg)
 	t->cookie_path = strdup(cfg->cookie != NULL ? cfg->cookie : "");
 	t->access_hint = strdup(cfg->access_hint != NULL ?
 	    cfg->access_hint : "keyd's user needs access to it");
-	t->key_blob = strdup(cfg->key_blob);
-	t->target = strdup(cfg->target);
+	t->client_auth = cfg->client_auth;
+	if (cfg->key_blob != NULL)
+		t->key_blob = strdup(cfg->key_blob);
+	t->target = strdup(cfg->target != NULL ? cfg->target : "");
 	if (cfg->password != NULL && cfg->password[0] != '\0')
 		t->password = strdup(cfg->password);
 	t->parser = malloc(sizeof(*t->parser));
-	if (t->control == NULL || t->key_blob == NULL || t->target == NULL ||
+	if (t->control == NULL || (cfg->key_blob != NULL &&
+	    t->key_blob == NULL) || t->target == NULL ||
 	    t->cookie_path == NULL || t->access_hint == NULL ||
 	    t->parser == NULL || (cfg->password != NULL &&
 	    cfg->password[0] != '\0' && t->password == NULL)) {
@@ -939,12 +1086,24 @@ tio_check_cfg(struct torctl_io *t)
 	struct onion_key k;
 	char why[TORCTL_ERRLEN];
 
+	if (t->key_blob == NULL)
+		goto auth; /* a client only */
 	if (onion_key_from_blob(&k, t->key_blob, why, sizeof(why)) != 0) {
 		log_warnx("tor: %s", why);
 		return -1;
 	}
 	onion_addr_from_pk(t->st.address, k.pk);
 	onion_key_wipe(&k);
+	if (t->virt_port == 0) {
+		log_warnx("tor: onion service port 0 is not usable (want "
+		    "1..65535)");
+		return -1;
+	}
+	if (torctl_target_check(t->target, why, sizeof(why)) != 0) {
+		log_warnx("tor: %s", why);
+		return -1;
+	}
+auth:
 	if (t->auth != TORCTL_AUTH_SAFECOOKIE &&
 	    t->auth != TORCTL_AUTH_COOKIE &&
 	    t->auth != TORCTL_AUTH_HASHEDPASSWORD &&
@@ -960,15 +1119,6 @@ tio_check_cfg(struct torctl_io *t)
 		    tio_auth_name(t->auth), t->cookie_path);
 		return -1;
 	}
-	if (t->virt_port == 0) {
-		log_warnx("tor: onion service port 0 is not usable (want "
-		    "1..65535)");
-		return -1;
-	}
-	if (torctl_target_check(t->target, why, sizeof(why)) != 0) {
-		log_warnx("tor: %s", why);
-		return -1;
-	}
 	return tio_parse_control(t, t->control);
 }
 
@@ -978,7 +1128,7 @@ torctl_io_start(const struct torctl_io_cfg *cfg)
 	struct torctl_io *t;
 
 	if (cfg->loop == NULL || cfg->control == NULL ||
-	    cfg->key_blob == NULL || cfg->target == NULL) {
+	    (cfg->key_blob != NULL && cfg->target == NULL)) {
 		log_warnx("tor: control port, onion key and target are all "
 		    "needed to publish the onion service");
 		errno = EINVAL;
@@ -1093,6 +1243,94 @@ torctl_io_stop(struct torctl_io *t)
 	tio_free(t);
 }
 
+/* The clients as given (sorted by the caller): new when they differ. */
+static int
+tio_set_clients(struct torctl_io *t,
+    const uint8_t (*clients)[ONION_AUTH_KEY_BYTES], size_t n)
+{
+	uint8_t (*c)[ONION_AUTH_KEY_BYTES] = NULL;
+
+	if (n == t->nclients && (n == 0 ||
+	    memcmp(clients, t->clients, n * sizeof(*clients)) == 0))
+		return 0;
+	if (n > 0 && (c = malloc(n * sizeof(*c))) == NULL)
+		return -1;
+	if (n > 0)
+		memcpy(c, clients, n * sizeof(*c));
+	free(t->clients);
+	t->clients = c;
+	t->nclients = n;
+	t->clients_gen++;
+	return 0;
+}
+
+/* Our key, and the services to use it for: new ones are wanted, those
+ * no longer named are to be removed from tor. */
+static int
+tio_set_services(struct torctl_io *t, const uint8_t *sk,
+    const char (*svcs)[ONION_ADDR_LEN + 1], size_t n)
+{
+	struct tio_svc *v;
+	size_t i, j, keep = t->nsvcs;
+	int sk_new;
+
+	sk_new = (sk == NULL) != (t->our_sk == NULL) || (sk != NULL &&
+	    sodium_memcmp(sk, t->our_sk, ONION_AUTH_KEY_BYTES) != 0);
+	if (sk != NULL && t->our_sk == NULL &&
+	    (t->our_sk = sodium_malloc(ONION_AUTH_KEY_BYTES)) == NULL)
+		return -1;
+	if (sk != NULL)
+		memcpy(t->our_sk, sk, ONION_AUTH_KEY_BYTES);
+	if ((v = realloc(t->svcs, (keep + n + 1) * sizeof(*v))) == NULL)
+		return -1;
+	t->svcs = v;
+	/* Named again: kept (wanted again with a new key or after it
+	 * was to go); new: wanted; the old ones not named (marked by a
+	 * non-NUL in the spare byte while we look): gone. */
+	for (j = 0; j < n; j++) {
+		for (i = 0; i < keep && strcmp(v[i].addr, svcs[j]) != 0; i++)
+			;
+		if (i == keep) {
+			memcpy(v[t->nsvcs].addr, svcs[j], ONION_ADDR_LEN + 1);
+			v[t->nsvcs++].state = SVC_WANT;
+			continue;
+		}
+		if (sk_new || v[i].state == SVC_GONE)
+			v[i].state = SVC_WANT;
+		v[i].addr[ONION_ADDR_LEN] = 1;
+	}
+	t->st.auth_services = 0;
+	for (i = 0; i < keep; i++) {
+		if (v[i].addr[ONION_ADDR_LEN] == 1)
+			v[i].addr[ONION_ADDR_LEN] = '\0';
+		else
+			v[i].state = SVC_GONE;
+		t->st.auth_services += v[i].state == SVC_DONE;
+	}
+	return 0;
+}
+
+int
+torctl_io_set_auth(struct torctl_io *t,
+    const uint8_t (*clients)[ONION_AUTH_KEY_BYTES], size_t nclients,
+    const uint8_t *our_sk, const char (*svcs)[ONION_ADDR_LEN + 1],
+    size_t nsvcs)
+{
+	if (nclients > TORCTL_AUTH_CLIENTS_MAX) {
+		log_warnx("tor: %zu members' client keys are more than "
+		    "ADD_ONION takes from us (%d): keeping the list as it "
+		    "was", nclients, TORCTL_AUTH_CLIENTS_MAX);
+		return -1;
+	}
+	if (tio_set_clients(t, clients, nclients) != 0 ||
+	    tio_set_services(t, our_sk, svcs, nsvcs) != 0) {
+		log_warnx("tor: out of memory for the client keys");
+		return -1;
+	}
+	tio_kick(t);
+	return 0;
+}
+
 void
 torctl_io_get_status(const struct torctl_io *t, struct torctl_io_status *st)
 {
@@ -1117,7 +1355,7 @@ torctl_io_status_json(const struct torctl_io *t)
 	    "tag", str_or_null(s->tag),
 	    "summary", str_or_null(s->summary));
 	return json_pack("{s:s, s:o, s:b, s:b, s:o, s:o, s:o, s:b, s:s, s:o,"
-	    " s:I, s:I, s:o, s:o}",
+	    " s:I, s:I, s:o, s:o, s:b, s:I, s:I}",
 	    "control", t->control,
 	    "cookie", str_or_null(t->cookie_path),
 	    "connected", s->connected,
@@ -1131,5 +1369,8 @@ torctl_io_status_json(const struct torctl_io *t)
 	    "desc_uploads", (json_int_t)s->desc_uploads,
 	    "connects", (json_int_t)s->connects,
 	    "last_error", str_or_null(s->last_error),
-	    "target_error", str_or_null(s->target_error));
+	    "target_error", str_or_null(s->target_error),
+	    "client_auth", t->client_auth,
+	    "clients", (json_int_t)s->clients,
+	    "client_keys_given", (json_int_t)s->auth_services);
 }

@@ -45,8 +45,13 @@ struct torctl_io_cfg {
 	/* For HASHEDPASSWORD; NULL or "" when none is configured. */
 	const char *password;
 	/* "ED25519-V3:<base64>", as onion_key_blob() makes it. Copied;
-	 * the caller may wipe its own copy after start. */
+	 * the caller may wipe its own copy after start. NULL: no service,
+	 * our tor only a client (onionmesh-keyd --join gives it the
+	 * invitation's client key). */
 	const char *key_blob;
+	/* The service takes only the clients torctl_io_set_auth names
+	 * (ADD_ONION Flags=V3Auth); 0: anyone who knows the address. */
+	int client_auth;
 	uint16_t virt_port;  /* port peers dial on the onion address */
 	const char *target;  /* where tor sends them: "unix:/path", IP:PORT */
 	/* Called on the loop whenever the status changes; may be NULL.
@@ -67,6 +72,9 @@ struct torctl_io_status {
 	char auth_method[16]; /* "SAFECOOKIE", ... or "" */
 	char tor_version[64];
 	unsigned desc_uploads; /* descriptors tor reported uploaded */
+	size_t clients;        /* client keys the published service takes */
+	size_t auth_services;  /* services tor took our client key for */
+	size_t auth_refused;   /* ... and refused it for */
 	unsigned connects;     /* successful authentications so far */
 	char last_error[1024]; /* "" when none since the last publish */
 	/* tor's user cannot reach the target socket (checked on every
@@ -85,13 +93,27 @@ struct torctl_io *torctl_io_start(const struct torctl_io_cfg *cfg);
  * fine. */
 void torctl_io_stop(struct torctl_io *t);
 
+/* Client authorization, given whole whenever it may have changed:
+ * the x25519 public keys the service takes (sorted, no repeats; used
+ * with cfg.client_auth), our secret (NULL: none) and the services our
+ * tor is to reach with it. Copied. When tor's copy differs it is
+ * given again: DEL_ONION and ADD_ONION with the new clients (only when
+ * they changed), ONION_CLIENT_AUTH_ADD for services new or with a new
+ * key, ONION_CLIENT_AUTH_REMOVE for services gone; on every new
+ * control connection all of it. 0, or -1 (logged; nothing changed). */
+int torctl_io_set_auth(struct torctl_io *t,
+    const uint8_t (*clients)[ONION_AUTH_KEY_BYTES], size_t nclients,
+    const uint8_t *our_sk, const char (*svcs)[ONION_ADDR_LEN + 1],
+    size_t nsvcs);
+
 void torctl_io_get_status(const struct torctl_io *t,
     struct torctl_io_status *st);
 /* {"control", "cookie", "connected", "authenticated", "auth",
  *  "tor_version",
  *  "bootstrap": {"progress", "tag", "summary"}, "published", "address",
  *  "service_id", "desc_uploads", "connects", "last_error",
- *  "target_error"}; null for
+ *  "target_error", "client_auth", "clients", "client_keys_given"};
+ *  null for
  * what is not known. Never holds anything secret. */
 json_t *torctl_io_status_json(const struct torctl_io *t);
 

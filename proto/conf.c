@@ -203,6 +203,7 @@ conf_defaults(struct conf *c)
 	c->max_admitted = CONF_MAX_ADMITTED_DEFAULT;
 	c->sandbox = 1;
 	c->privsep = -1;
+	c->client_auth = -1;
 	c->loglevel = LOG_LVL_INFO;
 }
 
@@ -543,6 +544,18 @@ set_anonymous(struct conf *c, const char *v, char *why)
 }
 
 static int
+set_client_auth(struct conf *c, const char *v, char *why)
+{
+	return parse_bool(v, &c->client_auth, why);
+}
+
+int
+conf_client_auth(const struct conf *c)
+{
+	return c->client_auth < 0 ? c->anonymous : c->client_auth;
+}
+
+static int
 set_tor_addr(char *dst, const char *v, char *why)
 {
 	if (!endpoint_valid(v) && !unix_addr_valid(v))
@@ -791,6 +804,7 @@ static const struct conf_key {
 	{"privsep", set_privsep, 0},
 	{"sandbox", set_sandbox, 0},
 	{"anonymous", set_anonymous, 0},
+	{"client_auth", set_client_auth, 0},
 	{"tor_control", set_tor_control, 0},
 	{"tor_socks", set_tor_socks, 0},
 	{"tor_auth", set_tor_auth, 0},
@@ -1104,6 +1118,8 @@ conf_format(const struct conf *c, char *out, size_t cap)
 	    c->privsep ? "yes" : "no");
 	out_kv(&o, "sandbox", c->sandbox ? "yes" : "no");
 	out_kv(&o, "anonymous", c->anonymous ? "yes" : "no");
+	if (c->client_auth >= 0)
+		out_kv(&o, "client_auth", c->client_auth ? "yes" : "no");
 	out_opt(&o, "tor_control", c->tor_control);
 	out_opt(&o, "tor_socks", c->tor_socks);
 	if (c->tor_auth != CONF_TOR_AUTH_SAFECOOKIE)

@@ -110,6 +110,8 @@ struct conf {
 	                                  * when root and users exist) */
 	int sandbox;                     /* sandbox = yes|no (seccomp) */
 	int anonymous;                   /* anonymous = yes|no */
+	int client_auth;                 /* client_auth = yes|no (-1: not
+	                                  * set, conf_client_auth) */
 	char tor_control[CONF_ADDR_LEN]; /* tor_control = HOST:PORT|unix:P */
 	char tor_socks[CONF_ADDR_LEN];   /* tor_socks = HOST:PORT|unix:P */
 	int tor_auth;                    /* tor_auth = safecookie|cookie|
@@ -172,6 +174,10 @@ int conf_tor_cookie(const struct conf *c, char *out, size_t cap)
     __attribute__((warn_unused_result));
 /* "safecookie", "cookie" or "none". */
 const char *conf_tor_auth_name(int auth);
+/* Does our onion service take only members (v3 client authorization)?
+ * client_auth = yes|no, or when not set: in anonymous mode. Only in
+ * onion mode; over TCP it does not apply. */
+int conf_client_auth(const struct conf *c);
 /* Member and network names: [a-z0-9][a-z0-9_-]{0,31}. */
 int name_valid(const char *s);
 /* A network namespace name as ip netns makes it (netns =, --netns):

@@ -28,6 +28,7 @@
 #define KEYHASH_CONTEXT "onionmesh key v1\n"
 #define SECRET_CONTEXT  "onionmesh invite v1\n"
 #define HELLO_CONTEXT   "onionmesh hello v1\n"
+#define CLIENT_AUTH_CONTEXT "onionmesh invite client-auth v1\n"
 
 /* Exactly 2n lower-case hex digits in s[0..len). */
 static int
@@ -62,16 +63,33 @@ invite_keyhash(uint8_t out[INVITE_KEYHASH_BYTES],
 	memcpy(out, h, INVITE_KEYHASH_BYTES);
 }
 
-void
-invite_secret_hash(uint8_t out[32], const uint8_t secret[INVITE_SECRET_BYTES])
+/* BLAKE2b(context || secret), n bytes: the invitation secret's two
+ * uses kept apart by their context. */
+static void
+secret_derive(uint8_t *out, size_t n, const char *context,
+    const uint8_t secret[INVITE_SECRET_BYTES])
 {
 	crypto_generichash_state st;
 
-	crypto_generichash_init(&st, NULL, 0, 32);
-	crypto_generichash_update(&st, (const uint8_t *)SECRET_CONTEXT,
-	    sizeof(SECRET_CONTEXT) - 1);
+	crypto_generichash_init(&st, NULL, 0, n);
+	crypto_generichash_update(&st, (const uint8_t *)context,
+	    strlen(context));
 	crypto_generichash_update(&st, secret, INVITE_SECRET_BYTES);
-	crypto_generichash_final(&st, out, 32);
+	crypto_generichash_final(&st, out, n);
+	sodium_memzero(&st, sizeof(st));
+}
+
+void
+invite_secret_hash(uint8_t out[32], const uint8_t secret[INVITE_SECRET_BYTES])
+{
+	secret_derive(out, 32, SECRET_CONTEXT, secret);
+}
+
+void
+invite_client_auth_sk(uint8_t sk[ONION_AUTH_KEY_BYTES],
+    const uint8_t secret[INVITE_SECRET_BYTES])
+{
+	secret_derive(sk, ONION_AUTH_KEY_BYTES, CLIENT_AUTH_CONTEXT, secret);
 }
 
 void
@@ -365,7 +383,7 @@ invite_url_format(const struct invite_url *u, char *out, size_t cap)
 /* The invite file */
 
 enum { IF_ID, IF_NAME, IF_IPV4, IF_ROLE, IF_SUBNET, IF_EXPIRES, IF_HASH,
-    IF_MADE_BY, IF_COUNT };
+    IF_CLIENT_AUTH, IF_MADE_BY, IF_COUNT };
 static const struct {
 	const char *key;
 	int optional;
@@ -377,6 +395,7 @@ static const struct {
 	[IF_SUBNET] = {"subnet", 1},
 	[IF_EXPIRES] = {"expires", 0},
 	[IF_HASH] = {"secret-hash", 0},
+	[IF_CLIENT_AUTH] = {"client-auth", 1},
 	[IF_MADE_BY] = {"made-by", 0},
 };
 
@@ -428,6 +447,12 @@ if_value(struct invite *iv, int f, const char *v, char *why, size_t wl)
 			return err_set(why, wl, "not 64 lower-case hex "
 			    "digits");
 		return 0;
+	case IF_CLIENT_AUTH:
+		if (onion_auth_pk_decode(iv->client_auth, v) == -1)
+			return err_set(why, wl, "not tor's x25519 public key "
+			    "(52 of a-z, 2-7)");
+		iv->has_client_auth = 1;
+		return 0;
 	}
 	return err_set(why, wl, "internal error");
 }
@@ -457,7 +482,8 @@ invite_parse(struct invite *iv, const char *text, size_t len, char *err,
 				err_set(err, errlen, "line %d: '%.40s' where "
 				    "%s belongs (fields in order: id, name,"
 				    " ipv4, role, subnet, expires, "
-				    "secret-hash, made-by)", lineno, line,
+				    "secret-hash, client-auth, made-by)",
+				    lineno, line,
 				    if_fields[f].key);
 				goto bad;
 			}
@@ -500,7 +526,7 @@ int
 invite_format(const struct invite *iv, char *out, size_t cap)
 {
 	char id[2 * INVITE_ID_BYTES + 1], h[2 * 32 + 1];
-	char s[PREFIX_STRLEN], num[24];
+	char s[PREFIX_STRLEN], num[24], ca[ONION_AUTH_B32_LEN + 1];
 	struct kv_out o;
 	int i;
 
@@ -537,6 +563,10 @@ invite_format(const struct invite *iv, char *out, size_t cap)
 	kv_put(&o, "expires", num);
 	hex_encode(h, iv->secret_hash, sizeof(iv->secret_hash));
 	kv_put(&o, "secret-hash", h);
+	if (iv->has_client_auth) {
+		onion_auth_pk_encode(ca, iv->client_auth);
+		kv_put(&o, "client-auth", ca);
+	}
 	kv_put(&o, "made-by", iv->made_by);
 	return kv_close(&o, INVITE_TEXT_MAX);
 }

@@ -19,6 +19,10 @@
  *   subnet = PREFIX         (0..16; issue 14: granted in the admission)
  *   expires = N             (unix seconds)
  *   secret-hash = <64 hex>  BLAKE2b-256("onionmesh invite v1\n" || secret)
+ *   client-auth = <52 base32> (optional; issue 15: the public half of
+ *                           invite_client_auth_sk, which the inviter's
+ *                           onion service takes until the invitation is
+ *                           used or expires)
  *   made-by = NAME
  * The secret itself is never stored.
  */
@@ -66,6 +70,13 @@ void invite_secret_hash(uint8_t out[32],
 #define INVITE_HELLO_MAC_BYTES 16
 void invite_hello_mac(uint8_t out[INVITE_HELLO_MAC_BYTES],
     const uint8_t secret_hash[32], const uint8_t id[INVITE_ID_BYTES]);
+/* The invitation's one-time onion client authorization key (x25519
+ * secret): BLAKE2b-256("onionmesh invite client-auth v1\n" || secret).
+ * The joiner gives it to its tor for the inviter's onion address; the
+ * inviter keeps only its public half (the file's client-auth line), so
+ * the URL needs no parameter of its own and stays one secret. */
+void invite_client_auth_sk(uint8_t sk[32],
+    const uint8_t secret[INVITE_SECRET_BYTES]);
 
 struct invite {
 	uint8_t id[INVITE_ID_BYTES];
@@ -76,6 +87,8 @@ struct invite {
 	int nsubnets;
 	uint64_t expires;                /* unix seconds */
 	uint8_t secret_hash[32];
+	int has_client_auth;
+	uint8_t client_auth[32];
 	char made_by[NAME_MAX_LEN + 1];
 };
 

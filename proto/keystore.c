@@ -30,18 +30,30 @@
 #include "proto/log.h"
 #include "proto/onion.h"
 
-#define SEED_PREFIX "ed25519-seed "
 #define SEED_HEX    (2 * crypto_sign_SEEDBYTES)
-#define SEED_LINE   (sizeof(SEED_PREFIX) - 1 + SEED_HEX + 1)
+#define SEED_LINE_MAX (32 + SEED_HEX + 1)
 
-/* One file of the store: its name and what messages call it. */
+/* One file of the store: its name, what messages call it and the word
+ * its line starts with (with the space). */
 struct ks_file {
 	const char *name;
 	const char *what;
+	const char *prefix;
 };
 
-static const struct ks_file ks_identity = { "identity", "identity key" };
-static const struct ks_file ks_onion = { "onion", "onion service key" };
+static const struct ks_file ks_identity = { "identity", "identity key",
+    "ed25519-seed " };
+static const struct ks_file ks_onion = { "onion", "onion service key",
+    "ed25519-seed " };
+static const struct ks_file ks_client_auth = { "client-auth",
+    "onion client authorization key", "x25519-secret " };
+
+/* The length of f's one line, with its newline. */
+static size_t
+ks_line_len(const struct ks_file *f)
+{
+	return strlen(f->prefix) + SEED_HEX + 1;
+}
 
 static int
 keystore_path(char *out, size_t cap, const char *keys_dir,
@@ -62,7 +74,8 @@ static int
 keystore_read_seed(const char *path, const struct ks_file *f,
     uint8_t seed[crypto_sign_SEEDBYTES], char *err, size_t errlen)
 {
-	char line[SEED_LINE + 1];
+	char line[SEED_LINE_MAX + 1];
+	size_t plen = strlen(f->prefix), want = ks_line_len(f);
 	struct stat st;
 	size_t have = 0, binlen = 0;
 	ssize_t n;
@@ -93,8 +106,8 @@ keystore_read_seed(const char *path, const struct ks_file *f,
 		goto out;
 	}
 	/* One byte more than a valid file, to tell "too long" apart. */
-	while (have < sizeof(line)) {
-		n = read(fd, line + have, sizeof(line) - have);
+	while (have < want + 1) {
+		n = read(fd, line + have, want + 1 - have);
 		if (n == -1) {
 			if (errno == EINTR)
 				continue;
@@ -106,15 +119,14 @@ keystore_read_seed(const char *path, const struct ks_file *f,
 			break;
 		have += (size_t)n;
 	}
-	if (have != SEED_LINE ||
-	    memcmp(line, SEED_PREFIX, sizeof(SEED_PREFIX) - 1) != 0 ||
-	    line[SEED_LINE - 1] != '\n' ||
-	    sodium_hex2bin(seed, crypto_sign_SEEDBYTES,
-	    line + sizeof(SEED_PREFIX) - 1, SEED_HEX, NULL, &binlen,
-	    NULL) != 0 || binlen != crypto_sign_SEEDBYTES) {
+	if (have != want || memcmp(line, f->prefix, plen) != 0 ||
+	    line[want - 1] != '\n' ||
+	    sodium_hex2bin(seed, crypto_sign_SEEDBYTES, line + plen,
+	    SEED_HEX, NULL, &binlen, NULL) != 0 ||
+	    binlen != crypto_sign_SEEDBYTES) {
 		snprintf(err, errlen, "%s %s is not in the expected format: "
-		    "one line \"ed25519-seed\" followed by %d hex digits",
-		    f->what, path, (int)SEED_HEX);
+		    "one line \"%.*s\" followed by %d hex digits",
+		    f->what, path, (int)plen - 1, f->prefix, (int)SEED_HEX);
 		sodium_memzero(seed, crypto_sign_SEEDBYTES);
 		goto out;
 	}
@@ -148,7 +160,8 @@ static int
 keystore_create_seed(const char *keys_dir, const struct ks_file *f)
 {
 	uint8_t seed[crypto_sign_SEEDBYTES];
-	char line[SEED_LINE + 1], path[PATH_MAX], err[512];
+	char line[SEED_LINE_MAX + 1], path[PATH_MAX], err[512];
+	size_t plen = strlen(f->prefix), want = ks_line_len(f);
 	int rc;
 
 	if (sodium_init() < 0) {
@@ -171,11 +184,10 @@ keystore_create_seed(const char *keys_dir, const struct ks_file *f)
 		return -1;
 	}
 	randombytes_buf(seed, sizeof(seed));
-	memcpy(line, SEED_PREFIX, sizeof(SEED_PREFIX) - 1);
-	sodium_bin2hex(line + sizeof(SEED_PREFIX) - 1, SEED_HEX + 1, seed,
-	    sizeof(seed));
-	line[SEED_LINE - 1] = '\n';
-	rc = file_create_excl(path, line, SEED_LINE, 0600);
+	memcpy(line, f->prefix, plen);
+	sodium_bin2hex(line + plen, SEED_HEX + 1, seed, sizeof(seed));
+	line[want - 1] = '\n';
+	rc = file_create_excl(path, line, want, 0600);
 	sodium_memzero(line, sizeof(line));
 	sodium_memzero(seed, sizeof(seed));
 	if (rc == 0)
@@ -264,5 +276,33 @@ keystore_onion_ensure(const char *keys_dir, uint8_t pk[ONION_PK_BYTES])
 	if (pk != NULL)
 		memcpy(pk, k.pk, ONION_PK_BYTES);
 	onion_key_wipe(&k);
+	return made;
+}
+
+int
+keystore_client_auth_load(const char *keys_dir,
+    uint8_t sk[ONION_AUTH_KEY_BYTES], char *err, size_t errlen)
+{
+	return keystore_load_seed(keys_dir, &ks_client_auth, sk, err,
+	    errlen);
+}
+
+int
+keystore_client_auth_ensure(const char *keys_dir,
+    uint8_t pk[ONION_AUTH_KEY_BYTES])
+{
+	uint8_t sk[ONION_AUTH_KEY_BYTES];
+	char err[512];
+	int made;
+
+	if ((made = keystore_create_seed(keys_dir, &ks_client_auth)) == -1)
+		return -1;
+	if (keystore_client_auth_load(keys_dir, sk, err, sizeof(err)) == -1) {
+		log_warnx("%s", err);
+		return -1;
+	}
+	if (pk != NULL)
+		onion_auth_pk_from_sk(pk, sk);
+	sodium_memzero(sk, sizeof(sk));
 	return made;
 }

@@ -5,6 +5,10 @@
  *   identity  the member's Ed25519 secret key (seed), hex, one line
  *   onion     the onion service's Ed25519 seed, hex, one line (tor's
  *             ADD_ONION key is derived from it: proto/onion.h)
+ *   client-auth  the member's x25519 key for onion client
+ *             authorization, "x25519-secret <64 hex>" (issue 15: its
+ *             public half is in the member's record, the secret goes
+ *             to our tor only, for the other members' services)
  */
 #ifndef OM_KEYSTORE_H
 #define OM_KEYSTORE_H
@@ -38,5 +42,14 @@ int keystore_onion_ensure(const char *keys_dir,
  * or -1 with the path and the reason (never the content) in err. */
 int keystore_onion_load(const char *keys_dir, struct onion_key *k,
     char *err, size_t errlen) __attribute__((warn_unused_result));
+
+/* keys/client-auth, the same way: ensure 0 created, 1 kept, -1 error
+ * (logged), pk (may be NULL) the public half; load the secret (wipe
+ * it), 0 or -1 with err. */
+int keystore_client_auth_ensure(const char *keys_dir,
+    uint8_t pk[ONION_AUTH_KEY_BYTES]) __attribute__((warn_unused_result));
+int keystore_client_auth_load(const char *keys_dir,
+    uint8_t sk[ONION_AUTH_KEY_BYTES], char *err, size_t errlen)
+    __attribute__((warn_unused_result));
 
 #endif

@@ -135,28 +135,41 @@ fail:
 	return -1;
 }
 
-void
-onion_addr_from_pk(char out[ONION_ADDR_LEN + 1],
-    const uint8_t pk[ONION_PK_BYTES])
+/* RFC 4648 base32, lower case, no padding: n bytes into out (at least
+ * (8 * n + 4) / 5 + 1 bytes), NUL-terminated; unused low bits of the
+ * last character are zero. */
+static void
+b32_encode(char *out, const uint8_t *in, size_t n)
 {
-	uint8_t raw[ONION_RAW_BYTES];
 	uint32_t acc = 0;
 	unsigned bits = 0;
 	size_t i, o = 0;
 
-	memcpy(raw, pk, ONION_PK_BYTES);
-	onion_checksum(raw + ONION_PK_BYTES, pk);
-	raw[ONION_PK_BYTES + 2] = ONION_VERSION;
-	for (i = 0; i < sizeof(raw); i++) {
-		acc = (acc << 8) | raw[i];
+	for (i = 0; i < n; i++) {
+		acc = (acc << 8) | in[i];
 		bits += 8;
 		while (bits >= 5) {
 			bits -= 5;
 			out[o++] = b32_alphabet[(acc >> bits) & 31];
 		}
 	}
+	if (bits > 0)
+		out[o++] = b32_alphabet[(acc << (5 - bits)) & 31];
+	out[o] = '\0';
+}
+
+void
+onion_addr_from_pk(char out[ONION_ADDR_LEN + 1],
+    const uint8_t pk[ONION_PK_BYTES])
+{
+	uint8_t raw[ONION_RAW_BYTES];
+
+	memcpy(raw, pk, ONION_PK_BYTES);
+	onion_checksum(raw + ONION_PK_BYTES, pk);
+	raw[ONION_PK_BYTES + 2] = ONION_VERSION;
 	/* 35 * 8 = 280 = 56 * 5: nothing is left over. */
-	memcpy(out + o, ".onion", sizeof(".onion"));
+	b32_encode(out, raw, sizeof(raw));
+	memcpy(out + ONION_ID_LEN, ".onion", sizeof(".onion"));
 }
 
 static int
@@ -169,27 +182,39 @@ b32_value(char c)
 	return -1;
 }
 
-int
-onion_id_decode(uint8_t pk[ONION_PK_BYTES], const char *s, size_t n)
+/* The reverse of b32_encode for exactly len characters into n bytes
+ * (len == (8 * n + 4) / 5): one spelling only (lower case, unused low
+ * bits zero). 0 or -1. */
+static int
+b32_decode(uint8_t *out, size_t n, const char *s, size_t len)
 {
-	uint8_t raw[ONION_RAW_BYTES], csum[2];
 	uint32_t acc = 0;
 	unsigned bits = 0;
 	size_t i, o = 0;
 	int v;
 
-	if (n != ONION_ID_LEN)
+	if (len != (8 * n + 4) / 5)
 		return -1;
-	for (i = 0; i < ONION_ID_LEN; i++) {
+	for (i = 0; i < len; i++) {
 		if ((v = b32_value(s[i])) < 0)
 			return -1;
 		acc = (acc << 5) | (uint32_t)v;
 		bits += 5;
 		if (bits >= 8) {
 			bits -= 8;
-			raw[o++] = (uint8_t)(acc >> bits);
+			out[o++] = (uint8_t)(acc >> bits);
 		}
 	}
+	return (acc & ((1u << bits) - 1)) == 0 ? 0 : -1;
+}
+
+int
+onion_id_decode(uint8_t pk[ONION_PK_BYTES], const char *s, size_t n)
+{
+	uint8_t raw[ONION_RAW_BYTES], csum[2];
+
+	if (n != ONION_ID_LEN || b32_decode(raw, sizeof(raw), s, n) != 0)
+		return -1;
 	if (raw[ONION_PK_BYTES + 2] != ONION_VERSION)
 		return -1;
 	onion_checksum(csum, raw);
@@ -210,4 +235,53 @@ onion_addr_valid(const char *s)
 	    strcmp(s + ONION_ID_LEN, ".onion") != 0)
 		return 0;
 	return onion_id_decode(NULL, s, ONION_ID_LEN) == 0;
+}
+
+void
+onion_auth_pk_from_sk(uint8_t pk[ONION_AUTH_KEY_BYTES],
+    const uint8_t sk[ONION_AUTH_KEY_BYTES])
+{
+	/* libsodium clamps the scalar as tor's curve25519 does. */
+	if (crypto_scalarmult_curve25519_base(pk, sk) != 0)
+		memset(pk, 0, ONION_AUTH_KEY_BYTES);
+}
+
+void
+onion_auth_pk_encode(char out[ONION_AUTH_B32_LEN + 1],
+    const uint8_t pk[ONION_AUTH_KEY_BYTES])
+{
+	b32_encode(out, pk, ONION_AUTH_KEY_BYTES);
+}
+
+int
+onion_auth_pk_decode(uint8_t pk[ONION_AUTH_KEY_BYTES], const char *s)
+{
+	uint8_t raw[ONION_AUTH_KEY_BYTES];
+	size_t i;
+
+	if (s == NULL || strnlen(s, ONION_AUTH_B32_LEN + 1) !=
+	    ONION_AUTH_B32_LEN || b32_decode(raw, sizeof(raw), s,
+	    ONION_AUTH_B32_LEN) != 0)
+		return -1;
+	/* All zero is no key (and what a failed derivation leaves). */
+	for (i = 0; i < sizeof(raw) && raw[i] == 0; i++)
+		;
+	if (i == sizeof(raw))
+		return -1;
+	memcpy(pk, raw, sizeof(raw));
+	return 0;
+}
+
+int
+onion_auth_sk_blob(char *out, size_t cap,
+    const uint8_t sk[ONION_AUTH_KEY_BYTES])
+{
+	size_t p = sizeof(ONION_AUTH_SK_PREFIX) - 1;
+
+	if (cap <= ONION_AUTH_SK_BLOB_LEN)
+		return -1;
+	memcpy(out, ONION_AUTH_SK_PREFIX, p);
+	sodium_bin2base64(out + p, cap - p, sk, ONION_AUTH_KEY_BYTES,
+	    sodium_base64_VARIANT_ORIGINAL);
+	return 0;
 }

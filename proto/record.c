@@ -35,6 +35,7 @@ enum field {
 	F_NAME,
 	F_ID,
 	F_ONION,
+	F_CLIENT_AUTH,
 	F_TCP,
 	F_IPV4,
 	F_IPV6,
@@ -57,6 +58,7 @@ static const struct {
 	[F_NAME] = {"name", 1, 1},
 	[F_ID] = {"id", 1, 1},
 	[F_ONION] = {"onion", 1, 0},
+	[F_CLIENT_AUTH] = {"client-auth", 1, 0},
 	[F_TCP] = {"tcp", RECORD_MAX_TCP, 0},
 	[F_IPV4] = {"ipv4", 1, 0},
 	[F_IPV6] = {"ipv6", 1, 1},
@@ -310,6 +312,14 @@ parse_value(struct record *r, enum field f, const char *v, char *why)
 			return -1;
 		memcpy(r->onion, v, ONION_ADDR_LEN + 1);
 		return 0;
+	case F_CLIENT_AUTH:
+		if (onion_auth_pk_decode(r->client_auth, v) == -1) {
+			why_set(why, "not an onion client authorization key "
+			    "(want tor's x25519 public key: 52 of a-z, 2-7)");
+			return -1;
+		}
+		r->has_client_auth = 1;
+		return 0;
 	case F_TCP:
 		if (check_tcp(v, why) == -1)
 			return -1;
@@ -401,7 +411,8 @@ record_parse(struct record *r, const char *text, size_t len, char *err,
 		if (f < cur)
 			return fail(r, err, errlen, "line %d: %s after %s"
 			    " (fields must come in the order name, id,"
-			    " onion, tcp, ipv4, ipv6, subnet, serial,"
+			    " onion, client-auth, tcp, ipv4, ipv6, subnet,"
+			    " serial,"
 			    " role, invite, admitted-subnet, admitted-by,"
 			    " admission, signature)",
 			    lineno,
@@ -580,6 +591,8 @@ record_valid(const struct record *r)
 	if (memchr(r->onion, '\0', sizeof(r->onion)) == NULL ||
 	    (r->onion[0] != '\0' && check_onion(r->onion, why) == -1))
 		return -1;
+	if (r->has_client_auth != 0 && r->has_client_auth != 1)
+		return -1;
 	if (r->ntcp < 0 || r->ntcp > RECORD_MAX_TCP)
 		return -1;
 	for (i = 0; i < r->ntcp; i++)
@@ -607,7 +620,7 @@ int
 record_format(const struct record *r, char *out, size_t cap, int with_sig)
 {
 	struct kv_out o;
-	char s[PREFIX_STRLEN], num[24];
+	char s[PREFIX_STRLEN], num[24], ca[ONION_AUTH_B32_LEN + 1];
 	int i;
 
 	if (kv_open(&o, out, cap) == -1 || record_valid(r) == -1)
@@ -616,6 +629,10 @@ record_format(const struct record *r, char *out, size_t cap, int with_sig)
 	out_hex(&o, "id", r->id, sizeof(r->id));
 	if (r->onion[0] != '\0')
 		kv_put(&o, "onion", r->onion);
+	if (r->has_client_auth) {
+		onion_auth_pk_encode(ca, r->client_auth);
+		kv_put(&o, "client-auth", ca);
+	}
 	for (i = 0; i < r->ntcp; i++)
 		kv_put(&o, "tcp", r->tcp[i]);
 	if (r->ipv4.family == 4) {

@@ -9,6 +9,9 @@
  *   name = alice
  *   id = <64 hex: Ed25519 public key>
  *   onion = <56 base32>.onion            (optional)
+ *   client-auth = <52 base32>            (optional; issue 15: the
+ *                                         member's x25519 key for onion
+ *                                         client authorization)
  *   tcp = HOST:PORT                      (0..4)
  *   ipv4 = A.B.C.D                       (optional)
  *   ipv6 = ADDR
@@ -46,6 +49,9 @@ struct record {
 	char name[NAME_MAX_LEN + 1];
 	uint8_t id[MEMBER_ID_BYTES];
 	char onion[ONION_ADDR_LEN + 1];
+	/* Our tor lets the member in when it holds the secret half. */
+	int has_client_auth;
+	uint8_t client_auth[32];
 	char tcp[RECORD_MAX_TCP][CONF_ADDR_LEN];
 	int ntcp;
 	struct prefix ipv4;  /* /32 */

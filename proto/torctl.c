@@ -707,10 +707,13 @@ bad_ip:
 
 int
 torctl_fmt_add_onion(char *out, size_t cap, const char *blob,
-    uint16_t virt_port, const char *target, char *err, size_t errlen)
+    uint16_t virt_port, const char *target,
+    const uint8_t (*clients)[ONION_AUTH_KEY_BYTES], size_t nclients,
+    char *err, size_t errlen)
 {
 	struct onion_key k;
-	char why[TORCTL_ERRLEN];
+	char why[TORCTL_ERRLEN], b32[ONION_AUTH_B32_LEN + 1];
+	size_t i, len;
 	int n;
 
 	/* Never echo the blob: it is the service's secret key. */
@@ -726,9 +729,27 @@ torctl_fmt_add_onion(char *out, size_t cap, const char *blob,
 	}
 	if (torctl_target_check(target, err, errlen) != 0)
 		return -1;
-	n = snprintf(out, cap, "ADD_ONION %s Port=%u,%s\r\n", blob,
-	    (unsigned)virt_port, target);
-	if (n < 0 || (size_t)n >= cap) {
+	if (nclients > TORCTL_AUTH_CLIENTS_MAX) {
+		err_set(err, errlen, "%zu authorized clients are more than "
+		    "ADD_ONION takes from us (at most %d)", nclients,
+		    TORCTL_AUTH_CLIENTS_MAX);
+		return -1;
+	}
+	/* tor wants the flag exactly when clients are named. */
+	n = snprintf(out, cap, "ADD_ONION %s%s Port=%u,%s", blob,
+	    nclients > 0 ? " Flags=V3Auth" : "", (unsigned)virt_port,
+	    target);
+	for (i = 0; n >= 0 && (size_t)n < cap && i < nclients; i++) {
+		onion_auth_pk_encode(b32, clients[i]);
+		len = (size_t)n;
+		n = snprintf(out + len, cap - len, " ClientAuthV3=%s", b32);
+		n = n < 0 ? n : n + (int)len;
+	}
+	if (n >= 0 && (size_t)n + 2 < cap)
+		memcpy(out + n, "\r\n", 3);
+	else
+		n = -1;
+	if (n < 0) {
 		sodium_memzero(out, cap);
 		err_set(err, errlen, "ADD_ONION command does not fit");
 		return -1;
@@ -760,19 +781,60 @@ torctl_parse_add_onion(const struct torctl_reply *r,
 	return -1;
 }
 
+/* "<id>.onion" or "<id>": a valid v3 address? 0 or -1. */
+static int
+service_id_ok(const char *addr)
+{
+	size_t n = strnlen(addr, ONION_ADDR_LEN + 1);
+
+	if (n == ONION_ADDR_LEN)
+		return onion_addr_valid(addr) ? 0 : -1;
+	if (n != ONION_ID_LEN ||
+	    onion_id_decode(NULL, addr, ONION_ID_LEN) != 0)
+		return -1;
+	return 0;
+}
+
 int
 torctl_fmt_del_onion(char *out, size_t cap, const char *addr)
 {
-	size_t n = strnlen(addr, ONION_ADDR_LEN + 1);
 	int w;
 
-	if (n == ONION_ADDR_LEN) {
-		if (!onion_addr_valid(addr))
-			return -1;
-	} else if (n != ONION_ID_LEN ||
-	    onion_id_decode(NULL, addr, ONION_ID_LEN) != 0)
+	if (service_id_ok(addr) != 0)
 		return -1;
 	w = snprintf(out, cap, "DEL_ONION %.*s\r\n", ONION_ID_LEN, addr);
+	return w < 0 || (size_t)w >= cap ? -1 : 0;
+}
+
+int
+torctl_fmt_client_auth_add(char *out, size_t cap, const char *addr,
+    const uint8_t sk[ONION_AUTH_KEY_BYTES])
+{
+	char blob[ONION_AUTH_SK_BLOB_LEN + 1];
+	int w;
+
+	if (service_id_ok(addr) != 0 ||
+	    onion_auth_sk_blob(blob, sizeof(blob), sk) != 0)
+		return -1;
+	w = snprintf(out, cap, "ONION_CLIENT_AUTH_ADD %.*s %s\r\n",
+	    ONION_ID_LEN, addr, blob);
+	sodium_memzero(blob, sizeof(blob));
+	if (w < 0 || (size_t)w >= cap) {
+		sodium_memzero(out, cap);
+		return -1;
+	}
+	return 0;
+}
+
+int
+torctl_fmt_client_auth_remove(char *out, size_t cap, const char *addr)
+{
+	int w;
+
+	if (service_id_ok(addr) != 0)
+		return -1;
+	w = snprintf(out, cap, "ONION_CLIENT_AUTH_REMOVE %.*s\r\n",
+	    ONION_ID_LEN, addr);
 	return w < 0 || (size_t)w >= cap ? -1 : 0;
 }
 

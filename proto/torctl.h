@@ -22,10 +22,15 @@
 #include "proto/onion.h"
 
 #define TORCTL_LINE_MAX   4096  /* one line, without CRLF */
-#define TORCTL_REPLY_MAX  65536 /* all lines and data of one reply */
-#define TORCTL_LINES_MAX  256   /* status lines of one reply */
+#define TORCTL_REPLY_MAX  131072 /* all lines and data of one reply */
+/* Status lines of one reply: ADD_ONION echoes one per client. */
+#define TORCTL_LINES_MAX  (TORCTL_AUTH_CLIENTS_MAX + 16)
 #define TORCTL_ERRLEN     256
-#define TORCTL_CMD_MAX    1024  /* every command we format fits */
+#define TORCTL_CMD_MAX    1024  /* every command we format fits, but */
+/* ADD_ONION with clients (a line each; tor takes lines up to 1 MiB): */
+#define TORCTL_AUTH_CLIENTS_MAX 1024
+#define TORCTL_ADD_ONION_MAX(n) \
+	(TORCTL_CMD_MAX + (size_t)(n) * (14 + ONION_AUTH_B32_LEN))
 
 #define TORCTL_COOKIE_BYTES 32
 #define TORCTL_NONCE_BYTES  32
@@ -166,10 +171,15 @@ int torctl_target_check(const char *target, char *err, size_t errlen)
     __attribute__((warn_unused_result));
 /* "ADD_ONION <blob> Port=<virt>,<target>\r\n". blob is the key as
  * onion_key_blob() makes it; the service is not detached, so it lives
- * only as long as our control connection. Secret: wipe after use. */
+ * only as long as our control connection. With nclients > 0 (at most
+ * TORCTL_AUTH_CLIENTS_MAX; cap TORCTL_ADD_ONION_MAX(nclients)) it
+ * takes only those clients (v3 client authorization): "Flags=V3Auth"
+ * and one "ClientAuthV3=<52 base32>" per x25519 public key. Secret:
+ * wipe after use. */
 int torctl_fmt_add_onion(char *out, size_t cap, const char *blob,
-    uint16_t virt_port, const char *target, char *err, size_t errlen)
-    __attribute__((warn_unused_result));
+    uint16_t virt_port, const char *target,
+    const uint8_t (*clients)[ONION_AUTH_KEY_BYTES], size_t nclients,
+    char *err, size_t errlen) __attribute__((warn_unused_result));
 /* The ServiceID (56 characters, checked like an address) of a 250 reply
  * to ADD_ONION, as "<id>.onion". -1 with err (tor's refusal quoted). */
 int torctl_parse_add_onion(const struct torctl_reply *r,
@@ -177,6 +187,16 @@ int torctl_parse_add_onion(const struct torctl_reply *r,
     __attribute__((warn_unused_result));
 /* "DEL_ONION <id>\r\n" from "<id>.onion" or "<id>". */
 int torctl_fmt_del_onion(char *out, size_t cap, const char *addr)
+    __attribute__((warn_unused_result));
+/* Our tor as a client of the service addr ("<id>[.onion]"):
+ * "ONION_CLIENT_AUTH_ADD <id> x25519:<base64 sk>\r\n" (secret: wipe
+ * after use; tor answers 250, or 251 when it replaced a key) and
+ * "ONION_CLIENT_AUTH_REMOVE <id>\r\n". 0, or -1 (bad address, too
+ * small). */
+int torctl_fmt_client_auth_add(char *out, size_t cap, const char *addr,
+    const uint8_t sk[ONION_AUTH_KEY_BYTES])
+    __attribute__((warn_unused_result));
+int torctl_fmt_client_auth_remove(char *out, size_t cap, const char *addr)
     __attribute__((warn_unused_result));
 
 /* Bootstrap status, from GETINFO status/bootstrap-phase or a

@@ -294,6 +294,46 @@ test_tor_control(void **state)
 	assert_string_equal(conf_tor_auth_name(CONF_TOR_AUTH_NONE), "none");
 }
 
+/* Issue 15: client authorization follows anonymous mode unless set;
+ * set, it is kept in the canonical text, unset it is not written. */
+static void
+test_client_auth(void **state)
+{
+	struct conf c, b;
+	char err[256] = "", text[8192];
+	int n;
+
+	new_conf(&c, "corp");
+	assert_int_equal(c.client_auth, -1);
+	assert_int_equal(conf_client_auth(&c), 0);
+	c.anonymous = 1;
+	assert_int_equal(conf_client_auth(&c), 1);
+	assert_int_equal(conf_parse(&c, "t", "client_auth = no\n", 16, err,
+	    sizeof(err)), 0);
+	c.anonymous = 1;
+	assert_int_equal(conf_client_auth(&c), 0);
+	strcpy(c.name, "solo");
+	n = conf_format(&c, text, sizeof(text));
+	assert_true(n > 0);
+	assert_non_null(strstr(text, "\nclient_auth = no\n"));
+	new_conf(&b, "corp");
+	assert_int_equal(conf_parse(&b, "f", text, (size_t)n, err,
+	    sizeof(err)), 0);
+	assert_int_equal(b.client_auth, 0);
+	new_conf(&c, "corp");
+	assert_int_equal(conf_parse(&c, "t", "client_auth = yes\n", 18, err,
+	    sizeof(err)), 0);
+	assert_int_equal(conf_client_auth(&c), 1);
+	new_conf(&c, "corp");
+	strcpy(c.name, "solo");
+	n = conf_format(&c, text, sizeof(text));
+	assert_null(strstr(text, "client_auth"));
+	assert_int_equal(conf_parse(&c, "t", "client_auth = on\n", 17, err,
+	    sizeof(err)), -1);
+	assert_non_null(strstr(err, "client_auth = on"));
+	assert_non_null(strstr(err, "yes or no"));
+}
+
 static void
 test_format_small_buffer(void **state)
 {
@@ -638,6 +678,7 @@ main(void)
 		cmocka_unit_test(test_paths_bad),
 		cmocka_unit_test(test_name_valid),
 		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_client_auth),
 		cmocka_unit_test(test_parse_good),
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_format_small_buffer),

@@ -167,6 +167,14 @@ test_hashes(void **state)
 	memcpy(msg + 20, sec, 20);
 	crypto_generichash(full, 32, msg, 40, NULL, 0);
 	assert_memory_equal(h, full, 32);
+	/* Issue 15: the one-time client key, apart from the hash. */
+	invite_client_auth_sk(h, sec);
+	memcpy(msg, "onionmesh invite client-auth v1\n", 32);
+	memcpy(msg + 32, sec, 20);
+	crypto_generichash(full, 32, msg, 52, NULL, 0);
+	assert_memory_equal(h, full, 32);
+	invite_secret_hash(full, sec);
+	assert_memory_not_equal(h, full, 32);
 }
 
 static void
@@ -256,6 +264,23 @@ test_invite_file(void **state)
 		    sizeof(err)), -1);
 		assert_non_null(strstr(err, "role = boss"));
 	}
+	/* Issue 15: the invitation's client key, after secret-hash. */
+	make_invite(&iv);
+	memset(iv.client_auth, 0x5a, sizeof(iv.client_auth));
+	iv.has_client_auth = 1;
+	n = invite_format(&iv, text, sizeof(text));
+	assert_true(n > 0);
+	assert_non_null(strstr(text, "\nclient-auth = ljnfuws2ljnfuws2ljnfuws2"
+	    "ljnfuws2ljnfuws2ljnfuws2ljna\nmade-by = alice\n"));
+	assert_int_equal(invite_parse(&back, text, (size_t)n, err,
+	    sizeof(err)), 0);
+	assert_memory_equal(&iv, &back, sizeof(iv));
+	snprintf(t, sizeof(t), "%.*s", n, text);
+	memcpy(strstr(t, "ljna\n"), "ljnb", 4);
+	assert_int_equal(invite_parse(&back, t, strlen(t), err, sizeof(err)),
+	    -1);
+	assert_non_null(strstr(err, "client-auth = ljnfuws2"));
+	assert_non_null(strstr(err, "x25519"));
 	/* A struct that cannot be written. */
 	make_invite(&iv);
 	iv.role = 3;

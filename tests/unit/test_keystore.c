@@ -291,6 +291,56 @@ test_onion_ensure_once(void **state)
 	sodium_memzero(blob, sizeof(blob));
 }
 
+/* Issue 15: keys/client-auth, made once, its own key, tor's x25519. */
+static void
+test_client_auth_key(void **state)
+{
+	struct fx *f = *state;
+	uint8_t pk1[ONION_AUTH_KEY_BYTES], pk2[ONION_AUTH_KEY_BYTES];
+	uint8_t sk[ONION_AUTH_KEY_BYTES], want[ONION_AUTH_KEY_BYTES];
+	uint8_t opk[ONION_PK_BYTES];
+	char path[160], err[512], *text;
+	struct stat st;
+	size_t len;
+
+	assert_int_equal(keystore_client_auth_load(f->keys, sk, err,
+	    sizeof(err)), -1);
+	assert_non_null(strstr(err, "client-auth"));
+	assert_int_equal(keystore_client_auth_ensure(f->keys, pk1), 0);
+	assert_int_equal(keystore_client_auth_ensure(f->keys, pk2), 1);
+	assert_memory_equal(pk1, pk2, sizeof(pk1));
+	snprintf(path, sizeof(path), "%s/client-auth", f->keys);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0600);
+	text = file_read(path, 200, &len);
+	assert_non_null(text);
+	assert_int_equal(len, strlen("x25519-secret ") + 64 + 1);
+	assert_memory_equal(text, "x25519-secret ", 14);
+	sodium_memzero(text, len);
+	free(text);
+	assert_int_equal(keystore_client_auth_load(f->keys, sk, err,
+	    sizeof(err)), 0);
+	assert_int_equal(crypto_scalarmult_curve25519_base(want, sk), 0);
+	assert_memory_equal(want, pk1, sizeof(want));
+	/* Not the onion key's. */
+	assert_int_equal(keystore_onion_ensure(f->keys, opk), 0);
+	assert_memory_not_equal(opk, pk1, sizeof(pk1));
+	/* An ed25519 line is not an x25519 one, and the mode is checked. */
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(file_create_excl(path, "ed25519-seed 000000000000"
+	    "0000000000000000000000000000000000000000000000000000\n", 78,
+	    0600), 0);
+	assert_int_equal(keystore_client_auth_load(f->keys, sk, err,
+	    sizeof(err)), -1);
+	assert_non_null(strstr(err, "\"x25519-secret\""));
+	assert_int_equal(keystore_client_auth_ensure(f->keys, NULL), -1);
+	assert_int_equal(chmod(path, 0640), 0);
+	assert_int_equal(keystore_client_auth_load(f->keys, sk, err,
+	    sizeof(err)), -1);
+	assert_non_null(strstr(err, "0640"));
+	sodium_memzero(sk, sizeof(sk));
+}
+
 static void
 test_onion_known_seed(void **state)
 {
@@ -390,6 +440,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_garbage, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_missing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_client_auth_key, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_symlink_refused, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_onion_ensure_once, setup,

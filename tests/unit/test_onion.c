@@ -176,6 +176,54 @@ test_id_decode_lengths(void **state)
 	assert_int_equal(onion_id_decode(pk, RFC_ADDR, 0), -1);
 }
 
+/* Issue 15: tor's spelling of an x25519 client key, one way only. */
+static void
+test_auth_keys(void **state)
+{
+	uint8_t sk[ONION_AUTH_KEY_BYTES], pk[ONION_AUTH_KEY_BYTES];
+	uint8_t back[ONION_AUTH_KEY_BYTES], want[ONION_AUTH_KEY_BYTES];
+	char b32[ONION_AUTH_B32_LEN + 1], bad[ONION_AUTH_B32_LEN + 2];
+	char blob[ONION_AUTH_SK_BLOB_LEN + 1];
+
+	memset(sk, 0x21, sizeof(sk));
+	onion_auth_pk_from_sk(pk, sk);
+	assert_int_equal(crypto_scalarmult_curve25519_base(want, sk), 0);
+	assert_memory_equal(pk, want, sizeof(pk));
+	onion_auth_pk_encode(b32, pk);
+	assert_int_equal(strlen(b32), ONION_AUTH_B32_LEN);
+	assert_int_equal(onion_auth_pk_decode(back, b32), 0);
+	assert_memory_equal(back, pk, sizeof(pk));
+	/* 0x5a bytes: RFC 4648 base32, lower case, no padding */
+	memset(pk, 0x5a, sizeof(pk));
+	onion_auth_pk_encode(b32, pk);
+	assert_string_equal(b32, "ljnfuws2ljnfuws2ljnfuws2ljnfuws2ljnfuws2"
+	    "ljnfuws2ljna");
+	/* Other spellings of the same bits, other lengths, zero. */
+	strcpy(bad, b32);
+	bad[ONION_AUTH_B32_LEN - 1] = 'b';
+	assert_int_equal(onion_auth_pk_decode(back, bad), -1);
+	strcpy(bad, b32);
+	bad[0] = 'L';
+	assert_int_equal(onion_auth_pk_decode(back, bad), -1);
+	strcpy(bad, b32);
+	strcat(bad, "a");
+	assert_int_equal(onion_auth_pk_decode(back, bad), -1);
+	bad[ONION_AUTH_B32_LEN - 1] = '\0';
+	assert_int_equal(onion_auth_pk_decode(back, bad), -1);
+	assert_int_equal(onion_auth_pk_decode(back, NULL), -1);
+	memset(bad, 'a', ONION_AUTH_B32_LEN);
+	bad[ONION_AUTH_B32_LEN] = '\0';
+	assert_int_equal(onion_auth_pk_decode(back, bad), -1);
+	bad[3] = '1';
+	assert_int_equal(onion_auth_pk_decode(back, bad), -1);
+	/* The secret as ONION_CLIENT_AUTH_ADD takes it. */
+	assert_int_equal(onion_auth_sk_blob(blob, sizeof(blob), sk), 0);
+	assert_string_equal(blob, "x25519:ISEhISEhISEhISEhISEhISEhISEhISEhISEh"
+	    "ISEhISE=");
+	assert_int_equal(onion_auth_sk_blob(blob, ONION_AUTH_SK_BLOB_LEN,
+	    sk), -1);
+}
+
 static void
 test_blob_roundtrip(void **state)
 {
@@ -271,6 +319,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_small_order_refused),
 		cmocka_unit_test(test_id_decode_lengths),
 		cmocka_unit_test(test_blob_roundtrip),
+		cmocka_unit_test(test_auth_keys),
 		cmocka_unit_test(test_blob_refused),
 	};
 

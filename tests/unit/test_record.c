@@ -24,6 +24,8 @@
 
 /* tor's own test vector (test_hs_common.c): a valid v3 address. */
 #define ONION "25njqamcweflpvkl73j4szahhihoc4xt3ktcgjnpaingr5yhkenl5sid.onion"
+/* 32 bytes of 0x5a as tor spells an x25519 key (issue 15). */
+#define CAUTH "ljnfuws2ljnfuws2ljnfuws2ljnfuws2ljnfuws2ljnfuws2ljna"
 
 static uint8_t pk[crypto_sign_PUBLICKEYBYTES];
 static uint8_t sk[crypto_sign_SECRETKEYBYTES];
@@ -51,6 +53,8 @@ make_record(struct record *r, int full)
 	memcpy(r->id, pk, sizeof(r->id));
 	if (full) {
 		strcpy(r->onion, ONION);
+		memset(r->client_auth, 0x5a, sizeof(r->client_auth));
+		r->has_client_auth = 1;
 		strcpy(r->tcp[0], "198.51.100.7:6550");
 		strcpy(r->tcp[1], "[2001:db8::7]:6550");
 		strcpy(r->tcp[2], "alice.example:443");
@@ -104,6 +108,51 @@ test_sign_verify_round_trip(void **state)
 	}
 }
 
+static void insert_before(const char *text, const char *key,
+    const char *lines, char *out);
+
+/* A record from before issue 15 (no client-auth line) still parses;
+ * the line comes after onion and before tcp, once. */
+static void
+test_client_auth_line(void **state)
+{
+	struct record r, p;
+	char text[RECORD_MAX_LEN + 1], t[RECORD_MAX_LEN + 200], err[256];
+	int n;
+
+	make_record(&r, 1);
+	r.has_client_auth = 0;
+	memset(r.client_auth, 0, sizeof(r.client_auth));
+	assert_int_equal(record_sign(&r, sk, netid), 0);
+	n = record_format(&r, text, sizeof(text), 1);
+	assert_true(n > 0);
+	assert_null(strstr(text, "client-auth"));
+	assert_int_equal(record_parse(&p, text, (size_t)n, err, sizeof(err)),
+	    0);
+	assert_int_equal(p.has_client_auth, 0);
+	assert_int_equal(record_verify(&p, netid), 0);
+
+	signed_text(&r, 1, text, sizeof(text));
+	insert_before(text, "tcp = ", "client-auth = " CAUTH "\n", t);
+	assert_int_equal(record_parse(&p, t, strlen(t), err, sizeof(err)),
+	    -1);
+	assert_non_null(strstr(err, "client-auth given twice"));
+	/* after tcp: out of order */
+	signed_text(&r, 0, text, sizeof(text));
+	insert_before(text, "ipv6 = ", "client-auth = " CAUTH "\n", t);
+	assert_int_equal(record_parse(&p, t, strlen(t), err, sizeof(err)),
+	    0);
+	assert_int_equal(p.has_client_auth, 1);
+	insert_before(text, "serial = ", "client-auth = " CAUTH "\n", t);
+	assert_int_equal(record_parse(&p, t, strlen(t), err, sizeof(err)),
+	    -1);
+	assert_non_null(strstr(err, "client-auth after ipv6"));
+	/* a struct with a bad flag is not written */
+	make_record(&r, 1);
+	r.has_client_auth = 2;
+	assert_int_equal(record_format(&r, text, sizeof(text), 1), -1);
+}
+
 static void
 test_format_layout(void **state)
 {
@@ -113,7 +162,8 @@ test_format_layout(void **state)
 
 	n = signed_text(&r, 1, text, sizeof(text));
 	assert_int_equal(strncmp(text, "name = alice\nid = ", 18), 0);
-	assert_non_null(strstr(text, "\nonion = " ONION "\n"));
+	assert_non_null(strstr(text, "\nonion = " ONION "\nclient-auth = "
+	    CAUTH "\ntcp = 198.51.100.7:6550\n"));
 	assert_non_null(strstr(text, "\ntcp = 198.51.100.7:6550\n"
 	    "tcp = [2001:db8::7]:6550\ntcp = alice.example:443\n"
 	    "ipv4 = 10.77.0.5\nipv6 = fd"));
@@ -259,12 +309,12 @@ test_reordered_rejected(void **state)
 	assert_int_equal(record_parse(&p, t, strlen(t), err, sizeof(err)),
 	    -1);
 	assert_non_null(strstr(err, "line 1: name missing before id"));
-	/* ipv4 is line 6 and ipv6 line 7 (0-based) in the full record */
-	swap_lines(text, 6, 7, t);
+	/* ipv4 is line 7 and ipv6 line 8 (0-based) in the full record */
+	swap_lines(text, 7, 8, t);
 	assert_non_null(strstr(t, "\nipv6 = fd"));
 	assert_int_equal(record_parse(&p, t, strlen(t), err, sizeof(err)),
 	    -1);
-	assert_non_null(strstr(err, "line 8: ipv4 after ipv6"));
+	assert_non_null(strstr(err, "line 9: ipv4 after ipv6"));
 }
 
 /* Replace the value of the first line starting with key (including
@@ -327,6 +377,15 @@ test_bad_values(void **state)
 		    "qrstuvwd.onion.", "onion."},
 		{"onion = ", "25njqamcweflpvkl73j4szahhihoc4xt3ktcgjnpaingr5yh"
 		    "kenl5tid.onion", "checksum"},
+		{"client-auth = ", "LJNFUWS2LJNFUWS2LJNFUWS2LJNFUWS2LJNFUWS2"
+		    "LJNFUWS2LJNA", "client-auth = LJNFUWS2"},
+		{"client-auth = ", "ljnfuws2ljnfuws2ljnfuws2ljnfuws2ljnfuws2"
+		    "ljnfuws2ljn", "not an onion client authorization key"},
+		{"client-auth = ", "ljnfuws2ljnfuws2ljnfuws2ljnfuws2ljnfuws2"
+		    "ljnfuws2ljnb", "client-auth = ljnfuws2"},
+		{"client-auth = ", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+		    "aaaaaaaaaaaa", "want tor's x25519 public key"},
+		{"client-auth = ", CAUTH "=", "client-auth"},
 		{"tcp = ", "198.51.100.7", "tcp = 198.51.100.7: not"
 		    " HOST:PORT"},
 		{"tcp = ", "10.1.2:80", "10.1.2:80"},
@@ -746,6 +805,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sign_verify_round_trip),
 		cmocka_unit_test(test_format_layout),
+		cmocka_unit_test(test_client_auth_line),
 		cmocka_unit_test(test_tamper_every_byte),
 		cmocka_unit_test(test_wrong_netid),
 		cmocka_unit_test(test_wrong_key),

@@ -206,7 +206,7 @@ expect_error(const char *s, size_t len, const char *what)
 static void
 test_errors(void **state)
 {
-	char *big;
+	char *big, what[64];
 	size_t i, o;
 
 	expect_error("25 OK\r\n", 7, "malformed");
@@ -244,29 +244,31 @@ test_errors(void **state)
 	memcpy(big + 7 + TORCTL_LINE_MAX + 1, "\r\n", 2);
 	expect_error(big, 7 + TORCTL_LINE_MAX + 3, "longer than 4096");
 
-	/* Total size: 17 lines of 4000 bytes is more than 64 KiB. */
-	for (o = 0, i = 0; i < 17; i++) {
+	/* Total size: 33 lines of 4000 bytes is more than 128 KiB. */
+	for (o = 0, i = 0; i < 33; i++) {
 		memcpy(big + o, "250-", 4);
 		memset(big + o + 4, 'b', 4000);
 		memcpy(big + o + 4004, "\r\n", 2);
 		o += 4006;
 	}
-	expect_error(big, o, "longer than 65536");
+	expect_error(big, o, "longer than 131072");
 	/* And in a data block. */
 	memcpy(big, "250+x\r\n", 7);
-	for (o = 7, i = 0; i < 17; i++) {
+	for (o = 7, i = 0; i < 33; i++) {
 		memset(big + o, 'c', 4000);
 		memcpy(big + o + 4000, "\r\n", 2);
 		o += 4002;
 	}
-	expect_error(big, o, "longer than 65536");
+	expect_error(big, o, "longer than 131072");
 
 	/* Line count. */
 	for (o = 0, i = 0; i <= TORCTL_LINES_MAX; i++) {
 		memcpy(big + o, "250-x\r\n", 7);
 		o += 7;
 	}
-	expect_error(big, o, "more than 256 lines");
+	snprintf(what, sizeof(what), "more than %d lines",
+	    (int)TORCTL_LINES_MAX);
+	expect_error(big, o, what);
 	free(big);
 }
 
@@ -645,6 +647,64 @@ test_target(void **state)
 	assert_int_equal(torctl_target_check("", err, sizeof(err)), -1);
 }
 
+/* Issue 15: the service takes only the clients named; our tor gets
+ * our secret for a member's service. */
+static void
+test_client_auth_cmds(void **state)
+{
+	uint8_t keys[2][ONION_AUTH_KEY_BYTES], sk[ONION_AUTH_KEY_BYTES];
+	char b32[2][ONION_AUTH_B32_LEN + 1], want[2048], err[TORCTL_ERRLEN];
+	char *cmd;
+	size_t cap = TORCTL_ADD_ONION_MAX(2);
+
+	memset(keys[0], 0x11, sizeof(keys[0]));
+	memset(keys[1], 0xee, sizeof(keys[1]));
+	onion_auth_pk_encode(b32[0], keys[0]);
+	onion_auth_pk_encode(b32[1], keys[1]);
+	assert_int_equal(strlen(b32[0]), ONION_AUTH_B32_LEN);
+	assert_non_null(cmd = malloc(cap));
+	assert_int_equal(torctl_fmt_add_onion(cmd, cap, RFC_BLOB, 80,
+	    "unix:/run/om/onion", (const uint8_t (*)[32])keys, 2, err,
+	    sizeof(err)), 0);
+	snprintf(want, sizeof(want), "ADD_ONION %s Flags=V3Auth "
+	    "Port=80,unix:/run/om/onion ClientAuthV3=%s ClientAuthV3=%s\r\n",
+	    RFC_BLOB, b32[0], b32[1]);
+	assert_string_equal(cmd, want);
+	/* One byte short: refused, and nothing of the key left behind. */
+	assert_int_equal(torctl_fmt_add_onion(cmd, strlen(want), RFC_BLOB,
+	    80, "unix:/run/om/onion", (const uint8_t (*)[32])keys, 2, err,
+	    sizeof(err)), -1);
+	assert_true(sodium_is_zero((unsigned char *)cmd, strlen(want)));
+	assert_int_equal(torctl_fmt_add_onion(cmd, cap, RFC_BLOB, 80,
+	    "unix:/run/om/onion", (const uint8_t (*)[32])keys,
+	    TORCTL_AUTH_CLIENTS_MAX + 1, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "at most"));
+	free(cmd);
+
+	/* tor's own example key (x25519, base64 with padding). */
+	memset(sk, 0, sizeof(sk));
+	sk[0] = 0x40;
+	char line[TORCTL_CMD_MAX];
+	assert_int_equal(torctl_fmt_client_auth_add(line, sizeof(line),
+	    RFC_ID ".onion", sk), 0);
+	assert_string_equal(line, "ONION_CLIENT_AUTH_ADD " RFC_ID
+	    " x25519:QAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\r\n");
+	assert_int_equal(torctl_fmt_client_auth_add(line, sizeof(line),
+	    RFC_ID, sk), 0);
+	assert_int_equal(torctl_fmt_client_auth_add(line, 40, RFC_ID, sk),
+	    -1);
+	assert_true(sodium_is_zero((unsigned char *)line, 40));
+	assert_int_equal(torctl_fmt_client_auth_add(line, sizeof(line),
+	    RFC_ID "x", sk), -1);
+	assert_int_equal(torctl_fmt_client_auth_add(line, sizeof(line),
+	    RFC_ID " x25519:AAAA\r\nSIGNAL HALT", sk), -1);
+	assert_int_equal(torctl_fmt_client_auth_remove(line, sizeof(line),
+	    RFC_ID ".onion"), 0);
+	assert_string_equal(line, "ONION_CLIENT_AUTH_REMOVE " RFC_ID "\r\n");
+	assert_int_equal(torctl_fmt_client_auth_remove(line, sizeof(line),
+	    "example.onion"), -1);
+}
+
 static void
 test_add_onion(void **state)
 {
@@ -653,24 +713,24 @@ test_add_onion(void **state)
 	char addr[ONION_ADDR_LEN + 1];
 
 	assert_int_equal(torctl_fmt_add_onion(cmd, sizeof(cmd), RFC_BLOB, 80,
-	    "unix:/run/om/onion", err, sizeof(err)), 0);
+	    "unix:/run/om/onion", NULL, 0, err, sizeof(err)), 0);
 	assert_string_equal(cmd, "ADD_ONION " RFC_BLOB
 	    " Port=80,unix:/run/om/onion\r\n");
 	assert_int_equal(torctl_fmt_add_onion(cmd, 64, RFC_BLOB, 80,
-	    "unix:/run/om/onion", err, sizeof(err)), -1);
+	    "unix:/run/om/onion", NULL, 0, err, sizeof(err)), -1);
 	assert_true(sodium_is_zero((unsigned char *)cmd, 64));
 	assert_int_equal(torctl_fmt_add_onion(cmd, sizeof(cmd), RFC_BLOB, 0,
-	    "127.0.0.1:1", err, sizeof(err)), -1);
+	    "127.0.0.1:1", NULL, 0, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "port 0"));
 	assert_int_equal(torctl_fmt_add_onion(cmd, sizeof(cmd), RFC_BLOB, 80,
-	    "unix:/x y", err, sizeof(err)), -1);
+	    "unix:/x y", NULL, 0, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "unix:/x y"));
 	assert_int_equal(torctl_fmt_add_onion(cmd, sizeof(cmd),
-	    "ED25519-V3:short", 80, "127.0.0.1:1", err, sizeof(err)), -1);
+	    "ED25519-V3:short", 80, "127.0.0.1:1", NULL, 0, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "onion key"));
 	assert_null(strstr(err, "short"));
 	assert_int_equal(torctl_fmt_add_onion(cmd, sizeof(cmd),
-	    RFC_BLOB " Port=1,127.0.0.1:22", 80, "127.0.0.1:1", err,
+	    RFC_BLOB " Port=1,127.0.0.1:22", 80, "127.0.0.1:1", NULL, 0, err,
 	    sizeof(err)), -1);
 
 	parse_text(p, "250-ServiceID=" RFC_ID "\r\n250 OK\r\n");
@@ -851,6 +911,7 @@ main(void)
 		cmocka_unit_test(test_auth_commands),
 		cmocka_unit_test(test_target),
 		cmocka_unit_test(test_add_onion),
+		cmocka_unit_test(test_client_auth_cmds),
 		cmocka_unit_test(test_del_onion),
 		cmocka_unit_test(test_bootstrap),
 		cmocka_unit_test(test_hs_desc),

@@ -60,8 +60,12 @@ struct fake {
 	atomic_int getinfos;
 	atomic_int publishes;
 	atomic_int del_onions;
+	atomic_int auth_adds;    /* ONION_CLIENT_AUTH_ADD (issue 15) */
+	atomic_int auth_removes;
+	char last_auth_add[128]; /* its service id, never the key */
+	int svc_client_auth;     /* the client's cfg.client_auth */
 	char last_auth[256];
-	char last_add_args[256]; /* ADD_ONION minus the key */
+	char last_add_args[512]; /* ADD_ONION minus the key */
 	pthread_mutex_t mu;
 	/* plumbing */
 	char dir[64];
@@ -73,6 +77,10 @@ struct fake {
 };
 
 static struct fake *F;
+
+/* tor's own test vector (test_hs_common.c): a valid v3 address. */
+#define ONION_TEST_ADDR \
+	"25njqamcweflpvkl73j4szahhihoc4xt3ktcgjnpaingr5yhkenl5sid.onion"
 
 static double
 now_s(void)
@@ -232,6 +240,27 @@ fake_line(struct fake *f, int fd, const char *l, struct torctl_safecookie *sc,
 	}
 	if (strncmp(l, "DEL_ONION ", 10) == 0) {
 		atomic_fetch_add(&f->del_onions, 1);
+		say(fd, "250 OK\r\n");
+		return 0;
+	}
+	if (strncmp(l, "ONION_CLIENT_AUTH_ADD ", 22) == 0) {
+		sp = strchr(l + 22, ' ');
+		if (sp == NULL || strncmp(sp, " x25519:", 8) != 0 ||
+		    strlen(sp + 8) != 44) {
+			say(fd, "512 Bad arguments\r\n");
+			return 0;
+		}
+		pthread_mutex_lock(&f->mu);
+		cut(f->last_auth_add, sizeof(f->last_auth_add), l + 22);
+		f->last_auth_add[sp - l - 22] = '\0';
+		pthread_mutex_unlock(&f->mu);
+		say(fd, atomic_fetch_add(&f->auth_adds, 1) == 0 ?
+		    "250 OK\r\n" : "251 Client for onion existed and "
+		    "replaced\r\n");
+		return 0;
+	}
+	if (strncmp(l, "ONION_CLIENT_AUTH_REMOVE ", 25) == 0) {
+		atomic_fetch_add(&f->auth_removes, 1);
 		say(fd, "250 OK\r\n");
 		return 0;
 	}
@@ -407,6 +436,7 @@ cli_start(struct cli *c, struct fake *f, const char *password)
 	    "unix:/run/onionmesh/test/linkd.onion";
 	cfg.on_change = on_change;
 	cfg.arg = c;
+	cfg.client_auth = f->svc_client_auth;
 	c->t = torctl_io_start(&cfg);
 	assert_non_null(c->t);
 	/* Nothing happens before the loop runs. */
@@ -850,6 +880,92 @@ test_tor_leaves(void **state)
 	assert_int_equal(atomic_load(&f->del_onions), 1);
 }
 
+static int
+c_auth_given(struct cli *c)
+{
+	return c_published(c) && c->st.auth_services == 1;
+}
+
+static int
+c_auth_again(struct cli *c)
+{
+	return atomic_load(&F->publishes) == 2 &&
+	    atomic_load(&F->auth_removes) == 1 && c->st.published &&
+	    c->st.clients == 3;
+}
+
+/* Issue 15: the service takes only the clients given, given again
+ * (DEL_ONION, ADD_ONION) when they change and only then; our key goes
+ * to tor for the members' services, and is taken back for those gone. */
+static void
+test_client_auth(void **state)
+{
+	struct fake *f = *state;
+	uint8_t keys[3][ONION_AUTH_KEY_BYTES], sk[ONION_AUTH_KEY_BYTES];
+	char b32[3][ONION_AUTH_B32_LEN + 1], want[512], svc[1][ONION_ADDR_LEN
+	    + 1];
+	struct cli c;
+	json_t *j;
+	char *s;
+	int i;
+
+	f->methods = "NULL";
+	f->svc_client_auth = 1;
+	fake_start(f);
+	cli_start(&c, f, NULL);
+	for (i = 0; i < 3; i++) {
+		memset(keys[i], 0x10 + i, sizeof(keys[i]));
+		onion_auth_pk_encode(b32[i], keys[i]);
+	}
+	memset(sk, 0x77, sizeof(sk));
+	snprintf(svc[0], sizeof(svc[0]), "%s", ONION_TEST_ADDR);
+	assert_int_equal(torctl_io_set_auth(c.t,
+	    (const uint8_t (*)[32])keys, 2, sk,
+	    (const char (*)[ONION_ADDR_LEN + 1])svc, 1), 0);
+	assert_true(run_until(&c, c_auth_given, 5));
+	snprintf(want, sizeof(want), "Flags=V3Auth Port=443,unix:/run/"
+	    "onionmesh/test/linkd.onion ClientAuthV3=%s ClientAuthV3=%s",
+	    b32[0], b32[1]);
+	pthread_mutex_lock(&f->mu);
+	assert_string_equal(f->last_add_args, want);
+	assert_memory_equal(f->last_auth_add, ONION_TEST_ADDR, 56);
+	assert_int_equal(strlen(f->last_auth_add), 56);
+	pthread_mutex_unlock(&f->mu);
+	assert_int_equal(c.st.clients, 2);
+	assert_int_equal(atomic_load(&f->del_onions), 0);
+
+	/* A third member, the service gone: the service again, with three
+	 * clients; our key taken back. */
+	assert_int_equal(torctl_io_set_auth(c.t,
+	    (const uint8_t (*)[32])keys, 3, sk, NULL, 0), 0);
+	assert_true(run_until(&c, c_auth_again, 5));
+	assert_int_equal(atomic_load(&f->del_onions), 1);
+	pthread_mutex_lock(&f->mu);
+	assert_non_null(strstr(f->last_add_args, b32[2]));
+	pthread_mutex_unlock(&f->mu);
+	/* The same lists again: nothing sent. */
+	assert_int_equal(torctl_io_set_auth(c.t,
+	    (const uint8_t (*)[32])keys, 3, sk, NULL, 0), 0);
+	for (i = 0; i < 10; i++)
+		ev_run(c.loop, EVRUN_ONCE);
+	assert_int_equal(atomic_load(&f->publishes), 2);
+	assert_int_equal(atomic_load(&f->auth_adds), 1);
+	/* Too many clients: refused, the old list kept. */
+	assert_int_equal(torctl_io_set_auth(c.t,
+	    (const uint8_t (*)[32])keys, TORCTL_AUTH_CLIENTS_MAX + 1, sk,
+	    NULL, 0), -1);
+
+	j = torctl_io_status_json(c.t);
+	s = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+	assert_non_null(strstr(s, "\"client_auth\":true"));
+	assert_non_null(strstr(s, "\"clients\":3"));
+	assert_non_null(strstr(s, "\"client_keys_given\":0"));
+	assert_null(strstr(s, "d3d3d3d3")); /* never our secret's base64 */
+	free(s);
+	json_decref(j);
+	cli_stop(&c);
+}
+
 static void
 test_bad_config(void **state)
 {
@@ -879,8 +995,16 @@ test_bad_config(void **state)
 	cfg.virt_port = 443;
 	cfg.key_blob = "ED25519-V3:nope";
 	assert_null(torctl_io_start(&cfg));
+	/* No key: a client only (--join), no target needed. */
 	cfg.key_blob = NULL;
-	assert_null(torctl_io_start(&cfg));
+	cfg.target = NULL;
+	{
+		struct torctl_io *t = torctl_io_start(&cfg);
+
+		assert_non_null(t);
+		torctl_io_stop(t);
+	}
+	cfg.target = "unix:/x";
 	/* SAFECOOKIE (the default) needs an absolute cookie path. */
 	cfg.key_blob = c.blob;
 	cfg.auth = 0;
@@ -917,6 +1041,7 @@ main(void)
 		T(test_setevents_refused_polls),
 		T(test_garbage),
 		T(test_tor_leaves),
+		T(test_client_auth),
 		T(test_bad_config),
 	};
 
