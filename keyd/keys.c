@@ -266,21 +266,30 @@ keys_sign_grant(struct grant *g, const uint8_t netid[NETID_BYTES])
 	    grant_signed_bytes(g, netid, buf, sizeof(buf)));
 }
 
+/* n bytes of locked memory for the key called what; NULL with err. */
+static void *
+keys_locked(size_t n, const char *what, char *err, size_t errlen)
+{
+	void *p;
+
+	if (sodium_init() < 0) {
+		snprintf(err, errlen, "libsodium failed to initialise");
+		return NULL;
+	}
+	if ((p = sodium_malloc(n)) == NULL)
+		snprintf(err, errlen, "cannot allocate locked memory for the "
+		    "%s", what);
+	return p;
+}
+
 int
 keys_onion_load(const char *keys_dir, char *err, size_t errlen)
 {
 	struct onion_key *k;
 
-	if (sodium_init() < 0) {
-		snprintf(err, errlen, "libsodium failed to initialise");
+	if ((k = keys_locked(sizeof(*k), "onion service key", err,
+	    errlen)) == NULL)
 		return -1;
-	}
-	k = sodium_malloc(sizeof(*k));
-	if (k == NULL) {
-		snprintf(err, errlen, "cannot allocate locked memory for the "
-		    "onion service key");
-		return -1;
-	}
 	if (keystore_onion_load(keys_dir, k, err, errlen) == -1) {
 		sodium_free(k);
 		return -1;
@@ -321,23 +330,17 @@ keys_client_auth_load(const char *keys_dir, char *err, size_t errlen)
 {
 	uint8_t *sk;
 
-	if (sodium_init() < 0) {
-		snprintf(err, errlen, "libsodium failed to initialise");
+	if ((sk = keys_locked(ONION_AUTH_KEY_BYTES, "onion client "
+	    "authorization key", err, errlen)) == NULL)
 		return -1;
+	if (keystore_client_auth_load(keys_dir, sk, err, errlen) == 0) {
+		keys_client_auth_wipe();
+		client_auth_sk = sk;
+		onion_auth_pk_from_sk(client_auth_pk, sk);
+		return 0;
 	}
-	if ((sk = sodium_malloc(ONION_AUTH_KEY_BYTES)) == NULL) {
-		snprintf(err, errlen, "cannot allocate locked memory for the "
-		    "onion client authorization key");
-		return -1;
-	}
-	if (keystore_client_auth_load(keys_dir, sk, err, errlen) == -1) {
-		sodium_free(sk);
-		return -1;
-	}
-	keys_client_auth_wipe();
-	client_auth_sk = sk;
-	onion_auth_pk_from_sk(client_auth_pk, sk);
-	return 0;
+	sodium_free(sk);
+	return -1;
 }
 
 const uint8_t *

@@ -350,13 +350,11 @@ keyd_tor_client_once(const struct conf *c, const char *onion,
     size_t errlen)
 {
 	char addr[1][ONION_ADDR_LEN + 1], cookie[PATH_MAX];
-	struct torctl_io_cfg cfg;
+	struct torctl_io_cfg cfg = { 0 };
 	struct torctl_io_status st;
-	struct tor_once o;
+	struct tor_once o = { 0 };
 	ev_timer tm;
 
-	memset(&o, 0, sizeof(o));
-	memset(&cfg, 0, sizeof(cfg));
 	if (snprintf(addr[0], sizeof(addr[0]), "%s", onion) < 0 ||
 	    conf_tor_cookie(c, cookie, sizeof(cookie)) == -1 ||
 	    (cfg.auth = tor_auth_method(c)) == 0) {

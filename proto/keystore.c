@@ -295,14 +295,14 @@ keystore_client_auth_ensure(const char *keys_dir,
 	char err[512];
 	int made;
 
-	if ((made = keystore_create_seed(keys_dir, &ks_client_auth)) == -1)
-		return -1;
-	if (keystore_client_auth_load(keys_dir, sk, err, sizeof(err)) == -1) {
+	/* The file is the secret itself; loading it checks it. */
+	if ((made = keystore_create_seed(keys_dir, &ks_client_auth)) != -1 &&
+	    keystore_client_auth_load(keys_dir, sk, err, sizeof(err)) == -1) {
 		log_warnx("%s", err);
-		return -1;
-	}
-	if (pk != NULL)
+		made = -1;
+	} else if (made != -1 && pk != NULL) {
 		onion_auth_pk_from_sk(pk, sk);
+	}
 	sodium_memzero(sk, sizeof(sk));
 	return made;
 }

@@ -28,31 +28,6 @@
 #define ONION_ID_LEN         56 /* base32 of 35 bytes: tor's ServiceID */
 #ifndef ONION_ADDR_LEN
 #define ONION_ADDR_LEN       62 /* 56 + ".onion" (as in record.h) */
-/*
- * v3 client authorization (rend-spec-v3 "Client authorization"): an
- * x25519 key pair per client. The service is told the public half
- * (ADD_ONION ClientAuthV3=<52 base32>), the client's tor the secret
- * (ONION_CLIENT_AUTH_ADD <id> x25519:<base64>). onion_auth_pk_decode
- * takes the canonical spelling only: 52 characters of a-z2-7, the
- * unused low bits of the last zero, not all zero.
- */
-#define ONION_AUTH_KEY_BYTES   32
-#define ONION_AUTH_B32_LEN     52
-#define ONION_AUTH_SK_PREFIX   "x25519:"
-#define ONION_AUTH_SK_BLOB_LEN (sizeof(ONION_AUTH_SK_PREFIX) - 1 + 44)
-
-void onion_auth_pk_from_sk(uint8_t pk[ONION_AUTH_KEY_BYTES],
-    const uint8_t sk[ONION_AUTH_KEY_BYTES]);
-void onion_auth_pk_encode(char out[ONION_AUTH_B32_LEN + 1],
-    const uint8_t pk[ONION_AUTH_KEY_BYTES]);
-int onion_auth_pk_decode(uint8_t pk[ONION_AUTH_KEY_BYTES], const char *s)
-    __attribute__((warn_unused_result));
-/* "x25519:<base64 of sk>" (cap > ONION_AUTH_SK_BLOB_LEN). A secret:
- * wipe it after use. 0 or -1. */
-int onion_auth_sk_blob(char *out, size_t cap,
-    const uint8_t sk[ONION_AUTH_KEY_BYTES])
-    __attribute__((warn_unused_result));
-
 #endif
 #define ONION_BLOB_PREFIX    "ED25519-V3:"
 /* "ED25519-V3:" + base64 of 64 bytes (88 characters with padding). */

@@ -795,15 +795,22 @@ service_id_ok(const char *addr)
 	return 0;
 }
 
-int
-torctl_fmt_del_onion(char *out, size_t cap, const char *addr)
+/* "VERB <id>\r\n" for a service address. */
+static int
+fmt_service_cmd(char *out, size_t cap, const char *verb, const char *addr)
 {
 	int w;
 
 	if (service_id_ok(addr) != 0)
 		return -1;
-	w = snprintf(out, cap, "DEL_ONION %.*s\r\n", ONION_ID_LEN, addr);
+	w = snprintf(out, cap, "%s %.*s\r\n", verb, ONION_ID_LEN, addr);
 	return w < 0 || (size_t)w >= cap ? -1 : 0;
+}
+
+int
+torctl_fmt_del_onion(char *out, size_t cap, const char *addr)
+{
+	return fmt_service_cmd(out, cap, "DEL_ONION", addr);
 }
 
 int
@@ -829,13 +836,7 @@ torctl_fmt_client_auth_add(char *out, size_t cap, const char *addr,
 int
 torctl_fmt_client_auth_remove(char *out, size_t cap, const char *addr)
 {
-	int w;
-
-	if (service_id_ok(addr) != 0)
-		return -1;
-	w = snprintf(out, cap, "ONION_CLIENT_AUTH_REMOVE %.*s\r\n",
-	    ONION_ID_LEN, addr);
-	return w < 0 || (size_t)w >= cap ? -1 : 0;
+	return fmt_service_cmd(out, cap, "ONION_CLIENT_AUTH_REMOVE", addr);
 }
 
 /* Bootstrap and events */

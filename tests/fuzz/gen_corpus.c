@@ -821,6 +821,21 @@ gen_torctl(void)
 
 /* ---- record ---- */
 
+/* r signed by sk, as the seed record/NAME. */
+static void
+record_seed(struct record *r, const uint8_t *sk, const char *name)
+{
+	char text[RECORD_MAX_LEN + 1];
+	int n;
+
+	if (record_sign(r, sk, fuzz_keys()->netid) == -1)
+		die("record sign");
+	n = record_format(r, text, sizeof(text), 1);
+	if (n < 0)
+		die("record format");
+	write_seed("record", name, text, (size_t)n);
+}
+
 static void
 gen_record(void)
 {
@@ -848,12 +863,13 @@ gen_record(void)
 		die("prefix");
 	r.nsubnets = 3;
 	r.serial = 18446744073709551615ULL;
-	if (record_sign(&r, fuzz_keys()->sign_sk, fuzz_keys()->netid) == -1)
-		die("record sign");
-	n = record_format(&r, text, sizeof(text), 1);
-	if (n < 0)
-		die("record format");
-	write_seed("record", "alice-full", text, (size_t)n);
+	record_seed(&r, fuzz_keys()->sign_sk, "alice-full");
+	/* Issue 15: an onion member's client authorization key. */
+	if (fuzz_record_make(&r, 1) == -1)
+		die("record");
+	memset(r.client_auth, 0x5a, sizeof(r.client_auth));
+	r.has_client_auth = 1;
+	record_seed(&r, fuzz_keys()->sign2_sk, "bob-client-auth");
 }
 
 /* ---- edges ---- */

@@ -15,6 +15,14 @@
 #   and c hold the revocation and have dropped d's record, and 0 of 5
 #   pings pass either way between d and each of them.
 #
+# Onion client authorization (issue 15): a and b set client_auth = yes
+# (a before its first start, b by SIGHUP after its join), so all of the
+# above runs with members-only services; b's invitation to c is to a
+# members-only service too. A tor client that holds no member's key (a
+# fifth tornet client, a stranger) cannot open a stream to a's service
+# (SOCKS error), b's tor can; after the revocation has spread, d's tor
+# cannot any more (it could before).
+#
 # The abuse cases run against a TCP member t in a namespace of its own
 # (loopback only): one invitation redeemed by 100 concurrent one-shot
 # joins (onionmesh-keyd --join in 100 scratch dirs, bounded by timeout)
@@ -139,6 +147,51 @@ tor_published() {
 	om "$1" status --json | jq -e '.tor.published == true and
 	    .tor.bootstrap.progress == 100'
 }
+# tor_clients I N: I's published service takes N client keys.
+tor_clients() {
+	om "$1" status --json | jq -e --argjson n "$2" \
+	    '.tor.client_auth == true and .tor.published == true and
+	    .tor.clients == $n' >/dev/null
+}
+onion_of() { sed -n 's/^onion = //p' "$1" | head -n 1; }
+socks_of() { # tornet client I: its SocksPort's path
+	local line
+	line=$("$TORNET" client "$TN" "$1")
+	line=${line#* socks=}
+	echo "${line%% *}"
+}
+# socks_open CLIENT ONION: tor client CLIENT opens a stream to ONION's
+# port 6550 (SOCKS5 reply 0); prints the reply. Bounded (90 s). Fresh
+# SOCKS credentials each time: tor isolates streams by them, so each
+# try needs a new circuit to the service (and its descriptor), and
+# never rides on a circuit an earlier try left open.
+socks_open() {
+	timeout 100 python3 - "$(socks_of "$1")" "$2" <<'PY'
+import os, socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.settimeout(90)
+s.connect(sys.argv[1])
+s.sendall(b"\x05\x01\x02")
+if s.recv(2) != b"\x05\x02":
+    print("socks: username/password refused"); sys.exit(2)
+u = os.urandom(8).hex().encode()
+s.sendall(b"\x01" + bytes([len(u)]) + u + bytes([len(u)]) + u)
+if s.recv(2) != b"\x01\x00":
+    print("socks: credentials refused"); sys.exit(2)
+host = sys.argv[2].encode()
+s.sendall(b"\x05\x01\x00\x03" + bytes([len(host)]) + host + (6550).to_bytes(2, "big"))
+r = s.recv(10)
+print("socks reply %s" % (hex(r[1]) if len(r) > 1 else "none"))
+sys.exit(0 if len(r) > 1 and r[1] == 0 else 1)
+PY
+}
+# socks_refused CLIENT ONION: the stream is refused (a SOCKS error).
+socks_refused() {
+	local out rc=0
+	out=$(socks_open "$@") || rc=$?
+	echo "# $1 -> $2: $out" >&2
+	[ "$rc" = 1 ]
+}
 
 # pings I J: the first reply from J to I within W_PAIR, then 2 more.
 pings() {
@@ -201,8 +254,8 @@ fi
 # ---------------------------------------------------------------------------
 # A private Tor network and four hosts with nothing but loopback
 
-must "private Tor network starts (3 authorities, 2 relays, 4 clients)" \
-    "$TORNET" start "$TN" 4
+must "private Tor network starts (3 authorities, 2 relays, 5 clients)" \
+    "$TORNET" start "$TN" 5
 must "every tor client bootstraps within ${W_TORNET} s" \
     "$TORNET" wait "$TN" $W_TORNET
 for i in 1 2 3 4 5; do
@@ -221,10 +274,18 @@ chmod 755 "${D[1]}"
 V4[1]=$(conf_ipv4 "${D[1]}")
 # b, a plain member, invites c below: only the root may allow that.
 echo "members_invite = yes" >>"${D[1]}/onionmesh.conf"
+# a's service takes only members (a is not anonymous: not the default)
+echo "client_auth = yes" >>"${D[1]}/onionmesh.conf"
 must "up a" tnx 60 1 "$OM" -d "${D[1]}" up
 check "a's record lets members invite" \
     grep -qx 'invite = members' "${D[1]}/hosts/a"
 check "a's onion service is published" wait_for $W_FIRST tor_published 1
+check "a's service takes only its own client key" tor_clients 1 1
+onion_a=$(onion_of "${D[1]}/hosts/a")
+check "a's record carries its client key" \
+    grep -qE '^client-auth = [a-z2-7]{52}$' "${D[1]}/hosts/a"
+check "a stranger's tor cannot open a stream to a's service (SOCKS error)" \
+    socks_refused 4 "$onion_a"
 url_b=$(invite 1 b) || true
 echo "invitation for b: ${url_b%%/*}..." >>"$T/commands.log"
 must "a invites b: an onionmesh:// URL with the onion address" \
@@ -257,6 +318,16 @@ check "a learns b's record (gossip, chain to the root)" \
     wait_for $W_GOSSIP test -f "${D[1]}/hosts/b"
 check "ping a -> b (${V4[2]})" pings 1 2
 check "ping b -> a (${V4[1]})" pings 2 1
+check "a's service takes a's and b's keys (the invitation's is gone)" \
+    wait_for 30 tor_clients 1 2
+check "b's tor opens a stream to a's service" socks_open 1 "$onion_a"
+# b's service takes only members from here on (SIGHUP: keyd reloads)
+echo "client_auth = yes" >>"${D[2]}/onionmesh.conf"
+kill -HUP "$(daemon_pid "${D[2]}" keyd)"
+check "b's service takes only members after its reload (a's and b's keys)" \
+    wait_for 60 tor_clients 2 2
+check "ping a -> b after b's service changed" \
+    wait_for $W_FIRST nx 1 ping -c 1 -W 2 "${V4[2]}"
 
 # ---------------------------------------------------------------------------
 # b invites c; a goes down; c joins through b
@@ -335,6 +406,8 @@ for i in 2 3; do
 done
 check "before the revocation: ping a -> d (${V4[5]})" pings 1 5
 check "before the revocation: ping d -> b (${V4[2]})" pings 5 2
+check "before the revocation: d's tor opens a stream to a's service" \
+    socks_open 3 "$onion_a"
 must "a revokes d" om 1 revoke d
 t_rev=$SECONDS
 all_revoked() {
@@ -355,6 +428,8 @@ for i in 1 2 3; do
 	check "after the revocation: 0 of 5 pings m$i -> d answered" lost_all $i 5
 	check "after the revocation: 0 of 5 pings d -> m$i answered" lost_all 5 $i
 done
+check "after the revocation: d's tor cannot open a stream to a's service" \
+    socks_refused 3 "$onion_a"
 check "a's linkd holds no link to d" \
     bash -c "! ip netns exec '${NS[1]}' '$OM' -d '${D[1]}' links --json |
         jq -e '[.. | objects | select(.peer? == \"d\")] | length > 0' >/dev/null"
