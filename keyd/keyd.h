@@ -526,6 +526,9 @@ void keyd_tor_stop(struct keyd *k);
  * called on every record change and every few seconds (invitations
  * expire). */
 void keyd_tor_auth(struct keyd *k);
+/* The same within TOR_AUTH_SOON (0.5 s), once for a burst: for every
+ * change of the records (push.c). */
+void keyd_tor_auth_soon(struct keyd *k);
 /* keys/client-auth made when missing, and loaded. 0, or -1 with err. */
 int keyd_tor_client_key(const struct conf *c, char *err, size_t errlen)
     __attribute__((warn_unused_result));

@@ -138,11 +138,15 @@ retry:
 	return -1;
 }
 
+/* Every change of the record set passes here (push_all, push_record,
+ * push_record_del): tor's list of who may reach our onion service
+ * follows it too (issue 15). */
 void
 push_all(struct keyd *k)
 {
 	(void)push_full(k, k->linkd);
 	(void)push_full(k, k->routed);
+	keyd_tor_auth_soon(k);
 }
 
 void
@@ -151,6 +155,7 @@ push_record(struct keyd *k, const char *text, size_t len)
 	struct ipc_chan *c[2] = {k->linkd, k->routed};
 	int i;
 
+	keyd_tor_auth_soon(k);
 	for (i = 0; i < 2; i++) {
 		if (!push_live(c[i]))
 			continue;  /* its on_up sends everything */
@@ -170,6 +175,7 @@ push_record_del(struct keyd *k, const uint8_t id[MEMBER_ID_BYTES])
 
 	memset(&m, 0, sizeof(m));
 	memcpy(m.id, id, MEMBER_ID_BYTES);
+	keyd_tor_auth_soon(k);
 	for (i = 0; i < 2; i++) {
 		if (!push_live(c[i]))
 			continue;  /* its on_up sends the set without it */

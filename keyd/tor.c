@@ -60,6 +60,7 @@
 
 #define TOR_AUTH_PERIOD 5.0
 #define TOR_ONCE_WAIT   30.0
+#define TOR_AUTH_SOON   0.5
 /* Pending invitations whose keys the service takes, at most. */
 #define TOR_AUTH_INVITES 256
 
@@ -289,6 +290,21 @@ static void
 keyd_tor_auth_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	keyd_tor_auth(w->data);
+}
+
+void
+keyd_tor_auth_soon(struct keyd *k)
+{
+	ev_timer *w = &k->tor_auth_timer;
+
+	/* A burst of records (a join, a flood of gossip) costs one pass:
+	 * the timer is brought forward, never pushed back. */
+	if (k->tor == NULL || !ev_is_active(w) ||
+	    ev_timer_remaining(k->d.loop, w) <= TOR_AUTH_SOON)
+		return;
+	ev_timer_stop(k->d.loop, w);
+	ev_timer_set(w, TOR_AUTH_SOON, TOR_AUTH_PERIOD);
+	ev_timer_start(k->d.loop, w);
 }
 
 void
