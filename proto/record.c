@@ -284,20 +284,15 @@ subnet_list_add(struct prefix *list, int *n, int max, const char *v,
 	return 0;
 }
 
+/* The fields of tor and of the Noise static key: id, onion,
+ * client-auth. */
 static int
-parse_value(struct record *r, enum field f, const char *v, char *why)
+parse_key_value(struct record *r, enum field f, const char *v, char *why)
 {
-	int i;
+	uint8_t x[crypto_scalarmult_curve25519_BYTES];
 
 	switch (f) {
-	case F_NAME:
-		if (check_name(v, why) == -1)
-			return -1;
-		snprintf(r->name, sizeof(r->name), "%s", v);
-		return 0;
-	case F_ID: {
-		uint8_t x[crypto_scalarmult_curve25519_BYTES];
-
+	case F_ID:
 		if (hex_lower(r->id, sizeof(r->id), v, why) == -1)
 			return -1;
 		/* Its X25519 form is the Noise static key: it must exist. */
@@ -306,7 +301,6 @@ parse_value(struct record *r, enum field f, const char *v, char *why)
 			return -1;
 		}
 		return 0;
-	}
 	case F_ONION:
 		if (check_onion(v, why) == -1)
 			return -1;
@@ -320,6 +314,28 @@ parse_value(struct record *r, enum field f, const char *v, char *why)
 		}
 		r->has_client_auth = 1;
 		return 0;
+	default:
+		break;
+	}
+	why_set(why, "internal error");
+	return -1;
+}
+
+static int
+parse_value(struct record *r, enum field f, const char *v, char *why)
+{
+	int i;
+
+	switch (f) {
+	case F_NAME:
+		if (check_name(v, why) == -1)
+			return -1;
+		snprintf(r->name, sizeof(r->name), "%s", v);
+		return 0;
+	case F_ID:
+	case F_ONION:
+	case F_CLIENT_AUTH:
+		return parse_key_value(r, f, v, why);
 	case F_TCP:
 		if (check_tcp(v, why) == -1)
 			return -1;

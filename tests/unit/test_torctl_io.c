@@ -119,6 +119,34 @@ say(int fd, const char *fmt, ...)
 		return;
 }
 
+/* ONION_CLIENT_AUTH_ADD and _REMOVE (issue 15): 0 when l was one. */
+static int
+fake_client_auth(struct fake *f, int fd, const char *l)
+{
+	const char *sp;
+
+	if (strncmp(l, "ONION_CLIENT_AUTH_REMOVE ", 25) == 0) {
+		atomic_fetch_add(&f->auth_removes, 1);
+		say(fd, "250 OK\r\n");
+		return 0;
+	}
+	if (strncmp(l, "ONION_CLIENT_AUTH_ADD ", 22) != 0)
+		return -1;
+	sp = strchr(l + 22, ' ');
+	if (sp == NULL || strncmp(sp, " x25519:", 8) != 0 ||
+	    strlen(sp + 8) != 44) {
+		say(fd, "512 Bad arguments\r\n");
+		return 0;
+	}
+	pthread_mutex_lock(&f->mu);
+	cut(f->last_auth_add, sizeof(f->last_auth_add), l + 22);
+	f->last_auth_add[sp - l - 22] = '\0';
+	pthread_mutex_unlock(&f->mu);
+	say(fd, atomic_fetch_add(&f->auth_adds, 1) == 0 ? "250 OK\r\n" :
+	    "251 Client for onion existed and replaced\r\n");
+	return 0;
+}
+
 /* One command line; returns 0 to go on, -1 to close. */
 static int
 fake_line(struct fake *f, int fd, const char *l, struct torctl_safecookie *sc,
@@ -243,27 +271,8 @@ fake_line(struct fake *f, int fd, const char *l, struct torctl_safecookie *sc,
 		say(fd, "250 OK\r\n");
 		return 0;
 	}
-	if (strncmp(l, "ONION_CLIENT_AUTH_ADD ", 22) == 0) {
-		sp = strchr(l + 22, ' ');
-		if (sp == NULL || strncmp(sp, " x25519:", 8) != 0 ||
-		    strlen(sp + 8) != 44) {
-			say(fd, "512 Bad arguments\r\n");
-			return 0;
-		}
-		pthread_mutex_lock(&f->mu);
-		cut(f->last_auth_add, sizeof(f->last_auth_add), l + 22);
-		f->last_auth_add[sp - l - 22] = '\0';
-		pthread_mutex_unlock(&f->mu);
-		say(fd, atomic_fetch_add(&f->auth_adds, 1) == 0 ?
-		    "250 OK\r\n" : "251 Client for onion existed and "
-		    "replaced\r\n");
+	if (fake_client_auth(f, fd, l) == 0)
 		return 0;
-	}
-	if (strncmp(l, "ONION_CLIENT_AUTH_REMOVE ", 25) == 0) {
-		atomic_fetch_add(&f->auth_removes, 1);
-		say(fd, "250 OK\r\n");
-		return 0;
-	}
 	say(fd, "510 Unrecognized command\r\n");
 	return 0;
 }
