@@ -367,6 +367,8 @@ struct keyd {
 	                                  * "permission denied" errors */
 	struct torctl_io_status tor_last; /* for logging changes */
 	ev_timer tor_auth_timer;         /* keyd_tor_auth, for expiries */
+	int tor_cut;                     /* a member was revoked since the
+	                                  * last keyd_tor_auth */
 	struct keyd_gossip gossip;
 	struct keyd_revoked revoked;   /* revoke.c (issue 4) */
 	struct keyd_joins *joins;      /* join_serve.c (issue 4) */

@@ -242,6 +242,9 @@ prune_one(struct keyd *k, json_t *also, int phase)
 				    json_string(r->name));
 		}
 		keyd_record_drop(k, i, why);
+		/* Its tor may hold a circuit to our onion service open:
+		 * tor.c closes them once tor has the new client list. */
+		k->tor_cut = 1;
 		return 1;
 	}
 	return 0;

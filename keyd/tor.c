@@ -254,8 +254,10 @@ keyd_tor_auth(struct keyd *k)
 	char (*sv)[ONION_ADDR_LEN + 1];
 	size_t i, ncl = 0, nsv = 0;
 
-	if (k->tor == NULL || own == NULL)
+	if (k->tor == NULL || own == NULL) {
+		k->tor_cut = 0; /* no service: nothing to close later */
 		return;
+	}
 	cl = calloc(k->recs.n + TOR_AUTH_INVITES + 1, sizeof(*cl));
 	sv = calloc(k->recs.n + 1, sizeof(*sv));
 	if (cl == NULL || sv == NULL) {
@@ -279,8 +281,10 @@ keyd_tor_auth(struct keyd *k)
 	}
 	ncl += invites_client_keys(k, cl + ncl, TOR_AUTH_INVITES);
 	ncl = keys_sort_unique(cl, ncl);
-	(void)torctl_io_set_auth(k->tor, cl, ncl, keys_client_auth_secret(),
-	    (const char (*)[ONION_ADDR_LEN + 1])sv, nsv);
+	if (torctl_io_set_auth(k->tor, cl, ncl, k->tor_cut,
+	    keys_client_auth_secret(), (const char (*)[ONION_ADDR_LEN + 1])sv,
+	    nsv) == 0)
+		k->tor_cut = 0;
 out:
 	free(cl);
 	free(sv);
@@ -388,7 +392,7 @@ keyd_tor_client_once(const struct conf *c, const char *onion,
 	cfg.on_change = tor_once_changed;
 	cfg.arg = &o;
 	if ((o.t = torctl_io_start(&cfg)) == NULL ||
-	    torctl_io_set_auth(o.t, NULL, 0, sk, addr, 1) != 0) {
+	    torctl_io_set_auth(o.t, NULL, 0, 0, sk, addr, 1) != 0) {
 		snprintf(err, errlen, "cannot use tor's control port %s (see "
 		    "above)", c->tor_control);
 		torctl_io_stop(o.t);

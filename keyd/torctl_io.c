@@ -60,6 +60,9 @@
 /* Client credentials in flight at once, so ADD_ONION's re-issue always
  * finds room in the FIFO. */
 #define TIO_AUTH_INFLIGHT 4
+/* Rendezvous circuits of our service closed after a key is withdrawn,
+ * at most (more are left to tor's own timeouts). */
+#define TIO_CUT_MAX       512
 #define TIO_READ_MAX    4096
 
 enum tio_cmd {
@@ -72,6 +75,8 @@ enum tio_cmd {
 	C_DEL_ONION,
 	C_AUTH_ADD,
 	C_AUTH_REMOVE,
+	C_GETINFO_CIRCS,
+	C_CLOSECIRCUIT,
 };
 
 static const char *const tio_cmd_name[] = {
@@ -84,6 +89,8 @@ static const char *const tio_cmd_name[] = {
 	[C_DEL_ONION] = "DEL_ONION",
 	[C_AUTH_ADD] = "ONION_CLIENT_AUTH_ADD",
 	[C_AUTH_REMOVE] = "ONION_CLIENT_AUTH_REMOVE",
+	[C_GETINFO_CIRCS] = "GETINFO circuit-status",
+	[C_CLOSECIRCUIT] = "CLOSECIRCUIT",
 };
 
 /* A service our tor reaches as a client with our key. */
@@ -119,6 +126,12 @@ struct torctl_io {
 	uint8_t *our_sk;  /* sodium_malloc'd; NULL: none */
 	struct tio_svc *svcs;
 	size_t nsvcs;
+	/* A member was revoked: once tor has the new list, close the
+	 * service's rendezvous circuits (tor keeps them through DEL_ONION
+	 * and ADD_ONION), so the revoked member's open circuit goes too. */
+	int cut_pending;
+	char (*cut)[TORCTL_CIRC_ID_MAX + 1];
+	size_t ncut, cut_next;
 	void (*on_change)(void *arg);
 	void *arg;
 	struct sockaddr_storage sa;
@@ -180,6 +193,7 @@ tio_close(struct torctl_io *t)
 		if (t->svcs[i].state != SVC_GONE)
 			t->svcs[i].state = SVC_WANT;
 	t->st.auth_services = 0;
+	t->ncut = t->cut_next = 0; /* ids of a connection gone */
 	t->st.connected = 0;
 	t->st.authenticated = 0;
 	t->st.published = 0;
@@ -502,9 +516,40 @@ tio_publish(struct torctl_io *t)
 	return rc;
 }
 
+/* Our service: again when its clients changed; then, when a key was
+ * withdrawn, its rendezvous circuits closed (a few at a time). 0, or
+ * -1 when the connection failed. */
+static int
+tio_kick_service(struct torctl_io *t)
+{
+	char cmd[TORCTL_CMD_MAX];
+
+	if (t->key_blob == NULL || !t->st.published || !t->client_auth)
+		return 0;
+	if (t->clients_published != t->clients_gen &&
+	    !tio_pending(t, C_ADD_ONION) && t->pn + 3 < TIO_PENDING_MAX) {
+		log_info("tor: %zu clients may reach %s now; giving tor the "
+		    "new list", t->nclients, t->st.address);
+		return tio_publish(t);
+	}
+	if (t->cut_pending && t->clients_published == t->clients_gen &&
+	    !tio_pending(t, C_ADD_ONION) && t->pn + 3 < TIO_PENDING_MAX) {
+		t->cut_pending = 0;
+		return tio_send(t, C_GETINFO_CIRCS, TORCTL_CMD_GETINFO_CIRCS);
+	}
+	while (t->cut_next < t->ncut && t->pn + 3 < TIO_PENDING_MAX &&
+	    !tio_pending(t, C_CLOSECIRCUIT)) {
+		if (torctl_fmt_close_circuit(cmd, sizeof(cmd),
+		    t->cut[t->cut_next++]) == 0 &&
+		    tio_send(t, C_CLOSECIRCUIT, cmd) != 0)
+			return -1;
+	}
+	return 0;
+}
+
 /* Send what is owed once tor has answered something: the service
- * again when its clients changed, and our client credentials (a few at
- * a time, so the FIFO keeps room). */
+ * (tio_kick_service), and our client credentials (a few at a time, so
+ * the FIFO keeps room). */
 static void
 tio_kick(struct torctl_io *t)
 {
@@ -512,16 +557,9 @@ tio_kick(struct torctl_io *t)
 	size_t i, inflight = 0;
 	int rc;
 
-	if (t->state != S_OPEN || !t->st.authenticated)
+	if (t->state != S_OPEN || !t->st.authenticated ||
+	    tio_kick_service(t) != 0)
 		return;
-	if (t->key_blob != NULL && t->st.published && t->client_auth &&
-	    t->clients_published != t->clients_gen &&
-	    !tio_pending(t, C_ADD_ONION) && t->pn + 3 < TIO_PENDING_MAX) {
-		log_info("tor: %zu clients may reach %s now; giving tor the "
-		    "new list", t->nclients, t->st.address);
-		if (tio_publish(t) != 0)
-			return;
-	}
 	for (i = 0; i < t->nsvcs; i++)
 		inflight += t->svcs[i].state == SVC_SENT;
 	for (i = 0; i < t->nsvcs && inflight < TIO_AUTH_INFLIGHT &&
@@ -551,6 +589,26 @@ tio_kick(struct torctl_io *t)
 		if (rc != 0)
 			return;
 	}
+}
+
+static void
+tio_on_circs(struct torctl_io *t, const struct torctl_reply *r)
+{
+	char err[TORCTL_ERRLEN];
+	int n;
+
+	n = torctl_parse_rend_circuits(r, t->st.address, t->cut, TIO_CUT_MAX,
+	    err, sizeof(err));
+	if (n < 0) {
+		log_warnx("tor: %s; the rendezvous circuits of %s stay open",
+		    err, t->st.address);
+		return;
+	}
+	t->ncut = (size_t)n;
+	t->cut_next = 0;
+	t->st.circuits_closed += (size_t)n;
+	log_info("tor: a member was revoked: closing the %d rendezvous "
+	    "circuits of %s (members dial again)", n, t->st.address);
 }
 
 static void
@@ -785,6 +843,8 @@ static void (*const tio_on_answer[])(struct torctl_io *,
 	[C_DEL_ONION] = NULL,
 	[C_AUTH_ADD] = tio_on_auth_add,
 	[C_AUTH_REMOVE] = NULL,
+	[C_GETINFO_CIRCS] = tio_on_circs,
+	[C_CLOSECIRCUIT] = NULL,
 };
 
 static void
@@ -1029,6 +1089,7 @@ tio_free(struct torctl_io *t)
 		sodium_free(t->our_sk);
 	free(t->clients);
 	free(t->svcs);
+	free(t->cut);
 	free(t->control);
 	free(t->cookie_path);
 	free(t->access_hint);
@@ -1066,7 +1127,8 @@ tio_new(const struct torctl_io_cfg *cfg)
 	if (cfg->password != NULL && cfg->password[0] != '\0')
 		t->password = strdup(cfg->password);
 	t->parser = malloc(sizeof(*t->parser));
-	if (t->control == NULL || (cfg->key_blob != NULL &&
+	t->cut = calloc(TIO_CUT_MAX, sizeof(*t->cut));
+	if (t->cut == NULL || t->control == NULL || (cfg->key_blob != NULL &&
 	    t->key_blob == NULL) || t->target == NULL ||
 	    t->cookie_path == NULL || t->access_hint == NULL ||
 	    t->parser == NULL || (cfg->password != NULL &&
@@ -1313,8 +1375,8 @@ tio_set_services(struct torctl_io *t, const uint8_t *sk,
 int
 torctl_io_set_auth(struct torctl_io *t,
     const uint8_t (*clients)[ONION_AUTH_KEY_BYTES], size_t nclients,
-    const uint8_t *our_sk, const char (*svcs)[ONION_ADDR_LEN + 1],
-    size_t nsvcs)
+    int cut, const uint8_t *our_sk,
+    const char (*svcs)[ONION_ADDR_LEN + 1], size_t nsvcs)
 {
 	if (nclients > TORCTL_AUTH_CLIENTS_MAX) {
 		log_warnx("tor: %zu members' client keys are more than "
@@ -1327,6 +1389,8 @@ torctl_io_set_auth(struct torctl_io *t,
 		log_warnx("tor: out of memory for the client keys");
 		return -1;
 	}
+	if (cut && t->client_auth)
+		t->cut_pending = 1;
 	tio_kick(t);
 	return 0;
 }
@@ -1355,7 +1419,7 @@ torctl_io_status_json(const struct torctl_io *t)
 	    "tag", str_or_null(s->tag),
 	    "summary", str_or_null(s->summary));
 	return json_pack("{s:s, s:o, s:b, s:b, s:o, s:o, s:o, s:b, s:s, s:o,"
-	    " s:I, s:I, s:o, s:o, s:b, s:I, s:I}",
+	    " s:I, s:I, s:o, s:o, s:b, s:I, s:I, s:I}",
 	    "control", t->control,
 	    "cookie", str_or_null(t->cookie_path),
 	    "connected", s->connected,
@@ -1372,5 +1436,6 @@ torctl_io_status_json(const struct torctl_io *t)
 	    "target_error", str_or_null(s->target_error),
 	    "client_auth", t->client_auth,
 	    "clients", (json_int_t)s->clients,
-	    "client_keys_given", (json_int_t)s->auth_services);
+	    "client_keys_given", (json_int_t)s->auth_services,
+	    "circuits_closed", (json_int_t)s->circuits_closed);
 }

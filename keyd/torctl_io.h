@@ -75,6 +75,8 @@ struct torctl_io_status {
 	size_t clients;        /* client keys the published service takes */
 	size_t auth_services;  /* services tor took our client key for */
 	size_t auth_refused;   /* ... and refused it for */
+	size_t circuits_closed; /* rendezvous circuits of ours closed when
+	                         * a member was revoked */
 	unsigned connects;     /* successful authentications so far */
 	char last_error[1024]; /* "" when none since the last publish */
 	/* tor's user cannot reach the target socket (checked on every
@@ -100,11 +102,16 @@ void torctl_io_stop(struct torctl_io *t);
  * given again: DEL_ONION and ADD_ONION with the new clients (only when
  * they changed), ONION_CLIENT_AUTH_ADD for services new or with a new
  * key, ONION_CLIENT_AUTH_REMOVE for services gone; on every new
- * control connection all of it. 0, or -1 (logged; nothing changed). */
+ * control connection all of it. cut (a member was revoked): then also
+ * close the service's rendezvous circuits (GETINFO circuit-status,
+ * CLOSECIRCUIT), which tor keeps through DEL_ONION and serves again
+ * after ADD_ONION: every member dials again, the revoked one cannot.
+ * Not for a used invitation: it would cut the join in progress. 0, or
+ * -1 (logged; nothing changed). */
 int torctl_io_set_auth(struct torctl_io *t,
     const uint8_t (*clients)[ONION_AUTH_KEY_BYTES], size_t nclients,
-    const uint8_t *our_sk, const char (*svcs)[ONION_ADDR_LEN + 1],
-    size_t nsvcs);
+    int cut, const uint8_t *our_sk,
+    const char (*svcs)[ONION_ADDR_LEN + 1], size_t nsvcs);
 
 void torctl_io_get_status(const struct torctl_io *t,
     struct torctl_io_status *st);
@@ -112,7 +119,8 @@ void torctl_io_get_status(const struct torctl_io *t,
  *  "tor_version",
  *  "bootstrap": {"progress", "tag", "summary"}, "published", "address",
  *  "service_id", "desc_uploads", "connects", "last_error",
- *  "target_error", "client_auth", "clients", "client_keys_given"};
+ *  "target_error", "client_auth", "clients", "client_keys_given",
+ *  "circuits_closed"};
  *  null for
  * what is not known. Never holds anything secret. */
 json_t *torctl_io_status_json(const struct torctl_io *t);

@@ -921,6 +921,92 @@ torctl_parse_getinfo_bootstrap(const struct torctl_reply *r,
 	return -1;
 }
 
+/* One line of circuit-status: its id when it is a rendezvous circuit
+ * of the service id (56 characters), else "". */
+static void
+rend_circuit_of(const char *line, const char *id,
+    char out[TORCTL_CIRC_ID_MAX + 1])
+{
+	char key[TORCTL_LINE_MAX + 1], val[TORCTL_LINE_MAX + 1];
+	char circ[TORCTL_CIRC_ID_MAX + 1];
+	const char *cur = line;
+	int has_val, purpose = 0, query = 0;
+	size_t n;
+
+	out[0] = '\0';
+	if (torctl_next_token(&cur, key, sizeof(key), val, sizeof(val),
+	    &has_val) != 1 || has_val || (n = strlen(key)) >
+	    TORCTL_CIRC_ID_MAX || strspn(key, "0123456789") != n)
+		return;
+	memcpy(circ, key, n + 1);
+	while (torctl_next_token(&cur, key, sizeof(key), val, sizeof(val),
+	    &has_val) == 1) {
+		if (!has_val)
+			continue;
+		if (strcmp(key, "PURPOSE") == 0)
+			purpose = strcmp(val, "HS_SERVICE_REND") == 0;
+		else if (strcmp(key, "REND_QUERY") == 0)
+			query = strncmp(val, id, ONION_ID_LEN) == 0 &&
+			    val[ONION_ID_LEN] == '\0';
+	}
+	if (purpose && query)
+		memcpy(out, circ, n + 1);
+}
+
+int
+torctl_parse_rend_circuits(const struct torctl_reply *r, const char *addr,
+    char (*ids)[TORCTL_CIRC_ID_MAX + 1], size_t cap, char *err,
+    size_t errlen)
+{
+	static const char key[] = "circuit-status=";
+	char line[TORCTL_LINE_MAX + 1];
+	const char *p, *nl;
+	size_t i, len, n = 0;
+
+	if (r->code != 250)
+		return refused(r, "GETINFO circuit-status", err, errlen);
+	if (service_id_ok(addr) != 0) {
+		err_set(err, errlen, "not a v3 onion address");
+		return -1;
+	}
+	for (i = 0; i < r->n; i++)
+		if (strncmp(r->line[i].text, key, sizeof(key) - 1) == 0)
+			break;
+	if (i == r->n) {
+		err_set(err, errlen, "tor's reply has no circuit-status");
+		return -1;
+	}
+	/* One circuit: "250-circuit-status=LINE"; none: nothing after
+	 * the '='; more: a data block, a circuit a line. */
+	p = r->line[i].sep == '+' ? r->line[i].data :
+	    r->line[i].text + sizeof(key) - 1;
+	while (p != NULL && *p != '\0' && n < cap) {
+		nl = strchr(p, '\n');
+		len = nl != NULL ? (size_t)(nl - p) : strlen(p);
+		if (len < sizeof(line)) {
+			memcpy(line, p, len);
+			line[len] = '\0';
+			rend_circuit_of(line, addr, ids[n]);
+			n += ids[n][0] != '\0';
+		}
+		p = nl != NULL ? nl + 1 : NULL;
+	}
+	return (int)n;
+}
+
+int
+torctl_fmt_close_circuit(char *out, size_t cap, const char *id)
+{
+	size_t n = strnlen(id, TORCTL_CIRC_ID_MAX + 1);
+	int w;
+
+	if (n == 0 || n > TORCTL_CIRC_ID_MAX ||
+	    strspn(id, "0123456789") != n)
+		return -1;
+	w = snprintf(out, cap, "CLOSECIRCUIT %s\r\n", id);
+	return w < 0 || (size_t)w >= cap ? -1 : 0;
+}
+
 int
 torctl_parse_hs_desc(const char *text, char *action, size_t actcap,
     char addr[ONION_ADDR_LEN + 1])

@@ -199,6 +199,22 @@ int torctl_fmt_client_auth_add(char *out, size_t cap, const char *addr,
 int torctl_fmt_client_auth_remove(char *out, size_t cap, const char *addr)
     __attribute__((warn_unused_result));
 
+/* Our service's rendezvous circuits, to close when a client key is
+ * withdrawn: tor's DEL_ONION keeps them, and a re-added service with
+ * the same key serves them again, so a revoked member's circuit would
+ * still carry its streams. In a reply to TORCTL_CMD_GETINFO_CIRCS, the
+ * ids (decimal, at most TORCTL_CIRC_ID_MAX digits) of the circuits
+ * with PURPOSE=HS_SERVICE_REND and REND_QUERY=<addr's id>, at most cap.
+ * How many, or -1 with err. */
+#define TORCTL_CMD_GETINFO_CIRCS "GETINFO circuit-status\r\n"
+#define TORCTL_CIRC_ID_MAX 15
+int torctl_parse_rend_circuits(const struct torctl_reply *r,
+    const char *addr, char (*ids)[TORCTL_CIRC_ID_MAX + 1], size_t cap,
+    char *err, size_t errlen) __attribute__((warn_unused_result));
+/* "CLOSECIRCUIT <id>\r\n"; -1 for an id that is not 1..15 digits. */
+int torctl_fmt_close_circuit(char *out, size_t cap, const char *id)
+    __attribute__((warn_unused_result));
+
 /* Bootstrap status, from GETINFO status/bootstrap-phase or a
  * STATUS_CLIENT event. */
 #define TORCTL_CMD_GETINFO_BOOTSTRAP "GETINFO status/bootstrap-phase\r\n"

@@ -92,6 +92,30 @@ check_line(const struct torctl_line *l)
 	FUZZ_CHECK(n <= TORCTL_LINE_MAX);
 }
 
+/* Issue 15: the circuit ids given back are each 1..15 digits, at most
+ * cap of them, for tor's test-vector address (in the dictionary). */
+static void
+check_rend_circuits(const struct torctl_reply *r)
+{
+	char ids[8][TORCTL_CIRC_ID_MAX + 1], err[TORCTL_ERRLEN];
+	size_t k, len;
+	int n;
+
+	err[0] = '\0';
+	n = torctl_parse_rend_circuits(r, "25njqamcweflpvkl73j4szahhihoc4xt3"
+	    "ktcgjnpaingr5yhkenl5sid.onion", ids, 8, err, sizeof(err));
+	if (n < 0) {
+		FUZZ_CHECK(err[0] != '\0');
+		return;
+	}
+	FUZZ_CHECK(n <= 8);
+	for (k = 0; k < (size_t)n; k++) {
+		len = strlen(ids[k]);
+		FUZZ_CHECK(len >= 1 && len <= TORCTL_CIRC_ID_MAX &&
+		    strspn(ids[k], "0123456789") == len);
+	}
+}
+
 static void
 check_reply(const struct torctl_reply *r)
 {
@@ -145,18 +169,20 @@ check_reply(const struct torctl_reply *r)
 		FUZZ_CHECK(b.progress >= 0 && b.progress <= 100);
 	else
 		FUZZ_CHECK(err[0] != '\0');
+	check_rend_circuits(r);
 }
 
 static void
 hash_reply(crypto_generichash_state *st, const struct torctl_reply *r)
 {
-	uint8_t hdr[4];
+	uint8_t hdr[5];
 	size_t i;
 
 	hdr[0] = (uint8_t)(r->code >> 8);
 	hdr[1] = (uint8_t)r->code;
 	hdr[2] = (uint8_t)r->async;
-	hdr[3] = (uint8_t)r->n;
+	hdr[3] = (uint8_t)(r->n >> 8);
+	hdr[4] = (uint8_t)r->n;
 	crypto_generichash_update(st, hdr, sizeof(hdr));
 	for (i = 0; i < r->n; i++) {
 		const struct torctl_line *l = &r->line[i];

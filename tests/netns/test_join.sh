@@ -21,7 +21,9 @@
 # members-only service too. A tor client that holds no member's key (a
 # fifth tornet client, a stranger) cannot open a stream to a's service
 # (SOCKS error), b's tor can; after the revocation has spread, d's tor
-# cannot any more (it could before).
+# cannot any more (it could before), not even over a circuit it held
+# open through the revocation (a closes its service's rendezvous
+# circuits when a key is withdrawn).
 #
 # The abuse cases run against a TCP member t in a namespace of its own
 # (loopback only): one invitation redeemed by 100 concurrent one-shot
@@ -117,6 +119,7 @@ cleanup() {
 	for p in $(member_pids "$T/j/"); do
 		kill -KILL "$p" 2>/dev/null
 	done
+	[ -n "${held_pid:-}" ] && kill "$held_pid" 2>/dev/null
 	"$TORNET" stop "$TN" >/dev/null 2>&1
 	for ns in "${made_ns[@]}"; do
 		ip netns del "$ns" 2>/dev/null
@@ -160,28 +163,33 @@ socks_of() { # tornet client I: its SocksPort's path
 	line=${line#* socks=}
 	echo "${line%% *}"
 }
-# socks_open CLIENT ONION: tor client CLIENT opens a stream to ONION's
-# port 6550 (SOCKS5 reply 0); prints the reply. Bounded (90 s). Fresh
-# SOCKS credentials each time: tor isolates streams by them, so each
-# try needs a new circuit to the service (and its descriptor), and
-# never rides on a circuit an earlier try left open.
+# socks_open CLIENT ONION [CREDS [HOLD]]: tor client CLIENT opens a
+# stream to ONION's port 6550 (SOCKS5 reply 0); prints the reply, then
+# keeps the stream open HOLD seconds (default 0). Bounded (90 s + HOLD).
+# SOCKS credentials: fresh ones unless CREDS is given; tor isolates
+# streams by them, so a fresh try needs a new circuit to the service
+# (and its descriptor), while the same CREDS ride on the circuit an
+# earlier try left open, if tor still has it.
 socks_open() {
-	timeout 100 python3 - "$(socks_of "$1")" "$2" <<'PY'
-import os, socket, sys
+	timeout $((100 + ${4:-0})) python3 - "$(socks_of "$1")" "$2" \
+	    "${3:-}" "${4:-0}" <<'PY'
+import os, socket, sys, time
 s = socket.socket(socket.AF_UNIX)
 s.settimeout(90)
 s.connect(sys.argv[1])
 s.sendall(b"\x05\x01\x02")
 if s.recv(2) != b"\x05\x02":
     print("socks: username/password refused"); sys.exit(2)
-u = os.urandom(8).hex().encode()
+u = (sys.argv[3] or os.urandom(8).hex()).encode()
 s.sendall(b"\x01" + bytes([len(u)]) + u + bytes([len(u)]) + u)
 if s.recv(2) != b"\x01\x00":
     print("socks: credentials refused"); sys.exit(2)
 host = sys.argv[2].encode()
 s.sendall(b"\x05\x01\x00\x03" + bytes([len(host)]) + host + (6550).to_bytes(2, "big"))
 r = s.recv(10)
-print("socks reply %s" % (hex(r[1]) if len(r) > 1 else "none"))
+print("socks reply %s" % (hex(r[1]) if len(r) > 1 else "none"), flush=True)
+if len(r) > 1 and r[1] == 0:
+    time.sleep(int(sys.argv[4]))
 sys.exit(0 if len(r) > 1 and r[1] == 0 else 1)
 PY
 }
@@ -408,6 +416,12 @@ check "before the revocation: ping a -> d (${V4[5]})" pings 1 5
 check "before the revocation: ping d -> b (${V4[2]})" pings 5 2
 check "before the revocation: d's tor opens a stream to a's service" \
     socks_open 3 "$onion_a"
+# d keeps a circuit to a's service open (a stream held on it): tor keeps
+# rendezvous circuits through DEL_ONION/ADD_ONION, so a must close them.
+socks_open 3 "$onion_a" held-by-d 150 >"$T/held.out" 2>&1 &
+held_pid=$!
+check "d holds a stream to a's service open" \
+    wait_for 60 grep -q "socks reply 0x0$" "$T/held.out"
 must "a revokes d" om 1 revoke d
 t_rev=$SECONDS
 all_revoked() {
@@ -430,6 +444,13 @@ for i in 1 2 3; do
 done
 check "after the revocation: d's tor cannot open a stream to a's service" \
     socks_refused 3 "$onion_a"
+check "after the revocation: a closed its service's rendezvous circuits" \
+    bash -c "ip netns exec '${NS[1]}' '$OM' -d '${D[1]}' status --json |
+        jq -e '.tor.circuits_closed > 0' >/dev/null"
+check "after the revocation: not even over the circuit d held open" \
+    socks_refused 3 "$onion_a" held-by-d
+kill "$held_pid" 2>/dev/null || true
+wait "$held_pid" 2>/dev/null || true
 check "a's linkd holds no link to d" \
     bash -c "! ip netns exec '${NS[1]}' '$OM' -d '${D[1]}' links --json |
         jq -e '[.. | objects | select(.peer? == \"d\")] | length > 0' >/dev/null"

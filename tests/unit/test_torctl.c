@@ -705,6 +705,66 @@ test_client_auth_cmds(void **state)
 	    "example.onion"), -1);
 }
 
+/* Issue 15: our service's rendezvous circuits, from circuit-status. */
+static void
+test_rend_circuits(void **state)
+{
+	struct torctl_parser *p = parser_new();
+	char ids[4][TORCTL_CIRC_ID_MAX + 1], err[TORCTL_ERRLEN];
+	char cmd[64];
+
+	parse_text(p, "250+circuit-status=\r\n"
+	    "7 BUILT $AA~r0,$BB~r1 BUILD_FLAGS=IS_INTERNAL,NEED_CAPACITY "
+	    "PURPOSE=HS_SERVICE_REND HS_STATE=HSSR_JOINED REND_QUERY=" RFC_ID
+	    " TIME_CREATED=2026-01-01T00:00:00.000000\r\n"
+	    "8 BUILT $AA~r0 PURPOSE=HS_SERVICE_INTRO REND_QUERY=" RFC_ID "\r\n"
+	    "9 LAUNCHED PURPOSE=HS_SERVICE_REND REND_QUERY=" RFC_ID "\r\n"
+	    "10 BUILT $AA~r0 PURPOSE=HS_SERVICE_REND REND_QUERY=" RFC_ID "x\r\n"
+	    "11 BUILT $AA~r0 PURPOSE=HS_CLIENT_REND REND_QUERY=" RFC_ID "\r\n"
+	    "x12 BUILT PURPOSE=HS_SERVICE_REND REND_QUERY=" RFC_ID "\r\n"
+	    "1234567890123456 BUILT PURPOSE=HS_SERVICE_REND REND_QUERY="
+	    RFC_ID "\r\n"
+	    "13 BUILT REND_QUERY=\"unterminated PURPOSE=HS_SERVICE_REND\r\n"
+	    ".\r\n250 OK\r\n");
+	assert_int_equal(torctl_parse_rend_circuits(&p->reply, RFC_ID
+	    ".onion", ids, 4, err, sizeof(err)), 2);
+	assert_string_equal(ids[0], "7");
+	assert_string_equal(ids[1], "9");
+	/* at most cap */
+	assert_int_equal(torctl_parse_rend_circuits(&p->reply, RFC_ID, ids,
+	    1, err, sizeof(err)), 1);
+	/* one circuit: on the status line itself; none: nothing */
+	parse_text(p, "250-circuit-status=5 BUILT PURPOSE=HS_SERVICE_REND "
+	    "REND_QUERY=" RFC_ID "\r\n250 OK\r\n");
+	assert_int_equal(torctl_parse_rend_circuits(&p->reply, RFC_ID, ids,
+	    4, err, sizeof(err)), 1);
+	assert_string_equal(ids[0], "5");
+	parse_text(p, "250-circuit-status=\r\n250 OK\r\n");
+	assert_int_equal(torctl_parse_rend_circuits(&p->reply, RFC_ID, ids,
+	    4, err, sizeof(err)), 0);
+	parse_text(p, "250 OK\r\n");
+	assert_int_equal(torctl_parse_rend_circuits(&p->reply, RFC_ID, ids,
+	    4, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "circuit-status"));
+	parse_text(p, "552 Unrecognized key\r\n");
+	assert_int_equal(torctl_parse_rend_circuits(&p->reply, RFC_ID, ids,
+	    4, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "552"));
+	parse_text(p, "250-circuit-status=\r\n250 OK\r\n");
+	assert_int_equal(torctl_parse_rend_circuits(&p->reply, "x.onion",
+	    ids, 4, err, sizeof(err)), -1);
+
+	assert_int_equal(torctl_fmt_close_circuit(cmd, sizeof(cmd), "42"), 0);
+	assert_string_equal(cmd, "CLOSECIRCUIT 42\r\n");
+	assert_int_equal(torctl_fmt_close_circuit(cmd, sizeof(cmd), ""), -1);
+	assert_int_equal(torctl_fmt_close_circuit(cmd, sizeof(cmd),
+	    "4 IfUnused"), -1);
+	assert_int_equal(torctl_fmt_close_circuit(cmd, sizeof(cmd),
+	    "1234567890123456"), -1);
+	assert_int_equal(torctl_fmt_close_circuit(cmd, 10, "42"), -1);
+	free(p);
+}
+
 static void
 test_add_onion(void **state)
 {
@@ -912,6 +972,7 @@ main(void)
 		cmocka_unit_test(test_target),
 		cmocka_unit_test(test_add_onion),
 		cmocka_unit_test(test_client_auth_cmds),
+		cmocka_unit_test(test_rend_circuits),
 		cmocka_unit_test(test_del_onion),
 		cmocka_unit_test(test_bootstrap),
 		cmocka_unit_test(test_hs_desc),

@@ -63,6 +63,9 @@ struct fake {
 	atomic_int auth_adds;    /* ONION_CLIENT_AUTH_ADD (issue 15) */
 	atomic_int auth_removes;
 	char last_auth_add[128]; /* its service id, never the key */
+	char published[ONION_ADDR_LEN + 1]; /* the last ADD_ONION's */
+	atomic_int circ_queries; /* GETINFO circuit-status */
+	char closed[256];        /* CLOSECIRCUIT ids, space-separated */
 	int svc_client_auth;     /* the client's cfg.client_auth */
 	char last_auth[256];
 	char last_add_args[512]; /* ADD_ONION minus the key */
@@ -119,12 +122,39 @@ say(int fd, const char *fmt, ...)
 		return;
 }
 
-/* ONION_CLIENT_AUTH_ADD and _REMOVE (issue 15): 0 when l was one. */
+/* ONION_CLIENT_AUTH_ADD and _REMOVE, GETINFO circuit-status and
+ * CLOSECIRCUIT (issue 15): 0 when l was one. The circuits: 7 and 9
+ * are rendezvous circuits of the service last published, 8 of another
+ * purpose, 10 of another service. */
 static int
 fake_client_auth(struct fake *f, int fd, const char *l)
 {
 	const char *sp;
 
+	if (strcmp(l, "GETINFO circuit-status") == 0) {
+		atomic_fetch_add(&f->circ_queries, 1);
+		pthread_mutex_lock(&f->mu);
+		say(fd, "250+circuit-status=\r\n"
+		    "7 BUILT $AAAA~relay0,$BBBB~relay1 BUILD_FLAGS=IS_INTERNAL "
+		    "PURPOSE=HS_SERVICE_REND HS_STATE=HSSR_JOINED "
+		    "REND_QUERY=%.56s TIME_CREATED=2026-01-01T00:00:00.000000"
+		    "\r\n8 BUILT $AAAA~relay0 PURPOSE=HS_SERVICE_INTRO "
+		    "REND_QUERY=%.56s\r\n9 EXTENDED $AAAA~relay0 "
+		    "PURPOSE=HS_SERVICE_REND REND_QUERY=%.56s\r\n"
+		    "10 BUILT $AAAA~relay0 PURPOSE=HS_SERVICE_REND "
+		    "REND_QUERY=%.56s\r\n.\r\n250 OK\r\n", f->published,
+		    f->published, f->published, ONION_TEST_ADDR);
+		pthread_mutex_unlock(&f->mu);
+		return 0;
+	}
+	if (strncmp(l, "CLOSECIRCUIT ", 13) == 0) {
+		pthread_mutex_lock(&f->mu);
+		snprintf(f->closed + strlen(f->closed),
+		    sizeof(f->closed) - strlen(f->closed), "%s ", l + 13);
+		pthread_mutex_unlock(&f->mu);
+		say(fd, "250 OK\r\n");
+		return 0;
+	}
 	if (strncmp(l, "ONION_CLIENT_AUTH_REMOVE ", 25) == 0) {
 		atomic_fetch_add(&f->auth_removes, 1);
 		say(fd, "250 OK\r\n");
@@ -251,6 +281,9 @@ fake_line(struct fake *f, int fd, const char *l, struct torctl_safecookie *sc,
 		}
 		onion_addr_from_pk(addr, k.pk);
 		onion_key_wipe(&k);
+		pthread_mutex_lock(&f->mu);
+		memcpy(f->published, addr, sizeof(f->published));
+		pthread_mutex_unlock(&f->mu);
 		if (f->add_collision) {
 			say(fd, "550 Onion address collision\r\n");
 			return 0;
@@ -896,6 +929,23 @@ c_auth_given(struct cli *c)
 }
 
 static int
+c_cut(struct cli *c)
+{
+	int done;
+
+	pthread_mutex_lock(&F->mu);
+	done = strcmp(F->closed, "7 9 ") == 0;
+	pthread_mutex_unlock(&F->mu);
+	return done && c->st.clients == 1;
+}
+
+static int
+c_publishes_3(struct cli *c)
+{
+	return atomic_load(&F->publishes) == 3 && c->st.clients == 2;
+}
+
+static int
 c_auth_again(struct cli *c)
 {
 	return atomic_load(&F->publishes) == 2 &&
@@ -929,7 +979,7 @@ test_client_auth(void **state)
 	memset(sk, 0x77, sizeof(sk));
 	snprintf(svc[0], sizeof(svc[0]), "%s", ONION_TEST_ADDR);
 	assert_int_equal(torctl_io_set_auth(c.t,
-	    (const uint8_t (*)[32])keys, 2, sk,
+	    (const uint8_t (*)[32])keys, 2, 0, sk,
 	    (const char (*)[ONION_ADDR_LEN + 1])svc, 1), 0);
 	assert_true(run_until(&c, c_auth_given, 5));
 	snprintf(want, sizeof(want), "Flags=V3Auth Port=443,unix:/run/"
@@ -946,7 +996,7 @@ test_client_auth(void **state)
 	/* A third member, the service gone: the service again, with three
 	 * clients; our key taken back. */
 	assert_int_equal(torctl_io_set_auth(c.t,
-	    (const uint8_t (*)[32])keys, 3, sk, NULL, 0), 0);
+	    (const uint8_t (*)[32])keys, 3, 0, sk, NULL, 0), 0);
 	assert_true(run_until(&c, c_auth_again, 5));
 	assert_int_equal(atomic_load(&f->del_onions), 1);
 	pthread_mutex_lock(&f->mu);
@@ -954,20 +1004,40 @@ test_client_auth(void **state)
 	pthread_mutex_unlock(&f->mu);
 	/* The same lists again: nothing sent. */
 	assert_int_equal(torctl_io_set_auth(c.t,
-	    (const uint8_t (*)[32])keys, 3, sk, NULL, 0), 0);
+	    (const uint8_t (*)[32])keys, 3, 0, sk, NULL, 0), 0);
 	for (i = 0; i < 10; i++)
 		ev_run(c.loop, EVRUN_ONCE);
 	assert_int_equal(atomic_load(&f->publishes), 2);
 	assert_int_equal(atomic_load(&f->auth_adds), 1);
+	/* A key withdrawn (a used invitation) closes no circuit: it
+	 * would cut the join in progress. */
+	assert_int_equal(torctl_io_set_auth(c.t,
+	    (const uint8_t (*)[32])keys, 2, 0, sk, NULL, 0), 0);
+	assert_true(run_until(&c, c_publishes_3, 5));
+	for (i = 0; i < 10; i++)
+		ev_run(c.loop, EVRUN_ONCE);
+	assert_int_equal(atomic_load(&f->circ_queries), 0);
+	/* A revocation does, once tor has the new list: the service's
+	 * rendezvous circuits, no other. */
+	assert_int_equal(torctl_io_set_auth(c.t,
+	    (const uint8_t (*)[32])keys + 1, 1, 1, sk, NULL, 0), 0);
+	assert_true(run_until(&c, c_cut, 5));
+	assert_int_equal(atomic_load(&f->publishes), 4);
+	assert_int_equal(atomic_load(&f->circ_queries), 1);
+	pthread_mutex_lock(&f->mu);
+	assert_string_equal(f->closed, "7 9 ");
+	pthread_mutex_unlock(&f->mu);
+	assert_int_equal(c.st.circuits_closed, 2);
 	/* Too many clients: refused, the old list kept. */
 	assert_int_equal(torctl_io_set_auth(c.t,
-	    (const uint8_t (*)[32])keys, TORCTL_AUTH_CLIENTS_MAX + 1, sk,
+	    (const uint8_t (*)[32])keys, TORCTL_AUTH_CLIENTS_MAX + 1, 0, sk,
 	    NULL, 0), -1);
 
 	j = torctl_io_status_json(c.t);
 	s = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
 	assert_non_null(strstr(s, "\"client_auth\":true"));
-	assert_non_null(strstr(s, "\"clients\":3"));
+	assert_non_null(strstr(s, "\"clients\":1"));
+	assert_non_null(strstr(s, "\"circuits_closed\":2"));
 	assert_non_null(strstr(s, "\"client_keys_given\":0"));
 	assert_null(strstr(s, "d3d3d3d3")); /* never our secret's base64 */
 	free(s);
