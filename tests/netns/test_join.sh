@@ -185,7 +185,8 @@ s.sendall(b"\x01" + bytes([len(u)]) + u + bytes([len(u)]) + u)
 if s.recv(2) != b"\x01\x00":
     print("socks: credentials refused"); sys.exit(2)
 host = sys.argv[2].encode()
-s.sendall(b"\x05\x01\x00\x03" + bytes([len(host)]) + host + (6550).to_bytes(2, "big"))
+port = (6550).to_bytes(2, "big")
+s.sendall(b"\x05\x01\x00\x03" + bytes([len(host)]) + host + port)
 r = s.recv(10)
 print("socks reply %s" % (hex(r[1]) if len(r) > 1 else "none"), flush=True)
 if len(r) > 1 and r[1] == 0:

@@ -953,6 +953,23 @@ c_auth_again(struct cli *c)
 	    c->st.clients == 3;
 }
 
+/* What status says after test_client_auth, and never our secret. */
+static void
+check_auth_json(struct cli *c)
+{
+	json_t *j = torctl_io_status_json(c->t);
+	char *s = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+
+	assert_non_null(s);
+	assert_non_null(strstr(s, "\"client_auth\":true"));
+	assert_non_null(strstr(s, "\"clients\":1"));
+	assert_non_null(strstr(s, "\"circuits_closed\":2"));
+	assert_non_null(strstr(s, "\"client_keys_given\":0"));
+	assert_null(strstr(s, "d3d3d3d3")); /* never our secret's base64 */
+	free(s);
+	json_decref(j);
+}
+
 /* Issue 15: the service takes only the clients given, given again
  * (DEL_ONION, ADD_ONION) when they change and only then; our key goes
  * to tor for the members' services, and is taken back for those gone. */
@@ -964,8 +981,6 @@ test_client_auth(void **state)
 	char b32[3][ONION_AUTH_B32_LEN + 1], want[512], svc[1][ONION_ADDR_LEN
 	    + 1];
 	struct cli c;
-	json_t *j;
-	char *s;
 	int i;
 
 	f->methods = "NULL";
@@ -1033,15 +1048,7 @@ test_client_auth(void **state)
 	    (const uint8_t (*)[32])keys, TORCTL_AUTH_CLIENTS_MAX + 1, 0, sk,
 	    NULL, 0), -1);
 
-	j = torctl_io_status_json(c.t);
-	s = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
-	assert_non_null(strstr(s, "\"client_auth\":true"));
-	assert_non_null(strstr(s, "\"clients\":1"));
-	assert_non_null(strstr(s, "\"circuits_closed\":2"));
-	assert_non_null(strstr(s, "\"client_keys_given\":0"));
-	assert_null(strstr(s, "d3d3d3d3")); /* never our secret's base64 */
-	free(s);
-	json_decref(j);
+	check_auth_json(&c);
 	cli_stop(&c);
 }
 
