@@ -4,7 +4,7 @@
 # member. Built from tor's TestingTorNetwork mode with the fast-voting
 # settings chutney uses, so it is usable about 20 s after start.
 #
-#   tornet.sh start DIR [CLIENTS] [--tcp-socks] [--hop-delay MS]
+#   tornet.sh start DIR [CLIENTS] [--tcp-socks] [--hop-delay MS | --varied]
 #                                   make DIR/{auth0..2,relay0..1,client0..N-1}
 #   tornet.sh wait DIR [SECONDS]    until every client is bootstrapped 100 %
 #   tornet.sh stop DIR              stop every tor of DIR and delete DIR
@@ -29,7 +29,24 @@
 # hopdelay.py in front of every authority's and relay's ORPort: each
 # direction of every connection between two tors waits MS ms, as a hop
 # across the internet would (see hopdelay.py for why; the benchmark's
-# option). Ports are chosen at random from
+# option).
+#
+# --varied makes circuits that differ as on the public network, for the
+# multi-circuit benchmark (bench/tor.sh --multipath): 6 relays instead
+# of 2, and every authority and relay gets its own hop delay (its own
+# hopdelay.py) and its own bandwidth cap (BandwidthRate = BandwidthBurst:
+# what it relays, each way, per second), so a circuit's pace is set by
+# the slowest and farthest relays on its path, not by the machine's
+# CPUs. Only the nodes marked as guards get tor's Guard flag, as only
+# fast, stable relays do on the public network: every circuit of a
+# client starts at its one guard, which would otherwise cap all of them
+# together. The profile, one "DELAY_MS:RATE_KBYTES[:g]" per node (g: a
+# guard), auth0..2 then relay0..N-1 (the count of relays follows), is
+# VARIED_PROFILE below or the environment's TORNET_VARIED; DIR/profile
+# lists what each node got.
+# Without --varied the network is the small one above, unchanged.
+#
+# Ports are chosen at random from
 # free ones, so two networks on one machine do not collide. If start fails
 # half way, the tors it started are stopped again.
 set -euo pipefail
@@ -47,6 +64,22 @@ NRELAY=2
 TOR_USER=debian-tor
 HERE=$(cd "$(dirname "$0")" && pwd)
 hopdelay=0
+# --varied: per node "one-way delay in ms:cap in KBytes/s[:g]", auth0..2
+# then the relays. The authorities are the guards (12 MB/s, 2-4 ms, so
+# that two clients sharing one still pass 6 MB/s); the relays, the middle
+# hops and rendezvous points, have delays from 1 to 20 ms a hop (an onion
+# circuit's ~7 hops give idle round trips of 60-200 ms) and caps from 1
+# to 6 MB/s: one circuit gets the rate of the slowest relay on its path
+# (~1-2 MB/s), a few at once about the sum, which stays under what 2
+# CPUs relay (~5 MB/s for 8 circuits at once, half the machine).
+VARIED_PROFILE="2:12000:g 3:12000:g 4:12000:g 1:1000 3:1500 5:2500 8:3500 12:5000 20:6000"
+varied=0
+NODE_DELAY=()
+NODE_RATE=()
+NODE_GUARD=()
+# TestingDirAuthVoteGuard: who gets the Guard flag (all, but --varied's
+# guards).
+GUARDS="*"
 
 port_free() {
 	! ss -Hltn "sport = :$1" 2>/dev/null | grep -q .
@@ -79,7 +112,8 @@ TestingTorNetwork 1
 AssumeReachable 1
 PathsNeededToBuildCircuits 0.25
 TestingDirAuthVoteExit *
-TestingDirAuthVoteGuard *
+TestingDirAuthVoteGuard $GUARDS
+$([ "$GUARDS" = "*" ] || echo "TestingDirAuthVoteGuardIsStrict 1")
 TestingDirAuthVoteHSDir *
 TestingMinExitFlagThreshold 0
 V3AuthNIntervalsValid 2
@@ -107,16 +141,63 @@ start_failed() {
 	exit $rc
 }
 
-# or_ports PORT: the torrc lines of a node whose ORPort is PORT: with a
-# hop delay it advertises PORT (where hopdelay.py listens) and listens
-# on PORT + 300.
+# use_hopdelay: whether hopdelay.py stands in front of every ORPort.
+use_hopdelay() {
+	[ "$hopdelay" -gt 0 ] || [ "$varied" -eq 1 ]
+}
+
+# or_ports PORT K: the torrc lines of node K (auth0.. then relay0..)
+# whose ORPort is PORT: with a hop delay it advertises PORT (where
+# hopdelay.py listens) and listens on PORT + 300; --varied adds the
+# node's bandwidth cap.
 or_ports() {
-	if [ "$hopdelay" -gt 0 ]; then
+	if use_hopdelay; then
 		echo "ORPort 127.0.0.1:$1 NoListen"
 		echo "ORPort 127.0.0.1:$(($1 + 300)) NoAdvertise"
 	else
 		echo "ORPort $1"
 	fi
+	if [ "$varied" -eq 1 ]; then
+		echo "BandwidthRate ${NODE_RATE[$2]} KBytes"
+		echo "BandwidthBurst ${NODE_RATE[$2]} KBytes"
+	fi
+}
+
+# parse_profile PROFILE: NODE_DELAY, NODE_RATE, NODE_GUARD, GUARDS and
+# NRELAY from "DELAY_MS:RATE_KBYTES[:g]" words, auth0..2 first.
+parse_profile() {
+	local w d r g n=0 guards=
+	for w in $1; do
+		IFS=: read -r d r g <<<"$w"
+		case $d:$r:$g in
+		[0-9]*:[0-9]*:|[0-9]*:[0-9]*:g) ;;
+		*) echo "tornet: profile word '$w': want DELAY_MS:RATE_KBYTES[:g], e.g. 5:4000 or 2:10000:g" >&2
+		   exit 2 ;;
+		esac
+		case $d$r in *[!0-9]*)
+			echo "tornet: profile word '$w': want DELAY_MS:RATE_KBYTES[:g], e.g. 5:4000 or 2:10000:g" >&2
+			exit 2 ;;
+		esac
+		if [ "$d" -gt 1000 ] || [ "$r" -lt 75 ] || [ "$r" -gt 1000000 ]; then
+			echo "tornet: profile word '$w': delay 0..1000 ms, rate 75..1000000 KBytes (tor's floor is 75)" >&2
+			exit 2
+		fi
+		NODE_DELAY+=("$d")
+		NODE_RATE+=("$r")
+		NODE_GUARD+=("$g")
+		if [ "$g" = g ] && [ $n -lt $NAUTH ]; then
+			guards=$guards,auth$n
+		elif [ "$g" = g ]; then
+			guards=$guards,relay$((n - NAUTH))
+		fi
+		n=$((n + 1))
+	done
+	[ -z "$guards" ] || GUARDS=${guards#,}
+	if [ $n -lt $((NAUTH + 2)) ] || [ $n -gt $((NAUTH + 16)) ]; then
+		echo "tornet: profile '$1': want $((NAUTH + 2))..$((NAUTH + 16)) words ($NAUTH authorities, then 2..16 relays), got $n" >&2
+		exit 2
+	fi
+	NRELAY=$((n - NAUTH))
 }
 
 start() {
@@ -185,7 +266,7 @@ V3AuthVoteDelay 2
 TestingV3AuthInitialDistDelay 2
 V3AuthDistDelay 2
 Address 127.0.0.1
-$(or_ports $((base + i)))
+$(or_ports $((base + i)) "$i")
 DirPort $((base + 100 + i))
 SocksPort 0
 ExitPolicy reject *:*
@@ -200,7 +281,7 @@ EOC
 			common_torrc "$d" "relay$i"
 			cat <<EOC
 Address 127.0.0.1
-$(or_ports $((base + NAUTH + i)))
+$(or_ports $((base + NAUTH + i)) $((NAUTH + i)))
 DirPort $((base + 100 + NAUTH + i))
 SocksPort 0
 ExitPolicy reject *:*
@@ -246,13 +327,22 @@ EOC
 			fi
 		} >"$d/torrc"
 	done
-	if [ "$hopdelay" -gt 0 ]; then
-		i=0
-		for d in "$dir"/auth* "$dir"/relay*; do
+	if use_hopdelay; then
+		local ms names=()
+		for i in $(seq 0 $((NAUTH - 1))); do names+=("auth$i"); done
+		for i in $(seq 0 $((NRELAY - 1))); do names+=("relay$i"); done
+		[ "$varied" -eq 0 ] || : >"$dir/profile"
+		for i in "${!names[@]}"; do
+			d=$dir/${names[$i]}
+			ms=$hopdelay
+			if [ "$varied" -eq 1 ]; then
+				ms=${NODE_DELAY[$i]}
+				echo "${names[$i]} ${ms} ms ${NODE_RATE[$i]} KBytes/s${NODE_GUARD[$i]:+ guard}" \
+				    >>"$dir/profile"
+			fi
 			setsid python3 "$HERE/hopdelay.py" $((base + i)) \
-			    $((base + 300 + i)) "$hopdelay" "$d/hopdelay.pid" \
+			    $((base + 300 + i)) "$ms" "$d/hopdelay.pid" \
 			    >>"$d/hopdelay.log" 2>&1 </dev/null &
-			i=$((i + 1))
 		done
 	fi
 	for d in "$dir"/auth* "$dir"/relay* "$dir"/client*; do
@@ -265,6 +355,7 @@ EOC
 	trap - EXIT
 	local delay=
 	[ "$hopdelay" -eq 0 ] || delay=", $hopdelay ms per hop each way"
+	[ "$varied" -eq 0 ] || delay=", varied: each node its own hop delay and cap ($dir/profile)"
 	echo "tornet: started $NAUTH authorities, $NRELAY relays, $clients clients in $dir (ports $base..$delay)"
 }
 
@@ -384,10 +475,18 @@ start)
 				exit 2 ;;
 			esac
 			shift ;;
+		--varied) varied=1 ;;
 		*) n=$1 ;;
 		esac
 		shift
 	done
+	if [ "$varied" -eq 1 ]; then
+		[ "$hopdelay" -eq 0 ] || {
+			echo "tornet: --varied gives each node its own delay: leave out --hop-delay" >&2
+			exit 2
+		}
+		parse_profile "${TORNET_VARIED:-$VARIED_PROFILE}"
+	fi
 	start "$n" "$tcp"
 	;;
 wait) wait_ready "${3:-90}" ;;
