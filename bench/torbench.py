@@ -22,10 +22,20 @@ service carries with no VPN in it.
         carries handshakes and keepalives before bulk: tor's congestion
         control then learns the circuit's idle round trip. The block is
         not counted, nor its time
+    torbench.py sendmany SOCKS ONION PORT SECONDS K
+        K of those streams at once, each on its own circuit (the raw
+        aggregate of K circuits, against which bench/tor.sh --multipath
+        sets onionmesh with circuits = K); all K connect first, then send
+        together for SECONDS. Prints "MBS MBS2 MBS_1,...,MBS_K": the sum
+        of the streams' MB/s over the whole run, over its second half,
+        and each stream's own
     torbench.py rtt SOCKS ONION PORT COUNT
         one SOCKS5 stream to the echo service; COUNT round trips of 56
         bytes (ping's default payload) 0.2 s apart after one warm-up;
         prints the median in ms
+    torbench.py rttmany SOCKS ONION PORT COUNT K
+        the same on K streams at once, each on its own circuit; prints
+        each circuit's median, in ms, lowest first
 
 SOCKS is "unix:PATH" or "HOST:PORT". A fresh onion service is reachable
 only a few seconds after ADD_ONION, so send and rtt retry the SOCKS
@@ -37,6 +47,7 @@ import socket
 import socketserver
 import statistics
 import sys
+import threading
 import time
 
 SOCKS_REPLY = {
@@ -207,6 +218,14 @@ def serve(path, handler):
 
 def send(proxy, onion, port, secs, warm=False):
     s = socks_connect(proxy, onion, port)
+    total, took, rate2 = stream(s, secs, warm)
+    print("%d %.3f %.2f" % (total, took, rate2))
+
+
+def stream(s, secs, warm=False):
+    """Send into the sink on connected stream s for secs seconds; return
+    (bytes the sink counted, seconds to its answer, MB/s of the second
+    half)."""
     base = 0
     if warm:
         trickle = b"\0" * BLOCK
@@ -239,11 +258,62 @@ def send(proxy, onion, port, secs, warm=False):
         rate2 = (total - half[0][1]) / (te - half[0][0]) / 1e6
     else:
         rate2 = total / (t1 - t0) / 1e6
-    print("%d %.3f %.2f" % (total, t1 - t0, rate2))
+    return total, t1 - t0, rate2
+
+
+def sendmany(proxy, onion, port, secs, k):
+    # connect all first (each retries until the service is reachable),
+    # so the K streams send over the same seconds
+    socks = [socks_connect(proxy, onion, port) for _ in range(k)]
+    res = [None] * k
+
+    def run(i):
+        try:
+            res[i] = stream(socks[i], secs)
+        except (OSError, ConnectionError, SystemExit) as e:
+            res[i] = e
+
+    th = [threading.Thread(target=run, args=(i,)) for i in range(k)]
+    for t in th:
+        t.start()
+    for t in th:
+        t.join()
+    for i, r in enumerate(res):
+        if not isinstance(r, tuple):
+            die("stream %d of %d failed: %s" % (i + 1, k, r))
+    each = [r[0] / r[1] / 1e6 for r in res]
+    print("%.2f %.2f %s" % (sum(each), sum(r[2] for r in res),
+                            ",".join("%.2f" % e for e in each)))
 
 
 def rtt(proxy, onion, port, count):
     s = socks_connect(proxy, onion, port)
+    print("%.3f" % rtt_on(s, count))
+
+
+def rttmany(proxy, onion, port, count, k):
+    socks = [socks_connect(proxy, onion, port) for _ in range(k)]
+    res = [None] * k
+
+    def run(i):
+        try:
+            res[i] = rtt_on(socks[i], count)
+        except (OSError, ConnectionError, SystemExit) as e:
+            res[i] = e
+
+    th = [threading.Thread(target=run, args=(i,)) for i in range(k)]
+    for t in th:
+        t.start()
+    for t in th:
+        t.join()
+    for i, r in enumerate(res):
+        if not isinstance(r, float):
+            die("echo stream %d of %d failed: %s" % (i + 1, k, r))
+    print(" ".join("%.3f" % r for r in sorted(res)))
+
+
+def rtt_on(s, count):
+    """count round trips of 56 bytes on stream s: the median in ms."""
     s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1) \
         if s.family != socket.AF_UNIX else None
     msg = os.urandom(56)
@@ -256,7 +326,7 @@ def rtt(proxy, onion, port, count):
         if i > 0:
             times.append((time.monotonic() - t0) * 1000)
         time.sleep(0.2)
-    print("%.3f" % statistics.median(times))
+    return statistics.median(times)
 
 
 def main(a):
@@ -268,6 +338,16 @@ def main(a):
         serve(a[1], Echo)
     elif len(a) == 5 and a[0] in ("send", "sendwarm"):
         send(a[1], a[2], int(a[3]), float(a[4]), a[0] == "sendwarm")
+    elif len(a) == 6 and a[0] == "sendmany":
+        k = int(a[5])
+        if not 1 <= k <= 64:
+            die("sendmany: K '%d': want 1..64 streams" % k)
+        sendmany(a[1], a[2], int(a[3]), float(a[4]), k)
+    elif len(a) == 6 and a[0] == "rttmany":
+        k = int(a[5])
+        if not 1 <= k <= 64:
+            die("rttmany: K '%d': want 1..64 streams" % k)
+        rttmany(a[1], a[2], int(a[3]), int(a[4]), k)
     elif len(a) == 5 and a[0] == "rtt":
         rtt(a[1], a[2], int(a[3]), int(a[4]))
     else:
