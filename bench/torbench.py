@@ -261,15 +261,16 @@ def stream(s, secs, warm=False):
     return total, t1 - t0, rate2
 
 
-def sendmany(proxy, onion, port, secs, k):
-    # connect all first (each retries until the service is reachable),
-    # so the K streams send over the same seconds
+def on_many(proxy, onion, port, k, work, what):
+    """work(stream) on k streams at once, each on its own circuit; all
+    connect first (each retries until the service is reachable), so the
+    k run over the same seconds. Returns the k results in order."""
     socks = [socks_connect(proxy, onion, port) for _ in range(k)]
     res = [None] * k
 
     def run(i):
         try:
-            res[i] = stream(socks[i], secs)
+            res[i] = work(socks[i])
         except (OSError, ConnectionError, SystemExit) as e:
             res[i] = e
 
@@ -279,8 +280,14 @@ def sendmany(proxy, onion, port, secs, k):
     for t in th:
         t.join()
     for i, r in enumerate(res):
-        if not isinstance(r, tuple):
-            die("stream %d of %d failed: %s" % (i + 1, k, r))
+        if r is None or isinstance(r, BaseException):
+            die("%s %d of %d failed: %s" % (what, i + 1, k, r))
+    return res
+
+
+def sendmany(proxy, onion, port, secs, k):
+    res = on_many(proxy, onion, port, k, lambda s: stream(s, secs),
+                  "stream")
     each = [r[0] / r[1] / 1e6 for r in res]
     print("%.2f %.2f %s" % (sum(each), sum(r[2] for r in res),
                             ",".join("%.2f" % e for e in each)))
@@ -292,23 +299,8 @@ def rtt(proxy, onion, port, count):
 
 
 def rttmany(proxy, onion, port, count, k):
-    socks = [socks_connect(proxy, onion, port) for _ in range(k)]
-    res = [None] * k
-
-    def run(i):
-        try:
-            res[i] = rtt_on(socks[i], count)
-        except (OSError, ConnectionError, SystemExit) as e:
-            res[i] = e
-
-    th = [threading.Thread(target=run, args=(i,)) for i in range(k)]
-    for t in th:
-        t.start()
-    for t in th:
-        t.join()
-    for i, r in enumerate(res):
-        if not isinstance(r, float):
-            die("echo stream %d of %d failed: %s" % (i + 1, k, r))
+    res = on_many(proxy, onion, port, k, lambda s: rtt_on(s, count),
+                  "echo stream")
     print(" ".join("%.3f" % r for r in sorted(res)))
 
 
