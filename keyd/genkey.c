@@ -46,8 +46,12 @@ genkey_store(const struct conf *c, const struct daemon_ids *ids,
 		log_warnx("%s", err);
 		return -1;
 	}
+	/* Every key a member may need, here, before the store is given to
+	 * keyd's user: a keyd that starts as that user (a container, a
+	 * unit with User=) could not read one root made later. */
 	if (keystore_identity_ensure(c->paths.keys_dir, pk) == -1 ||
-	    keystore_onion_ensure(c->paths.keys_dir, NULL) == -1)
+	    keystore_onion_ensure(c->paths.keys_dir, NULL) == -1 ||
+	    keystore_client_auth_ensure(c->paths.keys_dir, NULL) == -1)
 		return -1; /* keystore logged why */
 	/* The first run, before the config exists, assumes privsep; once
 	 * the config says privsep = no, the store goes back to whoever runs

@@ -438,6 +438,7 @@ link_accept(struct linkd *ld, int fd, const char *transport,
 	}
 	link_set_transport(l, transport);
 	snprintf(l->remote, sizeof(l->remote), "%s", remote);
+	pending_source(transport, remote, l->src_key, &l->src_klen);
 	link_set_fd(l, fd);
 	link_set_state(l, LINK_HANDSHAKE);
 	l->pending_in = 1;

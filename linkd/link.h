@@ -101,6 +101,9 @@ struct link {
 	                                * its member's packets are dropped */
 	size_t obuf_high, obuf_low;    /* its transport's marks (set once) */
 	int pending_in;                /* counted in ld->pending_in */
+	uint8_t src_key[RL_KEY_MAX];   /* incoming TCP: its source, as
+	                                * pending.c counts them */
+	size_t src_klen;               /* 0: none (onion, outgoing) */
 	struct rl_bucket rekey_rl;     /* rekeys it may take (bounds.h) */
 	ev_io rio;
 	ev_io wio;

@@ -449,6 +449,9 @@ void linkd_gossip_output(struct linkd *ld, const uint8_t *payload,
  * it), or why not. */
 const char *pending_admit(struct linkd *ld, const char *transport,
     const char *remote);
+/* The source key pending.c counts a connection under (klen 0: none). */
+void pending_source(const char *transport, const char *remote,
+    uint8_t key[RL_KEY_MAX], size_t *klen);
 /* hs_admit.c: a token of ld->join_rl, the joins' own budget (apart
  * from members' handshakes), for a join from l. */
 enum rl_verdict join_rl_allow(struct linkd *ld, const struct link *l,

@@ -22,23 +22,30 @@
 #include "linkd/ratelimit.h"
 #include "proto/log.h"
 
-/* Pending links from remote's source (TCP only; -1: not one we can
- * tell apart). */
-static int
-pending_from(struct linkd *ld, const char *transport, const char *remote)
+/* The source key of remote (TCP only; *klen 0: not one we can tell
+ * apart, as over onions). */
+void
+pending_source(const char *transport, const char *remote,
+    uint8_t key[RL_KEY_MAX], size_t *klen)
 {
-	uint8_t key[RL_KEY_MAX], k2[RL_KEY_MAX];
-	size_t klen, k2len;
+	if (strcmp(transport, "tcp") != 0 ||
+	    ratelimit_source_key(remote, key, klen) == -1)
+		*klen = 0;
+}
+
+/* Pending links from this source (their keys were kept at accept, so
+ * a flood costs a compare per pending link, not a parse). */
+static int
+pending_from(struct linkd *ld, const uint8_t *key, size_t klen)
+{
 	struct link *l;
 	int n = 0;
 
-	if (strcmp(transport, "tcp") != 0 ||
-	    ratelimit_source_key(remote, key, &klen) == -1)
+	if (klen == 0)
 		return -1;
 	TAILQ_FOREACH(l, &ld->links, entry)
-		if (l->pending_in && strcmp(l->transport, "tcp") == 0 &&
-		    ratelimit_source_key(l->remote, k2, &k2len) == 0 &&
-		    k2len == klen && memcmp(k2, key, klen) == 0)
+		if (l->pending_in && l->src_klen == klen &&
+		    memcmp(l->src_key, key, klen) == 0)
 			n++;
 	return n;
 }
@@ -61,9 +68,12 @@ pending_silent_oldest(struct linkd *ld)
 const char *
 pending_admit(struct linkd *ld, const char *transport, const char *remote)
 {
+	uint8_t key[RL_KEY_MAX];
 	struct link *victim;
+	size_t klen;
 
-	if (pending_from(ld, transport, remote) >= MAX_PENDING_PER_SOURCE)
+	pending_source(transport, remote, key, &klen);
+	if (pending_from(ld, key, klen) >= MAX_PENDING_PER_SOURCE)
 		return "too many handshakes pending from its source";
 	if (ld->pending_in < MAX_PENDING_IN)
 		return NULL;
