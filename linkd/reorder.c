@@ -64,7 +64,7 @@ reorder_init(struct reorder *r, size_t nslots, size_t max_bytes,
 	}
 	r->nslots = nslots;
 	r->max_bytes = max_bytes;
-	r->timeout = REORDER_T_DEFAULT;
+	r->timeout = r->base = REORDER_T_DEFAULT;
 	r->deliver = fn;
 	r->ctx = ctx;
 	return 0;
@@ -157,14 +157,49 @@ reorder_deadline(const struct reorder *r)
 	return r->st.held_now > 0 ? r->t_oldest + r->timeout : -1;
 }
 
+static double
+clamp_timeout(double t)
+{
+	if (!(t >= REORDER_T_MIN))
+		return REORDER_T_MIN;
+	return t > REORDER_T_MAX ? REORDER_T_MAX : t;
+}
+
 void
 reorder_set_timeout(struct reorder *r, double t)
 {
-	if (!(t >= REORDER_T_MIN))
-		t = REORDER_T_MIN;
-	if (t > REORDER_T_MAX)
-		t = REORDER_T_MAX;
+	r->base = clamp_timeout(t);
+	r->timeout = clamp_timeout(r->base + r->learnt);
+}
+
+/* A packet came after its number was given up: the timeout was too
+ * short. Once per episode (the lates of one early skip come within a
+ * timeout of each other), double it. */
+static void
+learn_late(struct reorder *r, double now)
+{
+	double t;
+
+	if (r->learnt > 0 && now - r->t_learnt < r->timeout)
+		return;
+	t = clamp_timeout(2 * r->timeout);
+	r->learnt = t - r->base > 0 ? t - r->base : 0;
 	r->timeout = t;
+	r->t_learnt = now;
+}
+
+/* No late arrival for REORDER_DECAY s: halve what was learnt, so the
+ * timeout comes back down when the circuits' delays do. */
+static void
+learnt_decay(struct reorder *r, double now)
+{
+	if (r->learnt <= 0 || now - r->t_learnt < REORDER_DECAY)
+		return;
+	r->learnt /= 2;
+	if (r->learnt < 1e-3)
+		r->learnt = 0;
+	r->t_learnt = now;
+	r->timeout = clamp_timeout(r->base + r->learnt);
 }
 
 double
@@ -255,6 +290,7 @@ reorder_push(struct reorder *r, uint64_t seq, const uint8_t *p, size_t len,
 	d = (int64_t)(seq - r->next);
 	if (d >= (int64_t)REORDER_FAR || d <= -(int64_t)REORDER_FAR)
 		new_epoch(r, seq);
+	learnt_decay(r, now);
 	reorder_tick(r, now);
 	d = (int64_t)(seq - r->next);
 	if (d < 0) {
@@ -263,6 +299,7 @@ reorder_push(struct reorder *r, uint64_t seq, const uint8_t *p, size_t len,
 			return REORDER_DUPLICATE;
 		}
 		r->st.late++;
+		learn_late(r, now);
 		return REORDER_LATE;
 	}
 	if ((uint64_t)d >= r->nslots) {

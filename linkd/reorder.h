@@ -14,6 +14,14 @@
  * number was passed is dropped: a duplicate if it was handed on (a
  * window of the last nslots numbers remembers), late otherwise.
  *
+ * A late arrival says the gap was given up too early: the circuits'
+ * delays under load differ by more than their idle round trips tell
+ * (queues inside tor that the sender cannot see). Each such episode
+ * doubles the timeout (up to REORDER_T_MAX) on top of the caller's
+ * figure, and that learnt part halves after every REORDER_DECAY s
+ * without one. A packet that is truly lost never arrives, so it raises
+ * nothing.
+ *
  * Numbers are 64-bit and compared by their difference, so wrapping is
  * harmless. A jump of REORDER_FAR or more either way means the sender
  * started over (a fresh random first number): what is held is handed
@@ -31,6 +39,8 @@
 #define REORDER_T_MIN     0.02            /* s: gap timeout bounds */
 #define REORDER_T_MAX     1.0
 #define REORDER_T_DEFAULT 0.25            /* until delays are measured */
+#define REORDER_DECAY     10.0            /* s without a late arrival: the
+                                           * learnt part halves */
 
 typedef void reorder_deliver_fn(void *ctx, uint64_t seq, const uint8_t *p,
     size_t len);
@@ -66,7 +76,10 @@ struct reorder {
 	uint64_t *seen;          /* bit per number below next: handed on */
 	size_t nslots;           /* a power of 2 */
 	size_t max_bytes;
-	double timeout;
+	double timeout;          /* in use: base plus learnt, bounded */
+	double base;             /* the caller's (reorder_set_timeout) */
+	double learnt;           /* added after late arrivals */
+	double t_learnt;         /* last raise or halving of learnt */
 	uint64_t next;           /* the number handed on next */
 	uint64_t hi;             /* one past the highest held */
 	double t_oldest;         /* arrival of the oldest held packet */
@@ -94,6 +107,8 @@ double reorder_deadline(const struct reorder *r);
 /* Hands on everything held, in order, skipping the gaps (the peer's last
  * circuit went away: nothing will fill them). */
 void reorder_flush(struct reorder *r);
+/* The caller's gap timeout (bounded to REORDER_T_MIN..REORDER_T_MAX);
+ * what late arrivals taught is added on top. */
 void reorder_set_timeout(struct reorder *r, double t);
 /* The gap timeout for circuits whose one-way delays differ by spread
  * seconds (at most minus least), within REORDER_T_MIN..REORDER_T_MAX. */

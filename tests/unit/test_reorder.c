@@ -4,7 +4,9 @@
  * and told apart; a gap is skipped after the timeout (measured from the
  * oldest held arrival), when the byte bound or the slot bound would be
  * passed, or on flush; numbers wrap around 2^64; a far jump starts an
- * epoch; the timeout follows the delay spread within its bounds.
+ * epoch; the timeout follows the delay spread within its bounds, and
+ * grows when packets arrive after their gap was given up (once per
+ * episode), and comes back down without such arrivals.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -335,6 +337,69 @@ test_timeout_for(void **state)
 	reorder_free(&r);
 }
 
+/* Late arrivals mean the gap timeout was too short for the circuits'
+ * delays under load: it doubles once per episode, stays above what the
+ * caller sets, and halves back after REORDER_DECAY s without lates. A
+ * lost packet (it never comes) teaches nothing. */
+static void
+test_timeout_learns(void **state)
+{
+	struct reorder *r = &fix.r;
+	struct out *o = &fix.o;
+
+	reorder_set_timeout(r, 0.05);
+	assert_int_equal(push(r, 0, 10, 0), REORDER_DELIVERED);
+	/* 1 lost for good: skipped after 0.05 s, nothing learnt. */
+	assert_int_equal(push(r, 2, 10, 1.0), REORDER_HELD);
+	reorder_tick(r, 1.05);
+	assert_int_equal(r->st.skipped, 1);
+	assert_true(r->timeout == 0.05);
+	/* 3 only slow: 4, 5 wait, 3 is skipped, then comes, and again
+	 * (the same episode): the timeout doubles once. */
+	assert_int_equal(push(r, 4, 10, 2.0), REORDER_HELD);
+	assert_int_equal(push(r, 5, 10, 2.01), REORDER_HELD);
+	reorder_tick(r, 2.06);
+	assert_int_equal(r->st.skipped, 2);
+	assert_int_equal(push(r, 3, 10, 2.08), REORDER_LATE);
+	assert_true(r->timeout > 0.0999 && r->timeout < 0.1001);
+	assert_int_equal(push(r, 3, 10, 2.09), REORDER_LATE);
+	assert_true(r->timeout > 0.0999 && r->timeout < 0.1001);
+	/* The next gap now waits 0.1 s: a packet 0.08 s slow fills it. */
+	assert_int_equal(push(r, 7, 10, 3.0), REORDER_HELD);
+	reorder_tick(r, 3.07);
+	assert_int_equal(r->st.skipped, 2);
+	assert_int_equal(push(r, 6, 10, 3.08), REORDER_DELIVERED);
+	assert_int_equal(o->seq[o->n - 1], 7);
+	/* A second episode later doubles again; the caller's new figure
+	 * keeps what was learnt on top. */
+	assert_int_equal(push(r, 9, 10, 4.0), REORDER_HELD);
+	reorder_tick(r, 4.1);
+	assert_int_equal(push(r, 8, 10, 4.2), REORDER_LATE);
+	assert_true(r->timeout > 0.1999 && r->timeout < 0.2001);
+	reorder_set_timeout(r, 0.06);
+	assert_true(r->timeout > 0.2099 && r->timeout < 0.2101);
+	/* Never past the bound, however many episodes. */
+	for (int k = 0; k < 10; k++) {
+		assert_int_equal(push(r, 11 + 2 * k, 10, 5.0 + k),
+		    REORDER_HELD);
+		reorder_tick(r, 5.0 + k + REORDER_T_MAX);
+		assert_int_equal(push(r, 10 + 2 * k, 10, 5.0 + k + 1.0),
+		    REORDER_LATE);
+		assert_true(r->timeout <= REORDER_T_MAX);
+	}
+	assert_true(r->timeout == REORDER_T_MAX);
+	/* Quiet: halves every REORDER_DECAY s (checked on arrival) down
+	 * to the caller's figure. */
+	assert_int_equal(push(r, 30, 10, 15.0 + REORDER_DECAY),
+	    REORDER_DELIVERED);
+	assert_true(r->timeout > 0.06 && r->timeout < REORDER_T_MAX);
+	for (int k = 2; k < 40; k++)
+		assert_int_equal(push(r, 29 + k, 10,
+		    15.0 + k * REORDER_DECAY), REORDER_DELIVERED);
+	assert_true(r->timeout > 0.0599 && r->timeout < 0.0601);
+	assert_false(o->bad);
+}
+
 int
 main(void)
 {
@@ -350,6 +415,8 @@ main(void)
 		cmocka_unit_test(test_wrap),
 		cmocka_unit_test(test_epoch),
 		cmocka_unit_test(test_timeout_for),
+		cmocka_unit_test_setup_teardown(test_timeout_learns,
+		    fix_setup, fix_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
