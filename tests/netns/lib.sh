@@ -330,6 +330,19 @@ cleanup_finish() {
 	netns_finish "$1"
 }
 
+# tornet_args TORNET DIR I: the --tor-control and --tor-socks flags of
+# `init` for tor client I of the private Tor network in DIR
+# (tests/tornet/tornet.sh is TORNET).
+tornet_args() {
+	local line control socks
+	line=$("$1" client "$2" "$3")
+	control=${line#control=}
+	control=${control%% *}
+	socks=${line#* socks=}
+	socks=${socks%% *}
+	echo "--tor-control unix:$control --tor-socks unix:$socks"
+}
+
 # ns_plug NS VETH BRIDGE ADDR/LEN: a new namespace NS with lo up and
 # veth0 (ADDR) whose other end, VETH, is a port of BRIDGE.
 ns_plug() {

@@ -132,15 +132,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM HUP PIPE
 
-tor_args() {
-	local line control socks
-	line=$("$TORNET" client "$TN" "$1")
-	control=${line#control=}
-	control=${control%% *}
-	socks=${line#* socks=}
-	socks=${socks%% *}
-	echo "--tor-control unix:$control --tor-socks unix:$socks"
-}
+tor_args() { tornet_args "$TORNET" "$TN" "$1"; }
 
 conf_ipv4() {
 	sed -n 's/^[[:space:]]*ipv4[[:space:]]*=[[:space:]]*\([^/[:space:]]*\).*/\1/p' \

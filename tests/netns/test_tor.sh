@@ -170,15 +170,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM HUP PIPE
 
 # tor_args I: the --tor-control and --tor-socks flags for tor client I.
-tor_args() {
-	local line control socks
-	line=$("$TORNET" client "$TN" "$1")
-	control=${line#control=}
-	control=${control%% *}
-	socks=${line#* socks=}
-	socks=${socks%% *}
-	echo "--tor-control unix:$control --tor-socks unix:$socks"
-}
+tor_args() { tornet_args "$TORNET" "$TN" "$1"; }
 
 # Links of member $1 to the member named $2 that are up, from links --json.
 links_up() {
