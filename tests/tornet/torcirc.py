@@ -6,6 +6,10 @@ circuits the way a relay failing on the path would.
     torcirc.py streams CONTROL COOKIE ONION
         one line per stream of this tor to ONION (the address with or
         without .onion) that is up: "STREAMID CIRCID TARGET"
+    torcirc.py busiest CONTROL COOKIE ONION SECONDS
+        of the circuits that carry streams to ONION, the one that moved
+        the most bytes over SECONDS (tor's CIRC_BW events, once a
+        second): "CIRCID BYTES", BYTES 0 when none moved any
     torcirc.py close CONTROL COOKIE CIRCID
         CLOSECIRCUIT CIRCID; exit 0 when tor answers 250
 
@@ -17,6 +21,7 @@ standard library only.
 """
 import socket
 import sys
+import time
 
 
 def die(msg):
@@ -66,11 +71,13 @@ class Ctl:
                 return code, data
 
 
-def streams(ctl, onion):
+def stream_list(ctl, onion):
+    """(stream id, circuit id, target) of each stream up to ONION."""
     host = onion if onion.endswith(".onion") else onion + ".onion"
     code, data = ctl.cmd("GETINFO stream-status")
     if code != "250":
         die("GETINFO stream-status: tor answered %s" % code)
+    out = []
     for line in data:
         if line.startswith("stream-status="):
             line = line[len("stream-status="):]
@@ -79,15 +86,51 @@ def streams(ctl, onion):
         if len(f) < 4 or f[1] != "SUCCEEDED":
             continue
         if f[3].split(":")[0] == host:
-            print("%s %s %s" % (f[0], f[2], f[3]))
+            out.append((f[0], f[2], f[3]))
+    return out
+
+
+def busiest(ctl, onion, secs):
+    circs = {c: 0 for _, c, _ in stream_list(ctl, onion)}
+    if not circs:
+        die("no stream to %s" % onion)
+    code, _ = ctl.cmd("SETEVENTS CIRC_BW")
+    if code != "250":
+        die("SETEVENTS CIRC_BW: tor answered %s" % code)
+    end = time.monotonic() + secs
+    ctl.s.settimeout(0.5)
+    buf = b""
+    while time.monotonic() < end:
+        try:
+            chunk = ctl.s.recv(4096)
+        except socket.timeout:
+            continue
+        if not chunk:
+            die("tor closed the control connection")
+        buf += chunk
+        while b"\n" in buf:
+            line, buf = buf.split(b"\n", 1)
+            kv = dict(w.split("=", 1) for w in
+                      line.decode(errors="replace").split() if "=" in w)
+            if kv.get("ID") in circs:
+                circs[kv["ID"]] += (int(kv.get("READ", "0")) +
+                                    int(kv.get("WRITTEN", "0")))
+    best = max(sorted(circs), key=lambda c: circs[c])
+    print("%s %d" % (best, circs[best]))
 
 
 def main(a):
-    if len(a) != 4 or a[0] not in ("streams", "close"):
-        die("usage: torcirc.py streams|close CONTROL COOKIE ONION|CIRCID")
+    n = {"streams": 4, "close": 4, "busiest": 5}
+    if len(a) < 1 or n.get(a[0]) != len(a):
+        die("usage: torcirc.py streams|close|busiest CONTROL COOKIE "
+            "ONION|CIRCID [SECONDS]")
     ctl = Ctl(a[1], a[2])
     if a[0] == "streams":
-        streams(ctl, a[3])
+        for st in stream_list(ctl, a[3]):
+            print("%s %s %s" % st)
+        return
+    if a[0] == "busiest":
+        busiest(ctl, a[3], float(a[4]))
         return
     if not a[3].isdigit():
         die("%r: a circuit id is a number" % a[3])
