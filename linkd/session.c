@@ -457,18 +457,26 @@ session_input(struct session *s, const struct wire_frame *f, double now)
 	}
 }
 
+/* kind + pre (prelen bytes, may be 0) + p, sealed and sent. */
 static int
-session_send_inner(struct session *s, uint8_t kind, const uint8_t *p,
-    size_t len, double now)
+session_seal_out(struct session *s, uint8_t kind, const uint8_t *pre,
+    size_t prelen, const uint8_t *p, size_t len, double now)
 {
 	int n;
 
-	n = wire_data_seal(session_txbuf, sizeof(session_txbuf), s->tx.k,
-	    s->tx.epoch, s->tx.counter, kind, p, len);
+	n = wire_data_seal_pre(session_txbuf, sizeof(session_txbuf), s->tx.k,
+	    s->tx.epoch, s->tx.counter, kind, pre, prelen, p, len);
 	if (n < 0)
 		return -1;
 	s->tx.counter++;
 	return session_out(s, session_txbuf, (size_t)n, now);
+}
+
+static int
+session_send_inner(struct session *s, uint8_t kind, const uint8_t *p,
+    size_t len, double now)
+{
+	return session_seal_out(s, kind, NULL, 0, p, len, now);
 }
 
 /* A keepalive with our timestamp and the echo of the peer's. */
@@ -500,16 +508,24 @@ session_check_keys(struct session *s, double now)
 }
 
 int
-session_send_kind(struct session *s, uint8_t kind, const uint8_t *p,
-    size_t len, double now)
+session_send_kind_pre(struct session *s, uint8_t kind, const uint8_t *pre,
+    size_t prelen, const uint8_t *p, size_t len, double now)
 {
 	if (s->state != SESSION_ESTABLISHED || !s->tx.valid)
 		return -1;
-	if (len == 0 || len > WIRE_MAX_INNER - 1)
+	if (prelen > WIRE_SEAL_PRE_MAX || len == 0 ||
+	    len > WIRE_MAX_INNER - 1 - prelen)
 		return -1;
 	if (session_check_keys(s, now) == -1)
 		return -1;
-	return session_send_inner(s, kind, p, len, now);
+	return session_seal_out(s, kind, pre, prelen, p, len, now);
+}
+
+int
+session_send_kind(struct session *s, uint8_t kind, const uint8_t *p,
+    size_t len, double now)
+{
+	return session_send_kind_pre(s, kind, NULL, 0, p, len, now);
 }
 
 int

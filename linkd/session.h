@@ -136,6 +136,12 @@ int session_send_packet(struct session *s, const uint8_t *pkt, size_t len,
  * payload must not point into the session layer's buffers. */
 int session_send_kind(struct session *s, uint8_t kind, const uint8_t *p,
     size_t len, double now) __attribute__((warn_unused_result));
+/* The same with a short prefix (at most WIRE_SEAL_PRE_MAX bytes, e.g.
+ * a striped packet's number) sealed between kind and payload, without
+ * copying the payload. */
+int session_send_kind_pre(struct session *s, uint8_t kind,
+    const uint8_t *pre, size_t prelen, const uint8_t *p, size_t len,
+    double now) __attribute__((warn_unused_result));
 /* Timers: keepalive, rekey, handshake timeout, dead peer. -1: close. */
 int session_tick(struct session *s, double now)
     __attribute__((warn_unused_result));

@@ -67,20 +67,19 @@ stripe_tx_link(struct peer *p, size_t len, double now)
 int
 stripe_seal(struct link *l, const uint8_t *pkt, size_t len, double now)
 {
-	static uint8_t buf[WIRE_MAX_INNER];
+	uint8_t num[STRIPE_SEQ_BYTES];
 	struct stripe *st = &l->peer->stripe;
 	uint64_t seq = st->tx_seq;
 	int i;
 
-	if (len > sizeof(buf) - STRIPE_SEQ_BYTES)
-		return -1;
 	for (i = STRIPE_SEQ_BYTES - 1; i >= 0; i--) {
-		buf[i] = (uint8_t)seq;
+		num[i] = (uint8_t)seq;
 		seq >>= 8;
 	}
-	memcpy(buf + STRIPE_SEQ_BYTES, pkt, len);
-	if (session_send_kind(&l->sess, INNER_SEQ_PACKET, buf,
-	    len + STRIPE_SEQ_BYTES, now) == -1)
+	/* The number rides as a prefix the seal takes in its first block:
+	 * the packet is not copied to put it in front. */
+	if (session_send_kind_pre(&l->sess, INNER_SEQ_PACKET, num,
+	    sizeof(num), pkt, len, now) == -1)
 		return -1;
 	/* Only a number that went out is used up: a gap costs the
 	 * member a timeout. */

@@ -157,21 +157,31 @@ wire_data_seal(uint8_t *out, size_t cap, const uint8_t k[NOISE_KEYLEN],
     uint8_t epoch, uint64_t counter, uint8_t kind, const uint8_t *payload,
     size_t plen)
 {
+	return wire_data_seal_pre(out, cap, k, epoch, counter, kind, NULL, 0,
+	    payload, plen);
+}
+
+int
+wire_data_seal_pre(uint8_t *out, size_t cap, const uint8_t k[NOISE_KEYLEN],
+    uint8_t epoch, uint64_t counter, uint8_t kind, const uint8_t *pre,
+    size_t prelen, const uint8_t *payload, size_t plen)
+{
 	static const uint8_t zeros[16];
 	crypto_onetimeauth_poly1305_state st;
 	uint8_t nonce[crypto_aead_chacha20poly1305_ietf_NPUBBYTES];
 	uint8_t block[WIRE_CHACHA_BLK], lens[16];
 	uint8_t *ct = out + WIRE_DATA_HDR;
-	size_t ctlen, first, rest;
+	size_t ctlen, first, rest, np;
 
-	if (plen > WIRE_MAX_INNER - 1 ||
-	    cap < WIRE_DATA_HDR + 1 + plen + NOISE_TAGLEN ||
+	if (prelen > WIRE_SEAL_PRE_MAX || (pre == NULL && prelen != 0) ||
+	    plen > WIRE_MAX_INNER - 1 - prelen ||
+	    cap < WIRE_DATA_HDR + 1 + prelen + plen + NOISE_TAGLEN ||
 	    counter == NOISE_MAX_NONCE || (payload == NULL && plen != 0))
 		return -1;
-	ctlen = 1 + plen;
+	ctlen = 1 + prelen + plen;
 	/* The payload must not overlap the output, except sitting exactly
 	 * where its ciphertext goes (in-place sealing). */
-	if (plen != 0 && payload != ct + 1 &&
+	if (plen != 0 && payload != ct + 1 + prelen &&
 	    (uintptr_t)payload < (uintptr_t)(ct + ctlen + NOISE_TAGLEN) &&
 	    (uintptr_t)ct < (uintptr_t)(payload + plen))
 		return -1;
@@ -185,17 +195,21 @@ wire_data_seal(uint8_t *out, size_t cap, const uint8_t k[NOISE_KEYLEN],
 	crypto_stream_chacha20_ietf(block, sizeof(block), nonce, k);
 	crypto_onetimeauth_poly1305_init(&st, block);
 
-	/* Block 1 covers the kind byte and the first 63 payload bytes;
-	 * from block 2 on the payload is block-aligned and goes straight
-	 * from the caller's buffer into the frame. */
+	/* Block 1 covers the kind byte, the prefix and the first payload
+	 * bytes; from block 2 on the payload is block-aligned and goes
+	 * straight from the caller's buffer into the frame (a prefix, as
+	 * a striped packet's number, costs no copy of the packet). */
 	first = ctlen < sizeof(block) ? ctlen : sizeof(block);
 	block[0] = kind;
-	if (first > 1)
-		memcpy(block + 1, payload, first - 1);
+	if (prelen > 0)
+		memcpy(block + 1, pre, prelen);
+	np = first - 1 - prelen;
+	if (np > 0)
+		memcpy(block + 1 + prelen, payload, np);
 	rest = ctlen - first;
 	if (rest)
-		crypto_stream_chacha20_ietf_xor_ic(ct + first,
-		    payload + first - 1, rest, nonce, 2, k);
+		crypto_stream_chacha20_ietf_xor_ic(ct + first, payload + np,
+		    rest, nonce, 2, k);
 	crypto_stream_chacha20_ietf_xor_ic(ct, block, first, nonce, 1, k);
 
 	crypto_onetimeauth_poly1305_update(&st, out, WIRE_DATA_AD);

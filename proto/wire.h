@@ -149,6 +149,15 @@ int wire_hs_check(const struct wire_frame *f,
 int wire_data_seal(uint8_t *out, size_t cap, const uint8_t k[NOISE_KEYLEN],
     uint8_t epoch, uint64_t counter, uint8_t kind, const uint8_t *payload,
     size_t plen) __attribute__((warn_unused_result));
+/* The same with prelen (at most WIRE_SEAL_PRE_MAX) bytes of pre
+ * between kind and payload: inner = kind + pre + payload, the payload
+ * read where it is (in place when it sits at out + WIRE_DATA_HDR + 1 +
+ * prelen). */
+#define WIRE_SEAL_PRE_MAX 16
+int wire_data_seal_pre(uint8_t *out, size_t cap,
+    const uint8_t k[NOISE_KEYLEN], uint8_t epoch, uint64_t counter,
+    uint8_t kind, const uint8_t *pre, size_t prelen, const uint8_t *payload,
+    size_t plen) __attribute__((warn_unused_result));
 /* Peek a DATA frame's epoch and counter (before choosing a key). */
 int wire_data_header(const struct wire_frame *f, uint8_t *epoch,
     uint64_t *counter) __attribute__((warn_unused_result));

@@ -21,7 +21,7 @@
 #include "proto/noise.h"
 #include "proto/wire.h"
 
-static uint8_t *big_a, *big_b, *big_c;
+static uint8_t *big_a, *big_b, *big_c, *big_d;
 
 static int
 setup(void **state)
@@ -31,7 +31,8 @@ setup(void **state)
 	big_a = malloc(WIRE_MAX_FRAME);
 	big_b = malloc(WIRE_MAX_FRAME);
 	big_c = malloc(2 * WIRE_MAX_FRAME); /* plaintext, then AEAD */
-	return (big_a && big_b && big_c) ? 0 : -1;
+	big_d = malloc(WIRE_MAX_FRAME);
+	return (big_a && big_b && big_c && big_d) ? 0 : -1;
 }
 
 static int
@@ -40,6 +41,7 @@ teardown(void **state)
 	free(big_a);
 	free(big_b);
 	free(big_c);
+	free(big_d);
 	return 0;
 }
 
@@ -223,6 +225,41 @@ test_data_seal_open(void **state)
 		check_seal(sizes[i]);
 }
 
+/* A prefix sealed in the first block gives the very frame that sealing
+ * prefix and payload as one buffer gives, at every split around the
+ * first 64-byte block; more than WIRE_SEAL_PRE_MAX is refused. */
+static void
+test_data_seal_pre(void **state)
+{
+	static const size_t plens[] = { 1, 30, 47, 48, 55, 56, 63, 64, 200,
+	    9000 };
+	static const size_t pres[] = { 0, 1, 8, 16 };
+	uint8_t k[NOISE_KEYLEN], pre[WIRE_SEAL_PRE_MAX + 1];
+	size_t a, b;
+	int n, m;
+
+	(void)state;
+	randombytes_buf(k, sizeof(k));
+	randombytes_buf(pre, sizeof(pre));
+	randombytes_buf(big_b, 9000);
+	for (a = 0; a < sizeof(pres) / sizeof(pres[0]); a++)
+		for (b = 0; b < sizeof(plens) / sizeof(plens[0]); b++) {
+			memcpy(big_c, pre, pres[a]);
+			memcpy(big_c + pres[a], big_b, plens[b]);
+			n = wire_data_seal(big_a, WIRE_MAX_FRAME, k, 2, 9,
+			    INNER_SEQ_PACKET, big_c, pres[a] + plens[b]);
+			m = wire_data_seal_pre(big_d, WIRE_MAX_FRAME, k, 2, 9,
+			    INNER_SEQ_PACKET, pre, pres[a], big_b, plens[b]);
+			assert_true(n > 0);
+			assert_int_equal(m, n);
+			assert_memory_equal(big_a, big_d, (size_t)n);
+		}
+	assert_int_equal(wire_data_seal_pre(big_d, WIRE_MAX_FRAME, k, 2, 9,
+	    INNER_SEQ_PACKET, pre, WIRE_SEAL_PRE_MAX + 1, big_b, 10), -1);
+	assert_int_equal(wire_data_seal_pre(big_d, WIRE_MAX_FRAME, k, 2, 9,
+	    INNER_SEQ_PACKET, pre, 8, big_b, WIRE_MAX_INNER - 8), -1);
+}
+
 static void
 test_data_reject(void **state)
 {
@@ -338,6 +375,7 @@ main(void)
 		cmocka_unit_test(test_hs_mac1),
 		cmocka_unit_test(test_hs_mac1_definition),
 		cmocka_unit_test(test_data_seal_open),
+		cmocka_unit_test(test_data_seal_pre),
 		cmocka_unit_test(test_data_reject),
 		cmocka_unit_test(test_peek_random),
 		cmocka_unit_test(test_keepalive_echo),
