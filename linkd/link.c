@@ -54,7 +54,6 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <sys/ioctl.h>
 #include <sys/socket.h>
 
 #include <sodium.h>
@@ -101,19 +100,6 @@ link_backlog(const struct link *l)
 	return l->tx.len;
 }
 
-size_t
-link_unsent(const struct link *l)
-{
-	int n = 0;
-
-	/* TIOCOUTQ: on a Unix socket the bytes its reader has not taken,
-	 * on TCP those not yet acknowledged, sent or not (over loopback:
-	 * what tor's socket did not take). Allowed by the sandbox. */
-	if (l->fd == -1 || ioctl(l->fd, TIOCOUTQ, &n) == -1 || n < 0)
-		return 0;
-	return (size_t)n;
-}
-
 int
 link_congested(const struct link *l)
 {
@@ -123,6 +109,7 @@ link_congested(const struct link *l)
 static void link_rio_cb(struct ev_loop *, ev_io *, int);
 static void link_wio_cb(struct ev_loop *, ev_io *, int);
 static void link_retry_cb(struct ev_loop *, ev_timer *, int);
+static void link_ack_cb(struct ev_loop *, ev_timer *, int);
 static void link_connect(struct link *l);
 static resolve_cb link_resolved;
 static int link_parse(struct link *l, double now);
@@ -135,7 +122,7 @@ link_set_state(struct link *l, enum link_state s)
 	l->mp.up = s == LINK_UP;
 	/* A circuit (re)joins the schedule afresh: measured again. */
 	if (s == LINK_UP && !l->sc.up)
-		sched_circ_init(&l->sc, l->t_state);
+		sched_circ_init(&l->sc, l->fr_tx, l->t_state);
 	l->sc.up = s == LINK_UP;
 }
 
@@ -167,13 +154,8 @@ static void
 link_backlog_changed(struct link *l)
 {
 	struct linkd *ld = l->ld;
-	double now = linkd_now();
 
 	l->mp.backlog = l->tx.len;
-	if (l->tx.len > l->sc.queued)
-		sched_enqueue(&l->sc, l->tx.len - l->sc.queued, now);
-	else if (l->tx.len < l->sc.queued)
-		sched_drain(&l->sc, l->sc.queued - l->tx.len, now);
 	if (!l->over_high && l->pause_tund && l->tx.len > l->obuf_high) {
 		l->over_high = 1;
 		ld->links_over_high++;
@@ -247,11 +229,12 @@ link_new(struct linkd *ld, enum link_dir dir)
 	l->backoff = LINK_BACKOFF_MIN;
 	l->t_state = l->t_wrote = linkd_now();
 	bounds_rekey_init(&l->rekey_rl, l->t_state);
-	sched_circ_init(&l->sc, l->t_state);
+	sched_circ_init(&l->sc, 0, l->t_state);
 	ev_io_init(&l->rio, link_rio_cb, 0, EV_READ);
 	ev_io_init(&l->wio, link_wio_cb, 0, EV_WRITE);
 	ev_timer_init(&l->retry, link_retry_cb, 0., 0.);
-	l->rio.data = l->wio.data = l->retry.data = l;
+	ev_timer_init(&l->ack_timer, link_ack_cb, 0., 0.);
+	l->rio.data = l->wio.data = l->retry.data = l->ack_timer.data = l;
 	TAILQ_INSERT_TAIL(&ld->links, l, entry);
 	return l;
 }
@@ -287,6 +270,7 @@ link_shutdown(struct link *l, const char *why, int failed)
 	ev_io_stop(ld->loop, &l->rio);
 	ev_io_stop(ld->loop, &l->wio);
 	ev_timer_stop(ld->loop, &l->retry);
+	ev_timer_stop(ld->loop, &l->ack_timer);
 	if (l->resolving != 0) {
 		resolve_cancel(l->resolving);
 		l->resolving = 0;
@@ -304,6 +288,9 @@ link_shutdown(struct link *l, const char *why, int failed)
 	obuf_consume(&l->tx, l->tx.len);
 	l->mp.up = 0;
 	l->sc.up = 0;
+	/* A redial is a new stream: both ends count from its start. */
+	l->fr_tx = l->fr_rx = l->fr_rx_acked = 0;
+	l->fr_cur = 0;
 	l->send_err = NULL;
 	l->rtt_us = 0;
 	l->rate_bps = 0;
@@ -669,6 +656,61 @@ link_connected(struct link *l)
 
 /* Every whole frame in the read buffer, unless tund is full. -1 when
  * the link failed. */
+/* ---- acknowledgements (the far end's striping scheduler, sched.h) ---- */
+
+/* INNER_LINK_ACK with the session frame bytes received so far. 0, or
+ * -1 when the link failed (closed here: never inside a session
+ * callback of this link). */
+static int
+link_ack_send(struct link *l, double now)
+{
+	uint8_t b[8];
+	uint64_t v = l->fr_rx;
+	int i, r;
+
+	ev_timer_stop(l->ld->loop, &l->ack_timer);
+	for (i = 7; i >= 0; i--) {
+		b[i] = (uint8_t)v;
+		v >>= 8;
+	}
+	l->fr_acking = 1;
+	r = session_send_kind(&l->sess, INNER_LINK_ACK, b, sizeof(b), now);
+	l->fr_acking = 0;
+	if (r == -1) {
+		link_fail_session(l);
+		return -1;
+	}
+	l->fr_rx_acked = l->fr_rx;
+	return 0;
+}
+
+void
+link_ack_maybe(struct link *l, double now)
+{
+	/* Onion links only: striping is theirs, and a TCP link at its
+	 * hundreds of MB/s would send thousands a second for nothing. */
+	if (l->state != LINK_UP || link_is_tcp(l) ||
+	    l->fr_rx == l->fr_rx_acked)
+		return;
+	if (l->fr_rx - l->fr_rx_acked >= LINK_ACK_BYTES) {
+		(void)link_ack_send(l, now);
+		return;
+	}
+	if (!ev_is_active(&l->ack_timer)) {
+		ev_timer_set(&l->ack_timer, LINK_ACK_DELAY, 0.);
+		ev_timer_start(l->ld->loop, &l->ack_timer);
+	}
+}
+
+static void
+link_ack_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct link *l = w->data;
+
+	if (l->state == LINK_UP && l->fr_rx != l->fr_rx_acked)
+		(void)link_ack_send(l, linkd_now());
+}
+
 static int
 link_parse(struct link *l, double now)
 {
@@ -690,15 +732,23 @@ link_parse(struct link *l, double now)
 			continue;
 		}
 		l->seen_frame = 1;
+		l->fr_rx += f.frame_len;
 		if ((r = hs_admit(l->ld, l, &f, now)) == -1)
 			return -1;
 		if (r == 1)             /* a rekey over its bound */
 			continue;
-		if (session_input(&l->sess, &f, now) == -1) {
+		l->fr_cur = f.frame_len;
+		r = session_input(&l->sess, &f, now);
+		l->fr_cur = 0;
+		if (r == -1) {
 			link_fail_session(l);
 			return -1;
 		}
 		if (l->state != LINK_HANDSHAKE && l->state != LINK_UP)
+			return -1;
+		if (l->state == LINK_UP && !link_is_tcp(l) &&
+		    l->fr_rx - l->fr_rx_acked >= LINK_ACK_BYTES &&
+		    link_ack_send(l, now) == -1)
 			return -1;
 	}
 	return 0;
@@ -734,10 +784,18 @@ link_rio_cb(struct ev_loop *loop, ev_io *w, int revents)
 		framer_commit(&l->rx, (size_t)n);
 		l->rx_bytes += (uint64_t)n;
 		if (link_parse(l, now) == -1)
-			return;
+			break;
 		if ((size_t)n < room)   /* socket drained */
-			return;
+			break;
 	}
+	/* The far end's acks opened this circuit's window: what waits
+	 * for one goes (here, not inside the ack's session callback). */
+	if (l->ack_moved) {
+		l->ack_moved = 0;
+		if (l->peer != NULL)
+			stripe_drain(l->peer, now);
+	}
+	link_ack_maybe(l, now);
 }
 
 /* Flush the ring. -1 when the link failed. */

@@ -48,6 +48,13 @@
  * the rest. TCP links keep the pause: above the mark, tund waits. */
 #define LINK_ONION_HIGH   (128 * 1024)
 #define LINK_ONION_LOW    (32 * 1024)
+/* Acknowledgements (INNER_LINK_ACK) on onion links, for the striping
+ * scheduler's view of what each circuit holds (sched.h): sent once this
+ * many bytes came in unacknowledged, or this long after the first of
+ * them, whichever is first. At a few MB/s that is some hundred small
+ * frames a second, under 1 % of the bytes. */
+#define LINK_ACK_BYTES    (16 * 1024)
+#define LINK_ACK_DELAY    0.01
 #define LINK_READS_PER_WAKEUP  8
 #define LINK_WRITES_PER_WAKEUP 8
 #define LINK_CONNECT_TIMEOUT   10.0
@@ -96,6 +103,18 @@ struct link {
 	struct obuf tx;
 	struct mp_path mp;             /* what multipath sees */
 	struct sched_circ sc;          /* what striping sees (stripe.c) */
+	/* Session frame bytes each way, the totals acknowledgements speak
+	 * of (not the SOCKS bytes before them, not the acks themselves:
+	 * an ack that needed acking would never end). */
+	uint64_t fr_tx, fr_rx;
+	uint64_t fr_rx_acked;          /* the total our last ack gave */
+	size_t fr_cur;                 /* the frame being opened (an ack
+	                                * takes itself back out of fr_rx) */
+	int fr_acking;                 /* sending an ack: not counted */
+	int ack_moved;                 /* an ack opened room: drain the
+	                                * member's queue after parsing */
+	uint64_t bad_acks;             /* for more than we ever sent */
+	ev_timer ack_timer;            /* LINK_ACK_DELAY after unacked bytes */
 	int over_high;                 /* counted in ld->links_over_high */
 	int pause_tund;                /* over high pauses tund (TCP); else
 	                                * its member's packets are dropped */
@@ -171,9 +190,14 @@ void links_resume(struct linkd *ld);
 /* Free CLOSED links (called from the loop's prepare watcher). */
 void links_reap(struct linkd *ld);
 size_t link_backlog(const struct link *l);
-/* Bytes written to the socket that its reader has not taken yet (for
- * tor's SocksPort: what tor has not read), 0 when unknown. */
-size_t link_unsent(const struct link *l);
+/* link_session.c: a session frame of len bytes went out on l. */
+void link_counted_sent(struct link *l, size_t len, double now);
+/* link_session.c: the far end's INNER_LINK_ACK on l. */
+void link_ack_input(struct link *l, const uint8_t *p, size_t len,
+    double now);
+/* Acknowledge what came in on l now if LINK_ACK_BYTES are waiting,
+ * else within LINK_ACK_DELAY. */
+void link_ack_maybe(struct link *l, double now);
 /* Over its high mark and of a transport that does not pause tund for
  * it (onion): the member's next packet is to be dropped. */
 int link_congested(const struct link *l);

@@ -52,7 +52,53 @@ link_measure_rtt(struct link *l)
 static int
 cb_send(void *arg, const uint8_t *frame, size_t len)
 {
-	return link_send_raw(arg, frame, len);
+	struct link *l = arg;
+
+	if (link_send_raw(l, frame, len) == -1)
+		return -1;
+	if (!l->fr_acking)
+		link_counted_sent(l, len, linkd_now());
+	return 0;
+}
+
+void
+link_counted_sent(struct link *l, size_t len, double now)
+{
+	l->fr_tx += len;
+	if (l->sc.up)
+		sched_sent(&l->sc, len, now);
+}
+
+void
+link_ack_input(struct link *l, const uint8_t *p, size_t len, double now)
+{
+	uint64_t total = 0, was;
+	size_t i;
+
+	/* The ack's own frame is not in the totals (link.h). */
+	l->fr_rx -= l->fr_cur <= l->fr_rx ? l->fr_cur : l->fr_rx;
+	l->fr_cur = 0;
+	if (len != 8) {
+		l->bad_acks++;
+		return;
+	}
+	for (i = 0; i < 8; i++)
+		total = total << 8 | p[i];
+	if (!l->sc.up)
+		return;
+	was = l->sc.acked;
+	if (sched_acked(&l->sc, total, now) == -1) {
+		/* Only a broken or lying peer says this; its own circuits
+		 * are all it can mislead. */
+		l->bad_acks++;
+		log_warnx_rl(l, "link #%u %s %s: acknowledges %llu bytes,"
+		    " more than the %llu sent on it: ignored", l->serial,
+		    l->dir == LINK_OUT ? "to" : "from", link_peer_name(l),
+		    (unsigned long long)total,
+		    (unsigned long long)l->sc.sent);
+	}
+	if (l->sc.acked != was)
+		l->ack_moved = 1;       /* room may have opened */
 }
 
 /* The handler for one inner kind (linkd.c's table), or NULL. */
@@ -78,6 +124,10 @@ cb_inner(void *arg, uint8_t kind, const uint8_t *p, size_t len)
 
 	if (l->peer == NULL)        /* cannot happen: established => known */
 		return;
+	if (kind == INNER_LINK_ACK) {  /* the link's own, not the member's */
+		link_ack_input(l, p, len, linkd_now());
+		return;
+	}
 	if ((fn = link_handler(l->ld, kind)) == NULL)
 		return;
 	l->rx_packets++;

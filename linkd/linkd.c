@@ -55,10 +55,15 @@ tick_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
 	struct linkd *ld = w->data;
 	struct link *l;
+	struct peer *p;
 	double now = linkd_now();
 
 	TAILQ_FOREACH(l, &ld->links, entry)
 		link_tick(l, now);
+	/* A queue whose circuits stalled drains once one moves again or
+	 * its stall time ends, ack or no ack. */
+	TAILQ_FOREACH(p, &ld->peers, entry)
+		stripe_drain(p, now);
 	e2e_tick(ld, now);
 	datapath_tick(ld, now);
 	linkd_listen(ld);

@@ -43,7 +43,26 @@ outbound_packet(struct linkd *ld, const uint8_t *pkt, size_t len, double now)
 		return;
 	case ROUTE_DIRECT:
 		/* A direct link when one is up; else the member's
-		 * end-to-end session through the table's next hop. */
+		 * end-to-end session through the table's next hop.
+		 * Striping has its own queue per member (stripe.h). */
+		if (r.dest->mp.policy == MP_STRIPE) {
+			switch (stripe_send(r.dest, pkt, len, now)) {
+			case STRIPE_SENT:
+			case STRIPE_QUEUED:
+				return;
+			case STRIPE_DROPPED:
+				dp->congested++;
+				r.dest->congested++;
+				return;
+			case STRIPE_FAILED:
+				dp->no_link++;
+				return;
+			case STRIPE_NO_LINK:
+				break;
+			}
+			r.via = route_next_hop_table(ld, r.dest);
+			break;
+		}
 		l = peer_tx_link(r.dest, pkt + TUN_VNET_HDR_LEN,
 		    len - TUN_VNET_HDR_LEN, now);
 		if (l != NULL && link_congested(l)) {

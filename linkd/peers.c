@@ -345,6 +345,8 @@ peer_links_changed(struct linkd *ld, struct peer *p)
 	/* Nothing will fill its gaps now. */
 	if (up == 0)
 		stripe_links_down(p);
+	else
+		stripe_drain(p, linkd_now());  /* a window may have opened */
 	if (up != p->reported)
 		peer_report_state(ld, p);
 }
@@ -355,8 +357,6 @@ peer_tx_link(struct peer *p, const uint8_t *ip, size_t len, double now)
 	uint32_t flow = 0;
 	int i;
 
-	if (p->mp.policy == MP_STRIPE)
-		return stripe_tx_link(p, len, now);
 	if (p->mp.policy == MP_FLOW && p->nlinks > 1)
 		flow = mp_flow_hash(ip, len);
 	i = mp_select(&p->mp, p->paths, (size_t)p->nlinks, flow, now);

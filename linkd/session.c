@@ -425,6 +425,7 @@ session_in_data(struct session *s, const struct wire_frame *f, double now)
 	case INNER_GOSSIP:
 	case INNER_FORWARD:
 	case INNER_SEQ_PACKET:
+	case INNER_LINK_ACK:
 		if (n > 1 && s->cb.inner != NULL)
 			s->cb.inner(s->cb.arg, session_rxbuf[0],
 			    session_rxbuf + 1, (size_t)n - 1);

@@ -2,10 +2,11 @@
  * Striping a member's packets over its circuits (see stripe.h): the
  * sequence number on the way out, the circuit choice through sched.c,
  * and reorder.c with its timer on the way in. Each link keeps its own
- * scheduler view (link.h's sc: up, queued bytes, drain rate), updated
- * by link.c as its queue grows and shrinks; the delay is read from the
- * link's rtt here, when a packet is scheduled.
+ * scheduler view (link.h's sc: up, bytes sent and acknowledged, rate),
+ * updated by link_session.c as frames go out and acks come in; the
+ * delay is read from the link's rtt here, when a packet is scheduled.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include <sodium.h>
@@ -15,6 +16,7 @@
 #include "proto/log.h"
 
 static void stripe_timer_cb(struct ev_loop *, ev_timer *, int);
+static void queue_drop_all(struct stripe *);
 
 void
 stripe_init(struct linkd *ld, struct peer *p)
@@ -42,10 +44,16 @@ stripe_free(struct stripe *st)
 		reorder_free(&st->ro);
 	st->ro_live = 0;
 	st->ro_armed = -1;
+	queue_drop_all(st);
+	free(st->q);
+	st->q = NULL;
 }
 
-struct link *
-stripe_tx_link(struct peer *p, size_t len, double now)
+/* The link for p's next packet of len bytes, or NULL with *why
+ * SCHED_NONE / SCHED_FULL: its sched pick over the up links, their
+ * delays refreshed first. */
+static struct link *
+stripe_tx_link(struct peer *p, size_t len, double now, int *why)
 {
 	struct sched_circ *v[PEER_MAX_LINKS];
 	struct link *l;
@@ -54,14 +62,104 @@ stripe_tx_link(struct peer *p, size_t len, double now)
 	for (i = 0; i < p->nlinks; i++) {
 		l = p->links[i];
 		l->sc.delay = l->rtt_us > 0 ? l->rtt_us / 2e6 : -1;
-		l->sc.below = l->sc.up ? link_unsent(l) : 0;
 		v[i] = &l->sc;
 	}
 	k = sched_pick(&p->stripe.sched, v, (size_t)p->nlinks, len, now);
-	if (k < 0)
+	if (k < 0) {
+		*why = k;
 		return NULL;
+	}
 	p->links[k]->mp.sent++;
 	return p->links[k];
+}
+
+static void
+queue_drop_all(struct stripe *st)
+{
+	while (st->q_n > 0) {
+		free(st->q[st->q_head].p);
+		st->q_head = (st->q_head + 1) % STRIPE_QUEUE_PKTS;
+		st->q_n--;
+	}
+	st->q_bytes = 0;
+}
+
+/* A copy of pkt at the queue's tail; -1 when it is full (or no
+ * memory). */
+static int
+queue_push(struct stripe *st, const uint8_t *pkt, size_t len)
+{
+	struct stripe_pkt *e;
+
+	if (st->q_n == STRIPE_QUEUE_PKTS ||
+	    st->q_bytes + len > STRIPE_QUEUE_BYTES)
+		return -1;
+	if (st->q == NULL &&
+	    (st->q = calloc(STRIPE_QUEUE_PKTS, sizeof(*st->q))) == NULL)
+		return -1;
+	e = &st->q[(st->q_head + st->q_n) % STRIPE_QUEUE_PKTS];
+	if ((e->p = malloc(len)) == NULL)
+		return -1;
+	memcpy(e->p, pkt, len);
+	e->len = len;
+	st->q_n++;
+	st->q_bytes += len;
+	st->q_total++;
+	return 0;
+}
+
+void
+stripe_drain(struct peer *p, double now)
+{
+	struct stripe *st = &p->stripe;
+	struct stripe_pkt *e;
+	struct link *l;
+	int why;
+
+	while (st->q_n > 0) {
+		e = &st->q[st->q_head];
+		l = stripe_tx_link(p, e->len, now, &why);
+		if (l == NULL) {
+			/* No circuit up at all: nothing will open. */
+			if (why == SCHED_NONE && p->links_up == 0) {
+				st->q_drops += st->q_n;
+				queue_drop_all(st);
+			}
+			return;
+		}
+		(void)link_send_packet(l, e->p, e->len, now);
+		free(e->p);
+		e->p = NULL;
+		st->q_bytes -= e->len;
+		st->q_head = (st->q_head + 1) % STRIPE_QUEUE_PKTS;
+		st->q_n--;
+	}
+}
+
+enum stripe_tx
+stripe_send(struct peer *p, const uint8_t *pkt, size_t len, double now)
+{
+	struct stripe *st = &p->stripe;
+	struct link *l;
+	int why = SCHED_FULL;
+
+	/* In order: what waits goes first (room may have opened without
+	 * an ack: a link came up, a stall ended). */
+	if (st->q_n > 0)
+		stripe_drain(p, now);
+	if (st->q_n == 0) {
+		l = stripe_tx_link(p, len, now, &why);
+		if (l != NULL)
+			return link_send_packet(l, pkt, len, now) == -1 ?
+			    STRIPE_FAILED : STRIPE_SENT;
+		if (why == SCHED_NONE)
+			return STRIPE_NO_LINK;
+	}
+	if (queue_push(st, pkt, len) == -1) {
+		st->q_drops++;
+		return STRIPE_DROPPED;
+	}
+	return STRIPE_QUEUED;
 }
 
 int
@@ -188,6 +286,8 @@ stripe_links_down(struct peer *p)
 {
 	struct stripe *st = &p->stripe;
 
+	st->q_drops += st->q_n;
+	queue_drop_all(st);
 	if (!st->ro_live)
 		return;
 	reorder_flush(&st->ro);
@@ -204,6 +304,15 @@ stripe_link_json(json_t *o, const struct link *l)
 	    l->sc.rate));
 	json_object_set_new(o, "scheduled", json_integer((json_int_t)
 	    l->sc.scheduled));
+	/* what the far end has not acknowledged, and what it may hold */
+	json_object_set_new(o, "inflight", json_integer((json_int_t)
+	    sched_inflight(&l->sc)));
+	json_object_set_new(o, "window", json_integer((json_int_t)
+	    sched_window(&l->sc)));
+	json_object_set_new(o, "acks", json_integer((json_int_t)
+	    l->sc.acks));
+	json_object_set_new(o, "bad_acks", json_integer((json_int_t)
+	    l->bad_acks));
 	json_object_set_new(o, "stalls", json_integer((json_int_t)
 	    l->sc.stalls));
 	json_object_set_new(o, "stalled", json_boolean(l->sc.stalled));
@@ -216,7 +325,7 @@ stripe_json(const struct stripe *st)
 	const struct reorder_stats *s = &st->ro.st;
 
 	return json_pack("{s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
-	    "s:I, s:f, s:I}",
+	    "s:I, s:f, s:I, s:I, s:I, s:I, s:I}",
 	    "peer", st->p->rec.name,
 	    "peer_id", st->p->id_hex,
 	    "bytes", (json_int_t)s->bytes,
@@ -228,5 +337,10 @@ stripe_json(const struct stripe *st)
 	    "delivered", (json_int_t)s->delivered,
 	    "epochs", (json_int_t)s->epochs,
 	    "timeout_ms", st->ro_live ? st->ro.timeout * 1000 : 0.0,
-	    "dropped", (json_int_t)(st->rx_bad + st->rx_nomem));
+	    "dropped", (json_int_t)(st->rx_bad + st->rx_nomem),
+	    /* our side: packets waiting for a window */
+	    "queue_bytes", (json_int_t)st->q_bytes,
+	    "queue_packets", (json_int_t)st->q_n,
+	    "queued", (json_int_t)st->q_total,
+	    "queue_drops", (json_int_t)st->q_drops);
 }

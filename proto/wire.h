@@ -33,6 +33,12 @@
  *                   what INNER_PACKET carries: a packet striped over
  *                   several links, put back in order by the receiver
  *                   (linkd/stripe.h)
+ *   INNER_LINK_ACK  u64 (big-endian): how many bytes of session frames
+ *                   this end has received on this link so far, acks
+ *                   left out; the sender's striping scheduler counts
+ *                   what each circuit holds with it (linkd/sched.h).
+ *                   Sent on onion links only; a link-level kind, never
+ *                   forwarded or handed to the member's handlers
  *
  * A keepalive's timestamp echo measures the link's rtt at both ends
  * (linkd/rtt.h): ts is the sender's monotonic clock in microseconds
@@ -97,6 +103,7 @@ enum wire_inner {
 	INNER_FORWARD = 5, /* dest id(32) | u8 hop limit | u32 conn id |
 	                    * an end-to-end frame for dest (HS or DATA) */
 	INNER_SEQ_PACKET = 6, /* u64 seq | vnet hdr | IP packet */
+	INNER_LINK_ACK = 7,   /* u64 session frame bytes received */
 };
 
 #define WIRE_PROLOGUE_TAG "onionmesh/1"
