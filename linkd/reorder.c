@@ -210,8 +210,11 @@ reorder_timeout_for(double spread)
 	if (!(spread >= 0))
 		return REORDER_T_DEFAULT;
 	/* Twice the spread, for jitter and the scheduler's misestimates,
-	 * plus a floor for a timer that fires a little late. */
-	t = 2 * spread + REORDER_T_MIN;
+	 * plus what the sender lets queue in a circuit beyond its round
+	 * trip. A gap that is only late costs the flow a loss when the
+	 * timeout is short; one that is lost (a circuit died: rare) costs
+	 * one timeout when it is long, so long is the cheaper error. */
+	t = 2 * spread + REORDER_T_QUEUE;
 	return t > REORDER_T_MAX ? REORDER_T_MAX : t;
 }
 

@@ -8,7 +8,7 @@
  * waits for nothing); one ahead of a gap is copied and held. The gap is
  * given up (skipped) when the oldest held packet has waited the
  * timeout, which the caller ties to the spread of its circuits' delays
- * (reorder_timeout_for), or at once when the held bytes would pass the
+ * and what the sender lets queue in them (reorder_timeout_for), or at once when the held bytes would pass the
  * byte bound, or when a packet too far ahead for the slots arrives. So a
  * lost packet costs one timeout, never a stall. What comes after its
  * number was passed is dropped: a duplicate if it was handed on (a
@@ -39,6 +39,11 @@
 #define REORDER_T_MIN     0.02            /* s: gap timeout bounds */
 #define REORDER_T_MAX     1.0
 #define REORDER_T_DEFAULT 0.25            /* until delays are measured */
+#define REORDER_T_QUEUE   0.2             /* s on top of the spread: the
+                                           * striping sender lets a
+                                           * circuit queue its round trip
+                                           * plus 0.1 s (linkd/sched.h),
+                                           * and acks lag */
 #define REORDER_DECAY     10.0            /* s without a late arrival: the
                                            * learnt part halves */
 

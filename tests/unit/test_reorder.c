@@ -324,9 +324,9 @@ test_timeout_for(void **state)
 	struct reorder r;
 	struct out o;
 
-	assert_true(reorder_timeout_for(0) == REORDER_T_MIN);
-	assert_true(reorder_timeout_for(0.05) > 0.1 &&
-	    reorder_timeout_for(0.05) < 0.15);
+	assert_true(reorder_timeout_for(0) == REORDER_T_QUEUE);
+	assert_true(reorder_timeout_for(0.05) > REORDER_T_QUEUE + 0.09 &&
+	    reorder_timeout_for(0.05) < REORDER_T_QUEUE + 0.11);
 	assert_true(reorder_timeout_for(10) == REORDER_T_MAX);
 	assert_true(reorder_timeout_for(-1) == REORDER_T_DEFAULT);
 	setup(&r, &o, 16, 100);
