@@ -25,8 +25,9 @@
 #     again within W_BACK, and the dialler's redials went up;
 #   - order per flow is kept: m2's reorder buffer dropped few packets
 #     as late, and m1's TCP never saw its flow reordered;
-#   - (printed, not asserted: the inner TCP's retransmissions per MB
-#     against one circuit's; see below.)
+#   - the inner TCP retransmits no more per MB than over one circuit
+#     (ss -ti), the seconds after the close left out: what the closed
+#     circuit carried is lost with it.
 #
 # Prints "ok - ..." / "not ok - ..." and last "circuits: N passed, M
 # failed"; exit 1 on any failure, after the daemons' logs. Everything it
@@ -406,16 +407,26 @@ check "m2 dropped at most 50 of m1's packets as late ($late)" \
 check "m1's TCP saw its flow reordered at most 2 times ($reo)" \
     test "$reo" -le 2
 
-# Retransmissions against one circuit, per MB delivered, are printed,
-# not asserted: issue 13 asks that the inner TCP see no more of them
-# than over one circuit, and that is not met yet. At several MB/s a
-# stream loses packets somewhere below TCP even over one circuit (a
-# baseline that happens to reach 4-5 MB/s shows thousands of
-# retransmissions with linkd's congested drops at 0), so a baseline at
-# 0.5 MB/s with none and a striped run at 14 MB/s with 44/MB compare
-# different things; the cause is the open part of #13 (see its note).
+# Retransmissions against one circuit, per MB delivered (issue 13: the
+# inner TCP sees no more than over one circuit). What the closed
+# circuit had in flight is lost with it (tor drops a closed circuit's
+# cells) and retransmitted: that is the close's cost, not striping's,
+# so the samples from the close on for CLOSE_WIN s are left out of the
+# striped figure. The rest may exceed one circuit's rate by at most one
+# per MB: a stray loss in a run of tens of MB, not a flow that loses
+# packets to reordering or to queues.
+CLOSE_WIN=5
 per_mb() { echo $((${1%.*} * 1000000 / (${2%.*} + 1))); }
-base_pm=$(per_mb "$base_rt" "$base_bytes")
-pm=$(per_mb "$rt" "$bytes")
-echo "# inner TCP retransmits per MB: striped $pm ($rt, ss: $rt_ss)," \
-    "one circuit $base_pm ($base_rt) [not asserted: #13 open]"
+close_rt=$(awk -v from=$((CLOSE_AT - 1)) -v n=$CLOSE_WIN '
+    { d = $1 - p; p = $1 }
+    NR > from && NR <= from + n { s += d } END { print s + 0 }' \
+    "$T/stripe.ss.series")
+rest=$((${rt_ss%.*} - close_rt))
+[ "$rest" -ge 0 ] || rest=0
+base_pm=$(per_mb "$base_ss" "$base_bytes")
+pm=$(per_mb "$rest" "$bytes")
+echo "# inner TCP retransmits per MB: striped $pm ($rest of $rt_ss, ss;" \
+    "$close_rt in the ${CLOSE_WIN} s from the close; iperf3 says $rt)," \
+    "one circuit $base_pm ($base_ss; iperf3 says $base_rt)"
+check "the striped stream retransmits no more per MB than one circuit's (striped $pm, one circuit $base_pm, +1 allowed)" \
+    test "$pm" -le $((base_pm + 1))
