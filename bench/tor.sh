@@ -47,7 +47,8 @@
 #                [--markdown FILE] [--no-build]
 #
 #   bench/tor.sh --multipath [--policy stripe|flow] [--time SECS]
-#                [--pings N] [--markdown FILE] [--no-build]
+#                [--pings N] [--circuits "K ..."] [--markdown FILE]
+#                [--no-build]
 #
 # --multipath is issue 13's table (one flow over many circuits), in one
 # run on one varied network (tornet.sh --varied: 3 authorities, the only
@@ -71,8 +72,10 @@
 # members' configs; a linkd that does not know the key yet (the config
 # refuses it: onionmesh status is tried) runs without it, today's
 # per-flow policy, and the report says so. --time defaults to 8 here;
-# the whole mode takes about 6-8 minutes. --rounds and --hop-delay are
-# the default mode's.
+# the whole mode takes about 6-8 minutes. --circuits measures only
+# these circuit counts (of 1 2 4 8; rows and ratios of the others say
+# "-"), for a shorter run. --rounds and --hop-delay are the default
+# mode's.
 #
 # --hop-delay MS gives every connection between two tors MS ms each way
 # (tests/tornet/hopdelay.py in front of each ORPort), as hops across the
@@ -103,12 +106,14 @@ BUILD=1
 HOPDELAY=0
 MULTIPATH=0
 POLICY=stripe
+CIRCUITS="1 2 4 8"
 
 usage() {
 	echo "usage: bench/tor.sh [--time SECS] [--pings N] [--rounds N]" >&2
 	echo "                    [--hop-delay MS] [--markdown FILE] [--no-build]" >&2
 	echo "       bench/tor.sh --multipath [--policy stripe|flow] [--time SECS]" >&2
-	echo "                    [--pings N] [--markdown FILE] [--no-build]" >&2
+	echo "                    [--pings N] [--circuits \"K ...\"] [--markdown FILE]" >&2
+	echo "                    [--no-build]" >&2
 	exit 2
 }
 
@@ -122,6 +127,7 @@ while [ $# -gt 0 ]; do
 	--no-build) BUILD=0; shift ;;
 	--multipath) MULTIPATH=1; shift ;;
 	--policy) [ $# -ge 2 ] || usage; POLICY=$2; shift 2 ;;
+	--circuits) [ $# -ge 2 ] || usage; CIRCUITS=$2; shift 2 ;;
 	-h|--help) usage ;;
 	*) echo "bench: unknown argument '$1'" >&2; usage ;;
 	esac
@@ -129,6 +135,10 @@ done
 # --multipath runs 4 circuit counts: short runs keep it under 10 minutes
 [ -n "$SECS" ] || { SECS=10; [ "$MULTIPATH" -eq 0 ] || SECS=8; }
 case $POLICY in stripe|flow) ;; *) die "--policy '$POLICY': want stripe or flow" ;; esac
+for k in $CIRCUITS; do
+	case $k in 1|2|4|8) ;; *) die "--circuits '$CIRCUITS': want some of 1 2 4 8" ;; esac
+done
+[ -n "${CIRCUITS// }" ] || die "--circuits '': want some of 1 2 4 8"
 if [ "$MULTIPATH" -eq 1 ] && [ "$HOPDELAY" != 0 ]; then
 	die "--multipath runs on tornet.sh's varied network, each relay its own hop delay: leave out --hop-delay"
 fi
@@ -718,8 +728,28 @@ measure_circuits() {
 	    '[.links[] | select(.state == "up")] | length')
 	R[om$k.links]=$n
 	NO_PING=1 measure_vpn "om$k" 10.77.0.2 1 4
+	stripe_summary "$k"
 	raw_aggregate "$k"
 	rtt_multi "$k"
+}
+
+# stripe_summary K: what the sender's linkd saw over the runs just done
+# (its links' rate, window and packets, the packets it dropped with
+# every window full, what the receiver's reorder buffer skipped), in
+# the log and in $T/links-K.json, for reading a row.
+stripe_summary() {
+	local k=$1
+	nsx "$NA" "$OM" -d "$T/om-a" links --json >"$T/links-$k.json" ||
+		return 0
+	log "circuits = $k, a's links (rate KB/s, window KB, packets):" \
+	    "$(jq -r '[.links[] | select(.state == "up") |
+	    "\((.rate_bps // 0) / 1000 | floor)/\((.window // 0) / 1000 |
+	    floor)/\(.scheduled // 0)"] | join(" ")' "$T/links-$k.json");" \
+	    "dropped with every window full: $(nsx "$NA" "$OM" -d \
+	    "$T/om-a" status --json | jq '[.. | objects |
+	    .congested_drops? // empty] | first // 0');" \
+	    "b skipped $(nsx "$NB" "$OM" -d "$T/om-b" links --json | jq \
+	    '[.reorder[]?.skipped] | add // 0') gaps"
 }
 
 # rtt_multi K: as rtt_pair, at the same time: onionmesh's idle ping, the
@@ -769,7 +799,8 @@ report_multipath() {
 	    "--multipath): iperf3 -t $SECS, $PINGS pings 0.2 s apart; varied" \
 	    "private Tor network on loopback (3 authorities, 6 relays, each" \
 	    "its own hop delay each way and bandwidth cap: $(profile_line));" \
-	    "$MP_NOTE;" \
+	    "$MP_NOTE; the inner TCP's congestion control (iperf3's, the" \
+	    "system default): $(sysctl -n net.ipv4.tcp_congestion_control);" \
 	    "$(nproc) CPUs, $(uname -r), load average at the end" \
 	    "$(cut -d' ' -f1-3 /proc/loadavg)"
 	echo
@@ -809,11 +840,18 @@ report_multipath() {
 	done
 }
 
-CIRCUITS="1 2 4 8"
 MP_NOTE=
 # run_multipath: issue 13's table, every circuit count in one run.
 run_multipath() {
-	local k
+	local k f
+	# Rows not measured (--circuits) say "-".
+	for k in 1 2 4 8; do
+		for f in om$k.mbs1 om$k.half1 om$k.mbs4 om$k.half4 om$k.rtt \
+		    om$k.links om$k.linkrtt om$k.linkmin om$k.drtt raw$k.mbs \
+		    raw$k.half raw$k.rtt raw$k.rttall; do
+			R[$f]=-
+		done
+	done
 	log "onionmesh: two members over onions"
 	start_onionmesh
 	detect_multipath
