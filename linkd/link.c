@@ -142,10 +142,15 @@ link_set_transport(struct link *l, const char *transport)
 		l->obuf_high = LINK_OBUF_HIGH;
 		l->obuf_low = LINK_OBUF_LOW;
 		l->pause_tund = 1;
+		l->ack_rx = 0;
 	} else {
 		l->obuf_high = LINK_ONION_HIGH;
 		l->obuf_low = LINK_ONION_LOW;
 		l->pause_tund = 0;
+		/* Onion links only: striping is theirs, and a TCP link at
+		 * its hundreds of MB/s would ack thousands a second for
+		 * nothing. */
+		l->ack_rx = 1;
 	}
 }
 
@@ -654,8 +659,6 @@ link_connected(struct link *l)
 
 /* ---- I/O ---- */
 
-/* Every whole frame in the read buffer, unless tund is full. -1 when
- * the link failed. */
 /* ---- acknowledgements (the far end's striping scheduler, sched.h) ---- */
 
 /* INNER_LINK_ACK with the session frame bytes received so far. 0, or
@@ -684,15 +687,21 @@ link_ack_send(struct link *l, double now)
 	return 0;
 }
 
+/* LINK_ACK_BYTES came in unacknowledged on a link that acks (checked
+ * per frame: a flag, no string compare of the transport). */
+static int
+link_ack_due(const struct link *l)
+{
+	return l->ack_rx && l->state == LINK_UP &&
+	    l->fr_rx - l->fr_rx_acked >= LINK_ACK_BYTES;
+}
+
 void
 link_ack_maybe(struct link *l, double now)
 {
-	/* Onion links only: striping is theirs, and a TCP link at its
-	 * hundreds of MB/s would send thousands a second for nothing. */
-	if (l->state != LINK_UP || link_is_tcp(l) ||
-	    l->fr_rx == l->fr_rx_acked)
+	if (!l->ack_rx || l->state != LINK_UP || l->fr_rx == l->fr_rx_acked)
 		return;
-	if (l->fr_rx - l->fr_rx_acked >= LINK_ACK_BYTES) {
+	if (link_ack_due(l)) {
 		(void)link_ack_send(l, now);
 		return;
 	}
@@ -711,6 +720,8 @@ link_ack_cb(struct ev_loop *loop, ev_timer *w, int revents)
 		(void)link_ack_send(l, linkd_now());
 }
 
+/* Every whole frame in the read buffer, unless tund is full. -1 when
+ * the link failed. */
 static int
 link_parse(struct link *l, double now)
 {
@@ -746,9 +757,7 @@ link_parse(struct link *l, double now)
 		}
 		if (l->state != LINK_HANDSHAKE && l->state != LINK_UP)
 			return -1;
-		if (l->state == LINK_UP && !link_is_tcp(l) &&
-		    l->fr_rx - l->fr_rx_acked >= LINK_ACK_BYTES &&
-		    link_ack_send(l, now) == -1)
+		if (link_ack_due(l) && link_ack_send(l, now) == -1)
 			return -1;
 	}
 	return 0;

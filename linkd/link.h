@@ -113,6 +113,8 @@ struct link {
 	int fr_acking;                 /* sending an ack: not counted */
 	int ack_moved;                 /* an ack opened room: drain the
 	                                * member's queue after parsing */
+	int ack_rx;                    /* we ack what comes in (onion; set
+	                                * with the transport) */
 	uint64_t bad_acks;             /* for more than we ever sent */
 	ev_timer ack_timer;            /* LINK_ACK_DELAY after unacked bytes */
 	int over_high;                 /* counted in ld->links_over_high */
@@ -191,7 +193,7 @@ void links_resume(struct linkd *ld);
 void links_reap(struct linkd *ld);
 size_t link_backlog(const struct link *l);
 /* link_session.c: a session frame of len bytes went out on l. */
-void link_counted_sent(struct link *l, size_t len, double now);
+void link_counted_sent(struct link *l, size_t len);
 /* link_session.c: the far end's INNER_LINK_ACK on l. */
 void link_ack_input(struct link *l, const uint8_t *p, size_t len,
     double now);

@@ -31,6 +31,9 @@ link_rtt_update(struct link *l)
 	    (echo = rtt_est_get(&l->sess.rtt.est, linkd_now())) == 0)
 		return 0;
 	l->rtt_us = echo;
+	/* Striping's delay follows the figure here (a tick, a handshake),
+	 * not on every packet it schedules. */
+	sched_set_rtt(&l->sc, echo / 1e6);
 	return 1;
 }
 
@@ -45,8 +48,10 @@ link_measure_rtt(struct link *l)
 	    l->sess.t_hs_started < 0)
 		return;
 	d = linkd_now() - l->sess.t_hs_started;
-	if (d >= 0 && d < SESSION_HS_TIMEOUT)
+	if (d >= 0 && d < SESSION_HS_TIMEOUT) {
 		l->rtt_us = (uint32_t)(d * 1e6);
+		sched_set_rtt(&l->sc, d);
+	}
 }
 
 static int
@@ -57,16 +62,19 @@ cb_send(void *arg, const uint8_t *frame, size_t len)
 	if (link_send_raw(l, frame, len) == -1)
 		return -1;
 	if (!l->fr_acking)
-		link_counted_sent(l, len, linkd_now());
+		link_counted_sent(l, len);
 	return 0;
 }
 
 void
-link_counted_sent(struct link *l, size_t len, double now)
+link_counted_sent(struct link *l, size_t len)
 {
 	l->fr_tx += len;
+	/* The time matters only to a circuit that had nothing in flight
+	 * (its stall clock starts): no clock read per frame otherwise. */
 	if (l->sc.up)
-		sched_sent(&l->sc, len, now);
+		sched_sent(&l->sc, len, sched_inflight(&l->sc) == 0 ?
+		    linkd_now() : l->sc.t_progress);
 }
 
 void

@@ -50,20 +50,16 @@ stripe_free(struct stripe *st)
 }
 
 /* The link for p's next packet of len bytes, or NULL with *why
- * SCHED_NONE / SCHED_FULL: its sched pick over the up links, their
- * delays refreshed first. */
+ * SCHED_NONE / SCHED_FULL: its sched pick over the member's links
+ * (their delays kept up to date by link_session.c). */
 static struct link *
 stripe_tx_link(struct peer *p, size_t len, double now, int *why)
 {
 	struct sched_circ *v[PEER_MAX_LINKS];
-	struct link *l;
 	int i, k;
 
-	for (i = 0; i < p->nlinks; i++) {
-		l = p->links[i];
-		l->sc.delay = l->rtt_us > 0 ? l->rtt_us / 2e6 : -1;
-		v[i] = &l->sc;
-	}
+	for (i = 0; i < p->nlinks; i++)
+		v[i] = &p->links[i]->sc;
 	k = sched_pick(&p->stripe.sched, v, (size_t)p->nlinks, len, now);
 	if (k < 0) {
 		*why = k;

@@ -398,11 +398,11 @@ test_queue_marks(void **state)
 	assert_false(link_congested(l));
 
 	/* Before the link is up only the totals count. */
-	link_counted_sent(l, 100, 0);
+	link_counted_sent(l, 100);
 	assert_int_equal(l->fr_tx, 100);
 	sched_circ_init(&l->sc, l->fr_tx, 0);
 	l->sc.up = 1;
-	link_counted_sent(l, 5000, 0);
+	link_counted_sent(l, 5000);
 	assert_int_equal(l->fr_tx, 5100);
 	assert_int_equal(sched_inflight(&l->sc), 5000);
 	/* An ack of 3000 in a 40-byte frame. */
